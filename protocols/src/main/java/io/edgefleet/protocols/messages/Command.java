@@ -1,0 +1,77 @@
+package io.edgefleet.protocols.messages;
+
+import io.edgefleet.protocols.Checks;
+import io.edgefleet.protocols.ProtocolException;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A command on {@code ef/v1/{fleet}/{device}/cmd}. Agents apply each {@code commandId} once:
+ * a redelivered command is acknowledged again with its recorded outcome, not re-run.
+ *
+ * @param commandId unique per command; the idempotency key
+ * @param type what to do
+ * @param rolloutId the rollout that sent it, if any
+ * @param model the model it concerns
+ * @param version required for deploy and activate
+ * @param settings for configure: the settings to change (at least one); empty otherwise
+ * @param activate for deploy: activate once verified (true) or only pre-stage (false)
+ * @param issuedAt when the cloud issued it
+ * @param expiresAt an agent that receives it later acknowledges it as failed instead of running it
+ */
+public record Command(int schemaVersion, String commandId, CommandType type, Optional<String> rolloutId, String model,
+        Optional<String> version, Map<String, String> settings, boolean activate, Instant issuedAt,
+        Optional<Instant> expiresAt) implements Message {
+    public static final int SCHEMA_VERSION = 1;
+
+    public Command {
+        Checks.schemaVersion(schemaVersion, SCHEMA_VERSION, "cmd");
+        Checks.id(commandId, "commandId");
+        Checks.required(type, "type");
+        rolloutId = ModelState.versionOrEmpty(rolloutId, "rolloutId");
+        Checks.id(model, "model");
+        version = ModelState.versionOrEmpty(version, "version");
+        settings = Checks.optionalMap(settings, "settings");
+        Checks.required(issuedAt, "issuedAt");
+        expiresAt = expiresAt == null ? Optional.empty() : expiresAt;
+        if ((type == CommandType.DEPLOY || type == CommandType.ACTIVATE) && version.isEmpty()) {
+            throw new ProtocolException("version", "is required for " + type.wire());
+        }
+        if (type == CommandType.CONFIGURE && settings.isEmpty()) {
+            throw new ProtocolException("settings", "must name at least one setting for configure");
+        }
+        if (type != CommandType.CONFIGURE && !settings.isEmpty()) {
+            throw new ProtocolException("settings", "are only allowed on configure");
+        }
+        if (expiresAt.isPresent() && expiresAt.get().isBefore(issuedAt)) {
+            throw new ProtocolException("expiresAt", expiresAt.get() + " is before issuedAt " + issuedAt);
+        }
+    }
+
+    public static Command deploy(String commandId, String rolloutId, String model, String version, boolean activate,
+            Instant issuedAt) {
+        return new Command(SCHEMA_VERSION, commandId, CommandType.DEPLOY, Optional.ofNullable(rolloutId), model,
+                Optional.of(version), Map.of(), activate, issuedAt, Optional.empty());
+    }
+
+    public static Command activate(String commandId, String rolloutId, String model, String version, Instant issuedAt) {
+        return new Command(SCHEMA_VERSION, commandId, CommandType.ACTIVATE, Optional.ofNullable(rolloutId), model,
+                Optional.of(version), Map.of(), true, issuedAt, Optional.empty());
+    }
+
+    public static Command rollback(String commandId, String rolloutId, String model, Instant issuedAt) {
+        return new Command(SCHEMA_VERSION, commandId, CommandType.ROLLBACK, Optional.ofNullable(rolloutId), model,
+                Optional.empty(), Map.of(), false, issuedAt, Optional.empty());
+    }
+
+    public static Command configure(String commandId, String model, Map<String, String> settings, Instant issuedAt) {
+        return new Command(SCHEMA_VERSION, commandId, CommandType.CONFIGURE, Optional.empty(), model,
+                Optional.empty(), settings, false, issuedAt, Optional.empty());
+    }
+
+    /** Whether an agent receiving it at {@code now} must refuse it as expired. */
+    public boolean expiredAt(Instant now) {
+        return expiresAt.map(now::isAfter).orElse(false);
+    }
+}

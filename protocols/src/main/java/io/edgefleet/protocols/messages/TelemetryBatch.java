@@ -1,0 +1,29 @@
+package io.edgefleet.protocols.messages;
+
+import io.edgefleet.protocols.Checks;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A batch on {@code ef/v1/{fleet}/{device}/telemetry}. {@code sequence} grows by one per batch
+ * per device and survives agent restarts (it lives in the agent's outbox), so consumers drop
+ * redelivered batches by (device, sequence).
+ */
+public record TelemetryBatch(int schemaVersion, String fleet, String device, long sequence, Instant sentAt,
+        List<TelemetryRecord> records) implements Message {
+    public static final int SCHEMA_VERSION = 1;
+
+    public TelemetryBatch {
+        Checks.schemaVersion(schemaVersion, SCHEMA_VERSION, "telemetry");
+        Checks.id(fleet, "fleet");
+        Checks.id(device, "device");
+        Checks.nonNegative(sequence, "sequence");
+        Checks.required(sentAt, "sentAt");
+        records = Checks.list(records, "records");
+        Checks.notEmpty(records, "records");
+    }
+
+    public TelemetryBatch(String fleet, String device, long sequence, Instant sentAt, List<TelemetryRecord> records) {
+        this(SCHEMA_VERSION, fleet, device, sequence, sentAt, records);
+    }
+}
