@@ -52,7 +52,8 @@ public final class Json {
         return configure(CBORMapper.builder(f)).build();
     }
 
-    private static StreamReadConstraints constraints(DecodeLimits limits) {
+    /** Read bounds derived from {@code limits}, for any Jackson factory. */
+    public static StreamReadConstraints constraints(DecodeLimits limits) {
         return StreamReadConstraints.builder()
                 .maxNestingDepth(limits.maxNestingDepth())
                 .maxStringLength(limits.maxMessageBytes())
@@ -61,7 +62,11 @@ public final class Json {
                 .build();
     }
 
-    private static <M extends ObjectMapper, B extends com.fasterxml.jackson.databind.cfg.MapperBuilder<M, B>> B configure(B b) {
+    /**
+     * Applies the strict wire settings to any Jackson mapper builder (JSON, CBOR, YAML...), so
+     * every format EdgeFleet reads follows the same rules.
+     */
+    public static <M extends ObjectMapper, B extends com.fasterxml.jackson.databind.cfg.MapperBuilder<M, B>> B configure(B b) {
         b.addModule(new JavaTimeModule())
                 .addModule(new Jdk8Module())
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
