@@ -94,6 +94,7 @@ public final class Checks {
         return value == null ? List.of() : list(value, field);
     }
 
+    /** An unmodifiable, order-keeping copy of a map with no null keys or values; absent means empty. */
     public static <K, V> Map<K, V> optionalMap(Map<K, V> value, String field) {
         if (value == null) {
             return Map.of();
@@ -103,7 +104,7 @@ public final class Checks {
                 throw new ProtocolException(field + "." + e.getKey(), "must not be null");
             }
         }
-        return Map.copyOf(value);
+        return java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(value));
     }
 
     /** Refuses a list of names with a repeat, naming the second occurrence. */

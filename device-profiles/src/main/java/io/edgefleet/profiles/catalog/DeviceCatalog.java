@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.edgefleet.profiles.DeviceProfile;
 import io.edgefleet.protocols.DecodeLimits;
@@ -41,7 +42,10 @@ public final class DeviceCatalog {
     /** The YAML mapper with the same strict rules as the wire codecs. */
     public static ObjectMapper yamlMapper() {
         DecodeLimits limits = DecodeLimits.DEFAULT;
-        YAMLFactory f = YAMLFactory.builder().streamReadConstraints(Json.constraints(limits)).build();
+        YAMLFactory f = YAMLFactory.builder().streamReadConstraints(Json.constraints(limits))
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .build();
         return Json.configure(YAMLMapper.builder(f)).build();
     }
 

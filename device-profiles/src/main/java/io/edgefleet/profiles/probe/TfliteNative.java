@@ -49,8 +49,9 @@ public final class TfliteNative {
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Path lib = dir.resolve("libtensorflowlite_jni.so");
             Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
-            lib.toFile().deleteOnExit();
+            // deleteOnExit runs in reverse order of registration: the file goes before its folder.
             dir.toFile().deleteOnExit();
+            lib.toFile().deleteOnExit();
             System.load(lib.toAbsolutePath().toString());
             loaded = lib;
             return lib;
