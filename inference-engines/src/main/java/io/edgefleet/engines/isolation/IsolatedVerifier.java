@@ -1,0 +1,180 @@
+package io.edgefleet.engines.isolation;
+
+import io.edgefleet.engines.ModelInspection;
+import io.edgefleet.engines.ModelLoadException;
+import io.edgefleet.protocols.ProtocolException;
+import io.edgefleet.protocols.messages.MessageCodec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Loads a model file for the first time in a short-lived child JVM, because a malformed or
+ * hostile file can corrupt the native runtime's heap and kill the process that loads it. The
+ * caller gets the file's inspection, or a {@link ModelLoadException} that names the file and what
+ * happened: the runtime's own refusal, a native crash with its signal, a hang past the time limit,
+ * or running out of the child's heap. The caller's process keeps running in every case.
+ *
+ * <p>The child runs {@link VerifierMain} with this JVM's {@code java} and class path. Blocking;
+ * call it from a worker thread. Thread-safe: each call has its own child and temporary folder.
+ */
+public final class IsolatedVerifier {
+    private IsolatedVerifier() {
+    }
+
+    public static ModelInspection verify(Path file, IsolationOptions options) {
+        String name = file.toString();
+        if (!Files.isRegularFile(file)) {
+            throw new ModelLoadException(name, "does not exist or is not a file");
+        }
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("edgefleet-verify-");
+        } catch (IOException e) {
+            throw new ModelLoadException(name, "cannot create a temporary folder for the verifier: " + e.getMessage(), e);
+        }
+        try {
+            return run(file, options, dir);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private static ModelInspection run(Path file, IsolationOptions options, Path dir) {
+        String name = file.toString();
+        Path stdout = dir.resolve("stdout.json");
+        Path stderr = dir.resolve("stderr.txt");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx" + options.maxHeapMb() + "m");
+        cmd.add("-XX:+ExitOnOutOfMemoryError");
+        cmd.add("-XX:-CreateCoredumpOnCrash");
+        cmd.add("-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"));
+        cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.add("-Xshare:auto");
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        if (Runtime.version().feature() >= 23) {
+            cmd.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        cmd.add("-Djava.io.tmpdir=" + dir);
+        options.fault().ifPresent(f -> cmd.add("-Dedgefleet.isolation.fault=" + f.name()));
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(VerifierMain.class.getName());
+        cmd.add(file.toAbsolutePath().toString());
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        } catch (IOException e) {
+            throw new ModelLoadException(name, "cannot start the verifier JVM: " + e.getMessage(), e);
+        }
+        boolean finished;
+        try {
+            finished = p.waitFor(options.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new ModelLoadException(name, "verification interrupted", e);
+        }
+        if (!finished) {
+            p.destroyForcibly();
+            try {
+                p.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new ModelLoadException(name, "loading did not finish within " + options.timeout().toSeconds()
+                    + " s (the runtime hung); the verifier JVM was killed");
+        }
+        int code = p.exitValue();
+        String out = read(stdout);
+        return switch (code) {
+            case 0 -> parse(name, out);
+            case VerifierMain.REFUSED -> throw new ModelLoadException(name, error(out));
+            case 3 -> throw new ModelLoadException(name, "loading ran out of memory in the verifier JVM (-Xmx"
+                    + options.maxHeapMb() + "m)");
+            default -> throw new ModelLoadException(name, crash(code, dir, out, read(stderr)));
+        };
+    }
+
+    private static ModelInspection parse(String name, String out) {
+        try {
+            return MessageCodec.json().decode(out.strip().getBytes(StandardCharsets.UTF_8), ModelInspection.class);
+        } catch (ProtocolException e) {
+            throw new ModelLoadException(name, "the verifier JVM answered something unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    private static String error(String out) {
+        try {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = MessageCodec.json().decode(out.strip().getBytes(StandardCharsets.UTF_8), Map.class);
+            return String.valueOf(m.getOrDefault("error", "refused"));
+        } catch (ProtocolException e) {
+            return "refused (" + out.strip() + ")";
+        }
+    }
+
+    /** Names the signal: from the JVM's crash report when there is one, else from the exit code. */
+    private static String crash(int code, Path dir, String out, String err) {
+        String report = hsErr(dir);
+        if (!report.isEmpty()) {
+            String signal = report.lines().filter(l -> l.matches("#\\s+(SIG[A-Z]+|EXCEPTION_[A-Z_]+).*")).findFirst()
+                    .map(l -> l.replaceFirst("#\\s+", "").replaceFirst(" at pc=.*", "")).orElse("a fatal error");
+            String frame = report.lines().dropWhile(l -> !l.startsWith("# Problematic frame:")).skip(1).findFirst()
+                    .map(l -> "; problematic frame: " + l.replaceFirst("#\\s*", "")).orElse("");
+            return "the runtime crashed the verifier JVM with " + signal + " (exit code " + code + frame + ")";
+        }
+        if (code > 128) {
+            int sig = code - 128;
+            return "the verifier JVM was killed by signal " + sig + " (" + signalName(sig) + ")";
+        }
+        String detail = !out.isBlank() ? error(out) : err.lines().reduce((a, b) -> b).orElse("");
+        return "the verifier JVM failed with exit code " + code + (detail.isBlank() ? "" : ": " + detail);
+    }
+
+    private static String hsErr(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(x -> x.getFileName().toString().startsWith("hs_err")).toList()) {
+                return Files.readString(f, StandardCharsets.ISO_8859_1);
+            }
+        } catch (IOException e) {
+            // no report
+        }
+        return "";
+    }
+
+    static String signalName(int sig) {
+        return switch (sig) {
+            case 4 -> "SIGILL";
+            case 6 -> "SIGABRT";
+            case 7 -> "SIGBUS";
+            case 8 -> "SIGFPE";
+            case 9 -> "SIGKILL";
+            case 11 -> "SIGSEGV";
+            case 15 -> "SIGTERM";
+            default -> "signal " + sig;
+        };
+    }
+
+    private static String read(Path f) {
+        try {
+            return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (var walk = Files.walk(root)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+}

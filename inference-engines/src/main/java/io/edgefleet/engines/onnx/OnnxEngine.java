@@ -1,0 +1,165 @@
+package io.edgefleet.engines.onnx;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.edgefleet.engines.EngineOptions;
+import io.edgefleet.engines.InferenceEngine;
+import io.edgefleet.engines.LoadedModel;
+import io.edgefleet.engines.ModelFiles;
+import io.edgefleet.engines.ModelLoadException;
+import io.edgefleet.engines.ModelSignature;
+import io.edgefleet.protocols.manifest.TensorSpec;
+import io.edgefleet.protocols.oip.DataType;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * ONNX Runtime through its Java API. One {@link OrtSession} per loaded model (ORT sessions run
+ * concurrently), with the pool bounding how many calls run at once.
+ */
+public final class OnnxEngine implements InferenceEngine {
+    private static final System.Logger LOG = System.getLogger(OnnxEngine.class.getName());
+
+    @Override
+    public String runtime() {
+        return "onnxruntime";
+    }
+
+    @Override
+    public String version() {
+        return env().getVersion();
+    }
+
+    static OrtEnvironment env() {
+        try {
+            return OrtEnvironment.getEnvironment();
+        } catch (LinkageError | RuntimeException e) {
+            throw new ModelLoadException("(none)", "ONNX Runtime native library does not load on "
+                    + io.edgefleet.profiles.probe.NativeLibraryUnavailableException.platform() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public ModelSignature inspect(Path file) {
+        ModelFiles.detectRuntime(file);
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+                OrtSession s = env().createSession(file.toString(), o)) {
+            return signature(s);
+        } catch (OrtException e) {
+            throw new ModelLoadException(file.toString(), e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public LoadedModel load(Path file, EngineOptions options) {
+        ModelFiles.detectRuntime(file);
+        long start = System.nanoTime();
+        OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+        List<String> used = new ArrayList<>();
+        String model = stem(file);
+        try {
+            o.setIntraOpNumThreads(options.threads());
+            o.setInterOpNumThreads(1);
+            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            for (String p : options.providers()) {
+                if (p.equals("cuda")) {
+                    addCuda(o, model, used);
+                } else if (!p.equals("cpu")) {
+                    LOG.log(System.Logger.Level.WARNING, "model {0}: execution provider {1} is not supported here; skipped", model, p);
+                }
+            }
+            used.add("CPU");
+            OrtSession session = env().createSession(file.toString(), o);
+            ModelSignature sig = signature(session);
+            int pool = options.effectivePoolSize(ModelFiles.size(file), Runtime.getRuntime().availableProcessors());
+            return new OnnxModel(model, env(), session, o, sig, pool, options, used, (System.nanoTime() - start) / 1e6);
+        } catch (OrtException e) {
+            o.close();
+            throw new ModelLoadException(file.toString(), e.getMessage(), e);
+        }
+    }
+
+    private static void addCuda(OrtSession.SessionOptions o, String model, List<String> used) {
+        try {
+            if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
+                LOG.log(System.Logger.Level.INFO, "model {0}: CUDA execution provider not in this ONNX Runtime build; using CPU", model);
+                return;
+            }
+            o.addCUDA(0);
+            used.add("CUDA");
+        } catch (OrtException | RuntimeException | LinkageError e) {
+            LOG.log(System.Logger.Level.WARNING, "model {0}: CUDA execution provider failed ({1}); falling back to CPU",
+                    model, e.getMessage());
+        }
+    }
+
+    static String stem(Path file) {
+        String n = file.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    private ModelSignature signature(OrtSession s) throws OrtException {
+        return new ModelSignature(runtime(), version(), specs(s.getInputInfo()), specs(s.getOutputInfo()));
+    }
+
+    private static List<TensorSpec> specs(Map<String, NodeInfo> infos) {
+        List<TensorSpec> out = new ArrayList<>();
+        for (NodeInfo n : infos.values()) {
+            if (!(n.getInfo() instanceof TensorInfo t)) {
+                throw new ModelLoadException(n.getName(), "is not a tensor (" + n.getInfo() + "); only tensor inputs and outputs are supported");
+            }
+            List<Long> shape = new ArrayList<>();
+            for (long d : t.getShape()) {
+                shape.add(d < 0 ? -1L : d);
+            }
+            out.add(new TensorSpec(n.getName(), dataType(t), shape, Optional.empty()));
+        }
+        return out;
+    }
+
+    static DataType dataType(TensorInfo t) {
+        return switch (t.onnxType) {
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> DataType.FP32;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 -> DataType.FP16;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16 -> DataType.BF16;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE -> DataType.FP64;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8 -> DataType.INT8;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 -> DataType.UINT8;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16 -> DataType.INT16;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16 -> DataType.UINT16;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 -> DataType.INT32;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32 -> DataType.UINT32;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 -> DataType.INT64;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT64 -> DataType.UINT64;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL -> DataType.BOOL;
+            case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING -> DataType.BYTES;
+            default -> throw new ModelLoadException("(tensor)", "element type " + t.onnxType + " is not supported");
+        };
+    }
+
+    /** The ORT Java type that carries a v2 datatype; empty for types ORT's Java API cannot pass from a buffer. */
+    static Optional<OnnxJavaType> javaType(DataType t) {
+        return switch (t) {
+            case FP32 -> Optional.of(OnnxJavaType.FLOAT);
+            case FP16 -> Optional.of(OnnxJavaType.FLOAT16);
+            case BF16 -> Optional.of(OnnxJavaType.BFLOAT16);
+            case FP64 -> Optional.of(OnnxJavaType.DOUBLE);
+            case INT8 -> Optional.of(OnnxJavaType.INT8);
+            case UINT8 -> Optional.of(OnnxJavaType.UINT8);
+            case INT16 -> Optional.of(OnnxJavaType.INT16);
+            case INT32 -> Optional.of(OnnxJavaType.INT32);
+            case INT64 -> Optional.of(OnnxJavaType.INT64);
+            case BOOL -> Optional.of(OnnxJavaType.BOOL);
+            default -> Optional.empty();
+        };
+    }
+}

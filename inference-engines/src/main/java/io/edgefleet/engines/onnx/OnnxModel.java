@@ -1,0 +1,119 @@
+package io.edgefleet.engines.onnx;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.edgefleet.engines.BoundedPool;
+import io.edgefleet.engines.EngineOptions;
+import io.edgefleet.engines.InferenceFailedException;
+import io.edgefleet.engines.InvalidInputException;
+import io.edgefleet.engines.LoadStats;
+import io.edgefleet.engines.LoadedModel;
+import io.edgefleet.engines.ModelSignature;
+import io.edgefleet.engines.SignatureCheck;
+import io.edgefleet.engines.TensorBuffers;
+import io.edgefleet.protocols.manifest.TensorSpec;
+import io.edgefleet.protocols.oip.InferTensor;
+import io.edgefleet.protocols.oip.TensorData;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/** A model on ONNX Runtime: one thread-safe session, with {@code poolSize} concurrent calls at most. */
+final class OnnxModel implements LoadedModel {
+    private final String name;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final OrtSession.SessionOptions options;
+    private final ModelSignature signature;
+    private final BoundedPool<Integer> slots;
+    private final Duration acquireTimeout;
+    private final LoadStats stats;
+
+    OnnxModel(String name, OrtEnvironment env, OrtSession session, OrtSession.SessionOptions options,
+            ModelSignature signature, int poolSize, EngineOptions engineOptions, List<String> providers, double loadMillis) {
+        this.name = name;
+        this.env = env;
+        this.session = session;
+        this.options = options;
+        this.signature = signature;
+        this.slots = new BoundedPool<>(IntStream.range(0, poolSize).boxed().toList(), i -> { }, "model '" + name + "'");
+        this.acquireTimeout = engineOptions.acquireTimeout();
+        double first = -1;
+        if (engineOptions.warmUp()) {
+            long t0 = System.nanoTime();
+            infer(warmUpInputs());
+            first = (System.nanoTime() - t0) / 1e6;
+        }
+        this.stats = new LoadStats(loadMillis, first, poolSize, providers);
+    }
+
+    private List<InferTensor> warmUpInputs() {
+        List<InferTensor> in = new ArrayList<>();
+        for (TensorSpec s : signature.inputs()) {
+            long[] shape = s.shape().stream().mapToLong(d -> d < 0 ? 1 : d).toArray();
+            in.add(new InferTensor(s.name(), TensorBuffers.zeros(s.datatype(), shape)));
+        }
+        return in;
+    }
+
+    @Override
+    public ModelSignature signature() {
+        return signature;
+    }
+
+    @Override
+    public LoadStats stats() {
+        return stats;
+    }
+
+    @Override
+    public List<InferTensor> infer(List<InferTensor> inputs) {
+        List<InferTensor> ordered = SignatureCheck.ordered(name, signature, inputs);
+        Map<String, OnnxTensor> feed = new HashMap<>();
+        Integer slot = slots.acquire(acquireTimeout);
+        try {
+            for (InferTensor t : ordered) {
+                OnnxJavaType jt = OnnxEngine.javaType(t.datatype()).orElseThrow(() -> new InvalidInputException(
+                        "model '" + name + "' input '" + t.name() + "': ONNX Runtime's Java API cannot pass " + t.datatype()));
+                feed.put(t.name(), OnnxTensor.createTensor(env, TensorBuffers.direct(t.data()), t.shape(), jt));
+            }
+            try (OrtSession.Result result = session.run(feed)) {
+                List<InferTensor> out = new ArrayList<>();
+                for (TensorSpec spec : signature.outputs()) {
+                    OnnxValue v = result.get(spec.name()).orElseThrow();
+                    if (!(v instanceof OnnxTensor ot)) {
+                        throw new InferenceFailedException("model '" + name + "' output '" + spec.name() + "' is not a tensor", null);
+                    }
+                    long[] shape = ot.getInfo().getShape();
+                    TensorData data = TensorBuffers.read(spec.datatype(), shape, ot.getByteBuffer());
+                    out.add(new InferTensor(spec.name(), data));
+                }
+                return out;
+            }
+        } catch (OrtException e) {
+            throw new InferenceFailedException("model '" + name + "': onnxruntime failed: " + e.getMessage(), e);
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
+            slots.release(slot);
+        }
+    }
+
+    @Override
+    public void close() {
+        slots.close();
+        try {
+            session.close();
+        } catch (OrtException e) {
+            // the session is gone either way; nothing a caller can do
+        } finally {
+            options.close();
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package io.edgefleet.engines.synth;
+
+import io.edgefleet.protocols.manifest.Quantization;
+import io.edgefleet.protocols.oip.DataType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Small real models with known weights, written on demand: the tests compare their outputs with
+ * values computed in Java, the benchmark runs them when no model file is given, and the demo
+ * deploys them. Each method writes one file into {@code dir} and returns its path.
+ */
+public final class SyntheticModels {
+    /** Weights of the 4-feature, 3-class linear classifier both runtimes get: {@code W[in][out]}. */
+    public static final float[][] W = {
+        {0.5f, -1.0f, 0.25f},
+        {1.5f, 0.5f, -0.75f},
+        {-0.5f, 2.0f, 1.0f},
+        {0.0f, 0.25f, -1.25f},
+    };
+    public static final float[] B = {0.1f, -0.2f, 0.3f};
+
+    private SyntheticModels() {
+    }
+
+    /** ONNX: {@code probs = Softmax(Gemm(x[N,4], W, B))}, x FP32 with a dynamic batch dimension. */
+    public static Path classifierOnnx(Path dir) {
+        float[] w = new float[12];
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 3; j++) {
+                w[i * 3 + j] = W[i][j];
+            }
+        }
+        byte[] model = OnnxGraph.create("classifier")
+                .input("x", DataType.FP32, -1, 4)
+                .initializer("W", DataType.FP32, new long[] {4, 3}, floats(w))
+                .initializer("B", DataType.FP32, new long[] {3}, floats(B))
+                .node("Gemm", List.of("x", "W", "B"), List.of("logits"))
+                .node("Softmax", List.of("logits"), List.of("probs"), Map.of("axis", 1L))
+                .output("probs", DataType.FP32, -1, 3)
+                .toBytes();
+        return write(dir.resolve("classifier.onnx"), model);
+    }
+
+    /** ONNX: {@code y = x * NaN}, so every output is NaN: the "misbehaving model". */
+    public static Path nanOnnx(Path dir) {
+        byte[] model = OnnxGraph.create("nan")
+                .input("x", DataType.FP32, 1, 2)
+                .initializer("nan", DataType.FP32, new long[] {1}, floats(Float.NaN))
+                .node("Mul", List.of("x", "nan"), List.of("y"))
+                .output("y", DataType.FP32, 1, 2)
+                .toBytes();
+        return write(dir.resolve("nan.onnx"), model);
+    }
+
+    /** ONNX: {@code y = Identity(x)} for one element type, shape [2,3]. */
+    public static Path identityOnnx(Path dir, DataType type) {
+        byte[] model = OnnxGraph.create("identity-" + type)
+                .input("x", type, 2, 3)
+                .node("Identity", List.of("x"), List.of("y"))
+                .output("y", type, 2, 3)
+                .toBytes();
+        return write(dir.resolve("identity-" + type.name().toLowerCase(java.util.Locale.ROOT) + ".onnx"), model);
+    }
+
+    /** TFLite: {@code probs = SOFTMAX(FULLY_CONNECTED(x[-1,4], W^T, B))}, the same classifier as {@link #classifierOnnx}. */
+    public static Path classifierTflite(Path dir) {
+        float[] wt = new float[12];
+        for (int o = 0; o < 3; o++) {
+            for (int i = 0; i < 4; i++) {
+                wt[o * 4 + i] = W[i][o];
+            }
+        }
+        TfliteGraph g = new TfliteGraph();
+        int x = g.tensor("x", TfliteGraph.Type.FLOAT32, -1, 4);
+        int w = g.constant("W", TfliteGraph.Type.FLOAT32, new int[] {3, 4}, floats(wt), null);
+        int b = g.constant("B", TfliteGraph.Type.FLOAT32, new int[] {3}, floats(B), null);
+        int logits = g.tensor("logits", TfliteGraph.Type.FLOAT32, -1, 3);
+        int probs = g.tensor("probs", TfliteGraph.Type.FLOAT32, -1, 3);
+        g.op(TfliteGraph.Op.FULLY_CONNECTED, new int[] {x, w, b}, new int[] {logits});
+        g.op(TfliteGraph.Op.SOFTMAX, new int[] {logits}, new int[] {probs});
+        g.inputs(x).outputs(probs);
+        return write(dir.resolve("classifier.tflite"), g.toBytes());
+    }
+
+    /** TFLite: int8 x[1,4] (scale 0.5, zero point -1) → DEQUANTIZE → FP32 y[1,4]. */
+    public static Path dequantizeTflite(Path dir) {
+        TfliteGraph g = new TfliteGraph();
+        int x = g.tensor("x", TfliteGraph.Type.INT8, new int[] {1, 4}, new Quantization(0.5, -1));
+        int y = g.tensor("y", TfliteGraph.Type.FLOAT32, 1, 4);
+        g.op(TfliteGraph.Op.DEQUANTIZE, new int[] {x}, new int[] {y});
+        g.inputs(x).outputs(y);
+        return write(dir.resolve("dequantize.tflite"), g.toBytes());
+    }
+
+    /** TFLite: INT32 {@code y = x + [1, 2, 3, 4]}. */
+    public static Path addInt32Tflite(Path dir) {
+        TfliteGraph g = new TfliteGraph();
+        int x = g.tensor("x", TfliteGraph.Type.INT32, 1, 4);
+        ByteBuffer c = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        c.putInt(1).putInt(2).putInt(3).putInt(4);
+        int k = g.constant("k", TfliteGraph.Type.INT32, new int[] {1, 4}, c.array(), null);
+        int y = g.tensor("y", TfliteGraph.Type.INT32, 1, 4);
+        g.op(TfliteGraph.Op.ADD, new int[] {x, k}, new int[] {y});
+        g.inputs(x).outputs(y);
+        return write(dir.resolve("add-int32.tflite"), g.toBytes());
+    }
+
+    /** The expected output of the classifier for one row, computed in Java (softmax of xW + B). */
+    public static float[] classify(float[] x) {
+        double[] logits = new double[3];
+        for (int j = 0; j < 3; j++) {
+            logits[j] = B[j];
+            for (int i = 0; i < 4; i++) {
+                logits[j] += x[i] * W[i][j];
+            }
+        }
+        double max = Math.max(logits[0], Math.max(logits[1], logits[2]));
+        double z = 0;
+        for (int j = 0; j < 3; j++) {
+            logits[j] = Math.exp(logits[j] - max);
+            z += logits[j];
+        }
+        return new float[] {(float) (logits[0] / z), (float) (logits[1] / z), (float) (logits[2] / z)};
+    }
+
+    static byte[] floats(float... v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float f : v) {
+            b.putFloat(f);
+        }
+        return b.array();
+    }
+
+    private static Path write(Path file, byte[] bytes) {
+        try {
+            Files.createDirectories(file.getParent());
+            Files.write(file, bytes);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
