@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * How sure a classifier is, from its output scores. Quantized scores are dequantized with the
  * model's parameters first; scores that are not already a probability distribution (negative, or
- * not summing to 1 within 1e-3) go through a softmax. The fallback policy compares one of these
+ * not summing to 1 within 1e-3, or within one quantization step per class for quantized scores)
+ * go through a softmax. The fallback policy compares one of these
  * measures with a threshold.
  *
  * @param argmax index of the top class
@@ -29,12 +30,18 @@ public record Confidence(int argmax, double maxProbability, double margin, doubl
                 ? Quantize.dequantize(scores, quantization.get())
                 : scores.toFloatArray();
         float[] row = java.util.Arrays.copyOf(all, classes);
-        return ofScores(row);
+        // Quantized probabilities are off by up to half a step each: allow that much before calling them logits.
+        double tolerance = Math.max(1e-3, quantization.map(q -> q.scale() * classes).orElse(0.0));
+        return ofScores(row, tolerance);
     }
 
     /** Confidence of one row of scores (probabilities or logits). */
     public static Confidence ofScores(float[] scores) {
-        double[] p = probabilities(scores);
+        return ofScores(scores, 1e-3);
+    }
+
+    private static Confidence ofScores(float[] scores, double tolerance) {
+        double[] p = probabilities(scores, tolerance);
         int top = 0;
         for (int i = 1; i < p.length; i++) {
             if (p[i] > p[top]) {
@@ -57,7 +64,7 @@ public record Confidence(int argmax, double maxProbability, double margin, doubl
         return new Confidence(top, p[top], p.length > 1 ? p[top] - second : 1.0, h, norm);
     }
 
-    static double[] probabilities(float[] s) {
+    static double[] probabilities(float[] s, double tolerance) {
         double sum = 0;
         boolean distribution = true;
         for (float v : s) {
@@ -67,7 +74,7 @@ public record Confidence(int argmax, double maxProbability, double margin, doubl
             sum += v;
         }
         double[] p = new double[s.length];
-        if (distribution && Math.abs(sum - 1) <= 1e-3) {
+        if (distribution && Math.abs(sum - 1) <= tolerance) {
             for (int i = 0; i < s.length; i++) {
                 p[i] = s[i] / sum;
             }

@@ -92,7 +92,12 @@ public final class IsolatedVerifier {
                     + " s (the runtime hung); the verifier JVM was killed");
         }
         int code = p.exitValue();
-        String out = read(stdout);
+        // The JVM writes its fatal-error banner to stdout; our answer is the last line that is a JSON object.
+        String out = read(stdout).lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElse("");
+        if (code != 0 && !hsErr(dir).isEmpty()) {
+            // A JVM that crashed without a core dump exits with 1, like a refusal: the crash report tells them apart.
+            throw new ModelLoadException(name, crash(code, dir, out, read(stderr)));
+        }
         return switch (code) {
             case 0 -> parse(name, out);
             case VerifierMain.REFUSED -> throw new ModelLoadException(name, error(out));

@@ -27,6 +27,7 @@ import java.util.stream.IntStream;
 
 /** A model on ONNX Runtime: one thread-safe session, with {@code poolSize} concurrent calls at most. */
 final class OnnxModel implements LoadedModel {
+    private static final System.Logger LOG = System.getLogger(OnnxModel.class.getName());
     private final String name;
     private final OrtEnvironment env;
     private final OrtSession session;
@@ -46,12 +47,19 @@ final class OnnxModel implements LoadedModel {
         this.slots = new BoundedPool<>(IntStream.range(0, poolSize).boxed().toList(), i -> { }, "model '" + name + "'");
         this.acquireTimeout = engineOptions.acquireTimeout();
         double first = -1;
+        java.util.Optional<String> warmUpError = java.util.Optional.empty();
         if (engineOptions.warmUp()) {
             long t0 = System.nanoTime();
-            infer(warmUpInputs());
-            first = (System.nanoTime() - t0) / 1e6;
+            try {
+                infer(warmUpInputs());
+                first = (System.nanoTime() - t0) / 1e6;
+            } catch (InferenceFailedException e) {
+                warmUpError = java.util.Optional.of(e.getMessage());
+                LOG.log(System.Logger.Level.INFO, "model {0}: warm-up on zeros failed, first request pays the setup: {1}",
+                        name, e.getMessage());
+            }
         }
-        this.stats = new LoadStats(loadMillis, first, poolSize, providers);
+        this.stats = new LoadStats(loadMillis, first, poolSize, providers, warmUpError);
     }
 
     private List<InferTensor> warmUpInputs() {

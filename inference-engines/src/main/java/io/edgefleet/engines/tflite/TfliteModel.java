@@ -36,22 +36,27 @@ final class TfliteModel implements LoadedModel {
         this.signature = signature;
         this.acquireTimeout = options.acquireTimeout();
         double first = -1;
+        java.util.Optional<String> warmUpError = java.util.Optional.empty();
         if (options.warmUp()) {
             List<InferTensor> zeros = new ArrayList<>();
             for (TensorSpec s : signature.inputs()) {
                 long[] shape = s.shape().stream().mapToLong(d -> d < 0 ? 1 : d).toArray();
                 zeros.add(new InferTensor(s.name(), TensorBuffers.zeros(s.datatype(), shape)));
             }
-            for (Interpreter it : interpreters) {
-                long t0 = System.nanoTime();
-                run(it, zeros);
-                if (first < 0) {
-                    first = (System.nanoTime() - t0) / 1e6;
+            try {
+                for (Interpreter it : interpreters) {
+                    long t0 = System.nanoTime();
+                    run(it, zeros);
+                    if (first < 0) {
+                        first = (System.nanoTime() - t0) / 1e6;
+                    }
                 }
+            } catch (InferenceFailedException e) {
+                warmUpError = java.util.Optional.of(e.getMessage());
             }
         }
         this.stats = new LoadStats(loadMillis, first, interpreters.size(),
-                List.of(options.useXnnpack() ? "XNNPACK" : "CPU"));
+                List.of(options.useXnnpack() ? "XNNPACK" : "CPU"), warmUpError);
     }
 
     @Override
