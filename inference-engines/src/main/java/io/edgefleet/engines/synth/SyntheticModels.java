@@ -112,6 +112,54 @@ public final class SyntheticModels {
         return write(dir.resolve("add-int32.tflite"), g.toBytes());
     }
 
+    /**
+     * ONNX: {@code y = Relu(Gemm(x[N,size], W[size,size], B))} with deterministic weights: a model
+     * with {@code 4 * size * size} bytes of weights, for memory and speed measurements.
+     */
+    public static Path denseOnnx(Path dir, int size) {
+        byte[] model = OnnxGraph.create("dense" + size)
+                .input("x", DataType.FP32, -1, size)
+                .initializer("W", DataType.FP32, new long[] {size, size}, floats(denseWeights(size)))
+                .initializer("B", DataType.FP32, new long[] {size}, floats(new float[size]))
+                .node("Gemm", List.of("x", "W", "B"), List.of("h"))
+                .node("Relu", List.of("h"), List.of("y"))
+                .output("y", DataType.FP32, -1, size)
+                .toBytes();
+        return write(dir.resolve("dense" + size + ".onnx"), model);
+    }
+
+    /** TFLite: {@code y = RELU(FULLY_CONNECTED(x[-1,size], W, B))}, the same function as {@link #denseOnnx}. */
+    public static Path denseTflite(Path dir, int size) {
+        float[] w = denseWeights(size);
+        float[] wt = new float[w.length];
+        for (int i = 0; i < size; i++) {
+            for (int o = 0; o < size; o++) {
+                wt[o * size + i] = w[i * size + o];
+            }
+        }
+        TfliteGraph g = new TfliteGraph();
+        int x = g.tensor("x", TfliteGraph.Type.FLOAT32, -1, size);
+        int wi = g.constant("W", TfliteGraph.Type.FLOAT32, new int[] {size, size}, floats(wt), null);
+        int b = g.constant("B", TfliteGraph.Type.FLOAT32, new int[] {size}, floats(new float[size]), null);
+        int h = g.tensor("h", TfliteGraph.Type.FLOAT32, -1, size);
+        int y = g.tensor("y", TfliteGraph.Type.FLOAT32, -1, size);
+        g.op(TfliteGraph.Op.FULLY_CONNECTED, new int[] {x, wi, b}, new int[] {h});
+        g.op(TfliteGraph.Op.RELU, new int[] {h}, new int[] {y});
+        g.inputs(x).outputs(y);
+        return write(dir.resolve("dense" + size + ".tflite"), g.toBytes());
+    }
+
+    /** {@code W[i][o]} of the dense models, row-major: small values in [-0.06, 0.06]. */
+    static float[] denseWeights(int size) {
+        float[] w = new float[size * size];
+        for (int i = 0; i < size; i++) {
+            for (int o = 0; o < size; o++) {
+                w[i * size + o] = ((i * 31 + o * 17) % 13 - 6) / 100f;
+            }
+        }
+        return w;
+    }
+
     /** The expected output of the classifier for one row, computed in Java (softmax of xW + B). */
     public static float[] classify(float[] x) {
         double[] logits = new double[3];
