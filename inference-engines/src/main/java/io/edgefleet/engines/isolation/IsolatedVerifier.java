@@ -99,7 +99,11 @@ public final class IsolatedVerifier {
             throw new ModelLoadException(name, crash(code, dir, out, read(stderr)));
         }
         return switch (code) {
-            case 0 -> parse(name, out);
+            case 0 -> {
+                ModelInspection i = parse(name, out);
+                // the child saw the absolute path; report the file as the caller named it
+                yield new ModelInspection(name, i.runtime(), i.runtimeVersion(), i.sizeBytes(), i.sha256(), i.inputs(), i.outputs());
+            }
             case VerifierMain.REFUSED -> throw new ModelLoadException(name, error(out));
             case 3 -> throw new ModelLoadException(name, "loading ran out of memory in the verifier JVM (-Xmx"
                     + options.maxHeapMb() + "m)");

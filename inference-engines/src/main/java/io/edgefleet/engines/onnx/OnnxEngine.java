@@ -145,21 +145,4 @@ public final class OnnxEngine implements InferenceEngine {
             default -> throw new ModelLoadException("(tensor)", "element type " + t.onnxType + " is not supported");
         };
     }
-
-    /** The ORT Java type that carries a v2 datatype; empty for types ORT's Java API cannot pass from a buffer. */
-    static Optional<OnnxJavaType> javaType(DataType t) {
-        return switch (t) {
-            case FP32 -> Optional.of(OnnxJavaType.FLOAT);
-            case FP16 -> Optional.of(OnnxJavaType.FLOAT16);
-            case BF16 -> Optional.of(OnnxJavaType.BFLOAT16);
-            case FP64 -> Optional.of(OnnxJavaType.DOUBLE);
-            case INT8 -> Optional.of(OnnxJavaType.INT8);
-            case UINT8 -> Optional.of(OnnxJavaType.UINT8);
-            case INT16 -> Optional.of(OnnxJavaType.INT16);
-            case INT32 -> Optional.of(OnnxJavaType.INT32);
-            case INT64 -> Optional.of(OnnxJavaType.INT64);
-            case BOOL -> Optional.of(OnnxJavaType.BOOL);
-            default -> Optional.empty();
-        };
-    }
 }

@@ -88,7 +88,7 @@ final class OnnxModel implements LoadedModel {
         Integer slot = slots.acquire(acquireTimeout);
         try {
             for (InferTensor t : ordered) {
-                OnnxJavaType jt = OnnxEngine.javaType(t.datatype()).orElseThrow(() -> new InvalidInputException(
+                OnnxJavaType jt = OnnxTypes.javaTypeOf(t.datatype()).orElseThrow(() -> new InvalidInputException(
                         "model '" + name + "' input '" + t.name() + "': ONNX Runtime's Java API cannot pass " + t.datatype()));
                 feed.put(t.name(), OnnxTensor.createTensor(env, TensorBuffers.direct(t.data()), t.shape(), jt));
             }

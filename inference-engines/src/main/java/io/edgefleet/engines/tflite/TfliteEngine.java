@@ -97,7 +97,9 @@ public final class TfliteEngine implements InferenceEngine {
             return "TensorFlow Lite refused the model";
         }
         String s = m.replace("Internal error: ", "").replace("Cannot create interpreter: ", "").strip();
-        return String.join(" ", s.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
+        String joined = String.join(" ", s.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
+        // TFLite repeats a complaint once per offending tensor; the first few say it all.
+        return joined.length() > 400 ? joined.substring(0, 400) + "... (" + (joined.length() - 400) + " more characters)" : joined;
     }
 
     private ModelSignature signature(Interpreter it, Path file) {
