@@ -36,6 +36,8 @@ final class OnnxModel implements LoadedModel {
     private final BoundedPool<Integer> slots;
     private final Duration acquireTimeout;
     private final LoadStats stats;
+    /** Per slot and input, a direct buffer reused across calls (ORT reads it in place, without a copy). */
+    private final java.nio.ByteBuffer[][] buffers;
 
     OnnxModel(String name, OrtEnvironment env, OrtSession session, OrtSession.SessionOptions options,
             ModelSignature signature, int poolSize, EngineOptions engineOptions, List<String> providers, double loadMillis) {
@@ -46,6 +48,7 @@ final class OnnxModel implements LoadedModel {
         this.signature = signature;
         this.slots = new BoundedPool<>(IntStream.range(0, poolSize).boxed().toList(), i -> { }, "model '" + name + "'");
         this.acquireTimeout = engineOptions.acquireTimeout();
+        this.buffers = new java.nio.ByteBuffer[poolSize][signature.inputs().size()];
         double first = -1;
         java.util.Optional<String> warmUpError = java.util.Optional.empty();
         if (engineOptions.warmUp()) {
@@ -87,10 +90,20 @@ final class OnnxModel implements LoadedModel {
         Map<String, OnnxTensor> feed = new HashMap<>();
         Integer slot = slots.acquire(acquireTimeout);
         try {
-            for (InferTensor t : ordered) {
+            for (int i = 0; i < ordered.size(); i++) {
+                InferTensor t = ordered.get(i);
                 OnnxJavaType jt = OnnxTypes.javaTypeOf(t.datatype()).orElseThrow(() -> new InvalidInputException(
                         "model '" + name + "' input '" + t.name() + "': ONNX Runtime's Java API cannot pass " + t.datatype()));
-                feed.put(t.name(), OnnxTensor.createTensor(env, TensorBuffers.direct(t.data()), t.shape(), jt));
+                java.nio.ByteBuffer b = buffers[slot][i];
+                int bytes = (int) t.data().byteSize();
+                if (b == null || b.capacity() < bytes) {
+                    b = java.nio.ByteBuffer.allocateDirect(Math.max(bytes, 16)).order(java.nio.ByteOrder.nativeOrder());
+                    buffers[slot][i] = b;
+                }
+                b.clear();
+                b.put(t.data().buffer());
+                b.flip();
+                feed.put(t.name(), OnnxTensor.createTensor(env, b, t.shape(), jt));
             }
             try (OrtSession.Result result = session.run(feed)) {
                 List<InferTensor> out = new ArrayList<>();

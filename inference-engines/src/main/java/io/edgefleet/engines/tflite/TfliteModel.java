@@ -24,15 +24,56 @@ import org.tensorflow.lite.Interpreter;
 
 /** A model on TensorFlow Lite: a pool of interpreters, one call per interpreter at a time. */
 final class TfliteModel implements LoadedModel {
+    /**
+     * An interpreter with the shapes it is allocated for and direct buffers reused across calls,
+     * so a call costs one copy in and one copy out, not an allocation per tensor.
+     */
+    private static final class Slot {
+        final Interpreter interpreter;
+        final int[][] inputShapes;
+        final ByteBuffer[] in;
+        final ByteBuffer[] out;
+        final Map<Integer, Object> outMap = new HashMap<>();
+
+        Slot(Interpreter it) {
+            this.interpreter = it;
+            this.inputShapes = new int[it.getInputTensorCount()][];
+            this.in = new ByteBuffer[inputShapes.length];
+            this.out = new ByteBuffer[it.getOutputTensorCount()];
+            for (int i = 0; i < inputShapes.length; i++) {
+                inputShapes[i] = it.getInputTensor(i).shape();
+            }
+            resizeBuffers();
+        }
+
+        void resizeBuffers() {
+            for (int i = 0; i < in.length; i++) {
+                in[i] = ensure(in[i], interpreter.getInputTensor(i).numBytes());
+            }
+            for (int i = 0; i < out.length; i++) {
+                out[i] = ensure(out[i], interpreter.getOutputTensor(i).numBytes());
+                outMap.put(i, out[i]);
+            }
+        }
+
+        private static ByteBuffer ensure(ByteBuffer b, int bytes) {
+            if (b != null && b.capacity() == bytes) {
+                return b;
+            }
+            return ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+        }
+    }
+
     private final String name;
-    private final BoundedPool<Interpreter> pool;
+    private final BoundedPool<Slot> pool;
     private final ModelSignature signature;
     private final Duration acquireTimeout;
     private final LoadStats stats;
 
     TfliteModel(String name, List<Interpreter> interpreters, ModelSignature signature, EngineOptions options, double loadMillis) {
         this.name = name;
-        this.pool = new BoundedPool<>(interpreters, Interpreter::close, "model '" + name + "'");
+        this.pool = new BoundedPool<>(interpreters.stream().map(Slot::new).toList(), slot -> slot.interpreter.close(),
+                "model '" + name + "'");
         this.signature = signature;
         this.acquireTimeout = options.acquireTimeout();
         double first = -1;
@@ -44,7 +85,7 @@ final class TfliteModel implements LoadedModel {
                 zeros.add(new InferTensor(s.name(), TensorBuffers.zeros(s.datatype(), shape)));
             }
             try {
-                for (Interpreter it : interpreters) {
+                for (Slot it : pool.items()) {
                     long t0 = System.nanoTime();
                     run(it, zeros);
                     if (first < 0) {
@@ -77,46 +118,65 @@ final class TfliteModel implements LoadedModel {
                 throw new InvalidInputException("model '" + name + "' input '" + t.name() + "': BYTES inputs are not supported");
             }
         }
-        Interpreter it = pool.acquire(acquireTimeout);
+        Slot slot = pool.acquire(acquireTimeout);
         try {
-            return run(it, ordered);
+            return run(slot, ordered);
         } finally {
-            pool.release(it);
+            pool.release(slot);
         }
     }
 
-    private List<InferTensor> run(Interpreter it, List<InferTensor> ordered) {
+    private List<InferTensor> run(Slot slot, List<InferTensor> ordered) {
+        Interpreter it = slot.interpreter;
         try {
             boolean resized = false;
             for (int i = 0; i < ordered.size(); i++) {
-                int[] want = Arrays.stream(ordered.get(i).shape()).mapToInt(Math::toIntExact).toArray();
-                if (!Arrays.equals(it.getInputTensor(i).shape(), want)) {
+                long[] shape = ordered.get(i).shape();
+                if (!sameShape(slot.inputShapes[i], shape)) {
+                    int[] want = Arrays.stream(shape).mapToInt(Math::toIntExact).toArray();
                     it.resizeInput(i, want);
+                    slot.inputShapes[i] = want;
                     resized = true;
                 }
             }
             if (resized) {
                 it.allocateTensors();
+                slot.resizeBuffers();
             }
-            Object[] in = new Object[ordered.size()];
-            for (int i = 0; i < in.length; i++) {
-                in[i] = TensorBuffers.direct(ordered.get(i).data());
+            for (int i = 0; i < ordered.size(); i++) {
+                ByteBuffer b = slot.in[i];
+                b.clear();
+                b.put(ordered.get(i).data().buffer());
+                b.rewind();
             }
-            Map<Integer, Object> out = new HashMap<>();
-            for (int i = 0; i < it.getOutputTensorCount(); i++) {
-                out.put(i, ByteBuffer.allocateDirect(it.getOutputTensor(i).numBytes()).order(ByteOrder.nativeOrder()));
+            for (ByteBuffer b : slot.out) {
+                b.clear();
             }
-            it.runForMultipleInputsOutputs(in, out);
-            List<InferTensor> result = new ArrayList<>();
-            for (int i = 0; i < it.getOutputTensorCount(); i++) {
+            it.runForMultipleInputsOutputs(slot.in, slot.outMap);
+            List<InferTensor> result = new ArrayList<>(slot.out.length);
+            for (int i = 0; i < slot.out.length; i++) {
                 TensorSpec spec = signature.outputs().get(i);
-                long[] shape = Arrays.stream(it.getOutputTensor(i).shape()).asLongStream().toArray();
-                result.add(new InferTensor(spec.name(), TensorBuffers.read(spec.datatype(), shape, (ByteBuffer) out.get(i))));
+                long[] shape = resized || spec.shape().contains(-1L)
+                        ? Arrays.stream(it.getOutputTensor(i).shape()).asLongStream().toArray()
+                        : spec.shape().stream().mapToLong(Long::longValue).toArray();
+                result.add(new InferTensor(spec.name(), TensorBuffers.read(spec.datatype(), shape, slot.out[i])));
             }
             return result;
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new InferenceFailedException("model '" + name + "': tflite failed: " + TfliteEngine.runtimeMessage(e.getMessage()), e);
         }
+    }
+
+    private static boolean sameShape(int[] have, long[] want) {
+        if (have.length != want.length) {
+            return false;
+        }
+        for (int i = 0; i < have.length; i++) {
+            if (have[i] != want[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
