@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,8 +28,8 @@ class RealModelsTest {
     static final Path MODELS = Path.of(System.getProperty("edgefleet.shared.models",
             Path.of("..", "..", "shared", "models").toString()));
 
-    @BeforeAll
-    static void needsSharedModels() {
+    @BeforeEach
+    void needsSharedModels() {
         Assumptions.assumeTrue(Files.isDirectory(MODELS), "skipped: real models folder " + MODELS.toAbsolutePath().normalize()
                 + " not found (it lives beside the repository as shared/models)");
     }
