@@ -36,6 +36,17 @@ public final class TensorBuffers {
         return TensorData.ofRaw(type, shape, new byte[Math.toIntExact(n * type.elementBytes())]);
     }
 
+    /** Zeros for every input of a signature, dynamic dimensions as 1: the warm-up and benchmark input. */
+    public static java.util.List<io.edgefleet.protocols.oip.InferTensor> zeroInputs(
+            java.util.List<io.edgefleet.protocols.manifest.TensorSpec> specs) {
+        java.util.List<io.edgefleet.protocols.oip.InferTensor> out = new java.util.ArrayList<>();
+        for (io.edgefleet.protocols.manifest.TensorSpec s : specs) {
+            long[] shape = s.shape().stream().mapToLong(d -> d < 0 ? 1 : d).toArray();
+            out.add(new io.edgefleet.protocols.oip.InferTensor(s.name(), zeros(s.datatype(), shape)));
+        }
+        return out;
+    }
+
     /** The remaining bytes of {@code b} as a tensor. */
     public static TensorData read(DataType type, long[] shape, ByteBuffer b) {
         ByteBuffer d = b.duplicate();

@@ -5,7 +5,6 @@ import io.edgefleet.engines.Engines;
 import io.edgefleet.engines.LoadedModel;
 import io.edgefleet.engines.ModelFiles;
 import io.edgefleet.engines.TensorBuffers;
-import io.edgefleet.protocols.manifest.TensorSpec;
 import io.edgefleet.protocols.oip.InferTensor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -55,7 +54,7 @@ public final class EngineBenchmark {
                 Stats engine;
                 try (LoadedModel m = Engines.forRuntime(runtime).load(file,
                         EngineOptions.defaults().withPoolSize(threads).withAcquireTimeout(Duration.ofSeconds(60)))) {
-                    inputs = zeros(m.signature().inputs());
+                    inputs = TensorBuffers.zeroInputs(m.signature().inputs());
                     engine = measure(threads, () -> () -> m.infer(inputs));
                 }
                 List<RawRunner> runners = new ArrayList<>();
@@ -72,15 +71,6 @@ public final class EngineBenchmark {
             }
         }
         return rows;
-    }
-
-    static List<InferTensor> zeros(List<TensorSpec> specs) {
-        List<InferTensor> out = new ArrayList<>();
-        for (TensorSpec s : specs) {
-            long[] shape = s.shape().stream().mapToLong(d -> d < 0 ? 1 : d).toArray();
-            out.add(new InferTensor(s.name(), TensorBuffers.zeros(s.datatype(), shape)));
-        }
-        return out;
     }
 
     private interface Call {

@@ -54,7 +54,7 @@ final class OnnxModel implements LoadedModel {
         if (engineOptions.warmUp()) {
             long t0 = System.nanoTime();
             try {
-                infer(warmUpInputs());
+                infer(TensorBuffers.zeroInputs(signature.inputs()));
                 first = (System.nanoTime() - t0) / 1e6;
             } catch (InferenceFailedException e) {
                 warmUpError = java.util.Optional.of(e.getMessage());
@@ -63,15 +63,6 @@ final class OnnxModel implements LoadedModel {
             }
         }
         this.stats = new LoadStats(loadMillis, first, poolSize, providers, warmUpError);
-    }
-
-    private List<InferTensor> warmUpInputs() {
-        List<InferTensor> in = new ArrayList<>();
-        for (TensorSpec s : signature.inputs()) {
-            long[] shape = s.shape().stream().mapToLong(d -> d < 0 ? 1 : d).toArray();
-            in.add(new InferTensor(s.name(), TensorBuffers.zeros(s.datatype(), shape)));
-        }
-        return in;
     }
 
     @Override

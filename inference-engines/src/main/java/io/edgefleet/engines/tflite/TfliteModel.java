@@ -79,11 +79,7 @@ final class TfliteModel implements LoadedModel {
         double first = -1;
         java.util.Optional<String> warmUpError = java.util.Optional.empty();
         if (options.warmUp()) {
-            List<InferTensor> zeros = new ArrayList<>();
-            for (TensorSpec s : signature.inputs()) {
-                long[] shape = s.shape().stream().mapToLong(d -> d < 0 ? 1 : d).toArray();
-                zeros.add(new InferTensor(s.name(), TensorBuffers.zeros(s.datatype(), shape)));
-            }
+            List<InferTensor> zeros = TensorBuffers.zeroInputs(signature.inputs());
             try {
                 for (Slot it : pool.items()) {
                     long t0 = System.nanoTime();

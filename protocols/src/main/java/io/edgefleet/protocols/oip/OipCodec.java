@@ -199,15 +199,7 @@ public final class OipCodec {
 
     public ModelMetadata decodeModelMetadata(byte[] body) {
         JsonNode root = header(body, OptionalInt.empty(), "model metadata");
-        List<String> versions = new ArrayList<>();
-        JsonNode vs = root.get("versions");
-        if (vs != null && !vs.isNull()) {
-            array(vs, "$.versions");
-            for (int i = 0; i < vs.size(); i++) {
-                versions.add(text(vs.get(i), "$.versions[" + i + "]"));
-            }
-        }
-        return new ModelMetadata(requiredString(root, "name", "$"), versions,
+        return new ModelMetadata(requiredString(root, "name", "$"), strings(root, "versions"),
                 optionalString(root, "platform", "$").orElse(""),
                 tensorMetadata(root.get("inputs"), "$.inputs"), tensorMetadata(root.get("outputs"), "$.outputs"));
     }
@@ -228,15 +220,21 @@ public final class OipCodec {
 
     public ServerMetadata decodeServerMetadata(byte[] body) {
         JsonNode root = header(body, OptionalInt.empty(), "server metadata");
-        List<String> ext = new ArrayList<>();
-        JsonNode es = root.get("extensions");
-        if (es != null && !es.isNull()) {
-            array(es, "$.extensions");
-            for (int i = 0; i < es.size(); i++) {
-                ext.add(text(es.get(i), "$.extensions[" + i + "]"));
+        return new ServerMetadata(requiredString(root, "name", "$"), requiredString(root, "version", "$"),
+                strings(root, "extensions"));
+    }
+
+    /** An optional array of strings at {@code $.field}; absent means empty. */
+    private static List<String> strings(JsonNode root, String field) {
+        List<String> out = new ArrayList<>();
+        JsonNode arr = root.get(field);
+        if (arr != null && !arr.isNull()) {
+            array(arr, "$." + field);
+            for (int i = 0; i < arr.size(); i++) {
+                out.add(text(arr.get(i), "$." + field + "[" + i + "]"));
             }
         }
-        return new ServerMetadata(requiredString(root, "name", "$"), requiredString(root, "version", "$"), ext);
+        return out;
     }
 
     /** {@code {"error": "..."}}, the protocol's error body. */
