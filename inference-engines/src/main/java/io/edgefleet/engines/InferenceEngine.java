@@ -29,5 +29,15 @@ public interface InferenceEngine {
      *
      * @throws ModelLoadException with the runtime's own message when it refuses the file
      */
-    LoadedModel load(Path file, EngineOptions options);
+    default LoadedModel load(Path file, EngineOptions options) {
+        String n = file.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return load(file, dot > 0 ? n.substring(0, dot) : n, options);
+    }
+
+    /**
+     * As {@link #load(Path, EngineOptions)}, naming the model in messages {@code modelName}
+     * (the agent keeps versions in files named after the version, not the model).
+     */
+    LoadedModel load(Path file, String modelName, EngineOptions options);
 }

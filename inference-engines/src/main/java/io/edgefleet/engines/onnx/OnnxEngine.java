@@ -59,12 +59,11 @@ public final class OnnxEngine implements InferenceEngine {
     }
 
     @Override
-    public LoadedModel load(Path file, EngineOptions options) {
+    public LoadedModel load(Path file, String model, EngineOptions options) {
         ModelFiles.detectRuntime(file);
         long start = System.nanoTime();
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
         List<String> used = new ArrayList<>();
-        String model = stem(file);
         try {
             o.setIntraOpNumThreads(options.threads());
             o.setInterOpNumThreads(1);
@@ -99,12 +98,6 @@ public final class OnnxEngine implements InferenceEngine {
             LOG.log(System.Logger.Level.WARNING, "model {0}: CUDA execution provider failed ({1}); falling back to CPU",
                     model, e.getMessage());
         }
-    }
-
-    static String stem(Path file) {
-        String n = file.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return dot > 0 ? n.substring(0, dot) : n;
     }
 
     private ModelSignature signature(OrtSession s) throws OrtException {

@@ -54,7 +54,7 @@ public final class TfliteEngine implements InferenceEngine {
     }
 
     @Override
-    public LoadedModel load(Path file, EngineOptions options) {
+    public LoadedModel load(Path file, String model, EngineOptions options) {
         ModelFiles.detectRuntime(file);
         long start = System.nanoTime();
         int pool = options.effectivePoolSize(ModelFiles.size(file), Runtime.getRuntime().availableProcessors());
@@ -65,17 +65,11 @@ public final class TfliteEngine implements InferenceEngine {
                         .setUseXNNPACK(options.useXnnpack())));
             }
             ModelSignature sig = signature(interpreters.get(0), file);
-            return new TfliteModel(stem(file), interpreters, sig, options, (System.nanoTime() - start) / 1e6);
+            return new TfliteModel(model, interpreters, sig, options, (System.nanoTime() - start) / 1e6);
         } catch (RuntimeException e) {
             interpreters.forEach(Interpreter::close);
             throw e;
         }
-    }
-
-    static String stem(Path file) {
-        String n = file.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return dot > 0 ? n.substring(0, dot) : n;
     }
 
     private static Interpreter open(Path file, Interpreter.Options options) {

@@ -1,0 +1,81 @@
+package io.edgefleet.agent;
+
+import io.edgefleet.engines.EngineOptions;
+import io.edgefleet.engines.isolation.IsolationOptions;
+import io.edgefleet.protocols.Checks;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything an agent needs to start. Build with {@link #defaults(Path)} and the {@code with*}
+ * methods; the CLI maps its flags onto them.
+ *
+ * @param dataDir holds {@code agent.db} and the model files
+ * @param modelsDir standalone mode: serve every {@code NAME.onnx}/{@code NAME.tflite} in it
+ * @param httpHost address the HTTP server binds
+ * @param httpPort 0 picks a free port (logged)
+ * @param fleet fleet id
+ * @param device device id
+ * @param threadsPerModel native inference threads per model
+ * @param queueCapacity requests that may wait per model before 429
+ * @param maxPayloadBytes largest request body accepted (413 beyond)
+ * @param requestTimeout a request not answered by then gets 503
+ * @param drainTimeout on shutdown, how long in-flight requests may take
+ * @param maxLatencyFactor a candidate slower than this times the active version fails its self-test
+ * @param engineOptions engine settings (from the device profile)
+ * @param isolation limits of the first-load verifier JVM
+ */
+public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHost, int httpPort, String fleet, String device,
+        int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
+        double maxLatencyFactor, EngineOptions engineOptions, IsolationOptions isolation) {
+    public AgentConfig {
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(modelsDir, "modelsDir");
+        Checks.id(fleet, "fleet");
+        Checks.id(device, "device");
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("http port must be 0..65535, got " + httpPort);
+        }
+        if (threadsPerModel < 1 || queueCapacity < 1 || maxPayloadBytes < 1024) {
+            throw new IllegalArgumentException("threadsPerModel and queueCapacity must be >= 1, maxPayloadBytes >= 1024");
+        }
+    }
+
+    /** Standalone defaults: HTTP on 127.0.0.1:8080, fleet {@code local}, device {@code agent}, 64 waiting requests per model. */
+    public static AgentConfig defaults(Path dataDir) {
+        return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, "local", "agent", 1, 64, 16 << 20,
+                Duration.ofSeconds(10), Duration.ofSeconds(10), 5.0, EngineOptions.defaults(), IsolationOptions.defaults());
+    }
+
+    public AgentConfig withModelsDir(Path dir) {
+        return new AgentConfig(dataDir, Optional.of(dir), httpHost, httpPort, fleet, device, threadsPerModel, queueCapacity,
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+    }
+
+    public AgentConfig withHttp(String host, int port) {
+        return new AgentConfig(dataDir, modelsDir, host, port, fleet, device, threadsPerModel, queueCapacity,
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+    }
+
+    public AgentConfig withIdentity(String fleetId, String deviceId) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleetId, deviceId, threadsPerModel, queueCapacity,
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+    }
+
+    public AgentConfig withQueue(int threads, int capacity) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, threads, capacity,
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+    }
+
+    public AgentConfig withMaxPayloadBytes(int bytes) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, threadsPerModel, queueCapacity,
+                bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+    }
+
+    public AgentConfig withEngineOptions(EngineOptions options) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, threadsPerModel, queueCapacity,
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation);
+    }
+}

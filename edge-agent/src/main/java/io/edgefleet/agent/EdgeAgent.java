@@ -1,0 +1,98 @@
+package io.edgefleet.agent;
+
+import io.edgefleet.agent.http.OipHttp;
+import io.edgefleet.agent.serving.InferenceService;
+import io.edgefleet.agent.slots.ModelSlots;
+import io.edgefleet.agent.store.AgentStore;
+import io.edgefleet.protocols.DecodeLimits;
+import io.edgefleet.protocols.oip.OipCodec;
+import io.helidon.webserver.WebServer;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The edge agent, wired: store, model slots, inference service and the HTTP server. {@link #start}
+ * restores the models recorded in the data folder, installs those of the models folder
+ * (standalone mode), then opens the HTTP port. {@link #close} stops taking requests, lets
+ * in-flight ones finish within the drain timeout, then frees the models. Tests use the same
+ * wiring as {@code main}.
+ */
+public final class EdgeAgent implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(EdgeAgent.class.getName());
+    public static final String VERSION = versionOf();
+
+    private final AgentConfig config;
+    private final AgentStore store;
+    private final ModelSlots slots;
+    private final InferenceService inference;
+    private final WebServer http;
+    private final AtomicBoolean ready = new AtomicBoolean();
+
+    private EdgeAgent(AgentConfig config) {
+        this.config = config;
+        this.store = AgentStore.open(config.dataDir());
+        this.slots = new ModelSlots(config.dataDir(), store, config.engineOptions(), config.isolation(), config.maxLatencyFactor());
+        this.inference = new InferenceService(slots, config.threadsPerModel(), config.queueCapacity(), config.requestTimeout());
+        OipCodec codec = OipCodec.create(DecodeLimits.DEFAULT.withMaxMessageBytes(config.maxPayloadBytes()));
+        OipHttp oip = new OipHttp(inference, slots, codec, "edgefleet-agent", VERSION, ready::get);
+        this.http = WebServer.builder()
+                .host(config.httpHost())
+                .port(config.httpPort())
+                .maxPayloadSize(config.maxPayloadBytes())
+                .shutdownHook(false)
+                .routing(oip::routing)
+                .build();
+    }
+
+    public static EdgeAgent start(AgentConfig config) {
+        EdgeAgent agent = new EdgeAgent(config);
+        try {
+            agent.slots.restore();
+            config.modelsDir().ifPresent(dir -> {
+                Map<String, String> served = agent.slots.serveDirectory(dir);
+                LOG.log(System.Logger.Level.INFO, "serving {0} from {1}", served, dir);
+            });
+            agent.http.start();
+            agent.ready.set(true);
+            LOG.log(System.Logger.Level.INFO, "agent {0}/{1} ready: HTTP on {2}:{3,number,#}", config.fleet(), config.device(),
+                    config.httpHost(), agent.http.port());
+            return agent;
+        } catch (RuntimeException e) {
+            agent.close();
+            throw e;
+        }
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public ModelSlots slots() {
+        return slots;
+    }
+
+    public InferenceService inference() {
+        return inference;
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        ready.set(false);
+        inference.drain(config.drainTimeout());
+        if (http.isRunning()) {
+            http.stop();
+        }
+        inference.close();
+        slots.close();
+        store.close();
+    }
+
+    private static String versionOf() {
+        String v = EdgeAgent.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}

@@ -1,0 +1,150 @@
+package io.edgefleet.agent.http;
+
+import io.edgefleet.agent.serving.InferenceService;
+import io.edgefleet.agent.serving.OverloadedException;
+import io.edgefleet.agent.slots.Lease;
+import io.edgefleet.agent.slots.ModelNotServedException;
+import io.edgefleet.agent.slots.ModelSlots;
+import io.edgefleet.engines.EngineBusyException;
+import io.edgefleet.engines.InferenceFailedException;
+import io.edgefleet.engines.InvalidInputException;
+import io.edgefleet.engines.ModelSignature;
+import io.edgefleet.protocols.ProtocolException;
+import io.edgefleet.protocols.manifest.TensorSpec;
+import io.edgefleet.protocols.oip.Encoded;
+import io.edgefleet.protocols.oip.InferRequest;
+import io.edgefleet.protocols.oip.InferResponse;
+import io.edgefleet.protocols.oip.ModelMetadata;
+import io.edgefleet.protocols.oip.OipCodec;
+import io.edgefleet.protocols.oip.ServerMetadata;
+import io.edgefleet.protocols.oip.TensorMetadata;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The Open Inference Protocol v2 (KServe v2 / Triton) over HTTP: health, server and model
+ * metadata, readiness, and inference with JSON or the binary tensor extension, for the agent
+ * (and, later, the cloud inference role). Errors are the protocol's {@code {"error": "..."}} with
+ * 400 for bad input, 404 for an unknown model or version, 413 for an oversize body, 429/503 with
+ * {@code Retry-After} when overloaded, 500 when the runtime fails. Handlers run on Helidon's
+ * virtual threads and hand the native work to {@link InferenceService}.
+ */
+public final class OipHttp {
+    private static final System.Logger LOG = System.getLogger(OipHttp.class.getName());
+    private static final String JSON = "application/json";
+
+    private final InferenceService inference;
+    private final ModelSlots slots;
+    private final OipCodec codec;
+    private final String serverName;
+    private final String serverVersion;
+    private final BooleanSupplier ready;
+
+    public OipHttp(InferenceService inference, ModelSlots slots, OipCodec codec, String serverName, String serverVersion,
+            BooleanSupplier ready) {
+        this.inference = inference;
+        this.slots = slots;
+        this.codec = codec;
+        this.serverName = serverName;
+        this.serverVersion = serverVersion;
+        this.ready = ready;
+    }
+
+    /** Registers the v2 routes. */
+    public void routing(HttpRouting.Builder r) {
+        r.get("/v2", (req, res) -> json(res, Status.OK_200,
+                codec.encodeServerMetadata(new ServerMetadata(serverName, serverVersion, List.of("binary_tensor_data")))));
+        r.get("/v2/health/live", (req, res) -> res.status(Status.OK_200).send());
+        r.get("/v2/health/ready", (req, res) -> {
+            if (ready.getAsBoolean()) {
+                res.status(Status.OK_200).send();
+            } else {
+                error(res, Status.SERVICE_UNAVAILABLE_503, "the agent is starting");
+            }
+        });
+        r.get("/v2/models/{m}", (req, res) -> handle(res, () -> metadata(res, param(req, "m"), Optional.empty())));
+        r.get("/v2/models/{m}/versions/{v}", (req, res) -> handle(res, () -> metadata(res, param(req, "m"), Optional.of(param(req, "v")))));
+        r.get("/v2/models/{m}/ready", (req, res) -> handle(res, () -> modelReady(res, param(req, "m"), Optional.empty())));
+        r.get("/v2/models/{m}/versions/{v}/ready", (req, res) -> handle(res, () -> modelReady(res, param(req, "m"),
+                Optional.of(param(req, "v")))));
+        r.post("/v2/models/{m}/infer", (req, res) -> handle(res, () -> infer(req, res, param(req, "m"), Optional.empty())));
+        r.post("/v2/models/{m}/versions/{v}/infer", (req, res) -> handle(res, () -> infer(req, res, param(req, "m"),
+                Optional.of(param(req, "v")))));
+    }
+
+    private static String param(ServerRequest req, String name) {
+        return req.path().pathParameters().get(name);
+    }
+
+    private void metadata(ServerResponse res, String model, Optional<String> version) {
+        try (Lease lease = slots.lease(model, version)) {
+            ModelSignature s = lease.model().signature();
+            ModelMetadata m = new ModelMetadata(model, List.of(lease.version()),
+                    s.runtime().equals("tflite") ? "tensorflow_tflite" : "onnxruntime_onnx", meta(s.inputs()), meta(s.outputs()));
+            json(res, Status.OK_200, codec.encodeModelMetadata(m));
+        }
+    }
+
+    private static List<TensorMetadata> meta(List<TensorSpec> specs) {
+        return specs.stream().map(t -> new TensorMetadata(t.name(), t.datatype(),
+                t.shape().stream().mapToLong(Long::longValue).toArray())).toList();
+    }
+
+    private void modelReady(ServerResponse res, String model, Optional<String> version) {
+        try (Lease lease = slots.lease(model, version)) {
+            res.status(Status.OK_200).send();
+        }
+    }
+
+    private void infer(ServerRequest req, ServerResponse res, String model, Optional<String> version) {
+        byte[] body = req.content().hasEntity() ? req.content().as(byte[].class) : new byte[0];
+        InferRequest request = codec.decodeRequest(body,
+                OipCodec.parseHeaderLength(req.headers().first(HeaderNames.create(OipCodec.HEADER_CONTENT_LENGTH)).orElse(null)));
+        InferResponse response = inference.infer(model, version, request);
+        Encoded e = codec.encodeResponse(response, request::wantsBinary);
+        if (e.headerLength().isPresent()) {
+            res.header(OipCodec.HEADER_CONTENT_LENGTH, Integer.toString(e.headerLength().getAsInt()));
+        }
+        res.status(Status.OK_200).header(HeaderNames.CONTENT_TYPE, e.contentType()).send(e.body());
+    }
+
+    private interface Action {
+        void run();
+    }
+
+    /** Maps each failure to its status; internal exception text never reaches the client. */
+    private void handle(ServerResponse res, Action action) {
+        try {
+            action.run();
+        } catch (ProtocolException | InvalidInputException e) {
+            error(res, Status.BAD_REQUEST_400, e.getMessage());
+        } catch (ModelNotServedException e) {
+            error(res, Status.NOT_FOUND_404, e.getMessage());
+        } catch (OverloadedException e) {
+            res.header(HeaderNames.RETRY_AFTER, "1");
+            error(res, e.queueFull() ? Status.TOO_MANY_REQUESTS_429 : Status.SERVICE_UNAVAILABLE_503, e.getMessage());
+        } catch (EngineBusyException e) {
+            res.header(HeaderNames.RETRY_AFTER, "1");
+            error(res, Status.SERVICE_UNAVAILABLE_503, e.getMessage());
+        } catch (InferenceFailedException e) {
+            error(res, Status.INTERNAL_SERVER_ERROR_500, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "unexpected failure", e);
+            error(res, Status.INTERNAL_SERVER_ERROR_500, "internal error");
+        }
+    }
+
+    private void error(ServerResponse res, Status status, String message) {
+        json(res, status, codec.encodeError(message));
+    }
+
+    private static void json(ServerResponse res, Status status, byte[] body) {
+        res.status(status).header(HeaderNames.CONTENT_TYPE, JSON).send(body);
+    }
+}

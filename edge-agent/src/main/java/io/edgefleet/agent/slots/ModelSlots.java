@@ -1,0 +1,248 @@
+package io.edgefleet.agent.slots;
+
+import io.edgefleet.agent.store.AgentStore;
+import io.edgefleet.agent.store.SlotRecord;
+import io.edgefleet.agent.store.VersionedFile;
+import io.edgefleet.engines.EngineException;
+import io.edgefleet.engines.EngineOptions;
+import io.edgefleet.engines.Engines;
+import io.edgefleet.engines.LoadedModel;
+import io.edgefleet.engines.ModelFiles;
+import io.edgefleet.engines.ModelInspection;
+import io.edgefleet.engines.isolation.IsolatedVerifier;
+import io.edgefleet.engines.isolation.IsolationOptions;
+import io.edgefleet.protocols.Checks;
+import io.edgefleet.protocols.ProtocolException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+
+/**
+ * The agent's models by name, each with an active and a previous version. Installing a version:
+ * the file is copied into the data folder crash-safely, loaded for the first time in an isolated
+ * JVM (a hostile file cannot take the agent down), loaded for real, self-tested, then swapped in
+ * atomically and recorded in the store. Requests take a {@link Lease} on the active version, so
+ * in-flight requests finish on the old version while new ones go to the new one.
+ *
+ * <p>Slot changes are serialised per agent (one at a time); leases are lock-free. Listeners hear
+ * each activation (model, version) after it is recorded.
+ */
+public final class ModelSlots implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ModelSlots.class.getName());
+
+    private final Path dataDir;
+    private final AgentStore store;
+    private final EngineOptions engineOptions;
+    private final IsolationOptions isolation;
+    private final double maxLatencyFactor;
+    private final Map<String, ModelSlot> slots = new ConcurrentHashMap<>();
+    private final List<BiConsumer<String, String>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public ModelSlots(Path dataDir, AgentStore store, EngineOptions engineOptions, IsolationOptions isolation,
+            double maxLatencyFactor) {
+        this.dataDir = dataDir;
+        this.store = store;
+        this.engineOptions = engineOptions;
+        this.isolation = isolation;
+        this.maxLatencyFactor = maxLatencyFactor;
+    }
+
+    /** Called with (model, version) after every activation. */
+    public void onActivation(BiConsumer<String, String> listener) {
+        listeners.add(listener);
+    }
+
+    /**
+     * Loads the active version of every model the store knows. Files there were verified when
+     * they were installed, so they load in-process; a missing or damaged active file falls back to
+     * the previous version. Half-written staging files of a crash are removed.
+     */
+    public synchronized void restore() {
+        try {
+            Staging.sweep(dataDir);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot clean the staging folder: {0}", e.getMessage());
+        }
+        for (SlotRecord r : store.slots()) {
+            for (Optional<VersionedFile> candidate : List.of(r.active(), r.previous())) {
+                if (candidate.isEmpty()) {
+                    continue;
+                }
+                VersionedFile v = candidate.get();
+                try {
+                    LoadedModel m = Engines.forFile(v.file()).load(v.file(), r.model(), engineOptions);
+                    slot(r.model()).activate(new Loaded(v.version(), m));
+                    if (candidate == r.previous()) {
+                        store.saveSlot(new SlotRecord(r.model(), r.previous(), Optional.empty()));
+                        LOG.log(System.Logger.Level.WARNING, "model {0}: active file unusable, restored previous version {1}",
+                                r.model(), v.version());
+                    }
+                    notifyActivation(r.model(), v.version());
+                    break;
+                } catch (EngineException e) {
+                    LOG.log(System.Logger.Level.WARNING, "model {0} version {1} does not load: {2}", r.model(), v.version(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Installs {@code source} as {@code version} of {@code model} and activates it; the version
+     * active before becomes the previous one. Installing the active version again is a no-op.
+     *
+     * @throws SlotException when the candidate fails to load or its self-test; nothing changes then
+     */
+    public synchronized ModelInspection install(String model, String version, Path source) {
+        Checks.id(model, "model");
+        Checks.id(version, "version");
+        Optional<SlotRecord> before = store.slot(model);
+        if (before.flatMap(SlotRecord::active).map(VersionedFile::version).filter(version::equals).isPresent()
+                && slot(model).activeVersion().filter(version::equals).isPresent()) {
+            return Engines.inspectInProcess(before.get().active().get().file());
+        }
+        ModelInspection inspection;
+        Path placed;
+        try {
+            inspection = IsolatedVerifier.verify(source, isolation);
+            String ext = inspection.runtime().equals("tflite") ? "tflite" : "onnx";
+            placed = Staging.place(source, dataDir, model, version, ext);
+        } catch (EngineException e) {
+            throw new SlotException("model '" + model + "' version " + version + " refused: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new SlotException("model '" + model + "' version " + version + ": cannot stage the file: " + e.getMessage(), e);
+        }
+        activateFile(model, version, placed, before.flatMap(SlotRecord::active));
+        return inspection;
+    }
+
+    /**
+     * Serves every {@code NAME.onnx} / {@code NAME.tflite} of a folder as model {@code NAME};
+     * the version is the first 12 hex digits of the file's SHA-256, so a changed file is a new
+     * version and an unchanged one is not reloaded.
+     *
+     * @return the models found, with their versions
+     */
+    public Map<String, String> serveDirectory(Path modelsDir) {
+        Map<String, String> found = new TreeMap<>();
+        try (var files = Files.list(modelsDir)) {
+            for (Path f : files.sorted().toList()) {
+                String n = f.getFileName().toString();
+                int dot = n.lastIndexOf('.');
+                if (dot <= 0 || !(n.endsWith(".onnx") || n.endsWith(".tflite"))) {
+                    continue;
+                }
+                String model = n.substring(0, dot);
+                if (!Checks.ID.matcher(model).matches()) {
+                    LOG.log(System.Logger.Level.WARNING, "skipping {0}: the model name is not a valid id", f);
+                    continue;
+                }
+                String version = ModelFiles.sha256(f).substring(0, 12);
+                install(model, version, f);
+                found.put(model, version);
+            }
+        } catch (IOException e) {
+            throw new SlotException("cannot read models folder " + modelsDir + ": " + e.getMessage(), e);
+        }
+        return found;
+    }
+
+    /**
+     * Makes the previous version active again; the version that was active becomes previous.
+     *
+     * @throws SlotException when there is no previous version or it does not load
+     */
+    public synchronized String rollback(String model) {
+        SlotRecord r = store.slot(model).orElseThrow(() -> new ModelNotServedException("model '" + model + "' is not served here"));
+        VersionedFile prev = r.previous().orElseThrow(() -> new SlotException("model '" + model + "' has no previous version to roll back to", null));
+        activateFile(model, prev.version(), prev.file(), r.active());
+        return prev.version();
+    }
+
+    private void activateFile(String model, String version, Path file, Optional<VersionedFile> nowActive) {
+        LoadedModel m;
+        try {
+            m = Engines.forFile(file).load(file, model, engineOptions);
+        } catch (EngineException e) {
+            throw new SlotException("model '" + model + "' version " + version + " does not load: " + e.getMessage(), e);
+        }
+        Optional<String> failure;
+        try (Lease current = slot(model).lease().orElse(null)) {
+            failure = SelfTest.check(m, Optional.ofNullable(current).map(Lease::model), maxLatencyFactor);
+        }
+        if (failure.isPresent()) {
+            m.close();
+            throw new SlotException("model '" + model + "' version " + version + " failed its " + failure.get(), null);
+        }
+        store.saveSlot(new SlotRecord(model, Optional.of(new VersionedFile(version, file)),
+                nowActive.filter(v -> !v.version().equals(version))));
+        slot(model).activate(new Loaded(version, m));
+        LOG.log(System.Logger.Level.INFO, "model {0}: version {1} active", model, version);
+        notifyActivation(model, version);
+    }
+
+    private void notifyActivation(String model, String version) {
+        for (BiConsumer<String, String> l : listeners) {
+            try {
+                l.accept(model, version);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "activation listener failed: {0}", e.toString());
+            }
+        }
+    }
+
+    private ModelSlot slot(String model) {
+        return slots.computeIfAbsent(model, ModelSlot::new);
+    }
+
+    /**
+     * A lease on the active version of {@code model}, or on {@code version} when given and active.
+     *
+     * @throws ModelNotServedException naming the model (and version) when it is not served
+     */
+    public Lease lease(String model, Optional<String> version) {
+        ModelSlot s = slots.get(model);
+        Lease lease = s == null ? null : s.lease().orElse(null);
+        if (lease == null) {
+            throw new ModelNotServedException("model '" + printable(model) + "' is not served here (models: "
+                    + String.join(", ", activeVersions().keySet()) + ")");
+        }
+        if (version.isPresent() && !version.get().equals(lease.version())) {
+            String active = lease.version();
+            lease.close();
+            throw new ModelNotServedException("model '" + model + "' version '" + printable(version.get())
+                    + "' is not served here (active version: " + active + ")");
+        }
+        return lease;
+    }
+
+    private static String printable(String s) {
+        try {
+            return Checks.printable(s);
+        } catch (ProtocolException e) {
+            return "?";
+        }
+    }
+
+    /** Model name → active version, for every model with an active version. */
+    public Map<String, String> activeVersions() {
+        Map<String, String> out = new TreeMap<>();
+        slots.forEach((name, s) -> s.activeVersion().ifPresent(v -> out.put(name, v)));
+        return out;
+    }
+
+    public Optional<SlotRecord> record(String model) {
+        return store.slot(model);
+    }
+
+    @Override
+    public synchronized void close() {
+        slots.values().forEach(ModelSlot::close);
+        slots.clear();
+    }
+}

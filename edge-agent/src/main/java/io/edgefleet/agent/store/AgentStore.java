@@ -1,0 +1,141 @@
+package io.edgefleet.agent.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The agent's state in SQLite ({@code agent.db}, WAL): which version of each model is active and
+ * which one a rollback returns to. Schema migrations are the numbered scripts in
+ * {@code io/edgefleet/agent/store/V*.sql}. One connection, used under this object's lock;
+ * every write is its own transaction, so a kill -9 leaves either the old or the new row.
+ */
+public final class AgentStore implements AutoCloseable {
+    private static final String[] MIGRATIONS = {"V1__slots.sql"};
+
+    private final Connection db;
+
+    private AgentStore(Connection db) {
+        this.db = db;
+    }
+
+    public static AgentStore open(Path dataDir) {
+        try {
+            Files.createDirectories(dataDir);
+            Connection c = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("agent.db"));
+            try (Statement s = c.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("PRAGMA synchronous=FULL");
+                s.execute("PRAGMA busy_timeout=5000");
+            }
+            AgentStore store = new AgentStore(c);
+            store.migrate();
+            return store;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot open agent database in " + dataDir + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create data folder " + dataDir, e);
+        }
+    }
+
+    private synchronized void migrate() throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+            int current;
+            try (ResultSet r = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+                current = r.getInt(1);
+            }
+            for (int v = current; v < MIGRATIONS.length; v++) {
+                db.setAutoCommit(false);
+                try {
+                    for (String stmt : script(MIGRATIONS[v]).split(";")) {
+                        if (!stmt.isBlank()) {
+                            s.execute(stmt);
+                        }
+                    }
+                    s.execute("INSERT INTO schema_version (version) VALUES (" + (v + 1) + ")");
+                    db.commit();
+                } catch (SQLException e) {
+                    db.rollback();
+                    throw e;
+                } finally {
+                    db.setAutoCommit(true);
+                }
+            }
+        }
+    }
+
+    private static String script(String name) {
+        try (InputStream in = AgentStore.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("migration " + name + " missing from the jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The persisted slots of every model. */
+    public synchronized List<SlotRecord> slots() {
+        List<SlotRecord> out = new ArrayList<>();
+        try (Statement s = db.createStatement();
+                ResultSet r = s.executeQuery("SELECT model, active_version, active_file, previous_version, previous_file "
+                        + "FROM slots ORDER BY model")) {
+            while (r.next()) {
+                out.add(new SlotRecord(r.getString(1), version(r.getString(2), r.getString(3)), version(r.getString(4), r.getString(5))));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read slots: " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized Optional<SlotRecord> slot(String model) {
+        return slots().stream().filter(s -> s.model().equals(model)).findFirst();
+    }
+
+    /** Records a model's active and previous versions in one transaction. */
+    public synchronized void saveSlot(SlotRecord slot) {
+        try (PreparedStatement p = db.prepareStatement("INSERT INTO slots (model, active_version, active_file, previous_version, "
+                + "previous_file, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(model) DO UPDATE SET active_version = excluded.active_version, "
+                + "active_file = excluded.active_file, previous_version = excluded.previous_version, "
+                + "previous_file = excluded.previous_file, updated_at = excluded.updated_at")) {
+            p.setString(1, slot.model());
+            p.setString(2, slot.active().map(VersionedFile::version).orElse(null));
+            p.setString(3, slot.active().map(v -> v.file().toString()).orElse(null));
+            p.setString(4, slot.previous().map(VersionedFile::version).orElse(null));
+            p.setString(5, slot.previous().map(v -> v.file().toString()).orElse(null));
+            p.setString(6, Instant.now().toString());
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot save slot of model '" + slot.model() + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static Optional<VersionedFile> version(String version, String file) {
+        return version == null || file == null ? Optional.empty() : Optional.of(new VersionedFile(version, Path.of(file)));
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            db.close();
+        } catch (SQLException e) {
+            // closing anyway
+        }
+    }
+}
