@@ -1,0 +1,54 @@
+package io.edgefleet.agent;
+
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Reads an {@link AgentConfig} from Helidon config: a YAML file (node {@code agent}) overlaid by
+ * environment variables ({@code AGENT_HTTP_PORT} overrides {@code agent.http.port}). Keys, all
+ * optional (defaults from {@link AgentConfig#defaults}):
+ *
+ * <pre>
+ * agent:
+ *   data-dir: ./agent-data
+ *   models-dir: ./models          # standalone mode
+ *   fleet: local
+ *   device: agent
+ *   http: { host: 127.0.0.1, port: 8080, max-payload-bytes: 16777216 }
+ *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
+ *   slots: { max-latency-factor: 5.0 }
+ * </pre>
+ */
+public final class AgentSettings {
+    private AgentSettings() {
+    }
+
+    /** The file's settings, overlaid by the environment. */
+    public static AgentConfig load(Path yaml) {
+        Config root = Config.builder()
+                .disableSystemPropertiesSource()
+                .sources(ConfigSources.environmentVariables(), ConfigSources.file(yaml))
+                .build();
+        return from(root.get("agent"));
+    }
+
+    static AgentConfig from(Config c) {
+        AgentConfig base = AgentConfig.defaults(Path.of(c.get("data-dir").asString().orElse("agent-data")));
+        AgentConfig a = base
+                .withIdentity(c.get("fleet").asString().orElse(base.fleet()), c.get("device").asString().orElse(base.device()))
+                .withHttp(c.get("http.host").asString().orElse(base.httpHost()), c.get("http.port").asInt().orElse(base.httpPort()))
+                .withMaxPayloadBytes(c.get("http.max-payload-bytes").asInt().orElse(base.maxPayloadBytes()))
+                .withQueue(c.get("inference.threads-per-model").asInt().orElse(base.threadsPerModel()),
+                        c.get("inference.queue-capacity").asInt().orElse(base.queueCapacity()));
+        if (c.get("models-dir").exists()) {
+            a = a.withModelsDir(Path.of(c.get("models-dir").asString().get()));
+        }
+        return new AgentConfig(a.dataDir(), a.modelsDir(), a.httpHost(), a.httpPort(), a.fleet(), a.device(), a.threadsPerModel(),
+                a.queueCapacity(), a.maxPayloadBytes(),
+                Duration.ofMillis(c.get("inference.request-timeout-ms").asLong().orElse(base.requestTimeout().toMillis())),
+                Duration.ofMillis(c.get("inference.drain-timeout-ms").asLong().orElse(base.drainTimeout().toMillis())),
+                c.get("slots.max-latency-factor").asDouble().orElse(base.maxLatencyFactor()), a.engineOptions(), a.isolation());
+    }
+}

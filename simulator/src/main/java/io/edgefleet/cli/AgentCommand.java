@@ -1,0 +1,70 @@
+package io.edgefleet.cli;
+
+import io.edgefleet.agent.AgentConfig;
+import io.edgefleet.agent.AgentSettings;
+import io.edgefleet.agent.EdgeAgent;
+import io.edgefleet.engines.EngineOptions;
+import io.edgefleet.profiles.catalog.DeviceCatalog;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code edgefleet agent}: runs an edge agent until SIGTERM/Ctrl-C, then drains in-flight requests. */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+        description = {"Run an edge agent: the Open Inference Protocol over HTTP for the models it serves.",
+            "Standalone: --models-dir DIR serves each NAME.onnx / NAME.tflite there as model NAME.",
+            "Flags override the --config file, which environment variables override (AGENT_HTTP_PORT=...)."})
+final class AgentCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "Agent YAML (node 'agent'); see docs/edge-agent.md.")
+    Path config;
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "agent.db and model files (default ./agent-data).")
+    Path dataDir;
+    @Option(names = "--models-dir", paramLabel = "DIR", description = "Serve the models in this folder (standalone mode).")
+    Path modelsDir;
+    @Option(names = "--http-port", paramLabel = "P", description = "HTTP port; 0 picks a free one (default 8080).")
+    Integer httpPort;
+    @Option(names = "--http-host", paramLabel = "HOST", description = "Address to bind (default 127.0.0.1).")
+    String httpHost;
+    @Option(names = "--fleet", paramLabel = "F", description = "Fleet id (default local).")
+    String fleet;
+    @Option(names = "--device", paramLabel = "D", description = "Device id (default agent).")
+    String device;
+    @Option(names = "--profile", paramLabel = "ID", description = "Device profile id: engine threads, CUDA, memory budget.")
+    String profile;
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        AgentConfig c = config != null ? AgentSettings.load(config) : AgentConfig.defaults(Path.of("agent-data"));
+        if (dataDir != null) {
+            c = new AgentConfig(dataDir, c.modelsDir(), c.httpHost(), c.httpPort(), c.fleet(), c.device(), c.threadsPerModel(),
+                    c.queueCapacity(), c.maxPayloadBytes(), c.requestTimeout(), c.drainTimeout(), c.maxLatencyFactor(),
+                    c.engineOptions(), c.isolation());
+        }
+        if (modelsDir != null) {
+            c = c.withModelsDir(modelsDir);
+        }
+        c = c.withHttp(httpHost != null ? httpHost : c.httpHost(), httpPort != null ? httpPort : c.httpPort());
+        c = c.withIdentity(fleet != null ? fleet : c.fleet(), device != null ? device : c.device());
+        if (profile != null) {
+            c = c.withEngineOptions(EngineOptions.forProfile(DeviceCatalog.builtIn().get(profile)));
+        }
+        EdgeAgent agent = EdgeAgent.start(c);
+        spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: http://%s:%d/v2 serving %s%n", c.fleet(), c.device(),
+                c.httpHost(), agent.httpPort(), agent.slots().activeVersions());
+        spec.commandLine().getOut().flush();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            agent.close();
+            stopped.countDown();
+        }, "agent-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        stopped.await();
+        return Main.OK;
+    }
+}

@@ -1,0 +1,126 @@
+package io.edgefleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgefleet.engines.synth.SyntheticModels;
+import io.edgefleet.testkit.Ports;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code edgefleet agent} as a real process: serving, graceful SIGTERM, and kill -9 in the middle of an activation. */
+class AgentProcessTest {
+    @TempDir
+    Path dir;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private Process start(Path data, Path models, int port) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "agent", "--data-dir", data.toString(), "--http-port", Integer.toString(port)));
+        if (models != null) {
+            cmd.addAll(List.of("--models-dir", models.toString()));
+        }
+        return new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile())).start();
+    }
+
+    private void awaitReady(Process p, int port) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            assertThat(p.isAlive()).as("agent alive; log:%n%s", Files.readString(dir.resolve("agent.log"))).isTrue();
+            try {
+                if (get(port, "/v2/health/ready").statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("agent not ready within 60 s");
+    }
+
+    private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> infer(int port, String model) throws IOException, InterruptedException {
+        String body = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}";
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/" + model + "/infer"))
+                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void stop(Process p) throws InterruptedException {
+        p.destroy(); // SIGTERM: the agent drains and exits
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            throw new AssertionError("agent did not stop within 30 s of SIGTERM");
+        }
+    }
+
+    @Test
+    void serves_over_http_and_exits_cleanly_on_sigterm() throws Exception {
+        Path models = Files.createDirectories(dir.resolve("models"));
+        Files.move(SyntheticModels.classifierOnnx(dir), models.resolve("cls.onnx"));
+        int port = Ports.freePort();
+        Process p = start(dir.resolve("data"), models, port);
+        try {
+            awaitReady(p, port);
+            HttpResponse<String> r = infer(port, "cls");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("\"model_name\":\"cls\"", "\"model_version\":\"");
+        } finally {
+            stop(p);
+        }
+        assertThat(p.exitValue()).isIn(0, 130, 143);
+    }
+
+    @Test
+    void kill_9_during_an_activation_restarts_serving_a_complete_model() throws Exception {
+        Path models = Files.createDirectories(dir.resolve("models"));
+        Path data = dir.resolve("data");
+        Files.move(SyntheticModels.classifierOnnx(dir), models.resolve("cls.onnx"));
+        int port = Ports.freePort();
+        Process first = start(data, models, port);
+        awaitReady(first, port);
+        stop(first);
+        // version 2 of the same model, for another runtime
+        Files.delete(models.resolve("cls.onnx"));
+        Files.move(SyntheticModels.classifierTflite(dir), models.resolve("cls.tflite"));
+        List<String> seen = new ArrayList<>();
+        for (long delayMillis : new long[] {200, 700, 1400, 2500, 4000}) {
+            Process p = start(data, models, port);
+            Thread.sleep(delayMillis);
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9, wherever it was
+            Process again = start(data, null, port);
+            try {
+                awaitReady(again, port);
+                HttpResponse<String> r = infer(port, "cls");
+                assertThat(r.statusCode()).as("after kill at %d ms: %s", delayMillis, r.body()).isEqualTo(200);
+                seen.add(r.body().replaceAll(".*\"model_version\":\"([^\"]+)\".*", "$1"));
+                try (var staging = Files.list(data.resolve("staging"))) {
+                    assertThat(staging.toList()).as("half-written files swept").isEmpty();
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // nothing was ever staged
+                }
+            } finally {
+                stop(again);
+            }
+        }
+        assertThat(seen).hasSize(5).allMatch(v -> v.matches("[0-9a-f]{12}"));
+    }
+}
