@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param httpPort 0 picks a free port (logged)
  * @param fleet fleet id
  * @param device device id
+ * @param profile device-profile id reported in the agent's state
+ * @param mqttUrl connected mode: the broker, e.g. {@code tcp://127.0.0.1:1883}
  * @param threadsPerModel native inference threads per model
  * @param queueCapacity requests that may wait per model before 429
  * @param maxPayloadBytes largest request body accepted (413 beyond)
@@ -28,13 +30,15 @@ import java.util.Optional;
  * @param isolation limits of the first-load verifier JVM
  */
 public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHost, int httpPort, String fleet, String device,
-        int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
+        String profile, Optional<String> mqttUrl, int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
         double maxLatencyFactor, EngineOptions engineOptions, IsolationOptions isolation) {
     public AgentConfig {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(modelsDir, "modelsDir");
         Checks.id(fleet, "fleet");
         Checks.id(device, "device");
+        Checks.id(profile, "profile");
+        Objects.requireNonNull(mqttUrl, "mqttUrl");
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http port must be 0..65535, got " + httpPort);
         }
@@ -45,37 +49,57 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
 
     /** Standalone defaults: HTTP on 127.0.0.1:8080, fleet {@code local}, device {@code agent}, 64 waiting requests per model. */
     public static AgentConfig defaults(Path dataDir) {
-        return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, "local", "agent", 1, 64, 16 << 20,
-                Duration.ofSeconds(10), Duration.ofSeconds(10), 5.0, EngineOptions.defaults(), IsolationOptions.defaults());
+        return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, "local", "agent", "generic", Optional.empty(), 1, 64,
+                16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10), 5.0, EngineOptions.defaults(), IsolationOptions.defaults());
     }
 
-    public AgentConfig withModelsDir(Path dir) {
-        return new AgentConfig(dataDir, Optional.of(dir), httpHost, httpPort, fleet, device, threadsPerModel, queueCapacity,
+    public AgentConfig withDataDir(Path dir) {
+        return new AgentConfig(dir, modelsDir, httpHost, httpPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
                 maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
+    public AgentConfig withModelsDir(Path dir) {
+        return new AgentConfig(dataDir, Optional.of(dir), httpHost, httpPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+    }
+
     public AgentConfig withHttp(String host, int port) {
-        return new AgentConfig(dataDir, modelsDir, host, port, fleet, device, threadsPerModel, queueCapacity,
+        return new AgentConfig(dataDir, modelsDir, host, port, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
                 maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
     public AgentConfig withIdentity(String fleetId, String deviceId) {
-        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleetId, deviceId, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleetId, deviceId, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+    }
+
+    public AgentConfig withProfile(String profileId, EngineOptions options) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profileId, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation);
+    }
+
+    public AgentConfig withMqtt(String url) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profile, Optional.of(url), threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
     public AgentConfig withQueue(int threads, int capacity) {
-        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, threads, capacity,
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profile, mqttUrl, threads, capacity,
                 maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
     public AgentConfig withMaxPayloadBytes(int bytes) {
-        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, threadsPerModel, queueCapacity,
-                bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
-    public AgentConfig withEngineOptions(EngineOptions options) {
-        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation);
+    public AgentConfig withTimeouts(Duration request, Duration drain) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, request, drain, maxLatencyFactor, engineOptions, isolation);
+    }
+
+    public AgentConfig withMaxLatencyFactor(double factor) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation);
     }
 }

@@ -17,6 +17,7 @@ import java.time.Duration;
  *   fleet: local
  *   device: agent
  *   http: { host: 127.0.0.1, port: 8080, max-payload-bytes: 16777216 }
+ *   mqtt: { url: tcp://127.0.0.1:1883 }   # connected mode
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
  *   slots: { max-latency-factor: 5.0 }
  * </pre>
@@ -45,10 +46,11 @@ public final class AgentSettings {
         if (c.get("models-dir").exists()) {
             a = a.withModelsDir(Path.of(c.get("models-dir").asString().get()));
         }
-        return new AgentConfig(a.dataDir(), a.modelsDir(), a.httpHost(), a.httpPort(), a.fleet(), a.device(), a.threadsPerModel(),
-                a.queueCapacity(), a.maxPayloadBytes(),
-                Duration.ofMillis(c.get("inference.request-timeout-ms").asLong().orElse(base.requestTimeout().toMillis())),
-                Duration.ofMillis(c.get("inference.drain-timeout-ms").asLong().orElse(base.drainTimeout().toMillis())),
-                c.get("slots.max-latency-factor").asDouble().orElse(base.maxLatencyFactor()), a.engineOptions(), a.isolation());
+        if (c.get("mqtt.url").exists()) {
+            a = a.withMqtt(c.get("mqtt.url").asString().get());
+        }
+        return a.withTimeouts(Duration.ofMillis(c.get("inference.request-timeout-ms").asLong().orElse(base.requestTimeout().toMillis())),
+                        Duration.ofMillis(c.get("inference.drain-timeout-ms").asLong().orElse(base.drainTimeout().toMillis())))
+                .withMaxLatencyFactor(c.get("slots.max-latency-factor").asDouble().orElse(base.maxLatencyFactor()));
     }
 }

@@ -1,12 +1,15 @@
 package io.edgefleet.agent;
 
+import io.edgefleet.agent.commands.CommandHandler;
 import io.edgefleet.agent.http.OipHttp;
+import io.edgefleet.agent.mqtt.MqttLink;
 import io.edgefleet.agent.serving.InferenceService;
 import io.edgefleet.agent.slots.ModelSlots;
 import io.edgefleet.agent.store.AgentStore;
 import io.edgefleet.protocols.DecodeLimits;
 import io.edgefleet.protocols.oip.OipCodec;
 import io.helidon.webserver.WebServer;
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -26,15 +29,20 @@ public final class EdgeAgent implements AutoCloseable {
     private final ModelSlots slots;
     private final InferenceService inference;
     private final WebServer http;
+    private final java.util.Optional<MqttLink> mqtt;
     private final AtomicBoolean ready = new AtomicBoolean();
 
     private EdgeAgent(AgentConfig config) {
+        // fields that the constructor's failure path (close) touches are set first
         this.config = config;
         this.store = AgentStore.open(config.dataDir());
         this.slots = new ModelSlots(config.dataDir(), store, config.engineOptions(), config.isolation(), config.maxLatencyFactor());
         this.inference = new InferenceService(slots, config.threadsPerModel(), config.queueCapacity(), config.requestTimeout());
         OipCodec codec = OipCodec.create(DecodeLimits.DEFAULT.withMaxMessageBytes(config.maxPayloadBytes()));
         OipHttp oip = new OipHttp(inference, slots, codec, "edgefleet-agent", VERSION, ready::get);
+        CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC());
+        this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
+                commands, codec, 256, Clock.systemUTC()));
         this.http = WebServer.builder()
                 .host(config.httpHost())
                 .port(config.httpPort())
@@ -53,6 +61,7 @@ public final class EdgeAgent implements AutoCloseable {
                 LOG.log(System.Logger.Level.INFO, "serving {0} from {1}", served, dir);
             });
             agent.http.start();
+            agent.mqtt.ifPresent(MqttLink::start);
             agent.ready.set(true);
             LOG.log(System.Logger.Level.INFO, "agent {0}/{1} ready: HTTP on {2}:{3,number,#}", config.fleet(), config.device(),
                     config.httpHost(), agent.http.port());
@@ -75,6 +84,11 @@ public final class EdgeAgent implements AutoCloseable {
         return inference;
     }
 
+    /** The MQTT side, in connected mode. */
+    public java.util.Optional<MqttLink> mqtt() {
+        return mqtt;
+    }
+
     public AgentConfig config() {
         return config;
     }
@@ -82,6 +96,7 @@ public final class EdgeAgent implements AutoCloseable {
     @Override
     public void close() {
         ready.set(false);
+        mqtt.ifPresent(MqttLink::close);
         inference.drain(config.drainTimeout());
         if (http.isRunning()) {
             http.stop();

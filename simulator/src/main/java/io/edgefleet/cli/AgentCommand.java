@@ -29,6 +29,8 @@ final class AgentCommand implements Callable<Integer> {
     Integer httpPort;
     @Option(names = "--http-host", paramLabel = "HOST", description = "Address to bind (default 127.0.0.1).")
     String httpHost;
+    @Option(names = "--mqtt", paramLabel = "URL", description = "Connected mode: MQTT broker, e.g. tcp://127.0.0.1:1883.")
+    String mqtt;
     @Option(names = "--fleet", paramLabel = "F", description = "Fleet id (default local).")
     String fleet;
     @Option(names = "--device", paramLabel = "D", description = "Device id (default agent).")
@@ -42,9 +44,10 @@ final class AgentCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         AgentConfig c = config != null ? AgentSettings.load(config) : AgentConfig.defaults(Path.of("agent-data"));
         if (dataDir != null) {
-            c = new AgentConfig(dataDir, c.modelsDir(), c.httpHost(), c.httpPort(), c.fleet(), c.device(), c.threadsPerModel(),
-                    c.queueCapacity(), c.maxPayloadBytes(), c.requestTimeout(), c.drainTimeout(), c.maxLatencyFactor(),
-                    c.engineOptions(), c.isolation());
+            c = c.withDataDir(dataDir);
+        }
+        if (mqtt != null) {
+            c = c.withMqtt(mqtt);
         }
         if (modelsDir != null) {
             c = c.withModelsDir(modelsDir);
@@ -52,11 +55,11 @@ final class AgentCommand implements Callable<Integer> {
         c = c.withHttp(httpHost != null ? httpHost : c.httpHost(), httpPort != null ? httpPort : c.httpPort());
         c = c.withIdentity(fleet != null ? fleet : c.fleet(), device != null ? device : c.device());
         if (profile != null) {
-            c = c.withEngineOptions(EngineOptions.forProfile(DeviceCatalog.builtIn().get(profile)));
+            c = c.withProfile(profile, EngineOptions.forProfile(DeviceCatalog.builtIn().get(profile)));
         }
         EdgeAgent agent = EdgeAgent.start(c);
-        spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: http://%s:%d/v2 serving %s%n", c.fleet(), c.device(),
-                c.httpHost(), agent.httpPort(), agent.slots().activeVersions());
+        spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: http://%s:%d/v2 serving %s%s%n", c.fleet(), c.device(),
+                c.httpHost(), agent.httpPort(), agent.slots().activeVersions(), c.mqttUrl().map(u -> ", MQTT " + u).orElse(""));
         spec.commandLine().getOut().flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {

@@ -1,15 +1,10 @@
 package io.edgefleet.agent.http;
 
+import io.edgefleet.agent.serving.Failure;
 import io.edgefleet.agent.serving.InferenceService;
-import io.edgefleet.agent.serving.OverloadedException;
 import io.edgefleet.agent.slots.Lease;
-import io.edgefleet.agent.slots.ModelNotServedException;
 import io.edgefleet.agent.slots.ModelSlots;
-import io.edgefleet.engines.EngineBusyException;
-import io.edgefleet.engines.InferenceFailedException;
-import io.edgefleet.engines.InvalidInputException;
 import io.edgefleet.engines.ModelSignature;
-import io.edgefleet.protocols.ProtocolException;
 import io.edgefleet.protocols.manifest.TensorSpec;
 import io.edgefleet.protocols.oip.Encoded;
 import io.edgefleet.protocols.oip.InferRequest;
@@ -36,7 +31,6 @@ import java.util.function.BooleanSupplier;
  * virtual threads and hand the native work to {@link InferenceService}.
  */
 public final class OipHttp {
-    private static final System.Logger LOG = System.getLogger(OipHttp.class.getName());
     private static final String JSON = "application/json";
 
     private final InferenceService inference;
@@ -118,25 +112,16 @@ public final class OipHttp {
         void run();
     }
 
-    /** Maps each failure to its status; internal exception text never reaches the client. */
+    /** Maps each failure to its status ({@link Failure}); internal exception text never reaches the client. */
     private void handle(ServerResponse res, Action action) {
         try {
             action.run();
-        } catch (ProtocolException | InvalidInputException e) {
-            error(res, Status.BAD_REQUEST_400, e.getMessage());
-        } catch (ModelNotServedException e) {
-            error(res, Status.NOT_FOUND_404, e.getMessage());
-        } catch (OverloadedException e) {
-            res.header(HeaderNames.RETRY_AFTER, "1");
-            error(res, e.queueFull() ? Status.TOO_MANY_REQUESTS_429 : Status.SERVICE_UNAVAILABLE_503, e.getMessage());
-        } catch (EngineBusyException e) {
-            res.header(HeaderNames.RETRY_AFTER, "1");
-            error(res, Status.SERVICE_UNAVAILABLE_503, e.getMessage());
-        } catch (InferenceFailedException e) {
-            error(res, Status.INTERNAL_SERVER_ERROR_500, e.getMessage());
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "unexpected failure", e);
-            error(res, Status.INTERNAL_SERVER_ERROR_500, "internal error");
+            Failure f = Failure.of(e);
+            if (f.retryable()) {
+                res.header(HeaderNames.RETRY_AFTER, "1");
+            }
+            error(res, Status.create(f.status()), f.message());
         }
     }
 

@@ -236,6 +236,17 @@ public final class ModelSlots implements AutoCloseable {
         return out;
     }
 
+    /** The file of a version already in the data folder (installed or staged by a deploy), if any. */
+    public Optional<Path> stagedFile(String model, String version) {
+        for (String ext : List.of("onnx", "tflite")) {
+            Path f = dataDir.resolve("models").resolve(model).resolve(version + "." + ext);
+            if (Files.isRegularFile(f)) {
+                return Optional.of(f);
+            }
+        }
+        return Optional.empty();
+    }
+
     public Optional<SlotRecord> record(String model) {
         return store.slot(model);
     }

@@ -24,7 +24,7 @@ import java.util.Optional;
  * every write is its own transaction, so a kill -9 leaves either the old or the new row.
  */
 public final class AgentStore implements AutoCloseable {
-    private static final String[] MIGRATIONS = {"V1__slots.sql"};
+    private static final String[] MIGRATIONS = {"V1__slots.sql", "V2__commands.sql"};
 
     private final Connection db;
 
@@ -123,6 +123,100 @@ public final class AgentStore implements AutoCloseable {
             p.executeUpdate();
         } catch (SQLException e) {
             throw new IllegalStateException("cannot save slot of model '" + slot.model() + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Records that a command arrived, unless it is already known.
+     *
+     * @return the recorded outcome of an earlier delivery, or empty when this is the first
+     */
+    public synchronized Optional<CommandRecord> commandReceived(String commandId, String type, String model, Optional<String> target) {
+        Optional<CommandRecord> known = command(commandId);
+        if (known.isPresent()) {
+            return known;
+        }
+        try (PreparedStatement p = db.prepareStatement(
+                "INSERT INTO commands (command_id, type, model, target, phase, received_at) VALUES (?, ?, ?, ?, 'received', ?)")) {
+            p.setString(1, commandId);
+            p.setString(2, type);
+            p.setString(3, model);
+            p.setString(4, target.orElse(null));
+            p.setString(5, Instant.now().toString());
+            p.executeUpdate();
+            return Optional.empty();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot record command " + commandId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Records a command's final phase (and error). */
+    public synchronized void commandDone(String commandId, String phase, Optional<String> errorCode, Optional<String> error) {
+        try (PreparedStatement p = db.prepareStatement(
+                "UPDATE commands SET phase = ?, error_code = ?, error = ?, done_at = ? WHERE command_id = ?")) {
+            p.setString(1, phase);
+            p.setString(2, errorCode.orElse(null));
+            p.setString(3, error.orElse(null));
+            p.setString(4, Instant.now().toString());
+            p.setString(5, commandId);
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot record the outcome of command " + commandId + ": " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized Optional<CommandRecord> command(String commandId) {
+        try (PreparedStatement p = db.prepareStatement("SELECT command_id, type, model, target, phase, error_code, error FROM commands "
+                + "WHERE command_id = ?")) {
+            p.setString(1, commandId);
+            try (ResultSet r = p.executeQuery()) {
+                if (!r.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new CommandRecord(r.getString(1), r.getString(2), r.getString(3), Optional.ofNullable(r.getString(4)),
+                        r.getString(5), Optional.ofNullable(r.getString(6)), Optional.ofNullable(r.getString(7))));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read command " + commandId + ": " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized void saveSettings(String model, java.util.Map<String, String> settings) {
+        try {
+            db.setAutoCommit(false);
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO settings (model, name, value) VALUES (?, ?, ?) "
+                    + "ON CONFLICT(model, name) DO UPDATE SET value = excluded.value")) {
+                for (var e : settings.entrySet()) {
+                    p.setString(1, model);
+                    p.setString(2, e.getKey());
+                    p.setString(3, e.getValue());
+                    p.addBatch();
+                }
+                p.executeBatch();
+                db.commit();
+            } catch (SQLException e) {
+                db.rollback();
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot save settings of model '" + model + "': " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized java.util.Map<String, String> settings(String model) {
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        try (PreparedStatement p = db.prepareStatement("SELECT name, value FROM settings WHERE model = ?")) {
+            p.setString(1, model);
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    out.put(r.getString(1), r.getString(2));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read settings of model '" + model + "': " + e.getMessage(), e);
         }
     }
 

@@ -1,0 +1,317 @@
+package io.edgefleet.agent.mqtt;
+
+import io.edgefleet.agent.commands.CommandHandler;
+import io.edgefleet.agent.serving.Failure;
+import io.edgefleet.agent.serving.InferenceService;
+import io.edgefleet.agent.slots.ModelSlots;
+import io.edgefleet.protocols.ProtocolException;
+import io.edgefleet.protocols.messages.Command;
+import io.edgefleet.protocols.messages.CommandAck;
+import io.edgefleet.protocols.messages.DeviceState;
+import io.edgefleet.protocols.messages.MessageCodec;
+import io.edgefleet.protocols.messages.ModelHealth;
+import io.edgefleet.protocols.messages.ModelState;
+import io.edgefleet.protocols.oip.Encoded;
+import io.edgefleet.protocols.oip.InferRequest;
+import io.edgefleet.protocols.oip.InferResponse;
+import io.edgefleet.protocols.oip.OipCodec;
+import io.edgefleet.protocols.topics.Topic;
+import io.edgefleet.protocols.topics.TopicKind;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.eclipse.paho.mqttv5.common.packet.UserProperty;
+
+/**
+ * The agent's MQTT 5 side (Paho): inference requests on {@code ef/v1/{fleet}/{device}/infer/{model}}
+ * answered on each request's response topic with its correlation data; cloud commands on
+ * {@code cmd} applied through {@link CommandHandler} and acknowledged on {@code cmd/ack}; the
+ * retained {@code state} on connect and after every activation, with an offline copy as the last
+ * will. The session is persistent (clean start off), so commands sent while the agent was away
+ * arrive when it is back.
+ *
+ * <p>Threads: Paho's callback thread only dispatches. Inference runs on virtual threads (the
+ * native work is on {@link InferenceService}'s platform threads), at most {@code maxInFlight} at a
+ * time; beyond that a request is answered 503 at once. Commands run one at a time, in order, on a
+ * single named thread. Connecting retries in the background while the broker is down; HTTP
+ * serving never waits for MQTT.
+ */
+public final class MqttLink implements AutoCloseable, MqttCallback {
+    private static final System.Logger LOG = System.getLogger(MqttLink.class.getName());
+    /** MQTT 5 user property carrying the status of an inference answer, as an HTTP code. */
+    public static final String STATUS = "status";
+
+    private final String brokerUrl;
+    private final String fleet;
+    private final String device;
+    private final String profile;
+    private final ModelSlots slots;
+    private final InferenceService inference;
+    private final CommandHandler commands;
+    private final OipCodec oip;
+    private final MessageCodec json = MessageCodec.json();
+    private final Clock clock;
+    private final MqttClient client;
+    private final ExecutorService requests = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("mqtt-infer-", 0).factory());
+    private final ExecutorService commandThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "mqtt-commands"));
+    private final Semaphore inFlight;
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile boolean closed;
+    private Thread connector;
+
+    public MqttLink(String brokerUrl, String fleet, String device, String profile, ModelSlots slots, InferenceService inference,
+            CommandHandler commands, OipCodec oip, int maxInFlight, Clock clock) {
+        this.brokerUrl = brokerUrl;
+        this.fleet = fleet;
+        this.device = device;
+        this.profile = profile;
+        this.slots = slots;
+        this.inference = inference;
+        this.commands = commands;
+        this.oip = oip;
+        this.clock = clock;
+        this.inFlight = new Semaphore(maxInFlight);
+        try {
+            this.client = new MqttClient(brokerUrl, "ef-" + fleet + "-" + device, new MemoryPersistence());
+        } catch (MqttException e) {
+            throw new IllegalArgumentException("bad MQTT broker URL " + brokerUrl + ": " + e.getMessage(), e);
+        }
+        client.setCallback(this);
+        slots.onActivation((model, version) -> publishState(true));
+    }
+
+    /** Connects now if the broker is up, else keeps trying in the background. Returns at once. */
+    public void start() {
+        connector = Thread.ofPlatform().name("mqtt-connect").daemon().start(() -> {
+            long backoff = 500;
+            while (!closed && !client.isConnected()) {
+                try {
+                    client.connect(options());
+                    return;
+                } catch (MqttException e) {
+                    LOG.log(System.Logger.Level.INFO, "MQTT broker {0} not reachable ({1}); retrying in {2} ms", brokerUrl,
+                            e.getMessage(), backoff);
+                    try {
+                        Thread.sleep(backoff);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                    backoff = Math.min(backoff * 2, 10_000);
+                }
+            }
+        });
+    }
+
+    public boolean isConnected() {
+        return client.isConnected();
+    }
+
+    private MqttConnectionOptions options() {
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(false);
+        o.setSessionExpiryInterval(24L * 3600);
+        o.setAutomaticReconnect(true);
+        o.setAutomaticReconnectDelay(1, 10);
+        o.setConnectionTimeout(10);
+        o.setKeepAliveInterval(30);
+        MqttMessage will = new MqttMessage(json.encode(state(false)));
+        will.setQos(1);
+        will.setRetained(true);
+        o.setWill(Topic.state(fleet, device).value(), will);
+        return o;
+    }
+
+    @Override
+    public void connectComplete(boolean reconnect, String serverURI) {
+        LOG.log(System.Logger.Level.INFO, "MQTT {0} to {1}", reconnect ? "reconnected" : "connected", serverURI);
+        // Subscriptions survive in the persistent session, but a broker that lost its state needs them again.
+        requests.submit(() -> {
+            try {
+                client.subscribe(Topic.command(fleet, device).value(), 1);
+                client.subscribe(Topic.inferFilter(fleet, device), 1);
+            } catch (MqttException e) {
+                LOG.log(System.Logger.Level.WARNING, "MQTT subscribe failed: {0}", e.getMessage());
+            }
+            publishState(true);
+        });
+    }
+
+    @Override
+    public void messageArrived(String topic, MqttMessage message) {
+        Topic t;
+        try {
+            t = Topic.parse(topic);
+        } catch (ProtocolException e) {
+            LOG.log(System.Logger.Level.WARNING, "ignoring message on {0}: {1}", topic, e.getMessage());
+            return;
+        }
+        if (t.kind() == TopicKind.COMMAND) {
+            commandThread.submit(() -> onCommand(message));
+        } else if (t.kind() == TopicKind.INFER) {
+            if (!inFlight.tryAcquire()) {
+                requests.submit(() -> answer(message, new Failure(503, "the agent has too many MQTT requests in flight; try again", true)));
+                return;
+            }
+            requests.submit(() -> {
+                try {
+                    onInfer(t.model().orElseThrow(), message);
+                } finally {
+                    inFlight.release();
+                }
+            });
+        }
+    }
+
+    private void onInfer(String model, MqttMessage message) {
+        MqttProperties p = message.getProperties();
+        if (p == null || p.getResponseTopic() == null) {
+            dropped.incrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "inference request for {0} without a response topic dropped", model);
+            return;
+        }
+        try {
+            OptionalInt headerLength = OipCodec.parseHeaderLength(userProperty(p, OipCodec.HEADER_CONTENT_LENGTH).orElse(null));
+            InferRequest request = oip.decodeRequest(message.getPayload(), headerLength);
+            InferResponse response = inference.infer(model, Optional.empty(), request);
+            Encoded e = oip.encodeResponse(response, request::wantsBinary);
+            publishAnswer(p, e.body(), 200, e.headerLength());
+        } catch (RuntimeException e) {
+            answer(message, Failure.of(e));
+        }
+    }
+
+    private void answer(MqttMessage request, Failure f) {
+        MqttProperties p = request.getProperties();
+        if (p == null || p.getResponseTopic() == null) {
+            dropped.incrementAndGet();
+            return;
+        }
+        publishAnswer(p, oip.encodeError(f.message()), f.status(), OptionalInt.empty());
+    }
+
+    private void publishAnswer(MqttProperties request, byte[] body, int status, OptionalInt headerLength) {
+        MqttMessage m = new MqttMessage(body);
+        m.setQos(1);
+        MqttProperties props = new MqttProperties();
+        props.setCorrelationData(request.getCorrelationData());
+        props.setContentType(headerLength.isPresent() ? "application/octet-stream" : "application/json");
+        List<UserProperty> user = new ArrayList<>();
+        user.add(new UserProperty(STATUS, Integer.toString(status)));
+        headerLength.ifPresent(h -> user.add(new UserProperty(OipCodec.HEADER_CONTENT_LENGTH, Integer.toString(h))));
+        props.setUserProperties(user);
+        m.setProperties(props);
+        publish(request.getResponseTopic(), m);
+    }
+
+    private static Optional<String> userProperty(MqttProperties p, String key) {
+        return p.getUserProperties() == null ? Optional.empty()
+                : p.getUserProperties().stream().filter(u -> u.getKey().equals(key)).map(UserProperty::getValue).findFirst();
+    }
+
+    private void onCommand(MqttMessage message) {
+        Command cmd;
+        try {
+            cmd = json.decode(message.getPayload(), Command.class);
+        } catch (ProtocolException e) {
+            // Without a readable command id there is nothing to acknowledge to: log it, keep going.
+            LOG.log(System.Logger.Level.WARNING, "malformed command ignored: {0}", e.getMessage());
+            dropped.incrementAndGet();
+            return;
+        }
+        commands.handle(cmd, this::ack);
+    }
+
+    private void ack(CommandAck a) {
+        MqttMessage m = new MqttMessage(json.encode(a));
+        m.setQos(1);
+        publish(Topic.commandAck(fleet, device).value(), m);
+    }
+
+    /** Publishes the retained state: every model with its active and previous version. */
+    public void publishState(boolean online) {
+        MqttMessage m = new MqttMessage(json.encode(state(online)));
+        m.setQos(1);
+        m.setRetained(true);
+        publish(Topic.state(fleet, device).value(), m);
+    }
+
+    private DeviceState state(boolean online) {
+        List<ModelState> models = new ArrayList<>();
+        slots.activeVersions().forEach((model, version) -> models.add(new ModelState(model, Optional.of(version), Optional.empty(),
+                slots.record(model).flatMap(r -> r.previous()).map(v -> v.version()).filter(v -> !v.equals(version)),
+                ModelHealth.HEALTHY)));
+        return new DeviceState(fleet, device, online, io.edgefleet.agent.EdgeAgent.VERSION, profile, clock.instant(), models);
+    }
+
+    private void publish(String topic, MqttMessage m) {
+        if (!client.isConnected()) {
+            dropped.incrementAndGet();
+            return;
+        }
+        try {
+            client.publish(topic, m);
+        } catch (MqttException e) {
+            dropped.incrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "MQTT publish to {0} failed: {1}", topic, e.getMessage());
+        }
+    }
+
+    /** Messages that could not be answered or sent (no response topic, broker away, malformed command). */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    @Override
+    public void disconnected(MqttDisconnectResponse r) {
+        LOG.log(System.Logger.Level.INFO, "MQTT disconnected: {0}", r.getReasonString());
+    }
+
+    @Override
+    public void mqttErrorOccurred(MqttException e) {
+        LOG.log(System.Logger.Level.WARNING, "MQTT error: {0}", e.getMessage());
+    }
+
+    @Override
+    public void deliveryComplete(IMqttToken token) {
+    }
+
+    @Override
+    public void authPacketArrived(int reasonCode, MqttProperties properties) {
+    }
+
+    /** Publishes the offline state (a clean goodbye, since the broker sends the will only on a lost connection), then disconnects. */
+    @Override
+    public void close() {
+        closed = true;
+        if (connector != null) {
+            connector.interrupt();
+        }
+        commandThread.shutdown();
+        requests.shutdown();
+        try {
+            if (client.isConnected()) {
+                publishState(false);
+                client.disconnect(5000);
+            }
+            client.close(true);
+        } catch (MqttException e) {
+            LOG.log(System.Logger.Level.INFO, "MQTT close: {0}", e.getMessage());
+        }
+    }
+}
