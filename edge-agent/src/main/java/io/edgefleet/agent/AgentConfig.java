@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param modelsDir standalone mode: serve every {@code NAME.onnx}/{@code NAME.tflite} in it
  * @param httpHost address the HTTP server binds
  * @param httpPort 0 picks a free port (logged)
+ * @param coapPort UDP port of the CoAP side; 0 picks a free one, -1 turns CoAP off
  * @param fleet fleet id
  * @param device device id
  * @param profile device-profile id reported in the agent's state
@@ -29,7 +30,7 @@ import java.util.Optional;
  * @param engineOptions engine settings (from the device profile)
  * @param isolation limits of the first-load verifier JVM
  */
-public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHost, int httpPort, String fleet, String device,
+public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHost, int httpPort, int coapPort, String fleet, String device,
         String profile, Optional<String> mqttUrl, int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
         double maxLatencyFactor, EngineOptions engineOptions, IsolationOptions isolation) {
     public AgentConfig {
@@ -39,6 +40,9 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
         Checks.id(device, "device");
         Checks.id(profile, "profile");
         Objects.requireNonNull(mqttUrl, "mqttUrl");
+        if (coapPort < -1 || coapPort > 65535) {
+            throw new IllegalArgumentException("coap port must be -1 (off) or 0..65535, got " + coapPort);
+        }
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http port must be 0..65535, got " + httpPort);
         }
@@ -49,57 +53,62 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
 
     /** Standalone defaults: HTTP on 127.0.0.1:8080, fleet {@code local}, device {@code agent}, 64 waiting requests per model. */
     public static AgentConfig defaults(Path dataDir) {
-        return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, "local", "agent", "generic", Optional.empty(), 1, 64,
+        return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, 5683, "local", "agent", "generic", Optional.empty(), 1, 64,
                 16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10), 5.0, EngineOptions.defaults(), IsolationOptions.defaults());
     }
 
     public AgentConfig withDataDir(Path dir) {
-        return new AgentConfig(dir, modelsDir, httpHost, httpPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
+        return new AgentConfig(dir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
                 maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
     public AgentConfig withModelsDir(Path dir) {
-        return new AgentConfig(dataDir, Optional.of(dir), httpHost, httpPort, fleet, device, profile, mqttUrl, threadsPerModel,
+        return new AgentConfig(dataDir, Optional.of(dir), httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
     public AgentConfig withHttp(String host, int port) {
-        return new AgentConfig(dataDir, modelsDir, host, port, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
+        return new AgentConfig(dataDir, modelsDir, host, port, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
                 maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
+    public AgentConfig withCoapPort(int port) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, port, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+    }
+
     public AgentConfig withIdentity(String fleetId, String deviceId) {
-        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleetId, deviceId, profile, mqttUrl, threadsPerModel,
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleetId, deviceId, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
     public AgentConfig withProfile(String profileId, EngineOptions options) {
-        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profileId, mqttUrl, threadsPerModel,
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profileId, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation);
     }
 
     public AgentConfig withMqtt(String url) {
-        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profile, Optional.of(url), threadsPerModel,
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, Optional.of(url), threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
     public AgentConfig withQueue(int threads, int capacity) {
-        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profile, mqttUrl, threads, capacity,
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threads, capacity,
                 maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
     public AgentConfig withMaxPayloadBytes(int bytes) {
-        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profile, mqttUrl, threadsPerModel,
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
     }
 
     public AgentConfig withTimeouts(Duration request, Duration drain) {
-        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profile, mqttUrl, threadsPerModel,
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, request, drain, maxLatencyFactor, engineOptions, isolation);
     }
 
     public AgentConfig withMaxLatencyFactor(double factor) {
-        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, fleet, device, profile, mqttUrl, threadsPerModel,
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation);
     }
 }

@@ -17,6 +17,7 @@ import java.time.Duration;
  *   fleet: local
  *   device: agent
  *   http: { host: 127.0.0.1, port: 8080, max-payload-bytes: 16777216 }
+ *   coap: { port: 5683 }                  # -1: off
  *   mqtt: { url: tcp://127.0.0.1:1883 }   # connected mode
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
  *   slots: { max-latency-factor: 5.0 }
@@ -45,6 +46,9 @@ public final class AgentSettings {
                         c.get("inference.queue-capacity").asInt().orElse(base.queueCapacity()));
         if (c.get("models-dir").exists()) {
             a = a.withModelsDir(Path.of(c.get("models-dir").asString().get()));
+        }
+        if (c.get("coap.port").exists()) {
+            a = a.withCoapPort(c.get("coap.port").asInt().get());
         }
         if (c.get("mqtt.url").exists()) {
             a = a.withMqtt(c.get("mqtt.url").asString().get());

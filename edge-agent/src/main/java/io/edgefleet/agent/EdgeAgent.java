@@ -1,5 +1,6 @@
 package io.edgefleet.agent;
 
+import io.edgefleet.agent.coap.CoapApi;
 import io.edgefleet.agent.commands.CommandHandler;
 import io.edgefleet.agent.http.OipHttp;
 import io.edgefleet.agent.mqtt.MqttLink;
@@ -30,6 +31,7 @@ public final class EdgeAgent implements AutoCloseable {
     private final InferenceService inference;
     private final WebServer http;
     private final java.util.Optional<MqttLink> mqtt;
+    private final java.util.Optional<CoapApi> coap;
     private final AtomicBoolean ready = new AtomicBoolean();
 
     private EdgeAgent(AgentConfig config) {
@@ -43,6 +45,8 @@ public final class EdgeAgent implements AutoCloseable {
         CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC());
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
                 commands, codec, 256, Clock.systemUTC()));
+        this.coap = config.coapPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(
+                new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), inference, slots, codec));
         this.http = WebServer.builder()
                 .host(config.httpHost())
                 .port(config.httpPort())
@@ -61,10 +65,11 @@ public final class EdgeAgent implements AutoCloseable {
                 LOG.log(System.Logger.Level.INFO, "serving {0} from {1}", served, dir);
             });
             agent.http.start();
+            agent.coap.ifPresent(CoapApi::start);
             agent.mqtt.ifPresent(MqttLink::start);
             agent.ready.set(true);
-            LOG.log(System.Logger.Level.INFO, "agent {0}/{1} ready: HTTP on {2}:{3,number,#}", config.fleet(), config.device(),
-                    config.httpHost(), agent.http.port());
+            LOG.log(System.Logger.Level.INFO, "agent {0}/{1} ready: HTTP on {2}:{3,number,#}, CoAP on {4}", config.fleet(), config.device(),
+                    config.httpHost(), agent.http.port(), agent.coapPort().isPresent() ? Integer.toString(agent.coapPort().getAsInt()) : "off");
             return agent;
         } catch (RuntimeException e) {
             agent.close();
@@ -84,6 +89,11 @@ public final class EdgeAgent implements AutoCloseable {
         return inference;
     }
 
+    /** The CoAP UDP port; empty when CoAP is off. */
+    public java.util.OptionalInt coapPort() {
+        return coap.map(c -> java.util.OptionalInt.of(c.port())).orElse(java.util.OptionalInt.empty());
+    }
+
     /** The MQTT side, in connected mode. */
     public java.util.Optional<MqttLink> mqtt() {
         return mqtt;
@@ -97,6 +107,7 @@ public final class EdgeAgent implements AutoCloseable {
     public void close() {
         ready.set(false);
         mqtt.ifPresent(MqttLink::close);
+        coap.ifPresent(CoapApi::close);
         inference.drain(config.drainTimeout());
         if (http.isRunning()) {
             http.stop();

@@ -41,7 +41,7 @@ class AgentHttpTest {
         Path models = Files.createDirectories(dir.resolve("models"));
         Files.move(SyntheticModels.classifierOnnx(dir), models.resolve("cls-onnx.onnx"));
         Files.move(SyntheticModels.classifierTflite(dir), models.resolve("cls-tflite.tflite"));
-        agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0)
+        agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(0)
                 .withMaxPayloadBytes(64 * 1024));
         client = WebClient.builder().baseUri("http://127.0.0.1:" + agent.httpPort()).build();
     }

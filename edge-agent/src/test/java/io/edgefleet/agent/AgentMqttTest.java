@@ -57,7 +57,7 @@ class AgentMqttTest {
     void start() throws Exception {
         Path models = Files.createDirectories(dir.resolve("models"));
         Files.move(SyntheticModels.classifierOnnx(dir), models.resolve("cls.onnx"));
-        agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0)
+        agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(0)
                 .withIdentity("plant-7", "cam-1").withMqtt(MQTT.broker().url()));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!agent.mqtt().orElseThrow().isConnected() && System.nanoTime() < deadline) {

@@ -39,7 +39,7 @@ class SlotsTest {
     }
 
     private EdgeAgent agent() {
-        return EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withHttp("127.0.0.1", 0));
+        return EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withHttp("127.0.0.1", 0).withCoapPort(0));
     }
 
     @Test
@@ -135,7 +135,7 @@ class SlotsTest {
     @Test
     void a_full_queue_is_refused_at_once_and_never_waits_unbounded() throws Exception {
         Path big = SyntheticModels.denseOnnx(Files.createDirectories(dir.resolve("big")), 1024);
-        try (EdgeAgent agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withHttp("127.0.0.1", 0).withQueue(1, 1))) {
+        try (EdgeAgent agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withHttp("127.0.0.1", 0).withCoapPort(0).withQueue(1, 1))) {
             agent.slots().install("dense", "1", big);
             InferRequest heavy = InferRequest.of(new InferTensor("x", TensorData.ofFloats(new long[] {256, 1024}, new float[256 * 1024])));
             ExecutorService pool = Executors.newFixedThreadPool(12);

@@ -27,6 +27,8 @@ final class AgentCommand implements Callable<Integer> {
     Path modelsDir;
     @Option(names = "--http-port", paramLabel = "P", description = "HTTP port; 0 picks a free one (default 8080).")
     Integer httpPort;
+    @Option(names = "--coap-port", paramLabel = "P", description = "CoAP UDP port; 0 picks a free one, -1 turns CoAP off (default 5683).")
+    Integer coapPort;
     @Option(names = "--http-host", paramLabel = "HOST", description = "Address to bind (default 127.0.0.1).")
     String httpHost;
     @Option(names = "--mqtt", paramLabel = "URL", description = "Connected mode: MQTT broker, e.g. tcp://127.0.0.1:1883.")
@@ -53,13 +55,17 @@ final class AgentCommand implements Callable<Integer> {
             c = c.withModelsDir(modelsDir);
         }
         c = c.withHttp(httpHost != null ? httpHost : c.httpHost(), httpPort != null ? httpPort : c.httpPort());
+        if (coapPort != null) {
+            c = c.withCoapPort(coapPort);
+        }
         c = c.withIdentity(fleet != null ? fleet : c.fleet(), device != null ? device : c.device());
         if (profile != null) {
             c = c.withProfile(profile, EngineOptions.forProfile(DeviceCatalog.builtIn().get(profile)));
         }
         EdgeAgent agent = EdgeAgent.start(c);
-        spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: http://%s:%d/v2 serving %s%s%n", c.fleet(), c.device(),
-                c.httpHost(), agent.httpPort(), agent.slots().activeVersions(), c.mqttUrl().map(u -> ", MQTT " + u).orElse(""));
+        spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: http://%s:%d/v2%s serving %s%s%n", c.fleet(), c.device(),
+                c.httpHost(), agent.httpPort(), agent.coapPort().isPresent() ? ", coap://" + c.httpHost() + ":" + agent.coapPort().getAsInt() : "",
+                agent.slots().activeVersions(), c.mqttUrl().map(u -> ", MQTT " + u).orElse(""));
         spec.commandLine().getOut().flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {

@@ -28,7 +28,7 @@ class AgentProcessTest {
     private Process start(Path data, Path models, int port) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "agent", "--data-dir", data.toString(), "--http-port", Integer.toString(port)));
+                "agent", "--data-dir", data.toString(), "--http-port", Integer.toString(port), "--coap-port", "0"));
         if (models != null) {
             cmd.addAll(List.of("--models-dir", models.toString()));
         }

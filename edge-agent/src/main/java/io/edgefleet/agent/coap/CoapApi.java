@@ -1,0 +1,201 @@
+package io.edgefleet.agent.coap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.edgefleet.agent.serving.Failure;
+import io.edgefleet.agent.serving.InferenceService;
+import io.edgefleet.agent.slots.ModelSlots;
+import io.edgefleet.protocols.DecodeLimits;
+import io.edgefleet.protocols.Json;
+import io.edgefleet.protocols.ProtocolException;
+import io.edgefleet.protocols.coap.CoapResources;
+import io.edgefleet.protocols.oip.InferRequest;
+import io.edgefleet.protocols.oip.InferResponse;
+import io.edgefleet.protocols.oip.OipCodec;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.eclipse.californium.core.CoapResource;
+import org.eclipse.californium.core.CoapServer;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.config.CoapConfig;
+import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.core.server.resources.CoapExchange;
+import org.eclipse.californium.core.server.resources.Resource;
+import org.eclipse.californium.elements.config.Configuration;
+import org.eclipse.californium.elements.config.UdpConfig;
+
+/**
+ * The agent's CoAP side (Californium): {@code POST /infer/{model}} with a v2 request as JSON
+ * (content format 50) or CBOR (60), block-wise for large bodies, answered in the same format;
+ * {@code GET /models}, observable, notified on every activation; {@code GET /health}. Bad requests
+ * get a 4.xx code with a plain-text diagnostic payload; the status mapping is {@link Failure}'s.
+ *
+ * <p>Inference runs on virtual threads, never on Californium's protocol threads; the native work
+ * itself is on {@link InferenceService}'s platform threads.
+ */
+public final class CoapApi implements AutoCloseable {
+    private final CoapServer server;
+    private final CoapEndpoint endpoint;
+    private final ModelsResource models;
+    private final ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("coap-infer-", 0).factory());
+
+    static {
+        CoapConfig.register();
+        UdpConfig.register();
+    }
+
+    public CoapApi(String host, int port, int maxBodyBytes, InferenceService inference, ModelSlots slots, OipCodec oip) {
+        Configuration config = Configuration.createStandardWithoutFile();
+        config.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, maxBodyBytes);
+        config.set(CoapConfig.PREFERRED_BLOCK_SIZE, 1024);
+        config.set(CoapConfig.MAX_MESSAGE_SIZE, 1024);
+        this.endpoint = new CoapEndpoint.Builder().setConfiguration(config).setInetSocketAddress(new InetSocketAddress(host, port)).build();
+        this.server = new CoapServer(config);
+        server.addEndpoint(endpoint);
+        this.models = new ModelsResource(slots);
+        server.add(new InferResource(inference, oip, workers), models, new HealthResource(slots));
+        slots.onActivation((model, version) -> models.changed());
+    }
+
+    public void start() {
+        server.start();
+    }
+
+    /** The UDP port, once started. */
+    public int port() {
+        return endpoint.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+        server.destroy();
+        workers.shutdown();
+    }
+
+    /** {@code /infer}; each child name is a model, resolved at request time. */
+    static final class InferResource extends CoapResource {
+        private final InferenceService inference;
+        private final OipCodec oip;
+        private final ExecutorService workers;
+        private final ObjectMapper cbor = Json.cborMapper(DecodeLimits.DEFAULT);
+        private final ObjectMapper json = Json.jsonMapper(DecodeLimits.DEFAULT);
+
+        InferResource(InferenceService inference, OipCodec oip, ExecutorService workers) {
+            super(CoapResources.INFER);
+            this.inference = inference;
+            this.oip = oip;
+            this.workers = workers;
+        }
+
+        @Override
+        public Resource getChild(String name) {
+            return new ModelInfer(name);
+        }
+
+        private final class ModelInfer extends CoapResource {
+            ModelInfer(String model) {
+                super(model);
+                setParent(InferResource.this);
+            }
+
+            @Override
+            public void handlePOST(CoapExchange ex) {
+                workers.submit(() -> infer(ex, getName()));
+            }
+        }
+
+        private void infer(CoapExchange ex, String model) {
+            int format = ex.getRequestOptions().getContentFormat();
+            boolean isCbor = format == CoapResources.FORMAT_CBOR;
+            if (format != CoapResources.FORMAT_JSON && format != CoapResources.FORMAT_CBOR && format != -1) {
+                ex.respond(ResponseCode.UNSUPPORTED_CONTENT_FORMAT, "content format " + format + " is not supported: send JSON (50) or CBOR (60)");
+                return;
+            }
+            try {
+                byte[] body = ex.getRequestPayload();
+                byte[] jsonBody = isCbor ? json.writeValueAsBytes(readCbor(body)) : body;
+                InferRequest request = oip.decodeRequest(jsonBody, OptionalInt.empty());
+                InferResponse response = inference.infer(model, Optional.empty(), request);
+                byte[] out = oip.encodeResponse(response, n -> false).body();
+                ex.respond(ResponseCode.CONTENT, isCbor ? cbor.writeValueAsBytes(json.readTree(out)) : out,
+                        isCbor ? CoapResources.FORMAT_CBOR : CoapResources.FORMAT_JSON);
+            } catch (IOException e) {
+                ex.respond(ResponseCode.INTERNAL_SERVER_ERROR, "internal error");
+            } catch (RuntimeException e) {
+                Failure f = Failure.of(e);
+                if (f.retryable()) {
+                    ex.setMaxAge(1);
+                }
+                ex.respond(code(f.status()), f.message());
+            }
+        }
+
+        private JsonNode readCbor(byte[] body) {
+            try {
+                return cbor.readTree(body);
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                throw Json.translate(e);
+            } catch (IOException e) {
+                throw new ProtocolException("$", "unreadable CBOR", e);
+            }
+        }
+    }
+
+    static ResponseCode code(int status) {
+        return switch (status) {
+            case 400 -> ResponseCode.BAD_REQUEST;
+            case 404 -> ResponseCode.NOT_FOUND;
+            case 413 -> ResponseCode.REQUEST_ENTITY_TOO_LARGE;
+            case 429 -> ResponseCode.TOO_MANY_REQUESTS;
+            case 503 -> ResponseCode.SERVICE_UNAVAILABLE;
+            default -> ResponseCode.INTERNAL_SERVER_ERROR;
+        };
+    }
+
+    /** {@code /models}: the active version of every model; observable. */
+    static final class ModelsResource extends CoapResource {
+        private final ModelSlots slots;
+        private final ObjectMapper json = Json.jsonMapper(DecodeLimits.DEFAULT);
+
+        ModelsResource(ModelSlots slots) {
+            super(CoapResources.MODELS);
+            this.slots = slots;
+            setObservable(true);
+            getAttributes().setObservable();
+        }
+
+        @Override
+        public void handleGET(CoapExchange ex) {
+            try {
+                ex.respond(ResponseCode.CONTENT, json.writeValueAsBytes(Map.of("models", slots.activeVersions())), CoapResources.FORMAT_JSON);
+            } catch (IOException e) {
+                ex.respond(ResponseCode.INTERNAL_SERVER_ERROR, "internal error");
+            }
+        }
+    }
+
+    /** {@code /health}: 2.05 with the number of models served, 5.03 when none is. */
+    static final class HealthResource extends CoapResource {
+        private final ModelSlots slots;
+
+        HealthResource(ModelSlots slots) {
+            super(CoapResources.HEALTH);
+            this.slots = slots;
+        }
+
+        @Override
+        public void handleGET(CoapExchange ex) {
+            int n = slots.activeVersions().size();
+            String body = "{\"status\":\"" + (n > 0 ? "UP" : "NO_MODELS") + "\",\"models\":" + n + "}";
+            ex.respond(n > 0 ? ResponseCode.CONTENT : ResponseCode.SERVICE_UNAVAILABLE, body.getBytes(StandardCharsets.UTF_8),
+                    CoapResources.FORMAT_JSON);
+        }
+    }
+}
