@@ -29,10 +29,23 @@ import java.util.Optional;
  * @param maxLatencyFactor a candidate slower than this times the active version fails its self-test
  * @param engineOptions engine settings (from the device profile)
  * @param isolation limits of the first-load verifier JVM
+ * @param telemetry telemetry window and outbox bound
  */
 public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHost, int httpPort, int coapPort, String fleet, String device,
         String profile, Optional<String> mqttUrl, int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
-        double maxLatencyFactor, EngineOptions engineOptions, IsolationOptions isolation) {
+        double maxLatencyFactor, EngineOptions engineOptions, IsolationOptions isolation, Telemetry telemetry) {
+    /**
+     * @param window length of a telemetry window
+     * @param maxOutboxRows batches kept while the broker is away; beyond, the oldest are dropped and counted
+     */
+    public record Telemetry(Duration window, int maxOutboxRows) {
+        public Telemetry {
+            if (window.toMillis() < 10 || maxOutboxRows < 1) {
+                throw new IllegalArgumentException("telemetry window must be >= 10 ms and the outbox >= 1 row");
+            }
+        }
+    }
+
     public AgentConfig {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(modelsDir, "modelsDir");
@@ -54,61 +67,68 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
     /** Standalone defaults: HTTP on 127.0.0.1:8080, fleet {@code local}, device {@code agent}, 64 waiting requests per model. */
     public static AgentConfig defaults(Path dataDir) {
         return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, 5683, "local", "agent", "generic", Optional.empty(), 1, 64,
-                16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10), 5.0, EngineOptions.defaults(), IsolationOptions.defaults());
+                16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10), 5.0, EngineOptions.defaults(), IsolationOptions.defaults(),
+                new Telemetry(Duration.ofSeconds(10), 100_000));
     }
 
     public AgentConfig withDataDir(Path dir) {
         return new AgentConfig(dir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry);
     }
 
     public AgentConfig withModelsDir(Path dir) {
         return new AgentConfig(dataDir, Optional.of(dir), httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry);
     }
 
     public AgentConfig withHttp(String host, int port) {
         return new AgentConfig(dataDir, modelsDir, host, port, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry);
     }
 
     public AgentConfig withCoapPort(int port) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, port, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry);
     }
 
     public AgentConfig withIdentity(String fleetId, String deviceId) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleetId, deviceId, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry);
     }
 
     public AgentConfig withProfile(String profileId, EngineOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profileId, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation, telemetry);
     }
 
     public AgentConfig withMqtt(String url) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, Optional.of(url), threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry);
+    }
+
+    public AgentConfig withTelemetry(Duration window, int maxOutboxRows) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation,
+                new Telemetry(window, maxOutboxRows));
     }
 
     public AgentConfig withQueue(int threads, int capacity) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threads, capacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry);
     }
 
     public AgentConfig withMaxPayloadBytes(int bytes) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation);
+                queueCapacity, bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry);
     }
 
     public AgentConfig withTimeouts(Duration request, Duration drain) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, request, drain, maxLatencyFactor, engineOptions, isolation);
+                queueCapacity, maxPayloadBytes, request, drain, maxLatencyFactor, engineOptions, isolation, telemetry);
     }
 
     public AgentConfig withMaxLatencyFactor(double factor) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation, telemetry);
     }
 }

@@ -7,6 +7,8 @@ import io.edgefleet.agent.mqtt.MqttLink;
 import io.edgefleet.agent.serving.InferenceService;
 import io.edgefleet.agent.slots.ModelSlots;
 import io.edgefleet.agent.store.AgentStore;
+import io.edgefleet.agent.telemetry.TelemetryPublisher;
+import io.edgefleet.agent.telemetry.TelemetryRecorder;
 import io.edgefleet.protocols.DecodeLimits;
 import io.edgefleet.protocols.oip.OipCodec;
 import io.helidon.webserver.WebServer;
@@ -32,6 +34,9 @@ public final class EdgeAgent implements AutoCloseable {
     private final WebServer http;
     private final java.util.Optional<MqttLink> mqtt;
     private final java.util.Optional<CoapApi> coap;
+    private final TelemetryRecorder telemetry;
+    private final java.util.concurrent.ScheduledExecutorService loop = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("agent-telemetry").daemon().unstarted(r));
     private final AtomicBoolean ready = new AtomicBoolean();
 
     private EdgeAgent(AgentConfig config) {
@@ -42,6 +47,9 @@ public final class EdgeAgent implements AutoCloseable {
         this.inference = new InferenceService(slots, config.threadsPerModel(), config.queueCapacity(), config.requestTimeout());
         OipCodec codec = OipCodec.create(DecodeLimits.DEFAULT.withMaxMessageBytes(config.maxPayloadBytes()));
         OipHttp oip = new OipHttp(inference, slots, codec, "edgefleet-agent", VERSION, ready::get);
+        this.telemetry = new TelemetryRecorder(store, config.fleet(), config.device(), config.telemetry().window(),
+                config.telemetry().maxOutboxRows(), Clock.systemUTC());
+        inference.observe(telemetry::record);
         CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC());
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
                 commands, codec, 256, Clock.systemUTC()));
@@ -67,6 +75,7 @@ public final class EdgeAgent implements AutoCloseable {
             agent.http.start();
             agent.coap.ifPresent(CoapApi::start);
             agent.mqtt.ifPresent(MqttLink::start);
+            agent.startTelemetryLoop();
             agent.ready.set(true);
             LOG.log(System.Logger.Level.INFO, "agent {0}/{1} ready: HTTP on {2}:{3,number,#}, CoAP on {4}", config.fleet(), config.device(),
                     config.httpHost(), agent.http.port(), agent.coapPort().isPresent() ? Integer.toString(agent.coapPort().getAsInt()) : "off");
@@ -75,6 +84,30 @@ public final class EdgeAgent implements AutoCloseable {
             agent.close();
             throw e;
         }
+    }
+
+    private void startTelemetryLoop() {
+        TelemetryPublisher publisher = mqtt.map(m -> new TelemetryPublisher(store, m::sendTelemetry)).orElse(null);
+        long period = Math.max(10, Math.min(1000, config.telemetry().window().toMillis() / 4));
+        loop.scheduleWithFixedDelay(() -> {
+            try {
+                telemetry.runOnce();
+                if (publisher != null) {
+                    publisher.runOnce();
+                }
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "telemetry loop: {0}", e.toString());
+            }
+        }, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** The telemetry recorder (windows into the outbox). */
+    public TelemetryRecorder telemetry() {
+        return telemetry;
+    }
+
+    public AgentStore store() {
+        return store;
     }
 
     public int httpPort() {
@@ -106,6 +139,7 @@ public final class EdgeAgent implements AutoCloseable {
     @Override
     public void close() {
         ready.set(false);
+        loop.shutdownNow();
         mqtt.ifPresent(MqttLink::close);
         coap.ifPresent(CoapApi::close);
         inference.drain(config.drainTimeout());

@@ -272,6 +272,25 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         }
     }
 
+    /**
+     * Publishes one telemetry batch with QoS 1 and waits for the broker's PUBACK.
+     *
+     * @return whether the broker acknowledged it; false when offline or the publish failed
+     */
+    public boolean sendTelemetry(byte[] batch) {
+        if (!client.isConnected()) {
+            return false;
+        }
+        MqttMessage m = new MqttMessage(batch);
+        m.setQos(1);
+        try {
+            client.publish(Topic.telemetry(fleet, device).value(), m);
+            return true;
+        } catch (MqttException e) {
+            return false;
+        }
+    }
+
     /** Messages that could not be answered or sent (no response topic, broker away, malformed command). */
     public long dropped() {
         return dropped.get();

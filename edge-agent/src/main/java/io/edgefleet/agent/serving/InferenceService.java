@@ -38,6 +38,12 @@ public final class InferenceService implements AutoCloseable {
     private final Duration requestTimeout;
     private final Map<String, ThreadPoolExecutor> executors = new ConcurrentHashMap<>();
     private volatile boolean draining;
+    private volatile java.util.function.Consumer<io.edgefleet.agent.telemetry.Observation> observer = o -> { };
+
+    /** Receives one observation per answered or failed request (telemetry). */
+    public void observe(java.util.function.Consumer<io.edgefleet.agent.telemetry.Observation> o) {
+        this.observer = o;
+    }
 
     public InferenceService(ModelSlots slots, int threadsPerModel, int queueCapacity, Duration requestTimeout) {
         this.slots = slots;
@@ -71,17 +77,23 @@ public final class InferenceService implements AutoCloseable {
             }
             throw new OverloadedException("model '" + model + "' has " + queueCapacity + " requests waiting; try again shortly", true);
         }
+        long t0 = System.nanoTime();
         try {
             List<InferTensor> outputs = f.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            observer.accept(Observations.ok(model, lease, request.inputs(), outputs, (System.nanoTime() - t0) / 1e6));
             return new InferResponse(model, Optional.of(lease.version()), request.id(),
                     Parameters.of("edgefleet.computed_at", "edge"), select(outputs, request.outputs(), model));
         } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof io.edgefleet.engines.InvalidInputException)) {
+                observer.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
+            }
             if (e.getCause() instanceof EngineException ee) {
                 throw ee;
             }
             throw new IllegalStateException("model '" + model + "' failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
             f.cancel(false);
+            observer.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
             throw new OverloadedException("model '" + model + "' did not answer within " + requestTimeout.toMillis() + " ms", false);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -15,6 +15,7 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -24,7 +25,7 @@ import java.util.Optional;
  * every write is its own transaction, so a kill -9 leaves either the old or the new row.
  */
 public final class AgentStore implements AutoCloseable {
-    private static final String[] MIGRATIONS = {"V1__slots.sql", "V2__commands.sql"};
+    private static final String[] MIGRATIONS = {"V1__slots.sql", "V2__commands.sql", "V3__outbox.sql"};
 
     private final Connection db;
 
@@ -217,6 +218,115 @@ public final class AgentStore implements AutoCloseable {
             return out;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot read settings of model '" + model + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Appends a telemetry batch under the next sequence number, in one transaction with the
+     * counter; beyond {@code maxRows} the oldest rows are dropped and counted as lost.
+     *
+     * @param payload builds the encoded batch for (sequence, lost since the last batch)
+     * @return the sequence number used
+     */
+    public synchronized long appendOutbox(java.util.function.BiFunction<Long, Long, byte[]> payload, int maxRows) {
+        try {
+            db.setAutoCommit(false);
+            try {
+                long seq = counter("telemetry.sequence") + 1;
+                long unreported = counter("telemetry.lost.unreported");
+                try (PreparedStatement p = db.prepareStatement("INSERT INTO outbox (sequence, payload, created_at) VALUES (?, ?, ?)")) {
+                    p.setLong(1, seq);
+                    p.setBytes(2, payload.apply(seq, unreported));
+                    p.setString(3, Instant.now().toString());
+                    p.executeUpdate();
+                }
+                setCounter("telemetry.sequence", seq);
+                setCounter("telemetry.lost.unreported", 0);
+                long rows;
+                try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT COUNT(*) FROM outbox")) {
+                    rows = r.getLong(1);
+                }
+                if (rows > maxRows) {
+                    long drop = rows - maxRows;
+                    try (PreparedStatement d = db.prepareStatement(
+                            "DELETE FROM outbox WHERE sequence IN (SELECT sequence FROM outbox ORDER BY sequence LIMIT ?)")) {
+                        d.setLong(1, drop);
+                        d.executeUpdate();
+                    }
+                    setCounter("telemetry.lost", counter("telemetry.lost") + drop);
+                    setCounter("telemetry.lost.unreported", drop);
+                }
+                db.commit();
+                return seq;
+            } catch (SQLException e) {
+                db.rollback();
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot append telemetry: " + e.getMessage(), e);
+        }
+    }
+
+    /** Up to {@code limit} outbox rows, oldest first: (sequence, payload). */
+    public synchronized List<Map.Entry<Long, byte[]>> peekOutbox(int limit) {
+        List<Map.Entry<Long, byte[]>> out = new ArrayList<>();
+        try (PreparedStatement p = db.prepareStatement("SELECT sequence, payload FROM outbox ORDER BY sequence LIMIT ?")) {
+            p.setInt(1, limit);
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    out.add(Map.entry(r.getLong(1), r.getBytes(2)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the telemetry outbox: " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes a batch the broker acknowledged. */
+    public synchronized void deleteOutbox(long sequence) {
+        try (PreparedStatement p = db.prepareStatement("DELETE FROM outbox WHERE sequence = ?")) {
+            p.setLong(1, sequence);
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot delete telemetry batch " + sequence + ": " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized long outboxSize() {
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT COUNT(*) FROM outbox")) {
+            return r.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** Telemetry batches dropped for space since this data folder was created. */
+    public synchronized long telemetryLost() {
+        try {
+            return counter("telemetry.lost");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    private long counter(String name) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT value FROM counters WHERE name = ?")) {
+            p.setString(1, name);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? r.getLong(1) : 0;
+            }
+        }
+    }
+
+    private void setCounter(String name, long value) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("INSERT INTO counters (name, value) VALUES (?, ?) "
+                + "ON CONFLICT(name) DO UPDATE SET value = excluded.value")) {
+            p.setString(1, name);
+            p.setLong(2, value);
+            p.executeUpdate();
         }
     }
 

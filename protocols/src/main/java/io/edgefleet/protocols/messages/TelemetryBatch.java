@@ -8,9 +8,12 @@ import java.util.List;
  * A batch on {@code ef/v1/{fleet}/{device}/telemetry}. {@code sequence} grows by one per batch
  * per device and survives agent restarts (it lives in the agent's outbox), so consumers drop
  * redelivered batches by (device, sequence).
+ *
+ * <p>{@code lost} counts the batches the agent had to drop (its outbox was full while the broker
+ * was away) since the batch before this one, so a gap in sequence numbers is explained, not silent.
  */
 public record TelemetryBatch(int schemaVersion, String fleet, String device, long sequence, Instant sentAt,
-        List<TelemetryRecord> records) implements Message {
+        List<TelemetryRecord> records, long lost) implements Message {
     public static final int SCHEMA_VERSION = 1;
 
     public TelemetryBatch {
@@ -21,9 +24,10 @@ public record TelemetryBatch(int schemaVersion, String fleet, String device, lon
         Checks.required(sentAt, "sentAt");
         records = Checks.list(records, "records");
         Checks.notEmpty(records, "records");
+        Checks.nonNegative(lost, "lost");
     }
 
     public TelemetryBatch(String fleet, String device, long sequence, Instant sentAt, List<TelemetryRecord> records) {
-        this(SCHEMA_VERSION, fleet, device, sequence, sentAt, records);
+        this(SCHEMA_VERSION, fleet, device, sequence, sentAt, records, 0);
     }
 }

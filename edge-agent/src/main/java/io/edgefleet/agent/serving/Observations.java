@@ -1,0 +1,64 @@
+package io.edgefleet.agent.serving;
+
+import io.edgefleet.agent.slots.Lease;
+import io.edgefleet.agent.telemetry.Observation;
+import io.edgefleet.engines.Confidence;
+import io.edgefleet.protocols.manifest.TensorSpec;
+import io.edgefleet.protocols.oip.DataType;
+import io.edgefleet.protocols.oip.InferTensor;
+import io.edgefleet.protocols.oip.TensorData;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * Turns a request and its answer into an {@link Observation}. Confidence is the max probability
+ * of the first output when it looks like classifier scores (float or quantized, last dimension
+ * 2 to 1,000); non-finite values are looked for in every float output; input statistics use the
+ * first 4,096 elements of each numeric input.
+ */
+final class Observations {
+    private static final int SAMPLE = 4096;
+
+    private Observations() {
+    }
+
+    static Observation ok(String model, Lease lease, List<InferTensor> inputs, List<InferTensor> outputs, double millis) {
+        boolean nonFinite = false;
+        for (InferTensor t : outputs) {
+            if (t.datatype().isFloatingPoint()) {
+                TensorData d = t.data();
+                for (int i = 0; i < d.elementCount() && !nonFinite; i++) {
+                    nonFinite = !Double.isFinite(d.getDouble(i));
+                }
+            }
+        }
+        OptionalDouble confidence = OptionalDouble.empty();
+        if (!outputs.isEmpty() && !nonFinite) {
+            InferTensor first = outputs.get(0);
+            long[] shape = first.shape();
+            long classes = shape.length == 0 ? 1 : shape[shape.length - 1];
+            TensorSpec spec = lease.model().signature().outputs().get(0);
+            if (classes >= 2 && classes <= 1000 && (first.datatype().isFloatingPoint() || spec.quantization().isPresent())) {
+                confidence = OptionalDouble.of(Confidence.of(first.data(), spec.quantization()).maxProbability());
+            }
+        }
+        Map<String, double[]> in = new LinkedHashMap<>();
+        for (InferTensor t : inputs) {
+            if (t.datatype() != DataType.BYTES) {
+                int n = Math.min(SAMPLE, t.data().elementCount());
+                double[] v = new double[n];
+                for (int i = 0; i < n; i++) {
+                    v[i] = t.data().getDouble(i);
+                }
+                in.put(t.name(), v);
+            }
+        }
+        return new Observation(model, lease.version(), millis, false, confidence, nonFinite, false, in);
+    }
+
+    static Observation failed(String model, String version, double millis) {
+        return new Observation(model, version, millis, true, OptionalDouble.empty(), false, false, Map.of());
+    }
+}

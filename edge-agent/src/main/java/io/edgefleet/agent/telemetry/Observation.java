@@ -1,0 +1,20 @@
+package io.edgefleet.agent.telemetry;
+
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * What one request tells the telemetry.
+ *
+ * @param model model name
+ * @param version the version that answered
+ * @param latencyMillis time in the engine, queue included
+ * @param error the model failed (runtime error or no answer in time); a client's bad input is not the model's error
+ * @param confidence the answer's max probability, for classifier outputs
+ * @param nonFinite an output held NaN or infinity
+ * @param escalated the request went to the cloud
+ * @param inputs per input name, a sample of its element values (at most 4,096) for drift statistics
+ */
+public record Observation(String model, String version, double latencyMillis, boolean error, OptionalDouble confidence,
+        boolean nonFinite, boolean escalated, Map<String, double[]> inputs) {
+}

@@ -1,0 +1,76 @@
+package io.edgefleet.agent.telemetry;
+
+import io.edgefleet.agent.store.AgentStore;
+import io.edgefleet.protocols.messages.MessageCodec;
+import io.edgefleet.protocols.messages.TelemetryBatch;
+import io.edgefleet.protocols.messages.TelemetryRecord;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Aggregates observations into fixed windows per (model, version) and, when a window ends,
+ * writes one {@link TelemetryBatch} with the next sequence number into the SQLite outbox. Windows
+ * are aligned to multiples of the window length since the epoch. Time comes from the injected
+ * clock, and {@link #runOnce()} closes due windows, so tests step it deterministically.
+ *
+ * <p>{@link #record} is called from inference threads; {@link #runOnce} from the telemetry loop.
+ */
+public final class TelemetryRecorder {
+    private final AgentStore store;
+    private final String fleet;
+    private final String device;
+    private final Duration window;
+    private final int maxOutboxRows;
+    private final Clock clock;
+    private final MessageCodec json = MessageCodec.json();
+    private final Map<List<String>, Window> open = new LinkedHashMap<>();
+    private Instant windowStart;
+
+    public TelemetryRecorder(AgentStore store, String fleet, String device, Duration window, int maxOutboxRows, Clock clock) {
+        this.store = store;
+        this.fleet = fleet;
+        this.device = device;
+        this.window = window;
+        this.maxOutboxRows = maxOutboxRows;
+        this.clock = clock;
+        this.windowStart = align(clock.instant());
+    }
+
+    private Instant align(Instant t) {
+        long w = window.toMillis();
+        return Instant.ofEpochMilli(Math.floorDiv(t.toEpochMilli(), w) * w);
+    }
+
+    public synchronized void record(Observation o) {
+        open.computeIfAbsent(List.of(o.model(), o.version()), k -> new Window()).add(o);
+    }
+
+    /**
+     * Closes the window when it is over: its batch goes to the outbox (nothing when no request
+     * came in). Returns the sequence number written, if any.
+     */
+    public synchronized Optional<Long> runOnce() {
+        Instant now = clock.instant();
+        Instant end = windowStart.plus(window);
+        if (now.isBefore(end)) {
+            return Optional.empty();
+        }
+        List<TelemetryRecord> records = new ArrayList<>();
+        Instant start = windowStart;
+        open.forEach((key, w) -> records.add(w.close(key.get(0), key.get(1), start, end)));
+        open.clear();
+        windowStart = align(now);
+        if (records.isEmpty()) {
+            return Optional.empty();
+        }
+        long seq = store.appendOutbox((sequence, lost) -> json.encode(new TelemetryBatch(TelemetryBatch.SCHEMA_VERSION, fleet, device,
+                sequence, now, records, lost)), maxOutboxRows);
+        return Optional.of(seq);
+    }
+}
