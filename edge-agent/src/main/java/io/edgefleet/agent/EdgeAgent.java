@@ -6,6 +6,7 @@ import io.edgefleet.agent.http.OipHttp;
 import io.edgefleet.agent.mqtt.MqttLink;
 import io.edgefleet.agent.serving.InferenceService;
 import io.edgefleet.agent.slots.ModelSlots;
+import io.edgefleet.agent.slots.Watchdog;
 import io.edgefleet.agent.store.AgentStore;
 import io.edgefleet.agent.telemetry.TelemetryPublisher;
 import io.edgefleet.agent.telemetry.TelemetryRecorder;
@@ -35,6 +36,7 @@ public final class EdgeAgent implements AutoCloseable {
     private final java.util.Optional<MqttLink> mqtt;
     private final java.util.Optional<CoapApi> coap;
     private final TelemetryRecorder telemetry;
+    private final Watchdog watchdog;
     private final java.util.concurrent.ScheduledExecutorService loop = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("agent-telemetry").daemon().unstarted(r));
     private final AtomicBoolean ready = new AtomicBoolean();
@@ -49,10 +51,15 @@ public final class EdgeAgent implements AutoCloseable {
         OipHttp oip = new OipHttp(inference, slots, codec, "edgefleet-agent", VERSION, ready::get);
         this.telemetry = new TelemetryRecorder(store, config.fleet(), config.device(), config.telemetry().window(),
                 config.telemetry().maxOutboxRows(), Clock.systemUTC());
-        inference.observe(telemetry::record);
+        this.watchdog = new Watchdog(slots, config.watchdog(), Clock.systemUTC());
+        inference.observe(o -> {
+            telemetry.record(o);
+            watchdog.observe(o);
+        });
         CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC());
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
                 commands, codec, 256, Clock.systemUTC()));
+        mqtt.ifPresent(m -> watchdog.onRollback(m::reportAutoRollback));
         this.coap = config.coapPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(
                 new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), inference, slots, codec));
         this.http = WebServer.builder()
@@ -101,6 +108,10 @@ public final class EdgeAgent implements AutoCloseable {
         }, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
+    public Watchdog watchdog() {
+        return watchdog;
+    }
+
     /** The telemetry recorder (windows into the outbox). */
     public TelemetryRecorder telemetry() {
         return telemetry;
@@ -140,6 +151,7 @@ public final class EdgeAgent implements AutoCloseable {
     public void close() {
         ready.set(false);
         loop.shutdownNow();
+        watchdog.close();
         mqtt.ifPresent(MqttLink::close);
         coap.ifPresent(CoapApi::close);
         inference.drain(config.drainTimeout());

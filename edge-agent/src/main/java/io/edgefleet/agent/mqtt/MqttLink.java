@@ -243,6 +243,19 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         publish(Topic.commandAck(fleet, device).value(), m);
     }
 
+    /**
+     * Tells the cloud that the local watchdog rolled a model back: an acknowledgement on
+     * {@code cmd/ack} with phase {@code rolled-back}, error code {@code watchdog} and the reason,
+     * under the command id {@code watchdog-{epoch millis}-{model}} (cut to 64 characters), then the new state.
+     */
+    public void reportAutoRollback(String model, String reason) {
+        String id = ("watchdog-" + clock.millis() + "-" + model);
+        CommandAck a = new CommandAck(CommandAck.SCHEMA_VERSION, id.length() > 64 ? id.substring(0, 64) : id, Optional.empty(), device,
+                io.edgefleet.protocols.messages.AckPhase.ROLLED_BACK, java.util.OptionalDouble.empty(),
+                Optional.of(new io.edgefleet.protocols.messages.AckError("watchdog", reason)), clock.instant());
+        ack(a);
+    }
+
     /** Publishes the retained state: every model with its active and previous version. */
     public void publishState(boolean online) {
         MqttMessage m = new MqttMessage(json.encode(state(online)));

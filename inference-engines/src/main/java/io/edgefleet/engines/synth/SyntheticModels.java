@@ -59,6 +59,19 @@ public final class SyntheticModels {
         return write(dir.resolve("nan.onnx"), model);
     }
 
+    /**
+     * ONNX: {@code probs = Sqrt(x[N,4])}: fine on zeros (it passes a self-test) but NaN for any
+     * negative input, the "new version that misbehaves in the field".
+     */
+    public static Path sqrtOnnx(Path dir) {
+        byte[] model = OnnxGraph.create("sqrt")
+                .input("x", DataType.FP32, -1, 4)
+                .node("Sqrt", List.of("x"), List.of("probs"))
+                .output("probs", DataType.FP32, -1, 4)
+                .toBytes();
+        return write(dir.resolve("sqrt.onnx"), model);
+    }
+
     /** ONNX: {@code y = Identity(x)} for one element type, shape [2,3]. */
     public static Path identityOnnx(Path dir, DataType type) {
         byte[] model = OnnxGraph.create("identity-" + type)
