@@ -2,6 +2,7 @@ package io.edgefleet.agent;
 
 import io.edgefleet.agent.coap.CoapApi;
 import io.edgefleet.agent.commands.CommandHandler;
+import io.edgefleet.agent.http.AgentObserve;
 import io.edgefleet.agent.http.OipHttp;
 import io.edgefleet.agent.mqtt.MqttLink;
 import io.edgefleet.agent.serving.InferenceService;
@@ -52,9 +53,11 @@ public final class EdgeAgent implements AutoCloseable {
         this.telemetry = new TelemetryRecorder(store, config.fleet(), config.device(), config.telemetry().window(),
                 config.telemetry().maxOutboxRows(), Clock.systemUTC());
         this.watchdog = new Watchdog(slots, config.watchdog(), Clock.systemUTC());
+        AgentObserve observe = new AgentObserve();
         inference.observe(o -> {
             telemetry.record(o);
             watchdog.observe(o);
+            observe.count(o);
         });
         CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC());
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
@@ -68,6 +71,8 @@ public final class EdgeAgent implements AutoCloseable {
                 .maxPayloadSize(config.maxPayloadBytes())
                 .shutdownHook(false)
                 .routing(oip::routing)
+                .addFeature(observe.feature(slots, inference, store, ready::get,
+                        () -> mqtt.map(MqttLink::isConnected).orElse(false)))
                 .build();
     }
 

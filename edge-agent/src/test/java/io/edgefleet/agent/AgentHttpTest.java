@@ -150,6 +150,21 @@ class AgentHttpTest {
     }
 
     @Test
+    void the_agent_reports_its_own_health_and_prometheus_metrics() {
+        assertThat(post("/v2/models/cls-onnx/infer", CODEC.encodeRequest(request(1, 2, 3, 4), false).body(), OptionalInt.empty()).status())
+                .isEqualTo(200);
+        Reply health = get("/observe/health");
+        assertThat(health.status()).isEqualTo(200);
+        assertThat(health.text()).contains("\"status\":\"UP\"", "\"name\":\"models\"", "cls-onnx");
+        try (HttpClientResponse r = client.get("/observe/metrics").header(HeaderNames.ACCEPT, "text/plain").request()) {
+            assertThat(r.status().code()).isEqualTo(200);
+            String text = r.as(String.class);
+            assertThat(text).contains("edgefleet_agent_models_active", "edgefleet_agent_requests_total", "model=\"cls-onnx\"",
+                    "edgefleet_agent_telemetry_outbox");
+        }
+    }
+
+    @Test
     void curl_gets_an_answer() throws Exception {
         Path body = Files.write(dir.resolve("req.json"),
                 "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}".getBytes(StandardCharsets.UTF_8));

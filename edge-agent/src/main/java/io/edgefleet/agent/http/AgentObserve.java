@@ -1,0 +1,55 @@
+package io.edgefleet.agent.http;
+
+import io.edgefleet.agent.serving.InferenceService;
+import io.edgefleet.agent.slots.ModelSlots;
+import io.edgefleet.agent.store.AgentStore;
+import io.edgefleet.agent.telemetry.Observation;
+import io.helidon.health.HealthCheckResponse;
+import io.helidon.health.HealthCheckType;
+import io.helidon.metrics.api.Counter;
+import io.helidon.metrics.api.Gauge;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.metrics.api.Tag;
+import io.helidon.service.registry.Services;
+import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.observe.health.HealthObserver;
+import io.helidon.webserver.observe.metrics.MetricsObserver;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The agent's own health and metrics, on Helidon's observe endpoints: {@code /observe/health}
+ * (liveness: the database answers; readiness: started and serving at least the models it was
+ * given) and {@code /observe/metrics} (Prometheus text with {@code Accept: text/plain}):
+ * active models, requests by model and outcome, queued requests, telemetry outbox rows and
+ * batches lost, MQTT connection. Meters live in Helidon's registry of the process.
+ */
+public final class AgentObserve {
+    private final MeterRegistry registry = Services.get(MeterRegistry.class);
+
+    public ObserveFeature feature(ModelSlots slots, InferenceService inference, AgentStore store, BooleanSupplier ready,
+            BooleanSupplier mqttConnected) {
+        registry.getOrCreate(Gauge.builder("edgefleet.agent.models.active", () -> slots.activeVersions().size()));
+        registry.getOrCreate(Gauge.builder("edgefleet.agent.requests.queued",
+                () -> inference.queueDepths().values().stream().mapToInt(Integer::intValue).sum()));
+        registry.getOrCreate(Gauge.builder("edgefleet.agent.telemetry.outbox", store::outboxSize));
+        registry.getOrCreate(Gauge.builder("edgefleet.agent.telemetry.lost", store::telemetryLost));
+        registry.getOrCreate(Gauge.builder("edgefleet.agent.mqtt.connected", () -> mqttConnected.getAsBoolean() ? 1 : 0));
+        HealthObserver health = HealthObserver.builder()
+                .details(true)
+                .addCheck(() -> {
+                    long rows = store.outboxSize(); // a query: the database answers
+                    return HealthCheckResponse.builder().status(true).detail("outbox", rows).build();
+                }, HealthCheckType.LIVENESS, "database")
+                .addCheck(() -> HealthCheckResponse.builder().status(ready.getAsBoolean())
+                        .detail("models", slots.activeVersions()).build(), HealthCheckType.READINESS, "models")
+                .build();
+        return ObserveFeature.just(health, MetricsObserver.create());
+    }
+
+    /** Counts one request, by model and outcome. */
+    public void count(Observation o) {
+        registry.getOrCreate(Counter.builder("edgefleet.agent.requests")
+                .tags(List.of(Tag.create("model", o.model()), Tag.create("outcome", o.error() ? "error" : "ok")))).increment();
+    }
+}
