@@ -63,6 +63,7 @@ final class MosquittoProcess implements MosquittoBroker {
         StringBuilder c = new StringBuilder()
                 .append("listener ").append(port).append(" 127.0.0.1\n")
                 .append("allow_anonymous true\n")
+                .append("set_tcp_nodelay true\n")
                 .append("persistence true\n")
                 .append("persistence_location ").append(dir).append("/\n")
                 .append("autosave_interval 1\n")

@@ -130,6 +130,9 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         o.setAutomaticReconnectDelay(1, 10);
         o.setConnectionTimeout(10);
         o.setKeepAliveInterval(30);
+        if (brokerUrl.startsWith("tcp://")) {
+            o.setSocketFactory(new NoDelaySockets());
+        }
         MqttMessage will = new MqttMessage(json.encode(state(false)));
         will.setQos(1);
         will.setRetained(true);

@@ -1,0 +1,256 @@
+package io.edgefleet.bench;
+
+import io.edgefleet.agent.AgentConfig;
+import io.edgefleet.agent.EdgeAgent;
+import io.edgefleet.engines.EngineOptions;
+import io.edgefleet.engines.Engines;
+import io.edgefleet.engines.LoadedModel;
+import io.edgefleet.engines.TensorBuffers;
+import io.edgefleet.protocols.coap.CoapResources;
+import io.edgefleet.protocols.oip.Encoded;
+import io.edgefleet.protocols.oip.InferRequest;
+import io.edgefleet.protocols.oip.InferTensor;
+import io.edgefleet.protocols.oip.OipCodec;
+import io.edgefleet.protocols.topics.Topic;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.californium.core.CoapClient;
+import org.eclipse.californium.core.CoapResponse;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
+/**
+ * The agent's overhead per protocol: the same model through HTTP JSON, HTTP binary, CoAP and
+ * MQTT, against the engine called in-process (the baseline of {@code model bench}), at each
+ * concurrency, in one run. Clients run in the same JVM on loopback. A benchmark, not a test.
+ */
+public final class AgentOverhead {
+    /** Latency percentiles (µs) and calls per second of one path at one concurrency. */
+    public record Row(String path, int concurrency, double p50Micros, double p99Micros, double callsPerSecond) {
+    }
+
+    private interface Call {
+        void call() throws Exception;
+    }
+
+    private final int iterations;
+    private final int warmup;
+
+    public AgentOverhead(int iterations, int warmup) {
+        this.iterations = iterations;
+        this.warmup = warmup;
+    }
+
+    public List<Row> run(Path model, Path dataDir, Optional<String> mqttUrl, int[] concurrency, PrintWriter progress) throws Exception {
+        List<Row> rows = new ArrayList<>();
+        AgentConfig c = AgentConfig.defaults(dataDir).withModelsDir(model.getParent()).withHttp("127.0.0.1", 0).withCoapPort(0)
+                .withQueue(2, 256);
+        if (mqttUrl.isPresent()) {
+            c = c.withMqtt(mqttUrl.get());
+        }
+        String name = model.getFileName().toString().replaceFirst("\\.[^.]+$", "");
+        try (EdgeAgent agent = EdgeAgent.start(c);
+                LoadedModel raw = Engines.forFile(model).load(model, EngineOptions.defaults().withPoolSize(2))) {
+            List<InferTensor> inputs = TensorBuffers.zeroInputs(raw.signature().inputs());
+            OipCodec codec = OipCodec.create();
+            byte[] json = codec.encodeRequest(new InferRequest(Optional.empty(), io.edgefleet.protocols.oip.Parameters.EMPTY, inputs,
+                    List.of()), false).body();
+            Encoded binary = codec.encodeRequest(new InferRequest(Optional.empty(),
+                    io.edgefleet.protocols.oip.Parameters.of(io.edgefleet.protocols.oip.Parameters.BINARY_DATA_OUTPUT, true), inputs, List.of()), true);
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            URI uri = URI.create("http://127.0.0.1:" + agent.httpPort() + "/v2/models/" + name + "/infer");
+            MqttRequester mqtt = null;
+            if (mqttUrl.isPresent()) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (!agent.mqtt().orElseThrow().isConnected() && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                mqtt = new MqttRequester(mqttUrl.get(), Topic.infer(c.fleet(), c.device(), name).value());
+            }
+            for (int conc : concurrency) {
+                progress.printf(Locale.ROOT, "# concurrency %d...%n", conc);
+                progress.flush();
+                rows.add(measure("engine (in-process)", conc, () -> raw.infer(inputs)));
+                rows.add(measure("HTTP JSON", conc, () -> check(http.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(json)).build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode())));
+                rows.add(measure("HTTP binary", conc, () -> check(http.send(HttpRequest.newBuilder(uri)
+                        .header("Content-Type", "application/octet-stream")
+                        .header(OipCodec.HEADER_CONTENT_LENGTH, Integer.toString(binary.headerLength().getAsInt()))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(binary.body())).build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode())));
+                List<CoapClient> coaps = new java.util.concurrent.CopyOnWriteArrayList<>();
+                ThreadLocal<CoapClient> coap = ThreadLocal.withInitial(() -> {
+                    CoapClient cc = new CoapClient("coap://127.0.0.1:" + agent.coapPort().getAsInt() + "/infer/" + name);
+                    cc.setTimeout(10_000L);
+                    // one UDP endpoint per client thread: block-wise transfers are keyed by peer address
+                    cc.setEndpoint(new org.eclipse.californium.core.network.CoapEndpoint.Builder().build());
+                    coaps.add(cc);
+                    return cc;
+                });
+                rows.add(measure("CoAP JSON", conc, () -> {
+                    CoapResponse r = coap.get().post(json, CoapResources.FORMAT_JSON);
+                    if (r == null || !r.isSuccess()) {
+                        throw new IllegalStateException("CoAP answer " + (r == null ? "timeout" : r.getCode()));
+                    }
+                }));
+                coaps.forEach(cc -> {
+                    cc.getEndpoint().destroy();
+                    cc.shutdown();
+                });
+                if (mqtt != null) {
+                    MqttRequester m = mqtt;
+                    rows.add(measure("MQTT JSON", conc, () -> m.request(json)));
+                }
+            }
+            if (mqtt != null) {
+                mqtt.close();
+            }
+        }
+        return rows;
+    }
+
+    private static void check(int status) {
+        if (status != 200) {
+            throw new IllegalStateException("HTTP " + status);
+        }
+    }
+
+    private Row measure(String path, int threads, Call call) throws InterruptedException {
+        long[][] lat = new long[threads][iterations];
+        CountDownLatch ready = new CountDownLatch(threads);
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            ts.add(Thread.ofPlatform().name("bench-client-" + t).start(() -> {
+                try {
+                    for (int i = 0; i < warmup; i++) {
+                        call.call();
+                    }
+                    ready.countDown();
+                    go.await();
+                    for (int i = 0; i < iterations; i++) {
+                        long t0 = System.nanoTime();
+                        call.call();
+                        lat[id][i] = System.nanoTime() - t0;
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                    ready.countDown();
+                }
+            }));
+        }
+        ready.await();
+        long start = System.nanoTime();
+        go.countDown();
+        for (Thread t : ts) {
+            t.join();
+        }
+        long wall = System.nanoTime() - start;
+        if (failure.get() != null) {
+            throw new IllegalStateException(path + " failed: " + failure.get(), failure.get());
+        }
+        long[] all = Arrays.stream(lat).flatMapToLong(Arrays::stream).sorted().toArray();
+        return new Row(path, threads, all[all.length / 2] / 1e3, all[(int) Math.ceil(all.length * 0.99) - 1] / 1e3, all.length / (wall / 1e9));
+    }
+
+    public static void print(List<Row> rows, PrintWriter out) {
+        out.printf(Locale.ROOT, "%-20s %4s | %10s %10s %10s | %s%n", "path", "conc", "p50 us", "p99 us", "calls/s", "p50 vs engine");
+        for (Row r : rows) {
+            double base = rows.stream().filter(x -> x.concurrency() == r.concurrency() && x.path().startsWith("engine"))
+                    .mapToDouble(Row::p50Micros).findFirst().orElse(r.p50Micros());
+            out.printf(Locale.ROOT, "%-20s %4d | %10.1f %10.1f %10.0f | %.2fx%n", r.path(), r.concurrency(), r.p50Micros(), r.p99Micros(),
+                    r.callsPerSecond(), r.p50Micros() / base);
+        }
+        out.flush();
+    }
+
+    /** Request/response over MQTT 5 with one response topic per requester and correlation ids. */
+    static final class MqttRequester implements AutoCloseable, MqttCallback {
+        private final MqttClient client;
+        private final String topic;
+        private final String replies = "bench/replies/" + System.nanoTime();
+        private final ConcurrentHashMap<String, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
+        private final AtomicLong ids = new AtomicLong();
+
+        MqttRequester(String url, String topic) throws MqttException {
+            this.topic = topic;
+            client = new MqttClient(url, "bench-" + System.nanoTime(), new MemoryPersistence());
+            client.setCallback(this);
+            org.eclipse.paho.mqttv5.client.MqttConnectionOptions o = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
+            o.setSocketFactory(new io.edgefleet.agent.mqtt.NoDelaySockets());
+            client.connect(o);
+            client.subscribe(replies, 1);
+        }
+
+        void request(byte[] body) throws Exception {
+            String id = Long.toString(ids.incrementAndGet());
+            CompletableFuture<byte[]> f = new CompletableFuture<>();
+            pending.put(id, f);
+            MqttMessage m = new MqttMessage(body);
+            m.setQos(1);
+            MqttProperties p = new MqttProperties();
+            p.setResponseTopic(replies);
+            p.setCorrelationData(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            m.setProperties(p);
+            client.publish(topic, m);
+            f.get(10, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void messageArrived(String t, MqttMessage m) {
+            CompletableFuture<byte[]> f = pending.remove(new String(m.getProperties().getCorrelationData(), java.nio.charset.StandardCharsets.UTF_8));
+            if (f != null) {
+                f.complete(m.getPayload());
+            }
+        }
+
+        @Override
+        public void disconnected(MqttDisconnectResponse r) {
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException e) {
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+        }
+
+        @Override
+        public void close() throws MqttException {
+            client.disconnect();
+            client.close();
+        }
+    }
+}
