@@ -160,6 +160,34 @@ class SlotsTest {
     }
 
     @Test
+    void shutdown_drains_requests_already_accepted() throws Exception {
+        Path big = SyntheticModels.denseOnnx(Files.createDirectories(dir.resolve("big")), 1024);
+        EdgeAgent agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withHttp("127.0.0.1", 0).withCoapPort(0).withQueue(1, 16));
+        agent.slots().install("dense", "1", big);
+        InferRequest heavy = InferRequest.of(new InferTensor("x", TensorData.ofFloats(new long[] {128, 1024}, new float[128 * 1024])));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<String>> results = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            results.add(pool.submit(() -> {
+                try {
+                    return "ok " + agent.inference().infer("dense", Optional.empty(), heavy).outputs().get(0).shape()[0];
+                } catch (OverloadedException e) {
+                    return "refused: " + e.getMessage();
+                }
+            }));
+        }
+        Thread.sleep(30);
+        agent.close();
+        List<String> outcomes = new ArrayList<>();
+        for (Future<String> f : results) {
+            outcomes.add(f.get()); // no request failed any other way: the accepted ones finished
+        }
+        pool.shutdown();
+        assertThat(outcomes).allMatch(o -> o.equals("ok 128") || o.equals("refused: the agent is shutting down"));
+        assertThat(outcomes).contains("ok 128");
+    }
+
+    @Test
     void unknown_models_and_versions_name_what_is_served() throws IOException {
         Path v1 = SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("v1")));
         try (EdgeAgent agent = agent()) {

@@ -177,7 +177,7 @@ class TelemetryStoreAndForwardTest {
     }
 
     private static Observation obs(int i) {
-        return new Observation("kws", "3", 1 + (i % 7), i % 50 == 0, OptionalDouble.of(0.9), false, false,
+        return new Observation("kws", "3", 1 + (i % 7), i % 50 == 0, OptionalDouble.of(0.9), false, false, false,
                 Map.of("x", new double[] {i, i + 1.0}));
     }
 
@@ -254,7 +254,7 @@ class TelemetryStoreAndForwardTest {
         StepClock clock = new StepClock();
         TelemetryRecorder recorder = new TelemetryRecorder(store, "f", "d", Duration.ofSeconds(10), 100, clock);
         for (int i = 0; i < 100; i++) {
-            recorder.record(new Observation("kws", "3", i + 1, i < 5, OptionalDouble.of(0.5), i == 7, i % 10 == 0,
+            recorder.record(new Observation("kws", "3", i + 1, i < 5, OptionalDouble.of(0.5), i % 4 == 0, i == 7, i % 10 == 0,
                     Map.of("x", new double[] {i})));
         }
         assertThat(recorder.runOnce()).isEmpty();
@@ -267,6 +267,7 @@ class TelemetryStoreAndForwardTest {
         assertThat(r.errors()).isEqualTo(5);
         assertThat(r.escalations()).isEqualTo(10);
         assertThat(r.nonFinite()).isEqualTo(1);
+        assertThat(r.lowConfidence()).isEqualTo(25);
         assertThat(r.latencyMillis().p50()).isEqualTo(50);
         assertThat(r.latencyMillis().p95()).isEqualTo(95);
         assertThat(r.latencyMillis().p99()).isEqualTo(99);

@@ -25,13 +25,72 @@ class AgentProcessTest {
     Path dir;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private Process start(Path data, Path models, int port) throws IOException {
+    @org.junit.jupiter.api.extension.RegisterExtension
+    static final io.edgefleet.testkit.MosquittoExtension MQTT = new io.edgefleet.testkit.MosquittoExtension();
+
+    @Test
+    void a_killed_agent_is_marked_offline_by_its_last_will() throws Exception {
+        Path models = Files.createDirectories(dir.resolve("models"));
+        Files.move(SyntheticModels.classifierOnnx(dir), models.resolve("cls.onnx"));
+        var states = new java.util.concurrent.LinkedBlockingQueue<io.edgefleet.protocols.messages.DeviceState>();
+        var cloud = new org.eclipse.paho.mqttv5.client.MqttClient(MQTT.broker().url(), "cloud", new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+        // (Paho 1.2.5's subscribe-with-listener overload recurses forever: use a callback)
+        cloud.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
+            @Override
+            public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage m) {
+                states.add(io.edgefleet.protocols.messages.MessageCodec.json().decode(m.getPayload(), io.edgefleet.protocols.messages.DeviceState.class));
+            }
+
+            @Override
+            public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse r) {
+            }
+
+            @Override
+            public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException e) {
+            }
+
+            @Override
+            public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken t) {
+            }
+
+            @Override
+            public void connectComplete(boolean reconnect, String uri) {
+            }
+
+            @Override
+            public void authPacketArrived(int code, org.eclipse.paho.mqttv5.common.packet.MqttProperties p) {
+            }
+        });
+        cloud.connect();
+        cloud.subscribe(io.edgefleet.protocols.topics.Topic.state("local", "agent").value(), 1);
+        int port = Ports.freePort();
+        Process p = start(dir.resolve("data"), models, port, "--mqtt", MQTT.broker().url());
+        try {
+            awaitReady(p, port);
+            io.edgefleet.protocols.messages.DeviceState online = states.poll(30, TimeUnit.SECONDS);
+            assertThat(online).isNotNull();
+            assertThat(online.online()).isTrue();
+            assertThat(online.models()).extracting(m -> m.model()).contains("cls");
+            states.clear();
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9: no goodbye, the broker sends the will
+            io.edgefleet.protocols.messages.DeviceState will = states.poll(30, TimeUnit.SECONDS);
+            assertThat(will).isNotNull();
+            assertThat(will.online()).isFalse();
+        } finally {
+            p.destroyForcibly();
+            cloud.disconnect();
+            cloud.close();
+        }
+    }
+
+    private Process start(Path data, Path models, int port, String... extra) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "agent", "--data-dir", data.toString(), "--http-port", Integer.toString(port), "--coap-port", "0"));
         if (models != null) {
             cmd.addAll(List.of("--models-dir", models.toString()));
         }
+        cmd.addAll(List.of(extra));
         return new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile())).start();
     }

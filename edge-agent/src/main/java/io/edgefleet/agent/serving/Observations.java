@@ -20,6 +20,8 @@ import java.util.OptionalDouble;
  */
 final class Observations {
     private static final int SAMPLE = 4096;
+    /** Below this max probability an answer counts as low-confidence (the escalation policy will make it per model). */
+    static final double LOW_CONFIDENCE = 0.5;
 
     private Observations() {
     }
@@ -55,10 +57,11 @@ final class Observations {
                 in.put(t.name(), v);
             }
         }
-        return new Observation(model, lease.version(), millis, false, confidence, nonFinite, false, in);
+        boolean low = confidence.isPresent() && confidence.getAsDouble() < LOW_CONFIDENCE;
+        return new Observation(model, lease.version(), millis, false, confidence, low, nonFinite, false, in);
     }
 
     static Observation failed(String model, String version, double millis) {
-        return new Observation(model, version, millis, true, OptionalDouble.empty(), false, false, Map.of());
+        return new Observation(model, version, millis, true, OptionalDouble.empty(), false, false, false, Map.of());
     }
 }

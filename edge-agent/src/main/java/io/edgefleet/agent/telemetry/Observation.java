@@ -11,10 +11,11 @@ import java.util.OptionalDouble;
  * @param latencyMillis time in the engine, queue included
  * @param error the model failed (runtime error or no answer in time); a client's bad input is not the model's error
  * @param confidence the answer's max probability, for classifier outputs
+ * @param lowConfidence the confidence was below the model's threshold
  * @param nonFinite an output held NaN or infinity
  * @param escalated the request went to the cloud
  * @param inputs per input name, a sample of its element values (at most 4,096) for drift statistics
  */
 public record Observation(String model, String version, double latencyMillis, boolean error, OptionalDouble confidence,
-        boolean nonFinite, boolean escalated, Map<String, double[]> inputs) {
+        boolean lowConfidence, boolean nonFinite, boolean escalated, Map<String, double[]> inputs) {
 }

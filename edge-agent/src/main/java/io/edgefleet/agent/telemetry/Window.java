@@ -18,6 +18,7 @@ final class Window {
     private long errors;
     private long escalations;
     private long nonFinite;
+    private long lowConfidence;
     private double confidenceSum;
     private long confidenceN;
     private final double[] latencies = new double[RESERVOIR];
@@ -54,6 +55,9 @@ final class Window {
         }
         if (o.nonFinite()) {
             nonFinite++;
+        }
+        if (o.lowConfidence()) {
+            lowConfidence++;
         }
         o.confidence().ifPresent(c -> {
             confidenceSum += c;
@@ -92,7 +96,7 @@ final class Window {
         });
         return new TelemetryRecord(model, version, start, end, count, errors, p,
                 confidenceN == 0 ? OptionalDouble.empty() : OptionalDouble.of(Math.min(1, Math.max(0, confidenceSum / confidenceN))),
-                escalations, nonFinite, in);
+                escalations, nonFinite, lowConfidence, in);
     }
 
     private static double at(double[] sorted, double q) {

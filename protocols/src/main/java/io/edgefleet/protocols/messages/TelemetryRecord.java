@@ -19,11 +19,12 @@ import java.util.OptionalDouble;
  * @param meanConfidence mean confidence of the answers, 0..1, when the model reports one
  * @param escalations requests sent to the cloud; at most {@code count}
  * @param nonFinite answers holding NaN or infinity; at most {@code count}
+ * @param lowConfidence answers whose confidence was below the model's threshold; at most {@code count}
  * @param inputs per input tensor name, statistics of its elements
  */
 public record TelemetryRecord(String model, String version, Instant windowStart, Instant windowEnd, long count,
         long errors, LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite,
-        Map<String, InputStats> inputs) {
+        long lowConfidence, Map<String, InputStats> inputs) {
     public TelemetryRecord {
         Checks.id(model, "model");
         Checks.id(version, "version");
@@ -36,6 +37,7 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
         atMostCount(errors, count, "errors");
         atMostCount(escalations, count, "escalations");
         atMostCount(nonFinite, count, "nonFinite");
+        atMostCount(lowConfidence, count, "lowConfidence");
         Checks.required(latencyMillis, "latencyMillis");
         meanConfidence = meanConfidence == null ? OptionalDouble.empty() : meanConfidence;
         if (meanConfidence.isPresent()) {
