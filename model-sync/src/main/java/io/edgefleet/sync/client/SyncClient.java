@@ -1,0 +1,310 @@
+package io.edgefleet.sync.client;
+
+import io.edgefleet.profiles.DeviceProfile;
+import io.edgefleet.profiles.select.Selection;
+import io.edgefleet.profiles.select.Variant;
+import io.edgefleet.profiles.select.VariantSelector;
+import io.edgefleet.protocols.ProtocolException;
+import io.edgefleet.protocols.manifest.ChunkRef;
+import io.edgefleet.protocols.manifest.Manifest;
+import io.edgefleet.protocols.manifest.ManifestVariant;
+import io.edgefleet.protocols.messages.MessageCodec;
+import io.edgefleet.sync.chunks.ChunkMismatchException;
+import io.edgefleet.sync.chunks.ChunkStore;
+import io.edgefleet.sync.chunks.Sha256;
+import io.edgefleet.sync.signing.ManifestSigning;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.PublicKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Downloads a model version the way a device should: fetch the manifest, verify its Ed25519
+ * signature, choose the variant for the device's profile, fetch only the chunks the local store
+ * lacks (in parallel, bounded), resume a chunk cut mid-way with a {@code Range} request, verify
+ * each chunk's hash, retry with exponential backoff and jitter, honour a byte-rate limit, then
+ * assemble the file in staging, verify its SHA-256, fsync and rename it into place. Chunks and
+ * partial chunks live on disk, so a process killed at any point resumes where it was.
+ *
+ * <p>Blocking; call from a worker thread. Thread-safe: downloads share the store and the limit.
+ */
+public final class SyncClient {
+    /**
+     * @param parallelism chunks fetched at once
+     * @param bytesPerSecond shared download limit; 0 for none
+     * @param maxAttempts tries per chunk before giving up
+     * @param requestTimeout per HTTP request
+     * @param backoff base delay between tries (doubled each time, plus jitter)
+     */
+    public record Options(int parallelism, long bytesPerSecond, int maxAttempts, Duration requestTimeout, Duration backoff) {
+        public static Options defaults() {
+            return new Options(4, 0, 6, Duration.ofSeconds(30), Duration.ofMillis(200));
+        }
+    }
+
+    /** Progress of one download: bytes of the variant present locally so far, of the total. */
+    public interface Progress {
+        void update(long bytesDone, long bytesTotal, int chunksReused, int chunksTotal);
+    }
+
+    /**
+     * What a download did.
+     *
+     * @param file the verified file in place
+     * @param variant the variant chosen for the profile
+     * @param bytesFetched payload bytes that came over the network
+     * @param bytesReused bytes of chunks the store already had
+     * @param chunksFetched chunks fetched
+     * @param chunksReused chunks reused
+     */
+    public record Result(Path file, ManifestVariant variant, long bytesFetched, long bytesReused, int chunksFetched, int chunksReused) {
+    }
+
+    private final URI base;
+    private final ChunkStore store;
+    private final Path partials;
+    private final Map<String, PublicKey> trust;
+    private final Options options;
+    private final Clock clock;
+    private final HttpClient http;
+    private final RateLimiter limiter;
+    private final MessageCodec json = MessageCodec.json();
+
+    public SyncClient(URI base, ChunkStore store, Map<String, PublicKey> trust, Options options, Clock clock) {
+        this.base = base;
+        this.store = store;
+        this.partials = store.root().resolve("partial");
+        this.trust = Map.copyOf(trust);
+        this.options = options;
+        this.clock = clock;
+        this.http = HttpClient.newBuilder().connectTimeout(options.requestTimeout()).version(HttpClient.Version.HTTP_1_1).build();
+        this.limiter = new RateLimiter(options.bytesPerSecond());
+        try {
+            Files.createDirectories(partials);
+        } catch (IOException e) {
+            throw new SyncException("cannot create " + partials, false, e);
+        }
+    }
+
+    /** Fetches and verifies a manifest. */
+    public Manifest manifest(String model, String version) {
+        URI uri = base.resolve("/sync/v1/manifests/" + model + "/" + version);
+        HttpResponse<byte[]> r = withRetries("manifest " + model + "/" + version, () -> {
+            HttpResponse<byte[]> resp = http.send(HttpRequest.newBuilder(uri).timeout(options.requestTimeout()).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (resp.statusCode() >= 500) {
+                throw new IOException("server answered " + resp.statusCode());
+            }
+            return resp;
+        });
+        if (r.statusCode() != 200) {
+            throw new SyncException("manifest " + model + "/" + version + ": server answered " + r.statusCode(), r.statusCode() == 429, null);
+        }
+        Manifest m;
+        try {
+            m = json.decode(r.body(), Manifest.class);
+        } catch (ProtocolException e) {
+            throw new SyncException("manifest " + model + "/" + version + " is malformed: " + e.getMessage(), false, e);
+        }
+        return ManifestSigning.verify(m, trust, clock.instant());
+    }
+
+    /** Downloads the variant of {@code model}/{@code version} that fits {@code profile} to {@code target}. */
+    public Result download(String model, String version, DeviceProfile profile, Path target, Progress progress) {
+        Manifest m = manifest(model, version);
+        Selection s = VariantSelector.select(profile, m.variants().stream().map(Variant::of).toList());
+        if (s.chosen().isEmpty()) {
+            throw new SyncException("no variant of " + model + "/" + version + " fits profile " + profile.id() + ":\n" + s.explain(), false, null);
+        }
+        ManifestVariant v = m.variant(s.chosen().get().id()).orElseThrow();
+        return download(v, target, progress);
+    }
+
+    /** Downloads one variant of a verified manifest. */
+    public Result download(ManifestVariant v, Path target, Progress progress) {
+        Map<String, Long> unique = new LinkedHashMap<>();
+        for (ChunkRef c : v.chunks()) {
+            unique.putIfAbsent(c.sha256(), c.sizeBytes());
+        }
+        List<String> missing = unique.keySet().stream().filter(h -> !store.has(h)).toList();
+        int reused = unique.size() - missing.size();
+        long reusedBytes = unique.entrySet().stream().filter(e -> store.has(e.getKey())).mapToLong(Map.Entry::getValue).sum();
+        AtomicLong done = new AtomicLong(reusedBytes);
+        AtomicLong fetched = new AtomicLong();
+        long total = unique.values().stream().mapToLong(Long::longValue).sum();
+        progress.update(done.get(), total, reused, unique.size());
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, options.parallelism()),
+                Thread.ofPlatform().name("sync-fetch-", 0).daemon().factory());
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (String h : missing) {
+                futures.add(pool.submit(() -> {
+                    long n = fetchChunk(h, unique.get(h), fetched);
+                    progress.update(done.addAndGet(n), total, reused, unique.size());
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    futures.forEach(x -> x.cancel(true));
+                    if (e.getCause() instanceof SyncException se) {
+                        throw se;
+                    }
+                    throw new SyncException("download failed: " + e.getCause(), true, e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SyncException("download interrupted", true, e);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assemble(v, target);
+        return new Result(target, v, fetched.get(), reusedBytes, missing.size(), reused);
+    }
+
+    /** Fetches one chunk into the store, resuming a partial download; returns its size. */
+    private long fetchChunk(String sha, long size, AtomicLong fetched) {
+        Path part = partials.resolve(sha + ".part");
+        for (int attempt = 1;; attempt++) {
+            try {
+                long have = Files.exists(part) ? Files.size(part) : 0;
+                if (have > size) {
+                    Files.delete(part);
+                    have = 0;
+                }
+                if (have < size) {
+                    HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve("/sync/v1/chunks/" + sha)).timeout(options.requestTimeout());
+                    if (have > 0) {
+                        req.header("Range", "bytes=" + have + "-");
+                    }
+                    HttpResponse<InputStream> r = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+                    try (InputStream in = r.body()) {
+                        if (r.statusCode() == 200) {
+                            have = 0; // the server sent it all: start the partial file over
+                        } else if (r.statusCode() != 206) {
+                            throw new IOException("chunk " + sha + ": server answered " + r.statusCode());
+                        }
+                        try (OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                                have == 0 ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND)) {
+                            byte[] buf = new byte[16 * 1024];
+                            int n;
+                            while ((n = in.read(buf)) > 0) {
+                                limiter.acquire(n);
+                                out.write(buf, 0, n);
+                                out.flush(); // what arrived survives a cut, so the next try resumes here
+                                fetched.addAndGet(n);
+                            }
+                        }
+                    }
+                }
+                byte[] data = Files.readAllBytes(part);
+                if (data.length != size) {
+                    throw new IOException("chunk " + sha + ": " + data.length + " of " + size + " bytes arrived");
+                }
+                try {
+                    store.put(data, 0, data.length, java.util.Optional.of(sha));
+                } catch (ChunkMismatchException e) {
+                    Files.deleteIfExists(part);
+                    if (attempt >= options.maxAttempts()) {
+                        throw new SyncException(e.getMessage() + " after " + attempt + " tries; refusing it", false, e);
+                    }
+                    sleep(attempt);
+                    continue;
+                }
+                Files.deleteIfExists(part);
+                return size;
+            } catch (IOException e) {
+                if (attempt >= options.maxAttempts()) {
+                    throw new SyncException("chunk " + sha + " not fetched after " + attempt + " tries: " + e.getMessage(), true, e);
+                }
+                sleep(attempt);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SyncException("interrupted", true, e);
+            }
+        }
+    }
+
+    private void sleep(int attempt) {
+        long baseMillis = options.backoff().toMillis();
+        long delay = baseMillis * (1L << Math.min(attempt - 1, 6)) + ThreadLocalRandom.current().nextLong(baseMillis + 1);
+        try {
+            Thread.sleep(delay);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SyncException("interrupted", true, e);
+        }
+    }
+
+    /** Writes the chunks in order to a staging file, checks the whole file's hash, fsyncs, renames. */
+    private void assemble(ManifestVariant v, Path target) {
+        try {
+            Path dir = target.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = dir.resolve(target.getFileName() + ".part-" + java.util.UUID.randomUUID());
+            MessageDigest d = Sha256.digest();
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                for (ChunkRef c : v.chunks()) {
+                    byte[] data = store.read(c.sha256());
+                    d.update(data);
+                    ch.write(java.nio.ByteBuffer.wrap(data));
+                }
+                ch.force(true);
+            }
+            String sha = HexFormat.of().formatHex(d.digest());
+            if (!sha.equals(v.sha256())) {
+                Files.deleteIfExists(tmp);
+                throw new SyncException("variant " + v.id() + ": the assembled file hashes to " + sha + ", the manifest says " + v.sha256(), false, null);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new SyncException("cannot assemble " + target + ": " + e.getMessage(), true, e);
+        }
+    }
+
+    private interface Io<T> {
+        T call() throws IOException, InterruptedException;
+    }
+
+    private <T> T withRetries(String what, Io<T> call) {
+        for (int attempt = 1;; attempt++) {
+            try {
+                return call.call();
+            } catch (IOException e) {
+                if (attempt >= options.maxAttempts()) {
+                    throw new SyncException(what + " not fetched after " + attempt + " tries: " + e.getMessage(), true, e);
+                }
+                sleep(attempt);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SyncException("interrupted", true, e);
+            }
+        }
+    }
+}

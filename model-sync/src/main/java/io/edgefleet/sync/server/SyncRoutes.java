@@ -1,0 +1,133 @@
+package io.edgefleet.sync.server;
+
+import io.edgefleet.sync.chunks.ChunkStore;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The HTTP side of model sync, mounted by the control plane: {@code GET /sync/v1/manifests/{name}/{version}}
+ * and {@code GET /sync/v1/chunks/{sha256}} with single byte ranges (RFC 7233: 206 with
+ * {@code Content-Range}, 416 when unsatisfiable, {@code Accept-Ranges: bytes}), the hash as ETag
+ * (304 on {@code If-None-Match}) and immutable cache headers. At most {@code maxTransfers}
+ * requests run at once; beyond, 503 with {@code Retry-After}.
+ */
+public final class SyncRoutes {
+    private static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
+
+    private final ManifestSource manifests;
+    private final ChunkStore chunks;
+    private final Semaphore transfers;
+
+    public SyncRoutes(ManifestSource manifests, ChunkStore chunks, int maxTransfers) {
+        this.manifests = manifests;
+        this.chunks = chunks;
+        this.transfers = new Semaphore(maxTransfers);
+    }
+
+    public void routing(HttpRouting.Builder r) {
+        r.get("/sync/v1/manifests/{name}/{version}", (req, res) -> limited(res, () -> manifest(req, res)));
+        r.get("/sync/v1/chunks/{sha}", (req, res) -> limited(res, () -> chunk(req, res)));
+    }
+
+    private void limited(ServerResponse res, Runnable work) {
+        if (!transfers.tryAcquire()) {
+            res.header(HeaderNames.RETRY_AFTER, "1");
+            error(res, Status.SERVICE_UNAVAILABLE_503, "too many transfers in progress; retry shortly");
+            return;
+        }
+        try {
+            work.run();
+        } finally {
+            transfers.release();
+        }
+    }
+
+    private void manifest(ServerRequest req, ServerResponse res) {
+        String name = req.path().pathParameters().get("name");
+        String version = req.path().pathParameters().get("version");
+        Optional<byte[]> m = manifests.manifest(name, version);
+        if (m.isEmpty()) {
+            error(res, Status.NOT_FOUND_404, "no manifest for model '" + name + "' version '" + version + "'");
+            return;
+        }
+        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(m.get());
+    }
+
+    private void chunk(ServerRequest req, ServerResponse res) {
+        String sha = req.path().pathParameters().get("sha");
+        if (!SHA.matcher(sha).matches()) {
+            error(res, Status.BAD_REQUEST_400, "'" + sha.substring(0, Math.min(80, sha.length())) + "' is not a SHA-256");
+            return;
+        }
+        Optional<Path> file = chunks.file(sha);
+        if (file.isEmpty()) {
+            error(res, Status.NOT_FOUND_404, "no chunk " + sha);
+            return;
+        }
+        String etag = "\"" + sha + "\"";
+        res.header(HeaderNames.ETAG, etag);
+        res.header(HeaderNames.ACCEPT_RANGES, "bytes");
+        res.header(HeaderNames.CACHE_CONTROL, "public, max-age=31536000, immutable");
+        if (req.headers().first(HeaderNames.IF_NONE_MATCH).filter(etag::equals).isPresent()) {
+            res.status(Status.NOT_MODIFIED_304).send();
+            return;
+        }
+        byte[] data;
+        try {
+            data = Files.readAllBytes(file.get());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        res.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
+        Optional<String> range = req.headers().first(HeaderNames.RANGE);
+        if (range.isEmpty()) {
+            res.send(data);
+            return;
+        }
+        Matcher m = RANGE.matcher(range.get().strip());
+        if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
+            res.send(data); // a range form we do not serve (e.g. several ranges): the whole chunk, as RFC 7233 allows
+            return;
+        }
+        long size = data.length;
+        long start;
+        long end;
+        if (m.group(1).isEmpty()) {
+            long suffix = Long.parseLong(m.group(2));
+            start = Math.max(0, size - suffix);
+            end = size - 1;
+        } else {
+            start = Long.parseLong(m.group(1));
+            end = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
+        }
+        if (start >= size || start > end) {
+            res.header(HeaderNames.CONTENT_RANGE, "bytes */" + size);
+            error(res, Status.REQUESTED_RANGE_NOT_SATISFIABLE_416, "range " + range.get() + " is outside the " + size + " bytes of chunk " + sha);
+            return;
+        }
+        res.status(Status.PARTIAL_CONTENT_206);
+        res.header(HeaderNames.CONTENT_RANGE, "bytes " + start + "-" + end + "/" + size);
+        res.send(data, (int) start, (int) (end - start + 1));
+    }
+
+    private static void error(ServerResponse res, Status status, String message) {
+        res.status(status).header(HeaderNames.CONTENT_TYPE, "application/problem+json")
+                .send(("{\"title\":\"" + status.reasonPhrase() + "\",\"status\":" + status.code() + ",\"detail\":\""
+                        + message.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}").getBytes(StandardCharsets.UTF_8));
+    }
+}
