@@ -31,11 +31,23 @@ import java.util.Optional;
  * @param isolation limits of the first-load verifier JVM
  * @param telemetry telemetry window and outbox bound
  * @param watchdog limits of the local watchdog that rolls back a misbehaving new version
+ * @param sync model sync for {@code deploy} commands: the sync server and the trusted signing keys
  */
 public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHost, int httpPort, int coapPort, String fleet, String device,
         String profile, Optional<String> mqttUrl, int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
         double maxLatencyFactor, EngineOptions engineOptions, IsolationOptions isolation, Telemetry telemetry,
-        io.edgefleet.agent.slots.Watchdog.Limits watchdog) {
+        io.edgefleet.agent.slots.Watchdog.Limits watchdog, Optional<Sync> sync) {
+    /**
+     * @param url base URL of the sync server, e.g. {@code http://cloud:8081}
+     * @param trust signing key id to Ed25519 public key; several keys let keys rotate
+     */
+    public record Sync(java.net.URI url, java.util.Map<String, java.security.PublicKey> trust) {
+        public Sync {
+            Objects.requireNonNull(url, "url");
+            trust = java.util.Map.copyOf(trust);
+        }
+    }
+
     /**
      * @param window length of a telemetry window
      * @param maxOutboxRows batches kept while the broker is away; beyond, the oldest are dropped and counted
@@ -70,72 +82,78 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
     public static AgentConfig defaults(Path dataDir) {
         return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, 5683, "local", "agent", "generic", Optional.empty(), 1, 64,
                 16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10), 5.0, EngineOptions.defaults(), IsolationOptions.defaults(),
-                new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults());
+                new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults(), Optional.empty());
     }
 
     public AgentConfig withDataDir(Path dir) {
         return new AgentConfig(dir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
     }
 
     public AgentConfig withModelsDir(Path dir) {
         return new AgentConfig(dataDir, Optional.of(dir), httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
     }
 
     public AgentConfig withHttp(String host, int port) {
         return new AgentConfig(dataDir, modelsDir, host, port, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
     }
 
     public AgentConfig withCoapPort(int port) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, port, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
     }
 
     public AgentConfig withIdentity(String fleetId, String deviceId) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleetId, deviceId, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
     }
 
     public AgentConfig withProfile(String profileId, EngineOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profileId, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation, telemetry, watchdog);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation, telemetry, watchdog, sync);
     }
 
     public AgentConfig withMqtt(String url) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, Optional.of(url), threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
     }
 
     public AgentConfig withTelemetry(Duration window, int maxOutboxRows) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation,
-                new Telemetry(window, maxOutboxRows), watchdog);
+                new Telemetry(window, maxOutboxRows), watchdog, sync);
     }
 
     public AgentConfig withWatchdog(io.edgefleet.agent.slots.Watchdog.Limits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, limits);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, limits, sync);
+    }
+
+    public AgentConfig withSync(Sync settings) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog,
+                Optional.of(settings));
     }
 
     public AgentConfig withQueue(int threads, int capacity) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threads, capacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
     }
 
     public AgentConfig withMaxPayloadBytes(int bytes) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog);
+                queueCapacity, bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
     }
 
     public AgentConfig withTimeouts(Duration request, Duration drain) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, request, drain, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog);
+                queueCapacity, maxPayloadBytes, request, drain, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
     }
 
     public AgentConfig withMaxLatencyFactor(double factor) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation, telemetry, watchdog);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation, telemetry, watchdog, sync);
     }
 }

@@ -59,7 +59,13 @@ public final class EdgeAgent implements AutoCloseable {
             watchdog.observe(o);
             observe.count(o);
         });
-        CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC());
+        CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC(), config.sync().map(sync -> {
+            io.edgefleet.profiles.DeviceProfile profile = io.edgefleet.profiles.catalog.DeviceCatalog.builtIn().find(config.profile())
+                    .orElseGet(() -> io.edgefleet.profiles.probe.HostProbe.create().probe().profile());
+            var client = new io.edgefleet.sync.client.SyncClient(sync.url(), new io.edgefleet.sync.chunks.ChunkStore(config.dataDir().resolve("sync")),
+                    sync.trust(), io.edgefleet.sync.client.SyncClient.Options.defaults(), Clock.systemUTC());
+            return (io.edgefleet.agent.commands.Deployer) new io.edgefleet.agent.commands.SyncDeployer(client, profile, config.dataDir());
+        }));
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
                 commands, codec, 256, Clock.systemUTC()));
         mqtt.ifPresent(m -> watchdog.onRollback(m::reportAutoRollback));

@@ -11,7 +11,6 @@ import io.edgefleet.protocols.messages.AckError;
 import io.edgefleet.protocols.messages.AckPhase;
 import io.edgefleet.protocols.messages.Command;
 import io.edgefleet.protocols.messages.CommandAck;
-import io.edgefleet.protocols.messages.CommandType;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -32,34 +31,72 @@ public final class CommandHandler {
     private final AgentStore store;
     private final String device;
     private final Clock clock;
+    private final Optional<Deployer> deployer;
+    private final io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
 
     public CommandHandler(ModelSlots slots, AgentStore store, String device, Clock clock) {
+        this(slots, store, device, clock, Optional.empty());
+    }
+
+    public CommandHandler(ModelSlots slots, AgentStore store, String device, Clock clock, Optional<Deployer> deployer) {
         this.slots = slots;
         this.store = store;
         this.device = device;
         this.clock = clock;
+        this.deployer = deployer;
     }
 
-    public void handle(Command cmd, Consumer<CommandAck> ack) {
+    /**
+     * Records a command durably (before the transport acknowledges it to the broker), unless it
+     * is known already; returns what is known of an earlier delivery.
+     */
+    public Optional<CommandRecord> accept(Command cmd) {
         Optional<String> target = switch (cmd.type()) {
             case ACTIVATE, DEPLOY -> cmd.version();
             case ROLLBACK -> store.slot(cmd.model()).flatMap(SlotRecord::previous).map(VersionedFile::version);
             case CONFIGURE -> Optional.empty();
         };
-        Optional<CommandRecord> known = store.commandReceived(cmd.commandId(), cmd.type().wire(), cmd.model(), target);
-        if (known.isPresent() && !known.get().phase().equals(AckPhase.RECEIVED.wire())) {
-            ack.accept(replay(cmd, known.get()));
+        return store.commandReceived(cmd.commandId(), cmd.type().wire(), cmd.model(), target, json.encode(cmd));
+    }
+
+    /** Finishes the commands a crash interrupted, in the order they arrived. */
+    public void resumePending(Consumer<CommandAck> ack) {
+        for (byte[] payload : store.pendingCommands()) {
+            process(json.decode(payload, Command.class), ack);
+        }
+    }
+
+    public void handle(Command cmd, Consumer<CommandAck> ack) {
+        accept(cmd);
+        process(cmd, ack);
+    }
+
+    /**
+     * Runs a command {@link #accept accepted} before, unless the store says it already finished:
+     * then its recorded outcome is acknowledged again (a redelivery), and nothing runs twice.
+     * Commands are processed one at a time, so the store's answer is current.
+     */
+    public void process(Command cmd, Consumer<CommandAck> ack) {
+        Optional<CommandRecord> current = store.command(cmd.commandId());
+        boolean unfinished = current.isEmpty() || current.get().phase().equals(AckPhase.RECEIVED.wire())
+                || current.get().phase().equals(AckPhase.DOWNLOADING.wire());
+        if (!unfinished) {
+            ack.accept(replay(cmd, current.get()));
             return;
         }
+        Optional<String> target = current.flatMap(CommandRecord::target).or(() -> cmd.version());
         ack.accept(CommandAck.of(cmd, device, AckPhase.RECEIVED, clock.instant()));
-        Optional<String> recordedTarget = known.flatMap(CommandRecord::target).or(() -> target);
         CommandAck outcome;
         try {
-            outcome = run(cmd, recordedTarget);
+            outcome = run(cmd, target, ack);
         } catch (SlotException e) {
             outcome = failed(cmd, "activation-failed", e.getMessage());
         } catch (ModelNotServedException e) {
             outcome = failed(cmd, "unknown-model", e.getMessage());
+        } catch (io.edgefleet.sync.signing.ManifestRejectedException e) {
+            outcome = failed(cmd, "manifest-rejected", e.getMessage());
+        } catch (io.edgefleet.sync.client.SyncException e) {
+            outcome = failed(cmd, e.retriable() ? "download-failed" : "verification-failed", e.getMessage());
         } catch (RuntimeException e) {
             outcome = failed(cmd, "internal-error", "the agent could not apply the command: " + e.getClass().getSimpleName());
         }
@@ -68,7 +105,7 @@ public final class CommandHandler {
         ack.accept(outcome);
     }
 
-    private CommandAck run(Command cmd, Optional<String> target) {
+    private CommandAck run(Command cmd, Optional<String> target, Consumer<CommandAck> ack) {
         if (cmd.expiredAt(clock.instant())) {
             return failed(cmd, "expired", "command " + cmd.commandId() + " expired at " + cmd.expiresAt().get());
         }
@@ -98,7 +135,31 @@ public final class CommandHandler {
                 store.saveSettings(model, cmd.settings());
                 yield done(cmd, AckPhase.ACTIVATED);
             }
-            case DEPLOY -> failed(cmd, "not-supported", "deploy needs model sync, which this agent build does not have yet");
+            case DEPLOY -> {
+                if (deployer.isEmpty()) {
+                    yield failed(cmd, "not-supported", "this agent has no model sync configured (--sync-url)");
+                }
+                String version = cmd.version().orElseThrow();
+                java.nio.file.Path file = slots.stagedFile(model, version).orElse(null);
+                if (file == null) {
+                    double[] reported = {-1};
+                    file = deployer.get().fetch(model, version, f -> {
+                        if (f >= 1.0 || f - reported[0] >= 0.1) {
+                            reported[0] = f;
+                            ack.accept(new CommandAck(CommandAck.SCHEMA_VERSION, cmd.commandId(), cmd.rolloutId(), device,
+                                    AckPhase.DOWNLOADING, java.util.OptionalDouble.of(Math.min(1.0, f)), Optional.empty(), clock.instant()));
+                        }
+                    });
+                }
+                if (!cmd.activate()) {
+                    yield done(cmd, AckPhase.VERIFIED); // download-only: pre-staged, activated by a later command
+                }
+                ack.accept(done(cmd, AckPhase.VERIFIED));
+                if (!slots.activeVersions().getOrDefault(model, "").equals(version)) {
+                    slots.install(model, version, file);
+                }
+                yield done(cmd, AckPhase.ACTIVATED);
+            }
         };
     }
 
@@ -120,8 +181,4 @@ public final class CommandHandler {
                 error, clock.instant());
     }
 
-    /** Whether a type is handled by this agent build (deploy arrives with model sync). */
-    public static boolean supported(CommandType t) {
-        return t != CommandType.DEPLOY;
-    }
 }

@@ -73,6 +73,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     private final Semaphore inFlight;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
+    private volatile boolean resumed;
     private Thread connector;
 
     public MqttLink(String brokerUrl, String fleet, String device, String profile, ModelSlots slots, InferenceService inference,
@@ -143,6 +144,10 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     @Override
     public void connectComplete(boolean reconnect, String serverURI) {
         LOG.log(System.Logger.Level.INFO, "MQTT {0} to {1}", reconnect ? "reconnected" : "connected", serverURI);
+        if (!reconnect && !resumed) {
+            resumed = true;
+            commandThread.submit(() -> commands.resumePending(this::ack));
+        }
         // Subscriptions survive in the persistent session, but a broker that lost its state needs them again.
         requests.submit(() -> {
             try {
@@ -165,7 +170,13 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
             return;
         }
         if (t.kind() == TopicKind.COMMAND) {
-            commandThread.submit(() -> onCommand(message));
+            Optional<Command> cmd = decodeCommand(message);
+            // Recorded before this method returns, that is before Paho acknowledges the message to the
+            // broker: a crash from here on finishes the command after the restart instead of losing it.
+            cmd.ifPresent(c -> {
+                commands.accept(c);
+                commandThread.submit(() -> commands.process(c, this::ack));
+            });
         } else if (t.kind() == TopicKind.INFER) {
             if (!inFlight.tryAcquire()) {
                 requests.submit(() -> answer(message, new Failure(503, "the agent has too many MQTT requests in flight; try again", true)));
@@ -227,17 +238,15 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
                 : p.getUserProperties().stream().filter(u -> u.getKey().equals(key)).map(UserProperty::getValue).findFirst();
     }
 
-    private void onCommand(MqttMessage message) {
-        Command cmd;
+    private Optional<Command> decodeCommand(MqttMessage message) {
         try {
-            cmd = json.decode(message.getPayload(), Command.class);
+            return Optional.of(json.decode(message.getPayload(), Command.class));
         } catch (ProtocolException e) {
             // Without a readable command id there is nothing to acknowledge to: log it, keep going.
             LOG.log(System.Logger.Level.WARNING, "malformed command ignored: {0}", e.getMessage());
             dropped.incrementAndGet();
-            return;
+            return Optional.empty();
         }
-        commands.handle(cmd, this::ack);
     }
 
     private void ack(CommandAck a) {

@@ -25,7 +25,7 @@ import java.util.Optional;
  * every write is its own transaction, so a kill -9 leaves either the old or the new row.
  */
 public final class AgentStore implements AutoCloseable {
-    private static final String[] MIGRATIONS = {"V1__slots.sql", "V2__commands.sql", "V3__outbox.sql"};
+    private static final String[] MIGRATIONS = {"V1__slots.sql", "V2__commands.sql", "V3__outbox.sql", "V4__command_payload.sql"};
 
     private final Connection db;
 
@@ -133,17 +133,24 @@ public final class AgentStore implements AutoCloseable {
      * @return the recorded outcome of an earlier delivery, or empty when this is the first
      */
     public synchronized Optional<CommandRecord> commandReceived(String commandId, String type, String model, Optional<String> target) {
+        return commandReceived(commandId, type, model, target, null);
+    }
+
+    /** As above, keeping the command's bytes so that an interrupted command can be finished after a restart. */
+    public synchronized Optional<CommandRecord> commandReceived(String commandId, String type, String model, Optional<String> target,
+            byte[] payload) {
         Optional<CommandRecord> known = command(commandId);
         if (known.isPresent()) {
             return known;
         }
         try (PreparedStatement p = db.prepareStatement(
-                "INSERT INTO commands (command_id, type, model, target, phase, received_at) VALUES (?, ?, ?, ?, 'received', ?)")) {
+                "INSERT INTO commands (command_id, type, model, target, phase, received_at, payload) VALUES (?, ?, ?, ?, 'received', ?, ?)")) {
             p.setString(1, commandId);
             p.setString(2, type);
             p.setString(3, model);
             p.setString(4, target.orElse(null));
             p.setString(5, Instant.now().toString());
+            p.setBytes(6, payload);
             p.executeUpdate();
             return Optional.empty();
         } catch (SQLException e) {
@@ -179,6 +186,20 @@ public final class AgentStore implements AutoCloseable {
             }
         } catch (SQLException e) {
             throw new IllegalStateException("cannot read command " + commandId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Commands recorded but never finished (a crash interrupted them), oldest first, as they arrived. */
+    public synchronized List<byte[]> pendingCommands() {
+        List<byte[]> out = new ArrayList<>();
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery(
+                "SELECT payload FROM commands WHERE phase IN ('received', 'downloading') AND payload IS NOT NULL ORDER BY received_at, rowid")) {
+            while (r.next()) {
+                out.add(r.getBytes(1));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read pending commands: " + e.getMessage(), e);
         }
     }
 

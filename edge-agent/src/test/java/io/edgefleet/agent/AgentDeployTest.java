@@ -1,0 +1,137 @@
+package io.edgefleet.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgefleet.agent.commands.CommandHandler;
+import io.edgefleet.engines.synth.SyntheticModels;
+import io.edgefleet.protocols.manifest.Manifest;
+import io.edgefleet.protocols.manifest.Precision;
+import io.edgefleet.protocols.messages.AckPhase;
+import io.edgefleet.protocols.messages.Command;
+import io.edgefleet.protocols.messages.CommandAck;
+import io.edgefleet.protocols.messages.MessageCodec;
+import io.edgefleet.protocols.oip.InferRequest;
+import io.edgefleet.protocols.oip.InferTensor;
+import io.edgefleet.protocols.oip.TensorData;
+import io.edgefleet.sync.ManifestBuilder;
+import io.edgefleet.sync.chunks.ChunkStore;
+import io.edgefleet.sync.server.DirectoryManifests;
+import io.edgefleet.sync.server.SyncRoutes;
+import io.edgefleet.sync.signing.Keys;
+import io.edgefleet.sync.signing.ManifestSigning;
+import io.helidon.webserver.WebServer;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The deploy command end to end: signed manifest, chunk download, verification, activation, and the refusals. */
+class AgentDeployTest {
+    @TempDir
+    Path dir;
+    WebServer syncServer;
+    ChunkStore serverChunks;
+    DirectoryManifests manifests;
+    KeyPair key;
+    EdgeAgent agent;
+
+    @BeforeEach
+    void start() throws Exception {
+        serverChunks = new ChunkStore(dir.resolve("cloud-chunks"));
+        manifests = new DirectoryManifests(dir.resolve("cloud-manifests"));
+        key = Keys.generate();
+        Path v2 = SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("v2")));
+        Manifest m = new ManifestBuilder(serverChunks, "cls", "2", "k1")
+                .variant("tflite-fp32", v2, "tflite", Optional.of("2.6"), Precision.FP32, Optional.empty(), List.of(), List.of(), List.of())
+                .build(Instant.now(), Optional.empty());
+        manifests.put("cls", "2", MessageCodec.json().encode(ManifestSigning.sign(m, key.getPrivate())));
+        Manifest other = new ManifestBuilder(serverChunks, "cls", "3", "k9")
+                .variant("tflite-fp32", v2, "tflite", Optional.of("2.6"), Precision.FP32, Optional.empty(), List.of(), List.of(), List.of())
+                .build(Instant.now(), Optional.empty());
+        manifests.put("cls", "3", MessageCodec.json().encode(ManifestSigning.sign(other, Keys.generate().getPrivate())));
+        syncServer = WebServer.builder().host("127.0.0.1").port(0).routing(new SyncRoutes(manifests, serverChunks, 8)::routing).build().start();
+        Path models = Files.createDirectories(dir.resolve("models"));
+        Files.move(SyntheticModels.classifierOnnx(dir), models.resolve("cls.onnx"));
+        agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(0)
+                .withProfile("raspberry-pi-4-4gb", io.edgefleet.engines.EngineOptions.defaults())
+                .withSync(new AgentConfig.Sync(URI.create("http://127.0.0.1:" + syncServer.port()), Map.of("k1", key.getPublic()))));
+    }
+
+    @AfterEach
+    void stop() {
+        agent.close();
+        syncServer.stop();
+    }
+
+    private CommandHandler handler() {
+        return new CommandHandler(agent.slots(), agent.store(), "d", Clock.systemUTC(), Optional.of(new io.edgefleet.agent.commands.SyncDeployer(
+                new io.edgefleet.sync.client.SyncClient(URI.create("http://127.0.0.1:" + syncServer.port()), new ChunkStore(dir.resolve("data/sync")),
+                        Map.of("k1", key.getPublic()), io.edgefleet.sync.client.SyncClient.Options.defaults(), Clock.systemUTC()),
+                io.edgefleet.profiles.catalog.DeviceCatalog.builtIn().get("raspberry-pi-4-4gb"), dir.resolve("data"))));
+    }
+
+    @Test
+    void deploy_downloads_verifies_activates_and_acknowledges_each_phase() {
+        List<CommandAck> acks = new ArrayList<>();
+        handler().handle(Command.deploy("cmd-d1", "ro-1", "cls", "2", true, Instant.now()), acks::add);
+        assertThat(acks).extracting(CommandAck::phase).startsWith(AckPhase.RECEIVED, AckPhase.DOWNLOADING)
+                .endsWith(AckPhase.VERIFIED, AckPhase.ACTIVATED);
+        assertThat(acks.stream().filter(a -> a.phase() == AckPhase.DOWNLOADING).reduce((a, b) -> b).orElseThrow().progress()).hasValue(1.0);
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", "2");
+        var answer = agent.inference().infer("cls", Optional.empty(),
+                InferRequest.of(new InferTensor("x", TensorData.ofFloats(new long[] {1, 4}, 1, 2, 3, 4))));
+        assertThat(answer.modelVersion()).contains("2");
+        assertThat(Files.exists(dir.resolve("data/models/cls/2.tflite"))).isTrue();
+    }
+
+    @Test
+    void a_manifest_signed_by_an_untrusted_key_is_refused_and_the_active_version_keeps_serving() {
+        String before = agent.slots().activeVersions().get("cls");
+        List<CommandAck> acks = new ArrayList<>();
+        handler().handle(Command.deploy("cmd-d2", null, "cls", "3", true, Instant.now()), acks::add);
+        CommandAck last = acks.get(acks.size() - 1);
+        assertThat(last.phase()).isEqualTo(AckPhase.FAILED);
+        assertThat(last.error().orElseThrow().code()).isEqualTo("manifest-rejected");
+        assertThat(last.error().orElseThrow().message()).contains("which this host does not trust");
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", before);
+    }
+
+    @Test
+    void download_only_stages_and_a_later_activate_switches() {
+        List<CommandAck> acks = new ArrayList<>();
+        CommandHandler h = handler();
+        h.handle(Command.deploy("cmd-d3", null, "cls", "2", false, Instant.now()), acks::add);
+        assertThat(acks.get(acks.size() - 1).phase()).isEqualTo(AckPhase.VERIFIED);
+        assertThat(agent.slots().activeVersions().get("cls")).isNotEqualTo("2");
+        h.handle(Command.activate("cmd-d4", null, "cls", "2", Instant.now()), acks::add);
+        assertThat(acks.get(acks.size() - 1).phase()).isEqualTo(AckPhase.ACTIVATED);
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", "2");
+    }
+
+    @Test
+    void a_command_recorded_before_a_crash_is_finished_after_the_restart_and_not_run_twice() {
+        CommandHandler before = handler();
+        Command cmd = Command.deploy("cmd-d5", null, "cls", "2", true, Instant.now());
+        before.accept(cmd); // the transport recorded it, then the process died before running it
+        List<CommandAck> acks = new ArrayList<>();
+        handler().resumePending(acks::add);
+        assertThat(acks.get(acks.size() - 1).phase()).isEqualTo(AckPhase.ACTIVATED);
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", "2");
+        acks.clear();
+        handler().handle(cmd, acks::add); // a late redelivery: the recorded outcome, nothing runs
+        assertThat(acks).extracting(CommandAck::phase).containsExactly(AckPhase.ACTIVATED);
+        acks.clear();
+        handler().resumePending(acks::add);
+        assertThat(acks).isEmpty();
+    }
+}
