@@ -33,6 +33,10 @@ final class AgentCommand implements Callable<Integer> {
     String httpHost;
     @Option(names = "--mqtt", paramLabel = "URL", description = "Connected mode: MQTT broker, e.g. tcp://127.0.0.1:1883.")
     String mqtt;
+    @Option(names = "--sync-url", paramLabel = "URL", description = "Model sync server for deploy commands, e.g. http://127.0.0.1:8081.")
+    java.net.URI syncUrl;
+    @Option(names = "--trust", paramLabel = "KEYID=FILE", description = "A public key trusted for manifests; repeat to rotate keys.")
+    java.util.List<String> trust = java.util.List.of();
     @Option(names = "--fleet", paramLabel = "F", description = "Fleet id (default local).")
     String fleet;
     @Option(names = "--device", paramLabel = "D", description = "Device id (default agent).")
@@ -61,6 +65,16 @@ final class AgentCommand implements Callable<Integer> {
         c = c.withIdentity(fleet != null ? fleet : c.fleet(), device != null ? device : c.device());
         if (profile != null) {
             c = c.withProfile(profile, EngineOptions.forProfile(DeviceCatalog.builtIn().get(profile)));
+        }
+        if (syncUrl != null) {
+            if (trust.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--sync-url needs at least one --trust KEYID=FILE");
+            }
+            try {
+                c = c.withSync(new AgentConfig.Sync(syncUrl, SyncCommands.trust(trust)));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read a --trust key: " + e.getMessage(), e);
+            }
         }
         EdgeAgent agent = EdgeAgent.start(c);
         spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: http://%s:%d/v2%s serving %s%s%n", c.fleet(), c.device(),

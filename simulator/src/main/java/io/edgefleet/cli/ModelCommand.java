@@ -35,8 +35,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code edgefleet model ...}: inspect, run and benchmark model files. */
 @Command(name = "model", mixinStandardHelpOptions = true,
-        description = "Model files: inspect one, run one, benchmark the engines.",
-        subcommands = {ModelCommand.Inspect.class, ModelCommand.Run.class, ModelCommand.Bench.class})
+        description = "Model files: inspect, run, benchmark; keys, signed manifests, a sync server, delta statistics.",
+        subcommands = {ModelCommand.Inspect.class, ModelCommand.Run.class, ModelCommand.Bench.class, SyncCommands.Keygen.class,
+            SyncCommands.Sign.class, SyncCommands.Verify.class, SyncCommands.Serve.class, SyncCommands.ChunkStats.class})
 final class ModelCommand implements Runnable {
     @Spec
     CommandSpec spec;
