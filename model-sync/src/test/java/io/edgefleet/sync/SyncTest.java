@@ -68,7 +68,9 @@ class SyncTest {
         key = Keys.generate();
         publish("1", v1, key, "k1", Optional.empty());
         publish("2", v2, key, "k1", Optional.empty());
-        server = WebServer.builder().host("127.0.0.1").port(0)
+        server = WebServer.builder()
+                .connectionOptions(o -> o.tcpNoDelay(true)) // small responses otherwise wait on Nagle + delayed ACK: 25 ms per chunk measured
+                .host("127.0.0.1").port(0)
                 .routing(new SyncRoutes(manifests, serverStore, 16)::routing).build().start();
     }
 
@@ -124,6 +126,18 @@ class SyncTest {
             assertThat(Files.readAllBytes(r.file())).isEqualTo(Files.readAllBytes(v1));
             assertThat(r.bytesFetched()).as("payload bytes over the network").isEqualTo(SIZE);
         }
+    }
+
+    @Test
+    void the_bandwidth_limit_is_honoured() {
+        // A lower bound only: a slow machine can make the download slower, never faster than the limit allows.
+        SyncClient slow = new SyncClient(URI.create("http://127.0.0.1:" + server.port()), new ChunkStore(dir.resolve("slow")),
+                Map.of("k1", key.getPublic()), new SyncClient.Options(4, 1 << 20, 4, Duration.ofSeconds(10), Duration.ofMillis(20)),
+                Clock.systemUTC());
+        long t0 = System.nanoTime();
+        slow.download("kws", "1", PI, dir.resolve("out/slow.tflite"), (d, t, re, ch) -> { });
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertThat(seconds).as("2 MiB at 1 MiB/s").isGreaterThanOrEqualTo(1.5);
     }
 
     @Test
@@ -221,7 +235,9 @@ class SyncTest {
 
     @Test
     void beyond_the_transfer_cap_the_server_answers_503_with_retry_after() throws Exception {
-        WebServer capped = WebServer.builder().host("127.0.0.1").port(0)
+        WebServer capped = WebServer.builder()
+                .connectionOptions(o -> o.tcpNoDelay(true)) // small responses otherwise wait on Nagle + delayed ACK: 25 ms per chunk measured
+                .host("127.0.0.1").port(0)
                 .routing(new SyncRoutes(manifests, serverStore, 0)::routing).build().start();
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + capped.port()

@@ -78,6 +78,30 @@ public final class ChunkStore {
         }
     }
 
+    /**
+     * Moves a file whose SHA-256 the caller has just computed into the store, without copying or
+     * fsync (the download path: readers check chunk hashes before they rely on them, and a chunk
+     * lost to a power cut is fetched again).
+     */
+    public void adopt(Path file, String sha256) {
+        Path target = path(sha256);
+        try {
+            Files.createDirectories(target.getParent());
+            Files.move(file, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot store chunk " + sha256, e);
+        }
+    }
+
+    /** Deletes one chunk (a reader found it damaged). */
+    public void delete(String sha256) {
+        try {
+            Files.deleteIfExists(path(sha256));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public byte[] read(String sha256) {
         try {
             return Files.readAllBytes(path(sha256));

@@ -184,11 +184,26 @@ public final class SyncClient {
         } finally {
             pool.shutdownNow();
         }
-        assemble(v, target);
+        List<String> damaged = assemble(v, target);
+        if (!damaged.isEmpty()) {
+            // chunks lost or torn by a power cut (the download path does not fsync each one): fetch them again
+            for (String h : damaged) {
+                store.delete(h);
+                fetchChunk(h, unique.get(h), fetched);
+            }
+            List<String> still = assemble(v, target);
+            if (!still.isEmpty()) {
+                throw new SyncException("chunks " + still + " do not verify after being fetched again", false, null);
+            }
+        }
         return new Result(target, v, fetched.get(), reusedBytes, missing.size(), reused);
     }
 
-    /** Fetches one chunk into the store, resuming a partial download; returns its size. */
+    /**
+     * Fetches one chunk into the store, resuming a partial download; returns its size. The bytes
+     * are hashed as they arrive (after the bytes already on disk, when resuming) and the finished
+     * partial file is moved into the store: one write, no copy.
+     */
     private long fetchChunk(String sha, long size, AtomicLong fetched) {
         Path part = partials.resolve(sha + ".part");
         for (int attempt = 1;; attempt++) {
@@ -197,6 +212,16 @@ public final class SyncClient {
                 if (have > size) {
                     Files.delete(part);
                     have = 0;
+                }
+                MessageDigest digest = Sha256.digest();
+                if (have > 0) {
+                    try (InputStream in = Files.newInputStream(part)) {
+                        byte[] buf = new byte[64 * 1024];
+                        int n;
+                        while ((n = in.read(buf)) > 0) {
+                            digest.update(buf, 0, n);
+                        }
+                    }
                 }
                 if (have < size) {
                     HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve("/sync/v1/chunks/" + sha)).timeout(options.requestTimeout());
@@ -207,37 +232,38 @@ public final class SyncClient {
                     try (InputStream in = r.body()) {
                         if (r.statusCode() == 200) {
                             have = 0; // the server sent it all: start the partial file over
+                            digest.reset();
                         } else if (r.statusCode() != 206) {
                             throw new IOException("chunk " + sha + ": server answered " + r.statusCode());
                         }
                         try (OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                                 have == 0 ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND)) {
-                            byte[] buf = new byte[16 * 1024];
+                            byte[] buf = new byte[64 * 1024];
                             int n;
                             while ((n = in.read(buf)) > 0) {
                                 limiter.acquire(n);
-                                out.write(buf, 0, n);
-                                out.flush(); // what arrived survives a cut, so the next try resumes here
+                                out.write(buf, 0, n); // unbuffered: what arrived survives a cut, the next try resumes here
+                                digest.update(buf, 0, n);
                                 fetched.addAndGet(n);
                             }
                         }
                     }
                 }
-                byte[] data = Files.readAllBytes(part);
-                if (data.length != size) {
-                    throw new IOException("chunk " + sha + ": " + data.length + " of " + size + " bytes arrived");
+                long got = Files.size(part);
+                if (got != size) {
+                    throw new IOException("chunk " + sha + ": " + got + " of " + size + " bytes arrived");
                 }
-                try {
-                    store.put(data, 0, data.length, java.util.Optional.of(sha));
-                } catch (ChunkMismatchException e) {
+                String actual = HexFormat.of().formatHex(digest.digest());
+                if (!actual.equals(sha)) {
                     Files.deleteIfExists(part);
+                    ChunkMismatchException e = new ChunkMismatchException(sha, actual);
                     if (attempt >= options.maxAttempts()) {
                         throw new SyncException(e.getMessage() + " after " + attempt + " tries; refusing it", false, e);
                     }
                     sleep(attempt);
                     continue;
                 }
-                Files.deleteIfExists(part);
+                store.adopt(part, sha);
                 return size;
             } catch (IOException e) {
                 if (attempt >= options.maxAttempts()) {
@@ -262,18 +288,33 @@ public final class SyncClient {
         }
     }
 
-    /** Writes the chunks in order to a staging file, checks the whole file's hash, fsyncs, renames. */
-    private void assemble(ManifestVariant v, Path target) {
+    /**
+     * Writes the chunks in order to a staging file, checking each chunk's hash and the whole
+     * file's, fsyncs, renames. Returns the damaged chunks instead when some do not verify.
+     */
+    private List<String> assemble(ManifestVariant v, Path target) {
         try {
             Path dir = target.toAbsolutePath().getParent();
             Files.createDirectories(dir);
             Path tmp = dir.resolve(target.getFileName() + ".part-" + java.util.UUID.randomUUID());
             MessageDigest d = Sha256.digest();
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                List<String> damaged = new ArrayList<>();
                 for (ChunkRef c : v.chunks()) {
-                    byte[] data = store.read(c.sha256());
+                    byte[] data = store.has(c.sha256()) ? store.read(c.sha256()) : new byte[0];
+                    if (data.length != c.sizeBytes() || !Sha256.hex(data).equals(c.sha256())) {
+                        if (!damaged.contains(c.sha256())) {
+                            damaged.add(c.sha256());
+                        }
+                        continue;
+                    }
                     d.update(data);
                     ch.write(java.nio.ByteBuffer.wrap(data));
+                }
+                if (!damaged.isEmpty()) {
+                    ch.close();
+                    Files.deleteIfExists(tmp);
+                    return damaged;
                 }
                 ch.force(true);
             }
@@ -283,6 +324,7 @@ public final class SyncClient {
                 throw new SyncException("variant " + v.id() + ": the assembled file hashes to " + sha + ", the manifest says " + v.sha256(), false, null);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return List.of();
         } catch (IOException e) {
             throw new SyncException("cannot assemble " + target + ": " + e.getMessage(), true, e);
         }
