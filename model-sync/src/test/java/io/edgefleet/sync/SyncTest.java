@@ -129,6 +129,29 @@ class SyncTest {
     }
 
     @Test
+    void an_offline_bundle_installs_with_no_network_and_is_still_verified() throws IOException {
+        Manifest m = MessageCodec.json().decode(manifests.manifest("kws", "1").orElseThrow(), Manifest.class);
+        Path bundle = dir.resolve("kws-1.efb");
+        Bundles.write(m, serverStore, bundle);
+        server.stop(); // no network from here on
+        Bundles.Installed i = Bundles.install(bundle, new ChunkStore(dir.resolve("offline")), Map.of("k1", key.getPublic()), PI,
+                v -> dir.resolve("offline-out/" + v.id() + ".tflite"), Instant.now());
+        assertThat(Files.readAllBytes(i.file())).isEqualTo(Files.readAllBytes(v1));
+        assertThatThrownBy(() -> Bundles.install(bundle, new ChunkStore(dir.resolve("offline2")), Map.of("k9", Keys.generate().getPublic()), PI,
+                v -> dir.resolve("offline-out2/x.tflite"), Instant.now()))
+                .isInstanceOf(ManifestRejectedException.class).hasMessageContaining("does not trust");
+        // a bundle whose chunk was altered is refused
+        Path tampered = dir.resolve("tampered.efb");
+        byte[] zip = Files.readAllBytes(bundle);
+        zip[zip.length / 2] ^= 1;
+        Files.write(tampered, zip);
+        assertThatThrownBy(() -> Bundles.install(tampered, new ChunkStore(dir.resolve("offline3")), Map.of("k1", key.getPublic()), PI,
+                v -> dir.resolve("offline-out3/x.tflite"), Instant.now()))
+                .isInstanceOf(Exception.class);
+        assertThat(dir.resolve("offline-out3/x.tflite")).doesNotExist();
+    }
+
+    @Test
     void the_bandwidth_limit_is_honoured() {
         // A lower bound only: a slow machine can make the download slower, never faster than the limit allows.
         SyncClient slow = new SyncClient(URI.create("http://127.0.0.1:" + server.port()), new ChunkStore(dir.resolve("slow")),

@@ -37,6 +37,25 @@ class SyncCommandTest {
     }
 
     @Test
+    void a_bundle_installs_offline_into_an_agent_data_folder() throws Exception {
+        ProfilesCommandTest.run("model", "keygen", "--key-id", "k1", "--out", dir.toString());
+        Path model = SyntheticModels.classifierTflite(dir);
+        ProfilesCommandTest.run("model", "sign", model.toString(), "--model", "cls", "--version", "7", "--key", dir.resolve("k1.key").toString(),
+                "--key-id", "k1", "--repo", dir.resolve("repo").toString());
+        ProfilesCommandTest.Run b = ProfilesCommandTest.run("model", "bundle", "--repo", dir.resolve("repo").toString(), "--model", "cls",
+                "--version", "7", "--out", dir.resolve("cls-7.efb").toString());
+        assertThat(b.code()).as(b.err()).isZero();
+        ProfilesCommandTest.Run i = ProfilesCommandTest.run("agent", "install", dir.resolve("cls-7.efb").toString(), "--data-dir",
+                dir.resolve("agent-data").toString(), "--trust", "k1=" + dir.resolve("k1.pub"), "--profile", "intel-nuc-13-pro-i5");
+        assertThat(i.code()).as(i.err()).isZero();
+        assertThat(i.out()).contains("installed cls/7 (variant tflite-fp32)");
+        try (var agent = io.edgefleet.agent.EdgeAgent.start(io.edgefleet.agent.AgentConfig.defaults(dir.resolve("agent-data"))
+                .withHttp("127.0.0.1", 0).withCoapPort(0))) {
+            assertThat(agent.slots().activeVersions()).containsEntry("cls", "7");
+        }
+    }
+
+    @Test
     void chunk_stats_reports_what_a_device_on_old_must_fetch_for_new() throws Exception {
         byte[] a = new byte[1 << 20];
         new Random(5).nextBytes(a);

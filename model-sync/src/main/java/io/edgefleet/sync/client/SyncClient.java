@@ -288,46 +288,8 @@ public final class SyncClient {
         }
     }
 
-    /**
-     * Writes the chunks in order to a staging file, checking each chunk's hash and the whole
-     * file's, fsyncs, renames. Returns the damaged chunks instead when some do not verify.
-     */
     private List<String> assemble(ManifestVariant v, Path target) {
-        try {
-            Path dir = target.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve(target.getFileName() + ".part-" + java.util.UUID.randomUUID());
-            MessageDigest d = Sha256.digest();
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                List<String> damaged = new ArrayList<>();
-                for (ChunkRef c : v.chunks()) {
-                    byte[] data = store.has(c.sha256()) ? store.read(c.sha256()) : new byte[0];
-                    if (data.length != c.sizeBytes() || !Sha256.hex(data).equals(c.sha256())) {
-                        if (!damaged.contains(c.sha256())) {
-                            damaged.add(c.sha256());
-                        }
-                        continue;
-                    }
-                    d.update(data);
-                    ch.write(java.nio.ByteBuffer.wrap(data));
-                }
-                if (!damaged.isEmpty()) {
-                    ch.close();
-                    Files.deleteIfExists(tmp);
-                    return damaged;
-                }
-                ch.force(true);
-            }
-            String sha = HexFormat.of().formatHex(d.digest());
-            if (!sha.equals(v.sha256())) {
-                Files.deleteIfExists(tmp);
-                throw new SyncException("variant " + v.id() + ": the assembled file hashes to " + sha + ", the manifest says " + v.sha256(), false, null);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return List.of();
-        } catch (IOException e) {
-            throw new SyncException("cannot assemble " + target + ": " + e.getMessage(), true, e);
-        }
+        return Assembler.assemble(store, v, target);
     }
 
     private interface Io<T> {
