@@ -40,8 +40,13 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
     /**
      * @param url base URL of the sync server, e.g. {@code http://cloud:8081}
      * @param trust signing key id to Ed25519 public key; several keys let keys rotate
+     * @param bytesPerSecond download limit; 0 for none
      */
-    public record Sync(java.net.URI url, java.util.Map<String, java.security.PublicKey> trust) {
+    public record Sync(java.net.URI url, java.util.Map<String, java.security.PublicKey> trust, long bytesPerSecond) {
+        public Sync(java.net.URI url, java.util.Map<String, java.security.PublicKey> trust) {
+            this(url, trust, 0);
+        }
+
         public Sync {
             Objects.requireNonNull(url, "url");
             trust = java.util.Map.copyOf(trust);

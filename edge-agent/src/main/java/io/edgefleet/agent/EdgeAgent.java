@@ -63,7 +63,8 @@ public final class EdgeAgent implements AutoCloseable {
             io.edgefleet.profiles.DeviceProfile profile = io.edgefleet.profiles.catalog.DeviceCatalog.builtIn().find(config.profile())
                     .orElseGet(() -> io.edgefleet.profiles.probe.HostProbe.create().probe().profile());
             var client = new io.edgefleet.sync.client.SyncClient(sync.url(), new io.edgefleet.sync.chunks.ChunkStore(config.dataDir().resolve("sync")),
-                    sync.trust(), io.edgefleet.sync.client.SyncClient.Options.defaults(), Clock.systemUTC());
+                    sync.trust(), new io.edgefleet.sync.client.SyncClient.Options(4, sync.bytesPerSecond(), 6, java.time.Duration.ofSeconds(30),
+                            java.time.Duration.ofMillis(200)), Clock.systemUTC());
             return (io.edgefleet.agent.commands.Deployer) new io.edgefleet.agent.commands.SyncDeployer(client, profile, config.dataDir());
         }));
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,

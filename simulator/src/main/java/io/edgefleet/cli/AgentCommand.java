@@ -37,6 +37,8 @@ final class AgentCommand implements Callable<Integer> {
     java.net.URI syncUrl;
     @Option(names = "--trust", paramLabel = "KEYID=FILE", description = "A public key trusted for manifests; repeat to rotate keys.")
     java.util.List<String> trust = java.util.List.of();
+    @Option(names = "--sync-rate", paramLabel = "BYTES", defaultValue = "0", description = "Download limit in bytes/s (default: none).")
+    long syncRate;
     @Option(names = "--fleet", paramLabel = "F", description = "Fleet id (default local).")
     String fleet;
     @Option(names = "--device", paramLabel = "D", description = "Device id (default agent).")
@@ -71,7 +73,7 @@ final class AgentCommand implements Callable<Integer> {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--sync-url needs at least one --trust KEYID=FILE");
             }
             try {
-                c = c.withSync(new AgentConfig.Sync(syncUrl, SyncCommands.trust(trust)));
+                c = c.withSync(new AgentConfig.Sync(syncUrl, SyncCommands.trust(trust), syncRate));
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException("cannot read a --trust key: " + e.getMessage(), e);
             }

@@ -83,6 +83,102 @@ class AgentProcessTest {
         }
     }
 
+    @Test
+    void kill_9_during_a_download_resumes_after_the_restart_and_activates() throws Exception {
+        // the cloud side: a signed 2 MiB model in a sync repository, served over HTTP
+        var key = io.edgefleet.sync.signing.Keys.generate();
+        Path pub = Files.writeString(dir.resolve("k1.pub"), io.edgefleet.sync.signing.Keys.encode(key.getPublic()));
+        var chunks = new io.edgefleet.sync.chunks.ChunkStore(dir.resolve("repo/chunks"));
+        var manifests = new io.edgefleet.sync.server.DirectoryManifests(dir.resolve("repo/manifests"));
+        Path model = SyntheticModels.denseTflite(Files.createDirectories(dir.resolve("m")), 724);
+        var m = new io.edgefleet.sync.ManifestBuilder(chunks, "dense", "2", "k1").variant("tflite-fp32", model, "tflite",
+                java.util.Optional.of("2.6"), io.edgefleet.protocols.manifest.Precision.FP32, java.util.Optional.empty(), List.of(), List.of(),
+                List.of()).build(java.time.Instant.now(), java.util.Optional.empty());
+        manifests.put("dense", "2", io.edgefleet.protocols.messages.MessageCodec.json().encode(
+                io.edgefleet.sync.signing.ManifestSigning.sign(m, key.getPrivate())));
+        var sync = io.helidon.webserver.WebServer.builder().host("127.0.0.1").port(0)
+                .routing(new io.edgefleet.sync.server.SyncRoutes(manifests, chunks, 8)::routing).build().start();
+        var acks = new java.util.concurrent.LinkedBlockingQueue<io.edgefleet.protocols.messages.CommandAck>();
+        var cloud = new org.eclipse.paho.mqttv5.client.MqttClient(MQTT.broker().url(), "cloud-dl", new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+        cloud.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
+            @Override
+            public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage msg) {
+                acks.add(io.edgefleet.protocols.messages.MessageCodec.json().decode(msg.getPayload(), io.edgefleet.protocols.messages.CommandAck.class));
+            }
+
+            @Override
+            public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse r) {
+            }
+
+            @Override
+            public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException e) {
+            }
+
+            @Override
+            public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken t) {
+            }
+
+            @Override
+            public void connectComplete(boolean reconnect, String uri) {
+            }
+
+            @Override
+            public void authPacketArrived(int code, org.eclipse.paho.mqttv5.common.packet.MqttProperties p) {
+            }
+        });
+        cloud.connect();
+        cloud.subscribe(io.edgefleet.protocols.topics.Topic.commandAck("local", "agent").value(), 1);
+        int port = Ports.freePort();
+        String[] flags = {"--mqtt", MQTT.broker().url(), "--sync-url", "http://127.0.0.1:" + sync.port(), "--trust", "k1=" + pub,
+            "--sync-rate", "300000", "--profile", "intel-nuc-13-pro-i5"};
+        Process p = start(dir.resolve("data"), null, port, flags);
+        Process again = null;
+        try {
+            awaitReady(p, port);
+            Thread.sleep(1000); // connected and subscribed
+            var deploy = io.edgefleet.protocols.messages.Command.deploy("dl-1", "ro-9", "dense", "2", true, java.time.Instant.now());
+            var msg = new org.eclipse.paho.mqttv5.common.MqttMessage(io.edgefleet.protocols.messages.MessageCodec.json().encode(deploy));
+            msg.setQos(1);
+            cloud.publish(io.edgefleet.protocols.topics.Topic.command("local", "agent").value(), msg);
+            double before = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (before < 0.3 && System.nanoTime() < deadline) {
+                var a = acks.poll(1, TimeUnit.SECONDS);
+                if (a != null && a.phase() == io.edgefleet.protocols.messages.AckPhase.DOWNLOADING) {
+                    before = a.progress().orElse(0);
+                }
+            }
+            assertThat(before).as("download under way").isBetween(0.3, 0.95);
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9 in the middle of the download
+            acks.clear();
+            again = start(dir.resolve("data"), null, port, flags);
+            awaitReady(again, port);
+            List<io.edgefleet.protocols.messages.CommandAck> after = new ArrayList<>();
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline && after.stream().noneMatch(a -> a.phase().terminal())) {
+                var a = acks.poll(1, TimeUnit.SECONDS);
+                if (a != null) {
+                    after.add(a);
+                }
+            }
+            assertThat(after).extracting(a -> a.phase()).contains(io.edgefleet.protocols.messages.AckPhase.ACTIVATED);
+            double firstAfter = after.stream().filter(a -> a.phase() == io.edgefleet.protocols.messages.AckPhase.DOWNLOADING)
+                    .mapToDouble(a -> a.progress().orElse(0)).findFirst().orElse(1.0);
+            assertThat(firstAfter).as("the resumed download starts from what was kept, not from zero").isGreaterThanOrEqualTo(before - 0.1);
+            HttpResponse<String> meta = get(port, "/v2/models/dense");
+            assertThat(meta.statusCode()).isEqualTo(200);
+            assertThat(meta.body()).contains("\"versions\":[\"2\"]");
+        } finally {
+            p.destroyForcibly();
+            if (again != null) {
+                stop(again);
+            }
+            cloud.disconnect();
+            cloud.close();
+            sync.stop();
+        }
+    }
+
     private Process start(Path data, Path models, int port, String... extra) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
