@@ -128,30 +128,46 @@ class AgentProcessTest {
         });
         cloud.connect();
         cloud.subscribe(io.edgefleet.protocols.topics.Topic.commandAck("local", "agent").value(), 1);
+        try {
+            for (double killAt : new double[] {0.1, 0.4}) {
+                downloadKilledAt(killAt, acks, cloud, sync.port(), pub);
+            }
+        } finally {
+            cloud.disconnect();
+            cloud.close();
+            sync.stop();
+        }
+    }
+
+    /** Starts an agent, sends a deploy, kills the agent once the download passed {@code killAt}, restarts it, waits for the activation. */
+    private void downloadKilledAt(double killAt, java.util.concurrent.BlockingQueue<io.edgefleet.protocols.messages.CommandAck> acks,
+            org.eclipse.paho.mqttv5.client.MqttClient cloud, int syncPort, Path pub) throws Exception {
+        acks.clear();
         int port = Ports.freePort();
-        String[] flags = {"--mqtt", MQTT.broker().url(), "--sync-url", "http://127.0.0.1:" + sync.port(), "--trust", "k1=" + pub,
-            "--sync-rate", "300000", "--profile", "intel-nuc-13-pro-i5"};
-        Process p = start(dir.resolve("data"), null, port, flags);
+        Path data = dir.resolve("data-" + killAt);
+        String[] flags = {"--mqtt", MQTT.broker().url(), "--sync-url", "http://127.0.0.1:" + syncPort, "--trust", "k1=" + pub,
+            "--sync-rate", "200000", "--profile", "intel-nuc-13-pro-i5"};
+        Process p = start(data, null, port, flags);
         Process again = null;
         try {
             awaitReady(p, port);
             Thread.sleep(1000); // connected and subscribed
-            var deploy = io.edgefleet.protocols.messages.Command.deploy("dl-1", "ro-9", "dense", "2", true, java.time.Instant.now());
+            var deploy = io.edgefleet.protocols.messages.Command.deploy("dl-" + killAt, "ro-9", "dense", "2", true, java.time.Instant.now());
             var msg = new org.eclipse.paho.mqttv5.common.MqttMessage(io.edgefleet.protocols.messages.MessageCodec.json().encode(deploy));
             msg.setQos(1);
             cloud.publish(io.edgefleet.protocols.topics.Topic.command("local", "agent").value(), msg);
             double before = 0;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (before < 0.3 && System.nanoTime() < deadline) {
+            while (before < killAt && System.nanoTime() < deadline) {
                 var a = acks.poll(1, TimeUnit.SECONDS);
                 if (a != null && a.phase() == io.edgefleet.protocols.messages.AckPhase.DOWNLOADING) {
                     before = a.progress().orElse(0);
                 }
             }
-            assertThat(before).as("download under way").isBetween(0.3, 0.95);
+            assertThat(before).as("download under way").isBetween(killAt, 0.95);
             p.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9 in the middle of the download
             acks.clear();
-            again = start(dir.resolve("data"), null, port, flags);
+            again = start(data, null, port, flags);
             awaitReady(again, port);
             List<io.edgefleet.protocols.messages.CommandAck> after = new ArrayList<>();
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -173,9 +189,6 @@ class AgentProcessTest {
             if (again != null) {
                 stop(again);
             }
-            cloud.disconnect();
-            cloud.close();
-            sync.stop();
         }
     }
 
