@@ -62,9 +62,10 @@ class AgentProcessTest {
             }
         });
         cloud.connect();
-        cloud.subscribe(io.edgefleet.protocols.topics.Topic.state("local", "agent").value(), 1);
+        // its own device id: other tests of this class leave a retained state for the default one
+        cloud.subscribe(io.edgefleet.protocols.topics.Topic.state("local", "will-test").value(), 1);
         int port = Ports.freePort();
-        Process p = start(dir.resolve("data"), models, port, "--mqtt", MQTT.broker().url());
+        Process p = start(dir.resolve("data"), models, port, "--mqtt", MQTT.broker().url(), "--device", "will-test");
         try {
             awaitReady(p, port);
             io.edgefleet.protocols.messages.DeviceState online = states.poll(30, TimeUnit.SECONDS);
