@@ -38,8 +38,10 @@ class SlotsTest {
         return InferRequest.of(new InferTensor("x", TensorData.ofFloats(new long[] {1, 4}, x)));
     }
 
+    /** An agent whose watchdog stays out of the way: these tests are about the slots, not about local safety. */
     private EdgeAgent agent() {
-        return EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withHttp("127.0.0.1", 0).withCoapPort(0));
+        return EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withHttp("127.0.0.1", 0).withCoapPort(0)
+                .withWatchdog(new io.edgefleet.agent.slots.Watchdog.Limits(java.time.Duration.ofMinutes(2), 20, 0.2, 0.0, 1000.0)));
     }
 
     @Test

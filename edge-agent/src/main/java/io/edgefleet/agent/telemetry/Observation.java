@@ -8,7 +8,8 @@ import java.util.OptionalDouble;
  *
  * @param model model name
  * @param version the version that answered
- * @param latencyMillis time in the engine, queue included
+ * @param latencyMillis time the model took (the engine call), without the wait in the queue; for a
+ *     failure, the time until it failed or timed out
  * @param error the model failed (runtime error or no answer in time); a client's bad input is not the model's error
  * @param confidence the answer's max probability, for classifier outputs
  * @param lowConfidence the confidence was below the model's threshold
