@@ -6,6 +6,7 @@ import io.edgefleet.engines.EngineOptions;
 import io.edgefleet.engines.Engines;
 import io.edgefleet.engines.LoadedModel;
 import io.edgefleet.engines.TensorBuffers;
+import io.edgefleet.engines.bench.LatencyHarness;
 import io.edgefleet.protocols.coap.CoapResources;
 import io.edgefleet.protocols.oip.Encoded;
 import io.edgefleet.protocols.oip.InferRequest;
@@ -20,16 +21,13 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.californium.core.CoapClient;
 import org.eclipse.californium.core.CoapResponse;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
@@ -136,44 +134,9 @@ public final class AgentOverhead {
         }
     }
 
-    private Row measure(String path, int threads, Call call) throws InterruptedException {
-        long[][] lat = new long[threads][iterations];
-        CountDownLatch ready = new CountDownLatch(threads);
-        CountDownLatch go = new CountDownLatch(1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        List<Thread> ts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            int id = t;
-            ts.add(Thread.ofPlatform().name("bench-client-" + t).start(() -> {
-                try {
-                    for (int i = 0; i < warmup; i++) {
-                        call.call();
-                    }
-                    ready.countDown();
-                    go.await();
-                    for (int i = 0; i < iterations; i++) {
-                        long t0 = System.nanoTime();
-                        call.call();
-                        lat[id][i] = System.nanoTime() - t0;
-                    }
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                    ready.countDown();
-                }
-            }));
-        }
-        ready.await();
-        long start = System.nanoTime();
-        go.countDown();
-        for (Thread t : ts) {
-            t.join();
-        }
-        long wall = System.nanoTime() - start;
-        if (failure.get() != null) {
-            throw new IllegalStateException(path + " failed: " + failure.get(), failure.get());
-        }
-        long[] all = Arrays.stream(lat).flatMapToLong(Arrays::stream).sorted().toArray();
-        return new Row(path, threads, all[all.length / 2] / 1e3, all[(int) Math.ceil(all.length * 0.99) - 1] / 1e3, all.length / (wall / 1e9));
+    private Row measure(String path, int threads, Call call) {
+        LatencyHarness.Stats s = LatencyHarness.run(path, java.util.Collections.nCopies(threads, call::call), warmup, iterations);
+        return new Row(path, threads, s.p50Micros(), s.p99Micros(), s.callsPerSecond());
     }
 
     public static void print(List<Row> rows, PrintWriter out) {

@@ -34,33 +34,7 @@ class AgentProcessTest {
         Files.move(SyntheticModels.classifierOnnx(dir), models.resolve("cls.onnx"));
         var states = new java.util.concurrent.LinkedBlockingQueue<io.edgefleet.protocols.messages.DeviceState>();
         var cloud = new org.eclipse.paho.mqttv5.client.MqttClient(MQTT.broker().url(), "cloud", new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
-        // (Paho 1.2.5's subscribe-with-listener overload recurses forever: use a callback)
-        cloud.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
-            @Override
-            public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage m) {
-                states.add(io.edgefleet.protocols.messages.MessageCodec.json().decode(m.getPayload(), io.edgefleet.protocols.messages.DeviceState.class));
-            }
-
-            @Override
-            public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse r) {
-            }
-
-            @Override
-            public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException e) {
-            }
-
-            @Override
-            public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken t) {
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String uri) {
-            }
-
-            @Override
-            public void authPacketArrived(int code, org.eclipse.paho.mqttv5.common.packet.MqttProperties p) {
-            }
-        });
+        cloud.setCallback(io.edgefleet.testkit.MqttCallbacks.onMessage((topic, m) -> states.add(io.edgefleet.protocols.messages.MessageCodec.json().decode(m.getPayload(), io.edgefleet.protocols.messages.DeviceState.class))));
         cloud.connect();
         // its own device id: other tests of this class leave a retained state for the default one
         cloud.subscribe(io.edgefleet.protocols.topics.Topic.state("local", "will-test").value(), 1);
@@ -101,32 +75,7 @@ class AgentProcessTest {
                 .routing(new io.edgefleet.sync.server.SyncRoutes(manifests, chunks, 8)::routing).build().start();
         var acks = new java.util.concurrent.LinkedBlockingQueue<io.edgefleet.protocols.messages.CommandAck>();
         var cloud = new org.eclipse.paho.mqttv5.client.MqttClient(MQTT.broker().url(), "cloud-dl", new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
-        cloud.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
-            @Override
-            public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage msg) {
-                acks.add(io.edgefleet.protocols.messages.MessageCodec.json().decode(msg.getPayload(), io.edgefleet.protocols.messages.CommandAck.class));
-            }
-
-            @Override
-            public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse r) {
-            }
-
-            @Override
-            public void mqttErrorOccurred(org.eclipse.paho.mqttv5.common.MqttException e) {
-            }
-
-            @Override
-            public void deliveryComplete(org.eclipse.paho.mqttv5.client.IMqttToken t) {
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String uri) {
-            }
-
-            @Override
-            public void authPacketArrived(int code, org.eclipse.paho.mqttv5.common.packet.MqttProperties p) {
-            }
-        });
+        cloud.setCallback(io.edgefleet.testkit.MqttCallbacks.onMessage((topic, msg) -> acks.add(io.edgefleet.protocols.messages.MessageCodec.json().decode(msg.getPayload(), io.edgefleet.protocols.messages.CommandAck.class))));
         cloud.connect();
         cloud.subscribe(io.edgefleet.protocols.topics.Topic.commandAck("local", "agent").value(), 1);
         try {

@@ -10,11 +10,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Measures, per model and thread count, the latency (p50, p99) and throughput of the runtime's
@@ -33,6 +30,9 @@ public final class EngineBenchmark {
 
     /** Latency percentiles in microseconds and calls per second. */
     public record Stats(double p50Micros, double p99Micros, double callsPerSecond) {
+        static Stats of(LatencyHarness.Stats s) {
+            return new Stats(s.p50Micros(), s.p99Micros(), s.callsPerSecond());
+        }
     }
 
     private final int iterations;
@@ -73,75 +73,20 @@ public final class EngineBenchmark {
         return rows;
     }
 
-    private interface Call {
-        Object call();
-    }
-
-    private Stats measure(int threads, java.util.function.Supplier<Call> perThread) {
-        List<Runnable> work = new ArrayList<>();
+    private Stats measure(int threads, java.util.function.Supplier<LatencyHarness.Call> perThread) {
+        List<LatencyHarness.Call> calls = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
-            Call c = perThread.get();
-            work.add(c::call);
+            calls.add(perThread.get());
         }
-        return timed(work);
+        return Stats.of(LatencyHarness.run("engine call", calls, warmup, iterations));
     }
 
     private Stats measureEach(List<RawRunner> runners) {
-        List<Runnable> work = new ArrayList<>();
+        List<LatencyHarness.Call> calls = new ArrayList<>();
         for (RawRunner r : runners) {
-            work.add(r::invoke);
+            calls.add(r::invoke);
         }
-        return timed(work);
-    }
-
-    /** Each runnable on its own platform thread: warm-up, then {@code iterations} timed calls. */
-    private Stats timed(List<Runnable> work) {
-        int threads = work.size();
-        long[][] lat = new long[threads][iterations];
-        CountDownLatch ready = new CountDownLatch(threads);
-        CountDownLatch go = new CountDownLatch(1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        List<Thread> ts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            final int id = t;
-            Thread th = Thread.ofPlatform().name("bench-" + t).start(() -> {
-                try {
-                    Runnable r = work.get(id);
-                    for (int i = 0; i < warmup; i++) {
-                        r.run();
-                    }
-                    ready.countDown();
-                    go.await();
-                    for (int i = 0; i < iterations; i++) {
-                        long t0 = System.nanoTime();
-                        r.run();
-                        lat[id][i] = System.nanoTime() - t0;
-                    }
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                    ready.countDown();
-                }
-            });
-            ts.add(th);
-        }
-        try {
-            ready.await();
-            long start = System.nanoTime();
-            go.countDown();
-            for (Thread th : ts) {
-                th.join();
-            }
-            long wall = System.nanoTime() - start;
-            if (failure.get() != null) {
-                throw new IllegalStateException("benchmark call failed: " + failure.get(), failure.get());
-            }
-            long[] all = Arrays.stream(lat).flatMapToLong(Arrays::stream).sorted().toArray();
-            return new Stats(all[all.length / 2] / 1e3, all[(int) Math.min(all.length - 1, Math.ceil(all.length * 0.99) - 1)] / 1e3,
-                    all.length / (wall / 1e9));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return Stats.of(LatencyHarness.run("raw runtime call", calls, warmup, iterations));
     }
 
     /** The report as an aligned table. */
