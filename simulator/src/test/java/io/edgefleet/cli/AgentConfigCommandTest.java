@@ -1,0 +1,35 @@
+package io.edgefleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad agent settings stop the agent before it starts, with a message that names the setting. */
+class AgentConfigCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void an_out_of_range_port_in_the_config_file_is_refused() throws Exception {
+        Path conf = Files.writeString(dir.resolve("agent.yaml"), "agent:\n  data-dir: " + dir.resolve("data") + "\n  http:\n    port: 70000\n");
+        ProfilesCommandTest.Run r = ProfilesCommandTest.run("agent", "--config", conf.toString());
+        assertThat(r.code()).isEqualTo(Main.FAILED);
+        assertThat(r.err()).contains("http port must be 0..65535, got 70000");
+    }
+
+    @Test
+    void an_invalid_device_id_or_an_unknown_profile_is_refused() {
+        ProfilesCommandTest.Run bad = ProfilesCommandTest.run("agent", "--data-dir", dir.resolve("d1").toString(), "--device", "cam/1");
+        assertThat(bad.code()).isEqualTo(Main.FAILED);
+        assertThat(bad.err()).contains("device: 'cam/1' is not a valid id");
+        ProfilesCommandTest.Run profile = ProfilesCommandTest.run("agent", "--data-dir", dir.resolve("d2").toString(), "--profile", "toaster");
+        assertThat(profile.code()).isEqualTo(Main.FAILED);
+        assertThat(profile.err()).contains("unknown device profile 'toaster'");
+        ProfilesCommandTest.Run sync = ProfilesCommandTest.run("agent", "--data-dir", dir.resolve("d3").toString(), "--sync-url", "http://127.0.0.1:1");
+        assertThat(sync.code()).isEqualTo(Main.USAGE);
+        assertThat(sync.err()).contains("--sync-url needs at least one --trust KEYID=FILE");
+    }
+}
