@@ -56,12 +56,23 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
     /**
      * @param window length of a telemetry window
      * @param maxOutboxRows batches kept while the broker is away; beyond, the oldest are dropped and counted
+     * @param heartbeat how often the retained state is republished while connected, so the cloud can
+     *     tell a quiet device (no requests, no telemetry) from a silent one and mark the latter stale
      */
-    public record Telemetry(Duration window, int maxOutboxRows) {
+    public record Telemetry(Duration window, int maxOutboxRows, Duration heartbeat) {
+        public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(60);
+
         public Telemetry {
             if (window.toMillis() < 10 || maxOutboxRows < 1) {
                 throw new IllegalArgumentException("telemetry window must be >= 10 ms and the outbox >= 1 row");
             }
+            if (heartbeat.toMillis() < 10) {
+                throw new IllegalArgumentException("heartbeat must be >= 10 ms");
+            }
+        }
+
+        public Telemetry(Duration window, int maxOutboxRows) {
+            this(window, maxOutboxRows, DEFAULT_HEARTBEAT);
         }
     }
 
@@ -126,9 +137,13 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
     }
 
     public AgentConfig withTelemetry(Duration window, int maxOutboxRows) {
+        return withTelemetry(new Telemetry(window, maxOutboxRows, telemetry.heartbeat()));
+    }
+
+    public AgentConfig withTelemetry(Telemetry t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation,
-                new Telemetry(window, maxOutboxRows), watchdog, sync);
+                t, watchdog, sync);
     }
 
     public AgentConfig withWatchdog(io.edgefleet.agent.slots.Watchdog.Limits limits) {

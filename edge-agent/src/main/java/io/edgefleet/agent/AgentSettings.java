@@ -21,6 +21,7 @@ import java.time.Duration;
  *   mqtt: { url: tcp://127.0.0.1:1883 }   # connected mode
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
  *   slots: { max-latency-factor: 5.0 }
+ *   telemetry: { window-ms: 10000, max-outbox-rows: 10000, heartbeat-ms: 60000 }
  * </pre>
  */
 public final class AgentSettings {
@@ -52,6 +53,13 @@ public final class AgentSettings {
         }
         if (c.get("mqtt.url").exists()) {
             a = a.withMqtt(c.get("mqtt.url").asString().get());
+        }
+        if (c.get("telemetry").exists()) {
+            var t = base.telemetry();
+            a = a.withTelemetry(new AgentConfig.Telemetry(
+                    Duration.ofMillis(c.get("telemetry.window-ms").asLong().orElse(t.window().toMillis())),
+                    c.get("telemetry.max-outbox-rows").asInt().orElse(t.maxOutboxRows()),
+                    Duration.ofMillis(c.get("telemetry.heartbeat-ms").asLong().orElse(t.heartbeat().toMillis()))));
         }
         return a.withTimeouts(Duration.ofMillis(c.get("inference.request-timeout-ms").asLong().orElse(base.requestTimeout().toMillis())),
                         Duration.ofMillis(c.get("inference.drain-timeout-ms").asLong().orElse(base.drainTimeout().toMillis())))

@@ -120,6 +120,14 @@ public final class EdgeAgent implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "telemetry loop: {0}", e.toString());
             }
         }, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
+        mqtt.ifPresent(m -> {
+            long beat = config.telemetry().heartbeat().toMillis();
+            loop.scheduleWithFixedDelay(() -> {
+                if (m.isConnected()) {
+                    m.publishState(true);
+                }
+            }, beat, beat, java.util.concurrent.TimeUnit.MILLISECONDS);
+        });
     }
 
     public Watchdog watchdog() {

@@ -46,6 +46,22 @@ public final class ManifestBuilder {
         return this;
     }
 
+    /**
+     * The precision a variant computes in, judged from its signature: integer-quantized when its
+     * first input is int8/uint8, half when fp16, else fp32. (A model with fp16 weights but fp32
+     * inputs reads as fp32: say the precision explicitly when registering such a file.)
+     */
+    public static Precision precisionOf(List<TensorSpec> inputs) {
+        if (inputs.isEmpty()) {
+            return Precision.FP32;
+        }
+        return switch (inputs.get(0).datatype()) {
+            case INT8, UINT8 -> Precision.INT8;
+            case FP16 -> Precision.FP16;
+            default -> Precision.FP32;
+        };
+    }
+
     public Manifest build(Instant createdAt, Optional<Instant> expiresAt) {
         return new Manifest(Manifest.SCHEMA_VERSION, model, version, createdAt, keyId, expiresAt, variants, Optional.empty());
     }

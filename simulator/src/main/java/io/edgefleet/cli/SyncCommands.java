@@ -7,7 +7,6 @@ import io.edgefleet.profiles.select.Bytes;
 import io.edgefleet.protocols.manifest.Manifest;
 import io.edgefleet.protocols.manifest.Precision;
 import io.edgefleet.protocols.messages.MessageCodec;
-import io.edgefleet.protocols.oip.DataType;
 import io.edgefleet.sync.ManifestBuilder;
 import io.edgefleet.sync.chunks.ChunkStore;
 import io.edgefleet.sync.chunks.FastCdc;
@@ -107,12 +106,7 @@ final class SyncCommands {
             ManifestBuilder b = new ManifestBuilder(new ChunkStore(repo.resolve("chunks")), model, version, keyId);
             for (Path f : files) {
                 ModelInspection i = IsolatedVerifier.verify(f, IsolationOptions.defaults());
-                DataType in = i.inputs().isEmpty() ? DataType.FP32 : i.inputs().get(0).datatype();
-                Precision p = switch (in) {
-                    case INT8, UINT8 -> Precision.INT8;
-                    case FP16 -> Precision.FP16;
-                    default -> Precision.FP32;
-                };
+                Precision p = ManifestBuilder.precisionOf(i.inputs());
                 String id = (i.runtime().equals("tflite") ? "tflite" : "onnx") + "-" + p.wire();
                 b.variant(id, f, i.runtime(), Optional.of(i.runtimeVersion().replaceAll("^(\\d+\\.\\d+).*", "$1")), p, Optional.empty(),
                         targets, i.inputs(), i.outputs());

@@ -45,6 +45,7 @@ public final class KafkaBroker implements AutoCloseable {
     private final int brokerPort = Ports.freePort();
     private final int controllerPort = Ports.freePort();
     private KafkaRaftServer server;
+    private Properties props;
 
     private KafkaBroker(Path logDir) {
         this.logDir = logDir;
@@ -92,6 +93,7 @@ public final class KafkaBroker implements AutoCloseable {
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("auto.create.topics.enable", "true");
         p.put("log.flush.interval.messages", "1");
+        this.props = p;
         try {
             new Formatter()
                     .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
@@ -105,9 +107,28 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot format Kafka storage in " + logDir + ": " + e.getMessage(), e);
         }
-        server = new KafkaRaftServer(KafkaConfig.fromProps(p, false), Time.SYSTEM);
+        boot();
+    }
+
+    private void boot() {
+        server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
         server.startup();
         awaitReady(Duration.ofSeconds(60));
+    }
+
+    /** Shuts the node down, keeping its logs and ports, like a broker restart in production. */
+    public void stop() {
+        if (server != null) {
+            server.shutdown();
+            server.awaitShutdown();
+            server = null;
+        }
+    }
+
+    /** Starts the node again on the same ports and logs; waits until it answers. */
+    public void restart() {
+        stop();
+        boot();
     }
 
     private void awaitReady(Duration timeout) {
@@ -156,11 +177,7 @@ public final class KafkaBroker implements AutoCloseable {
     /** Shuts the node down and deletes its log folder. */
     @Override
     public void close() {
-        if (server != null) {
-            server.shutdown();
-            server.awaitShutdown();
-            server = null;
-        }
+        stop();
         MosquittoProcess.deleteTree(logDir);
     }
 }

@@ -3,6 +3,7 @@ package io.edgefleet.agent.mqtt;
 import io.edgefleet.agent.commands.CommandHandler;
 import io.edgefleet.agent.serving.Failure;
 import io.edgefleet.agent.serving.InferenceService;
+import io.edgefleet.protocols.net.NoDelaySockets;
 import io.edgefleet.agent.slots.ModelSlots;
 import io.edgefleet.protocols.ProtocolException;
 import io.edgefleet.protocols.messages.Command;

@@ -1,9 +1,7 @@
 package io.edgefleet.agent.store;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -53,41 +51,7 @@ public final class AgentStore implements AutoCloseable {
     }
 
     private synchronized void migrate() throws SQLException {
-        try (Statement s = db.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-            int current;
-            try (ResultSet r = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
-                current = r.getInt(1);
-            }
-            for (int v = current; v < MIGRATIONS.length; v++) {
-                db.setAutoCommit(false);
-                try {
-                    for (String stmt : script(MIGRATIONS[v]).split(";")) {
-                        if (!stmt.isBlank()) {
-                            s.execute(stmt);
-                        }
-                    }
-                    s.execute("INSERT INTO schema_version (version) VALUES (" + (v + 1) + ")");
-                    db.commit();
-                } catch (SQLException e) {
-                    db.rollback();
-                    throw e;
-                } finally {
-                    db.setAutoCommit(true);
-                }
-            }
-        }
-    }
-
-    private static String script(String name) {
-        try (InputStream in = AgentStore.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException("migration " + name + " missing from the jar");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        io.edgefleet.protocols.sql.SqlMigrations.apply(db, AgentStore.class, java.util.List.of(MIGRATIONS));
     }
 
     /** The persisted slots of every model. */

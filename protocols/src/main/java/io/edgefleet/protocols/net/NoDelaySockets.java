@@ -1,4 +1,4 @@
-package io.edgefleet.agent.mqtt;
+package io.edgefleet.protocols.net;
 
 import java.io.IOException;
 import java.net.InetAddress;

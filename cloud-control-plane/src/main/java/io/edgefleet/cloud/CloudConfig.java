@@ -1,0 +1,109 @@
+package io.edgefleet.cloud;
+
+import io.edgefleet.cloud.api.Token;
+import io.edgefleet.cloud.ingest.KafkaSettings;
+import io.edgefleet.engines.isolation.IsolationOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Everything a control-plane process needs. {@link #defaults} gives the embedded defaults: all
+ * roles, SQLite in {@code dataDir}, HTTP on 127.0.0.1:8080, no MQTT, no Kafka (in-process ingest),
+ * a signing key and API tokens created in {@code dataDir} on first start.
+ *
+ * @param mqttUrl broker of the fleet; without one the registries serve the API but see no devices
+ * @param kafka when present, ingest goes MQTT → Kafka → aggregates; otherwise in-process
+ * @param staleAfter a device silent this long reads {@code stale}; keep it above the agents' heartbeat
+ * @param bucket width of the telemetry aggregate buckets
+ * @param dedupeRetention how long (device, sequence) pairs are kept to drop redeliveries
+ * @param tokens API tokens; empty means: create an operator and a viewer token in {@code dataDir/tokens}
+ * @param instance this process's id among replicas (MQTT client ids derive from it)
+ */
+public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int httpPort, long maxUploadBytes, Optional<String> mqttUrl,
+        Optional<KafkaSettings> kafka, Duration staleAfter, Duration bucket, Duration dedupeRetention, String signingKeyId,
+        Optional<Path> signingKeyDir, List<Token> tokens, IsolationOptions validation, String instance) {
+
+    public CloudConfig {
+        roles = Set.copyOf(roles);
+        tokens = List.copyOf(tokens);
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("http.port must be 0..65535, got " + httpPort);
+        }
+        if (maxUploadBytes < 1024) {
+            throw new IllegalArgumentException("max-upload-bytes must be at least 1024, got " + maxUploadBytes);
+        }
+        if (staleAfter.toMillis() < 100) {
+            throw new IllegalArgumentException("stale-after must be at least 100 ms, got " + staleAfter);
+        }
+        io.edgefleet.protocols.Checks.id(instance, "instance");
+    }
+
+    public static CloudConfig defaults(Path dataDir) {
+        return new CloudConfig(EnumSet.of(Role.CONTROL, Role.INGEST), dataDir, "127.0.0.1", 8080, 1024L * 1024 * 1024, Optional.empty(),
+                Optional.empty(), Duration.ofMinutes(3), Duration.ofMinutes(1), Duration.ofDays(7), "edgefleet-registry", Optional.empty(),
+                List.of(), IsolationOptions.defaults(), "1");
+    }
+
+    public CloudConfig withRoles(Set<Role> r) {
+        return new CloudConfig(r, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, instance);
+    }
+
+    public CloudConfig withHttp(String host, int port) {
+        return new CloudConfig(roles, dataDir, host, port, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, instance);
+    }
+
+    public CloudConfig withMaxUploadBytes(long bytes) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, bytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, instance);
+    }
+
+    public CloudConfig withMqtt(String url) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, Optional.of(url), kafka, staleAfter, bucket,
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance);
+    }
+
+    public CloudConfig withKafka(KafkaSettings k) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, Optional.of(k), staleAfter, bucket,
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance);
+    }
+
+    public CloudConfig withStaleAfter(Duration d) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, d, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, instance);
+    }
+
+    public CloudConfig withBucket(Duration d) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, d, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, instance);
+    }
+
+    public CloudConfig withSigningKey(String keyId, Optional<Path> dir) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                keyId, dir, tokens, validation, instance);
+    }
+
+    public CloudConfig withTokens(List<Token> t) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, t, validation, instance);
+    }
+
+    public CloudConfig withValidation(IsolationOptions v) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, v, instance);
+    }
+
+    public CloudConfig withInstance(String id) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, id);
+    }
+
+    public Path keyDir() {
+        return signingKeyDir.orElse(dataDir.resolve("keys"));
+    }
+}

@@ -1,0 +1,315 @@
+package io.edgefleet.cloud;
+
+import io.edgefleet.cloud.api.ApiRoutes;
+import io.edgefleet.cloud.api.Auth;
+import io.edgefleet.cloud.api.Token;
+import io.edgefleet.cloud.fleet.FleetRegistry;
+import io.edgefleet.cloud.fleet.StateListener;
+import io.edgefleet.cloud.ingest.Aggregator;
+import io.edgefleet.cloud.ingest.DirectSink;
+import io.edgefleet.cloud.ingest.IngestStats;
+import io.edgefleet.cloud.ingest.KafkaAggregatorConsumer;
+import io.edgefleet.cloud.ingest.KafkaEvents;
+import io.edgefleet.cloud.ingest.KafkaSink;
+import io.edgefleet.cloud.ingest.TelemetryBridge;
+import io.edgefleet.cloud.ingest.TelemetrySink;
+import io.edgefleet.cloud.mqtt.CloudMqtt;
+import io.edgefleet.cloud.registry.ModelRegistry;
+import io.edgefleet.cloud.registry.SigningKey;
+import io.edgefleet.cloud.store.CloudStore;
+import io.edgefleet.cloud.store.DeviceRepository;
+import io.edgefleet.cloud.store.EventRepository;
+import io.edgefleet.cloud.store.ModelRepository;
+import io.edgefleet.cloud.store.TelemetryRepository;
+import io.edgefleet.profiles.catalog.DeviceCatalog;
+import io.edgefleet.protocols.topics.Topic;
+import io.edgefleet.protocols.topics.TopicKind;
+import io.edgefleet.sync.chunks.ChunkStore;
+import io.edgefleet.sync.server.SyncRoutes;
+import io.helidon.health.HealthCheckResponse;
+import io.helidon.health.HealthCheckType;
+import io.helidon.metrics.api.Gauge;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.service.registry.Services;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.observe.health.HealthObserver;
+import io.helidon.webserver.observe.metrics.MetricsObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A control-plane process: the roles of its {@link CloudConfig} on one Helidon SE web server.
+ *
+ * <ul>
+ * <li>{@code control}: model registry (+ the sync endpoints {@code /sync/v1}), fleet registry fed by
+ *     retained {@code state} messages, the REST API {@code /api/v1}, events to Kafka when configured.
+ * <li>{@code ingest}: the MQTT → (Kafka →) aggregates pipeline.
+ * </ul>
+ * Every role has {@code /observe/health} and {@code /observe/metrics}.
+ */
+public final class ControlPlane implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ControlPlane.class.getName());
+    public static final String VERSION = "0.1.0";
+
+    private final CloudConfig config;
+    private final Clock clock;
+    private final CloudStore store;
+    private final EventRepository events;
+    private final TelemetryRepository telemetry;
+    private final IngestStats stats = new IngestStats();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "cloud-housekeeping");
+        t.setDaemon(true);
+        return t;
+    });
+    private ModelRegistry registry;
+    private FleetRegistry fleet;
+    private CloudMqtt control;
+    private TelemetryBridge bridge;
+    private TelemetrySink sink;
+    private List<Token> tokens;
+    private WebServer server;
+
+    private ControlPlane(CloudConfig config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+        this.store = CloudStore.open(config.dataDir());
+        this.events = new EventRepository(store, clock);
+        this.telemetry = new TelemetryRepository(store, config.bucket());
+    }
+
+    public static ControlPlane start(CloudConfig config) {
+        return start(config, Clock.systemUTC());
+    }
+
+    public static ControlPlane start(CloudConfig config, Clock clock) {
+        ControlPlane cp = new ControlPlane(config, clock);
+        try {
+            cp.startRoles();
+            return cp;
+        } catch (RuntimeException e) {
+            cp.close();
+            throw e;
+        }
+    }
+
+    private void startRoles() {
+        if (config.roles().contains(Role.INFERENCE)) {
+            LOG.log(System.Logger.Level.WARNING, "the inference role is not part of this build yet; serving control/ingest only");
+        }
+        config.kafka().ifPresent(k -> {
+            KafkaEvents ke = new KafkaEvents(k);
+            closeables.add(ke);
+            events.listen(ke);
+        });
+        Aggregator aggregator = new Aggregator(telemetry, stats, clock);
+        fleet = new FleetRegistry(new DeviceRepository(store), events, config.staleAfter(), clock);
+        if (config.roles().contains(Role.INGEST)) {
+            if (config.kafka().isPresent()) {
+                sink = new KafkaSink(config.kafka().get(), stats);
+                closeables.add(new KafkaAggregatorConsumer(config.kafka().get(), aggregator, stats));
+            } else {
+                sink = new DirectSink(aggregator, 500);
+            }
+            if (config.mqttUrl().isPresent()) {
+                bridge = new TelemetryBridge(config.mqttUrl().get(), "ef-cloud-ingest-" + config.instance(), sink, stats);
+                bridge.start();
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "ingest role without mqtt.url: no telemetry will arrive");
+            }
+            long prune = Math.max(60_000, config.dedupeRetention().toMillis() / 24);
+            housekeeping.scheduleWithFixedDelay(() -> safely(() -> telemetry.pruneSeen(clock.instant().minus(config.dedupeRetention()))),
+                    prune, prune, TimeUnit.MILLISECONDS);
+        }
+        SyncRoutes sync = null;
+        if (config.roles().contains(Role.CONTROL)) {
+            SigningKey key = SigningKey.loadOrCreate(config.keyDir(), config.signingKeyId());
+            registry = new ModelRegistry(new ModelRepository(store), events, new ChunkStore(config.dataDir().resolve("chunks")), key,
+                    DeviceCatalog.builtIn(), config.validation(), 2, clock);
+            sync = new SyncRoutes(registry, registry.chunks(), 256);
+            tokens = config.tokens().isEmpty() ? defaultTokens(config.dataDir().resolve("tokens")) : config.tokens();
+            if (config.mqttUrl().isPresent()) {
+                StateListener states = new StateListener(fleet);
+                control = new CloudMqtt(config.mqttUrl().get(), "ef-cloud-control-" + config.instance(), false,
+                        List.of(Topic.filterAll(TopicKind.STATE)), states);
+                control.start();
+            }
+            long sweep = Math.max(100, config.staleAfter().toMillis() / 4);
+            housekeeping.scheduleWithFixedDelay(() -> safely(fleet::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
+        }
+        server = webServer(sync);
+        server.start();
+        LOG.log(System.Logger.Level.INFO, "control plane {0} ({1}) on http://{2}:{3,number,#}/api/v1, data in {4}", config.instance(),
+                config.roles(), config.httpHost(), server.port(), config.dataDir());
+    }
+
+    private static void safely(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "housekeeping: {0}", e.toString());
+        }
+    }
+
+    private WebServer webServer(SyncRoutes sync) {
+        MeterRegistry meters = Services.get(MeterRegistry.class);
+        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.received", () -> stats.received.get()));
+        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.applied", () -> stats.applied.get()));
+        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.duplicates", () -> stats.duplicates.get()));
+        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.rejected", () -> stats.rejected.get()));
+        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.produced", () -> stats.produced.get()));
+        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.pending", () -> sink == null ? 0 : sink.pending()));
+        var health = HealthObserver.builder().details(true)
+                .addCheck(() -> HealthCheckResponse.builder().status(true).detail("events", events.list(Optional.empty(), 1).size()).build(),
+                        HealthCheckType.LIVENESS, "database");
+        if (config.mqttUrl().isPresent()) {
+            health.addCheck(() -> HealthCheckResponse.builder().status(mqttConnected()).detail("broker", config.mqttUrl().get()).build(),
+                    HealthCheckType.READINESS, "mqtt");
+        }
+        ApiRoutes api = registry == null ? null : new ApiRoutes(new Auth(tokens), registry, fleet, telemetry, events, stats,
+                DeviceCatalog.builtIn(), config.dataDir().resolve("uploads"), config.maxUploadBytes(), this::status);
+        SyncRoutes s = sync;
+        return WebServer.builder()
+                .connectionOptions(o -> o.tcpNoDelay(true))
+                .host(config.httpHost())
+                .port(config.httpPort())
+                .maxPayloadSize(config.maxUploadBytes())
+                .shutdownHook(false)
+                .routing(r -> {
+                    if (s != null) {
+                        s.routing(r);
+                    }
+                    if (api != null) {
+                        api.routing(r);
+                    }
+                })
+                .addFeature(ObserveFeature.just(health.build(), MetricsObserver.create()))
+                .build();
+    }
+
+    private boolean mqttConnected() {
+        return (control == null || control.isConnected()) && (bridge == null || bridge.isConnected());
+    }
+
+    private Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("service", "edgefleet-control-plane");
+        m.put("version", VERSION);
+        m.put("instance", config.instance());
+        m.put("roles", config.roles().stream().map(Role::wire).sorted().toList());
+        m.put("mqtt", config.mqttUrl().map(u -> Map.of("url", u, "connected", mqttConnected())).orElse(Map.of()));
+        m.put("kafka", config.kafka().map(k -> Map.of("bootstrapServers", k.bootstrapServers())).orElse(Map.of()));
+        m.put("staleAfterSeconds", config.staleAfter().toSeconds());
+        m.put("syncBase", "/sync/v1");
+        return m;
+    }
+
+    /**
+     * Creates {@code dir/operator.token} and {@code dir/viewer.token} (random, mode 0600) when no
+     * tokens are configured, so the embedded defaults are secure without setup.
+     */
+    static List<Token> defaultTokens(Path dir) {
+        List<Token> out = new ArrayList<>();
+        for (Token.Role role : Token.Role.values()) {
+            String name = role.name().toLowerCase(java.util.Locale.ROOT);
+            Path f = dir.resolve(name + ".token");
+            try {
+                if (!Files.exists(f)) {
+                    Files.createDirectories(dir);
+                    byte[] b = new byte[24];
+                    new SecureRandom().nextBytes(b);
+                    Files.writeString(f, Base64.getUrlEncoder().withoutPadding().encodeToString(b) + "\n");
+                    try {
+                        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+                    } catch (UnsupportedOperationException e) {
+                        // not POSIX
+                    }
+                    LOG.log(System.Logger.Level.INFO, "created API token {0}", f);
+                }
+                out.add(new Token(name, role, Files.readString(f).strip()));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create API token " + f, e);
+            }
+        }
+        return out;
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public CloudConfig config() {
+        return config;
+    }
+
+    public ModelRegistry registry() {
+        return registry;
+    }
+
+    public FleetRegistry fleet() {
+        return fleet;
+    }
+
+    public TelemetryRepository telemetry() {
+        return telemetry;
+    }
+
+    public EventRepository events() {
+        return events;
+    }
+
+    public IngestStats ingestStats() {
+        return stats;
+    }
+
+    public List<Token> tokens() {
+        return tokens;
+    }
+
+    /** Publishes on the fleet's broker through the control session (commands; used by rollouts). */
+    public Optional<CloudMqtt> controlMqtt() {
+        return Optional.ofNullable(control);
+    }
+
+    /** Stops taking new work first (MQTT), lets the sink finish, then the server and the database. */
+    @Override
+    public void close() {
+        housekeeping.shutdownNow();
+        if (bridge != null) {
+            bridge.close();
+        }
+        if (sink != null) {
+            sink.close();
+        }
+        for (AutoCloseable c : closeables.reversed()) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "closing {0}: {1}", c.getClass().getSimpleName(), e.getMessage());
+            }
+        }
+        if (control != null) {
+            control.close();
+        }
+        if (server != null) {
+            server.stop();
+        }
+        store.close();
+    }
+}

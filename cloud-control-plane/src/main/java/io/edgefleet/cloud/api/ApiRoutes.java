@@ -1,0 +1,396 @@
+package io.edgefleet.cloud.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.edgefleet.cloud.fleet.DeviceRecord;
+import io.edgefleet.cloud.fleet.FleetRegistry;
+import io.edgefleet.cloud.fleet.Selector;
+import io.edgefleet.cloud.ingest.IngestStats;
+import io.edgefleet.cloud.registry.Metadata;
+import io.edgefleet.cloud.registry.ModelRegistry;
+import io.edgefleet.cloud.registry.ModelVersion;
+import io.edgefleet.cloud.registry.RegistryException;
+import io.edgefleet.cloud.store.EventRepository;
+import io.edgefleet.cloud.store.StoreException;
+import io.edgefleet.cloud.store.TelemetryRepository;
+import io.edgefleet.profiles.catalog.DeviceCatalog;
+import io.edgefleet.protocols.Checks;
+import io.edgefleet.protocols.DecodeLimits;
+import io.edgefleet.protocols.Json;
+import io.edgefleet.protocols.ProtocolException;
+import io.edgefleet.protocols.manifest.Precision;
+import io.edgefleet.protocols.messages.ModelState;
+import io.edgefleet.sync.signing.Keys;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * The REST API under {@code /api/v1}: models and versions (multipart upload), devices (list with
+ * a selector, get, pre-register), telemetry aggregates, events. JSON in and out; every error is
+ * RFC 7807 problem JSON ({@code application/problem+json}) with {@code type}, {@code title},
+ * {@code status}, {@code detail}, {@code instance}. Bearer tokens: {@code viewer} reads,
+ * {@code operator} also writes.
+ */
+public final class ApiRoutes {
+    private static final System.Logger LOG = System.getLogger(ApiRoutes.class.getName());
+    public static final String PROBLEM_JSON = "application/problem+json";
+    private static final String JSON = "application/json";
+    private static final int MAX_JSON_BODY = 1024 * 1024;
+    static final ObjectMapper MAPPER = Json.jsonMapper(DecodeLimits.DEFAULT.withMaxMessageBytes(MAX_JSON_BODY));
+
+    private final Auth auth;
+    private final ModelRegistry registry;
+    private final FleetRegistry fleet;
+    private final TelemetryRepository telemetry;
+    private final EventRepository events;
+    private final IngestStats ingest;
+    private final DeviceCatalog catalog;
+    private final Path uploads;
+    private final long maxUploadBytes;
+    private final Supplier<Map<String, Object>> status;
+
+    public ApiRoutes(Auth auth, ModelRegistry registry, FleetRegistry fleet, TelemetryRepository telemetry, EventRepository events,
+            IngestStats ingest, DeviceCatalog catalog, Path uploads, long maxUploadBytes, Supplier<Map<String, Object>> status) {
+        this.auth = auth;
+        this.registry = registry;
+        this.fleet = fleet;
+        this.telemetry = telemetry;
+        this.events = events;
+        this.ingest = ingest;
+        this.catalog = catalog;
+        this.uploads = uploads;
+        this.maxUploadBytes = maxUploadBytes;
+        this.status = status;
+    }
+
+    @FunctionalInterface
+    private interface Handler {
+        void handle(ServerRequest req, ServerResponse res, Token who) throws Exception;
+    }
+
+    public void routing(HttpRouting.Builder r) {
+        r.get("/api/v1", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, status.get())));
+        r.get("/api/v1/keys", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, Map.of("keys",
+                List.of(Map.of("keyId", registry.key().keyId(), "publicKey", Keys.encode(registry.key().publicKey())))))));
+        r.get("/api/v1/profiles", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, catalog.all())));
+        r.get("/api/v1/models", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, registry.models())));
+        r.get("/api/v1/models/{m}", (req, res) -> run(req, res, false, this::model));
+        r.post("/api/v1/models/{m}/versions", (req, res) -> run(req, res, true, this::register));
+        r.get("/api/v1/models/{m}/versions/{v}", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, version(q))));
+        r.get("/api/v1/models/{m}/versions/{v}/manifest", (req, res) -> run(req, res, false, (q, s, t) -> {
+            byte[] m = registry.manifest(p(q, "m"), p(q, "v")).orElseThrow(() -> ModelRegistry.notFound(p(q, "m"), p(q, "v")));
+            s.status(Status.OK_200).header(HeaderNames.CONTENT_TYPE, JSON).send(m);
+        }));
+        r.post("/api/v1/models/{m}/versions/{v}/deprecate", (req, res) -> run(req, res, true, (q, s, t) -> {
+            JsonNode body = body(q);
+            String reason = body.path("reason").asText("");
+            version(q);
+            json(s, 200, registry.deprecate(p(q, "m"), p(q, "v"), t.name(), reason));
+        }));
+        r.get("/api/v1/devices", (req, res) -> run(req, res, false, this::devices));
+        r.get("/api/v1/fleets/{f}/devices/{d}", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200,
+                view(fleet.get(p(q, "f"), p(q, "d")).orElseThrow(() -> new ApiException(404, "Unknown device",
+                        "no device " + p(q, "f") + "/" + p(q, "d") + " is registered or has reported"))))));
+        r.put("/api/v1/fleets/{f}/devices/{d}", (req, res) -> run(req, res, true, this::registerDevice));
+        r.get("/api/v1/telemetry/models/{m}/versions/{v}", (req, res) -> run(req, res, false, this::modelTelemetry));
+        r.get("/api/v1/telemetry/fleets/{f}/devices/{d}", (req, res) -> run(req, res, false, this::deviceTelemetry));
+        r.get("/api/v1/events", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200,
+                events.list(q.query().first("subject").asOptional(), intParam(q, "limit", 100, 1, 10_000)))));
+        r.get("/api/v1/ingest", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, ingest.snapshot())));
+        r.any("/api/v1/*", (req, res) -> problem(req, res, new ApiException(404, "Not found",
+                req.prologue().method().text() + " " + req.path().path() + " is not an endpoint of this API (see GET /api/v1)")));
+    }
+
+    private void run(ServerRequest req, ServerResponse res, boolean write, Handler h) {
+        try {
+            Token who = auth.authenticate(req.headers().first(HeaderNames.AUTHORIZATION));
+            if (write) {
+                Auth.requireOperator(who);
+            }
+            h.handle(req, res, who);
+        } catch (ApiException e) {
+            problem(req, res, e);
+        } catch (RegistryException e) {
+            Map<String, Object> ext = e.refusals().isEmpty() ? Map.of() : Map.of("refusals", e.refusals());
+            problem(req, res, new ApiException(e.status(), e.title(), e.getMessage(), ext));
+        } catch (Multipart.MultipartException e) {
+            problem(req, res, new ApiException(e.tooLarge() ? 413 : 400, e.tooLarge() ? "Upload too large" : "Malformed upload", e.getMessage()));
+        } catch (ProtocolException | IllegalArgumentException e) {
+            problem(req, res, new ApiException(400, "Bad request", e.getMessage()));
+        } catch (StoreException e) {
+            LOG.log(System.Logger.Level.ERROR, "database failure on " + req.path().path(), e);
+            problem(req, res, new ApiException(500, "Database error", "the request was not applied: " + e.getMessage()));
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.ERROR, "failure on " + req.path().path(), e);
+            problem(req, res, new ApiException(500, "Internal error", "the request failed: " + e.getClass().getSimpleName()
+                    + "; see the control-plane log"));
+        }
+    }
+
+    static void problem(ServerRequest req, ServerResponse res, ApiException e) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", "https://edgefleet.io/problems/" + e.title().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-"));
+        body.put("title", e.title());
+        body.put("status", e.status());
+        body.put("detail", e.getMessage());
+        body.put("instance", req.path().path());
+        body.putAll(e.extensions());
+        if (e.status() == 401) {
+            res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"edgefleet\"");
+        }
+        try {
+            res.status(Status.create(e.status())).header(HeaderNames.CONTENT_TYPE, PROBLEM_JSON).send(MAPPER.writeValueAsBytes(body));
+        } catch (JsonProcessingException x) {
+            res.status(Status.INTERNAL_SERVER_ERROR_500).send();
+        }
+    }
+
+    private static void json(ServerResponse res, int status, Object body) throws JsonProcessingException {
+        res.status(Status.create(status)).header(HeaderNames.CONTENT_TYPE, JSON).send(MAPPER.writeValueAsBytes(body));
+    }
+
+    private static String p(ServerRequest req, String name) {
+        return req.path().pathParameters().get(name);
+    }
+
+    private static JsonNode body(ServerRequest req) throws IOException {
+        if (!req.content().hasEntity()) {
+            return MAPPER.createObjectNode();
+        }
+        byte[] b;
+        try (InputStream in = req.content().inputStream()) {
+            b = in.readNBytes(MAX_JSON_BODY + 1);
+        }
+        if (b.length > MAX_JSON_BODY) {
+            throw new ApiException(413, "Body too large", "JSON bodies are limited to " + MAX_JSON_BODY + " bytes");
+        }
+        if (b.length == 0) {
+            return MAPPER.createObjectNode();
+        }
+        try {
+            JsonNode n = MAPPER.readTree(b);
+            if (!n.isObject()) {
+                throw new ApiException(400, "Malformed JSON", "the body must be a JSON object");
+            }
+            return n;
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new ApiException(400, "Malformed JSON", Json.translate(e).getMessage());
+        }
+    }
+
+    private ModelVersion version(ServerRequest q) {
+        return registry.version(p(q, "m"), p(q, "v")).orElseThrow(() -> ModelRegistry.notFound(p(q, "m"), p(q, "v")));
+    }
+
+    private void model(ServerRequest q, ServerResponse s, Token t) throws Exception {
+        String m = p(q, "m");
+        List<ModelVersion> versions = registry.versions(m);
+        if (versions.isEmpty()) {
+            throw new ApiException(404, "Unknown model", "no model named " + m + " is registered");
+        }
+        json(s, 200, Map.of("name", m, "versions", versions));
+    }
+
+    private void register(ServerRequest q, ServerResponse s, Token t) throws Exception {
+        String model = p(q, "m");
+        String boundary = Multipart.boundary(q.headers().contentType().map(c -> c.text()).orElse(null));
+        Path dir = uploads.resolve(UUID.randomUUID().toString());
+        Files.createDirectories(dir);
+        try {
+            List<Multipart.Part> parts;
+            try (InputStream in = q.content().inputStream()) {
+                parts = Multipart.read(in, boundary, dir, maxUploadBytes);
+            }
+            JsonNode meta = MAPPER.createObjectNode();
+            Optional<String> version = Optional.empty();
+            List<String> profiles = new ArrayList<>();
+            List<Multipart.Part> files = new ArrayList<>();
+            for (Multipart.Part part : parts) {
+                if (part.file().isPresent()) {
+                    files.add(part);
+                } else if (part.name().equals("metadata")) {
+                    try {
+                        meta = MAPPER.readTree(part.value().orElse("{}"));
+                    } catch (com.fasterxml.jackson.core.JacksonException e) {
+                        throw new ApiException(400, "Malformed JSON", "metadata part: " + Json.translate(e).getMessage());
+                    }
+                } else if (part.name().equals("version")) {
+                    version = part.value().map(String::strip);
+                } else if (part.name().equals("targetProfile")) {
+                    part.value().map(String::strip).filter(v -> !v.isEmpty()).ifPresent(profiles::add);
+                } else {
+                    throw new ApiException(400, "Unknown form field", "form field '" + part.name()
+                            + "' is not one of version, metadata, targetProfile, or a file");
+                }
+            }
+            if (version.isEmpty() && meta.hasNonNull("version")) {
+                version = Optional.of(meta.get("version").asText());
+            }
+            String v = version.orElseThrow(() -> new ApiException(400, "Missing version", "the form needs a 'version' field"));
+            meta.path("targetProfiles").forEach(n -> profiles.add(n.asText()));
+            Map<String, Precision> precisions = new HashMap<>();
+            meta.path("precision").properties().forEach(e -> precisions.put(e.getKey(), Precision.fromWire(e.getValue().asText())));
+            List<String> labels = new ArrayList<>();
+            meta.path("labels").forEach(n -> labels.add(n.asText()));
+            Metadata md = new Metadata(text(meta, "task"), labels, text(meta, "owner"), text(meta, "description"));
+            List<ModelRegistry.Upload> uploadsList = files.stream().map(f -> new ModelRegistry.Upload(f.fileName().orElseThrow(),
+                    f.file().orElseThrow(), Optional.ofNullable(precisions.get(f.fileName().orElseThrow())))).toList();
+            ModelVersion mv = registry.register(new ModelRegistry.Registration(model, v, profiles.stream().distinct().toList(), md),
+                    uploadsList, t.name());
+            s.header(HeaderNames.LOCATION, "/api/v1/models/" + model + "/versions/" + v);
+            json(s, 201, mv);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private static Optional<String> text(JsonNode n, String field) {
+        return n.hasNonNull(field) ? Optional.of(n.get(field).asText()) : Optional.empty();
+    }
+
+    /** A device as the API shows it: the record plus its truthful status. */
+    public record DeviceView(String fleet, String device, String status, Optional<Instant> statusSince, Optional<String> profile,
+            Optional<String> agentVersion, List<String> tags, List<ModelState> models, Optional<Instant> lastSeen, Instant registeredAt) {
+    }
+
+    private DeviceView view(DeviceRecord d) {
+        Instant now = fleet.now();
+        return new DeviceView(d.fleet(), d.device(), d.status(now, fleet.staleAfter()).wire(), d.statusSince(now, fleet.staleAfter()),
+                d.profile(), d.agentVersion(), d.tags(), d.models(), d.lastSeen(), d.registeredAt());
+    }
+
+    private void devices(ServerRequest q, ServerResponse s, Token t) throws Exception {
+        List<String> terms = new ArrayList<>();
+        q.query().first("selector").asOptional().filter(x -> !x.isBlank()).ifPresent(terms::add);
+        for (String key : List.of("fleet", "tag", "profile", "model", "status", "device")) {
+            q.query().all(key, List::of).forEach(v -> terms.add(key + "=" + v));
+        }
+        Selector sel = Selector.parse(String.join(",", terms));
+        List<DeviceView> out = fleet.select(sel).stream().map(this::view).toList();
+        json(s, 200, Map.of("selector", sel.toString(), "count", out.size(), "devices", out));
+    }
+
+    private void registerDevice(ServerRequest q, ServerResponse s, Token t) throws Exception {
+        String f = p(q, "f");
+        String d = p(q, "d");
+        Checks.id(f, "fleet");
+        Checks.id(d, "device");
+        JsonNode body = body(q);
+        List<String> tags = new ArrayList<>();
+        body.path("tags").forEach(n -> tags.add(n.asText()));
+        Optional<String> profile = text(body, "profile");
+        profile.ifPresent(pid -> catalog.find(pid).orElseThrow(() -> new ApiException(422, "Unknown device profile",
+                "profile '" + pid + "' is not in the catalog (see GET /api/v1/profiles)")));
+        json(s, 200, view(fleet.register(f, d, tags, profile, t.name())));
+    }
+
+    private Instant[] range(ServerRequest q) {
+        Instant now = fleet.now();
+        Instant from = q.query().first("from").asOptional().map(x -> time(x, now, "from")).orElse(now.minus(Duration.ofHours(1)));
+        Instant to = q.query().first("to").asOptional().map(x -> time(x, now, "to")).orElse(now.plus(telemetry.bucket()));
+        if (!from.isBefore(to)) {
+            throw new ApiException(400, "Bad time range", "from (" + from + ") must be before to (" + to + ")");
+        }
+        return new Instant[] {from, to};
+    }
+
+    /** An ISO-8601 instant, or a duration back from now: {@code -15m}, {@code -2h}, {@code -30s}, {@code -1d}. */
+    static Instant time(String s, Instant now, String name) {
+        String t = s.strip();
+        if (t.matches("-\\d+[smhd]")) {
+            long n = Long.parseLong(t.substring(1, t.length() - 1));
+            Duration d = switch (t.charAt(t.length() - 1)) {
+                case 's' -> Duration.ofSeconds(n);
+                case 'm' -> Duration.ofMinutes(n);
+                case 'h' -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+            return now.minus(d);
+        }
+        try {
+            return Instant.parse(t);
+        } catch (DateTimeParseException e) {
+            throw new ApiException(400, "Bad time", name + "='" + s + "' is neither an ISO-8601 instant nor -N[s|m|h|d]");
+        }
+    }
+
+    private static int intParam(ServerRequest q, String name, int dflt, int min, int max) {
+        Optional<String> v = q.query().first(name).asOptional();
+        if (v.isEmpty()) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v.get());
+            if (n < min || n > max) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ApiException(400, "Bad parameter", name + " must be an integer in " + min + ".." + max + ", got '" + v.get() + "'");
+        }
+    }
+
+    private void modelTelemetry(ServerRequest q, ServerResponse s, Token t) throws Exception {
+        Instant[] r = range(q);
+        String m = p(q, "m");
+        String v = p(q, "v");
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", m);
+        out.put("version", v);
+        out.put("from", r[0]);
+        out.put("to", r[1]);
+        out.put("bucketSeconds", telemetry.bucket().toSeconds());
+        out.put("total", telemetry.modelTotal(m, v, r[0], r[1]));
+        if (q.query().first("series").asOptional().map(Boolean::parseBoolean).orElse(false)) {
+            out.put("series", telemetry.modelSeries(m, v, r[0], r[1]));
+        }
+        json(s, 200, out);
+    }
+
+    private void deviceTelemetry(ServerRequest q, ServerResponse s, Token t) throws Exception {
+        Instant[] r = range(q);
+        String f = p(q, "f");
+        String d = p(q, "d");
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("fleet", f);
+        out.put("device", d);
+        out.put("from", r[0]);
+        out.put("to", r[1]);
+        out.put("models", telemetry.deviceTotals(f, d, r[0], r[1]));
+        out.put("lostBatches", telemetry.lost(f, d));
+        json(s, 200, out);
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var s = Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "cannot delete {0}: {1}", p, e.getMessage());
+                }
+            });
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot clean {0}: {1}", dir, e.getMessage());
+        }
+    }
+}

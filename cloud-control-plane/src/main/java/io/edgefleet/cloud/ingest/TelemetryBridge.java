@@ -1,0 +1,66 @@
+package io.edgefleet.cloud.ingest;
+
+import io.edgefleet.cloud.mqtt.CloudMqtt;
+import io.edgefleet.protocols.ProtocolException;
+import io.edgefleet.protocols.messages.MessageCodec;
+import io.edgefleet.protocols.messages.TelemetryBatch;
+import io.edgefleet.protocols.topics.Topic;
+import io.edgefleet.protocols.topics.TopicKind;
+import java.util.List;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+
+/**
+ * The ingest role's MQTT side: an MQTT 5 shared subscription
+ * ({@code $share/edgefleet-ingest/ef/v1/+/+/telemetry}), so several ingest replicas split the
+ * stream, with manual acknowledgements: a batch is acknowledged to the broker only when its sink
+ * says it is durable (Kafka acknowledged it, or it is in the aggregates). A malformed batch, or one
+ * whose fleet/device differ from its topic, is acknowledged at once, counted and logged: retrying
+ * cannot fix it, and holding it would block the session.
+ */
+public final class TelemetryBridge implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(TelemetryBridge.class.getName());
+    public static final String GROUP = "edgefleet-ingest";
+
+    private final CloudMqtt mqtt;
+    private final TelemetrySink sink;
+    private final IngestStats stats;
+    private final MessageCodec json = MessageCodec.json();
+
+    public TelemetryBridge(String brokerUrl, String clientId, TelemetrySink sink, IngestStats stats) {
+        this.sink = sink;
+        this.stats = stats;
+        this.mqtt = new CloudMqtt(brokerUrl, clientId, true, List.of(Topic.sharedFilterAll(GROUP, TopicKind.TELEMETRY)), this::onMessage);
+    }
+
+    public void start() {
+        mqtt.start();
+    }
+
+    public boolean isConnected() {
+        return mqtt.isConnected();
+    }
+
+    private void onMessage(String topic, MqttMessage m, CloudMqtt.Ack ack) {
+        stats.received.incrementAndGet();
+        TelemetryBatch b;
+        try {
+            Topic t = Topic.parse(topic);
+            b = json.decode(m.getPayload(), TelemetryBatch.class);
+            if (!b.fleet().equals(t.fleet()) || !b.device().equals(t.device())) {
+                throw new ProtocolException("$", "batch of " + b.fleet() + "/" + b.device() + " published on " + topic);
+            }
+        } catch (ProtocolException e) {
+            stats.rejected.incrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "telemetry on {0} refused: {1}", topic, e.getMessage());
+            ack.ack();
+            return;
+        }
+        sink.submit(b, m.getPayload(), ack::ack);
+    }
+
+    /** Stops taking messages; what the sink still holds unacknowledged is redelivered by the broker later. */
+    @Override
+    public void close() {
+        mqtt.close();
+    }
+}

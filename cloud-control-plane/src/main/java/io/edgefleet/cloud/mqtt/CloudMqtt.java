@@ -1,0 +1,203 @@
+package io.edgefleet.cloud.mqtt;
+
+import io.edgefleet.protocols.net.NoDelaySockets;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
+/**
+ * One MQTT 5 session of the control plane (Paho): persistent (clean start off, one-day expiry) so
+ * the broker keeps QoS 1 messages while the control plane restarts; connects in the background and
+ * reconnects by itself; subscribes again after every connect (a broker that lost its state needs it).
+ *
+ * <p>With manual acknowledgements, {@link #ackLater} returns an {@link Ack} bound to the current
+ * connection: after a reconnect, packet ids are reused, so an acknowledgement for a message of an
+ * earlier connection is dropped (the broker redelivers that message, and the consumer's
+ * deduplication makes the second copy harmless) instead of acknowledging a different message.
+ */
+public final class CloudMqtt implements MqttCallback, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(CloudMqtt.class.getName());
+
+    /** Receives messages on Paho's callback thread: keep it short. */
+    @FunctionalInterface
+    public interface Handler {
+        void onMessage(String topic, MqttMessage message, Ack ack);
+    }
+
+    /** Acknowledges one received message (no-op unless manual acknowledgements are on). */
+    @FunctionalInterface
+    public interface Ack {
+        void ack();
+    }
+
+    private final String url;
+    private final MqttClient client;
+    private final boolean manualAcks;
+    private final List<String> filters;
+    private final Handler handler;
+    private final AtomicLong epoch = new AtomicLong();
+    private volatile boolean closed;
+    private volatile Runnable onConnect = () -> { };
+    private Thread connector;
+
+    public CloudMqtt(String url, String clientId, boolean manualAcks, List<String> filters, Handler handler) {
+        this.url = url;
+        this.manualAcks = manualAcks;
+        this.filters = List.copyOf(filters);
+        this.handler = handler;
+        try {
+            this.client = new MqttClient(url, clientId, new MemoryPersistence());
+        } catch (MqttException e) {
+            throw new IllegalArgumentException("bad MQTT broker URL " + url + ": " + e.getMessage(), e);
+        }
+        client.setManualAcks(manualAcks);
+        client.setCallback(this);
+    }
+
+    /** Runs after every (re)connect and subscription. */
+    public void onConnect(Runnable r) {
+        this.onConnect = r;
+    }
+
+    /** Connects now if the broker is up, else keeps trying in the background. Returns at once. */
+    public void start() {
+        connector = Thread.ofPlatform().name("cloud-mqtt-connect").daemon().start(() -> {
+            long backoff = 250;
+            while (!closed && !client.isConnected()) {
+                try {
+                    client.connect(options());
+                    return;
+                } catch (MqttException e) {
+                    LOG.log(System.Logger.Level.INFO, "MQTT broker {0} not reachable ({1}); retrying in {2} ms", url, e.getMessage(), backoff);
+                    try {
+                        Thread.sleep(backoff);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                    backoff = Math.min(backoff * 2, 5000);
+                }
+            }
+        });
+    }
+
+    private MqttConnectionOptions options() {
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setCleanStart(false);
+        o.setSessionExpiryInterval(24L * 3600);
+        o.setAutomaticReconnect(true);
+        o.setAutomaticReconnectDelay(1, 5);
+        o.setConnectionTimeout(10);
+        o.setKeepAliveInterval(20);
+        o.setReceiveMaximum(1000);
+        if (url.startsWith("tcp://")) {
+            o.setSocketFactory(new NoDelaySockets());
+        }
+        return o;
+    }
+
+    public boolean isConnected() {
+        return client.isConnected();
+    }
+
+    @Override
+    public void connectComplete(boolean reconnect, String serverURI) {
+        epoch.incrementAndGet();
+        LOG.log(System.Logger.Level.INFO, "control-plane MQTT {0} to {1} ({2})", reconnect ? "reconnected" : "connected", serverURI, filters);
+        Thread.ofVirtual().start(() -> {
+            try {
+                MqttSubscription[] subs = filters.stream().map(f -> new MqttSubscription(f, 1)).toArray(MqttSubscription[]::new);
+                if (subs.length > 0) {
+                    client.subscribe(subs);
+                }
+                onConnect.run();
+            } catch (MqttException e) {
+                LOG.log(System.Logger.Level.WARNING, "MQTT subscribe to {0} failed: {1}", filters, e.getMessage());
+            }
+        });
+    }
+
+    @Override
+    public void messageArrived(String topic, MqttMessage message) {
+        if (!manualAcks) {
+            handler.onMessage(topic, message, () -> { });
+            return;
+        }
+        long mine = epoch.get();
+        int id = message.getId();
+        int qos = message.getQos();
+        handler.onMessage(topic, message, () -> {
+            if (qos == 0 || epoch.get() != mine || !client.isConnected()) {
+                return;
+            }
+            try {
+                client.messageArrivedComplete(id, qos);
+            } catch (MqttException e) {
+                LOG.log(System.Logger.Level.INFO, "acknowledgement of message {0} not sent ({1}); the broker will redeliver it", id, e.getMessage());
+            }
+        });
+    }
+
+    /**
+     * Publishes with QoS 1 and waits for the broker's PUBACK.
+     *
+     * @return false when offline or the publish failed
+     */
+    public boolean publish(String topic, byte[] payload, boolean retained) {
+        if (!client.isConnected()) {
+            return false;
+        }
+        MqttMessage m = new MqttMessage(payload);
+        m.setQos(1);
+        m.setRetained(retained);
+        try {
+            client.publish(topic, m);
+            return true;
+        } catch (MqttException e) {
+            LOG.log(System.Logger.Level.WARNING, "MQTT publish to {0} failed: {1}", topic, e.getMessage());
+            return false;
+        }
+    }
+
+    @Override
+    public void disconnected(MqttDisconnectResponse r) {
+        LOG.log(System.Logger.Level.INFO, "control-plane MQTT disconnected: {0}", r.getReasonString());
+    }
+
+    @Override
+    public void mqttErrorOccurred(MqttException e) {
+        LOG.log(System.Logger.Level.WARNING, "control-plane MQTT error: {0}", e.getMessage());
+    }
+
+    @Override
+    public void deliveryComplete(IMqttToken token) {
+    }
+
+    @Override
+    public void authPacketArrived(int reasonCode, MqttProperties properties) {
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (connector != null) {
+            connector.interrupt();
+        }
+        try {
+            if (client.isConnected()) {
+                client.disconnect(5000);
+            }
+            client.close(true);
+        } catch (MqttException e) {
+            LOG.log(System.Logger.Level.INFO, "MQTT close: {0}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.edgefleet.cloud.store;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.edgefleet.cloud.fleet.DeviceRecord;
+import io.edgefleet.protocols.messages.DeviceState;
+import io.edgefleet.protocols.messages.ModelState;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The fleet registry's rows: one per (fleet, device). */
+public final class DeviceRepository {
+    private final CloudStore store;
+
+    public DeviceRepository(CloudStore store) {
+        this.store = store;
+    }
+
+    /** How a state message changed a device. */
+    public record StateChange(boolean isNew, boolean wasOnline, boolean online, DeviceRecord now) {
+    }
+
+    /**
+     * Applies a state message received at {@code at}. An offline state (a last will, registered when
+     * the agent connected) flips only the online flag: its model list may predate later activations.
+     */
+    public StateChange applyState(DeviceState s, Instant at) {
+        return store.tx(c -> {
+            Optional<DeviceRecord> before = get(c, s.fleet(), s.device());
+            boolean wasOnline = before.map(DeviceRecord::online).orElse(false);
+            if (before.isEmpty()) {
+                try (PreparedStatement p = c.prepareStatement("INSERT INTO devices (fleet, device, profile, agent_version, models, online, "
+                        + "state_at, status_changed_at, last_seen, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    Jdbc.bind(p, s.fleet(), s.device(), s.profile(), s.agentVersion(), Jdbc.json(s.models()), s.online(), at, at, at, at)
+                            .executeUpdate();
+                }
+            } else if (s.online()) {
+                try (PreparedStatement p = c.prepareStatement("UPDATE devices SET profile = ?, agent_version = ?, models = ?, online = 1, "
+                        + "state_at = ?, status_changed_at = CASE WHEN online = 0 THEN ? ELSE status_changed_at END, "
+                        + "last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE fleet = ? AND device = ?")) {
+                    Jdbc.bind(p, s.profile(), s.agentVersion(), Jdbc.json(s.models()), at, at, at, s.fleet(), s.device()).executeUpdate();
+                }
+            } else {
+                try (PreparedStatement p = c.prepareStatement("UPDATE devices SET online = 0, state_at = ?, "
+                        + "status_changed_at = CASE WHEN online = 1 THEN ? ELSE status_changed_at END WHERE fleet = ? AND device = ?")) {
+                    Jdbc.bind(p, at, at, s.fleet(), s.device()).executeUpdate();
+                }
+            }
+            DeviceRecord now = get(c, s.fleet(), s.device()).orElseThrow();
+            return new StateChange(before.isEmpty(), wasOnline, now.online(), now);
+        });
+    }
+
+    /**
+     * Marks a device as heard from at {@code at} (a telemetry batch), inside the ingest transaction.
+     * A device never seen before gets a row (online, profile unknown until its state arrives).
+     */
+    public static void touch(Connection c, String fleet, String device, Instant at) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO devices (fleet, device, online, status_changed_at, last_seen, registered_at) "
+                + "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT(fleet, device) DO UPDATE SET last_seen = MAX(COALESCE(last_seen, 0), excluded.last_seen)")) {
+            Jdbc.bind(p, fleet, device, at, at, at).executeUpdate();
+        }
+    }
+
+    /** Pre-registers a device (or updates its tags and expected profile); returns the row. */
+    public DeviceRecord register(String fleet, String device, List<String> tags, Optional<String> profile, Instant at) {
+        return store.tx(c -> {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO devices (fleet, device, profile, tags, registered_at) VALUES (?, ?, ?, ?, ?) "
+                    + "ON CONFLICT(fleet, device) DO UPDATE SET tags = excluded.tags, profile = COALESCE(excluded.profile, profile)")) {
+                Jdbc.bind(p, fleet, device, profile, Jdbc.json(tags), at).executeUpdate();
+            }
+            return get(c, fleet, device).orElseThrow();
+        });
+    }
+
+    public Optional<DeviceRecord> get(String fleet, String device) {
+        return store.read(c -> get(c, fleet, device));
+    }
+
+    private static Optional<DeviceRecord> get(Connection c, String fleet, String device) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT * FROM devices WHERE fleet = ? AND device = ?")) {
+            ResultSet r = Jdbc.bind(p, fleet, device).executeQuery();
+            return r.next() ? Optional.of(row(r)) : Optional.empty();
+        }
+    }
+
+    /** Every device, optionally of one fleet, ordered by fleet and id. */
+    public List<DeviceRecord> list(Optional<String> fleet) {
+        return store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT * FROM devices" + (fleet.isPresent() ? " WHERE fleet = ?" : "")
+                    + " ORDER BY fleet, device")) {
+                if (fleet.isPresent()) {
+                    p.setString(1, fleet.get());
+                }
+                ResultSet r = p.executeQuery();
+                List<DeviceRecord> out = new ArrayList<>();
+                while (r.next()) {
+                    out.add(row(r));
+                }
+                return out;
+            }
+        });
+    }
+
+    private static DeviceRecord row(ResultSet r) throws SQLException {
+        return new DeviceRecord(r.getString("fleet"), r.getString("device"), Optional.ofNullable(r.getString("profile")),
+                Optional.ofNullable(r.getString("agent_version")),
+                Jdbc.fromJson(r.getString("tags"), new TypeReference<List<String>>() { }),
+                Jdbc.fromJson(r.getString("models"), new TypeReference<List<ModelState>>() { }),
+                r.getInt("online") == 1, Jdbc.instant(r, "state_at"), Jdbc.instant(r, "status_changed_at"), Jdbc.instant(r, "last_seen"),
+                Instant.ofEpochMilli(r.getLong("registered_at")));
+    }
+}

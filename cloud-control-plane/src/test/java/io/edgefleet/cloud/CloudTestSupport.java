@@ -1,0 +1,45 @@
+package io.edgefleet.cloud;
+
+import io.edgefleet.cloud.api.Token;
+import io.edgefleet.cloud.client.CloudClient;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/** Shared bits of the control-plane tests. */
+final class CloudTestSupport {
+    static final String OPERATOR = "operator-token-0123456789";
+    static final String VIEWER = "viewer-token-0123456789ab";
+    static final Path MODELS = Path.of(System.getProperty("edgefleet.shared.models", Path.of("..", "..", "shared", "models").toString()));
+
+    private CloudTestSupport() {
+    }
+
+    static CloudConfig config(Path dir) {
+        return CloudConfig.defaults(dir).withHttp("127.0.0.1", 0)
+                .withTokens(List.of(new Token("ops", Token.Role.OPERATOR, OPERATOR), new Token("dash", Token.Role.VIEWER, VIEWER)));
+    }
+
+    static CloudClient client(ControlPlane cp, String token) {
+        return new CloudClient(URI.create("http://127.0.0.1:" + cp.port()), Optional.ofNullable(token));
+    }
+
+    /** Polls until the condition holds; fails with {@code what} after the timeout. */
+    static void await(Duration timeout, String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+}
