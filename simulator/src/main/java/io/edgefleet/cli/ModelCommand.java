@@ -37,7 +37,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Model files: inspect, run, benchmark; keys, signed manifests, a sync server, delta statistics.",
         subcommands = {ModelCommand.Inspect.class, ModelCommand.Run.class, ModelCommand.Bench.class, SyncCommands.Keygen.class,
-            SyncCommands.Sign.class, SyncCommands.Verify.class, SyncCommands.Serve.class, SyncCommands.ChunkStats.class, SyncBench.class, BundleCommands.Bundle.class})
+            SyncCommands.Sign.class, SyncCommands.Verify.class, SyncCommands.Serve.class, SyncCommands.ChunkStats.class, SyncBench.class, BundleCommands.Bundle.class,
+            CloudCommands.Push.class})
 final class ModelCommand implements Runnable {
     @Spec
     CommandSpec spec;
