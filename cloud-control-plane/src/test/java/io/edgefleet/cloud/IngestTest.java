@@ -91,12 +91,14 @@ class IngestTest {
             AtomicInteger served2 = new AtomicInteger();
             served1.addAndGet(load(a1, 150));
             served2.addAndGet(load(a2, 150));
+            await(Duration.ofSeconds(90), "the pipeline carries the first requests",
+                    () -> count(cp, fleet, "a1") >= 150 && count(cp, fleet, "a2") >= 150);
             MQTT.broker().stop(); // mid-stream: agents keep serving, telemetry waits in their outboxes
             served1.addAndGet(load(a1, 150));
             served2.addAndGet(load(a2, 150));
             MQTT.broker().start();
             if (restartKafka) {
-                await(Duration.ofSeconds(30), "telemetry flowing again after the broker restart",
+                await(Duration.ofSeconds(90), "telemetry flowing again after the broker restart",
                         () -> count(cp, fleet, "a1") >= 300 && count(cp, fleet, "a2") >= 300);
                 Thread.sleep(500);
                 PRODUCED.set(cp.ingestStats().produced.get());
