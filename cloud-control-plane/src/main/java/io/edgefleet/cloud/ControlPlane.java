@@ -16,6 +16,8 @@ import io.edgefleet.cloud.ingest.TelemetrySink;
 import io.edgefleet.cloud.mqtt.CloudMqtt;
 import io.edgefleet.cloud.registry.ModelRegistry;
 import io.edgefleet.cloud.registry.SigningKey;
+import io.edgefleet.cloud.rollout.RolloutEngine;
+import io.edgefleet.cloud.rollout.RolloutStore;
 import io.edgefleet.cloud.store.CloudStore;
 import io.edgefleet.cloud.store.DeviceRepository;
 import io.edgefleet.cloud.store.EventRepository;
@@ -79,6 +81,7 @@ public final class ControlPlane implements AutoCloseable {
         return t;
     });
     private ModelRegistry registry;
+    private RolloutEngine rollouts;
     private FleetRegistry fleet;
     private CloudMqtt control;
     private TelemetryBridge bridge;
@@ -144,12 +147,26 @@ public final class ControlPlane implements AutoCloseable {
                     DeviceCatalog.builtIn(), config.validation(), 2, clock);
             sync = new SyncRoutes(registry, registry.chunks(), 256);
             tokens = config.tokens().isEmpty() ? defaultTokens(config.dataDir().resolve("tokens")) : config.tokens();
+            rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
+                    (f, d, bytes) -> control != null && control.publish(RolloutEngine.topic(f, d), bytes, false), clock);
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet);
+                io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
                 control = new CloudMqtt(config.mqttUrl().get(), "ef-cloud-control-" + config.instance(), false,
-                        List.of(Topic.filterAll(TopicKind.STATE)), states);
+                        List.of(Topic.filterAll(TopicKind.STATE), Topic.filterAll(TopicKind.COMMAND_ACK)), (topic, m, ack) -> {
+                            if (topic.endsWith("/state")) {
+                                states.onMessage(topic, m, ack);
+                                return;
+                            }
+                            try {
+                                rollouts.onAck(json.decode(m.getPayload(), io.edgefleet.protocols.messages.CommandAck.class));
+                            } catch (RuntimeException e) {
+                                LOG.log(System.Logger.Level.WARNING, "acknowledgement on {0} not applied: {1}", topic, e.getMessage());
+                            }
+                        });
                 control.start();
             }
+            rollouts.start(config.rolloutTick());
             long sweep = Math.max(100, config.staleAfter().toMillis() / 4);
             housekeeping.scheduleWithFixedDelay(() -> safely(fleet::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
         }
@@ -182,7 +199,7 @@ public final class ControlPlane implements AutoCloseable {
             health.addCheck(() -> HealthCheckResponse.builder().status(mqttConnected()).detail("broker", config.mqttUrl().get()).build(),
                     HealthCheckType.READINESS, "mqtt");
         }
-        ApiRoutes api = registry == null ? null : new ApiRoutes(new Auth(tokens), registry, fleet, telemetry, events, stats,
+        ApiRoutes api = registry == null ? null : new ApiRoutes(new Auth(tokens), registry, rollouts, fleet, telemetry, events, stats,
                 DeviceCatalog.builtIn(), config.dataDir().resolve("uploads"), config.maxUploadBytes(), this::status);
         SyncRoutes s = sync;
         return WebServer.builder()
@@ -262,6 +279,10 @@ public final class ControlPlane implements AutoCloseable {
         return registry;
     }
 
+    public RolloutEngine rollouts() {
+        return rollouts;
+    }
+
     public FleetRegistry fleet() {
         return fleet;
     }
@@ -291,6 +312,9 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() {
         housekeeping.shutdownNow();
+        if (rollouts != null) {
+            rollouts.close();
+        }
         if (bridge != null) {
             bridge.close();
         }

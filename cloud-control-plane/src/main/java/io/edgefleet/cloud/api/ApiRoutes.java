@@ -11,6 +11,9 @@ import io.edgefleet.cloud.registry.Metadata;
 import io.edgefleet.cloud.registry.ModelRegistry;
 import io.edgefleet.cloud.registry.ModelVersion;
 import io.edgefleet.cloud.registry.RegistryException;
+import io.edgefleet.cloud.rollout.RolloutEngine;
+import io.edgefleet.cloud.rollout.RolloutSpec;
+import io.edgefleet.cloud.rollout.RolloutStore;
 import io.edgefleet.cloud.store.EventRepository;
 import io.edgefleet.cloud.store.StoreException;
 import io.edgefleet.cloud.store.TelemetryRepository;
@@ -59,6 +62,7 @@ public final class ApiRoutes {
 
     private final Auth auth;
     private final ModelRegistry registry;
+    private final RolloutEngine rollouts;
     private final FleetRegistry fleet;
     private final TelemetryRepository telemetry;
     private final EventRepository events;
@@ -68,10 +72,11 @@ public final class ApiRoutes {
     private final long maxUploadBytes;
     private final Supplier<Map<String, Object>> status;
 
-    public ApiRoutes(Auth auth, ModelRegistry registry, FleetRegistry fleet, TelemetryRepository telemetry, EventRepository events,
+    public ApiRoutes(Auth auth, ModelRegistry registry, RolloutEngine rollouts, FleetRegistry fleet, TelemetryRepository telemetry, EventRepository events,
             IngestStats ingest, DeviceCatalog catalog, Path uploads, long maxUploadBytes, Supplier<Map<String, Object>> status) {
         this.auth = auth;
         this.registry = registry;
+        this.rollouts = rollouts;
         this.fleet = fleet;
         this.telemetry = telemetry;
         this.events = events;
@@ -116,6 +121,14 @@ public final class ApiRoutes {
         r.get("/api/v1/events", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200,
                 events.list(q.query().first("subject").asOptional(), intParam(q, "limit", 100, 1, 10_000)))));
         r.get("/api/v1/ingest", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, ingest.snapshot())));
+        r.post("/api/v1/rollouts", (req, res) -> run(req, res, true, this::createRollout));
+        r.get("/api/v1/rollouts", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, rollouts.list())));
+        r.get("/api/v1/rollouts/{id}", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, rolloutStatus(p(q, "id")))));
+        r.post("/api/v1/rollouts/{id}/{op}", (req, res) -> run(req, res, true, (q, s, t) -> {
+            JsonNode body = body(q);
+            rollouts.operate(p(q, "id"), p(q, "op"), t.name(), body.path("reason").asText(""));
+            json(s, 200, rolloutStatus(p(q, "id")));
+        }));
         r.any("/api/v1/*", (req, res) -> problem(req, res, new ApiException(404, "Not found",
                 req.prologue().method().text() + " " + req.path().path() + " is not an endpoint of this API (see GET /api/v1)")));
     }
@@ -261,6 +274,31 @@ public final class ApiRoutes {
         } finally {
             deleteTree(dir);
         }
+    }
+
+    private void createRollout(ServerRequest q, ServerResponse s, Token t) throws Exception {
+        JsonNode body = body(q);
+        RolloutSpec spec;
+        try {
+            spec = MAPPER.treeToValue(body, RolloutSpec.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new ApiException(400, "Invalid rollout", Json.translate(e).getMessage());
+        }
+        RolloutStore.RolloutRow r = rollouts.create(spec, t.name());
+        s.header(HeaderNames.LOCATION, "/api/v1/rollouts/" + r.id());
+        json(s, 201, rolloutStatus(r.id()));
+    }
+
+    /** A rollout with its waves (device counts per state), devices, and log (operations, gate values). */
+    private Map<String, Object> rolloutStatus(String id) {
+        RolloutStore.RolloutRow r = rollouts.get(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("rollout", r);
+        out.put("currentWave", r.wave() + 1);
+        out.put("waves", rollouts.waves(id));
+        out.put("devices", rollouts.devices(id));
+        out.put("log", rollouts.logs(id));
+        return out;
     }
 
     private static Optional<String> text(JsonNode n, String field) {

@@ -12,13 +12,13 @@ import java.time.Instant;
 import java.util.Optional;
 
 /** Small JDBC helpers shared by the repositories. */
-final class Jdbc {
-    static final ObjectMapper JSON = Json.jsonMapper(io.edgefleet.protocols.DecodeLimits.DEFAULT);
+public final class Jdbc {
+    public static final ObjectMapper JSON = Json.jsonMapper(io.edgefleet.protocols.DecodeLimits.DEFAULT);
 
     private Jdbc() {
     }
 
-    static void set(PreparedStatement p, int i, Object v) throws SQLException {
+    public static void set(PreparedStatement p, int i, Object v) throws SQLException {
         switch (v) {
             case null -> p.setNull(i, Types.NULL);
             case Instant t -> p.setLong(i, t.toEpochMilli());
@@ -28,19 +28,19 @@ final class Jdbc {
         }
     }
 
-    static PreparedStatement bind(PreparedStatement p, Object... values) throws SQLException {
+    public static PreparedStatement bind(PreparedStatement p, Object... values) throws SQLException {
         for (int i = 0; i < values.length; i++) {
             set(p, i + 1, values[i]);
         }
         return p;
     }
 
-    static Optional<Instant> instant(ResultSet r, String column) throws SQLException {
+    public static Optional<Instant> instant(ResultSet r, String column) throws SQLException {
         long v = r.getLong(column);
         return r.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(v));
     }
 
-    static String json(Object o) {
+    public static String json(Object o) {
         try {
             return JSON.writeValueAsString(o);
         } catch (JsonProcessingException e) {
@@ -48,7 +48,7 @@ final class Jdbc {
         }
     }
 
-    static <T> T fromJson(String s, TypeReference<T> type) {
+    public static <T> T fromJson(String s, TypeReference<T> type) {
         try {
             return JSON.readValue(s, type);
         } catch (JsonProcessingException e) {

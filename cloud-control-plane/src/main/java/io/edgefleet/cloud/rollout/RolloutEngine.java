@@ -1,0 +1,443 @@
+package io.edgefleet.cloud.rollout;
+
+import io.edgefleet.cloud.fleet.DeviceRecord;
+import io.edgefleet.cloud.fleet.FleetRegistry;
+import io.edgefleet.cloud.fleet.Selector;
+import io.edgefleet.cloud.registry.ModelRegistry;
+import io.edgefleet.cloud.registry.ModelVersion;
+import io.edgefleet.cloud.registry.RegistryException;
+import io.edgefleet.cloud.rollout.RolloutStore.DeviceRow;
+import io.edgefleet.cloud.rollout.RolloutStore.RolloutRow;
+import io.edgefleet.cloud.store.Aggregate;
+import io.edgefleet.cloud.store.EventRepository;
+import io.edgefleet.cloud.store.TelemetryRepository;
+import io.edgefleet.protocols.messages.AckPhase;
+import io.edgefleet.protocols.messages.Command;
+import io.edgefleet.protocols.messages.CommandAck;
+import io.edgefleet.protocols.messages.MessageCodec;
+import io.edgefleet.protocols.topics.Topic;
+import io.edgefleet.sync.chunks.Sha256;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+/**
+ * The rollout engine: a persisted state machine advanced only by stored events (acknowledgements,
+ * time-outs, gate evaluations, operations), ticked on one thread.
+ *
+ * <p>Rollout: {@code running → paused | succeeded | rolled-back | aborted}. Device:
+ * {@code pending → commanded → downloading → activated | failed | timed-out}, and
+ * {@code rolling-back → rolled-back} when the rollout is rolled back. Devices are ordered by
+ * SHA-256(rollout id, fleet/device), so the waves are stable across restarts and random with
+ * respect to names. A device that matches the selector later joins the next wave. Commands are
+ * idempotent (one command id per device and intent, the same id on every retry), retried after
+ * {@code commandTimeout}, and finally {@code timed-out}: nothing stays in progress forever.
+ * Only devices of the current and earlier waves are ever commanded.
+ */
+public final class RolloutEngine implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(RolloutEngine.class.getName());
+    static final Set<String> TERMINAL = Set.of("activated", "failed", "timed-out", "rolled-back");
+    static final Set<String> IN_FLIGHT = Set.of("commanded", "downloading");
+
+    /** Sends a command to a device; false when it could not be handed to the broker (retried next tick). */
+    @FunctionalInterface
+    public interface CommandSender {
+        boolean send(String fleet, String device, byte[] command);
+    }
+
+    private final RolloutStore store;
+    private final ModelRegistry registry;
+    private final FleetRegistry fleet;
+    private final TelemetryRepository telemetry;
+    private final EventRepository events;
+    private final CommandSender sender;
+    private final Clock clock;
+    private final MessageCodec json = MessageCodec.json();
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "rollout-engine");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public RolloutEngine(RolloutStore store, ModelRegistry registry, FleetRegistry fleet, TelemetryRepository telemetry, EventRepository events,
+            CommandSender sender, Clock clock) {
+        this.store = store;
+        this.registry = registry;
+        this.fleet = fleet;
+        this.telemetry = telemetry;
+        this.events = events;
+        this.sender = sender;
+        this.clock = clock;
+    }
+
+    public void start(Duration tick) {
+        ticker.scheduleWithFixedDelay(() -> {
+            try {
+                tick();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "rollout tick failed: {0}", e.toString());
+            }
+        }, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Creates and starts a rollout. */
+    public synchronized RolloutRow create(RolloutSpec spec, String actor) {
+        ModelVersion v = registry.version(spec.model(), spec.version())
+                .orElseThrow(() -> ModelRegistry.notFound(spec.model(), spec.version()));
+        if (v.deprecated()) {
+            throw new RegistryException(422, "Deprecated version", spec.model() + "/" + spec.version()
+                    + " is deprecated; a rollout cannot target it");
+        }
+        for (RolloutRow r : store.list(Optional.empty())) {
+            if (r.model().equals(spec.model()) && (r.state().equals("running") || r.state().equals("paused"))) {
+                throw new RegistryException(409, "Rollout in progress", "rollout " + r.id() + " of " + r.model() + " is " + r.state()
+                        + "; finish, abort or roll it back first");
+            }
+        }
+        String id = "ro-" + UUID.randomUUID().toString().substring(0, 8);
+        Instant now = clock.instant();
+        store.create(id, spec, actor, now);
+        events.record("rollout.created", "rollout/" + id, actor, Map.of("model", spec.model(), "version", spec.version(),
+                "selector", spec.selector()));
+        return store.get(id).orElseThrow();
+    }
+
+    public Optional<RolloutRow> get(String id) {
+        return store.get(id);
+    }
+
+    public List<RolloutRow> list() {
+        return store.list(Optional.empty());
+    }
+
+    public List<DeviceRow> devices(String id) {
+        return store.devices(id);
+    }
+
+    public List<RolloutStore.LogRow> logs(String id) {
+        return store.logs(id);
+    }
+
+    // ---- operations -------------------------------------------------------------------------
+
+    public synchronized RolloutRow operate(String id, String op, String actor, String reason) {
+        RolloutRow r = store.get(id).orElseThrow(() -> new RegistryException(404, "Unknown rollout", "no rollout " + id));
+        Instant now = clock.instant();
+        String why = reason == null || reason.isBlank() ? "(no reason given)" : reason;
+        switch (op) {
+            case "pause" -> {
+                require(r, "running", op);
+                store.update(id, "paused", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "paused", actor,
+                        Map.of("reason", why), now);
+            }
+            case "resume" -> {
+                require(r, "paused", op);
+                store.update(id, "running", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "resumed", actor,
+                        Map.of("reason", why), now);
+            }
+            case "abort" -> {
+                if (!r.state().equals("running") && !r.state().equals("paused")) {
+                    throw conflict(r, op);
+                }
+                store.update(id, "aborted", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "aborted", actor,
+                        Map.of("reason", why), now);
+            }
+            case "promote" -> {
+                require(r, "running", op);
+                store.update(id, "running", r.wave(), r.waveStartedAt(), r.waveDoneAt(), true, Optional.empty(), "promoted", actor,
+                        Map.of("reason", why), now);
+            }
+            case "rollback" -> {
+                if (r.state().equals("rolled-back") || r.state().equals("aborted")) {
+                    throw conflict(r, op);
+                }
+                rollBack(r, actor, why, Map.of("reason", why));
+            }
+            default -> throw new IllegalArgumentException("operation '" + op + "' is not one of pause, resume, abort, promote, rollback");
+        }
+        events.record("rollout." + op, "rollout/" + id, actor, Map.of("reason", why));
+        return store.get(id).orElseThrow();
+    }
+
+    private static void require(RolloutRow r, String state, String op) {
+        if (!r.state().equals(state)) {
+            throw conflict(r, op);
+        }
+    }
+
+    private static RegistryException conflict(RolloutRow r, String op) {
+        return new RegistryException(409, "Invalid operation", "cannot " + op + " rollout " + r.id() + ": it is " + r.state());
+    }
+
+    // ---- acknowledgements ---------------------------------------------------------------------
+
+    /** Applies a device's acknowledgement (any thread). Unknown command ids are not ours: ignored. */
+    public synchronized void onAck(CommandAck ack) {
+        Optional<String[]> owner = store.byCommand(ack.commandId());
+        if (owner.isEmpty()) {
+            return;
+        }
+        String id = owner.get()[0];
+        String f = owner.get()[1];
+        String d = owner.get()[2];
+        boolean rollback = ack.commandId().endsWith("-r");
+        Instant now = clock.instant();
+        Optional<String> err = ack.error().map(e -> e.code() + ": " + e.message());
+        if (rollback) {
+            switch (ack.phase()) {
+                case ROLLED_BACK, ACTIVATED -> store.deviceState(id, f, d, "rolled-back", Optional.empty(), false, now, List.of());
+                case FAILED -> store.deviceState(id, f, d, "failed", err.map(e -> "rollback failed: " + e), false, now, List.of());
+                default -> { }
+            }
+            return;
+        }
+        List<String> protect = List.of("rolling-back", "rolled-back");
+        switch (ack.phase()) {
+            case DOWNLOADING, VERIFIED -> store.deviceState(id, f, d, "downloading", Optional.empty(), false, now,
+                    List.of("rolling-back", "rolled-back", "activated", "failed", "timed-out"));
+            case ACTIVATED -> store.deviceState(id, f, d, "activated", Optional.empty(), true, now, protect);
+            case FAILED -> store.deviceState(id, f, d, "failed", err, false, now, protect);
+            case ROLLED_BACK -> store.deviceState(id, f, d, "rolled-back", err, false, now, List.of());
+            default -> { }
+        }
+    }
+
+    // ---- the loop ---------------------------------------------------------------------------
+
+    /** One pass over the running rollouts. */
+    public synchronized void tick() {
+        for (RolloutRow r : store.list(Optional.of("running"))) {
+            try {
+                advance(r);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "rollout {0}: {1}", r.id(), e.toString());
+            }
+        }
+    }
+
+    static String rank(String rolloutId, String fleet, String device) {
+        return Sha256.hex((rolloutId + "\n" + fleet + "/" + device).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String commandId(String rolloutId, String key, String kind) {
+        return rolloutId + "-" + Sha256.hex(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16) + "-" + kind;
+    }
+
+    private void advance(RolloutRow row) {
+        RolloutRow r = row;
+        RolloutSpec spec = r.spec();
+        Instant now = clock.instant();
+        int lastWave = spec.waves().size() - 1;
+        join(r, lastWave, now);
+        List<DeviceRow> devices = store.devices(r.id());
+        if (r.waveStartedAt().isEmpty()) {
+            store.update(r.id(), "running", r.wave(), Optional.of(now), Optional.empty(), false, Optional.empty(), "wave-started", null,
+                    Map.of("devices", devices.stream().filter(d -> d.wave() <= row.wave()).count()), now);
+            events.record("rollout.wave", "rollout/" + r.id(), null, Map.of("wave", r.wave() + 1));
+            r = store.get(r.id()).orElseThrow();
+        }
+        int w = r.wave();
+        sendCommands(r, devices, now);
+        devices = store.devices(r.id());
+        List<DeviceRow> wave = devices.stream().filter(d -> d.wave() <= w).toList();
+        boolean done = wave.stream().allMatch(d -> TERMINAL.contains(d.state()));
+        Gates.Result g = Gates.evaluate(spec, r, devices, wave, telemetry, fleet, now);
+        if (g.failed()) {
+            store.log(r.id(), w, "gate-failed", null, g.detail(), now);
+            if (spec.rollbackOnFailure()) {
+                rollBack(r, null, g.reason(), g.detail());
+                events.record("rollout.rolled-back", "rollout/" + r.id(), null, Map.of("reason", g.reason()));
+            } else {
+                store.update(r.id(), "paused", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(g.reason()), "paused", null,
+                        Map.of("reason", g.reason()), now);
+                events.record("rollout.paused", "rollout/" + r.id(), null, Map.of("reason", g.reason()));
+            }
+            return;
+        }
+        if (!done) {
+            return;
+        }
+        if (r.waveDoneAt().isEmpty()) {
+            store.update(r.id(), "running", w, r.waveStartedAt(), Optional.of(now), r.promoted(), Optional.empty(), "wave-installed", null,
+                    Map.of("states", counts(wave)), now);
+            r = store.get(r.id()).orElseThrow();
+        }
+        Duration bake = spec.waves().get(w).bakeDuration();
+        boolean baked = r.promoted() || !now.isBefore(r.waveDoneAt().orElseThrow().plus(bake));
+        if (!baked || !g.judged()) {
+            return;
+        }
+        store.log(r.id(), w, "gate-passed", null, g.detail(), now);
+        if (w == lastWave) {
+            store.update(r.id(), "succeeded", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.empty(), "succeeded", null,
+                    Map.of("states", counts(devices)), now);
+            events.record("rollout.succeeded", "rollout/" + r.id(), null, Map.of("states", counts(devices)));
+        } else {
+            store.update(r.id(), "running", w + 1, Optional.empty(), Optional.empty(), false, Optional.empty(), "wave-advanced", null,
+                    Map.of("from", w + 1, "to", w + 2), now);
+        }
+    }
+
+    static Map<String, Long> counts(List<DeviceRow> devices) {
+        return devices.stream().collect(Collectors.groupingBy(DeviceRow::state, LinkedHashMap::new, Collectors.counting()));
+    }
+
+    /** Adds selected devices not yet in the rollout: by rank into the waves at the start, later into the next wave. */
+    private void join(RolloutRow r, int lastWave, Instant now) {
+        Selector sel = Selector.parse(r.spec().selector());
+        List<DeviceRecord> matching = fleet.select(sel);
+        Set<String> known = new HashSet<>();
+        List<DeviceRow> existing = store.devices(r.id());
+        existing.forEach(d -> known.add(d.key()));
+        List<DeviceRecord> fresh = matching.stream().filter(d -> !known.contains(d.key())).toList();
+        if (fresh.isEmpty()) {
+            return;
+        }
+        List<DeviceRow> rows = new ArrayList<>();
+        if (existing.isEmpty()) {
+            List<DeviceRecord> sorted = new ArrayList<>(fresh);
+            sorted.sort(Comparator.comparing(d -> rank(r.id(), d.fleet(), d.device())));
+            int n = sorted.size();
+            int[] cut = cutoffs(r.spec(), n);
+            for (int i = 0; i < n; i++) {
+                int wave = 0;
+                while (wave < lastWave && i >= cut[wave]) {
+                    wave++;
+                }
+                rows.add(row(r, sorted.get(i), wave, now));
+            }
+        } else {
+            int wave = Math.min(r.wave() + (r.waveStartedAt().isPresent() ? 1 : 0), lastWave);
+            fresh.forEach(d -> rows.add(row(r, d, wave, now)));
+            store.log(r.id(), r.wave(), "joined", null, Map.of("devices", fresh.stream().map(DeviceRecord::key).toList(), "wave", wave + 1), now);
+        }
+        store.addDevices(r.id(), rows);
+    }
+
+    private static DeviceRow row(RolloutRow r, DeviceRecord d, int wave, Instant now) {
+        Optional<String> current = d.activeVersion(r.model());
+        boolean already = current.map(r.version()::equals).orElse(false);
+        return new DeviceRow(d.fleet(), d.device(), rank(r.id(), d.fleet(), d.device()), wave, already ? "activated" : "pending", current,
+                Optional.empty(), 0, Optional.empty(), already ? Optional.of(now) : Optional.empty(),
+                already ? Optional.of("already on " + r.version()) : Optional.empty(), now);
+    }
+
+    /** Cumulative device counts per wave; the last wave always takes everyone. */
+    static int[] cutoffs(RolloutSpec spec, int n) {
+        int[] cut = new int[spec.waves().size()];
+        for (int i = 0; i < cut.length; i++) {
+            RolloutSpec.Wave w = spec.waves().get(i);
+            int c = w.percent().isPresent() ? (int) Math.ceil(n * w.percent().getAsDouble() / 100.0) : w.count().getAsInt();
+            cut[i] = Math.min(n, Math.max(c, i == 0 ? Math.min(1, n) : cut[i - 1]));
+        }
+        cut[cut.length - 1] = n;
+        return cut;
+    }
+
+    private void sendCommands(RolloutRow r, List<DeviceRow> devices, Instant now) {
+        RolloutSpec spec = r.spec();
+        int maxConcurrent = spec.maxConcurrent().orElse(Integer.MAX_VALUE);
+        int maxPerMinute = spec.maxPerMinute().orElse(Integer.MAX_VALUE);
+        int retries = spec.retries().orElse(2);
+        Duration timeout = spec.timeout();
+        long inFlight = devices.stream().filter(d -> IN_FLIGHT.contains(d.state())).count();
+        long lastMinute = devices.stream().filter(d -> d.commandedAt().map(t -> t.isAfter(now.minusSeconds(60))).orElse(false)).count();
+        // Retries and time-outs first: they hold concurrency slots already.
+        for (DeviceRow d : devices) {
+            if (!IN_FLIGHT.contains(d.state()) || d.commandedAt().isEmpty() || d.commandedAt().get().plus(timeout).isAfter(now)) {
+                continue;
+            }
+            if (d.attempts() <= retries) {
+                if (send(r, d, d.commandId().orElseThrow())) {
+                    store.commanded(r.id(), d.fleet(), d.device(), "commanded", d.commandId().orElseThrow(), d.attempts() + 1, now);
+                    store.log(r.id(), r.wave(), "retry", null, Map.of("device", d.key(), "attempt", d.attempts() + 1), now);
+                }
+            } else {
+                store.deviceState(r.id(), d.fleet(), d.device(), "timed-out", Optional.of("no activation within " + timeout + " after "
+                        + d.attempts() + " attempt(s)"), false, now, List.of("activated", "failed", "rolled-back", "rolling-back"));
+                inFlight--;
+            }
+        }
+        for (DeviceRow d : devices) {
+            if (inFlight >= maxConcurrent || lastMinute >= maxPerMinute) {
+                break;
+            }
+            if (d.wave() > r.wave() || !d.state().equals("pending")) {
+                continue;
+            }
+            String cmd = commandId(r.id(), d.key(), "d");
+            if (send(r, d, cmd)) {
+                store.commanded(r.id(), d.fleet(), d.device(), "commanded", cmd, 1, now);
+                inFlight++;
+                lastMinute++;
+            }
+        }
+    }
+
+    private boolean send(RolloutRow r, DeviceRow d, String commandId) {
+        Command c = Command.deploy(commandId, r.id(), r.model(), r.version(), true, clock.instant());
+        return sender.send(d.fleet(), d.device(), json.encode(c));
+    }
+
+    /** Commands every device of the rollout that may run the new version back to its previous one. */
+    private void rollBack(RolloutRow r, String actor, String reason, Map<String, ?> detail) {
+        Instant now = clock.instant();
+        store.update(r.id(), "rolled-back", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(reason), "rolled-back", actor,
+                detail, now);
+        Predicate<DeviceRow> touched = d -> d.state().equals("activated") && d.fromVersion().isPresent()
+                && !d.fromVersion().get().equals(r.version()) || IN_FLIGHT.contains(d.state());
+        for (DeviceRow d : store.devices(r.id())) {
+            if (!touched.test(d)) {
+                continue;
+            }
+            String cmd = commandId(r.id(), d.key(), "r");
+            Command c = Command.rollback(cmd, r.id(), r.model(), now);
+            store.commanded(r.id(), d.fleet(), d.device(), "rolling-back", cmd, d.attempts(), now);
+            if (!sender.send(d.fleet(), d.device(), json.encode(c))) {
+                store.deviceState(r.id(), d.fleet(), d.device(), "rolling-back", Optional.of("rollback command not sent: broker unreachable"),
+                        false, now, List.of());
+            }
+        }
+    }
+
+    /** The topic a command for a device goes to. */
+    public static String topic(String fleet, String device) {
+        return Topic.command(fleet, device).value();
+    }
+
+    /** Status summary: counts per wave and state. */
+    public Map<Integer, Map<String, Long>> waves(String id) {
+        Map<Integer, Map<String, Long>> out = new java.util.TreeMap<>();
+        Map<Integer, List<DeviceRow>> byWave = new HashMap<>();
+        store.devices(id).forEach(d -> byWave.computeIfAbsent(d.wave(), k -> new ArrayList<>()).add(d));
+        byWave.forEach((w, l) -> out.put(w + 1, counts(l)));
+        return out;
+    }
+
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        try {
+            ticker.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+}

@@ -1,0 +1,201 @@
+package io.edgefleet.cloud.rollout;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.edgefleet.cloud.store.CloudStore;
+import io.edgefleet.cloud.store.Jdbc;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Rollout persistence: every state change is one transaction, so a killed control plane resumes from the last one. */
+public final class RolloutStore {
+    private final CloudStore store;
+
+    public RolloutStore(CloudStore store) {
+        this.store = store;
+    }
+
+    /** A rollout row. */
+    public record RolloutRow(String id, String model, String version, RolloutSpec spec, String state, int wave, Optional<Instant> waveStartedAt,
+            Optional<Instant> waveDoneAt, boolean promoted, Optional<String> reason, Instant createdAt, Optional<String> createdBy,
+            Instant updatedAt) {
+    }
+
+    /** A device of a rollout. */
+    public record DeviceRow(String fleet, String device, String rank, int wave, String state, Optional<String> fromVersion,
+            Optional<String> commandId, int attempts, Optional<Instant> commandedAt, Optional<Instant> activatedAt, Optional<String> error,
+            Instant updatedAt) {
+        public String key() {
+            return fleet + "/" + device;
+        }
+    }
+
+    /** A log line: an operation (who, why), a gate evaluation (values), a wave change. */
+    public record LogRow(long id, Instant at, int wave, String kind, Optional<String> actor, Map<String, Object> detail) {
+    }
+
+    public void create(String id, RolloutSpec spec, String actor, Instant at) {
+        store.tx(c -> {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO rollouts (id, model, version, spec, state, wave, created_at, created_by, "
+                    + "updated_at) VALUES (?, ?, ?, ?, 'running', 0, ?, ?, ?)")) {
+                Jdbc.bind(p, id, spec.model(), spec.version(), Jdbc.json(spec), at, actor, at).executeUpdate();
+            }
+            log(c, id, 0, "created", actor, Map.of("spec", spec), at);
+            return null;
+        });
+    }
+
+    public Optional<RolloutRow> get(String id) {
+        return store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT * FROM rollouts WHERE id = ?")) {
+                ResultSet r = Jdbc.bind(p, id).executeQuery();
+                return r.next() ? Optional.of(rollout(r)) : Optional.empty();
+            }
+        });
+    }
+
+    public List<RolloutRow> list(Optional<String> state) {
+        return store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT * FROM rollouts" + (state.isPresent() ? " WHERE state = ?" : "")
+                    + " ORDER BY created_at DESC")) {
+                if (state.isPresent()) {
+                    p.setString(1, state.get());
+                }
+                ResultSet r = p.executeQuery();
+                List<RolloutRow> out = new ArrayList<>();
+                while (r.next()) {
+                    out.add(rollout(r));
+                }
+                return out;
+            }
+        });
+    }
+
+    /** Sets the rollout's state (and optionally wave, timestamps, reason), logging it in the same transaction. */
+    public void update(String id, String state, int wave, Optional<Instant> waveStartedAt, Optional<Instant> waveDoneAt, boolean promoted,
+            Optional<String> reason, String logKind, String actor, Map<String, ?> detail, Instant at) {
+        store.tx(c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE rollouts SET state = ?, wave = ?, wave_started_at = ?, wave_done_at = ?, "
+                    + "promoted = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ?")) {
+                Jdbc.bind(p, state, wave, waveStartedAt, waveDoneAt, promoted, reason, at, id).executeUpdate();
+            }
+            if (logKind != null) {
+                log(c, id, wave, logKind, actor, detail, at);
+            }
+            return null;
+        });
+    }
+
+    public void log(String id, int wave, String kind, String actor, Map<String, ?> detail, Instant at) {
+        store.tx(c -> {
+            log(c, id, wave, kind, actor, detail, at);
+            return null;
+        });
+    }
+
+    private static void log(java.sql.Connection c, String id, int wave, String kind, String actor, Map<String, ?> detail, Instant at)
+            throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO rollout_log (rollout, at, wave, kind, actor, detail) VALUES (?, ?, ?, ?, ?, ?)")) {
+            Jdbc.bind(p, id, at, wave, kind, actor, Jdbc.json(detail)).executeUpdate();
+        }
+    }
+
+    public List<LogRow> logs(String id) {
+        return store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT * FROM rollout_log WHERE rollout = ? ORDER BY id")) {
+                ResultSet r = Jdbc.bind(p, id).executeQuery();
+                List<LogRow> out = new ArrayList<>();
+                while (r.next()) {
+                    out.add(new LogRow(r.getLong("id"), Instant.ofEpochMilli(r.getLong("at")), r.getInt("wave"), r.getString("kind"),
+                            Optional.ofNullable(r.getString("actor")),
+                            Jdbc.fromJson(r.getString("detail"), new TypeReference<Map<String, Object>>() { })));
+                }
+                return out;
+            }
+        });
+    }
+
+    /** Adds devices (ignoring ones already in the rollout). */
+    public void addDevices(String id, List<DeviceRow> rows) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        store.tx(c -> {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO rollout_devices (rollout, fleet, device, rank, wave, state, from_version, "
+                    + "command_id, attempts, activated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING")) {
+                for (DeviceRow d : rows) {
+                    Jdbc.bind(p, id, d.fleet(), d.device(), d.rank(), d.wave(), d.state(), d.fromVersion(), d.commandId(), d.activatedAt(),
+                            d.updatedAt());
+                    p.addBatch();
+                }
+                p.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    public List<DeviceRow> devices(String id) {
+        return store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT * FROM rollout_devices WHERE rollout = ? ORDER BY rank")) {
+                ResultSet r = Jdbc.bind(p, id).executeQuery();
+                List<DeviceRow> out = new ArrayList<>();
+                while (r.next()) {
+                    out.add(new DeviceRow(r.getString("fleet"), r.getString("device"), r.getString("rank"), r.getInt("wave"), r.getString("state"),
+                            Optional.ofNullable(r.getString("from_version")), Optional.ofNullable(r.getString("command_id")), r.getInt("attempts"),
+                            Jdbc.instant(r, "commanded_at"), Jdbc.instant(r, "activated_at"), Optional.ofNullable(r.getString("error")),
+                            Instant.ofEpochMilli(r.getLong("updated_at"))));
+                }
+                return out;
+            }
+        });
+    }
+
+    /** Records a command sent (state, command id, attempt count, time). */
+    public void commanded(String id, String fleet, String device, String state, String commandId, int attempts, Instant at) {
+        store.tx(c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE rollout_devices SET state = ?, command_id = ?, attempts = ?, commanded_at = ?, "
+                    + "updated_at = ? WHERE rollout = ? AND fleet = ? AND device = ?")) {
+                Jdbc.bind(p, state, commandId, attempts, at, at, id, fleet, device).executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Moves a device to {@code state} unless it is already in a state {@code protect} lists (a late
+     * acknowledgement must not undo a rollback or a time-out).
+     */
+    public boolean deviceState(String id, String fleet, String device, String state, Optional<String> error, boolean activated, Instant at,
+            List<String> protect) {
+        return store.tx(c -> {
+            String guard = protect.isEmpty() ? "" : " AND state NOT IN (" + String.join(",", protect.stream().map(s -> "'" + s + "'").toList()) + ")";
+            try (PreparedStatement p = c.prepareStatement("UPDATE rollout_devices SET state = ?, error = COALESCE(?, error), "
+                    + "activated_at = CASE WHEN ? THEN ? ELSE activated_at END, updated_at = ? WHERE rollout = ? AND fleet = ? AND device = ?" + guard)) {
+                return Jdbc.bind(p, state, error, activated, at, at, id, fleet, device).executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** The rollout and device a command id belongs to. */
+    public Optional<String[]> byCommand(String commandId) {
+        return store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT rollout, fleet, device FROM rollout_devices WHERE command_id = ?")) {
+                ResultSet r = Jdbc.bind(p, commandId).executeQuery();
+                return r.next() ? Optional.of(new String[] {r.getString(1), r.getString(2), r.getString(3)}) : Optional.empty();
+            }
+        });
+    }
+
+    private static RolloutRow rollout(ResultSet r) throws SQLException {
+        return new RolloutRow(r.getString("id"), r.getString("model"), r.getString("version"),
+                Jdbc.fromJson(r.getString("spec"), new TypeReference<RolloutSpec>() { }), r.getString("state"), r.getInt("wave"),
+                Jdbc.instant(r, "wave_started_at"), Jdbc.instant(r, "wave_done_at"), r.getInt("promoted") == 1,
+                Optional.ofNullable(r.getString("reason")), Instant.ofEpochMilli(r.getLong("created_at")),
+                Optional.ofNullable(r.getString("created_by")), Instant.ofEpochMilli(r.getLong("updated_at")));
+    }
+}

@@ -1,0 +1,205 @@
+package io.edgefleet.cloud;
+
+import static io.edgefleet.cloud.CloudTestSupport.OPERATOR;
+import static io.edgefleet.cloud.CloudTestSupport.await;
+import static io.edgefleet.cloud.CloudTestSupport.client;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.edgefleet.agent.AgentConfig;
+import io.edgefleet.agent.EdgeAgent;
+import io.edgefleet.agent.slots.Watchdog;
+import io.edgefleet.cloud.client.CloudClient;
+import io.edgefleet.engines.EngineOptions;
+import io.edgefleet.engines.synth.SyntheticModels;
+import io.edgefleet.protocols.messages.Command;
+import io.edgefleet.protocols.messages.MessageCodec;
+import io.edgefleet.protocols.topics.Topic;
+import io.edgefleet.sync.signing.Keys;
+import io.edgefleet.testkit.MosquittoExtension;
+import io.edgefleet.testkit.MqttCallbacks;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Staged rollouts with real agents (real MQTT, HTTP sync, model files): the happy path, then a bad canary stopped in wave 1. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RolloutTest {
+    @RegisterExtension
+    static final MosquittoExtension MQTT = new MosquittoExtension();
+    @TempDir
+    static Path dir;
+    static final int AGENTS = Integer.getInteger("edgefleet.rollout.agents", 20);
+    static ControlPlane cp;
+    static CloudClient ops;
+    static final List<EdgeAgent> agents = new ArrayList<>();
+    static MqttClient spy;
+    static final Map<String, List<String>> commandsSeen = new ConcurrentHashMap<>();
+    static volatile boolean traffic = true;
+    static Thread load;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withMqtt(MQTT.broker().url())
+                .withRolloutTick(Duration.ofMillis(100)).withBucket(Duration.ofSeconds(1)));
+        ops = client(cp, OPERATOR);
+        assertThat(ops.pushModel("cls", "2", List.of(SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("v2")))),
+                List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
+        assertThat(ops.pushModel("cls", "3", List.of(SyntheticModels.sqrtOnnx(Files.createDirectories(dir.resolve("v3")))),
+                List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
+        JsonNode key = ops.get("/api/v1/keys").json().get("keys").get(0);
+        AgentConfig.Sync sync = new AgentConfig.Sync(URI.create("http://127.0.0.1:" + cp.port()),
+                Map.of(key.get("keyId").asText(), Keys.publicKey(key.get("publicKey").asText())));
+        for (int i = 0; i < AGENTS; i++) {
+            Path models = Files.createDirectories(dir.resolve("m" + i));
+            Files.move(SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("s" + i))), models.resolve("cls.onnx"));
+            agents.add(EdgeAgent.start(AgentConfig.defaults(dir.resolve("a" + i)).withModelsDir(models).withHttp("127.0.0.1", 0)
+                    .withCoapPort(-1).withIdentity("ro", "dev-" + i).withProfile("raspberry-pi-4-4gb", EngineOptions.defaults())
+                    .withMqtt(MQTT.broker().url()).withSync(sync).withTelemetry(Duration.ofMillis(200), 10_000)
+                    // The agent's own watchdog would roll the bad canary back by itself; here the cloud's gates are under test.
+                    .withWatchdog(new Watchdog.Limits(Duration.ofMinutes(10), 1_000_000, 1.0, 1.0, 1000.0))));
+        }
+        spy = new MqttClient(MQTT.broker().url(), "rollout-spy", new MemoryPersistence());
+        spy.setCallback(MqttCallbacks.onMessage((t, m) -> {
+            Command c = MessageCodec.json().decode(m.getPayload(), Command.class);
+            commandsSeen.computeIfAbsent(Topic.parse(t).device(), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                    .add(c.type().name() + ":" + c.version().orElse("-"));
+        }));
+        spy.connect();
+        spy.subscribe("ef/v1/ro/+/cmd", 1);
+        await(Duration.ofSeconds(30), AGENTS + " agents online", () -> cp.fleet().select(io.edgefleet.cloud.fleet.Selector.parse(
+                "fleet=ro,status=online")).size() == AGENTS);
+        HttpClient http = HttpClient.newHttpClient();
+        byte[] body = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,-2,3,4]}]}".getBytes();
+        load = Thread.ofPlatform().daemon().start(() -> {
+            while (traffic) {
+                for (EdgeAgent a : agents) {
+                    try {
+                        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.httpPort() + "/v2/models/cls/infer"))
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding());
+                    } catch (Exception e) {
+                        // the agent is swapping models: the next round counts
+                    }
+                }
+            }
+        });
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        traffic = false;
+        if (load != null) {
+            load.join(5000);
+        }
+        if (spy != null) {
+            spy.disconnect();
+            spy.close();
+        }
+        agents.forEach(EdgeAgent::close);
+        if (cp != null) {
+            cp.close();
+        }
+    }
+
+    private static JsonNode create(String spec) {
+        CloudClient.Response r = ops.raw("POST", "/api/v1/rollouts", "application/json", spec.getBytes());
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+        return r.json();
+    }
+
+    private static JsonNode status(String id) {
+        return ops.get("/api/v1/rollouts/" + id).json();
+    }
+
+    @Test
+    @Order(1)
+    void three_waves_bring_every_agent_to_the_new_version_with_the_gates_recorded() {
+        String id = create("""
+                {"model": "cls", "version": "2", "selector": "fleet=ro",
+                 "waves": [{"percent": 10, "bake": "1s"}, {"percent": 50, "bake": "1s"}, {"percent": 100}],
+                 "maxConcurrent": 8, "commandTimeout": "60s",
+                 "gates": {"minDevices": 1, "maxInstallFailures": 0, "maxErrorRate": 0.05, "maxNonFiniteRate": 0}}
+                """).get("rollout").get("id").asText();
+        await(Duration.ofSeconds(120), "rollout succeeded", () -> {
+            String s = status(id).get("rollout").get("state").asText();
+            assertThat(s).isIn("running", "succeeded");
+            return s.equals("succeeded");
+        });
+        JsonNode st = status(id);
+        assertThat(agents).allSatisfy(a -> assertThat(a.slots().activeVersions()).containsEntry("cls", "2"));
+        assertThat(st.get("devices").findValuesAsText("state")).containsOnly("activated").hasSize(AGENTS);
+        List<JsonNode> passed = new ArrayList<>();
+        st.get("log").forEach(l -> {
+            if (l.get("kind").asText().equals("gate-passed")) {
+                passed.add(l);
+            }
+        });
+        assertThat(passed).extracting(l -> l.get("wave").asInt()).containsExactly(0, 1, 2);
+        assertThat(passed.get(0).get("detail").get("reportingDevices").asInt()).isGreaterThanOrEqualTo(1);
+        assertThat(passed.get(0).get("detail").get("nonFiniteRate").asDouble()).isZero();
+        // Wave sizes by rank: 10 % then 50 % then all.
+        JsonNode waves = st.get("waves");
+        assertThat(waves.get("1").get("activated").asInt()).isEqualTo((int) Math.ceil(AGENTS * 0.10));
+        assertThat(waves.get("1").get("activated").asInt() + waves.get("2").get("activated").asInt()).isEqualTo((int) Math.ceil(AGENTS * 0.5));
+    }
+
+    @Test
+    @Order(2)
+    void a_canary_answering_nan_stops_in_wave_one_rolls_back_and_no_device_outside_wave_one_is_commanded() {
+        commandsSeen.clear();
+        String id = create("""
+                {"model": "cls", "version": "3", "selector": "fleet=ro",
+                 "waves": [{"percent": 10, "bake": "30s"}, {"percent": 100}],
+                 "commandTimeout": "60s", "onFailure": "rollback",
+                 "gates": {"minDevices": 1, "maxNonFiniteRate": 0}}
+                """).get("rollout").get("id").asText();
+        await(Duration.ofSeconds(90), "rolled back", () -> status(id).get("rollout").get("state").asText().equals("rolled-back"));
+        JsonNode st = status(id);
+        assertThat(st.get("rollout").get("reason").asText()).contains("non-finite");
+        Set<String> wave1 = new java.util.HashSet<>();
+        st.get("devices").forEach(d -> {
+            if (d.get("wave").asInt() == 0) {
+                wave1.add(d.get("device").asText());
+            }
+        });
+        assertThat(wave1).hasSize((int) Math.ceil(AGENTS * 0.10));
+        await(Duration.ofSeconds(60), "wave-1 devices rolled back", () -> {
+            List<String> states = new ArrayList<>();
+            status(id).get("devices").forEach(d -> {
+                if (d.get("wave").asInt() == 0) {
+                    states.add(d.get("state").asText());
+                }
+            });
+            return states.stream().allMatch("rolled-back"::equals);
+        });
+        assertThat(agents).allSatisfy(a -> assertThat(a.slots().activeVersions()).containsEntry("cls", "2"));
+        assertThat(commandsSeen.keySet()).as("only wave-1 devices ever got a command").isEqualTo(wave1);
+        assertThat(commandsSeen.values().stream().flatMap(List::stream).collect(Collectors.toSet())).containsOnly("DEPLOY:3", "ROLLBACK:-");
+        st.get("devices").forEach(d -> {
+            if (d.get("wave").asInt() > 0) {
+                assertThat(d.get("state").asText()).isEqualTo("pending");
+                assertThat(d.get("attempts").asInt()).isZero();
+            }
+        });
+    }
+}
