@@ -57,13 +57,18 @@ class RolloutTest {
     static final Map<String, List<String>> commandsSeen = new ConcurrentHashMap<>();
     static volatile boolean traffic = true;
     static Thread load;
+    static CloudConfig config;
 
     @BeforeAll
     static void start() throws Exception {
-        cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withMqtt(MQTT.broker().url())
-                .withRolloutTick(Duration.ofMillis(100)).withBucket(Duration.ofSeconds(1)));
+        // A fixed port: the control plane restarts in one test and the agents' sync URL must stay valid.
+        config = CloudTestSupport.config(dir.resolve("cloud")).withHttp("127.0.0.1", io.edgefleet.testkit.Ports.freePort())
+                .withMqtt(MQTT.broker().url()).withRolloutTick(Duration.ofMillis(100)).withBucket(Duration.ofSeconds(1));
+        cp = ControlPlane.start(config);
         ops = client(cp, OPERATOR);
         assertThat(ops.pushModel("cls", "2", List.of(SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("v2")))),
+                List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
+        assertThat(ops.pushModel("cls", "4", List.of(SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("v4")))),
                 List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
         assertThat(ops.pushModel("cls", "3", List.of(SyntheticModels.sqrtOnnx(Files.createDirectories(dir.resolve("v3")))),
                 List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
@@ -201,5 +206,30 @@ class RolloutTest {
                 assertThat(d.get("attempts").asInt()).isZero();
             }
         });
+    }
+
+    @Test
+    @Order(3)
+    void a_control_plane_stopped_during_wave_two_resumes_and_completes_without_conflicting_commands() throws Exception {
+        commandsSeen.clear();
+        String id = create("""
+                {"model": "cls", "version": "4", "selector": "fleet=ro",
+                 "waves": [{"percent": 10, "bake": "1s"}, {"percent": 50, "bake": "2s"}, {"percent": 100}],
+                 "maxConcurrent": 2, "commandTimeout": "30s",
+                 "gates": {"minDevices": 1, "maxInstallFailures": 0, "maxNonFiniteRate": 0}}
+                """).get("rollout").get("id").asText();
+        await(Duration.ofSeconds(60), "wave 2 in progress", () -> status(id).get("currentWave").asInt() == 2
+                && status(id).get("devices").findValuesAsText("state").contains("commanded"));
+        cp.close(); // mid-wave: commands in flight, acknowledgements arriving while it is down
+        Thread.sleep(1500);
+        cp = ControlPlane.start(config);
+        ops = client(cp, OPERATOR);
+        await(Duration.ofSeconds(120), "rollout completed after the restart", () -> status(id).get("rollout").get("state").asText()
+                .equals("succeeded"));
+        assertThat(agents).allSatisfy(a -> assertThat(a.slots().activeVersions()).containsEntry("cls", "4"));
+        assertThat(status(id).get("devices").findValuesAsText("state")).containsOnly("activated").hasSize(AGENTS);
+        // Every command any device saw in this rollout names the same version: never two conflicting targets.
+        assertThat(commandsSeen.values().stream().flatMap(List::stream).collect(Collectors.toSet())).containsOnly("DEPLOY:4");
+        assertThat(commandsSeen.keySet()).hasSize(AGENTS);
     }
 }
