@@ -1,0 +1,169 @@
+package io.edgefleet.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.edgefleet.cloud.client.CloudClient;
+import io.edgefleet.profiles.catalog.DeviceCatalog;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code edgefleet rollout create|status|list|pause|resume|abort|promote|rollback}. */
+@Command(name = "rollout", mixinStandardHelpOptions = true, description = "Staged rollouts with health gates (see docs/control-plane.md#rollouts).",
+        subcommands = {RolloutCommands.Create.class, RolloutCommands.Status.class, RolloutCommands.ListRollouts.class, RolloutCommands.Operate.class})
+final class RolloutCommands implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a rollout from a YAML or JSON spec file.")
+    static final class Create implements Callable<Integer> {
+        @Parameters(paramLabel = "FILE") Path file;
+        @Mixin CloudCommands.Server server;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            JsonNode body = DeviceCatalog.yamlMapper().readTree(Files.readString(file));
+            CloudClient.Response r = server.client().post("/api/v1/rollouts", body);
+            if (!r.ok()) {
+                return CloudCommands.fail(spec, r);
+            }
+            JsonNode ro = r.json().get("rollout");
+            spec.commandLine().getOut().printf("created rollout %s: %s/%s, %d wave(s)%n", ro.get("id").asText(), ro.get("model").asText(),
+                    ro.get("version").asText(), ro.get("spec").get("waves").size());
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Every rollout, newest first.")
+    static final class ListRollouts implements Callable<Integer> {
+        @Mixin CloudCommands.Server server;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CloudClient.Response r = server.client().get("/api/v1/rollouts");
+            if (!r.ok()) {
+                return CloudCommands.fail(spec, r);
+            }
+            List<List<String>> rows = new ArrayList<>();
+            r.json().forEach(x -> rows.add(List.of(x.get("id").asText(), x.get("model").asText() + "@" + x.get("version").asText(),
+                    x.get("state").asText(), Integer.toString(x.get("wave").asInt() + 1), x.path("reason").asText(""))));
+            CloudCommands.table(spec.commandLine().getOut(), List.of("ID", "TARGET", "STATE", "WAVE", "REASON"), rows);
+            return Main.OK;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "A rollout per wave (progress bars of device states) with the gate values that decided each step.")
+    static final class Status implements Callable<Integer> {
+        @Parameters(paramLabel = "ID") String id;
+        @Option(names = "--watch", description = "Redraw every second until the rollout ends.") boolean watch;
+        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
+        @Mixin CloudCommands.Server server;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            CloudClient c = server.client();
+            PrintWriter out = spec.commandLine().getOut();
+            while (true) {
+                CloudClient.Response r = c.get("/api/v1/rollouts/" + CloudClient.enc(id));
+                if (!r.ok()) {
+                    return CloudCommands.fail(spec, r);
+                }
+                if (json) {
+                    out.println(r.text());
+                    return Main.OK;
+                }
+                if (watch && System.console() != null) {
+                    out.print("\033[H\033[2J");
+                }
+                String state = draw(out, r.json());
+                out.flush();
+                if (!watch || !state.equals("running") && !state.equals("paused")) {
+                    return state.equals("rolled-back") || state.equals("aborted") ? Main.FAILED : Main.OK;
+                }
+                Thread.sleep(1000);
+            }
+        }
+
+        private static String draw(PrintWriter out, JsonNode s) {
+            JsonNode ro = s.get("rollout");
+            String state = ro.get("state").asText();
+            out.printf("rollout %s  %s@%s  %s  wave %d/%d%s%n", ro.get("id").asText(), ro.get("model").asText(), ro.get("version").asText(),
+                    state, s.get("currentWave").asInt(), ro.get("spec").get("waves").size(),
+                    ro.hasNonNull("reason") ? "  (" + ro.get("reason").asText() + ")" : "");
+            s.get("waves").properties().forEach(e -> {
+                long total = 0;
+                for (JsonNode n : e.getValue()) {
+                    total += n.asLong();
+                }
+                long done = e.getValue().path("activated").asLong() + e.getValue().path("rolled-back").asLong();
+                int width = 30;
+                int full = total == 0 ? 0 : (int) (width * done / total);
+                out.printf("  wave %s [%s%s] %d/%d  %s%n", e.getKey(), "#".repeat(full), ".".repeat(width - full), done, total, e.getValue());
+            });
+            for (JsonNode l : s.get("log")) {
+                String kind = l.get("kind").asText();
+                if (kind.startsWith("gate") || kind.equals("paused") || kind.equals("rolled-back") || kind.equals("resumed")
+                        || kind.equals("promoted") || kind.equals("aborted")) {
+                    JsonNode d = l.get("detail");
+                    out.printf("  %s wave %d %s%s %s%n", l.get("at").asText(), l.get("wave").asInt() + 1, kind,
+                            l.hasNonNull("actor") ? " by " + l.get("actor").asText() : "", summary(d));
+                }
+            }
+            return state;
+        }
+
+        private static String summary(JsonNode d) {
+            List<String> parts = new ArrayList<>();
+            for (String k : List.of("reason", "reportingDevices", "requests", "errorRate", "p95Ms", "p95Ratio", "meanConfidence", "confidenceDrop",
+                    "escalationShare", "nonFiniteRate", "installFailures", "staleAfterUpdate", "failures")) {
+                if (d.has(k)) {
+                    parts.add(k + "=" + d.get(k));
+                }
+            }
+            return String.join(" ", parts);
+        }
+    }
+
+    @Command(name = "op", mixinStandardHelpOptions = true, description = "pause | resume | abort | promote (skip the bake) | rollback, recorded with who and why.")
+    static final class Operate implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "OPERATION") String op;
+        @Parameters(index = "1", paramLabel = "ID") String id;
+        @Option(names = "--reason", paramLabel = "TEXT") String reason = "";
+        @Mixin CloudCommands.Server server;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CloudClient.Response r = server.client().post("/api/v1/rollouts/" + CloudClient.enc(id) + "/" + CloudClient.enc(op),
+                    Map.of("reason", reason));
+            if (!r.ok()) {
+                return CloudCommands.fail(spec, r);
+            }
+            spec.commandLine().getOut().printf("rollout %s: %s%n", id, r.json().get("rollout").get("state").asText());
+            return Main.OK;
+        }
+    }
+}
