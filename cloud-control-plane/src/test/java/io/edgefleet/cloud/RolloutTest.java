@@ -70,6 +70,10 @@ class RolloutTest {
                 List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
         assertThat(ops.pushModel("cls", "4", List.of(SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("v4")))),
                 List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
+        assertThat(ops.pushModel("cls", "6", List.of(slowClassifier(Files.createDirectories(dir.resolve("v6")))),
+                List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
+        assertThat(ops.pushModel("cls", "7", List.of(SyntheticModels.nanOnnx(Files.createDirectories(dir.resolve("v7")))),
+                List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
         assertThat(ops.pushModel("cls", "3", List.of(SyntheticModels.sqrtOnnx(Files.createDirectories(dir.resolve("v3")))),
                 List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
         JsonNode key = ops.get("/api/v1/keys").json().get("keys").get(0);
@@ -130,6 +134,23 @@ class RolloutTest {
         CloudClient.Response r = ops.raw("POST", "/api/v1/rollouts", "application/json", spec.getBytes());
         assertThat(r.status()).as(r.text()).isEqualTo(201);
         return r.json();
+    }
+
+    /** Waits for a rollout condition; on time-out the failure shows the whole status. */
+    private static void awaitState(String id, Duration timeout, String what, java.util.function.Predicate<JsonNode> condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode st = status(id);
+        while (!condition.test(st)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what + "; status: " + st);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            st = status(id);
+        }
     }
 
     private static JsonNode status(String id) {
@@ -199,7 +220,7 @@ class RolloutTest {
         });
         assertThat(agents).allSatisfy(a -> assertThat(a.slots().activeVersions()).containsEntry("cls", "2"));
         assertThat(commandsSeen.keySet()).as("only wave-1 devices ever got a command").isEqualTo(wave1);
-        assertThat(commandsSeen.values().stream().flatMap(List::stream).collect(Collectors.toSet())).containsOnly("DEPLOY:3", "ROLLBACK:-");
+        assertThat(commandsSeen.values().stream().flatMap(List::stream).collect(Collectors.toSet())).containsOnly("DEPLOY:3", "ROLLBACK:2");
         st.get("devices").forEach(d -> {
             if (d.get("wave").asInt() > 0) {
                 assertThat(d.get("state").asText()).isEqualTo("pending");
@@ -218,8 +239,7 @@ class RolloutTest {
                  "maxConcurrent": 2, "commandTimeout": "30s",
                  "gates": {"minDevices": 1, "maxInstallFailures": 0, "maxNonFiniteRate": 0}}
                 """).get("rollout").get("id").asText();
-        await(Duration.ofSeconds(60), "wave 2 in progress", () -> status(id).get("currentWave").asInt() == 2
-                && status(id).get("devices").findValuesAsText("state").contains("commanded"));
+        awaitState(id, Duration.ofSeconds(60), "wave 2 started", st -> st.get("currentWave").asInt() == 2);
         cp.close(); // mid-wave: commands in flight, acknowledgements arriving while it is down
         Thread.sleep(1500);
         cp = ControlPlane.start(config);
@@ -231,5 +251,114 @@ class RolloutTest {
         // Every command any device saw in this rollout names the same version: never two conflicting targets.
         assertThat(commandsSeen.values().stream().flatMap(List::stream).collect(Collectors.toSet())).containsOnly("DEPLOY:4");
         assertThat(commandsSeen.keySet()).hasSize(AGENTS);
+    }
+
+    /** The classifier's signature (x[N,4] → probs[N,3]) through two 1024-wide layers: the same answers' shape, about 10× the work. */
+    static Path slowClassifier(Path dir) throws java.io.IOException {
+        int h = 1024;
+        java.util.Random rnd = new java.util.Random(7);
+        byte[] model = io.edgefleet.engines.synth.OnnxGraph.create("slow")
+                .input("x", io.edgefleet.protocols.oip.DataType.FP32, -1, 4)
+                .initializer("W1", io.edgefleet.protocols.oip.DataType.FP32, new long[] {4, h}, floats(rnd, 4 * h))
+                .initializer("W2", io.edgefleet.protocols.oip.DataType.FP32, new long[] {h, h}, floats(rnd, h * h))
+                .initializer("W3", io.edgefleet.protocols.oip.DataType.FP32, new long[] {h, 3}, floats(rnd, h * 3))
+                .node("MatMul", List.of("x", "W1"), List.of("h1"))
+                .node("Tanh", List.of("h1"), List.of("a1"))
+                .node("MatMul", List.of("a1", "W2"), List.of("h2"))
+                .node("Tanh", List.of("h2"), List.of("a2"))
+                .node("MatMul", List.of("a2", "W3"), List.of("logits"))
+                .node("Softmax", List.of("logits"), List.of("probs"), Map.of("axis", 1L))
+                .output("probs", io.edgefleet.protocols.oip.DataType.FP32, -1, 3)
+                .toBytes();
+        return Files.write(dir.resolve("slow.onnx"), model);
+    }
+
+    private static byte[] floats(java.util.Random rnd, int n) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            b.putFloat((float) (rnd.nextGaussian() * 0.05));
+        }
+        return b.array();
+    }
+
+    private static Set<String> waveOne(JsonNode status) {
+        Set<String> out = new java.util.HashSet<>();
+        status.get("devices").forEach(d -> {
+            if (d.get("wave").asInt() == 0) {
+                out.add(d.get("device").asText());
+            }
+        });
+        return out;
+    }
+
+    @Test
+    @Order(4)
+    void a_canary_ten_times_slower_stops_in_wave_one_on_the_p95_gate_and_rolls_back() {
+        commandsSeen.clear();
+        String id = create("""
+                {"model": "cls", "version": "6", "selector": "fleet=ro",
+                 "waves": [{"percent": 10, "bake": "3s"}, {"percent": 100}],
+                 "commandTimeout": "60s", "onFailure": "rollback",
+                 "gates": {"minDevices": 1, "maxP95Ratio": 3.0}}
+                """).get("rollout").get("id").asText();
+        await(Duration.ofSeconds(90), "rolled back", () -> status(id).get("rollout").get("state").asText().equals("rolled-back"));
+        JsonNode st = status(id);
+        assertThat(st.get("rollout").get("reason").asText()).contains("p95 latency").contains("the baseline");
+        Set<String> wave1 = waveOne(st);
+        assertThat(commandsSeen.keySet()).isEqualTo(wave1);
+        await(Duration.ofSeconds(60), "wave 1 back on 4", () -> agents.stream().allMatch(a -> a.slots().activeVersions().get("cls").equals("4")));
+    }
+
+    @Test
+    @Order(5)
+    void a_version_that_fails_on_the_device_pauses_the_rollout_in_wave_one_with_the_device_reason_then_abort_is_recorded() {
+        commandsSeen.clear();
+        String id = create("""
+                {"model": "cls", "version": "7", "selector": "fleet=ro",
+                 "waves": [{"percent": 10}, {"percent": 100}],
+                 "commandTimeout": "60s", "onFailure": "pause",
+                 "gates": {"maxInstallFailures": 0}}
+                """).get("rollout").get("id").asText();
+        await(Duration.ofSeconds(60), "paused", () -> status(id).get("rollout").get("state").asText().equals("paused"));
+        JsonNode st = status(id);
+        assertThat(st.get("rollout").get("reason").asText()).contains("install failures").contains("self-test");
+        assertThat(commandsSeen.keySet()).isEqualTo(waveOne(st));
+        assertThat(agents).allSatisfy(a -> assertThat(a.slots().activeVersions()).containsEntry("cls", "4"));
+        CloudClient.Response abort = ops.post("/api/v1/rollouts/" + id + "/abort", Map.of("reason", "bad build, see ticket 42"));
+        assertThat(abort.status()).as(abort.text()).isEqualTo(200);
+        assertThat(abort.json().get("rollout").get("state").asText()).isEqualTo("aborted");
+        JsonNode last = abort.json().get("log").get(abort.json().get("log").size() - 1);
+        assertThat(last.get("kind").asText()).isEqualTo("aborted");
+        assertThat(last.get("actor").asText()).isEqualTo("ops");
+        assertThat(last.get("detail").get("reason").asText()).isEqualTo("bad build, see ticket 42");
+        assertThat(ops.post("/api/v1/rollouts/" + id + "/resume", Map.of()).status()).isEqualTo(409);
+        assertThat(client(cp, CloudTestSupport.VIEWER).post("/api/v1/rollouts/" + id + "/pause", Map.of()).status()).isEqualTo(403);
+    }
+
+    @Test
+    @Order(6)
+    void an_agent_offline_during_its_wave_times_out_and_the_rollout_proceeds_within_its_failure_budget() {
+        EdgeAgent gone = agents.remove(agents.size() - 1);
+        String goneId = "dev-" + agents.size();
+        gone.close();
+        await(Duration.ofSeconds(10), goneId + " offline", () -> cp.fleet().get("ro", goneId).map(d -> !d.online()).orElse(false));
+        String id = create("""
+                {"model": "cls", "version": "2", "selector": "fleet=ro",
+                 "waves": [{"percent": 100}],
+                 "commandTimeout": "10s", "retries": 1,
+                 "gates": {"minDevices": 0, "maxInstallFailures": 1}}
+                """).get("rollout").get("id").asText();
+        awaitState(id, Duration.ofSeconds(90), "succeeded", st -> st.get("rollout").get("state").asText().equals("succeeded"));
+        JsonNode st = status(id);
+        st.get("devices").forEach(d -> {
+            if (d.get("device").asText().equals(goneId)) {
+                assertThat(d.get("state").asText()).isEqualTo("timed-out");
+                assertThat(d.get("attempts").asInt()).isEqualTo(2);
+                assertThat(d.get("error").asText()).contains("no activation within");
+            } else {
+                assertThat(d.get("state").asText()).isEqualTo("activated");
+            }
+        });
+        assertThat(agents).allSatisfy(a -> assertThat(a.slots().activeVersions()).containsEntry("cls", "2"));
     }
 }

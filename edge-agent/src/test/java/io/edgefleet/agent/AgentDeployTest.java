@@ -136,4 +136,28 @@ class AgentDeployTest {
         handler().resumePending(acks::add);
         assertThat(acks).isEmpty();
     }
+
+    @Test
+    void a_rollback_naming_its_target_goes_only_there_and_refuses_any_other_version() {
+        String original = agent.slots().activeVersions().get("cls");
+        List<CommandAck> acks = new ArrayList<>();
+        CommandHandler h = handler();
+        h.handle(Command.deploy("cmd-r0", null, "cls", "2", true, Instant.now()), acks::add);
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", "2");
+        acks.clear();
+        h.handle(Command.rollback("cmd-r1", null, "cls", Optional.of("9"), Instant.now()), acks::add);
+        CommandAck refused = acks.get(acks.size() - 1);
+        assertThat(refused.phase()).isEqualTo(AckPhase.FAILED);
+        assertThat(refused.error().orElseThrow().code()).isEqualTo("rollback-target");
+        assertThat(refused.error().orElseThrow().message()).contains("neither active (2) nor the previous version (" + original + ")");
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", "2");
+        acks.clear();
+        h.handle(Command.rollback("cmd-r2", null, "cls", Optional.of(original), Instant.now()), acks::add);
+        assertThat(acks.get(acks.size() - 1).phase()).isEqualTo(AckPhase.ROLLED_BACK);
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", original);
+        acks.clear();
+        h.handle(Command.rollback("cmd-r3", null, "cls", Optional.of(original), Instant.now()), acks::add);
+        assertThat(acks.get(acks.size() - 1).phase()).as("already there: done, nothing swapped").isEqualTo(AckPhase.ROLLED_BACK);
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", original);
+    }
 }

@@ -60,6 +60,7 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
             throw new IllegalArgumentException("bad MQTT broker URL " + url + ": " + e.getMessage(), e);
         }
         client.setManualAcks(manualAcks);
+        client.setTimeToWait(15_000); // a publish never waits on a PUBACK forever
         client.setCallback(this);
     }
 

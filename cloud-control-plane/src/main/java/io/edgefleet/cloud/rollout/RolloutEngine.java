@@ -187,8 +187,29 @@ public final class RolloutEngine implements AutoCloseable {
 
     // ---- acknowledgements ---------------------------------------------------------------------
 
-    /** Applies a device's acknowledgement (any thread). Unknown command ids are not ours: ignored. */
-    public synchronized void onAck(CommandAck ack) {
+    private final java.util.concurrent.ConcurrentLinkedQueue<CommandAck> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /**
+     * Queues a device's acknowledgement (any thread, never blocks: it is called on the MQTT
+     * callback thread, which must keep draining while the engine waits for the broker's PUBACKs).
+     * The engine applies queued acknowledgements at the start of every tick.
+     */
+    public void onAck(CommandAck ack) {
+        acks.add(ack);
+    }
+
+    private void drainAcks() {
+        for (CommandAck a = acks.poll(); a != null; a = acks.poll()) {
+            try {
+                applyAck(a);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "acknowledgement {0} not applied: {1}", a.commandId(), e.toString());
+            }
+        }
+    }
+
+    /** Applies one acknowledgement. Unknown command ids are not ours: ignored. */
+    synchronized void applyAck(CommandAck ack) {
         Optional<String[]> owner = store.byCommand(ack.commandId());
         if (owner.isEmpty()) {
             return;
@@ -222,6 +243,7 @@ public final class RolloutEngine implements AutoCloseable {
 
     /** One pass over the running rollouts. */
     public synchronized void tick() {
+        drainAcks();
         for (RolloutRow r : store.list(Optional.of("running"))) {
             try {
                 advance(r);
@@ -400,14 +422,16 @@ public final class RolloutEngine implements AutoCloseable {
         Instant now = clock.instant();
         store.update(r.id(), "rolled-back", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(reason), "rolled-back", actor,
                 detail, now);
-        Predicate<DeviceRow> touched = d -> d.state().equals("activated") && d.fromVersion().isPresent()
+        // Timed-out devices too: their deploy may still land later. The rollback names the version to
+        // return to, so a device that never switched treats it as done.
+        Predicate<DeviceRow> touched = d -> (d.state().equals("activated") || d.state().equals("timed-out")) && d.fromVersion().isPresent()
                 && !d.fromVersion().get().equals(r.version()) || IN_FLIGHT.contains(d.state());
         for (DeviceRow d : store.devices(r.id())) {
             if (!touched.test(d)) {
                 continue;
             }
             String cmd = commandId(r.id(), d.key(), "r");
-            Command c = Command.rollback(cmd, r.id(), r.model(), now);
+            Command c = Command.rollback(cmd, r.id(), r.model(), d.fromVersion(), now);
             store.commanded(r.id(), d.fleet(), d.device(), "rolling-back", cmd, d.attempts(), now);
             if (!sender.send(d.fleet(), d.device(), json.encode(c))) {
                 store.deviceState(r.id(), d.fleet(), d.device(), "rolling-back", Optional.of("rollback command not sent: broker unreachable"),

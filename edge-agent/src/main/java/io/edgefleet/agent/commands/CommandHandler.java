@@ -53,7 +53,7 @@ public final class CommandHandler {
     public Optional<CommandRecord> accept(Command cmd) {
         Optional<String> target = switch (cmd.type()) {
             case ACTIVATE, DEPLOY -> cmd.version();
-            case ROLLBACK -> store.slot(cmd.model()).flatMap(SlotRecord::previous).map(VersionedFile::version);
+            case ROLLBACK -> cmd.version().or(() -> store.slot(cmd.model()).flatMap(SlotRecord::previous).map(VersionedFile::version));
             case CONFIGURE -> Optional.empty();
         };
         return store.commandReceived(cmd.commandId(), cmd.type().wire(), cmd.model(), target, json.encode(cmd));
@@ -126,7 +126,15 @@ public final class CommandHandler {
             }
             case ROLLBACK -> {
                 if (target.isPresent() && slots.activeVersions().getOrDefault(model, "").equals(target.get())) {
-                    yield done(cmd, AckPhase.ROLLED_BACK); // a crash interrupted us after the swap: finished already
+                    yield done(cmd, AckPhase.ROLLED_BACK); // a crash interrupted us after the swap, or the watchdog got there first
+                }
+                if (cmd.version().isPresent()) {
+                    Optional<String> previous = store.slot(model).flatMap(SlotRecord::previous).map(VersionedFile::version);
+                    if (!previous.equals(cmd.version())) {
+                        yield failed(cmd, "rollback-target", "cannot roll " + model + " back to " + cmd.version().get()
+                                + ": it is neither active (" + slots.activeVersions().getOrDefault(model, "none") + ") nor the previous version ("
+                                + previous.orElse("none") + ")");
+                    }
                 }
                 slots.rollback(model);
                 yield done(cmd, AckPhase.ROLLED_BACK);

@@ -61,8 +61,17 @@ public record Command(int schemaVersion, String commandId, CommandType type, Opt
     }
 
     public static Command rollback(String commandId, String rolloutId, String model, Instant issuedAt) {
+        return rollback(commandId, rolloutId, model, Optional.empty(), issuedAt);
+    }
+
+    /**
+     * A rollback that names the version to return to: the agent goes there only if it is the
+     * active or the previous version, and otherwise fails, so a rollback never activates a version
+     * the cloud did not mean (after a local watchdog rollback, "previous" is the bad version).
+     */
+    public static Command rollback(String commandId, String rolloutId, String model, Optional<String> toVersion, Instant issuedAt) {
         return new Command(SCHEMA_VERSION, commandId, CommandType.ROLLBACK, Optional.ofNullable(rolloutId), model,
-                Optional.empty(), Map.of(), false, issuedAt, Optional.empty());
+                toVersion, Map.of(), false, issuedAt, Optional.empty());
     }
 
     public static Command configure(String commandId, String model, Map<String, String> settings, Instant issuedAt) {
