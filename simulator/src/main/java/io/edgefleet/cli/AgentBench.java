@@ -117,7 +117,7 @@ final class AgentBench implements Callable<Integer> {
         }
     }
 
-    private static Process startMosquitto(Path dir, int port) throws Exception {
+    static Process startMosquitto(Path dir, int port) throws Exception {
         Optional<Path> bin = List.of("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto").stream().map(Path::of)
                 .filter(Files::isExecutable).findFirst();
         if (bin.isEmpty()) {

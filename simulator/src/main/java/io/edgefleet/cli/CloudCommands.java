@@ -85,6 +85,8 @@ final class CloudCommands {
         String mqtt;
         @Option(names = "--kafka", paramLabel = "SERVERS", description = "Kafka bootstrap servers; without, ingest runs in-process.")
         String kafka;
+        @Option(names = "--rollout-tick-ms", paramLabel = "MS", description = "How often the rollout engine advances (default 1000).")
+        Long rolloutTickMs;
         @Spec
         CommandSpec spec;
 
@@ -103,6 +105,9 @@ final class CloudCommands {
             }
             if (mqtt != null) {
                 c = c.withMqtt(mqtt);
+            }
+            if (rolloutTickMs != null) {
+                c = c.withRolloutTick(java.time.Duration.ofMillis(rolloutTickMs));
             }
             if (kafka != null) {
                 c = c.withKafka(io.edgefleet.cloud.ingest.KafkaSettings.of(kafka));

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code edgefleet rollout create|status|list|pause|resume|abort|promote|rollback}. */
 @Command(name = "rollout", mixinStandardHelpOptions = true, description = "Staged rollouts with health gates (see docs/control-plane.md#rollouts).",
-        subcommands = {RolloutCommands.Create.class, RolloutCommands.Status.class, RolloutCommands.ListRollouts.class, RolloutCommands.Operate.class})
+        subcommands = {RolloutCommands.Create.class, RolloutCommands.Status.class, RolloutCommands.ListRollouts.class, RolloutCommands.Operate.class,
+            RolloutBench.class})
 final class RolloutCommands implements Runnable {
     @Spec
     CommandSpec spec;
