@@ -1,0 +1,104 @@
+package io.edgefleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgefleet.cli.ProfilesCommandTest.Run;
+import io.edgefleet.cloud.CloudConfig;
+import io.edgefleet.cloud.ControlPlane;
+import io.edgefleet.cloud.api.Token;
+import io.edgefleet.engines.synth.SyntheticModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The control-plane commands against a real control plane: push, devices, telemetry, rollouts, and their errors. */
+class CloudCommandsTest {
+    static final String TOKEN = "cli-operator-token-0123456789";
+    @TempDir
+    static Path dir;
+    static ControlPlane cp;
+    static String server;
+
+    @BeforeAll
+    static void start() {
+        cp = ControlPlane.start(CloudConfig.defaults(dir.resolve("cloud")).withHttp("127.0.0.1", 0)
+                .withTokens(List.of(new Token("cli", Token.Role.OPERATOR, TOKEN))).withRolloutTick(Duration.ofMillis(100)));
+        server = "http://127.0.0.1:" + cp.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        cp.close();
+    }
+
+    private static Run cli(String... args) {
+        String[] all = new String[args.length + 4];
+        System.arraycopy(args, 0, all, 0, args.length);
+        all[args.length] = "--server";
+        all[args.length + 1] = server;
+        all[args.length + 2] = "--token";
+        all[args.length + 3] = TOKEN;
+        return ProfilesCommandTest.run(all);
+    }
+
+    @Test
+    void push_registers_a_version_and_a_refusal_exits_1_with_the_reason() throws Exception {
+        Path model = SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("m")));
+        Run ok = cli("model", "push", model.toString(), "--name", "cls", "--version", "1", "--profile", "raspberry-pi-4-4gb",
+                "--label", "a", "--label", "b", "--label", "c");
+        assertThat(ok.code()).as(ok.err()).isZero();
+        assertThat(ok.out()).contains("registered cls/1: 1 variant(s)").contains("tflite-fp32");
+        Path junk = Files.writeString(dir.resolve("junk.onnx"), "junk");
+        Run refused = cli("model", "push", junk.toString(), "--name", "junk", "--version", "1");
+        assertThat(refused.code()).isEqualTo(Main.FAILED);
+        assertThat(refused.err()).contains("error 422").contains("junk.onnx");
+        Run again = cli("model", "push", model.toString(), "--name", "cls", "--version", "1");
+        assertThat(again.code()).isEqualTo(Main.FAILED);
+        assertThat(again.err()).contains("error 409").contains("immutable");
+    }
+
+    @Test
+    void devices_and_telemetry_print_tables_and_bad_input_is_a_clear_error() {
+        cli("model", "push", "--help");
+        Run devices = cli("devices", "list", "--selector", "fleet=nowhere");
+        assertThat(devices.code()).isZero();
+        assertThat(devices.out()).contains("FLEET").contains("0 device(s)");
+        Run bad = cli("devices", "list", "--selector", "colour=red");
+        assertThat(bad.code()).isEqualTo(Main.FAILED);
+        assertThat(bad.err()).contains("error 400").contains("colour");
+        Run t = cli("telemetry", "--model", "cls", "--version", "1");
+        assertThat(t.code()).isZero();
+        assertThat(t.out()).contains("REQUESTS").contains("total");
+        Run noToken = ProfilesCommandTest.run("devices", "list", "--server", server);
+        assertThat(noToken.code()).isEqualTo(Main.FAILED);
+        assertThat(noToken.err()).contains("error 401");
+    }
+
+    @Test
+    void a_rollout_from_the_example_yaml_is_created_and_its_status_shows_the_waves() throws Exception {
+        Path model = SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("k")));
+        assertThat(cli("model", "push", model.toString(), "--name", "kws", "--version", "2").code()).isZero();
+        Path example = Path.of("..", "docs", "examples", "rollout.yaml");
+        Run created = cli("rollout", "create", example.toString());
+        assertThat(created.code()).as(created.err()).isZero();
+        assertThat(created.out()).contains("created rollout ro-").contains("kws/2, 4 wave(s)");
+        String id = created.out().replaceAll("(?s).*created rollout (ro-[0-9a-f]+).*", "$1");
+        Run status = cli("rollout", "status", id);
+        assertThat(status.out()).contains("rollout " + id).contains("kws@2");
+        Run list = cli("rollout", "list");
+        assertThat(list.out()).contains(id);
+        Run second = cli("rollout", "create", example.toString());
+        assertThat(second.code()).isEqualTo(Main.FAILED);
+        assertThat(second.err()).contains("error 409");
+        Run abort = cli("rollout", "op", "abort", id, "--reason", "test over");
+        assertThat(abort.code()).as(abort.err()).isZero();
+        assertThat(abort.out()).contains("aborted");
+        Run missing = cli("rollout", "create", dir.resolve("none.yaml").toString());
+        assertThat(missing.code()).isEqualTo(Main.FAILED);
+    }
+}
