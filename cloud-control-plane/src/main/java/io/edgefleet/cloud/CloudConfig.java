@@ -23,10 +23,12 @@ import java.util.Set;
  * @param tokens API tokens; empty means: create an operator and a viewer token in {@code dataDir/tokens}
  * @param instance this process's id among replicas (MQTT client ids derive from it)
  * @param rolloutTick how often the rollout engine advances its rollouts
+ * @param batching dynamic batching of the inference role
  */
 public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int httpPort, long maxUploadBytes, Optional<String> mqttUrl,
         Optional<KafkaSettings> kafka, Duration staleAfter, Duration bucket, Duration dedupeRetention, String signingKeyId,
-        Optional<Path> signingKeyDir, List<Token> tokens, IsolationOptions validation, String instance, Duration rolloutTick) {
+        Optional<Path> signingKeyDir, List<Token> tokens, IsolationOptions validation, String instance, Duration rolloutTick,
+        io.edgefleet.cloud.inference.BatchingSettings batching) {
 
     public CloudConfig {
         roles = Set.copyOf(roles);
@@ -46,67 +48,73 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
     public static CloudConfig defaults(Path dataDir) {
         return new CloudConfig(EnumSet.of(Role.CONTROL, Role.INGEST), dataDir, "127.0.0.1", 8080, 1024L * 1024 * 1024, Optional.empty(),
                 Optional.empty(), Duration.ofMinutes(3), Duration.ofMinutes(1), Duration.ofDays(7), "edgefleet-registry", Optional.empty(),
-                List.of(), IsolationOptions.defaults(), "1", Duration.ofSeconds(1));
+                List.of(), IsolationOptions.defaults(), "1", Duration.ofSeconds(1),
+                io.edgefleet.cloud.inference.BatchingSettings.defaults());
     }
 
     public CloudConfig withRoles(Set<Role> r) {
         return new CloudConfig(r, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching);
     }
 
     public CloudConfig withHttp(String host, int port) {
         return new CloudConfig(roles, dataDir, host, port, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching);
     }
 
     public CloudConfig withMaxUploadBytes(long bytes) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, bytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching);
     }
 
     public CloudConfig withMqtt(String url) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, Optional.of(url), kafka, staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching);
     }
 
     public CloudConfig withKafka(KafkaSettings k) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, Optional.of(k), staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching);
     }
 
     public CloudConfig withStaleAfter(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, d, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching);
     }
 
     public CloudConfig withBucket(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, d, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching);
     }
 
     public CloudConfig withSigningKey(String keyId, Optional<Path> dir) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                keyId, dir, tokens, validation, instance, rolloutTick);
+                keyId, dir, tokens, validation, instance, rolloutTick, batching);
     }
 
     public CloudConfig withTokens(List<Token> t) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick);
+                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick, batching);
     }
 
     public CloudConfig withValidation(IsolationOptions v) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick);
+                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick, batching);
     }
 
     public CloudConfig withInstance(String id) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick);
+                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick, batching);
     }
 
     public CloudConfig withRolloutTick(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, d);
+                signingKeyId, signingKeyDir, tokens, validation, instance, d, batching);
+    }
+
+    public CloudConfig withBatching(io.edgefleet.cloud.inference.BatchingSettings b) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, b);
     }
 
     public Path keyDir() {

@@ -16,6 +16,8 @@ import io.edgefleet.cloud.ingest.TelemetrySink;
 import io.edgefleet.cloud.mqtt.CloudMqtt;
 import io.edgefleet.cloud.registry.ModelRegistry;
 import io.edgefleet.cloud.registry.SigningKey;
+import io.edgefleet.cloud.inference.CloudInference;
+import io.edgefleet.cloud.inference.InferenceRoutes;
 import io.edgefleet.cloud.rollout.RolloutEngine;
 import io.edgefleet.cloud.rollout.RolloutStore;
 import io.edgefleet.cloud.store.CloudStore;
@@ -82,6 +84,7 @@ public final class ControlPlane implements AutoCloseable {
     });
     private ModelRegistry registry;
     private RolloutEngine rollouts;
+    private CloudInference inference;
     private FleetRegistry fleet;
     private CloudMqtt control;
     private TelemetryBridge bridge;
@@ -113,9 +116,6 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private void startRoles() {
-        if (config.roles().contains(Role.INFERENCE)) {
-            LOG.log(System.Logger.Level.WARNING, "the inference role is not part of this build yet; serving control/ingest only");
-        }
         config.kafka().ifPresent(k -> {
             KafkaEvents ke = new KafkaEvents(k);
             closeables.add(ke);
@@ -141,10 +141,27 @@ public final class ControlPlane implements AutoCloseable {
                     prune, prune, TimeUnit.MILLISECONDS);
         }
         SyncRoutes sync = null;
-        if (config.roles().contains(Role.CONTROL)) {
+        if (config.roles().contains(Role.CONTROL) || config.roles().contains(Role.INFERENCE)) {
             SigningKey key = SigningKey.loadOrCreate(config.keyDir(), config.signingKeyId());
             registry = new ModelRegistry(new ModelRepository(store), events, new ChunkStore(config.dataDir().resolve("chunks")), key,
                     DeviceCatalog.builtIn(), config.validation(), 2, clock);
+        }
+        if (config.roles().contains(Role.INFERENCE)) {
+            MeterRegistry meters = Services.get(MeterRegistry.class);
+            var sizes = meters.getOrCreate(io.helidon.metrics.api.DistributionSummary.builder("edgefleet.cloud.inference.batch.size"));
+            inference = new CloudInference(registry, config.dataDir().resolve("inference"), config.batching(),
+                    new io.edgefleet.engines.EngineOptions(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), true,
+                            List.of("cuda", "cpu"), 0, 4L << 30, true, java.time.Duration.ofSeconds(5)), n -> sizes.record(n));
+            meters.getOrCreate(Gauge.builder("edgefleet.cloud.inference.queued",
+                    () -> inference.queueDepths().values().stream().mapToInt(Integer::intValue).sum()));
+            events.listen(e -> {
+                if (e.kind().equals("model.registered")) {
+                    String[] mv = e.subject().split("/", 2);
+                    Thread.ofVirtual().start(() -> inference.preload(mv[0], mv[1]));
+                }
+            });
+        }
+        if (config.roles().contains(Role.CONTROL)) {
             sync = new SyncRoutes(registry, registry.chunks(), 256);
             tokens = config.tokens().isEmpty() ? defaultTokens(config.dataDir().resolve("tokens")) : config.tokens();
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
@@ -199,7 +216,7 @@ public final class ControlPlane implements AutoCloseable {
             health.addCheck(() -> HealthCheckResponse.builder().status(mqttConnected()).detail("broker", config.mqttUrl().get()).build(),
                     HealthCheckType.READINESS, "mqtt");
         }
-        ApiRoutes api = registry == null ? null : new ApiRoutes(new Auth(tokens), registry, rollouts, fleet, telemetry, events, stats,
+        ApiRoutes api = !config.roles().contains(Role.CONTROL) ? null : new ApiRoutes(new Auth(tokens), registry, rollouts, fleet, telemetry, events, stats,
                 DeviceCatalog.builtIn(), config.dataDir().resolve("uploads"), config.maxUploadBytes(), this::status);
         SyncRoutes s = sync;
         return WebServer.builder()
@@ -214,6 +231,9 @@ public final class ControlPlane implements AutoCloseable {
                     }
                     if (api != null) {
                         api.routing(r);
+                    }
+                    if (inference != null) {
+                        new InferenceRoutes(inference, io.edgefleet.protocols.oip.OipCodec.create()).routing(r);
                     }
                 })
                 .addFeature(ObserveFeature.just(health.build(), MetricsObserver.create()))
@@ -283,6 +303,10 @@ public final class ControlPlane implements AutoCloseable {
         return rollouts;
     }
 
+    public CloudInference inference() {
+        return inference;
+    }
+
     public FleetRegistry fleet() {
         return fleet;
     }
@@ -314,6 +338,9 @@ public final class ControlPlane implements AutoCloseable {
         housekeeping.shutdownNow();
         if (rollouts != null) {
             rollouts.close();
+        }
+        if (inference != null) {
+            inference.close();
         }
         if (bridge != null) {
             bridge.close();

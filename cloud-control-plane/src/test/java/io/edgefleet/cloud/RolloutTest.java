@@ -86,7 +86,8 @@ class RolloutTest {
                     .withCoapPort(-1).withIdentity("ro", "dev-" + i).withProfile("raspberry-pi-4-4gb", EngineOptions.defaults())
                     .withMqtt(MQTT.broker().url()).withSync(sync).withTelemetry(Duration.ofMillis(200), 10_000)
                     // The agent's own watchdog would roll the bad canary back by itself; here the cloud's gates are under test.
-                    .withWatchdog(new Watchdog.Limits(Duration.ofMinutes(10), 1_000_000, 1.0, 1.0, 1000.0))));
+                    .withWatchdog(new Watchdog.Limits(Duration.ofMinutes(10), 1_000_000, 1.0, 1.0, 1000.0))
+                    .withMaxLatencyFactor(1000.0)));
         }
         spy = new MqttClient(MQTT.broker().url(), "rollout-spy", new MemoryPersistence());
         spy.setCallback(MqttCallbacks.onMessage((t, m) -> {
@@ -199,7 +200,7 @@ class RolloutTest {
                  "commandTimeout": "60s", "onFailure": "rollback",
                  "gates": {"minDevices": 1, "maxNonFiniteRate": 0}}
                 """).get("rollout").get("id").asText();
-        await(Duration.ofSeconds(90), "rolled back", () -> status(id).get("rollout").get("state").asText().equals("rolled-back"));
+        awaitState(id, Duration.ofSeconds(90), "rolled back", st -> st.get("rollout").get("state").asText().equals("rolled-back"));
         JsonNode st = status(id);
         assertThat(st.get("rollout").get("reason").asText()).contains("non-finite");
         Set<String> wave1 = new java.util.HashSet<>();
@@ -253,9 +254,9 @@ class RolloutTest {
         assertThat(commandsSeen.keySet()).hasSize(AGENTS);
     }
 
-    /** The classifier's signature (x[N,4] → probs[N,3]) through two 1024-wide layers: the same answers' shape, about 10× the work. */
+    /** The classifier's signature (x[N,4] → probs[N,3]) through two 1024-wide layers: the same answers' shape, about 50× the work. */
     static Path slowClassifier(Path dir) throws java.io.IOException {
-        int h = 1024;
+        int h = 2048;
         java.util.Random rnd = new java.util.Random(7);
         byte[] model = io.edgefleet.engines.synth.OnnxGraph.create("slow")
                 .input("x", io.edgefleet.protocols.oip.DataType.FP32, -1, 4)
@@ -301,7 +302,7 @@ class RolloutTest {
                  "commandTimeout": "60s", "onFailure": "rollback",
                  "gates": {"minDevices": 1, "maxP95Ratio": 3.0}}
                 """).get("rollout").get("id").asText();
-        await(Duration.ofSeconds(90), "rolled back", () -> status(id).get("rollout").get("state").asText().equals("rolled-back"));
+        awaitState(id, Duration.ofSeconds(90), "rolled back", st -> st.get("rollout").get("state").asText().equals("rolled-back"));
         JsonNode st = status(id);
         assertThat(st.get("rollout").get("reason").asText()).contains("p95 latency").contains("the baseline");
         Set<String> wave1 = waveOne(st);
@@ -319,7 +320,7 @@ class RolloutTest {
                  "commandTimeout": "60s", "onFailure": "pause",
                  "gates": {"maxInstallFailures": 0}}
                 """).get("rollout").get("id").asText();
-        await(Duration.ofSeconds(60), "paused", () -> status(id).get("rollout").get("state").asText().equals("paused"));
+        awaitState(id, Duration.ofSeconds(60), "paused", st -> st.get("rollout").get("state").asText().equals("paused"));
         JsonNode st = status(id);
         assertThat(st.get("rollout").get("reason").asText()).contains("install failures").contains("self-test");
         assertThat(commandsSeen.keySet()).isEqualTo(waveOne(st));

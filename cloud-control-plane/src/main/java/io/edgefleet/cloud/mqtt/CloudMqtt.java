@@ -2,7 +2,6 @@ package io.edgefleet.cloud.mqtt;
 
 import io.edgefleet.protocols.net.NoDelaySockets;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
@@ -19,10 +18,13 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
  * the broker keeps QoS 1 messages while the control plane restarts; connects in the background and
  * reconnects by itself; subscribes again after every connect (a broker that lost its state needs it).
  *
- * <p>With manual acknowledgements, {@link #ackLater} returns an {@link Ack} bound to the current
- * connection: after a reconnect, packet ids are reused, so an acknowledgement for a message of an
- * earlier connection is dropped (the broker redelivers that message, and the consumer's
- * deduplication makes the second copy harmless) instead of acknowledging a different message.
+ * <p>With manual acknowledgements each message's {@link Ack} may run after a reconnect: the session
+ * is resumed (clean start off), and MQTT 5 (4.4) has the broker resend an unacknowledged PUBLISH
+ * with its original packet identifier, which stays in use until acknowledged, so the late
+ * acknowledgement settles that same message. (An earlier version dropped acknowledgements across
+ * reconnects; messages redelivered before Paho reported the reconnect then kept their stale
+ * connection tag, were never acknowledged, filled Mosquitto's 20-message in-flight window and
+ * stalled the session. Found by IngestTest on a loaded machine.)
  */
 public final class CloudMqtt implements MqttCallback, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(CloudMqtt.class.getName());
@@ -44,7 +46,6 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
     private final boolean manualAcks;
     private final List<String> filters;
     private final Handler handler;
-    private final AtomicLong epoch = new AtomicLong();
     private volatile boolean closed;
     private volatile Runnable onConnect = () -> { };
     private Thread connector;
@@ -111,7 +112,6 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
 
     @Override
     public void connectComplete(boolean reconnect, String serverURI) {
-        epoch.incrementAndGet();
         LOG.log(System.Logger.Level.INFO, "control-plane MQTT {0} to {1} ({2})", reconnect ? "reconnected" : "connected", serverURI, filters);
         Thread.ofVirtual().start(() -> {
             try {
@@ -132,12 +132,11 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
             handler.onMessage(topic, message, () -> { });
             return;
         }
-        long mine = epoch.get();
         int id = message.getId();
         int qos = message.getQos();
         handler.onMessage(topic, message, () -> {
-            if (qos == 0 || epoch.get() != mine || !client.isConnected()) {
-                return;
+            if (qos == 0 || !client.isConnected()) {
+                return; // offline: the broker resends it on the resumed session, and the consumer drops the copy
             }
             try {
                 client.messageArrivedComplete(id, qos);

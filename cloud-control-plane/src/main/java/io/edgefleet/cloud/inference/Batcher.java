@@ -1,0 +1,262 @@
+package io.edgefleet.cloud.inference;
+
+import io.edgefleet.engines.LoadedModel;
+import io.edgefleet.protocols.oip.InferTensor;
+import io.edgefleet.protocols.oip.TensorData;
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
+
+/**
+ * Dynamic batching for one loaded model. Requests queue (bounded: {@link QueueFullException} when
+ * full); one worker takes the oldest, gathers compatible requests that arrive within
+ * {@code maxDelay} up to {@code maxBatch} rows, concatenates each input along the batch dimension,
+ * runs the model once and splits every output back by each request's rows, so each caller gets
+ * exactly what a call of its own would have given. A request whose deadline passed while it
+ * waited is answered with {@link DeadlineExceededException}, not computed. A model whose batch
+ * dimension is fixed, or inputs of variable-length strings, run one request at a time.
+ */
+public final class Batcher implements AutoCloseable {
+    /** The queue is full: answer 429. */
+    public static final class QueueFullException extends RuntimeException {
+        QueueFullException(String m) {
+            super(m);
+        }
+    }
+
+    /** The request's deadline passed before it could run: answer 504. */
+    public static final class DeadlineExceededException extends RuntimeException {
+        DeadlineExceededException(String m) {
+            super(m);
+        }
+    }
+
+    private record Pending(List<InferTensor> inputs, long deadlineNanos, int rows, CompletableFuture<List<InferTensor>> result) {
+    }
+
+    private final LoadedModel model;
+    private final String name;
+    private final BatchingSettings settings;
+    private final boolean batchable;
+    private final ArrayBlockingQueue<Pending> queue;
+    private final Deque<Pending> carry = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private final Thread worker;
+    private final IntConsumer batchSizes;
+    private final AtomicLong expired = new AtomicLong();
+    private volatile boolean closed;
+
+    public Batcher(String name, LoadedModel model, BatchingSettings settings, IntConsumer batchSizes) {
+        this.name = name;
+        this.model = model;
+        this.settings = settings;
+        this.batchSizes = batchSizes;
+        this.batchable = settings.maxBatch() > 1 && model.signature().inputs().stream()
+                .allMatch(t -> !t.shape().isEmpty() && t.shape().get(0) < 0 && t.datatype() != io.edgefleet.protocols.oip.DataType.BYTES);
+        this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+        this.worker = Thread.ofPlatform().name("batcher-" + name).daemon().start(this::run);
+    }
+
+    public boolean batchable() {
+        return batchable;
+    }
+
+    public int queueDepth() {
+        return queue.size() + carry.size();
+    }
+
+    public long expired() {
+        return expired.get();
+    }
+
+    /** Queues a request; the future completes with its outputs or the failure. */
+    public CompletableFuture<List<InferTensor>> submit(List<InferTensor> inputs, Duration deadline) {
+        if (closed) {
+            throw new QueueFullException("model " + name + " is being unloaded; try again");
+        }
+        int rows = inputs.isEmpty() || inputs.get(0).shape().length == 0 ? 1 : (int) inputs.get(0).shape()[0];
+        Pending p = new Pending(inputs, System.nanoTime() + deadline.toNanos(), rows, new CompletableFuture<>());
+        if (!queue.offer(p)) {
+            throw new QueueFullException("the queue of model " + name + " is full (" + settings.queueCapacity() + " requests); try again");
+        }
+        return p.result();
+    }
+
+    private Pending next(long timeoutNanos) throws InterruptedException {
+        Pending p = carry.pollFirst();
+        return p != null ? p : queue.poll(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void run() {
+        while (!closed) {
+            try {
+                Pending first = next(TimeUnit.MILLISECONDS.toNanos(200));
+                if (first == null) {
+                    continue;
+                }
+                List<Pending> batch = new ArrayList<>();
+                batch.add(first);
+                int rows = first.rows();
+                if (batchable) {
+                    long until = System.nanoTime() + settings.maxDelay().toNanos();
+                    List<Pending> skipped = new ArrayList<>();
+                    while (rows < settings.maxBatch()) {
+                        long wait = until - System.nanoTime();
+                        Pending p = carry.isEmpty() ? (wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll()) : carry.pollFirst();
+                        if (p == null) {
+                            break;
+                        }
+                        if (compatible(first, p) && rows + p.rows() <= settings.maxBatch()) {
+                            batch.add(p);
+                            rows += p.rows();
+                        } else {
+                            skipped.add(p);
+                            if (skipped.size() > settings.maxBatch()) {
+                                break;
+                            }
+                        }
+                    }
+                    for (int i = skipped.size() - 1; i >= 0; i--) {
+                        carry.addFirst(skipped.get(i));
+                    }
+                }
+                execute(batch);
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // execute() completes every future; nothing else can throw here
+            }
+        }
+        failAll(new QueueFullException("model " + name + " was unloaded"));
+    }
+
+    private static boolean compatible(Pending a, Pending b) {
+        if (a.inputs().size() != b.inputs().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.inputs().size(); i++) {
+            InferTensor x = a.inputs().get(i);
+            InferTensor y = b.inputs().get(i);
+            if (!x.name().equals(y.name()) || x.datatype() != y.datatype() || x.shape().length != y.shape().length || x.shape().length == 0) {
+                return false;
+            }
+            for (int d = 1; d < x.shape().length; d++) {
+                if (x.shape()[d] != y.shape()[d]) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private void execute(List<Pending> batch) {
+        long now = System.nanoTime();
+        List<Pending> live = new ArrayList<>();
+        for (Pending p : batch) {
+            if (now > p.deadlineNanos()) {
+                expired.incrementAndGet();
+                p.result().completeExceptionally(new DeadlineExceededException("the request's deadline passed after "
+                        + "waiting in the queue of model " + name + "; it was not computed"));
+            } else {
+                live.add(p);
+            }
+        }
+        if (live.isEmpty()) {
+            return;
+        }
+        batchSizes.accept(live.stream().mapToInt(Pending::rows).sum());
+        if (live.size() == 1) {
+            runAlone(live.get(0));
+            return;
+        }
+        List<InferTensor> outputs;
+        try {
+            outputs = model.infer(concat(live));
+        } catch (RuntimeException e) {
+            // One bad request must not fail its neighbours: run them one by one to see whose it is.
+            live.forEach(this::runAlone);
+            return;
+        }
+        int total = live.stream().mapToInt(Pending::rows).sum();
+        if (outputs.stream().anyMatch(t -> t.shape().length == 0 || t.shape()[0] != total)) {
+            live.forEach(this::runAlone); // an output without the batch dimension: cannot split
+            return;
+        }
+        int offset = 0;
+        for (Pending p : live) {
+            List<InferTensor> mine = new ArrayList<>();
+            for (InferTensor t : outputs) {
+                mine.add(slice(t, offset, p.rows()));
+            }
+            offset += p.rows();
+            p.result().complete(mine);
+        }
+    }
+
+    private void runAlone(Pending p) {
+        try {
+            p.result().complete(model.infer(p.inputs()));
+        } catch (RuntimeException e) {
+            p.result().completeExceptionally(e);
+        }
+    }
+
+    private static List<InferTensor> concat(List<Pending> batch) {
+        List<InferTensor> out = new ArrayList<>();
+        Pending first = batch.get(0);
+        for (int i = 0; i < first.inputs().size(); i++) {
+            InferTensor t0 = first.inputs().get(i);
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            long rows = 0;
+            for (Pending p : batch) {
+                InferTensor t = p.inputs().get(i);
+                byte[] b = t.data().toByteArray();
+                bytes.write(b, 0, b.length);
+                rows += t.shape()[0];
+            }
+            long[] shape = t0.shape().clone();
+            shape[0] = rows;
+            out.add(new InferTensor(t0.name(), TensorData.ofRaw(t0.datatype(), shape, bytes.toByteArray()), t0.parameters()));
+        }
+        return out;
+    }
+
+    private static InferTensor slice(InferTensor t, int fromRow, int rows) {
+        long[] shape = t.shape().clone();
+        byte[] all = t.data().toByteArray();
+        int rowBytes = (int) (all.length / shape[0]);
+        shape[0] = rows;
+        byte[] part = Arrays.copyOfRange(all, fromRow * rowBytes, (fromRow + rows) * rowBytes);
+        return new InferTensor(t.name(), TensorData.ofRaw(t.datatype(), shape, part), t.parameters());
+    }
+
+    private void failAll(RuntimeException e) {
+        for (Pending p = carry.pollFirst(); p != null; p = carry.pollFirst()) {
+            p.result().completeExceptionally(e);
+        }
+        for (Pending p = queue.poll(); p != null; p = queue.poll()) {
+            p.result().completeExceptionally(e);
+        }
+    }
+
+    /** Stops taking requests, finishes none of the queued ones (they fail with a retryable error), then closes the model. */
+    @Override
+    public void close() {
+        closed = true;
+        worker.interrupt();
+        try {
+            worker.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        failAll(new QueueFullException("model " + name + " was unloaded"));
+        model.close();
+    }
+}
