@@ -82,6 +82,7 @@ class TelemetryStoreAndForwardTest {
     InferenceService inference;
     MqttLink link;
     MqttClient consumer;
+    MqttCallback consumerCallback;
     final Set<Long> received = ConcurrentHashMap.newKeySet();
     final AtomicInteger deliveries = new AtomicInteger();
     final Map<Long, Long> lostReported = new ConcurrentHashMap<>();
@@ -96,7 +97,7 @@ class TelemetryStoreAndForwardTest {
                 new CommandHandler(slots, store, "d", Clock.systemUTC()), OipCodec.create(), 8, Clock.systemUTC());
         link.start();
         consumer = new MqttClient(MQTT.broker().url(), "ingest-" + java.util.UUID.randomUUID(), new MemoryPersistence());
-        consumer.setCallback(new MqttCallback() {
+        consumerCallback = new MqttCallback() {
             @Override
             public void messageArrived(String topic, MqttMessage m) {
                 TelemetryBatch b;
@@ -135,15 +136,23 @@ class TelemetryStoreAndForwardTest {
             @Override
             public void authPacketArrived(int code, MqttProperties p) {
             }
-        });
+        };
+        consumer.setCallback(consumerCallback);
+        MqttConnectionOptions o = consumerOptions();
+        consumer.connect(o);
+        consumer.subscribe(Topic.telemetry("f", "d").value(), 1);
+        awaitConnected();
+    }
+
+    /** Short connect timeout: a connect attempt that hangs on a restarting broker is abandoned in 5 s, not Paho's default 30 s. */
+    private static MqttConnectionOptions consumerOptions() {
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setCleanStart(false);
         o.setSessionExpiryInterval(3600L);
         o.setAutomaticReconnect(true);
         o.setAutomaticReconnectDelay(1, 2);
-        consumer.connect(o);
-        consumer.subscribe(Topic.telemetry("f", "d").value(), 1);
-        awaitConnected();
+        o.setConnectionTimeout(5);
+        return o;
     }
 
     @AfterEach
@@ -156,9 +165,10 @@ class TelemetryStoreAndForwardTest {
         store.close();
     }
 
-    private void awaitConnected() throws InterruptedException {
+    private void awaitConnected() throws InterruptedException, MqttException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         long nudge = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        int stuck = 0;
         while ((!link.isConnected() || !consumer.isConnected()) && System.nanoTime() < deadline) {
             if (!consumer.isConnected() && System.nanoTime() > nudge) {
                 // The consumer stands in for the cloud's ingest and is not under test: if Paho's own
@@ -167,6 +177,26 @@ class TelemetryStoreAndForwardTest {
                     consumer.reconnect();
                 } catch (MqttException e) {
                     problems.add("manual reconnect: " + e.getMessage());
+                    if (++stuck >= 3) {
+                        // Paho 1.2.5 can wedge in "Connect already in progress"; a fresh client with the
+                        // same id resumes the same persistent session at the broker.
+                        problems.add("consumer replaced");
+                        try {
+                            consumer.disconnectForcibly(0, 0, false);
+                        } catch (MqttException ignored) {
+                            // replacing it anyway
+                        }
+                        MqttClient fresh = new MqttClient(MQTT.broker().url(), consumer.getClientId(), new MemoryPersistence());
+                        fresh.setCallback(consumerCallback);
+                        consumer.close(true);
+                        consumer = fresh;
+                        try {
+                            consumer.connect(consumerOptions());
+                        } catch (MqttException ce) {
+                            problems.add("fresh consumer connect: " + ce.getMessage());
+                        }
+                        stuck = 0;
+                    }
                 }
                 nudge = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             }
