@@ -51,6 +51,8 @@ public final class Batcher implements AutoCloseable {
     private final Thread worker;
     private final IntConsumer batchSizes;
     private final AtomicLong expired = new AtomicLong();
+    /** Requests submitted and not yet answered: a lone request does not wait for company that is not coming. */
+    private final java.util.concurrent.atomic.AtomicInteger outstanding = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
 
     public Batcher(String name, LoadedModel model, BatchingSettings settings, IntConsumer batchSizes) {
@@ -83,7 +85,10 @@ public final class Batcher implements AutoCloseable {
         }
         int rows = inputs.isEmpty() || inputs.get(0).shape().length == 0 ? 1 : (int) inputs.get(0).shape()[0];
         Pending p = new Pending(inputs, System.nanoTime() + deadline.toNanos(), rows, new CompletableFuture<>());
+        outstanding.incrementAndGet();
+        p.result().whenComplete((r, e) -> outstanding.decrementAndGet());
         if (!queue.offer(p)) {
+            outstanding.decrementAndGet();
             throw new QueueFullException("the queue of model " + name + " is full (" + settings.queueCapacity() + " requests); try again");
         }
         return p.result();
@@ -105,7 +110,8 @@ public final class Batcher implements AutoCloseable {
                 batch.add(first);
                 int rows = first.rows();
                 if (batchable) {
-                    long until = System.nanoTime() + settings.maxDelay().toNanos();
+                    // Wait for company only when other requests are on their way: at concurrency 1 the delay is pure cost.
+                    long until = System.nanoTime() + (outstanding.get() > 1 ? settings.maxDelay().toNanos() : 0);
                     List<Pending> skipped = new ArrayList<>();
                     while (rows < settings.maxBatch()) {
                         long wait = until - System.nanoTime();
