@@ -36,7 +36,26 @@ import java.util.Optional;
 public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHost, int httpPort, int coapPort, String fleet, String device,
         String profile, Optional<String> mqttUrl, int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
         double maxLatencyFactor, EngineOptions engineOptions, IsolationOptions isolation, Telemetry telemetry,
-        io.edgefleet.agent.slots.Watchdog.Limits watchdog, Optional<Sync> sync) {
+        io.edgefleet.agent.slots.Watchdog.Limits watchdog, Optional<Sync> sync, Optional<Escalation> escalation) {
+    /**
+     * Joint inference with the cloud's inference role.
+     *
+     * @param url the inference role, e.g. {@code http://cloud:8080}
+     * @param policies per model; more can come from the cloud with {@code configure} ({@code escalation.*})
+     * @param breakerFailures consecutive failures that open the circuit breaker
+     * @param breakerOpen how long it stays open before one probe
+     */
+    public record Escalation(java.net.URI url, java.util.Map<String, io.edgefleet.agent.serving.EscalationPolicy> policies, int breakerFailures,
+            Duration breakerOpen) {
+        public Escalation {
+            Objects.requireNonNull(url, "url");
+            policies = java.util.Map.copyOf(policies);
+            if (breakerFailures < 1) {
+                throw new IllegalArgumentException("breakerFailures must be >= 1");
+            }
+        }
+    }
+
     /**
      * @param url base URL of the sync server, e.g. {@code http://cloud:8081}
      * @param trust signing key id to Ed25519 public key; several keys let keys rotate
@@ -98,42 +117,42 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
     public static AgentConfig defaults(Path dataDir) {
         return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, 5683, "local", "agent", "generic", Optional.empty(), 1, 64,
                 16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10), 5.0, EngineOptions.defaults(), IsolationOptions.defaults(),
-                new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults(), Optional.empty());
+                new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults(), Optional.empty(), Optional.empty());
     }
 
     public AgentConfig withDataDir(Path dir) {
         return new AgentConfig(dir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withModelsDir(Path dir) {
         return new AgentConfig(dataDir, Optional.of(dir), httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withHttp(String host, int port) {
         return new AgentConfig(dataDir, modelsDir, host, port, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withCoapPort(int port) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, port, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withIdentity(String fleetId, String deviceId) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleetId, deviceId, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withProfile(String profileId, EngineOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profileId, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation, telemetry, watchdog, sync);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withMqtt(String url) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, Optional.of(url), threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withTelemetry(Duration window, int maxOutboxRows) {
@@ -143,37 +162,43 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
     public AgentConfig withTelemetry(Telemetry t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation,
-                t, watchdog, sync);
+                t, watchdog, sync, escalation);
     }
 
     public AgentConfig withWatchdog(io.edgefleet.agent.slots.Watchdog.Limits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, limits, sync);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, limits, sync, escalation);
+    }
+
+    public AgentConfig withEscalation(Escalation e) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog,
+                sync, Optional.of(e));
     }
 
     public AgentConfig withSync(Sync settings) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog,
-                Optional.of(settings));
+                Optional.of(settings), escalation);
     }
 
     public AgentConfig withQueue(int threads, int capacity) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threads, capacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withMaxPayloadBytes(int bytes) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
+                queueCapacity, bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withTimeouts(Duration request, Duration drain) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, request, drain, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync);
+                queueCapacity, maxPayloadBytes, request, drain, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withMaxLatencyFactor(double factor) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation, telemetry, watchdog, sync);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 }

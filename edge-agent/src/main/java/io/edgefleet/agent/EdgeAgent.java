@@ -48,6 +48,11 @@ public final class EdgeAgent implements AutoCloseable {
         this.store = AgentStore.open(config.dataDir());
         this.slots = new ModelSlots(config.dataDir(), store, config.engineOptions(), config.isolation(), config.maxLatencyFactor());
         this.inference = new InferenceService(slots, config.threadsPerModel(), config.queueCapacity(), config.requestTimeout());
+        config.escalation().ifPresent(e -> inference.enableEscalation(
+                new io.edgefleet.agent.serving.CloudFallback(e.url(), e.breakerFailures(), e.breakerOpen(), Clock.systemUTC()),
+                // A policy the cloud set with a configure command wins over the configuration file's.
+                model -> io.edgefleet.agent.serving.EscalationPolicy.fromSettings(store.settings(model))
+                        .or(() -> java.util.Optional.ofNullable(e.policies().get(model)))));
         OipCodec codec = OipCodec.create(DecodeLimits.DEFAULT.withMaxMessageBytes(config.maxPayloadBytes()));
         OipHttp oip = new OipHttp(inference, slots, codec, "edgefleet-agent", VERSION, ready::get);
         this.telemetry = new TelemetryRecorder(store, config.fleet(), config.device(), config.telemetry().window(),

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -62,6 +63,112 @@ public final class InferenceService implements AutoCloseable {
      * @throws io.edgefleet.engines.InferenceFailedException the runtime failed
      */
     public InferResponse infer(String model, Optional<String> version, InferRequest request) {
+        CloudFallback cloud = fallback;
+        Optional<EscalationPolicy> policy = cloud == null || version.isPresent() ? Optional.empty() : policies.apply(model);
+        if (policy.isEmpty()) {
+            return local(model, version, request, observer, null);
+        }
+        return joint(model, request, policy.get(), cloud);
+    }
+
+    private volatile CloudFallback fallback;
+    private volatile java.util.function.Function<String, Optional<EscalationPolicy>> policies = m -> Optional.empty();
+    private final Map<String, long[]> budgets = new ConcurrentHashMap<>();
+
+    /**
+     * Turns on joint inference: for a model with a policy, an answer less sure than the policy's
+     * threshold (or a local model that is missing, failing or overloaded) goes to the cloud within
+     * the request's deadline, and the cloud's answer comes back marked {@code edgefleet.source=cloud};
+     * when the cloud is slow or down the local answer comes back marked low-confidence, and without
+     * a local answer the request fails with 503. Never a wait past the deadline.
+     */
+    public void enableEscalation(CloudFallback cloud, java.util.function.Function<String, Optional<EscalationPolicy>> policyOf) {
+        this.policies = policyOf;
+        this.fallback = cloud;
+    }
+
+    private InferResponse joint(String model, InferRequest request, EscalationPolicy policy, CloudFallback cloud) {
+        long t0 = System.nanoTime();
+        io.edgefleet.agent.telemetry.Observation[] seen = new io.edgefleet.agent.telemetry.Observation[1];
+        io.edgefleet.engines.Confidence[] conf = new io.edgefleet.engines.Confidence[1];
+        InferResponse local = null;
+        RuntimeException localFailure = null;
+        try {
+            local = local(model, Optional.empty(), request, o -> seen[0] = o, conf);
+        } catch (io.edgefleet.engines.InvalidInputException | io.edgefleet.protocols.ProtocolException e) {
+            throw e; // the client's input: the cloud would refuse it too
+        } catch (RuntimeException e) {
+            localFailure = e;
+        }
+        OptionalDouble confidence = conf[0] == null ? OptionalDouble.empty() : OptionalDouble.of(policy.confidence(conf[0]));
+        boolean sure = local != null && confidence.isPresent() && confidence.getAsDouble() >= policy.threshold();
+        if (local != null && (sure || confidence.isEmpty())) {
+            emit(seen[0], false);
+            return mark(local, "edge", confidence, false, null);
+        }
+        if (local != null && !budget(model, policy.maxShare())) {
+            emit(seen[0], false);
+            return mark(local, "edge", confidence, true, "escalation budget of " + policy.maxShare() + " per minute spent");
+        }
+        java.time.Duration left = policy.deadline().minusNanos(System.nanoTime() - t0);
+        try {
+            InferResponse answer = cloud.infer(model, request, left);
+            emit(seen[0], true);
+            return new InferResponse(model, answer.modelVersion(), request.id(), answer.parameters().with("edgefleet.source", "cloud")
+                    .with("edgefleet.edge_confidence", confidence.isPresent() ? confidence.getAsDouble() : -1.0)
+                    .with("edgefleet.cloud_ms", (System.nanoTime() - t0) / 1e6), answer.outputs());
+        } catch (CloudFallback.UnavailableException e) {
+            emit(seen[0], true);
+            if (local != null) {
+                return mark(local, "edge", confidence, true, "cloud unavailable: " + e.getMessage());
+            }
+            throw new OverloadedException("model '" + model + "' cannot answer here (" + localFailure.getMessage()
+                    + ") and the cloud is unavailable (" + e.getMessage() + ")", false);
+        }
+    }
+
+    private void emit(io.edgefleet.agent.telemetry.Observation o, boolean escalated) {
+        if (o != null) {
+            observer.accept(new io.edgefleet.agent.telemetry.Observation(o.model(), o.version(), o.latencyMillis(), o.error(), o.confidence(),
+                    o.lowConfidence(), o.nonFinite(), escalated, o.inputs()));
+        }
+    }
+
+    private static InferResponse mark(InferResponse r, String source, OptionalDouble confidence, boolean low, String why) {
+        Parameters p = r.parameters().with("edgefleet.source", source);
+        if (confidence.isPresent()) {
+            p = p.with("edgefleet.confidence", confidence.getAsDouble());
+        }
+        if (low) {
+            p = p.with("edgefleet.low_confidence", true);
+        }
+        if (why != null) {
+            p = p.with("edgefleet.escalation", why);
+        }
+        return new InferResponse(r.modelName(), r.modelVersion(), r.id(), p, r.outputs());
+    }
+
+    /** Counts a request that wants the cloud against the model's per-minute share; true when it may go. */
+    private boolean budget(String model, double maxShare) {
+        long minute = System.currentTimeMillis() / 60_000;
+        long[] b = budgets.computeIfAbsent(model, k -> new long[3]);
+        synchronized (b) {
+            if (b[0] != minute) {
+                b[0] = minute;
+                b[1] = 0;
+                b[2] = 0;
+            }
+            b[1]++;
+            if (b[2] + 1 <= Math.max(1, Math.floor(maxShare * b[1]))) {
+                b[2]++;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    private InferResponse local(String model, Optional<String> version, InferRequest request,
+            java.util.function.Consumer<io.edgefleet.agent.telemetry.Observation> sink, io.edgefleet.engines.Confidence[] confidence) {
         if (draining) {
             throw new OverloadedException("the agent is shutting down", false);
         }
@@ -89,12 +196,15 @@ public final class InferenceService implements AutoCloseable {
         long t0 = System.nanoTime();
         try {
             List<InferTensor> outputs = f.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            observer.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6));
+            sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6));
+            if (confidence != null) {
+                confidence[0] = Observations.confidence(lease, outputs);
+            }
             return new InferResponse(model, Optional.of(lease.version()), request.id(),
                     Parameters.of("edgefleet.computed_at", "edge"), select(outputs, request.outputs(), model));
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof io.edgefleet.engines.InvalidInputException)) {
-                observer.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
+                sink.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
             }
             if (e.getCause() instanceof EngineException ee) {
                 throw ee;
@@ -102,7 +212,7 @@ public final class InferenceService implements AutoCloseable {
             throw new IllegalStateException("model '" + model + "' failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
             f.cancel(false);
-            observer.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
+            sink.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
             throw new OverloadedException("model '" + model + "' did not answer within " + requestTimeout.toMillis() + " ms", false);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

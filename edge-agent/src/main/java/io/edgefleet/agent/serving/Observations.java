@@ -26,6 +26,26 @@ final class Observations {
     private Observations() {
     }
 
+    /** The full confidence of a classifier-shaped first output, or null when it is not one (or holds NaN). */
+    static io.edgefleet.engines.Confidence confidence(Lease lease, List<InferTensor> outputs) {
+        if (outputs.isEmpty()) {
+            return null;
+        }
+        InferTensor first = outputs.get(0);
+        long[] shape = first.shape();
+        long classes = shape.length == 0 ? 1 : shape[shape.length - 1];
+        TensorSpec spec = lease.model().signature().outputs().get(0);
+        if (classes < 2 || classes > 1000 || !(first.datatype().isFloatingPoint() || spec.quantization().isPresent())) {
+            return null;
+        }
+        for (int i = 0; i < first.data().elementCount(); i++) {
+            if (!Double.isFinite(first.data().getDouble(i))) {
+                return null;
+            }
+        }
+        return Confidence.of(first.data(), spec.quantization());
+    }
+
     static Observation ok(String model, Lease lease, List<InferTensor> inputs, List<InferTensor> outputs, double millis) {
         boolean nonFinite = false;
         for (InferTensor t : outputs) {
