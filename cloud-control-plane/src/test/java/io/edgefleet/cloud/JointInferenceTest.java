@@ -142,7 +142,7 @@ class JointInferenceTest {
                 }
             }
             try (EdgeAgent agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("agent")).withModelsDir(dir.resolve("models"))
-                    .withHttp("127.0.0.1", 0).withCoapPort(-1)
+                    .withHttp("127.0.0.1", 0).withCoapPort(-1).withTelemetry(Duration.ofMillis(200), 100_000)
                     .withEscalation(new AgentConfig.Escalation(URI.create("http://127.0.0.1:" + port),
                             Map.of("pair", new EscalationPolicy(EscalationPolicy.Measure.MAX_PROBABILITY, threshold, 1.0, Duration.ofSeconds(2))),
                             3, Duration.ofSeconds(1))))) {
@@ -165,6 +165,13 @@ class JointInferenceTest {
                         100.0 * escalated / N);
                 assertThat(escalated).isPositive().isLessThan(N);
                 assertThat(jointAcc).isGreaterThan(edgeAcc);
+                // Telemetry counts the escalations and what the cloud did with them.
+                int esc = escalated;
+                await(Duration.ofSeconds(15), "telemetry windows with every escalation", () -> escalationTotals(agent)[0] >= esc);
+                long[] totals = escalationTotals(agent);
+                assertThat(totals[0]).isEqualTo(esc);
+                assertThat(totals[1]).as("cloud answers").isEqualTo(esc);
+                assertThat(totals[2]).as("cloud failures").isZero();
 
                 // The cloud dies: answers continue from the edge, marked, and the breaker opens.
                 cp.close();
@@ -199,6 +206,63 @@ class JointInferenceTest {
                 cp.close();
             }
         }
+    }
+
+    @Test
+    void a_policy_set_by_a_configure_command_turns_escalation_on_and_a_dead_cloud_without_local_model_is_a_503() throws Exception {
+        int port = Ports.freePort();
+        try (ControlPlane cp = cloud(port)) {
+            CloudClient ops = client(cp, OPERATOR);
+            assertThat(ops.pushModel("pair", "1", List.of(classifier(dir.resolve("c"), "pair", W)), List.of(), Map.of(), n -> { }).status())
+                    .isEqualTo(201);
+            assertThat(ops.pushModel("cloudonly", "1", List.of(classifier(dir.resolve("c2"), "cloudonly", W)), List.of(), Map.of(), n -> { })
+                    .status()).isEqualTo(201);
+            classifier(dir.resolve("models"), "pair", EDGE);
+            float[][] xs = inputs();
+            try (EdgeAgent agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("agent")).withModelsDir(dir.resolve("models"))
+                    .withHttp("127.0.0.1", 0).withCoapPort(-1)
+                    .withEscalation(new AgentConfig.Escalation(URI.create("http://127.0.0.1:" + port), Map.of(), 3, Duration.ofSeconds(1))))) {
+                CloudClient local = new CloudClient(URI.create("http://127.0.0.1:" + agent.httpPort()), java.util.Optional.empty());
+                // No policy yet: everything is answered here.
+                for (int i = 0; i < 20; i++) {
+                    JsonNode p = local.raw("POST", "/v2/models/pair/infer", "application/json", body(xs[i])).json().get("parameters");
+                    assertThat(p.has("edgefleet.source") && p.get("edgefleet.source").asText().equals("cloud")).isFalse();
+                }
+                new io.edgefleet.agent.commands.CommandHandler(agent.slots(), agent.store(), "agent", java.time.Clock.systemUTC()).handle(
+                        io.edgefleet.protocols.messages.Command.configure("cfg-1", "pair", Map.of("escalation.measure", "margin",
+                                "escalation.threshold", "1.0", "escalation.deadline-ms", "2000"), java.time.Instant.now()), a -> { });
+                // Margin below 1.0 is every answer: all go to the cloud now.
+                for (int i = 0; i < 20; i++) {
+                    JsonNode p = local.raw("POST", "/v2/models/pair/infer", "application/json", body(xs[i])).json().get("parameters");
+                    assertThat(p.get("edgefleet.source").asText()).isEqualTo("cloud");
+                }
+                // A model the agent does not have, with a policy: the cloud answers; with the cloud gone, a clear 503.
+                new io.edgefleet.agent.commands.CommandHandler(agent.slots(), agent.store(), "agent", java.time.Clock.systemUTC()).handle(
+                        io.edgefleet.protocols.messages.Command.configure("cfg-2", "cloudonly", Map.of("escalation.threshold", "0.5"),
+                                java.time.Instant.now()), a -> { });
+                CloudClient.Response viaCloud = local.raw("POST", "/v2/models/cloudonly/infer", "application/json", body(xs[0]));
+                assertThat(viaCloud.status()).as(viaCloud.text()).isEqualTo(200);
+                assertThat(viaCloud.json().get("parameters").get("edgefleet.source").asText()).isEqualTo("cloud");
+                cp.close();
+                CloudClient.Response none = local.raw("POST", "/v2/models/cloudonly/infer", "application/json", body(xs[0]));
+                assertThat(none.status()).isEqualTo(503);
+                assertThat(none.json().get("error").asText()).contains("cloud is unavailable");
+            }
+        }
+    }
+
+    /** Escalations, cloud answers and cloud failures in the agent's telemetry outbox so far. */
+    static long[] escalationTotals(EdgeAgent agent) {
+        long[] t = new long[3];
+        for (var e : agent.store().peekOutbox(100_000)) {
+            var b = io.edgefleet.protocols.messages.MessageCodec.json().decode(e.getValue(), io.edgefleet.protocols.messages.TelemetryBatch.class);
+            for (var r : b.records()) {
+                t[0] += r.escalations();
+                t[1] += r.escalation().map(x -> x.cloudAnswers()).orElse(0L);
+                t[2] += r.escalation().map(x -> x.cloudFailures()).orElse(0L);
+            }
+        }
+        return t;
     }
 
     static int firstEscalated(boolean[] e) {

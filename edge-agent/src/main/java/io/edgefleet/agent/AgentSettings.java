@@ -22,6 +22,11 @@ import java.time.Duration;
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
  *   slots: { max-latency-factor: 5.0 }
  *   telemetry: { window-ms: 10000, max-outbox-rows: 10000, heartbeat-ms: 60000 }
+ *   escalation:                           # joint inference with the cloud's inference role
+ *     url: http://cloud:8080
+ *     breaker: { failures: 3, open-ms: 5000 }
+ *     models:
+ *       kws: { measure: margin, threshold: 0.3, max-share: 0.2, deadline-ms: 300 }
  * </pre>
  */
 public final class AgentSettings {
@@ -60,6 +65,17 @@ public final class AgentSettings {
                     Duration.ofMillis(c.get("telemetry.window-ms").asLong().orElse(t.window().toMillis())),
                     c.get("telemetry.max-outbox-rows").asInt().orElse(t.maxOutboxRows()),
                     Duration.ofMillis(c.get("telemetry.heartbeat-ms").asLong().orElse(t.heartbeat().toMillis()))));
+        }
+        if (c.get("escalation.url").exists()) {
+            java.util.Map<String, io.edgefleet.agent.serving.EscalationPolicy> policies = new java.util.HashMap<>();
+            c.get("escalation.models").asNodeList().orElse(java.util.List.of()).forEach(m -> {
+                java.util.Map<String, String> settings = new java.util.HashMap<>();
+                m.asMap().orElse(java.util.Map.of()).forEach((k, v) -> settings.put("escalation." + k.substring(k.lastIndexOf('.') + 1), v));
+                io.edgefleet.agent.serving.EscalationPolicy.fromSettings(settings).ifPresent(p -> policies.put(m.name(), p));
+            });
+            a = a.withEscalation(new AgentConfig.Escalation(java.net.URI.create(c.get("escalation.url").asString().get()), policies,
+                    c.get("escalation.breaker.failures").asInt().orElse(3),
+                    Duration.ofMillis(c.get("escalation.breaker.open-ms").asLong().orElse(5000L))));
         }
         return a.withTimeouts(Duration.ofMillis(c.get("inference.request-timeout-ms").asLong().orElse(base.requestTimeout().toMillis())),
                         Duration.ofMillis(c.get("inference.drain-timeout-ms").asLong().orElse(base.drainTimeout().toMillis())))

@@ -11,10 +11,18 @@ import java.util.OptionalDouble;
  *
  * @param devices distinct devices that reported in the range
  * @param bucket start of the time bucket, for series; empty for a total
+ * @param cloudAnswers escalations the cloud answered
+ * @param cloudFailures escalations the cloud could not answer in time
+ * @param escalationMillis total time escalations added
  */
 public record Aggregate(Optional<String> model, Optional<String> version, Optional<Instant> bucket, long count, long errors,
         long escalations, long nonFinite, long lowConfidence, OptionalDouble meanConfidence, double p50Ms, double p95Ms, double p99Ms,
-        double maxMs, long batches, long devices) {
+        double maxMs, long batches, long devices, long cloudAnswers, long cloudFailures, double escalationMillis) {
+
+    /** Mean time an escalation added, in ms. */
+    public double meanEscalationMillis() {
+        return escalations == 0 ? 0 : escalationMillis / escalations;
+    }
 
     public double errorRate() {
         return count == 0 ? 0 : (double) errors / count;

@@ -22,15 +22,18 @@ import java.util.OptionalDouble;
  */
 public final class TelemetryRepository {
     private static final String COLUMNS = "count, errors, escalations, non_finite, low_confidence, confidence_sum, confidence_count, "
-            + "p50_sum, p95_sum, p99_sum, latency_weight, max_ms, batches";
+            + "p50_sum, p95_sum, p99_sum, latency_weight, max_ms, cloud_answers, cloud_failures, escalation_ms, batches";
     private static final String SUMS = "SUM(count), SUM(errors), SUM(escalations), SUM(non_finite), SUM(low_confidence), "
-            + "SUM(confidence_sum), SUM(confidence_count), SUM(p50_sum), SUM(p95_sum), SUM(p99_sum), SUM(latency_weight), MAX(max_ms), SUM(batches)";
+            + "SUM(confidence_sum), SUM(confidence_count), SUM(p50_sum), SUM(p95_sum), SUM(p99_sum), SUM(latency_weight), MAX(max_ms), SUM(batches), "
+            + "SUM(cloud_answers), SUM(cloud_failures), SUM(escalation_ms)";
     private static final String UPDATE = "count = count + excluded.count, errors = errors + excluded.errors, "
             + "escalations = escalations + excluded.escalations, non_finite = non_finite + excluded.non_finite, "
             + "low_confidence = low_confidence + excluded.low_confidence, confidence_sum = confidence_sum + excluded.confidence_sum, "
             + "confidence_count = confidence_count + excluded.confidence_count, p50_sum = p50_sum + excluded.p50_sum, "
             + "p95_sum = p95_sum + excluded.p95_sum, p99_sum = p99_sum + excluded.p99_sum, "
-            + "latency_weight = latency_weight + excluded.latency_weight, max_ms = MAX(max_ms, excluded.max_ms), batches = batches + excluded.batches";
+            + "latency_weight = latency_weight + excluded.latency_weight, max_ms = MAX(max_ms, excluded.max_ms), batches = batches + excluded.batches, "
+            + "cloud_answers = cloud_answers + excluded.cloud_answers, cloud_failures = cloud_failures + excluded.cloud_failures, "
+            + "escalation_ms = escalation_ms + excluded.escalation_ms";
 
     private final CloudStore store;
     private final long bucketMillis;
@@ -60,10 +63,10 @@ public final class TelemetryRepository {
             try (PreparedStatement seen = c.prepareStatement(
                     "INSERT INTO telemetry_seen (fleet, device, sequence, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
                     PreparedStatement dev = c.prepareStatement("INSERT INTO telemetry_device (fleet, device, model, version, bucket, " + COLUMNS
-                            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
+                            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
                             + "ON CONFLICT(fleet, device, model, version, bucket) DO UPDATE SET " + UPDATE);
                     PreparedStatement mod = c.prepareStatement("INSERT INTO telemetry_model (model, version, bucket, " + COLUMNS
-                            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
+                            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
                             + "ON CONFLICT(model, version, bucket) DO UPDATE SET " + UPDATE);
                     PreparedStatement lost = c.prepareStatement("INSERT INTO telemetry_lost (fleet, device, lost) VALUES (?, ?, ?) "
                             + "ON CONFLICT(fleet, device) DO UPDATE SET lost = lost + excluded.lost")) {
@@ -107,7 +110,9 @@ public final class TelemetryRepository {
         boolean conf = r.meanConfidence().isPresent();
         return new Object[] {n, r.errors(), r.escalations(), r.nonFinite(), r.lowConfidence(),
             conf ? r.meanConfidence().getAsDouble() * n : 0.0, conf ? n : 0L,
-            r.latencyMillis().p50() * n, r.latencyMillis().p95() * n, r.latencyMillis().p99() * n, n, r.latencyMillis().max()};
+            r.latencyMillis().p50() * n, r.latencyMillis().p95() * n, r.latencyMillis().p99() * n, n, r.latencyMillis().max(),
+            r.escalation().map(e -> e.cloudAnswers()).orElse(0L), r.escalation().map(e -> e.cloudFailures()).orElse(0L),
+            r.escalation().map(e -> e.addedMillis()).orElse(0.0)};
     }
 
     /** Drops dedupe rows older than {@code before} (a redelivery older than that is no longer expected). */
@@ -147,7 +152,7 @@ public final class TelemetryRepository {
                     + "AND bucket >= ? AND bucket < ? GROUP BY model, version ORDER BY model, version")) {
                 ResultSet r = Jdbc.bind(p, fleet, device, from, to).executeQuery();
                 while (r.next()) {
-                    out.add(read(r, Optional.of(r.getString(14)), Optional.of(r.getString(15)), Optional.empty(), 1));
+                    out.add(read(r, Optional.of(r.getString(17)), Optional.of(r.getString(18)), Optional.empty(), 1));
                 }
             }
             return out;
@@ -176,7 +181,7 @@ public final class TelemetryRepository {
                     + "WHERE model = ? AND version = ? AND bucket >= ? AND bucket < ? AND (fleet || '/' || device) IN (SELECT k FROM gate_devices)")) {
                 ResultSet r = Jdbc.bind(p, model, version, from, to).executeQuery();
                 r.next();
-                return read(r, Optional.of(model), Optional.of(version), Optional.empty(), r.getLong(14));
+                return read(r, Optional.of(model), Optional.of(version), Optional.empty(), r.getLong(17));
             }
         });
     }
@@ -201,12 +206,14 @@ public final class TelemetryRepository {
     }
 
     private static Aggregate empty(String model, String version) {
-        return new Aggregate(Optional.of(model), Optional.of(version), Optional.empty(), 0, 0, 0, 0, 0, OptionalDouble.empty(), 0, 0, 0, 0, 0, 0);
+        return new Aggregate(Optional.of(model), Optional.of(version), Optional.empty(), 0, 0, 0, 0, 0, OptionalDouble.empty(), 0, 0, 0, 0, 0, 0,
+                0, 0, 0);
     }
 
     private static Aggregate withDevices(Aggregate a, long devices) {
         return new Aggregate(a.model(), a.version(), a.bucket(), a.count(), a.errors(), a.escalations(), a.nonFinite(), a.lowConfidence(),
-                a.meanConfidence(), a.p50Ms(), a.p95Ms(), a.p99Ms(), a.maxMs(), a.batches(), devices);
+                a.meanConfidence(), a.p50Ms(), a.p95Ms(), a.p99Ms(), a.maxMs(), a.batches(), devices, a.cloudAnswers(), a.cloudFailures(),
+                a.escalationMillis());
     }
 
     private Aggregate one(Connection c, String sql, Optional<String> model, Optional<String> version, Object... args) throws SQLException {
@@ -226,7 +233,7 @@ public final class TelemetryRepository {
         try (PreparedStatement p = c.prepareStatement(sql)) {
             ResultSet r = Jdbc.bind(p, all).executeQuery();
             while (r.next()) {
-                out.add(read(r, Optional.of(model), Optional.of(version), Optional.of(Instant.ofEpochMilli(r.getLong(14))), 0));
+                out.add(read(r, Optional.of(model), Optional.of(version), Optional.of(Instant.ofEpochMilli(r.getLong(17))), 0));
             }
         }
         return out;
@@ -240,6 +247,6 @@ public final class TelemetryRepository {
         return new Aggregate(model, version, bucket, count, r.getLong(2), r.getLong(3), r.getLong(4), r.getLong(5),
                 confCount == 0 ? OptionalDouble.empty() : OptionalDouble.of(r.getDouble(6) / confCount),
                 weight == 0 ? 0 : r.getDouble(8) / weight, weight == 0 ? 0 : r.getDouble(9) / weight, weight == 0 ? 0 : r.getDouble(10) / weight,
-                r.getDouble(12), r.getLong(13), devices);
+                r.getDouble(12), r.getLong(13), devices, r.getLong(14), r.getLong(15), r.getDouble(16));
     }
 }

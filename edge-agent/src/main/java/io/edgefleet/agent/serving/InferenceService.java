@@ -103,22 +103,23 @@ public final class InferenceService implements AutoCloseable {
         OptionalDouble confidence = conf[0] == null ? OptionalDouble.empty() : OptionalDouble.of(policy.confidence(conf[0]));
         boolean sure = local != null && confidence.isPresent() && confidence.getAsDouble() >= policy.threshold();
         if (local != null && (sure || confidence.isEmpty())) {
-            emit(seen[0], false);
+            emit(seen[0], false, false, 0);
             return mark(local, "edge", confidence, false, null);
         }
         if (local != null && !budget(model, policy.maxShare())) {
-            emit(seen[0], false);
+            emit(seen[0], false, false, 0);
             return mark(local, "edge", confidence, true, "escalation budget of " + policy.maxShare() + " per minute spent");
         }
         java.time.Duration left = policy.deadline().minusNanos(System.nanoTime() - t0);
         try {
+            long c0 = System.nanoTime();
             InferResponse answer = cloud.infer(model, request, left);
-            emit(seen[0], true);
+            emit(seen[0], true, true, (System.nanoTime() - c0) / 1e6);
             return new InferResponse(model, answer.modelVersion(), request.id(), answer.parameters().with("edgefleet.source", "cloud")
                     .with("edgefleet.edge_confidence", confidence.isPresent() ? confidence.getAsDouble() : -1.0)
                     .with("edgefleet.cloud_ms", (System.nanoTime() - t0) / 1e6), answer.outputs());
         } catch (CloudFallback.UnavailableException e) {
-            emit(seen[0], true);
+            emit(seen[0], true, false, (System.nanoTime() - t0) / 1e6 - (seen[0] == null ? 0 : seen[0].latencyMillis()));
             if (local != null) {
                 return mark(local, "edge", confidence, true, "cloud unavailable: " + e.getMessage());
             }
@@ -127,10 +128,10 @@ public final class InferenceService implements AutoCloseable {
         }
     }
 
-    private void emit(io.edgefleet.agent.telemetry.Observation o, boolean escalated) {
+    private void emit(io.edgefleet.agent.telemetry.Observation o, boolean escalated, boolean cloudAnswered, double addedMillis) {
         if (o != null) {
             observer.accept(new io.edgefleet.agent.telemetry.Observation(o.model(), o.version(), o.latencyMillis(), o.error(), o.confidence(),
-                    o.lowConfidence(), o.nonFinite(), escalated, o.inputs()));
+                    o.lowConfidence(), o.nonFinite(), escalated, o.inputs(), cloudAnswered, Math.max(0, addedMillis)));
         }
     }
 

@@ -16,7 +16,15 @@ import java.util.OptionalDouble;
  * @param nonFinite an output held NaN or infinity
  * @param escalated the request went to the cloud
  * @param inputs per input name, a sample of its element values (at most 4,096) for drift statistics
+ * @param cloudAnswered an escalated request that the cloud answered
+ * @param escalationMillis the time the escalation added, when escalated
  */
 public record Observation(String model, String version, double latencyMillis, boolean error, OptionalDouble confidence,
-        boolean lowConfidence, boolean nonFinite, boolean escalated, Map<String, double[]> inputs) {
+        boolean lowConfidence, boolean nonFinite, boolean escalated, Map<String, double[]> inputs, boolean cloudAnswered,
+        double escalationMillis) {
+
+    public Observation(String model, String version, double latencyMillis, boolean error, OptionalDouble confidence,
+            boolean lowConfidence, boolean nonFinite, boolean escalated, Map<String, double[]> inputs) {
+        this(model, version, latencyMillis, error, confidence, lowConfidence, nonFinite, escalated, inputs, false, 0);
+    }
 }

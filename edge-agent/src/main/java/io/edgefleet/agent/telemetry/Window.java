@@ -17,6 +17,9 @@ final class Window {
     private long count;
     private long errors;
     private long escalations;
+    private long cloudAnswers;
+    private long cloudFailures;
+    private double escalationMillis;
     private long nonFinite;
     private long lowConfidence;
     private double confidenceSum;
@@ -52,6 +55,12 @@ final class Window {
         }
         if (o.escalated()) {
             escalations++;
+            if (o.cloudAnswered()) {
+                cloudAnswers++;
+            } else {
+                cloudFailures++;
+            }
+            escalationMillis += o.escalationMillis();
         }
         if (o.nonFinite()) {
             nonFinite++;
@@ -96,7 +105,9 @@ final class Window {
         });
         return new TelemetryRecord(model, version, start, end, count, errors, p,
                 confidenceN == 0 ? OptionalDouble.empty() : OptionalDouble.of(Math.min(1, Math.max(0, confidenceSum / confidenceN))),
-                escalations, nonFinite, lowConfidence, in);
+                escalations, nonFinite, lowConfidence, in,
+                escalations == 0 ? java.util.Optional.empty()
+                        : java.util.Optional.of(new io.edgefleet.protocols.messages.EscalationStats(cloudAnswers, cloudFailures, escalationMillis)));
     }
 
     private static double at(double[] sorted, double q) {

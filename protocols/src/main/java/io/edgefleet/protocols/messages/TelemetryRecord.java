@@ -4,6 +4,7 @@ import io.edgefleet.protocols.Checks;
 import io.edgefleet.protocols.ProtocolException;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
@@ -21,11 +22,18 @@ import java.util.OptionalDouble;
  * @param nonFinite answers holding NaN or infinity; at most {@code count}
  * @param lowConfidence answers whose confidence was below the model's threshold; at most {@code count}
  * @param inputs per input tensor name, statistics of its elements
+ * @param escalation what the escalations to the cloud did, when the model escalates (absent in older agents' batches)
  */
 public record TelemetryRecord(String model, String version, Instant windowStart, Instant windowEnd, long count,
         long errors, LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite,
-        long lowConfidence, Map<String, InputStats> inputs) {
+        long lowConfidence, Map<String, InputStats> inputs, Optional<EscalationStats> escalation) {
     public TelemetryRecord {
+        escalation = escalation == null ? Optional.empty() : escalation;
+        escalation.ifPresent(e -> {
+            if (e.cloudAnswers() + e.cloudFailures() > escalations) {
+                throw new ProtocolException("escalation", "cloud answers and failures exceed the window's " + escalations + " escalations");
+            }
+        });
         Checks.id(model, "model");
         Checks.id(version, "version");
         Checks.required(windowStart, "windowStart");
@@ -44,6 +52,14 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
             Checks.fraction(meanConfidence.getAsDouble(), "meanConfidence");
         }
         inputs = Checks.optionalMap(inputs, "inputs");
+    }
+
+    /** A record without escalation details. */
+    public TelemetryRecord(String model, String version, Instant windowStart, Instant windowEnd, long count, long errors,
+            LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite, long lowConfidence,
+            Map<String, InputStats> inputs) {
+        this(model, version, windowStart, windowEnd, count, errors, latencyMillis, meanConfidence, escalations, nonFinite, lowConfidence, inputs,
+                Optional.empty());
     }
 
     private static void atMostCount(long value, long count, String field) {
