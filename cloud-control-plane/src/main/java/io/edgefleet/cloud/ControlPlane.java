@@ -233,7 +233,9 @@ public final class ControlPlane implements AutoCloseable {
                         api.routing(r);
                     }
                     if (inference != null) {
-                        new InferenceRoutes(inference, io.edgefleet.protocols.oip.OipCodec.create()).routing(r);
+                        new InferenceRoutes(inference, io.edgefleet.protocols.oip.OipCodec.create(), (model, took) -> meters.getOrCreate(
+                                io.helidon.metrics.api.Timer.builder("edgefleet.cloud.inference.latency")
+                                        .tags(List.of(io.helidon.metrics.api.Tag.create("model", model)))).record(took)).routing(r);
                     }
                 })
                 .addFeature(ObserveFeature.just(health.build(), MetricsObserver.create()))

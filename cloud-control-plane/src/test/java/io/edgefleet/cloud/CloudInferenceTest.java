@@ -119,6 +119,17 @@ class CloudInferenceTest {
         assertThat(probs(ops.raw("POST", "/v2/models/cls/infer", "application/json", request(1, 2, 3, 4)))).isNotEmpty();
     }
 
+    @Test
+    void metrics_show_queue_batch_sizes_and_latency_per_model() throws Exception {
+        assertThat(probs(ops.raw("POST", "/v2/models/cls/infer", "application/json", request(1, 2, 3, 4)))).isNotEmpty();
+        java.net.http.HttpResponse<String> m = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + cp.port() + "/observe/metrics")).header("Accept", "text/plain").build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(m.statusCode()).isEqualTo(200);
+        assertThat(m.body()).contains("edgefleet_cloud_inference_queued").contains("edgefleet_cloud_inference_batch_size")
+                .contains("edgefleet_cloud_inference_latency").contains("model=\"cls\"");
+    }
+
     /** A real model behind a gate, so the test decides when the worker is busy. */
     static final class Gated implements LoadedModel {
         final LoadedModel real;

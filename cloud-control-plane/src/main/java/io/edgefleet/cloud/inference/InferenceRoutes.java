@@ -40,10 +40,13 @@ public final class InferenceRoutes {
 
     private final CloudInference inference;
     private final OipCodec codec;
+    private final java.util.function.BiConsumer<String, Duration> latency;
 
-    public InferenceRoutes(CloudInference inference, OipCodec codec) {
+    /** @param latency receives each answered request's model and time (for the per-model latency metric) */
+    public InferenceRoutes(CloudInference inference, OipCodec codec, java.util.function.BiConsumer<String, Duration> latency) {
         this.inference = inference;
         this.codec = codec;
+        this.latency = latency;
     }
 
     public void routing(HttpRouting.Builder r) {
@@ -119,6 +122,7 @@ public final class InferenceRoutes {
             res.header(OipCodec.HEADER_CONTENT_LENGTH, Integer.toString(e.headerLength().getAsInt()));
         }
         res.status(Status.OK_200).header(HeaderNames.CONTENT_TYPE, e.contentType()).send(e.body());
+        latency.accept(model, Duration.ofNanos(System.nanoTime() - start));
     }
 
     private interface Action {
