@@ -66,7 +66,12 @@ public final class DirectSink implements TelemetrySink {
                     }
                 }
                 for (Item i : group) {
-                    i.ack().ack();
+                    try {
+                        i.ack().ack();
+                    } catch (RuntimeException e) {
+                        // stored already; unacknowledged, the broker redelivers it and the dedupe drops it
+                        LOG.log(System.Logger.Level.INFO, "acknowledgement failed: {0}", e.toString());
+                    }
                 }
                 group.clear();
             } catch (InterruptedException e) {

@@ -65,7 +65,12 @@ public final class KafkaSink implements TelemetrySink {
             if (error == null) {
                 stats.produced.incrementAndGet();
                 pending.decrementAndGet();
-                ack.ack();
+                try {
+                    ack.ack();
+                } catch (RuntimeException e) {
+                    // produced already; unacknowledged, the broker redelivers it and the consumer's dedupe drops it
+                    LOG.log(System.Logger.Level.INFO, "acknowledgement of {0} failed: {1}", key, e.toString());
+                }
                 return;
             }
             stats.produceRetries.incrementAndGet();

@@ -97,7 +97,7 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
         o.setSessionExpiryInterval(24L * 3600);
         o.setAutomaticReconnect(true);
         o.setAutomaticReconnectDelay(1, 5);
-        o.setConnectionTimeout(10);
+        o.setConnectionTimeout(5);
         o.setKeepAliveInterval(20);
         o.setReceiveMaximum(1000);
         if (url.startsWith("tcp://")) {
@@ -185,19 +185,48 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
     public void authPacketArrived(int reasonCode, MqttProperties properties) {
     }
 
+    /**
+     * Closes the session for good. Paho 1.2.5 refuses {@code close()} while a (re)connect is in
+     * progress; a client left that way reconnects later under the same client id and takes the
+     * session over from its successor (seen in tests: a closed control plane's client kept
+     * stealing the ingest session). So: disconnect, force, and retry the close until the
+     * connect attempt has ended.
+     */
     @Override
     public void close() {
         closed = true;
         if (connector != null) {
             connector.interrupt();
         }
-        try {
-            if (client.isConnected()) {
-                client.disconnect(5000);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            try {
+                if (client.isConnected()) {
+                    client.disconnect(2000);
+                }
+            } catch (MqttException e) {
+                // forced below
             }
-            client.close(true);
-        } catch (MqttException e) {
-            LOG.log(System.Logger.Level.INFO, "MQTT close: {0}", e.getMessage());
+            try {
+                client.disconnectForcibly(0, 0, false);
+            } catch (MqttException e) {
+                // not connected
+            }
+            try {
+                client.close(true);
+                return;
+            } catch (MqttException e) {
+                if (System.nanoTime() > deadline) {
+                    LOG.log(System.Logger.Level.WARNING, "MQTT client {0} could not be closed: {1}", client.getClientId(), e.getMessage());
+                    return;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 }

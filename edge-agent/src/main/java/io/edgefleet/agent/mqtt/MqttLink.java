@@ -27,6 +27,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
@@ -349,14 +350,40 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         }
         commandThread.shutdown();
         requests.shutdown();
-        try {
-            if (client.isConnected()) {
-                publishState(false);
-                client.disconnect(5000);
+        if (client.isConnected()) {
+            publishState(false);
+        }
+        // Paho refuses close() while a reconnect is in progress; a client left open would come back
+        // later under this device's client id and take the session from a restarted agent.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            try {
+                if (client.isConnected()) {
+                    client.disconnect(5000);
+                }
+            } catch (MqttException e) {
+                // forced below
             }
-            client.close(true);
-        } catch (MqttException e) {
-            LOG.log(System.Logger.Level.INFO, "MQTT close: {0}", e.getMessage());
+            try {
+                client.disconnectForcibly(0, 0, false);
+            } catch (MqttException e) {
+                // not connected
+            }
+            try {
+                client.close(true);
+                return;
+            } catch (MqttException e) {
+                if (System.nanoTime() > deadline) {
+                    LOG.log(System.Logger.Level.WARNING, "MQTT close: {0}", e.getMessage());
+                    return;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 }
