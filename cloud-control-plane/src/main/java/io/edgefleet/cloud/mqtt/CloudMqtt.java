@@ -198,35 +198,13 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
         if (connector != null) {
             connector.interrupt();
         }
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            try {
-                if (client.isConnected()) {
-                    client.disconnect(2000);
-                }
-            } catch (MqttException e) {
-                // forced below
+        Exception failed = io.edgefleet.protocols.net.CloseForGood.close(() -> {
+            if (client.isConnected()) {
+                client.disconnect(2000);
             }
-            try {
-                client.disconnectForcibly(0, 0, false);
-            } catch (MqttException e) {
-                // not connected
-            }
-            try {
-                client.close(true);
-                return;
-            } catch (MqttException e) {
-                if (System.nanoTime() > deadline) {
-                    LOG.log(System.Logger.Level.WARNING, "MQTT client {0} could not be closed: {1}", client.getClientId(), e.getMessage());
-                    return;
-                }
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+        }, () -> client.disconnectForcibly(0, 0, false), () -> client.close(true), java.time.Duration.ofSeconds(20));
+        if (failed != null) {
+            LOG.log(System.Logger.Level.WARNING, "MQTT client {0} could not be closed: {1}", client.getClientId(), failed.getMessage());
         }
     }
 }

@@ -27,7 +27,6 @@ import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
@@ -355,35 +354,13 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         }
         // Paho refuses close() while a reconnect is in progress; a client left open would come back
         // later under this device's client id and take the session from a restarted agent.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            try {
-                if (client.isConnected()) {
-                    client.disconnect(5000);
-                }
-            } catch (MqttException e) {
-                // forced below
+        Exception failed = io.edgefleet.protocols.net.CloseForGood.close(() -> {
+            if (client.isConnected()) {
+                client.disconnect(5000);
             }
-            try {
-                client.disconnectForcibly(0, 0, false);
-            } catch (MqttException e) {
-                // not connected
-            }
-            try {
-                client.close(true);
-                return;
-            } catch (MqttException e) {
-                if (System.nanoTime() > deadline) {
-                    LOG.log(System.Logger.Level.WARNING, "MQTT close: {0}", e.getMessage());
-                    return;
-                }
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+        }, () -> client.disconnectForcibly(0, 0, false), () -> client.close(true), java.time.Duration.ofSeconds(20));
+        if (failed != null) {
+            LOG.log(System.Logger.Level.WARNING, "MQTT close: {0}", failed.getMessage());
         }
     }
 }
