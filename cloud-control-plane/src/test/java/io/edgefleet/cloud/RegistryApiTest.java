@@ -183,4 +183,23 @@ class RegistryApiTest {
         assertThat(r.status()).isEqualTo(201);
         assertThat(last[0]).isGreaterThan(tflite.toFile().length());
     }
+
+    @Test
+    void a_bad_rollout_spec_is_refused_with_the_field_and_nothing_is_created() {
+        assertProblem(ops.raw("POST", "/api/v1/rollouts", "application/json", "{\"model\": ".getBytes()), 400, "");
+        assertProblem(ops.raw("POST", "/api/v1/rollouts", "application/json",
+                "{\"model\": \"cls\", \"version\": \"1\", \"waves\": []}".getBytes()), 400, "waves");
+        assertProblem(ops.raw("POST", "/api/v1/rollouts", "application/json",
+                "{\"model\": \"cls\", \"version\": \"1\", \"waves\": [{\"percent\": 150}]}".getBytes()), 400, "percent");
+        assertProblem(ops.raw("POST", "/api/v1/rollouts", "application/json",
+                "{\"model\": \"cls\", \"version\": \"1\", \"selector\": \"colour=red\", \"waves\": [{\"percent\": 100}]}".getBytes()),
+                400, "colour");
+        assertProblem(ops.raw("POST", "/api/v1/rollouts", "application/json",
+                "{\"model\": \"nope\", \"version\": \"9\", \"waves\": [{\"percent\": 100}]}".getBytes()), 404, "nope/9");
+        assertProblem(ops.raw("POST", "/api/v1/rollouts", "application/json",
+                "{\"model\": \"cls\", \"version\": \"1\", \"waves\": [{\"percent\": 100, \"bake\": \"soon\"}]}".getBytes()), 400, "bake");
+        assertProblem(ops.get("/api/v1/rollouts/ro-missing"), 404, "ro-missing");
+        assertProblem(ops.post("/api/v1/rollouts/ro-missing/dance", Map.of()), 404, "ro-missing");
+        assertThat(ops.get("/api/v1/rollouts").json()).isEmpty();
+    }
 }
