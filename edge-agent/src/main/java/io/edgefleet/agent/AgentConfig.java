@@ -15,7 +15,7 @@ import java.util.Optional;
  * @param dataDir holds {@code agent.db} and the model files
  * @param modelsDir standalone mode: serve every {@code NAME.onnx}/{@code NAME.tflite} in it
  * @param httpHost address the HTTP server binds
- * @param httpPort 0 picks a free port (logged)
+ * @param httpPort 0 picks a free port (logged); -1 runs no HTTP server (simulated devices: MQTT and in-process calls only)
  * @param coapPort UDP port of the CoAP side; 0 picks a free one, -1 turns CoAP off
  * @param fleet fleet id
  * @param device device id
@@ -105,8 +105,8 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
         if (coapPort < -1 || coapPort > 65535) {
             throw new IllegalArgumentException("coap port must be -1 (off) or 0..65535, got " + coapPort);
         }
-        if (httpPort < 0 || httpPort > 65535) {
-            throw new IllegalArgumentException("http port must be 0..65535, got " + httpPort);
+        if (httpPort < -1 || httpPort > 65535) {
+            throw new IllegalArgumentException("http port must be -1 (off) or 0..65535, got " + httpPort);
         }
         if (threadsPerModel < 1 || queueCapacity < 1 || maxPayloadBytes < 1024) {
             throw new IllegalArgumentException("threadsPerModel and queueCapacity must be >= 1, maxPayloadBytes >= 1024");
@@ -200,5 +200,10 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
     public AgentConfig withMaxLatencyFactor(double factor) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+    }
+
+    public AgentConfig withIsolation(IsolationOptions options) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, options, telemetry, watchdog, sync, escalation);
     }
 }

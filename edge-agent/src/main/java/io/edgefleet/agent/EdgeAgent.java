@@ -33,7 +33,8 @@ public final class EdgeAgent implements AutoCloseable {
     private final AgentStore store;
     private final ModelSlots slots;
     private final InferenceService inference;
-    private final WebServer http;
+    private final java.util.Optional<WebServer> http;
+    private final java.util.List<java.util.function.Consumer<io.edgefleet.agent.telemetry.Observation>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.Optional<MqttLink> mqtt;
     private final java.util.Optional<CoapApi> coap;
     private final TelemetryRecorder telemetry;
@@ -63,6 +64,7 @@ public final class EdgeAgent implements AutoCloseable {
             telemetry.record(o);
             watchdog.observe(o);
             observe.count(o);
+            listeners.forEach(l -> l.accept(o));
         });
         CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC(), config.sync().map(sync -> {
             io.edgefleet.profiles.DeviceProfile profile = io.edgefleet.profiles.catalog.DeviceCatalog.builtIn().find(config.profile())
@@ -77,7 +79,7 @@ public final class EdgeAgent implements AutoCloseable {
         mqtt.ifPresent(m -> watchdog.onRollback(m::reportAutoRollback));
         this.coap = config.coapPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(
                 new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), inference, slots, codec));
-        this.http = WebServer.builder()
+        this.http = config.httpPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(WebServer.builder()
                 .connectionOptions(o -> o.tcpNoDelay(true)) // small responses otherwise wait on Nagle + delayed ACK: 25 ms per chunk measured
                 
                 .host(config.httpHost())
@@ -87,7 +89,7 @@ public final class EdgeAgent implements AutoCloseable {
                 .routing(oip::routing)
                 .addFeature(observe.feature(slots, inference, store, ready::get,
                         () -> mqtt.map(MqttLink::isConnected).orElse(false)))
-                .build();
+                .build());
     }
 
     public static EdgeAgent start(AgentConfig config) {
@@ -98,13 +100,14 @@ public final class EdgeAgent implements AutoCloseable {
                 Map<String, String> served = agent.slots.serveDirectory(dir);
                 LOG.log(System.Logger.Level.INFO, "serving {0} from {1}", served, dir);
             });
-            agent.http.start();
+            agent.http.ifPresent(WebServer::start);
             agent.coap.ifPresent(CoapApi::start);
             agent.mqtt.ifPresent(MqttLink::start);
             agent.startTelemetryLoop();
             agent.ready.set(true);
-            LOG.log(System.Logger.Level.INFO, "agent {0}/{1} ready: HTTP on {2}:{3,number,#}, CoAP on {4}", config.fleet(), config.device(),
-                    config.httpHost(), agent.http.port(), agent.coapPort().isPresent() ? Integer.toString(agent.coapPort().getAsInt()) : "off");
+            LOG.log(System.Logger.Level.DEBUG, "agent {0}/{1} ready: HTTP on {2}, CoAP on {3}", config.fleet(), config.device(),
+                    agent.http.isPresent() ? config.httpHost() + ":" + agent.httpPort() : "off",
+                    agent.coapPort().isPresent() ? Integer.toString(agent.coapPort().getAsInt()) : "off");
             return agent;
         } catch (RuntimeException e) {
             agent.close();
@@ -148,8 +151,14 @@ public final class EdgeAgent implements AutoCloseable {
         return store;
     }
 
+    /** The HTTP port; -1 when the agent runs without an HTTP server. */
     public int httpPort() {
-        return http.port();
+        return http.map(WebServer::port).orElse(-1);
+    }
+
+    /** Hears every observation the agent records for telemetry (one per answered or failed request). */
+    public void addObservationListener(java.util.function.Consumer<io.edgefleet.agent.telemetry.Observation> listener) {
+        listeners.add(listener);
     }
 
     public ModelSlots slots() {
@@ -182,9 +191,24 @@ public final class EdgeAgent implements AutoCloseable {
         mqtt.ifPresent(MqttLink::close);
         coap.ifPresent(CoapApi::close);
         inference.drain(config.drainTimeout());
-        if (http.isRunning()) {
-            http.stop();
-        }
+        http.filter(WebServer::isRunning).ifPresent(WebServer::stop);
+        inference.close();
+        slots.close();
+        store.close();
+    }
+
+    /**
+     * Stops the way a power cut does: the MQTT connection drops without DISCONNECT (the broker
+     * publishes the last will), in-flight requests and the open telemetry window are lost, nothing
+     * is drained. What is on disk (models, outbox, recorded commands) stays for the next start.
+     */
+    public void crash() {
+        ready.set(false);
+        loop.shutdownNow();
+        watchdog.close();
+        mqtt.ifPresent(MqttLink::crash);
+        coap.ifPresent(CoapApi::close);
+        http.filter(WebServer::isRunning).ifPresent(WebServer::stop);
         inference.close();
         slots.close();
         store.close();

@@ -15,6 +15,17 @@ public final class Main {
     private Main() {
     }
 
+    static {
+        // Logback (the embedded HiveMQ needs it) finds two logback.xml on the class path (ours and
+        // HiveMQ's) and would print its status dump; ours is named explicitly and the status is muted.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "edgefleet-logback.xml");
+        }
+        if (System.getProperty("logback.statusListenerClass") == null) {
+            System.setProperty("logback.statusListenerClass", "ch.qos.logback.core.status.NopStatusListener");
+        }
+    }
+
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);

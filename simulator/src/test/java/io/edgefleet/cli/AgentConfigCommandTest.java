@@ -17,7 +17,7 @@ class AgentConfigCommandTest {
         Path conf = Files.writeString(dir.resolve("agent.yaml"), "agent:\n  data-dir: " + dir.resolve("data") + "\n  http:\n    port: 70000\n");
         ProfilesCommandTest.Run r = ProfilesCommandTest.run("agent", "--config", conf.toString());
         assertThat(r.code()).isEqualTo(Main.FAILED);
-        assertThat(r.err()).contains("http port must be 0..65535, got 70000");
+        assertThat(r.err()).contains("http port must be -1 (off) or 0..65535, got 70000");
     }
 
     @Test

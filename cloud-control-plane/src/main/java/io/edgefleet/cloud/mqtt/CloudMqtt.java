@@ -48,6 +48,7 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
     private final Handler handler;
     private volatile boolean closed;
     private volatile Runnable onConnect = () -> { };
+    private volatile io.edgefleet.protocols.net.ReconnectWatch watch;
     private Thread connector;
 
     public CloudMqtt(String url, String clientId, boolean manualAcks, List<String> filters, Handler handler) {
@@ -77,6 +78,17 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
             while (!closed && !client.isConnected()) {
                 try {
                     client.connect(options());
+                    watch = io.edgefleet.protocols.net.ReconnectWatch.start("cloud", new io.edgefleet.protocols.net.ReconnectWatch.Client() {
+                        @Override
+                        public boolean isConnected() {
+                            return closed || client.isConnected();
+                        }
+
+                        @Override
+                        public void reconnect() throws Exception {
+                            client.reconnect();
+                        }
+                    }, java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(5));
                     return;
                 } catch (MqttException e) {
                     LOG.log(System.Logger.Level.INFO, "MQTT broker {0} not reachable ({1}); retrying in {2} ms", url, e.getMessage(), backoff);
@@ -195,6 +207,9 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (watch != null) {
+            watch.close();
+        }
         if (connector != null) {
             connector.interrupt();
         }

@@ -76,6 +76,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     private volatile boolean closed;
     private volatile boolean resumed;
     private Thread connector;
+    private volatile io.edgefleet.protocols.net.ReconnectWatch watch;
 
     public MqttLink(String brokerUrl, String fleet, String device, String profile, ModelSlots slots, InferenceService inference,
             CommandHandler commands, OipCodec oip, int maxInFlight, Clock clock) {
@@ -105,6 +106,17 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
             while (!closed && !client.isConnected()) {
                 try {
                     client.connect(options());
+                    watch = io.edgefleet.protocols.net.ReconnectWatch.start(device, new io.edgefleet.protocols.net.ReconnectWatch.Client() {
+                        @Override
+                        public boolean isConnected() {
+                            return closed || client.isConnected();
+                        }
+
+                        @Override
+                        public void reconnect() throws Exception {
+                            client.reconnect();
+                        }
+                    }, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10));
                     return;
                 } catch (MqttException e) {
                     LOG.log(System.Logger.Level.INFO, "MQTT broker {0} not reachable ({1}); retrying in {2} ms", brokerUrl,
@@ -341,9 +353,30 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     }
 
     /** Publishes the offline state (a clean goodbye, since the broker sends the will only on a lost connection), then disconnects. */
+    /** Drops the connection without DISCONNECT, as a power cut would: the broker publishes the last will. */
+    public void crash() {
+        closed = true;
+        if (watch != null) {
+            watch.close();
+        }
+        if (connector != null) {
+            connector.interrupt();
+        }
+        commandThread.shutdownNow();
+        requests.shutdownNow();
+        Exception failed = io.edgefleet.protocols.net.CloseForGood.close(() -> client.disconnectForcibly(0, 0, false),
+                () -> client.disconnectForcibly(0, 0, false), () -> client.close(true), java.time.Duration.ofSeconds(20));
+        if (failed != null) {
+            LOG.log(System.Logger.Level.WARNING, "MQTT crash-close: {0}", failed.getMessage());
+        }
+    }
+
     @Override
     public void close() {
         closed = true;
+        if (watch != null) {
+            watch.close();
+        }
         if (connector != null) {
             connector.interrupt();
         }

@@ -113,9 +113,13 @@ public final class InferenceService implements AutoCloseable {
         java.time.Duration left = policy.deadline().minusNanos(System.nanoTime() - t0);
         try {
             long c0 = System.nanoTime();
-            InferResponse answer = cloud.infer(model, request, left);
+            InferResponse answer = cloud.infer(policy.cloudModel().orElse(model), request, left);
             emit(seen[0], true, true, (System.nanoTime() - c0) / 1e6);
-            return new InferResponse(model, answer.modelVersion(), request.id(), answer.parameters().with("edgefleet.source", "cloud")
+            Parameters answered = answer.parameters().with("edgefleet.source", "cloud");
+            if (policy.cloudModel().isPresent()) {
+                answered = answered.with("edgefleet.cloud_model", policy.cloudModel().get());
+            }
+            return new InferResponse(model, answer.modelVersion(), request.id(), answered
                     .with("edgefleet.edge_confidence", confidence.isPresent() ? confidence.getAsDouble() : -1.0)
                     .with("edgefleet.cloud_ms", (System.nanoTime() - t0) / 1e6), answer.outputs());
         } catch (CloudFallback.UnavailableException e) {

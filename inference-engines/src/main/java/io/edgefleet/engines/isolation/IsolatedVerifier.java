@@ -27,11 +27,58 @@ public final class IsolatedVerifier {
     private IsolatedVerifier() {
     }
 
+    private static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CompletableFuture<ModelInspection>> SHARED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     public static ModelInspection verify(Path file, IsolationOptions options) {
         String name = file.toString();
         if (!Files.isRegularFile(file)) {
             throw new ModelLoadException(name, "does not exist or is not a file");
         }
+        if (options.shareVerdicts() && options.fault().isEmpty()) {
+            return shared(file, options);
+        }
+        return verifyInChild(file, options);
+    }
+
+    /** One child per distinct content at a time; a success is remembered, a failure is not (the next caller tries again). */
+    private static ModelInspection shared(Path file, IsolationOptions options) {
+        String key;
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            key = java.util.HexFormat.of().formatHex(md.digest()) + "/" + options.maxHeapMb();
+        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            throw new ModelLoadException(file.toString(), "cannot read the file: " + e.getMessage(), e);
+        }
+        java.util.concurrent.CompletableFuture<ModelInspection> mine = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<ModelInspection> f = SHARED.putIfAbsent(key, mine);
+        if (f == null) {
+            try {
+                mine.complete(verifyInChild(file, options));
+            } catch (RuntimeException e) {
+                SHARED.remove(key, mine);
+                mine.completeExceptionally(e);
+            }
+            f = mine;
+        }
+        try {
+            ModelInspection i = f.join();
+            return new ModelInspection(file.toString(), i.runtime(), i.runtimeVersion(), i.sizeBytes(), i.sha256(), i.inputs(), i.outputs());
+        } catch (java.util.concurrent.CompletionException e) {
+            if (f != mine) {
+                return verifyInChild(file, options); // another caller's failure: judge this file in a child of its own
+            }
+            throw (RuntimeException) e.getCause();
+        }
+    }
+
+    private static ModelInspection verifyInChild(Path file, IsolationOptions options) {
+        String name = file.toString();
         Path dir;
         try {
             dir = Files.createTempDirectory("edgefleet-verify-");

@@ -10,8 +10,15 @@ import java.util.Optional;
  * @param maxHeapMb the child's {@code -Xmx}; running out of it refuses the file
  * @param fault test-only fault injection: make the child crash natively, hang or run out of memory
  *     while "loading", to prove the parent survives each
+ * @param shareVerdicts remember a file's successful verification by SHA-256 for this JVM, so many
+ *     agents in one process (the simulator's fleet) verify identical bytes once; off for a real
+ *     agent, which is the only one on its device anyway
  */
-public record IsolationOptions(Duration timeout, int maxHeapMb, Optional<Fault> fault) {
+public record IsolationOptions(Duration timeout, int maxHeapMb, Optional<Fault> fault, boolean shareVerdicts) {
+    public IsolationOptions(Duration timeout, int maxHeapMb, Optional<Fault> fault) {
+        this(timeout, maxHeapMb, fault, false);
+    }
+
     /** Faults a test can inject into the child. */
     public enum Fault {
         /** a native segmentation fault (a write to address 0), as a corrupt model does inside the C++ runtime */
@@ -37,14 +44,18 @@ public record IsolationOptions(Duration timeout, int maxHeapMb, Optional<Fault> 
     }
 
     public IsolationOptions withTimeout(Duration t) {
-        return new IsolationOptions(t, maxHeapMb, fault);
+        return new IsolationOptions(t, maxHeapMb, fault, shareVerdicts);
     }
 
     public IsolationOptions withMaxHeapMb(int mb) {
-        return new IsolationOptions(timeout, mb, fault);
+        return new IsolationOptions(timeout, mb, fault, shareVerdicts);
     }
 
     public IsolationOptions withFault(Fault f) {
-        return new IsolationOptions(timeout, maxHeapMb, Optional.of(f));
+        return new IsolationOptions(timeout, maxHeapMb, Optional.of(f), shareVerdicts);
+    }
+
+    public IsolationOptions withSharedVerdicts(boolean share) {
+        return new IsolationOptions(timeout, maxHeapMb, fault, share);
     }
 }

@@ -1,0 +1,268 @@
+package io.edgefleet.sim;
+
+import io.edgefleet.engines.synth.OnnxGraph;
+import io.edgefleet.protocols.oip.DataType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The simulator's model family: a 3-class classifier of 16 sensor features, as a two-layer ONNX
+ * network {@code softmax(relu(x·P)·Q)}. The first layer {@code P = [A, -A]} is a fixed random
+ * feature "backbone" (512 KiB) shared by every version; the head {@code Q = [B; -B]} (96 KiB) is
+ * what a retraining changes, with {@code A·B = W}, so the network computes exactly
+ * {@code softmax(x·W)}. Versions differ only in W, so a new version shares the backbone's chunks
+ * with the old one and model sync moves little more than the head.
+ *
+ * <p>Labels come from the true weights {@link #truth}; the cloud model is the true weights, the
+ * edge versions are the true weights plus noise (v1 more than v2), and the "uncalibrated" kind
+ * has the argmax of the good one with logits divided by ten: its confidence collapses, which is
+ * what a lost temperature-scaling step does.
+ */
+public final class ActivityModels {
+    public static final int FEATURES = 16;
+    public static final int CLASSES = 3;
+    static final int HIDDEN = 4096; // A is FEATURES x HIDDEN; the network's hidden layer is 2 x HIDDEN wide
+
+    /** What a registered version is. */
+    public enum Kind {
+        /** the true weights: the cloud's model */
+        EXACT(0.0, 1.0),
+        /** noisy weights, the first edge model */
+        ROUGH(0.9, 1.0),
+        /** less noise: the retrained edge model */
+        GOOD(0.3, 1.0),
+        /** the good model's argmax with a tenth of its confidence */
+        UNCALIBRATED(0.3, 0.1);
+
+        final double noise;
+        final double scale;
+
+        Kind(double noise, double scale) {
+            this.noise = noise;
+            this.scale = scale;
+        }
+
+        public static Kind parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown model kind '" + s + "' (exact, rough, good, uncalibrated)");
+            }
+        }
+    }
+
+    private final float[][] truth = new float[FEATURES][CLASSES];
+    private final float[][] a = new float[FEATURES][HIDDEN];
+    private final float[][] noise = new float[FEATURES][CLASSES];
+    private final float[][] roughNoise = new float[FEATURES][CLASSES];
+
+    public ActivityModels(long seed) {
+        Random r = new Random(seed);
+        for (int i = 0; i < FEATURES; i++) {
+            for (int j = 0; j < CLASSES; j++) {
+                truth[i][j] = (float) r.nextGaussian();
+                noise[i][j] = (float) r.nextGaussian();
+                roughNoise[i][j] = (float) r.nextGaussian();
+            }
+            for (int h = 0; h < HIDDEN; h++) {
+                a[i][h] = (float) (r.nextGaussian() / Math.sqrt(HIDDEN));
+            }
+        }
+    }
+
+    /** The label of an input: the argmax of x·W with the true weights. */
+    public int truth(float[] x) {
+        return argmax(logits(x, truth));
+    }
+
+    /** The weights a kind of model computes with. */
+    float[][] weights(Kind kind) {
+        float[][] w = new float[FEATURES][CLASSES];
+        float[][] n = kind == Kind.ROUGH ? roughNoise : noise;
+        for (int i = 0; i < FEATURES; i++) {
+            for (int j = 0; j < CLASSES; j++) {
+                w[i][j] = (float) ((truth[i][j] + kind.noise * n[i][j]) * kind.scale);
+            }
+        }
+        return w;
+    }
+
+    /** What the model of that kind answers for x (probabilities), computed here without a runtime. */
+    public float[] expected(Kind kind, float[] x) {
+        return softmax(logits(x, weights(kind)));
+    }
+
+    /** Writes the ONNX model of that kind as {@code dir/name.onnx}. */
+    public Path write(Path dir, String name, Kind kind) {
+        float[][] w = weights(kind);
+        double[][] b = head(w); // HIDDEN x CLASSES with A·B = W
+        ByteBuffer p = ByteBuffer.allocate(FEATURES * 2 * HIDDEN * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < FEATURES; i++) {
+            for (int h = 0; h < HIDDEN; h++) {
+                p.putFloat(a[i][h]);
+            }
+            for (int h = 0; h < HIDDEN; h++) {
+                p.putFloat(-a[i][h]);
+            }
+        }
+        ByteBuffer q = ByteBuffer.allocate(2 * HIDDEN * CLASSES * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int sign : new int[] {1, -1}) {
+            for (int h = 0; h < HIDDEN; h++) {
+                for (int j = 0; j < CLASSES; j++) {
+                    q.putFloat((float) (sign * b[h][j]));
+                }
+            }
+        }
+        byte[] model = OnnxGraph.create("activity")
+                .input("x", DataType.FP32, -1, FEATURES)
+                .initializer("P", DataType.FP32, new long[] {FEATURES, 2L * HIDDEN}, p.array())
+                .initializer("Q", DataType.FP32, new long[] {2L * HIDDEN, CLASSES}, q.array())
+                .node("MatMul", List.of("x", "P"), List.of("h"))
+                .node("Relu", List.of("h"), List.of("r"))
+                .node("MatMul", List.of("r", "Q"), List.of("logits"))
+                .node("Softmax", List.of("logits"), List.of("probs"), Map.of("axis", 1L))
+                .output("probs", DataType.FP32, -1, CLASSES)
+                .toBytes();
+        try {
+            Files.createDirectories(dir);
+            return Files.write(dir.resolve(name + ".onnx"), model);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** B = Aᵀ (A Aᵀ)⁻¹ W: the least-norm head with A·B = W (A has full row rank). */
+    private double[][] head(float[][] w) {
+        double[][] g = new double[FEATURES][FEATURES];
+        for (int i = 0; i < FEATURES; i++) {
+            for (int k = 0; k < FEATURES; k++) {
+                double s = 0;
+                for (int h = 0; h < HIDDEN; h++) {
+                    s += (double) a[i][h] * a[k][h];
+                }
+                g[i][k] = s;
+            }
+        }
+        double[][] c = solve(g, w); // FEATURES x CLASSES: (A Aᵀ) C = W
+        double[][] b = new double[HIDDEN][CLASSES];
+        for (int h = 0; h < HIDDEN; h++) {
+            for (int j = 0; j < CLASSES; j++) {
+                double s = 0;
+                for (int i = 0; i < FEATURES; i++) {
+                    s += a[i][h] * c[i][j];
+                }
+                b[h][j] = s;
+            }
+        }
+        return b;
+    }
+
+    /** Gauss-Jordan with partial pivoting: G X = W. */
+    private static double[][] solve(double[][] g, float[][] w) {
+        int n = g.length;
+        int m = w[0].length;
+        double[][] aug = new double[n][n + m];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(g[i], 0, aug[i], 0, n);
+            for (int j = 0; j < m; j++) {
+                aug[i][n + j] = w[i][j];
+            }
+        }
+        for (int col = 0; col < n; col++) {
+            int piv = col;
+            for (int r = col + 1; r < n; r++) {
+                if (Math.abs(aug[r][col]) > Math.abs(aug[piv][col])) {
+                    piv = r;
+                }
+            }
+            double[] t = aug[col];
+            aug[col] = aug[piv];
+            aug[piv] = t;
+            double d = aug[col][col];
+            for (int j = 0; j < n + m; j++) {
+                aug[col][j] /= d;
+            }
+            for (int r = 0; r < n; r++) {
+                if (r != col && aug[r][col] != 0) {
+                    double f = aug[r][col];
+                    for (int j = 0; j < n + m; j++) {
+                        aug[r][j] -= f * aug[col][j];
+                    }
+                }
+            }
+        }
+        double[][] x = new double[n][m];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(aug[i], n, x[i], 0, m);
+        }
+        return x;
+    }
+
+    static float[] logits(float[] x, float[][] w) {
+        float[] out = new float[CLASSES];
+        for (int j = 0; j < CLASSES; j++) {
+            double s = 0;
+            for (int i = 0; i < FEATURES; i++) {
+                s += x[i] * w[i][j];
+            }
+            out[j] = (float) s;
+        }
+        return out;
+    }
+
+    static float[] softmax(float[] z) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : z) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        double[] e = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            e[i] = Math.exp(z[i] - max);
+            sum += e[i];
+        }
+        float[] p = new float[z.length];
+        for (int i = 0; i < z.length; i++) {
+            p[i] = (float) (e[i] / sum);
+        }
+        return p;
+    }
+
+    public static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** A fixed, labelled input set: standard-normal features, labels by the true weights. */
+    public record InputSet(float[][] inputs, int[] labels) {
+        public static InputSet of(ActivityModels models, int size, long seed) {
+            Random r = new Random(seed);
+            float[][] x = new float[size][FEATURES];
+            int[] y = new int[size];
+            for (int n = 0; n < size; n++) {
+                for (int i = 0; i < FEATURES; i++) {
+                    x[n][i] = (float) r.nextGaussian();
+                }
+                y[n] = models.truth(x[n]);
+            }
+            return new InputSet(x, y);
+        }
+
+        public int size() {
+            return labels.length;
+        }
+    }
+}

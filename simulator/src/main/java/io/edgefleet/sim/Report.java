@@ -1,0 +1,159 @@
+package io.edgefleet.sim;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What a simulation did and saw: per step (rollouts with their waves, gate values and bytes
+ * synced), per fault (what was done and what happened), request outcomes per model version,
+ * telemetry accounting (recorded on the devices vs ingested by the cloud), the expectations and
+ * a per-second timeline. Written as {@code report.json} and rendered by {@link ReportHtml}.
+ */
+public record Report(Map<String, Object> scenario, String broker, Instant startedAt, double seconds, boolean passed,
+        List<Expectation> expectations, List<StepResult> steps, List<FaultResult> faults, Requests requests, Telemetry telemetry,
+        List<Sample> timeline, Map<String, Object> environment) {
+
+    /** One check of the outcome. */
+    public record Expectation(String what, String expected, String actual, boolean ok) {
+    }
+
+    /** A step: a registration, a rollout (with its waves, gates and sync volume) or a wait. */
+    public record StepResult(String name, String type, double startedAt, double endedAt, Optional<String> version, Optional<String> kind,
+            Optional<String> rolloutId, Optional<String> state, Optional<String> reason, Optional<Integer> stoppedInWave,
+            List<WaveResult> waves, List<Gate> gates, Optional<Sync> sync) {
+    }
+
+    /** A wave of a rollout at its end: how many devices, in which states. */
+    public record WaveResult(int wave, long devices, Map<String, Long> states) {
+    }
+
+    /** A gate evaluation from the rollout's log. */
+    public record Gate(double at, int wave, boolean passed, Map<String, Object> values) {
+    }
+
+    /**
+     * Model-sync volume of a rollout: chunk bytes that crossed the links while it ran, against the
+     * full size of the variant times the devices that activated it.
+     */
+    public record Sync(long bytesFetched, long variantBytes, long devicesActivated, long fullBytes, double ratio, long corruptedChunks) {
+    }
+
+    /** A fault: when, on whom, and what happened. */
+    public record FaultResult(String type, String description, double at, double until, List<String> devices, String outcome,
+            Map<String, Object> measured) {
+    }
+
+    /** Requests by the edge model version that was active on the device when they were sent. */
+    public record Requests(long total, long errors, long cloudAnswered, long lowConfidence, Map<String, VersionStats> byVersion,
+            Map<String, Long> errorKinds) {
+    }
+
+    /**
+     * @param accuracy of the answers returned (edge or cloud), against the input set's labels
+     * @param edgeAccuracy of the edge model alone on the same inputs (computed from its weights); -1 without an edge model
+     * @param cloudShare of requests answered by the cloud
+     */
+    public record VersionStats(long requests, long errors, long cloudAnswered, double accuracy, double edgeAccuracy, double cloudShare,
+            double p50Ms, double p95Ms) {
+    }
+
+    /**
+     * @param recorded requests the agents recorded for telemetry (counted by a listener on each agent)
+     * @param ingested what the cloud's aggregates hold for the fleet
+     * @param lostOnKilled recorded but never sent by agents the scenario killed (their open telemetry window)
+     * @param lost the rest: recorded, not killed, not ingested; must be zero
+     */
+    public record Telemetry(long recorded, long ingested, long lostOnKilled, long lost, long duplicatesDropped) {
+    }
+
+    /** One second of the run. */
+    public record Sample(double t, int requests, int errors, int cloud, int lowConfidence, double accuracy, double p50Ms, double p95Ms,
+            double p99Ms, Map<String, Integer> versions, int online, int connected, Optional<String> step, Optional<String> rollout,
+            Map<String, Long> rolloutStates, Map<Integer, Long> activatedByWave, long syncBytes, boolean brokerUp) {
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
+            .registerModule(new com.fasterxml.jackson.datatype.jdk8.Jdk8Module())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    public Path writeJson(Path file) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            JSON.writeValue(file.toFile(), this);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String secs(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + " s" : String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
+    }
+
+    static String mb(long bytes) {
+        return bytes >= 1 << 20 ? String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0) : String.format(Locale.ROOT, "%.0f KiB", bytes / 1024.0);
+    }
+
+    static String pct(double share) {
+        return String.format(Locale.ROOT, "%.1f %%", share * 100);
+    }
+
+    /** The terminal summary. */
+    public String summary(Path html) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "%n%s: %s devices, %s, %.0f s%n", scenario.get("name"), scenario.get("devices"), broker, seconds));
+        for (StepResult s : steps) {
+            b.append(String.format(Locale.ROOT, "  %-14s ", s.name()));
+            switch (s.type()) {
+                case "register" -> b.append("registered v").append(s.version().orElse("?")).append(" (").append(s.kind().orElse("")).append(")");
+                case "wait" -> b.append(String.format(Locale.ROOT, "waited %.0f s", s.endedAt() - s.startedAt()));
+                default -> {
+                    b.append(String.format(Locale.ROOT, "v%s %s after %.1f s", s.version().orElse("?"), s.state().orElse("?"), s.endedAt() - s.startedAt()));
+                    s.stoppedInWave().ifPresent(w -> b.append(", stopped in wave ").append(w));
+                    long act = s.waves().stream().mapToLong(w -> w.states().getOrDefault("activated", 0L)).sum();
+                    long all = s.waves().stream().mapToLong(WaveResult::devices).sum();
+                    b.append(", ").append(act).append("/").append(all).append(" activated");
+                    s.sync().ifPresent(y -> b.append(", synced ").append(mb(y.bytesFetched())).append(" for ").append(mb(y.fullBytes()))
+                            .append(" of files (").append(pct(y.ratio())).append(")"));
+                    s.reason().ifPresent(r -> b.append("\n                 ").append(r));
+                }
+            }
+            b.append('\n');
+        }
+        if (!faults.isEmpty()) {
+            b.append("  faults\n");
+            for (FaultResult f : faults) {
+                b.append(String.format(Locale.ROOT, "    %5.1f s %s: %s%n", f.at(), f.description(), f.outcome()));
+            }
+        }
+        b.append(String.format(Locale.ROOT, "  requests %,d: cloud answered %,d (%s), low-confidence local %,d, errors %,d%n", requests.total(),
+                requests.cloudAnswered(), pct(requests.total() == 0 ? 0 : (double) requests.cloudAnswered() / requests.total()),
+                requests.lowConfidence(), requests.errors()));
+        requests.byVersion().forEach((v, s) -> b.append(String.format(Locale.ROOT,
+                "    %-8s %,7d requests, edge model alone %s accurate, answers given %s (cloud answered %s), p95 %.1f ms%n",
+                v, s.requests(), s.edgeAccuracy() < 0 ? "n/a" : pct(s.edgeAccuracy()), pct(s.accuracy()), pct(s.cloudShare()), s.p95Ms())));
+        b.append(String.format(Locale.ROOT, "  telemetry: %,d requests recorded on the devices, %,d ingested by the cloud, %,d lost%s%n",
+                telemetry.recorded(), telemetry.ingested(), telemetry.lost(),
+                telemetry.lostOnKilled() > 0 ? String.format(Locale.ROOT, " (+%,d in the open windows of killed agents)", telemetry.lostOnKilled()) : ""));
+        long ok = expectations.stream().filter(Expectation::ok).count();
+        for (Expectation e : expectations) {
+            b.append(String.format(Locale.ROOT, "  [%s] %s: %s%n", e.ok() ? "ok" : "FAILED", e.what(), e.ok() ? e.actual()
+                    : "expected " + e.expected() + ", got " + e.actual()));
+        }
+        b.append(String.format(Locale.ROOT, "%s: %d/%d expectations met%n", passed ? "PASSED" : "FAILED", ok, expectations.size()));
+        b.append("report: ").append(html).append(" (data: ").append(html.resolveSibling("report.json")).append(")\n");
+        return b.toString();
+    }
+}

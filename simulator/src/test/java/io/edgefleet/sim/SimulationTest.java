@@ -1,0 +1,124 @@
+package io.edgefleet.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A short scenario end to end: 20 real agents of three profiles on the embedded broker with the
+ * real control plane; v1 rolled out, v2 (delta) with the broker restarted in the middle of it and
+ * corrupted chunks served to some devices, then a badly calibrated v3 that the gates stop in
+ * wave 1 and roll back. Asserts the outcomes from the report and from the files written.
+ */
+class SimulationTest {
+    @TempDir
+    Path dir;
+
+    static final String SCENARIO = """
+            name: short
+            seed: 7
+            duration: 5m
+            fleet:
+              name: short
+              devices:
+                - { profile: raspberry-pi-4-4gb, count: 8 }
+                - { profile: jetson-orin-nano-8gb, count: 6 }
+                - { profile: intel-nuc-13-pro-i5, count: 6 }
+              telemetry-window: 500ms
+            broker: embedded
+            escalation: { threshold: 0.8, max-share: 0.5, deadline: 500ms }
+            load: { requests-per-second: 2, inputs: 256 }
+            steps:
+              - register: { version: "1", kind: rough }
+              - rollout:
+                  version: "1"
+                  waves: [ { percent: 25 }, { percent: 100 } ]
+                  commandTimeout: 30s
+                  gates: { minDevices: 2, maxInstallFailures: 1 }
+                  expect: succeeded
+              - register: { version: "2", kind: good }
+              - rollout:
+                  version: "2"
+                  waves: [ { percent: 20, bake: 4s }, { percent: 100 } ]
+                  commandTimeout: 30s
+                  gates: { minDevices: 2, maxInstallFailures: 1, maxConfidenceDrop: 0.15 }
+                  expect: succeeded
+              - register: { version: "3", kind: uncalibrated }
+              - rollout:
+                  version: "3"
+                  waves: [ { percent: 20, bake: 10s }, { percent: 100 } ]
+                  commandTimeout: 30s
+                  gates: { minDevices: 2, maxConfidenceDrop: 0.15 }
+                  expect: rolled-back
+            faults:
+              - { type: broker-restart, step: rollout-v2, after: 2s, down: 2s }
+              - { type: corrupt-chunks, share: 0.2, step: rollout-v2 }
+            """;
+
+    @Test
+    void short_scenario_v2_everywhere_v3_stopped_in_wave_1_nothing_lost_across_a_broker_restart() throws Exception {
+        StringWriter console = new StringWriter();
+        Report r;
+        try (Simulation sim = new Simulation(Scenario.parse(SCENARIO), new Simulation.Options(dir, new PrintWriter(console, true), false))) {
+            r = sim.run();
+        }
+        String out = console.toString();
+        assertThat(r.expectations()).as(out).allMatch(Report.Expectation::ok);
+        assertThat(r.passed()).isTrue();
+
+        // v1 and v2 everywhere in turn, v3 stopped in wave 1 (4 of 20 devices) and rolled back
+        Report.StepResult v2 = step(r, "rollout-v2");
+        Report.StepResult v3 = step(r, "rollout-v3");
+        assertThat(step(r, "rollout-v1").state()).contains("succeeded");
+        assertThat(v2.state()).contains("succeeded");
+        assertThat(v2.waves().stream().mapToLong(w -> w.states().getOrDefault("activated", 0L)).sum()).isEqualTo(20);
+        assertThat(v3.state()).contains("rolled-back");
+        assertThat(v3.stoppedInWave()).contains(1);
+        assertThat(v3.reason().orElse("")).contains("confidence");
+        assertThat(v3.waves().get(0).devices()).isEqualTo(4);
+        assertThat(v3.waves().get(1).states()).containsOnlyKeys("pending");
+        assertThat(v3.gates()).anyMatch(g -> !g.passed() && g.values().containsKey("confidenceDrop"));
+        assertThat(r.timeline().getLast().versions()).containsExactly(java.util.Map.entry("2", 20));
+
+        // v2 shares the backbone with v1: a delta; the corrupted chunks were caught and fetched again
+        assertThat(v2.sync()).isPresent();
+        assertThat(v2.sync().get().ratio()).isLessThan(0.5);
+        assertThat(v2.sync().get().corruptedChunks()).isPositive();
+        assertThat(step(r, "rollout-v1").sync().get().ratio()).isGreaterThan(0.95);
+
+        // the broker restart: everyone back, and every request the agents recorded reached the cloud exactly once
+        Report.FaultResult restart = r.faults().stream().filter(f -> f.type().equals("broker-restart")).findFirst().orElseThrow();
+        assertThat(restart.measured()).containsEntry("reconnected", 20L);
+        assertThat(r.timeline()).anyMatch(s -> !s.brokerUp());
+        assertThat(r.telemetry().recorded()).isPositive();
+        assertThat(r.telemetry().lost()).isZero();
+        assertThat(r.telemetry().ingested()).isEqualTo(r.telemetry().recorded());
+
+        // joint inference: the cloud answered the unsure share, and the answers beat the edge model alone
+        Report.VersionStats s2 = r.requests().byVersion().get("v2");
+        assertThat(s2.cloudAnswered()).isPositive();
+        assertThat(s2.accuracy()).isGreaterThan(s2.edgeAccuracy());
+        assertThat(r.requests().byVersion().get("v1").edgeAccuracy()).isLessThan(s2.edgeAccuracy());
+
+        // the files: well-formed JSON with the same outcome, a self-contained HTML page with charts
+        JsonNode json = new ObjectMapper().readTree(Files.readString(dir.resolve("report.json")));
+        assertThat(json.get("passed").asBoolean()).isTrue();
+        assertThat(json.get("steps")).hasSize(6);
+        assertThat(json.get("timeline").size()).isGreaterThan(5);
+        String html = Files.readString(dir.resolve("report.html"));
+        assertThat(html).startsWith("<!DOCTYPE html>").contains("<svg", "PASSED", "activated devices per wave", "bytes synced", "broker-restart")
+                .doesNotContain("src=\"http", "href=\"http");
+        assertThat(out).contains("PASSED: ", "report: " + dir.resolve("report.html"));
+    }
+
+    private static Report.StepResult step(Report r, String name) {
+        return r.steps().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+    }
+}
