@@ -29,6 +29,9 @@ final class SimulateCommands {
         @Option(names = "--devices", paramLabel = "N", description = "scale the fleet to N devices, profiles keeping their shares")
         Integer devices;
 
+        @Option(names = "--rate", paramLabel = "R", description = "requests per second per device (overrides the scenario's load)")
+        Double rate;
+
         @Option(names = "--broker", paramLabel = "B", description = "embedded (HiveMQ CE in this JVM), mosquitto (started here), or tcp://HOST:PORT")
         String broker;
 
@@ -39,6 +42,9 @@ final class SimulateCommands {
     static int run(Scenario scenario, Common c, CommandSpec spec) throws Exception {
         if (c.devices != null) {
             scenario = scenario.withDevices(c.devices);
+        }
+        if (c.rate != null) {
+            scenario = scenario.withLoad(c.rate);
         }
         if (c.broker != null) {
             scenario = scenario.withBroker(c.broker);

@@ -373,6 +373,14 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
                 broker, model, escalation, load, steps, faults);
     }
 
+    /** The same scenario with another request rate per device. */
+    public Scenario withLoad(double perDevice) {
+        if (perDevice < 0 || perDevice > 1000) {
+            throw new IllegalArgumentException("--rate (requests per second per device) must be 0..1000");
+        }
+        return new Scenario(name, seed, maxDuration, fleet, broker, model, escalation, new Load(perDevice, load.inputs()), steps, faults);
+    }
+
     static String checkBroker(String broker) {
         if (!broker.equals("embedded") && !broker.equals("mosquitto") && !broker.matches("tcp://[^/]+:\\d+")) {
             throw new IllegalArgumentException("broker: 'embedded' (HiveMQ CE in this JVM), 'mosquitto' (started by the simulator) "

@@ -46,13 +46,11 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -93,7 +91,11 @@ public final class Simulation implements AutoCloseable {
     private final Map<String, List<RolloutStore.DeviceRow>> rolloutDevices = new ConcurrentHashMap<>();
     private final Stats stats = new Stats();
     private final ScheduledExecutorService clock = Executors.newScheduledThreadPool(2, r -> Thread.ofPlatform().daemon().name("sim-clock").unstarted(r));
-    private final ThreadPoolExecutor load;
+    /** Requests run on virtual threads (a cloud-answered request waits on HTTP); at most this many at once. */
+    private static final int MAX_IN_FLIGHT = 256;
+    private final ExecutorService load = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("sim-load-", 0).factory());
+    private final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(MAX_IN_FLIGHT);
+    private final AtomicLong shed = new AtomicLong();
     private final ExecutorService faultThreads = Executors.newVirtualThreadPerTaskExecutor();
     private Broker broker;
     private ControlPlane cp;
@@ -192,9 +194,6 @@ public final class Simulation implements AutoCloseable {
         this.work = options.out().resolve("work");
         this.models = new ActivityModels(scenario.seed());
         this.inputs = ActivityModels.InputSet.of(models, scenario.load().inputs(), scenario.seed() + 1);
-        int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
-        this.load = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(20_000),
-                r -> Thread.ofPlatform().daemon().name("sim-load").unstarted(r), new ThreadPoolExecutor.DiscardPolicy());
     }
 
     /** Runs the scenario to its end and writes {@code report.json} and {@code report.html} into the output folder. */
@@ -464,7 +463,17 @@ public final class Simulation implements AutoCloseable {
                 while (d.credit >= 1) {
                     d.credit -= 1;
                     int k = (int) Math.floorMod(d.index * 7919L + d.sent++, inputs.size());
-                    load.execute(() -> request(d, a, k));
+                    if (!inFlight.tryAcquire()) {
+                        shed.incrementAndGet(); // the host cannot keep up with the scenario's load: counted, not sent
+                        continue;
+                    }
+                    load.execute(() -> {
+                        try {
+                            request(d, a, k);
+                        } finally {
+                            inFlight.release();
+                        }
+                    });
                 }
             }
         } catch (RuntimeException e) {
@@ -938,6 +947,8 @@ public final class Simulation implements AutoCloseable {
         env.put("maxHeapMiB", Runtime.getRuntime().maxMemory() >> 20);
         env.put("threads", Thread.activeCount());
         env.put("linkGroups", links.size());
+        env.put("requestsShedByTheLoadGenerator", shed.get());
+        env.put("requestsPerSecondAsked", sc.load().perDevice() * devices.size());
         env.put("cloudModel", sc.model().cloudName() + " v1 (" + sc.model().cloudKind().name().toLowerCase(Locale.ROOT) + ", edge-alone accuracy "
                 + Report.pct(edgeAccuracy(sc.model().cloudKind())) + ")");
         List<Report.FaultResult> fr = faultRuns.stream().map(r -> new Report.FaultResult(r.fault.type().id(), r.fault.describe(), round(r.at),

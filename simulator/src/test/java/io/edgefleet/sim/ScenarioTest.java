@@ -32,7 +32,7 @@ class ScenarioTest {
         Scenario demo = Scenario.parse(out.toString());
         assertThat(demo.fleet().size()).isEqualTo(50);
         assertThat(demo.fleet().groups()).hasSize(3);
-        assertThat(demo.steps()).hasSize(6);
+        assertThat(demo.steps()).hasSize(7);
         assertThat(demo.faults()).extracting(Scenario.Fault::type).contains(Scenario.FaultType.BROKER_RESTART);
         Scenario big = demo.withDevices(1000);
         assertThat(big.fleet().size()).isEqualTo(1000);

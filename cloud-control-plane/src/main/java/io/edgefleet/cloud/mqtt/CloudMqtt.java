@@ -48,6 +48,7 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
     private final Handler handler;
     private volatile boolean closed;
     private volatile Runnable onConnect = () -> { };
+    private volatile boolean everConnected;
     private volatile io.edgefleet.protocols.net.ReconnectWatch watch;
     private Thread connector;
 
@@ -86,9 +87,11 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
 
                         @Override
                         public void reconnect() throws Exception {
-                            client.reconnect();
+                            if (!closed) {
+                                client.connect(options());
+                            }
                         }
-                    }, java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(5));
+                    }, java.time.Duration.ofMillis(250), java.time.Duration.ofSeconds(2)); // before the agents (they hold telemetry 3 s after a reconnect)
                     return;
                 } catch (MqttException e) {
                     LOG.log(System.Logger.Level.INFO, "MQTT broker {0} not reachable ({1}); retrying in {2} ms", url, e.getMessage(), backoff);
@@ -107,8 +110,7 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setCleanStart(false);
         o.setSessionExpiryInterval(24L * 3600);
-        o.setAutomaticReconnect(true);
-        o.setAutomaticReconnectDelay(1, 5);
+        o.setAutomaticReconnect(false); // the ReconnectWatch reconnects (Paho's shared static backoff, see there)
         o.setConnectionTimeout(5);
         o.setKeepAliveInterval(20);
         o.setReceiveMaximum(1000);
@@ -124,7 +126,8 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
 
     @Override
     public void connectComplete(boolean reconnect, String serverURI) {
-        LOG.log(System.Logger.Level.INFO, "control-plane MQTT {0} to {1} ({2})", reconnect ? "reconnected" : "connected", serverURI, filters);
+        LOG.log(System.Logger.Level.INFO, "control-plane MQTT {0} to {1} ({2})", everConnected ? "reconnected" : "connected", serverURI, filters);
+        everConnected = true;
         Thread.ofVirtual().start(() -> {
             try {
                 MqttSubscription[] subs = filters.stream().map(f -> new MqttSubscription(f, 1)).toArray(MqttSubscription[]::new);

@@ -77,6 +77,17 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     private volatile boolean resumed;
     private Thread connector;
     private volatile io.edgefleet.protocols.net.ReconnectWatch watch;
+    /**
+     * After a (re)connect the outbox waits this long before it sends. A broker that loses shared
+     * subscriptions when it restarts (Mosquitto 2.0 persists plain subscriptions but not shared
+     * ones) acknowledges telemetry that no ingest session receives until the control plane has
+     * reconnected and subscribed again; the control plane reconnects within a second of the broker
+     * (its ReconnectWatch polls every 250 ms, backoff capped at 2 s), the agents hold their
+     * outboxes for three. A mitigation, not a guarantee: end-to-end acknowledgements from the
+     * ingest would close the window for good.
+     */
+    private static final long TELEMETRY_GRACE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+    private volatile long connectedAt = System.nanoTime() - TELEMETRY_GRACE_NANOS;
 
     public MqttLink(String brokerUrl, String fleet, String device, String profile, ModelSlots slots, InferenceService inference,
             CommandHandler commands, OipCodec oip, int maxInFlight, Clock clock) {
@@ -95,6 +106,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         } catch (MqttException e) {
             throw new IllegalArgumentException("bad MQTT broker URL " + brokerUrl + ": " + e.getMessage(), e);
         }
+        client.setTimeToWait(20_000); // no connect or PUBACK wait hangs a thread forever (a broker that stalls under load)
         client.setCallback(this);
         slots.onActivation((model, version) -> publishState(true));
     }
@@ -114,7 +126,9 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
 
                         @Override
                         public void reconnect() throws Exception {
-                            client.reconnect();
+                            if (!closed) {
+                                client.connect(options());
+                            }
                         }
                     }, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10));
                     return;
@@ -140,8 +154,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setCleanStart(false);
         o.setSessionExpiryInterval(24L * 3600);
-        o.setAutomaticReconnect(true);
-        o.setAutomaticReconnectDelay(1, 10);
+        o.setAutomaticReconnect(false); // the ReconnectWatch reconnects (Paho's shared static backoff, see there)
         o.setConnectionTimeout(10);
         o.setKeepAliveInterval(30);
         if (brokerUrl.startsWith("tcp://")) {
@@ -156,7 +169,10 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
 
     @Override
     public void connectComplete(boolean reconnect, String serverURI) {
-        LOG.log(System.Logger.Level.INFO, "MQTT {0} to {1}", reconnect ? "reconnected" : "connected", serverURI);
+        if (resumed) {
+            connectedAt = System.nanoTime(); // a reconnect: hold telemetry for the grace period
+        }
+        LOG.log(System.Logger.Level.INFO, "MQTT {0} to {1}", resumed ? "reconnected" : "connected", serverURI);
         if (!reconnect && !resumed) {
             resumed = true;
             commandThread.submit(() -> commands.resumePending(this::ack));
@@ -318,6 +334,9 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     public boolean sendTelemetry(byte[] batch) {
         if (!client.isConnected()) {
             return false;
+        }
+        if (System.nanoTime() - connectedAt < TELEMETRY_GRACE_NANOS) {
+            return false; // just (re)connected: give the cloud's ingest session time to subscribe again (see TELEMETRY_GRACE_NANOS)
         }
         MqttMessage m = new MqttMessage(batch);
         m.setQos(1);

@@ -4,21 +4,23 @@ import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Reconnects an MQTT client with a backoff of its own. Paho 1.2.5 keeps the automatic-reconnect
- * delay in a <em>static</em> field: every client of a JVM doubles the same delay, so with many
- * clients in one process (the simulator's fleet, the control plane's two sessions next to it) a
- * broker outage of a few seconds pushed the delay to Paho's two-minute ceiling and most clients
- * came back two minutes after the broker did (seen with 50 agents and a 3 s broker restart). This
- * watch checks the client every 250 ms and, once it has been disconnected for the current delay,
- * asks it to reconnect now; the delay doubles from {@code min} to {@code max}, with jitter, per
- * client. Paho's own cycle stays on; whichever attempt comes first wins.
+ * Owns the reconnection of an MQTT client, with a backoff of its own; the client's automatic
+ * reconnect is off. Paho 1.2.5 keeps the automatic-reconnect delay in a <em>static</em> field:
+ * every client of a JVM doubles the same delay, so with many clients in one process (the
+ * simulator's fleet, the control plane's two sessions next to it) a broker outage of a few seconds
+ * pushed the delay to Paho's two-minute ceiling and most clients came back two minutes after the
+ * broker did (seen with 50 agents and a 3 s broker restart). Nudging Paho's cycle from outside
+ * (its {@code reconnect()}) wedged ingest sessions after a restart, so this watch is the only one
+ * that reconnects: it checks the client every 250 ms and, once it has been disconnected for the
+ * current delay, connects it again (same options, same session); the delay doubles from
+ * {@code min} to {@code max}, with jitter, per client.
  */
 public final class ReconnectWatch implements AutoCloseable {
     /** The client, seen from here. */
     public interface Client {
         boolean isConnected();
 
-        /** Starts a reconnect attempt; may throw when one is already in progress. */
+        /** Connects again (blocking until connected or failed); may throw when that is not possible now. */
         void reconnect() throws Exception;
     }
 
