@@ -769,6 +769,7 @@ public final class Simulation implements AutoCloseable {
                 run.until = now();
                 double reconnect = awaitConnected(mine, Duration.ofSeconds(60));
                 run.measured.put("restoredSameVersion", restored);
+                run.measured.put("reconnectSeconds", round(reconnect));
                 run.measured.put("restartFailures", failed);
                 run.outcome = String.format(Locale.ROOT, "%d agents killed (no DISCONNECT, open telemetry window lost), restarted after %s: %d/%d came "
                         + "back serving the version they had, reconnected in %.1f s", mine.size(), Report.secs(down), restored, mine.size(), reconnect);
