@@ -79,19 +79,8 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
             while (!closed && !client.isConnected()) {
                 try {
                     client.connect(options());
-                    watch = io.edgefleet.protocols.net.ReconnectWatch.start("cloud", new io.edgefleet.protocols.net.ReconnectWatch.Client() {
-                        @Override
-                        public boolean isConnected() {
-                            return closed || client.isConnected();
-                        }
-
-                        @Override
-                        public void reconnect() throws Exception {
-                            if (!closed) {
-                                client.connect(options());
-                            }
-                        }
-                    }, java.time.Duration.ofMillis(250), java.time.Duration.ofSeconds(2)); // before the agents (they hold telemetry 3 s after a reconnect)
+                    watch = io.edgefleet.protocols.net.ReconnectWatch.start("cloud", io.edgefleet.protocols.net.ReconnectWatch.client(
+                            () -> closed, client::isConnected, () -> client.connect(options())), java.time.Duration.ofMillis(250), java.time.Duration.ofSeconds(2)); // before the agents (they hold telemetry 3 s after a reconnect)
                     return;
                 } catch (MqttException e) {
                     LOG.log(System.Logger.Level.INFO, "MQTT broker {0} not reachable ({1}); retrying in {2} ms", url, e.getMessage(), backoff);

@@ -118,19 +118,8 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
             while (!closed && !client.isConnected()) {
                 try {
                     client.connect(options());
-                    watch = io.edgefleet.protocols.net.ReconnectWatch.start(device, new io.edgefleet.protocols.net.ReconnectWatch.Client() {
-                        @Override
-                        public boolean isConnected() {
-                            return closed || client.isConnected();
-                        }
-
-                        @Override
-                        public void reconnect() throws Exception {
-                            if (!closed) {
-                                client.connect(options());
-                            }
-                        }
-                    }, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10));
+                    watch = io.edgefleet.protocols.net.ReconnectWatch.start(device, io.edgefleet.protocols.net.ReconnectWatch.client(
+                            () -> closed, client::isConnected, () -> client.connect(options())), java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10));
                     return;
                 } catch (MqttException e) {
                     LOG.log(System.Logger.Level.INFO, "MQTT broker {0} not reachable ({1}); retrying in {2} ms", brokerUrl,

@@ -37,6 +37,29 @@ public final class ReconnectWatch implements AutoCloseable {
         this.thread = Thread.ofVirtual().name("reconnect-" + name).unstarted(this::run);
     }
 
+    /** A step that may throw (a connect). */
+    @FunctionalInterface
+    public interface Step {
+        void run() throws Exception;
+    }
+
+    /** A client from two functions; {@code connect} runs only while {@code closed} says false. */
+    public static Client client(java.util.function.BooleanSupplier closed, java.util.function.BooleanSupplier connected, Step connect) {
+        return new Client() {
+            @Override
+            public boolean isConnected() {
+                return closed.getAsBoolean() || connected.getAsBoolean();
+            }
+
+            @Override
+            public void reconnect() throws Exception {
+                if (!closed.getAsBoolean()) {
+                    connect.run();
+                }
+            }
+        };
+    }
+
     public static ReconnectWatch start(String name, Client client, Duration min, Duration max) {
         ReconnectWatch w = new ReconnectWatch(name, client, min, max);
         w.thread.start();
