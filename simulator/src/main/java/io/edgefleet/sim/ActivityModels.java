@@ -83,13 +83,28 @@ public final class ActivityModels {
         return argmax(logits(x, truth));
     }
 
-    /** The weights a kind of model computes with. */
+    /**
+     * The weights a kind of model computes with: the true weights plus the kind's noise, rescaled
+     * to the true weights' norm (versions differ in accuracy, not in temperature: without this,
+     * noisier weights are larger and the rough model is the most confident one), times the kind's
+     * scale.
+     */
     float[][] weights(Kind kind) {
         float[][] w = new float[FEATURES][CLASSES];
         float[][] n = kind == Kind.ROUGH ? roughNoise : noise;
+        double normW = 0;
+        double normT = 0;
         for (int i = 0; i < FEATURES; i++) {
             for (int j = 0; j < CLASSES; j++) {
-                w[i][j] = (float) ((truth[i][j] + kind.noise * n[i][j]) * kind.scale);
+                double v = truth[i][j] + kind.noise * n[i][j];
+                normW += v * v;
+                normT += (double) truth[i][j] * truth[i][j];
+            }
+        }
+        double k = Math.sqrt(normT / normW) * kind.scale;
+        for (int i = 0; i < FEATURES; i++) {
+            for (int j = 0; j < CLASSES; j++) {
+                w[i][j] = (float) ((truth[i][j] + kind.noise * n[i][j]) * k);
             }
         }
         return w;

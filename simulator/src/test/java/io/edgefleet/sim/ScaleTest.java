@@ -52,7 +52,7 @@ class ScaleTest {
                   maxConcurrent: 100
                   commandTimeout: 120s
                   retries: 3
-                  gates: { minDevices: 5, maxInstallFailures: 10, maxConfidenceDrop: 0.15 }
+                  gates: { minDevices: 5, minRequests: 20, maxInstallFailures: 10, maxConfidenceDrop: 0.15 }
                   timeout: 15m
                   expect: succeeded
             """;

@@ -48,14 +48,14 @@ class SimulationTest {
                   version: "2"
                   waves: [ { percent: 20, bake: 4s }, { percent: 100 } ]
                   commandTimeout: 30s
-                  gates: { minDevices: 2, maxInstallFailures: 1, maxConfidenceDrop: 0.15 }
+                  gates: { minDevices: 2, minRequests: 20, maxInstallFailures: 1, maxConfidenceDrop: 0.15 }
                   expect: succeeded
               - register: { version: "3", kind: uncalibrated }
               - rollout:
                   version: "3"
                   waves: [ { percent: 20, bake: 10s }, { percent: 100 } ]
                   commandTimeout: 30s
-                  gates: { minDevices: 2, maxConfidenceDrop: 0.15 }
+                  gates: { minDevices: 2, minRequests: 20, maxConfidenceDrop: 0.15 }
                   expect: rolled-back
             faults:
               - { type: broker-restart, step: rollout-v2, after: 2s, down: 2s }

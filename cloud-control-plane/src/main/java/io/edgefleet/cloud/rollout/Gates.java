@@ -66,7 +66,7 @@ final class Gates {
                 .filter(x -> x.state().equals("pending") && x.fromVersion().equals(Optional.of(v))).map(DeviceRow::key).toList(), from, to))
                 .filter(a -> a.count() > 0);
         int minDevices = g.minDevices().orElse(1);
-        boolean judged = w.devices() >= minDevices;
+        boolean judged = w.devices() >= minDevices && w.count() >= g.minRequests().orElse(0);
         d.put("reportingDevices", w.devices());
         d.put("requests", w.count());
         d.put("errorRate", w.errorRate());

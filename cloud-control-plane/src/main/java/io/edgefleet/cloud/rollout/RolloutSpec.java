@@ -27,6 +27,7 @@ import java.util.OptionalInt;
  * onFailure: rollback                     # or pause
  * gates:
  *   minDevices: 1                         # reporting devices of the wave before a gate is judged
+ *   minRequests: 0                        # and requests of the wave (a mean of four requests is noise)
  *   maxInstallFailures: 0                 # failed or timed-out installs in the rollout so far
  *   maxErrorRate: 0.05                    # errors / requests of the wave on the new version
  *   maxErrorRateIncrease: 0.02            # ... minus the baseline's (devices still on the old version)
@@ -99,8 +100,12 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
     /** Health gates; an absent threshold is not checked. */
     public record Gates(Optional<Integer> minDevices, Optional<Integer> maxInstallFailures, OptionalDouble maxErrorRate,
             OptionalDouble maxErrorRateIncrease, OptionalDouble maxP95Ratio, OptionalDouble maxConfidenceDrop, OptionalDouble maxEscalationShare,
-            OptionalDouble maxNonFiniteRate, Optional<Integer> maxStale) {
+            OptionalDouble maxNonFiniteRate, Optional<Integer> maxStale, Optional<Integer> minRequests) {
         public Gates {
+            minRequests = minRequests == null ? Optional.empty() : minRequests;
+            if (minRequests.isPresent() && minRequests.get() < 0) {
+                throw new IllegalArgumentException("gates.minRequests must be >= 0");
+            }
             minDevices = minDevices == null ? Optional.empty() : minDevices;
             maxInstallFailures = maxInstallFailures == null ? Optional.empty() : maxInstallFailures;
             maxErrorRate = maxErrorRate == null ? OptionalDouble.empty() : maxErrorRate;
@@ -114,7 +119,7 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
 
         public static Gates defaults() {
             return new Gates(Optional.of(1), Optional.of(0), OptionalDouble.empty(), OptionalDouble.of(0.05), OptionalDouble.of(3.0),
-                    OptionalDouble.of(0.2), OptionalDouble.empty(), OptionalDouble.of(0.0), Optional.of(0));
+                    OptionalDouble.of(0.2), OptionalDouble.empty(), OptionalDouble.of(0.0), Optional.of(0), Optional.empty());
         }
     }
 
