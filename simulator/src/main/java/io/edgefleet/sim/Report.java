@@ -138,9 +138,9 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
                 b.append(String.format(Locale.ROOT, "    %5.1f s %s: %s%n", f.at(), f.description(), f.outcome()));
             }
         }
-        b.append(String.format(Locale.ROOT, "  requests %,d: cloud answered %,d (%s), low-confidence local %,d, errors %,d%n", requests.total(),
+        b.append(String.format(Locale.ROOT, "  requests %,d: cloud answered %,d (%s), low-confidence local %,d, errors %,d%s%n", requests.total(),
                 requests.cloudAnswered(), pct(requests.total() == 0 ? 0 : (double) requests.cloudAnswered() / requests.total()),
-                requests.lowConfidence(), requests.errors()));
+                requests.lowConfidence(), requests.errors(), requests.errorKinds().isEmpty() ? "" : " " + requests.errorKinds()));
         requests.byVersion().forEach((v, s) -> b.append(String.format(Locale.ROOT,
                 "    %-8s %,7d requests, edge model alone %s accurate, answers given %s (cloud answered %s), p95 %.1f ms%n",
                 v, s.requests(), s.edgeAccuracy() < 0 ? "n/a" : pct(s.edgeAccuracy()), pct(s.accuracy()), pct(s.cloudShare()), s.p95Ms())));
