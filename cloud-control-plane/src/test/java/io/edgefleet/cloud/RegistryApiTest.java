@@ -198,6 +198,9 @@ class RegistryApiTest {
                 "{\"model\": \"nope\", \"version\": \"9\", \"waves\": [{\"percent\": 100}]}".getBytes()), 404, "nope/9");
         assertProblem(ops.raw("POST", "/api/v1/rollouts", "application/json",
                 "{\"model\": \"cls\", \"version\": \"1\", \"waves\": [{\"percent\": 100, \"bake\": \"soon\"}]}".getBytes()), 400, "bake");
+        assertProblem(ops.raw("POST", "/api/v1/rollouts", "application/json",
+                "{\"model\": \"cls\", \"version\": \"1\", \"waves\": [{\"percent\": 100}], \"gates\": {\"minRequests\": -5}}".getBytes()),
+                400, "minRequests");
         assertProblem(ops.get("/api/v1/rollouts/ro-missing"), 404, "ro-missing");
         assertProblem(ops.post("/api/v1/rollouts/ro-missing/dance", Map.of()), 404, "ro-missing");
         assertThat(ops.get("/api/v1/rollouts").json()).isEmpty();
