@@ -2,8 +2,6 @@ package io.edgefleet.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -62,12 +60,9 @@ class FaultScenarioTest {
     @Test
     void every_fault_during_a_rollout_and_the_fleet_still_converges_with_nothing_lost() throws Exception {
         Assumptions.assumeTrue(MosquittoBroker.binary().isPresent(), "mosquitto is not installed");
-        StringWriter console = new StringWriter();
-        Report r;
-        try (Simulation sim = new Simulation(Scenario.parse(SCENARIO), new Simulation.Options(dir, new PrintWriter(console, true), false))) {
-            r = sim.run();
-        }
-        String out = console.toString();
+        SimRun run = SimRun.of(Scenario.parse(SCENARIO), dir);
+        Report r = run.report();
+        String out = run.console();
         System.out.println(out);
         assertThat(r.expectations()).as(out).allMatch(Report.Expectation::ok);
         assertThat(r.broker()).startsWith("mosquitto");

@@ -2,8 +2,6 @@ package io.edgefleet.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -60,13 +58,9 @@ class ScaleTest {
     @Test
     void a_thousand_real_agents_take_two_rollouts_and_lose_no_telemetry() throws Exception {
         int n = Integer.getInteger("edgefleet.scale.devices", 1000);
-        StringWriter console = new StringWriter();
-        Report r;
-        try (Simulation sim = new Simulation(Scenario.parse(SCENARIO).withDevices(n),
-                new Simulation.Options(dir, new PrintWriter(console, true), false))) {
-            r = sim.run();
-        }
-        String out = console.toString();
+        SimRun run = SimRun.of(Scenario.parse(SCENARIO).withDevices(n), dir);
+        Report r = run.report();
+        String out = run.console();
         System.out.println(out);
         assertThat(r.expectations()).as(out).allMatch(Report.Expectation::ok);
         assertThat(r.timeline().getLast().versions()).containsEntry("2", n);

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -64,12 +62,9 @@ class SimulationTest {
 
     @Test
     void short_scenario_v2_everywhere_v3_stopped_in_wave_1_nothing_lost_across_a_broker_restart() throws Exception {
-        StringWriter console = new StringWriter();
-        Report r;
-        try (Simulation sim = new Simulation(Scenario.parse(SCENARIO), new Simulation.Options(dir, new PrintWriter(console, true), false))) {
-            r = sim.run();
-        }
-        String out = console.toString();
+        SimRun run = SimRun.of(Scenario.parse(SCENARIO), dir);
+        Report r = run.report();
+        String out = run.console();
         assertThat(r.expectations()).as(out).allMatch(Report.Expectation::ok);
         assertThat(r.passed()).isTrue();
 

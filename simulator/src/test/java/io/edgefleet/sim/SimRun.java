@@ -1,0 +1,16 @@
+package io.edgefleet.sim;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+
+/** Runs a scenario for a test: the report and what the simulator printed (for assertion messages). */
+record SimRun(Report report, String console) {
+    static SimRun of(Scenario scenario, Path dir) throws Exception {
+        StringWriter console = new StringWriter();
+        try (Simulation sim = new Simulation(scenario, new Simulation.Options(dir, new PrintWriter(console, true), false))) {
+            Report r = sim.run();
+            return new SimRun(r, console.toString());
+        }
+    }
+}
