@@ -67,6 +67,9 @@ public final class Bundles {
     /**
      * Installs the variant that fits {@code profile} from a bundle: verifies the manifest, copies
      * and checks its chunks into {@code store}, assembles the file at {@code targetFor(variant)}.
+     *
+     * @throws SyncException (final) for a damaged bundle, a chunk that does not verify, a missing manifest or chunk
+     * @throws io.edgefleet.sync.signing.ManifestRejectedException when the manifest is not trusted
      */
     public static Installed install(Path bundle, ChunkStore store, Map<String, PublicKey> trust, DeviceProfile profile,
             java.util.function.Function<ManifestVariant, Path> targetFor, Instant now) throws IOException {
@@ -95,6 +98,8 @@ public final class Bundles {
                         }
                     }
                 }
+            } catch (java.util.zip.ZipException e) {
+                throw new SyncException("bundle " + bundle + " is damaged: " + e.getMessage(), false, e);
             }
             if (manifest == null) {
                 throw new SyncException("bundle " + bundle + " holds no manifest.json", false, null);

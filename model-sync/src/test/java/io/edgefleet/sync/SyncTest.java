@@ -147,7 +147,8 @@ class SyncTest {
         Files.write(tampered, zip);
         assertThatThrownBy(() -> Bundles.install(tampered, new ChunkStore(dir.resolve("offline3")), Map.of("k1", key.getPublic()), PI,
                 v -> dir.resolve("offline-out3/x.tflite"), Instant.now()))
-                .isInstanceOf(Exception.class);
+                .isInstanceOf(SyncException.class).hasMessageContaining("bundle " + tampered)
+                .satisfies(e -> assertThat(((SyncException) e).retriable()).isFalse());
         assertThat(dir.resolve("offline-out3/x.tflite")).doesNotExist();
     }
 
@@ -254,6 +255,125 @@ class SyncTest {
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(400);
         assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/sync/v1/manifests/kws/404")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void a_validly_signed_manifest_of_another_version_is_refused_with_the_reason() {
+        // the server (a stale cache, a wrong path, a replay) answers the request for kws/2 with v1's signed manifest
+        manifests.put("kws", "2", manifests.manifest("kws", "1").orElseThrow());
+        SyncClient c = client("device", server.port());
+        assertThatThrownBy(() -> c.manifest("kws", "2")).isInstanceOf(ManifestRejectedException.class)
+                .hasMessage("asked for manifest kws/2, the server sent the manifest of kws/1; refusing it")
+                .satisfies(e -> assertThat(((ManifestRejectedException) e).kind()).isEqualTo(ManifestRejectedException.Kind.NOT_REQUESTED));
+        Path target = dir.resolve("out/v2.tflite");
+        assertThatThrownBy(() -> c.download("kws", "2", PI, target, (d, t, re, ch) -> { }))
+                .isInstanceOf(ManifestRejectedException.class).hasMessageContaining("the manifest of kws/1");
+        assertThat(target).as("nothing stored under the version asked for").doesNotExist();
+        // another model's manifest under this model's path: refused the same way
+        manifests.put("vad", "1", manifests.manifest("kws", "1").orElseThrow());
+        assertThatThrownBy(() -> c.manifest("vad", "1")).isInstanceOf(ManifestRejectedException.class)
+                .hasMessage("asked for manifest vad/1, the server sent the manifest of kws/1; refusing it");
+    }
+
+    @Test
+    void a_file_already_at_the_target_is_trusted_only_when_its_hash_is_the_manifests() throws IOException {
+        SyncClient c = client("device", server.port());
+        Path target = dir.resolve("out/v2.tflite");
+        Files.createDirectories(target.getParent());
+        Files.copy(v1, target); // v1's bytes under v2's name: what the unbound manifest used to leave behind
+        SyncClient.Result r = c.download("kws", "2", PI, v -> target, (d, t, re, ch) -> { });
+        assertThat(Files.readAllBytes(target)).as("replaced by v2").isEqualTo(Files.readAllBytes(v2));
+        assertThat(r.chunksFetched()).as("v2's chunks were fetched").isPositive();
+        // a bit flipped on disk: fetched and assembled again
+        byte[] damaged = Files.readAllBytes(target);
+        damaged[damaged.length / 2] ^= 1;
+        Files.write(target, damaged);
+        SyncClient.Result again = c.download("kws", "2", PI, v -> target, (d, t, re, ch) -> { });
+        assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(v2));
+        assertThat(again.file()).isEqualTo(target);
+        // the right bytes already there: kept, nothing fetched
+        SyncClient.Result kept = c.download("kws", "2", PI, v -> target, (d, t, re, ch) -> { });
+        assertThat(kept.chunksFetched()).isZero();
+        assertThat(kept.bytesFetched()).isZero();
+        assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(v2));
+    }
+
+    /** One GET of the first chunk of kws/1 with the given headers (name, value, ...). */
+    private HttpResponse<byte[]> getChunk(String... headers) throws Exception {
+        Manifest m = MessageCodec.json().decode(manifests.manifest("kws", "1").orElseThrow(), Manifest.class);
+        var ref = m.variants().get(0).chunks().get(0);
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/sync/v1/chunks/" + ref.sha256()));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    @Test
+    void ranges_follow_rfc_9110_if_range_invalid_unsatisfiable_and_multiple() throws Exception {
+        HttpResponse<byte[]> full = getChunk();
+        byte[] all = full.body();
+        int len = all.length;
+        String etag = full.headers().firstValue("ETag").orElseThrow();
+        String lastModified = full.headers().firstValue("Last-Modified").orElseThrow();
+        java.time.ZonedDateTime modified = java.time.ZonedDateTime.parse(lastModified, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+
+        // If-Range with the current strong ETag, or the exact Last-Modified date: the range is served
+        HttpResponse<byte[]> tagMatch = getChunk("Range", "bytes=10-19", "If-Range", etag);
+        assertThat(tagMatch.statusCode()).isEqualTo(206);
+        assertThat(tagMatch.body()).isEqualTo(java.util.Arrays.copyOfRange(all, 10, 20));
+        HttpResponse<byte[]> dateMatch = getChunk("Range", "bytes=10-19", "If-Range", lastModified);
+        assertThat(dateMatch.statusCode()).isEqualTo(206);
+        assertThat(dateMatch.headers().firstValue("Content-Range")).contains("bytes 10-19/" + len);
+        // the obsolete RFC 850 form of the same date is accepted too
+        String rfc850 = io.helidon.http.DateTime.RFC_850_DATE_TIME.format(modified);
+        assertThat(getChunk("Range", "bytes=10-19", "If-Range", rfc850).statusCode()).as(rfc850).isEqualTo(206);
+
+        // If-Range that does not hold: another tag, the same tag weak, another date, garbage -> 200 with everything
+        for (String v : List.of("\"" + "0".repeat(64) + "\"", "W/" + etag, lastModified.replace(
+                String.valueOf(modified.getYear()), String.valueOf(modified.getYear() - 1)), "not a validator")) {
+            HttpResponse<byte[]> r = getChunk("Range", "bytes=10-19", "If-Range", v);
+            assertThat(r.statusCode()).as("If-Range: %s", v).isEqualTo(200);
+            assertThat(r.body()).as("If-Range: %s", v).isEqualTo(all);
+            assertThat(r.headers().firstValue("Content-Range")).as("If-Range: %s", v).isEmpty();
+        }
+
+        // an invalid range is ignored: 200 with everything
+        for (String v : List.of("bytes=50-10", "bytes=abc", "bytes=-", "bytes=1-2-3", "lines=0-9", "bytes 0-9")) {
+            HttpResponse<byte[]> r = getChunk("Range", v);
+            assertThat(r.statusCode()).as("Range: %s", v).isEqualTo(200);
+            assertThat(r.body()).as("Range: %s", v).isEqualTo(all);
+        }
+
+        // several ranges: this server sends the whole representation (documented in docs/model-sync.md)
+        HttpResponse<byte[]> multi = getChunk("Range", "bytes=0-9,20-29");
+        assertThat(multi.statusCode()).isEqualTo(200);
+        assertThat(multi.body()).isEqualTo(all);
+
+        // unsatisfiable: 416 with the length, whatever the start beyond it
+        for (String v : List.of("bytes=" + len + "-", "bytes=" + (len + 100) + "-" + (len + 200), "bytes=-0",
+                "bytes=99999999999999999999999-")) {
+            HttpResponse<byte[]> r = getChunk("Range", v);
+            assertThat(r.statusCode()).as("Range: %s", v).isEqualTo(416);
+            assertThat(r.headers().firstValue("Content-Range")).as("Range: %s", v).contains("bytes */" + len);
+            assertThat(r.headers().firstValue("Content-Type")).contains("application/problem+json");
+        }
+
+        // satisfiable edges: a last position past the end is clipped; a suffix longer than the chunk is all of it
+        HttpResponse<byte[]> clipped = getChunk("Range", "bytes=" + (len - 3) + "-" + (len + 1000));
+        assertThat(clipped.statusCode()).isEqualTo(206);
+        assertThat(clipped.headers().firstValue("Content-Range")).contains("bytes " + (len - 3) + "-" + (len - 1) + "/" + len);
+        assertThat(clipped.body()).isEqualTo(java.util.Arrays.copyOfRange(all, len - 3, len));
+        HttpResponse<byte[]> longSuffix = getChunk("Range", "bytes=-" + (len * 2));
+        assertThat(longSuffix.statusCode()).isEqualTo(206);
+        assertThat(longSuffix.body()).isEqualTo(all);
+        HttpResponse<byte[]> unitCase = getChunk("Range", "Bytes=0-0");
+        assertThat(unitCase.statusCode()).as("the range unit is case-insensitive").isEqualTo(206);
+        assertThat(unitCase.body()).containsExactly(all[0]);
+
+        // If-None-Match with a list, or W/ on the tag (weak comparison): 304
+        assertThat(getChunk("If-None-Match", "\"x\", W/" + etag).statusCode()).isEqualTo(304);
+        assertThat(getChunk("If-None-Match", "*").statusCode()).isEqualTo(304);
     }
 
     @Test

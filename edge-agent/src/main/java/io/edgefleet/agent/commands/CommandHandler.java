@@ -121,7 +121,9 @@ public final class CommandHandler {
                     yield failed(cmd, "not-staged", "version " + version + " of model '" + model
                             + "' is not on this device; deploy it first");
                 }
-                slots.install(model, version, file.get());
+                // the staged file is checked against the signed manifest again (fetched anew if it changed since)
+                java.nio.file.Path checked = deployer.isPresent() ? deployer.get().fetch(model, version, downloading(cmd, ack)) : file.get();
+                slots.install(model, version, checked);
                 yield done(cmd, AckPhase.ACTIVATED);
             }
             case ROLLBACK -> {
@@ -148,17 +150,8 @@ public final class CommandHandler {
                     yield failed(cmd, "not-supported", "this agent has no model sync configured (--sync-url)");
                 }
                 String version = cmd.version().orElseThrow();
-                java.nio.file.Path file = slots.stagedFile(model, version).orElse(null);
-                if (file == null) {
-                    double[] reported = {-1};
-                    file = deployer.get().fetch(model, version, f -> {
-                        if (f >= 1.0 || f - reported[0] >= 0.1) {
-                            reported[0] = f;
-                            ack.accept(new CommandAck(CommandAck.SCHEMA_VERSION, cmd.commandId(), cmd.rolloutId(), device,
-                                    AckPhase.DOWNLOADING, java.util.OptionalDouble.of(Math.min(1.0, f)), Optional.empty(), clock.instant()));
-                        }
-                    });
-                }
+                // always through the deployer: a file already here is re-checked against the signed manifest, not trusted by name
+                java.nio.file.Path file = deployer.get().fetch(model, version, downloading(cmd, ack));
                 if (!cmd.activate()) {
                     yield done(cmd, AckPhase.VERIFIED); // download-only: pre-staged, activated by a later command
                 }
@@ -167,6 +160,18 @@ public final class CommandHandler {
                     slots.install(model, version, file);
                 }
                 yield done(cmd, AckPhase.ACTIVATED);
+            }
+        };
+    }
+
+    /** Progress of a download as {@code downloading} acks, one per 10 % and one at the end. */
+    private java.util.function.DoubleConsumer downloading(Command cmd, Consumer<CommandAck> ack) {
+        double[] reported = {-1};
+        return f -> {
+            if (f >= 1.0 || f - reported[0] >= 0.1) {
+                reported[0] = f;
+                ack.accept(new CommandAck(CommandAck.SCHEMA_VERSION, cmd.commandId(), cmd.rolloutId(), device,
+                        AckPhase.DOWNLOADING, java.util.OptionalDouble.of(Math.min(1.0, f)), Optional.empty(), clock.instant()));
             }
         };
     }

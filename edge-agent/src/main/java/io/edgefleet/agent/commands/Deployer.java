@@ -10,8 +10,14 @@ import java.util.function.DoubleConsumer;
  */
 public interface Deployer {
     /**
+     * Blocking; called on the command thread. A file of this version already in the data folder is
+     * re-checked against the signed manifest (SHA-256) and downloaded again when it differs: a
+     * file is never trusted because of its name.
+     *
      * @param progress receives the fraction done, 0..1, as the download advances
      * @return the verified file, in the data folder
+     * @throws io.edgefleet.sync.signing.ManifestRejectedException the manifest is not trusted or is not the one asked for
+     * @throws io.edgefleet.sync.client.SyncException the download failed (retriable) or never verifies (final)
      */
     Path fetch(String model, String version, DoubleConsumer progress);
 }

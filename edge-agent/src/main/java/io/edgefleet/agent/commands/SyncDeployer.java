@@ -1,6 +1,7 @@
 package io.edgefleet.agent.commands;
 
 import io.edgefleet.profiles.DeviceProfile;
+import io.edgefleet.protocols.manifest.ManifestVariant;
 import io.edgefleet.sync.client.SyncClient;
 import java.nio.file.Path;
 import java.util.function.DoubleConsumer;
@@ -10,6 +11,9 @@ import java.util.function.DoubleConsumer;
  * versions already on the device reused, the file placed at
  * {@code {data}/models/{model}/{version}.{tflite|onnx}} where activation looks for it. Chunks and
  * partial chunks live in {@code {data}/sync}, so a download killed at any point resumes.
+ *
+ * <p>The signed manifest must be the one asked for (model and version), and a file already at the
+ * target path is kept only when its SHA-256 is the manifest's; otherwise it is downloaded again.
  */
 public final class SyncDeployer implements Deployer {
     private final SyncClient client;
@@ -24,15 +28,12 @@ public final class SyncDeployer implements Deployer {
 
     @Override
     public Path fetch(String model, String version, DoubleConsumer progress) {
-        var manifest = client.manifest(model, version);
-        var selection = io.edgefleet.profiles.select.VariantSelector.select(profile,
-                manifest.variants().stream().map(io.edgefleet.profiles.select.Variant::of).toList());
-        var variant = manifest.variant(selection.chosen().orElseThrow(() -> new io.edgefleet.sync.client.SyncException(
-                "no variant of " + model + "/" + version + " fits profile " + profile.id() + ":\n" + selection.explain(), false, null))
-                .id()).orElseThrow();
-        String ext = variant.runtime().equals("tflite") ? "tflite" : "onnx";
-        Path target = dataDir.resolve("models").resolve(model).resolve(version + "." + ext);
-        client.download(variant, target, (done, total, reused, chunks) -> progress.accept(total == 0 ? 1 : (double) done / total));
-        return target;
+        return client.download(model, version, profile, v -> target(model, version, v),
+                (done, total, reused, chunks) -> progress.accept(total == 0 ? 1 : (double) done / total)).file();
+    }
+
+    private Path target(String model, String version, ManifestVariant v) {
+        String ext = v.runtime().equals("tflite") ? "tflite" : "onnx";
+        return dataDir.resolve("models").resolve(model).resolve(version + "." + ext);
     }
 }

@@ -13,7 +13,8 @@ import java.util.UUID;
 /**
  * Puts model files into the data folder so that a power cut at any moment leaves either no file
  * or a complete one: write to {@code staging/}, fsync the file, rename it into place (atomic on
- * one file system), fsync the folder.
+ * one file system), fsync the folder. A file already at the target is kept only when it is the
+ * source or has the same bytes; otherwise it is replaced.
  */
 final class Staging {
     private Staging() {
@@ -22,9 +23,10 @@ final class Staging {
     static Path place(Path source, Path dataDir, String model, String version, String extension) throws IOException {
         Path staging = Files.createDirectories(dataDir.resolve("staging"));
         Path target = Files.createDirectories(dataDir.resolve("models").resolve(model)).resolve(version + "." + extension);
-        if (Files.exists(target)) {
-            return target;
+        if (Files.exists(target) && (Files.isSameFile(source, target) || sameContent(source, target))) {
+            return target; // placed already (by a deploy's download, or an earlier install of the same bytes)
         }
+        // anything else at the target (a damaged or stale file under this version's name) is replaced, never trusted
         Path tmp = staging.resolve(model + "-" + version + "-" + UUID.randomUUID() + ".part");
         try (InputStream in = Files.newInputStream(source);
                 FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -33,9 +35,13 @@ final class Staging {
             out.flush();
             ch.force(true);
         }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         fsyncDir(target.getParent());
         return target;
+    }
+
+    private static boolean sameContent(Path a, Path b) throws IOException {
+        return Files.size(a) == Files.size(b) && Files.mismatch(a, b) == -1;
     }
 
     /** Removes half-written files a crash left in {@code staging/}. */

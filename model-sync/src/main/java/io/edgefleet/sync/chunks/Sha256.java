@@ -26,4 +26,17 @@ public final class Sha256 {
     public static String hex(byte[] data) {
         return hex(data, 0, data.length);
     }
+
+    /** The hash of a whole file, streamed (64 KiB at a time). */
+    public static String hex(java.nio.file.Path file) throws java.io.IOException {
+        MessageDigest d = digest();
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                d.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(d.digest());
+    }
 }

@@ -12,6 +12,7 @@ import io.edgefleet.protocols.messages.MessageCodec;
 import io.edgefleet.sync.chunks.ChunkMismatchException;
 import io.edgefleet.sync.chunks.ChunkStore;
 import io.edgefleet.sync.chunks.Sha256;
+import io.edgefleet.sync.signing.ManifestRejectedException;
 import io.edgefleet.sync.signing.ManifestSigning;
 import java.io.IOException;
 import java.io.InputStream;
@@ -109,7 +110,15 @@ public final class SyncClient {
         }
     }
 
-    /** Fetches and verifies a manifest. */
+    /**
+     * Fetches a manifest, verifies its signature and binds it to the request: a validly signed
+     * manifest of another model or version (a stale cache, a wrong path on the server, a replay)
+     * is refused, or its bytes would be stored under the version that was asked for.
+     *
+     * @throws ManifestRejectedException unsigned, unknown key, bad signature, expired, or
+     *     {@link ManifestRejectedException.Kind#NOT_REQUESTED} when it names another model or version
+     * @throws SyncException when it cannot be fetched (retriable) or is malformed (final)
+     */
     public Manifest manifest(String model, String version) {
         URI uri = base.resolve("/sync/v1/manifests/" + model + "/" + version);
         HttpResponse<byte[]> r = withRetries("manifest " + model + "/" + version, () -> {
@@ -129,18 +138,54 @@ public final class SyncClient {
         } catch (ProtocolException e) {
             throw new SyncException("manifest " + model + "/" + version + " is malformed: " + e.getMessage(), false, e);
         }
-        return ManifestSigning.verify(m, trust, clock.instant());
+        Manifest verified = ManifestSigning.verify(m, trust, clock.instant());
+        if (!verified.model().equals(model) || !verified.version().equals(version)) {
+            throw new ManifestRejectedException(ManifestRejectedException.Kind.NOT_REQUESTED, "asked for manifest " + model + "/" + version
+                    + ", the server sent the manifest of " + verified.model() + "/" + verified.version() + "; refusing it");
+        }
+        return verified;
     }
 
     /** Downloads the variant of {@code model}/{@code version} that fits {@code profile} to {@code target}. */
     public Result download(String model, String version, DeviceProfile profile, Path target, Progress progress) {
+        return download(model, version, profile, v -> target, progress);
+    }
+
+    /**
+     * Downloads the variant of {@code model}/{@code version} that fits {@code profile} to the path
+     * {@code targetFor} gives for it (the file name may depend on the variant's runtime). A file
+     * already at that path is kept only when its SHA-256 is the variant's: then nothing is fetched
+     * ({@link Result#chunksFetched()} 0). Any other file there is replaced by a verified download.
+     */
+    public Result download(String model, String version, DeviceProfile profile, java.util.function.Function<ManifestVariant, Path> targetFor,
+            Progress progress) {
         Manifest m = manifest(model, version);
+        ManifestVariant v = choose(m, profile);
+        Path target = targetFor.apply(v);
+        if (holds(target, v)) {
+            progress.update(v.sizeBytes(), v.sizeBytes(), v.chunks().size(), v.chunks().size());
+            return new Result(target, v, 0, v.sizeBytes(), 0, (int) v.chunks().stream().map(ChunkRef::sha256).distinct().count());
+        }
+        return download(v, target, progress);
+    }
+
+    /** The variant of a verified manifest that fits {@code profile}. */
+    public static ManifestVariant choose(Manifest m, DeviceProfile profile) {
         Selection s = VariantSelector.select(profile, m.variants().stream().map(Variant::of).toList());
         if (s.chosen().isEmpty()) {
-            throw new SyncException("no variant of " + model + "/" + version + " fits profile " + profile.id() + ":\n" + s.explain(), false, null);
+            throw new SyncException("no variant of " + m.model() + "/" + m.version() + " fits profile " + profile.id() + ":\n" + s.explain(),
+                    false, null);
         }
-        ManifestVariant v = m.variant(s.chosen().get().id()).orElseThrow();
-        return download(v, target, progress);
+        return m.variant(s.chosen().get().id()).orElseThrow();
+    }
+
+    /** Whether {@code file} exists with the variant's size and SHA-256 (read in full: a file on disk is never trusted by name). */
+    static boolean holds(Path file, ManifestVariant v) {
+        try {
+            return Files.isRegularFile(file) && Files.size(file) == v.sizeBytes() && Sha256.hex(file).equals(v.sha256());
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Downloads one variant of a verified manifest. */

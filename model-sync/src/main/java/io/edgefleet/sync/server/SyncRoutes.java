@@ -1,6 +1,7 @@
 package io.edgefleet.sync.server;
 
 import io.edgefleet.sync.chunks.ChunkStore;
+import io.helidon.http.DateTime;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRouting;
@@ -13,19 +14,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * The HTTP side of model sync, mounted by the control plane: {@code GET /sync/v1/manifests/{name}/{version}}
- * and {@code GET /sync/v1/chunks/{sha256}} with single byte ranges (RFC 7233: 206 with
- * {@code Content-Range}, 416 when unsatisfiable, {@code Accept-Ranges: bytes}), the hash as ETag
- * (304 on {@code If-None-Match}) and immutable cache headers. At most {@code maxTransfers}
+ * and {@code GET /sync/v1/chunks/{sha256}} with byte ranges per RFC 9110 as {@link RangeRequest}
+ * decides (206 with {@code Content-Range}; 200 for an ignored or failed-{@code If-Range} range; 416
+ * with {@code Content-Range: bytes *}{@code /LEN} when unsatisfiable; {@code Accept-Ranges: bytes}),
+ * the hash as strong ETag and the chunk file's time as {@code Last-Modified} (304 on
+ * {@code If-None-Match}) and immutable cache headers. At most {@code maxTransfers}
  * requests run at once; beyond, 503 with {@code Retry-After}.
  */
 public final class SyncRoutes {
     private static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
-    private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
 
     private final ManifestSource manifests;
     private final ChunkStore chunks;
@@ -83,46 +84,46 @@ public final class SyncRoutes {
         res.header(HeaderNames.ETAG, etag);
         res.header(HeaderNames.ACCEPT_RANGES, "bytes");
         res.header(HeaderNames.CACHE_CONTROL, "public, max-age=31536000, immutable");
-        if (req.headers().first(HeaderNames.IF_NONE_MATCH).filter(etag::equals).isPresent()) {
+        if (req.headers().first(HeaderNames.IF_NONE_MATCH).filter(v -> noneMatchHits(v, etag)).isPresent()) {
             res.status(Status.NOT_MODIFIED_304).send();
             return;
         }
         byte[] data;
+        java.time.Instant modified;
         try {
             data = Files.readAllBytes(file.get());
+            modified = Files.getLastModifiedTime(file.get()).toInstant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        res.header(HeaderNames.LAST_MODIFIED, DateTime.RFC_1123_DATE_TIME.format(modified.atZone(java.time.ZoneOffset.UTC)));
         res.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
         Optional<String> range = req.headers().first(HeaderNames.RANGE);
-        if (range.isEmpty()) {
-            res.send(data);
-            return;
+        RangeRequest.Answer answer = RangeRequest.decide(range, req.headers().first(HeaderNames.IF_RANGE), etag, modified, data.length);
+        switch (answer) {
+            case RangeRequest.Full f -> res.send(data);
+            case RangeRequest.Unsatisfiable u -> {
+                res.header(HeaderNames.CONTENT_RANGE, "bytes */" + data.length);
+                error(res, Status.REQUESTED_RANGE_NOT_SATISFIABLE_416, "range " + range.orElse("") + " is outside the " + data.length
+                        + " bytes of chunk " + sha);
+            }
+            case RangeRequest.Partial p -> {
+                res.status(Status.PARTIAL_CONTENT_206);
+                res.header(HeaderNames.CONTENT_RANGE, "bytes " + p.first() + "-" + p.last() + "/" + data.length);
+                res.send(data, (int) p.first(), (int) p.length());
+            }
         }
-        Matcher m = RANGE.matcher(range.get().strip());
-        if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
-            res.send(data); // a range form we do not serve (e.g. several ranges): the whole chunk, as RFC 7233 allows
-            return;
+    }
+
+    /** {@code If-None-Match} uses the weak comparison (RFC 9110 §13.1.2): {@code *}, or any listed tag, {@code W/} or not. */
+    private static boolean noneMatchHits(String value, String etag) {
+        for (String t : value.split(",")) {
+            String tag = t.strip();
+            if (tag.equals("*") || (tag.startsWith("W/") ? tag.substring(2) : tag).equals(etag)) {
+                return true;
+            }
         }
-        long size = data.length;
-        long start;
-        long end;
-        if (m.group(1).isEmpty()) {
-            long suffix = Long.parseLong(m.group(2));
-            start = Math.max(0, size - suffix);
-            end = size - 1;
-        } else {
-            start = Long.parseLong(m.group(1));
-            end = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
-        }
-        if (start >= size || start > end) {
-            res.header(HeaderNames.CONTENT_RANGE, "bytes */" + size);
-            error(res, Status.REQUESTED_RANGE_NOT_SATISFIABLE_416, "range " + range.get() + " is outside the " + size + " bytes of chunk " + sha);
-            return;
-        }
-        res.status(Status.PARTIAL_CONTENT_206);
-        res.header(HeaderNames.CONTENT_RANGE, "bytes " + start + "-" + end + "/" + size);
-        res.send(data, (int) start, (int) (end - start + 1));
+        return false;
     }
 
     private static void error(ServerResponse res, Status status, String message) {
