@@ -109,6 +109,71 @@ class AgentDeployTest {
     }
 
     @Test
+    void a_validly_signed_manifest_of_another_version_is_refused_with_the_reason_and_nothing_is_stored() throws Exception {
+        // the finding: told to deploy cls@4, served the validly signed manifest of another version, the agent stored its bytes as 4
+        manifests.put("cls", "4", manifests.manifest("cls", "2").orElseThrow());
+        String before = agent.slots().activeVersions().get("cls");
+        List<CommandAck> acks = new ArrayList<>();
+        handler().handle(Command.deploy("cmd-w1", "ro-w", "cls", "4", true, Instant.now()), acks::add);
+        CommandAck last = acks.get(acks.size() - 1);
+        assertThat(last.phase()).isEqualTo(AckPhase.FAILED);
+        assertThat(last.error().orElseThrow().code()).isEqualTo("manifest-rejected");
+        assertThat(last.error().orElseThrow().message()).isEqualTo("asked for manifest cls/4, the server sent the manifest of cls/2; refusing it");
+        assertThat(acks).extracting(CommandAck::phase).doesNotContain(AckPhase.DOWNLOADING, AckPhase.VERIFIED, AckPhase.ACTIVATED);
+        assertThat(dir.resolve("data/models/cls/4.tflite")).doesNotExist();
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", before);
+    }
+
+    @Test
+    void a_wrong_file_already_under_the_versions_name_is_downloaded_again_before_activation() throws Exception {
+        // what an unbound manifest used to leave behind: other bytes at data/models/cls/2.tflite
+        Path stale = dir.resolve("data/models/cls/2.tflite");
+        Files.createDirectories(stale.getParent());
+        Files.copy(SyntheticModels.addInt32Tflite(Files.createDirectories(dir.resolve("other"))), stale);
+        List<CommandAck> acks = new ArrayList<>();
+        handler().handle(Command.deploy("cmd-t1", null, "cls", "2", true, Instant.now()), acks::add);
+        assertThat(acks).extracting(CommandAck::phase).contains(AckPhase.DOWNLOADING).endsWith(AckPhase.VERIFIED, AckPhase.ACTIVATED);
+        assertThat(Files.readAllBytes(stale)).as("the genuine v2").isEqualTo(Files.readAllBytes(genuineV2()));
+        assertClassifierServes("2");
+    }
+
+    @Test
+    void a_staged_file_tampered_with_before_its_activate_is_fetched_again_and_the_activation_is_correct() throws Exception {
+        List<CommandAck> acks = new ArrayList<>();
+        CommandHandler h = handler();
+        h.handle(Command.deploy("cmd-t2", null, "cls", "2", false, Instant.now()), acks::add);
+        assertThat(acks.get(acks.size() - 1).phase()).isEqualTo(AckPhase.VERIFIED);
+        Path staged = dir.resolve("data/models/cls/2.tflite");
+        byte[] bytes = Files.readAllBytes(staged);
+        bytes[bytes.length / 2] ^= 0x55; // a weight changed on disk after verification
+        Files.write(staged, bytes);
+        acks.clear();
+        h.handle(Command.activate("cmd-t3", null, "cls", "2", Instant.now()), acks::add);
+        assertThat(acks.get(acks.size() - 1).phase()).as("%s", acks).isEqualTo(AckPhase.ACTIVATED);
+        assertThat(Files.readAllBytes(staged)).isEqualTo(Files.readAllBytes(genuineV2()));
+        assertClassifierServes("2");
+    }
+
+    private Path genuineV2() {
+        Manifest m = MessageCodec.json().decode(manifests.manifest("cls", "2").orElseThrow(), Manifest.class);
+        Path out = dir.resolve("genuine-v2.tflite");
+        if (!Files.exists(out)) {
+            List<String> missing = io.edgefleet.sync.client.Assembler.assemble(serverChunks, m.variants().get(0), out);
+            assertThat(missing).isEmpty();
+        }
+        return out;
+    }
+
+    private void assertClassifierServes(String version) {
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", version);
+        var answer = agent.inference().infer("cls", Optional.empty(),
+                InferRequest.of(new InferTensor("x", TensorData.ofFloats(new long[] {1, 4}, 1, 2, 3, 4))));
+        assertThat(answer.modelVersion()).contains(version);
+        float[] expected = SyntheticModels.classify(new float[] {1, 2, 3, 4});
+        assertThat(answer.outputs().get(0).data().toFloatArray()).containsExactly(expected, org.assertj.core.data.Offset.offset(1e-5f));
+    }
+
+    @Test
     void download_only_stages_and_a_later_activate_switches() {
         List<CommandAck> acks = new ArrayList<>();
         CommandHandler h = handler();

@@ -330,8 +330,7 @@ class SyncTest {
         assertThat(getChunk("Range", "bytes=10-19", "If-Range", rfc850).statusCode()).as(rfc850).isEqualTo(206);
 
         // If-Range that does not hold: another tag, the same tag weak, another date, garbage -> 200 with everything
-        for (String v : List.of("\"" + "0".repeat(64) + "\"", "W/" + etag, lastModified.replace(
-                String.valueOf(modified.getYear()), String.valueOf(modified.getYear() - 1)), "not a validator")) {
+        for (String v : List.of("\"" + "0".repeat(64) + "\"", "W/" + etag, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(modified.plusSeconds(1)), "not a validator")) {
             HttpResponse<byte[]> r = getChunk("Range", "bytes=10-19", "If-Range", v);
             assertThat(r.statusCode()).as("If-Range: %s", v).isEqualTo(200);
             assertThat(r.body()).as("If-Range: %s", v).isEqualTo(all);
