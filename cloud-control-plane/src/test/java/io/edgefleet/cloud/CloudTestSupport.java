@@ -13,7 +13,8 @@ import java.util.function.BooleanSupplier;
 final class CloudTestSupport {
     static final String OPERATOR = "operator-token-0123456789";
     static final String VIEWER = "viewer-token-0123456789ab";
-    static final Path MODELS = Path.of(System.getProperty("edgefleet.shared.models", Path.of("..", "..", "shared", "models").toString()));
+    /** {@link io.edgefleet.testkit.SharedModels#dir()}; a test that needs a model gets it with {@code SharedModels.require}. */
+    static final Path MODELS = io.edgefleet.testkit.SharedModels.dir();
 
     private CloudTestSupport() {
     }

@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,12 +100,10 @@ class RegistryApiTest {
 
     @Test
     void the_real_person_detector_is_refused_for_a_tflite_2_6_profile_with_the_runtime_message() {
-        Path person = CloudTestSupport.MODELS.resolve("person_detection/person_detect_int8.tflite");
-        Assumptions.assumeTrue(Files.isRegularFile(person), "skipped: " + person.toAbsolutePath().normalize()
-                + " not found (the real models live beside the repository as shared/models)");
+        Path person = io.edgefleet.testkit.SharedModels.require("person_detection/person_detect_int8.tflite");
         CloudClient.Response r = ops.pushModel("person", "1", List.of(person), List.of("raspberry-pi-4-4gb"), Map.of(), n -> { });
         assertProblem(r, 422, "quantized_dimension must be in range [0, 1). Was 3.");
-        Path kws = CloudTestSupport.MODELS.resolve("micro_speech/micro_speech_int8.tflite");
+        Path kws = io.edgefleet.testkit.SharedModels.require("micro_speech/micro_speech_int8.tflite");
         CloudClient.Response ok = ops.pushModel("kws", "1", List.of(kws), List.of("raspberry-pi-4-4gb"), Map.of(), n -> { });
         assertThat(ok.status()).as(ok.text()).isEqualTo(201);
         assertThat(ok.json().get("variants").get(0).get("precision").asText()).isEqualTo("int8");

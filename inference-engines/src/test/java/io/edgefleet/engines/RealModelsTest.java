@@ -15,23 +15,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The real third-party models of {@code ../shared/models} (next to the repository), with their
- * golden outputs. Skipped, saying so, when that folder is not there.
+ * golden outputs. Skipped, saying so, when that folder is not there, and failed instead in CI
+ * ({@link io.edgefleet.testkit.SharedModels#required()}).
  */
 class RealModelsTest {
-    /** The folder beside the repository; tests run in the module folder. Overridable with -Dedgefleet.shared.models. */
-    static final Path MODELS = Path.of(System.getProperty("edgefleet.shared.models",
-            Path.of("..", "..", "shared", "models").toString()));
+    /** {@link io.edgefleet.testkit.SharedModels#dir()}: beside the repository, or -Dedgefleet.shared.models. */
+    static final Path MODELS = io.edgefleet.testkit.SharedModels.dir();
 
     @BeforeEach
     void needsSharedModels() {
-        Assumptions.assumeTrue(Files.isDirectory(MODELS), "skipped: real models folder " + MODELS.toAbsolutePath().normalize()
-                + " not found (it lives beside the repository as shared/models)");
+        io.edgefleet.testkit.SharedModels.requireDir(); // skipped without it; a failure where models are required (CI)
     }
 
     @Test

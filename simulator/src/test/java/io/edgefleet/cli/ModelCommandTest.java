@@ -12,13 +12,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.OptionalInt;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code edgefleet model inspect|run|bench} as a user runs them. */
 class ModelCommandTest {
-    static final Path SHARED = Path.of("..", "..", "shared", "models");
+    static final Path SHARED = io.edgefleet.testkit.SharedModels.dir();
 
     @TempDir
     Path dir;
@@ -99,7 +98,7 @@ class ModelCommandTest {
 
     @Test
     void run_on_the_real_micro_speech_model_recognises_yes() {
-        Assumptions.assumeTrue(Files.isDirectory(SHARED), "skipped: " + SHARED.toAbsolutePath().normalize() + " not found");
+        io.edgefleet.testkit.SharedModels.require("micro_speech/micro_speech_int8.tflite");
         ProfilesCommandTest.Run r = ProfilesCommandTest.run("model", "run", SHARED.resolve("micro_speech/micro_speech_int8.tflite").toString(),
                 "--input", SHARED.resolve("micro_speech/yes_features_int8.bin").toString());
         assertThat(r.code()).as(r.err()).isZero();
