@@ -70,10 +70,12 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
     /**
      * @param recorded requests the agents recorded for telemetry (counted by a listener on each agent)
      * @param ingested what the cloud's aggregates hold for the fleet
-     * @param lostOnKilled recorded but never sent by agents the scenario killed (their open telemetry window)
+     * @param lostOnKilled recorded but never ingested, by agents the scenario killed (their open telemetry window)
+     * @param lostOnKilledBound what the kills may lose: the requests each killed agent recorded within one open
+     *     window (window + one telemetry-loop tick + 2 s) before its kill; {@code lostOnKilled} above it is a real loss
      * @param lost the rest: recorded, not killed, not ingested; must be zero
      */
-    public record Telemetry(long recorded, long ingested, long lostOnKilled, long lost, long duplicatesDropped) {
+    public record Telemetry(long recorded, long ingested, long lostOnKilled, long lostOnKilledBound, long lost, long duplicatesDropped) {
     }
 
     /** One second of the run. */
@@ -146,7 +148,8 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
                 v, s.requests(), s.edgeAccuracy() < 0 ? "n/a" : pct(s.edgeAccuracy()), pct(s.accuracy()), pct(s.cloudShare()), s.p95Ms())));
         b.append(String.format(Locale.ROOT, "  telemetry: %,d requests recorded on the devices, %,d ingested by the cloud, %,d lost%s%n",
                 telemetry.recorded(), telemetry.ingested(), telemetry.lost(),
-                telemetry.lostOnKilled() > 0 ? String.format(Locale.ROOT, " (+%,d in the open windows of killed agents)", telemetry.lostOnKilled()) : ""));
+                telemetry.lostOnKilled() > 0 ? String.format(Locale.ROOT, " (+%,d in the open windows of killed agents, at most %,d allowed)",
+                        telemetry.lostOnKilled(), telemetry.lostOnKilledBound()) : ""));
         long ok = expectations.stream().filter(Expectation::ok).count();
         for (Expectation e : expectations) {
             b.append(String.format(Locale.ROOT, "  [%s] %s: %s%n", e.ok() ? "ok" : "FAILED", e.what(), e.ok() ? e.actual()

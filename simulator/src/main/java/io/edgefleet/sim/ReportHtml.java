@@ -150,7 +150,8 @@ public final class ReportHtml {
         Report.Telemetry tm = r.telemetry();
         b.append("<h2>Telemetry accounting</h2><table>")
                 .append(row("recorded on the devices", tm.recorded())).append(row("ingested by the cloud", tm.ingested()))
-                .append(row("lost in killed agents' open windows", tm.lostOnKilled())).append(row("lost otherwise", tm.lost()))
+                .append(row("lost in killed agents' open windows", tm.lostOnKilled()))
+                .append(row("at most allowed for those (one open window before each kill)", tm.lostOnKilledBound())).append(row("lost otherwise", tm.lost()))
                 .append(row("redelivered batches dropped as duplicates", tm.duplicatesDropped())).append("</table>");
 
         b.append("<h2>Steps</h2><table><tr><th>step</th><th>from (s)</th><th>to (s)</th><th>outcome</th></tr>");

@@ -120,6 +120,10 @@ public final class Simulation implements AutoCloseable {
         final String profile;
         final LinkGroup link;
         final AtomicLong recorded = new AtomicLong();
+        /** What kills may lose at most: requests recorded within an open telemetry window before each kill. */
+        final AtomicLong lostOnKilledBound = new AtomicLong();
+        /** (nanoTime, requests recorded before it), about every 100 ms, pruned past {@link #openWindowNanos()}. */
+        private final java.util.concurrent.ConcurrentLinkedDeque<long[]> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
         volatile EdgeAgent agent;
         volatile boolean killed;
         volatile boolean everKilled;
@@ -157,12 +161,43 @@ public final class Simulation implements AutoCloseable {
 
         void start() {
             EdgeAgent a = EdgeAgent.start(config());
-            a.addObservationListener(o -> recorded.incrementAndGet());
+            history.addLast(new long[] {System.nanoTime(), recorded.get()});
+            a.addObservationListener(o -> sample(recorded.incrementAndGet()));
             agent = a;
             killed = false;
         }
 
+        private void sample(long count) {
+            long now = System.nanoTime();
+            long[] last = history.peekLast();
+            if (last == null || now - last[0] > 100_000_000L) {
+                history.addLast(new long[] {now, count - 1});
+                long horizon = now - 2 * openWindowNanos();
+                while (history.size() > 2 && history.peekFirst()[0] < horizon) {
+                    history.pollFirst();
+                }
+            }
+        }
+
+        /**
+         * How far back a kill can lose requests: the agent's open telemetry window (the window, plus
+         * one tick of its telemetry loop, {@code window / 4} capped at 1 s, before a finished window is
+         * written to the outbox), plus 2 s for a loop delayed on a busy host.
+         */
+        long openWindowNanos() {
+            long windowMillis = sc.fleet().telemetryWindow().toMillis();
+            return TimeUnit.MILLISECONDS.toNanos(windowMillis + Math.max(10, Math.min(1000, windowMillis / 4)) + 2000);
+        }
+
         void crash() {
+            long from = System.nanoTime() - openWindowNanos();
+            long base = history.peekFirst() == null ? 0 : history.peekFirst()[1];
+            for (long[] h : history) {
+                if (h[0] <= from) {
+                    base = h[1];
+                }
+            }
+            lostOnKilledBound.addAndGet(recorded.get() - base);
             killed = true;
             everKilled = true;
             EdgeAgent a = agent;
@@ -838,6 +873,7 @@ public final class Simulation implements AutoCloseable {
             Thread.sleep(250);
         }
         long lostKilled = 0;
+        long lostKilledBound = devices.stream().mapToLong(d -> d.lostOnKilledBound.get()).sum();
         long lost = 0;
         for (SimDevice d : devices) {
             long diff = Math.max(0, d.recorded.get() - perDevice.getOrDefault(d.id, 0L));
@@ -847,7 +883,7 @@ public final class Simulation implements AutoCloseable {
                 lost += diff;
             }
         }
-        return new Report.Telemetry(recorded, ingested, lostKilled, lost, cp.ingestStats().duplicates.get());
+        return new Report.Telemetry(recorded, ingested, lostKilled, lostKilledBound, lost, cp.ingestStats().duplicates.get());
     }
 
     private Map<String, Long> ingestedPerDevice() {
@@ -908,6 +944,10 @@ public final class Simulation implements AutoCloseable {
         }
         ex.add(new Report.Expectation("no telemetry lost (recorded by agents that were not killed, never ingested)", "0 requests", tm.lost() + " requests",
                 tm.lost() == 0));
+        if (devices.stream().anyMatch(d -> d.everKilled)) {
+            ex.add(new Report.Expectation("killed agents lost only their open telemetry windows", "at most " + tm.lostOnKilledBound() + " requests",
+                    tm.lostOnKilled() + " requests", tm.lostOnKilled() <= tm.lostOnKilledBound()));
+        }
         for (FaultRun r : faultRuns) {
             if (r.fault.type() == Scenario.FaultType.BROKER_RESTART || r.fault.type() == Scenario.FaultType.PARTITION
                     || r.fault.type() == Scenario.FaultType.KILL_AGENTS) {

@@ -74,13 +74,22 @@ class AgentProcessTest {
         var sync = io.helidon.webserver.WebServer.builder().host("127.0.0.1").port(0)
                 .routing(new io.edgefleet.sync.server.SyncRoutes(manifests, chunks, 8)::routing).build().start();
         var acks = new java.util.concurrent.LinkedBlockingQueue<io.edgefleet.protocols.messages.CommandAck>();
+        var states = new java.util.concurrent.LinkedBlockingQueue<io.edgefleet.protocols.messages.DeviceState>();
+        String stateTopic = io.edgefleet.protocols.topics.Topic.state("local", "agent").value();
         var cloud = new org.eclipse.paho.mqttv5.client.MqttClient(MQTT.broker().url(), "cloud-dl", new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
-        cloud.setCallback(io.edgefleet.testkit.MqttCallbacks.onMessage((topic, msg) -> acks.add(io.edgefleet.protocols.messages.MessageCodec.json().decode(msg.getPayload(), io.edgefleet.protocols.messages.CommandAck.class))));
+        cloud.setCallback(io.edgefleet.testkit.MqttCallbacks.onMessage((topic, msg) -> {
+            if (topic.equals(stateTopic)) {
+                states.add(io.edgefleet.protocols.messages.MessageCodec.json().decode(msg.getPayload(), io.edgefleet.protocols.messages.DeviceState.class));
+            } else {
+                acks.add(io.edgefleet.protocols.messages.MessageCodec.json().decode(msg.getPayload(), io.edgefleet.protocols.messages.CommandAck.class));
+            }
+        }));
         cloud.connect();
         cloud.subscribe(io.edgefleet.protocols.topics.Topic.commandAck("local", "agent").value(), 1);
+        cloud.subscribe(stateTopic, 1);
         try {
             for (double killAt : new double[] {0.1, 0.4}) {
-                downloadKilledAt(killAt, acks, cloud, sync.port(), pub);
+                downloadKilledAt(killAt, acks, states, cloud, sync.port(), pub);
             }
         } finally {
             cloud.disconnect();
@@ -91,17 +100,19 @@ class AgentProcessTest {
 
     /** Starts an agent, sends a deploy, kills the agent once the download passed {@code killAt}, restarts it, waits for the activation. */
     private void downloadKilledAt(double killAt, java.util.concurrent.BlockingQueue<io.edgefleet.protocols.messages.CommandAck> acks,
+            java.util.concurrent.BlockingQueue<io.edgefleet.protocols.messages.DeviceState> states,
             org.eclipse.paho.mqttv5.client.MqttClient cloud, int syncPort, Path pub) throws Exception {
         acks.clear();
         int port = Ports.freePort();
         Path data = dir.resolve("data-" + killAt);
         String[] flags = {"--mqtt", MQTT.broker().url(), "--sync-url", "http://127.0.0.1:" + syncPort, "--trust", "k1=" + pub,
             "--sync-rate", "200000", "--profile", "intel-nuc-13-pro-i5"};
+        java.time.Instant startedAt = java.time.Instant.now().minusSeconds(1);
         Process p = start(data, null, port, flags);
         Process again = null;
         try {
             awaitReady(p, port);
-            Thread.sleep(1000); // connected and subscribed
+            awaitOnline(states, startedAt); // the agent publishes "online" after subscribing to its command topic
             var deploy = io.edgefleet.protocols.messages.Command.deploy("dl-" + killAt, "ro-9", "dense", "2", true, java.time.Instant.now());
             var msg = new org.eclipse.paho.mqttv5.common.MqttMessage(io.edgefleet.protocols.messages.MessageCodec.json().encode(deploy));
             msg.setQos(1);
@@ -129,7 +140,8 @@ class AgentProcessTest {
             }
             assertThat(after).extracting(a -> a.phase()).contains(io.edgefleet.protocols.messages.AckPhase.ACTIVATED);
             double firstAfter = after.stream().filter(a -> a.phase() == io.edgefleet.protocols.messages.AckPhase.DOWNLOADING)
-                    .mapToDouble(a -> a.progress().orElse(0)).findFirst().orElse(1.0);
+                    .mapToDouble(a -> a.progress().orElseThrow()).findFirst()
+                    .orElseThrow(() -> new AssertionError("no downloading ack after the restart: " + after));
             assertThat(firstAfter).as("the resumed download starts from what was kept, not from zero").isGreaterThanOrEqualTo(before - 0.1);
             HttpResponse<String> meta = get(port, "/v2/models/dense");
             assertThat(meta.statusCode()).isEqualTo(200);
@@ -140,6 +152,19 @@ class AgentProcessTest {
                 stop(again);
             }
         }
+    }
+
+    /** Waits for a retained-or-live "online" state produced after {@code since}; fails after 30 s. */
+    private static void awaitOnline(java.util.concurrent.BlockingQueue<io.edgefleet.protocols.messages.DeviceState> states,
+            java.time.Instant since) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            var st = states.poll(200, TimeUnit.MILLISECONDS);
+            if (st != null && st.online() && !st.at().isBefore(since)) {
+                return;
+            }
+        }
+        throw new AssertionError("the agent did not report online within 30 s");
     }
 
     private Process start(Path data, Path models, int port, String... extra) throws IOException {
@@ -207,38 +232,83 @@ class AgentProcessTest {
         assertThat(p.exitValue()).isIn(0, 130, 143);
     }
 
+    /** Where an activation is, as seen from outside the agent. */
+    enum Phase {
+        /** the candidate is being loaded by the isolated verifier: a child JVM of the agent is alive */
+        VERIFYING,
+        /** the verified file is in place at {@code data/models/cls/VERSION.tflite} */
+        PLACED,
+        /** the agent logged "model cls: version VERSION active" (after the store recorded it) */
+        ACTIVATED
+    }
+
     @Test
-    void kill_9_during_an_activation_restarts_serving_a_complete_model() throws Exception {
-        Path models = Files.createDirectories(dir.resolve("models"));
-        Path data = dir.resolve("data");
-        Files.move(SyntheticModels.classifierOnnx(dir), models.resolve("cls.onnx"));
+    void kill_9_at_each_phase_of_an_activation_restarts_serving_a_complete_model() throws Exception {
+        Path modelsV1 = Files.createDirectories(dir.resolve("models-v1"));
+        Files.move(SyntheticModels.classifierOnnx(dir), modelsV1.resolve("cls.onnx"));
+        Path modelsV2 = Files.createDirectories(dir.resolve("models-v2"));
+        Path tflite = Files.move(SyntheticModels.classifierTflite(dir), modelsV2.resolve("cls.tflite"));
+        String v1 = io.edgefleet.engines.ModelFiles.sha256(modelsV1.resolve("cls.onnx")).substring(0, 12);
+        String v2 = io.edgefleet.engines.ModelFiles.sha256(tflite).substring(0, 12);
         int port = Ports.freePort();
-        Process first = start(data, models, port);
-        awaitReady(first, port);
-        stop(first);
-        // version 2 of the same model, for another runtime
-        Files.delete(models.resolve("cls.onnx"));
-        Files.move(SyntheticModels.classifierTflite(dir), models.resolve("cls.tflite"));
-        List<String> seen = new ArrayList<>();
-        for (long delayMillis : new long[] {200, 700, 1400, 2500, 4000}) {
-            Process p = start(data, models, port);
-            Thread.sleep(delayMillis);
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9, wherever it was
+        for (Phase phase : Phase.values()) {
+            Path data = dir.resolve("data-" + phase);
+            Process first = start(data, modelsV1, port);
+            awaitReady(first, port);
+            stop(first); // version 1 active and recorded
+            long logFrom = Files.size(dir.resolve("agent.log"));
+            Process p = start(data, modelsV2, port); // installs version 2 (another runtime) at start
+            Path placed = data.resolve("models/cls/" + v2 + ".tflite");
+            String activatedLine = "model cls: version " + v2 + " active";
+            List<ProcessHandle> children = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            boolean reached = false;
+            while (!reached && System.nanoTime() < deadline && p.isAlive()) {
+                reached = switch (phase) {
+                    case VERIFYING -> p.descendants().peek(children::add).findAny().isPresent();
+                    case PLACED -> Files.exists(placed);
+                    case ACTIVATED -> logSince(logFrom).contains(activatedLine);
+                };
+                if (!reached) {
+                    Thread.sleep(2);
+                }
+            }
+            p.descendants().forEach(children::add);
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9 at the observed phase
+            children.forEach(ProcessHandle::destroyForcibly); // the verifier child, orphaned by the kill
+            assertThat(reached).as("phase %s observed before the kill; log:%n%s", phase, logSince(logFrom)).isTrue();
+            boolean placedAtDeath = Files.exists(placed);
+            boolean loggedAtDeath = logSince(logFrom).contains(activatedLine);
             Process again = start(data, null, port);
             try {
                 awaitReady(again, port);
                 HttpResponse<String> r = infer(port, "cls");
-                assertThat(r.statusCode()).as("after kill at %d ms: %s", delayMillis, r.body()).isEqualTo(200);
-                seen.add(r.body().replaceAll(".*\"model_version\":\"([^\"]+)\".*", "$1"));
-                try (var staging = Files.list(data.resolve("staging"))) {
-                    assertThat(staging.toList()).as("half-written files swept").isEmpty();
-                } catch (java.nio.file.NoSuchFileException e) {
-                    // nothing was ever staged
+                assertThat(r.statusCode()).as("after a kill at %s: %s", phase, r.body()).isEqualTo(200);
+                String served = r.body().replaceAll(".*\"model_version\":\"([^\"]+)\".*", "$1");
+                switch (phase) {
+                    case VERIFYING -> {
+                        assertThat(placedAtDeath).as("killed while verifying: nothing placed yet").isFalse();
+                        assertThat(served).as("killed while verifying: the old version").isEqualTo(v1);
+                    }
+                    case PLACED -> assertThat(served).as("killed after placing: old or new, both complete").isIn(v1, v2);
+                    case ACTIVATED -> assertThat(served).as("killed after the activation was recorded").isEqualTo(v2);
+                }
+                if (loggedAtDeath) {
+                    assertThat(served).as("an activation logged before the kill survives it").isEqualTo(v2);
+                }
+                if (placedAtDeath) {
+                    try (var staging = Files.list(data.resolve("staging"))) {
+                        assertThat(staging.toList()).as("half-written files swept after a kill at %s", phase).isEmpty();
+                    }
                 }
             } finally {
                 stop(again);
             }
         }
-        assertThat(seen).hasSize(5).allMatch(v -> v.matches("[0-9a-f]{12}"));
+    }
+
+    private String logSince(long offset) throws IOException {
+        byte[] all = Files.readAllBytes(dir.resolve("agent.log"));
+        return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset), StandardCharsets.UTF_8);
     }
 }

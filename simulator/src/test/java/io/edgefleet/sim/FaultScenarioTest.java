@@ -86,6 +86,7 @@ class FaultScenarioTest {
 
         assertThat(r.telemetry().lost()).isZero();
         assertThat(r.telemetry().ingested() + r.telemetry().lostOnKilled()).isEqualTo(r.telemetry().recorded());
+        assertThat(r.telemetry().lostOnKilled()).as("a kill loses at most the open telemetry window").isLessThanOrEqualTo(r.telemetry().lostOnKilledBound());
     }
 
     private static Report.FaultResult fault(Report r, String type) {
