@@ -59,6 +59,7 @@ class AgentProcessTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 15, unit = TimeUnit.MINUTES) // 4 agent JVMs and rate-limited downloads: 3 min measured at load 38
     void kill_9_during_a_download_resumes_after_the_restart_and_activates() throws Exception {
         // the cloud side: a signed 2 MiB model in a sync repository, served over HTTP
         var key = io.edgefleet.sync.signing.Keys.generate();
@@ -243,6 +244,7 @@ class AgentProcessTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 15, unit = TimeUnit.MINUTES) // 9 agent JVMs and 6 verifier JVMs: 4 min measured at load 38 on 2 cores
     void kill_9_at_each_phase_of_an_activation_restarts_serving_a_complete_model() throws Exception {
         Path modelsV1 = Files.createDirectories(dir.resolve("models-v1"));
         Files.move(SyntheticModels.classifierOnnx(dir), modelsV1.resolve("cls.onnx"));
@@ -252,10 +254,11 @@ class AgentProcessTest {
         String v2 = io.edgefleet.engines.ModelFiles.sha256(tflite).substring(0, 12);
         int port = Ports.freePort();
         for (Phase phase : Phase.values()) {
+            // a data folder of its own with version 1 active (the store keeps absolute paths: a copied folder would not be one)
             Path data = dir.resolve("data-" + phase);
             Process first = start(data, modelsV1, port);
             awaitReady(first, port);
-            stop(first); // version 1 active and recorded
+            stop(first);
             long logFrom = Files.size(dir.resolve("agent.log"));
             Process p = start(data, modelsV2, port); // installs version 2 (another runtime) at start
             Path placed = data.resolve("models/cls/" + v2 + ".tflite");
