@@ -72,10 +72,11 @@ class RolloutTest {
                 List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
         assertThat(ops.pushModel("cls", "6", List.of(slowClassifier(Files.createDirectories(dir.resolve("v6")))),
                 List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
+        // v7 and v3 are other models standing in for broken versions: their inputs or outputs differ on purpose
         assertThat(ops.pushModel("cls", "7", List.of(SyntheticModels.nanOnnx(Files.createDirectories(dir.resolve("v7")))),
-                List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
+                List.of(), Map.of(), true, n -> { }).status()).isEqualTo(201);
         assertThat(ops.pushModel("cls", "3", List.of(SyntheticModels.sqrtOnnx(Files.createDirectories(dir.resolve("v3")))),
-                List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
+                List.of(), Map.of(), true, n -> { }).status()).isEqualTo(201);
         JsonNode key = ops.get("/api/v1/keys").json().get("keys").get(0);
         AgentConfig.Sync sync = new AgentConfig.Sync(URI.create("http://127.0.0.1:" + cp.port()),
                 Map.of(key.get("keyId").asText(), Keys.publicKey(key.get("publicKey").asText())));

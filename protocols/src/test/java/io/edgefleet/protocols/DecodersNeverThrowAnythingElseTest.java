@@ -37,7 +37,7 @@ class DecodersNeverThrowAnythingElseTest {
     private static final int CASES = 4_000;
     private static final String[] TOKENS = {"{", "}", "[", "]", ",", ":", "\"", "null", "true", "false", "-1", "0",
         "1e999", "1.5", "18446744073709551616", "\"inputs\"", "\"shape\"", "\"data\"", "\"datatype\"", "\"FP32\"",
-        "\"BYTES\"", "\"name\"", "\"parameters\"", "\"binary_data_size\"", "\"schemaVersion\"", "\"models\"", "\\u0000"};
+        "\"BYTES\"", "\"name\"", "\"parameters\"", "\"binary_data_size\"", "\"schemaVersion\"", "\"models\"", "\"clientErrors\"", "\"invalid-input\"", "\\u0000"};
 
     private final MessageCodec json = MessageCodec.json();
     private final MessageCodec cbor = MessageCodec.cbor();

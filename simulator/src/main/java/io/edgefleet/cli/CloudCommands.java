@@ -144,6 +144,8 @@ final class CloudCommands {
         @Option(names = "--task", paramLabel = "TASK") String task;
         @Option(names = "--label", paramLabel = "L", description = "Class label, in output order; repeat.") List<String> labels = List.of();
         @Option(names = "--owner", paramLabel = "WHO") String owner;
+        @Option(names = "--allow-signature-change", description = {"Register even though the inputs or outputs (names, datatypes, shapes)",
+            "differ from the previous version's; clients must change with it."}) boolean allowSignatureChange;
         @Mixin Server server;
         @Spec
         CommandSpec spec;
@@ -170,10 +172,13 @@ final class CloudCommands {
             }
             PrintWriter out = spec.commandLine().getOut();
             ProgressBar bar = new ProgressBar(out, "upload " + name + "/" + version, total);
-            CloudClient.Response r = server.client().pushModel(name, version, files, profiles, meta, bar::update);
+            CloudClient.Response r = server.client().pushModel(name, version, files, profiles, meta, allowSignatureChange, bar::update);
             bar.done();
             if (!r.ok()) {
                 fail(spec, r);
+                for (JsonNode x : r.json().path("signatureChanges")) {
+                    spec.commandLine().getErr().printf("  %s%n", x.asText());
+                }
                 for (JsonNode x : r.json().path("refusals")) {
                     spec.commandLine().getErr().printf("  %s%s: %s%n", x.get("file").asText(),
                             x.hasNonNull("profile") ? " (" + x.get("profile").asText() + ")" : "", x.get("reason").asText());
@@ -296,13 +301,25 @@ final class CloudCommands {
                 out.printf("%s/%s from %s to %s, %d device(s)%n", model, version, n.get("from").asText(), n.get("to").asText(),
                         n.get("total").get("devices").asLong());
             }
-            table(out, List.of("WINDOW", "REQUESTS", "ERRORS", "ESCALATED", "NON-FINITE", "CONFIDENCE", "P50 MS", "P95 MS", "P99 MS", "MAX MS"),
-                    rows);
+            table(out, List.of("WINDOW", "REQUESTS", "ERRORS", "CLIENT ERRORS", "ESCALATED", "NON-FINITE", "CONFIDENCE", "P50 MS", "P95 MS",
+                    "P99 MS", "MAX MS"), rows);
             return Main.OK;
         }
 
+        /** Client errors as {@code 150 (invalid-input 149, bad-request 1)}, or {@code 0}. */
+        static String clientErrors(JsonNode a) {
+            long total = a.path("clientErrorCount").asLong(0);
+            if (total == 0) {
+                return "0";
+            }
+            List<String> kinds = new ArrayList<>();
+            a.path("clientErrors").properties().forEach(e -> kinds.add(e.getKey() + " " + e.getValue().asLong()));
+            return total + " (" + String.join(", ", kinds) + ")";
+        }
+
         private static List<String> row(String label, JsonNode a) {
-            return List.of(label, a.get("count").asText(), a.get("errors").asText(), a.get("escalations").asText(), a.get("nonFinite").asText(),
+            return List.of(label, a.get("count").asText(), a.get("errors").asText(), clientErrors(a), a.get("escalations").asText(),
+                    a.get("nonFinite").asText(),
                     a.hasNonNull("meanConfidence") ? String.format("%.3f", a.get("meanConfidence").asDouble()) : "-",
                     String.format("%.2f", a.get("p50Ms").asDouble()), String.format("%.2f", a.get("p95Ms").asDouble()),
                     String.format("%.2f", a.get("p99Ms").asDouble()), String.format("%.2f", a.get("maxMs").asDouble()));

@@ -63,6 +63,19 @@ class CloudCommandsTest {
     }
 
     @Test
+    void a_changed_input_signature_is_refused_with_the_difference_unless_allow_signature_change_is_given() throws Exception {
+        Path fp32 = SyntheticModels.identityOnnx(Files.createDirectories(dir.resolve("id32")), io.edgefleet.protocols.oip.DataType.FP32);
+        Path int8 = SyntheticModels.identityOnnx(Files.createDirectories(dir.resolve("id8")), io.edgefleet.protocols.oip.DataType.INT8);
+        assertThat(cli("model", "push", fp32.toString(), "--name", "ident", "--version", "1").code()).isZero();
+        Run refused = cli("model", "push", int8.toString(), "--name", "ident", "--version", "2");
+        assertThat(refused.code()).isEqualTo(Main.FAILED);
+        assertThat(refused.err()).contains("error 409", "  input 'x': datatype FP32 -> INT8", "  output 'y': datatype FP32 -> INT8");
+        Run allowed = cli("model", "push", int8.toString(), "--name", "ident", "--version", "2", "--allow-signature-change");
+        assertThat(allowed.code()).as(allowed.err()).isZero();
+        assertThat(allowed.out()).contains("registered ident/2");
+    }
+
+    @Test
     void devices_and_telemetry_print_tables_and_bad_input_is_a_clear_error() {
         cli("model", "push", "--help");
         Run devices = cli("devices", "list", "--selector", "fleet=nowhere");
@@ -73,7 +86,7 @@ class CloudCommandsTest {
         assertThat(bad.err()).contains("error 400").contains("colour");
         Run t = cli("telemetry", "--model", "cls", "--version", "1");
         assertThat(t.code()).isZero();
-        assertThat(t.out()).contains("REQUESTS").contains("total");
+        assertThat(t.out()).contains("REQUESTS").contains("CLIENT ERRORS").contains("total");
         Run noToken = ProfilesCommandTest.run("devices", "list", "--server", server);
         assertThat(noToken.code()).isEqualTo(Main.FAILED);
         assertThat(noToken.err()).contains("error 401");

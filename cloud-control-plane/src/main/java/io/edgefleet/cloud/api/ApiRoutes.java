@@ -143,7 +143,10 @@ public final class ApiRoutes {
         } catch (ApiException e) {
             problem(req, res, e);
         } catch (RegistryException e) {
-            Map<String, Object> ext = e.refusals().isEmpty() ? Map.of() : Map.of("refusals", e.refusals());
+            Map<String, Object> ext = new LinkedHashMap<>(e.extensions());
+            if (!e.refusals().isEmpty()) {
+                ext.put("refusals", e.refusals());
+            }
             problem(req, res, new ApiException(e.status(), e.title(), e.getMessage(), ext));
         } catch (Multipart.MultipartException e) {
             problem(req, res, new ApiException(e.tooLarge() ? 413 : 400, e.tooLarge() ? "Upload too large" : "Malformed upload", e.getMessage()));
@@ -237,6 +240,7 @@ public final class ApiRoutes {
             Optional<String> version = Optional.empty();
             List<String> profiles = new ArrayList<>();
             List<Multipart.Part> files = new ArrayList<>();
+            boolean allowSignatureChange = q.query().first(ALLOW_SIGNATURE_CHANGE).asOptional().map(ApiRoutes::flag).orElse(false);
             for (Multipart.Part part : parts) {
                 if (part.file().isPresent()) {
                     files.add(part);
@@ -250,9 +254,11 @@ public final class ApiRoutes {
                     version = part.value().map(String::strip);
                 } else if (part.name().equals("targetProfile")) {
                     part.value().map(String::strip).filter(v -> !v.isEmpty()).ifPresent(profiles::add);
+                } else if (part.name().equals(ALLOW_SIGNATURE_CHANGE)) {
+                    allowSignatureChange = flag(part.value().orElse(""));
                 } else {
                     throw new ApiException(400, "Unknown form field", "form field '" + part.name()
-                            + "' is not one of version, metadata, targetProfile, or a file");
+                            + "' is not one of version, metadata, targetProfile, " + ALLOW_SIGNATURE_CHANGE + ", or a file");
                 }
             }
             if (version.isEmpty() && meta.hasNonNull("version")) {
@@ -267,13 +273,28 @@ public final class ApiRoutes {
             Metadata md = new Metadata(text(meta, "task"), labels, text(meta, "owner"), text(meta, "description"));
             List<ModelRegistry.Upload> uploadsList = files.stream().map(f -> new ModelRegistry.Upload(f.fileName().orElseThrow(),
                     f.file().orElseThrow(), Optional.ofNullable(precisions.get(f.fileName().orElseThrow())))).toList();
-            ModelVersion mv = registry.register(new ModelRegistry.Registration(model, v, profiles.stream().distinct().toList(), md),
-                    uploadsList, t.name());
+            ModelVersion mv = registry.register(new ModelRegistry.Registration(model, v, profiles.stream().distinct().toList(), md,
+                    allowSignatureChange), uploadsList, t.name());
             s.header(HeaderNames.LOCATION, "/api/v1/models/" + model + "/versions/" + v);
             json(s, 201, mv);
         } finally {
             deleteTree(dir);
         }
+    }
+
+    /**
+     * The form field (or query parameter) with which an operator registers a version whose inputs or
+     * outputs differ from the previous version's; without it such a version is refused with 409.
+     */
+    static final String ALLOW_SIGNATURE_CHANGE = "allowSignatureChange";
+
+    private static boolean flag(String value) {
+        return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> true;
+            case "false", "" -> false;
+            default -> throw new ApiException(400, "Bad parameter", ALLOW_SIGNATURE_CHANGE + " must be true or false, got '"
+                    + value.strip() + "'");
+        };
     }
 
     private void createRollout(ServerRequest q, ServerResponse s, Token t) throws Exception {

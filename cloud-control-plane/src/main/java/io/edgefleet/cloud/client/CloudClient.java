@@ -99,6 +99,15 @@ public final class CloudClient {
      */
     public Response pushModel(String model, String version, List<Path> files, List<String> targetProfiles, Map<String, Object> metadata,
             LongConsumer progress) {
+        return pushModel(model, version, files, targetProfiles, metadata, false, progress);
+    }
+
+    /**
+     * Registers a version; with {@code allowSignatureChange} its inputs or outputs may differ from the
+     * previous version's (otherwise the registry answers 409 listing the differences).
+     */
+    public Response pushModel(String model, String version, List<Path> files, List<String> targetProfiles, Map<String, Object> metadata,
+            boolean allowSignatureChange, LongConsumer progress) {
         String boundary = "edgefleet-" + UUID.randomUUID();
         List<InputStream> parts = new ArrayList<>();
         long[] total = {0};
@@ -108,6 +117,9 @@ public final class CloudClient {
             parts.add(new java.io.ByteArrayInputStream(b));
         };
         text.accept(field(boundary, "version", version));
+        if (allowSignatureChange) {
+            text.accept(field(boundary, "allowSignatureChange", "true"));
+        }
         for (String p : targetProfiles) {
             text.accept(field(boundary, "targetProfile", p));
         }

@@ -69,11 +69,21 @@ public final class ModelRegistry implements ManifestSource {
         }
     }
 
-    /** What a registration asks for. */
-    public record Registration(String model, String version, List<String> targetProfiles, Metadata metadata) {
+    /**
+     * What a registration asks for.
+     *
+     * @param allowSignatureChange the operator says explicitly that this version's inputs or outputs may differ from the
+     *     previous version's (clients must change with it); without it such a version is refused
+     */
+    public record Registration(String model, String version, List<String> targetProfiles, Metadata metadata, boolean allowSignatureChange) {
         public Registration {
             targetProfiles = targetProfiles == null ? List.of() : List.copyOf(targetProfiles);
             metadata = metadata == null ? Metadata.empty() : metadata;
+        }
+
+        /** A registration that keeps the previous version's signature. */
+        public Registration(String model, String version, List<String> targetProfiles, Metadata metadata) {
+            this(model, version, targetProfiles, metadata, false);
         }
     }
 
@@ -88,8 +98,10 @@ public final class ModelRegistry implements ManifestSource {
     /**
      * Validates, chunks, signs and records a version.
      *
-     * @throws RegistryException 400 for bad names or no files, 409 when the version exists, 422 when a
-     *     profile is unknown or a variant is refused (with every refusal listed)
+     * @throws RegistryException 400 for bad names or no files, 409 when the version exists or when its inputs or
+     *     outputs differ from the previous version's and the registration does not allow it (with {@code previousVersion} and
+     *     every difference in {@code signatureChanges}), 422 when a profile is unknown or a variant is refused (with every
+     *     refusal listed)
      */
     public ModelVersion register(Registration r, List<Upload> files, String actor) {
         try {
@@ -127,6 +139,7 @@ public final class ModelRegistry implements ManifestSource {
             throw new RegistryException(422, "Variant refused", refused.size() == 1 ? refused.get(0).file() + ": " + refused.get(0).reason()
                     : refused.size() + " variant checks failed; see refusals", refused);
         }
+        List<String> signatureChanges = checkSignature(r, ok, actor);
         ManifestBuilder b = new ManifestBuilder(chunks, r.model(), r.version(), key.keyId());
         List<VariantInfo> infos = new ArrayList<>();
         for (Validated v : ok) {
@@ -142,10 +155,59 @@ public final class ModelRegistry implements ManifestSource {
         if (!repo.insert(mv, MessageCodec.json().encode(signed))) {
             throw conflict(r); // a concurrent registration of the same version won
         }
-        events.record("model.registered", r.model() + "/" + r.version(), actor,
-                Map.of("variants", infos.stream().map(VariantInfo::id).toList(), "bytes", infos.stream().mapToLong(VariantInfo::sizeBytes).sum()));
+        Map<String, Object> registered = new LinkedHashMap<>();
+        registered.put("variants", infos.stream().map(VariantInfo::id).toList());
+        registered.put("bytes", infos.stream().mapToLong(VariantInfo::sizeBytes).sum());
+        if (!signatureChanges.isEmpty()) {
+            registered.put("signatureChanges", signatureChanges); // allowed explicitly; the log says what clients must change
+        }
+        events.record("model.registered", r.model() + "/" + r.version(), actor, registered);
         LOG.log(System.Logger.Level.INFO, "registered {0}/{1}: {2} variant(s)", r.model(), r.version(), infos.size());
         return mv;
+    }
+
+    /**
+     * Compares the new version's variants with the previous version's (the one registered last).
+     * A variant whose inputs and outputs equal those of some previous variant is unchanged; any other
+     * is compared with the previous variant of the same runtime (or the first one) and its
+     * differences listed. Refused with 409 unless the registration allows it.
+     *
+     * @return the differences the registration allowed (empty when there were none)
+     */
+    private List<String> checkSignature(Registration r, List<Validated> variants, String actor) {
+        Optional<ModelVersion> previous = repo.latest(r.model());
+        if (previous.isEmpty() || previous.get().variants().isEmpty()) {
+            return List.of();
+        }
+        List<VariantInfo> before = previous.get().variants();
+        List<String> changes = new ArrayList<>();
+        for (Validated v : variants) {
+            ModelInspection i = v.inspection();
+            if (before.stream().anyMatch(p -> SignatureDiff.of(p.inputs(), p.outputs(), i.inputs(), i.outputs()).isEmpty())) {
+                continue;
+            }
+            VariantInfo counterpart = before.stream().filter(p -> p.runtime().equals(i.runtime())).findFirst().orElse(before.get(0));
+            String prefix = variants.size() == 1 && before.size() == 1 ? ""
+                    : "variant " + v.id() + " (against " + previous.get().version() + "'s " + counterpart.id() + "): ";
+            SignatureDiff.of(counterpart.inputs(), counterpart.outputs(), i.inputs(), i.outputs()).forEach(c -> changes.add(prefix + c));
+        }
+        if (changes.isEmpty() || r.allowSignatureChange()) {
+            return changes;
+        }
+        String prev = r.model() + "/" + previous.get().version();
+        events.record("model.refused", r.model() + "/" + r.version(), actor, Map.of("previousVersion", previous.get().version(),
+                "signatureChanges", changes));
+        throw new RegistryException(409, "Signature changed", "the inputs or outputs of " + r.model() + "/" + r.version() + " differ from "
+                + prev + "'s (" + String.join("; ", changes) + "): clients written for " + prev + " would be refused. Register with "
+                + "allowSignatureChange=true (edgefleet model push --allow-signature-change) if the change is intended.",
+                List.of(), ordered("previousVersion", previous.get().version(), "signatureChanges", changes));
+    }
+
+    private static Map<String, Object> ordered(String k1, Object v1, String k2, Object v2) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(k1, v1);
+        m.put(k2, v2);
+        return m;
     }
 
     private static RegistryException conflict(Registration r) {

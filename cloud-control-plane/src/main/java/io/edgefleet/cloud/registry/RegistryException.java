@@ -11,12 +11,19 @@ public final class RegistryException extends RuntimeException {
     private final int status;
     private final String title;
     private final List<Refusal> refusals;
+    private final java.util.Map<String, Object> extensions;
 
     public RegistryException(int status, String title, String detail, List<Refusal> refusals) {
+        this(status, title, detail, refusals, java.util.Map.of());
+    }
+
+    /** With problem-details extension members ({@code signatureChanges}, {@code previousVersion}, ...), in the given order. */
+    public RegistryException(int status, String title, String detail, List<Refusal> refusals, java.util.Map<String, Object> extensions) {
         super(detail);
         this.status = status;
         this.title = title;
         this.refusals = List.copyOf(refusals);
+        this.extensions = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(extensions));
     }
 
     public RegistryException(int status, String title, String detail) {
@@ -33,6 +40,11 @@ public final class RegistryException extends RuntimeException {
 
     public List<Refusal> refusals() {
         return refusals;
+    }
+
+    /** Problem-details members beside {@code refusals}; empty for most refusals. */
+    public java.util.Map<String, Object> extensions() {
+        return extensions;
     }
 
     /** Why one file (for one profile, when the reason is profile-specific) was refused. */

@@ -74,6 +74,7 @@ final class Gates {
         w.meanConfidence().ifPresent(c -> d.put("meanConfidence", c));
         d.put("escalationShare", w.escalationRate());
         d.put("nonFiniteRate", w.nonFiniteRate());
+        d.put("clientErrorRate", w.clientErrorRate());
         base.ifPresent(b -> {
             d.put("baselineVersion", baseVersion.get());
             d.put("baselineDevices", b.devices());
@@ -97,6 +98,8 @@ final class Gates {
                         check(failures, ratio > max, "p95 latency %.3f ms is %.2fx the baseline's %.3f ms (max %.2fx)", w.p95Ms(), ratio, b.p95Ms(), max);
                     }
                 });
+                g.maxClientErrorRateIncrease().ifPresent(max -> ClientErrorGate.check(max, g.minRequests().orElse(0), w, b, d)
+                        .ifPresent(failures::add));
                 g.maxConfidenceDrop().ifPresent(max -> {
                     if (w.meanConfidence().isPresent() && b.meanConfidence().isPresent()) {
                         double drop = b.meanConfidence().getAsDouble() - w.meanConfidence().getAsDouble();

@@ -36,6 +36,8 @@ import java.util.OptionalInt;
  *   maxEscalationShare: 0.3               # escalated / requests
  *   maxNonFiniteRate: 0                   # answers with NaN or infinity / requests
  *   maxStale: 0                           # updated devices gone stale or offline
+ *   maxClientErrorRateIncrease: 0.05      # requests refused as the client's mistake / requests, minus the baseline's
+ *                                         # (judged with 50+ requests a side, 10+ refusals and z >= 3)
  * </pre>
  * Durations: {@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h} or ISO-8601 ({@code PT30S}).
  */
@@ -100,8 +102,14 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
     /** Health gates; an absent threshold is not checked. */
     public record Gates(Optional<Integer> minDevices, Optional<Integer> maxInstallFailures, OptionalDouble maxErrorRate,
             OptionalDouble maxErrorRateIncrease, OptionalDouble maxP95Ratio, OptionalDouble maxConfidenceDrop, OptionalDouble maxEscalationShare,
-            OptionalDouble maxNonFiniteRate, Optional<Integer> maxStale, Optional<Integer> minRequests) {
+            OptionalDouble maxNonFiniteRate, Optional<Integer> maxStale, Optional<Integer> minRequests,
+            OptionalDouble maxClientErrorRateIncrease) {
         public Gates {
+            maxClientErrorRateIncrease = maxClientErrorRateIncrease == null ? OptionalDouble.empty() : maxClientErrorRateIncrease;
+            if (maxClientErrorRateIncrease.isPresent() && !(maxClientErrorRateIncrease.getAsDouble() >= 0
+                    && maxClientErrorRateIncrease.getAsDouble() <= 1)) {
+                throw new IllegalArgumentException("gates.maxClientErrorRateIncrease must be a share between 0 and 1");
+            }
             minRequests = minRequests == null ? Optional.empty() : minRequests;
             if (minRequests.isPresent() && minRequests.get() < 0) {
                 throw new IllegalArgumentException("gates.minRequests must be >= 0");
@@ -119,7 +127,7 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
 
         public static Gates defaults() {
             return new Gates(Optional.of(1), Optional.of(0), OptionalDouble.empty(), OptionalDouble.of(0.05), OptionalDouble.of(3.0),
-                    OptionalDouble.of(0.2), OptionalDouble.empty(), OptionalDouble.of(0.0), Optional.of(0), Optional.empty());
+                    OptionalDouble.of(0.2), OptionalDouble.empty(), OptionalDouble.of(0.0), Optional.of(0), Optional.empty(), OptionalDouble.of(0.05));
         }
     }
 

@@ -19,7 +19,8 @@ import java.util.List;
  * {@link EventRepository}) hold the SQL.
  */
 public final class CloudStore implements AutoCloseable {
-    static final List<String> MIGRATIONS = List.of("V1__registry_fleet_telemetry.sql", "V2__rollouts.sql", "V3__escalation_stats.sql");
+    static final List<String> MIGRATIONS = List.of("V1__registry_fleet_telemetry.sql", "V2__rollouts.sql", "V3__escalation_stats.sql",
+            "V4__client_errors.sql");
 
     private final Connection db;
     private final Path file;

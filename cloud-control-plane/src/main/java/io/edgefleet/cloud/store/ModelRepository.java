@@ -59,6 +59,16 @@ public final class ModelRepository {
     }
 
     /** The versions of a model, newest registration first. */
+    /** The version of {@code model} registered last, if any (deprecated ones included). */
+    public Optional<ModelVersion> latest(String model) {
+        return store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT * FROM model_versions WHERE model = ? ORDER BY created_at DESC, version DESC LIMIT 1")) {
+                ResultSet r = Jdbc.bind(p, model).executeQuery();
+                return r.next() ? Optional.of(row(r)) : Optional.<ModelVersion>empty();
+            }
+        });
+    }
+
     public List<ModelVersion> versions(String model) {
         return store.read(c -> {
             try (PreparedStatement p = c.prepareStatement("SELECT * FROM model_versions WHERE model = ? ORDER BY created_at DESC, version DESC")) {

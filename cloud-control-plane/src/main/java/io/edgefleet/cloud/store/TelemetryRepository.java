@@ -10,9 +10,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.TreeMap;
 
 /**
  * Telemetry aggregates. {@link #apply} folds batches into per-device and per-(model, version)
@@ -22,10 +25,10 @@ import java.util.OptionalDouble;
  */
 public final class TelemetryRepository {
     private static final String COLUMNS = "count, errors, escalations, non_finite, low_confidence, confidence_sum, confidence_count, "
-            + "p50_sum, p95_sum, p99_sum, latency_weight, max_ms, cloud_answers, cloud_failures, escalation_ms, batches";
+            + "p50_sum, p95_sum, p99_sum, latency_weight, max_ms, cloud_answers, cloud_failures, escalation_ms, client_errors, batches";
     private static final String SUMS = "SUM(count), SUM(errors), SUM(escalations), SUM(non_finite), SUM(low_confidence), "
             + "SUM(confidence_sum), SUM(confidence_count), SUM(p50_sum), SUM(p95_sum), SUM(p99_sum), SUM(latency_weight), MAX(max_ms), SUM(batches), "
-            + "SUM(cloud_answers), SUM(cloud_failures), SUM(escalation_ms)";
+            + "SUM(cloud_answers), SUM(cloud_failures), SUM(escalation_ms), SUM(client_errors)";
     private static final String UPDATE = "count = count + excluded.count, errors = errors + excluded.errors, "
             + "escalations = escalations + excluded.escalations, non_finite = non_finite + excluded.non_finite, "
             + "low_confidence = low_confidence + excluded.low_confidence, confidence_sum = confidence_sum + excluded.confidence_sum, "
@@ -33,7 +36,7 @@ public final class TelemetryRepository {
             + "p95_sum = p95_sum + excluded.p95_sum, p99_sum = p99_sum + excluded.p99_sum, "
             + "latency_weight = latency_weight + excluded.latency_weight, max_ms = MAX(max_ms, excluded.max_ms), batches = batches + excluded.batches, "
             + "cloud_answers = cloud_answers + excluded.cloud_answers, cloud_failures = cloud_failures + excluded.cloud_failures, "
-            + "escalation_ms = escalation_ms + excluded.escalation_ms";
+            + "escalation_ms = escalation_ms + excluded.escalation_ms, client_errors = client_errors + excluded.client_errors";
 
     private final CloudStore store;
     private final long bucketMillis;
@@ -63,11 +66,16 @@ public final class TelemetryRepository {
             try (PreparedStatement seen = c.prepareStatement(
                     "INSERT INTO telemetry_seen (fleet, device, sequence, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
                     PreparedStatement dev = c.prepareStatement("INSERT INTO telemetry_device (fleet, device, model, version, bucket, " + COLUMNS
-                            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
+                            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
                             + "ON CONFLICT(fleet, device, model, version, bucket) DO UPDATE SET " + UPDATE);
                     PreparedStatement mod = c.prepareStatement("INSERT INTO telemetry_model (model, version, bucket, " + COLUMNS
-                            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
+                            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
                             + "ON CONFLICT(model, version, bucket) DO UPDATE SET " + UPDATE);
+                    PreparedStatement devKind = c.prepareStatement("INSERT INTO telemetry_device_client_errors (fleet, device, model, version, "
+                            + "bucket, kind, count) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(fleet, device, model, version, bucket, kind) "
+                            + "DO UPDATE SET count = count + excluded.count");
+                    PreparedStatement modKind = c.prepareStatement("INSERT INTO telemetry_model_client_errors (model, version, bucket, kind, count) "
+                            + "VALUES (?, ?, ?, ?, ?) ON CONFLICT(model, version, bucket, kind) DO UPDATE SET count = count + excluded.count");
                     PreparedStatement lost = c.prepareStatement("INSERT INTO telemetry_lost (fleet, device, lost) VALUES (?, ?, ?) "
                             + "ON CONFLICT(fleet, device) DO UPDATE SET lost = lost + excluded.lost")) {
                 for (TelemetryBatch b : batches) {
@@ -97,6 +105,10 @@ public final class TelemetryRepository {
                         m[2] = bucket;
                         System.arraycopy(figures, 0, m, 3, figures.length);
                         Jdbc.bind(mod, m).executeUpdate();
+                        for (Map.Entry<String, Long> k : r.clientErrors().entrySet()) {
+                            Jdbc.bind(devKind, b.fleet(), b.device(), r.model(), r.version(), bucket, k.getKey(), k.getValue()).executeUpdate();
+                            Jdbc.bind(modKind, r.model(), r.version(), bucket, k.getKey(), k.getValue()).executeUpdate();
+                        }
                         requests += r.count();
                     }
                 }
@@ -106,13 +118,15 @@ public final class TelemetryRepository {
     }
 
     private static Object[] figures(TelemetryRecord r) {
-        long n = r.count();
+        // Latency and confidence describe the requests the model ran on: a window of refused requests only
+        // (percentiles 0) must not pull the weighted means down, so they weigh by valid requests, not by count.
+        long n = r.validRequests();
         boolean conf = r.meanConfidence().isPresent();
-        return new Object[] {n, r.errors(), r.escalations(), r.nonFinite(), r.lowConfidence(),
+        return new Object[] {r.count(), r.errors(), r.escalations(), r.nonFinite(), r.lowConfidence(),
             conf ? r.meanConfidence().getAsDouble() * n : 0.0, conf ? n : 0L,
             r.latencyMillis().p50() * n, r.latencyMillis().p95() * n, r.latencyMillis().p99() * n, n, r.latencyMillis().max(),
             r.escalation().map(e -> e.cloudAnswers()).orElse(0L), r.escalation().map(e -> e.cloudFailures()).orElse(0L),
-            r.escalation().map(e -> e.addedMillis()).orElse(0.0)};
+            r.escalation().map(e -> e.addedMillis()).orElse(0.0), r.clientErrorCount()};
     }
 
     /** Drops dedupe rows older than {@code before} (a redelivery older than that is no longer expected). */
@@ -133,26 +147,48 @@ public final class TelemetryRepository {
                     + "WHERE model = ? AND version = ? AND bucket >= ? AND bucket < ?")) {
                 ResultSet r = Jdbc.bind(p, model, version, from, to).executeQuery();
                 r.next();
-                return withDevices(a, r.getLong(1));
+                return withDevices(a, r.getLong(1)).withClientErrors(kinds(c, "SELECT kind, SUM(count) FROM telemetry_model_client_errors "
+                        + "WHERE model = ? AND version = ? AND bucket >= ? AND bucket < ? GROUP BY kind", model, version, from, to));
             }
         });
     }
 
     /** Per-bucket series for a model version. */
     public List<Aggregate> modelSeries(String model, String version, Instant from, Instant to) {
-        return store.read(c -> many(c, "SELECT " + SUMS + ", bucket FROM telemetry_model WHERE model = ? AND version = ? AND bucket >= ? "
-                + "AND bucket < ? GROUP BY bucket ORDER BY bucket", model, version, from, to));
+        return store.read(c -> {
+            Map<Long, Map<String, Long>> kinds = new HashMap<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT bucket, kind, SUM(count) FROM telemetry_model_client_errors "
+                    + "WHERE model = ? AND version = ? AND bucket >= ? AND bucket < ? GROUP BY bucket, kind")) {
+                ResultSet r = Jdbc.bind(p, model, version, from, to).executeQuery();
+                while (r.next()) {
+                    kinds.computeIfAbsent(r.getLong(1), k -> new TreeMap<>()).put(r.getString(2), r.getLong(3));
+                }
+            }
+            return many(c, "SELECT " + SUMS + ", bucket FROM telemetry_model WHERE model = ? AND version = ? AND bucket >= ? "
+                    + "AND bucket < ? GROUP BY bucket ORDER BY bucket", model, version, from, to).stream()
+                    .map(a -> a.withClientErrors(kinds.getOrDefault(a.bucket().orElseThrow().toEpochMilli(), Map.of()))).toList();
+        });
     }
 
     /** Totals for a device, per (model, version). */
     public List<Aggregate> deviceTotals(String fleet, String device, Instant from, Instant to) {
         return store.read(c -> {
             List<Aggregate> out = new ArrayList<>();
+            Map<List<String>, Map<String, Long>> kinds = new HashMap<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT model, version, kind, SUM(count) FROM telemetry_device_client_errors "
+                    + "WHERE fleet = ? AND device = ? AND bucket >= ? AND bucket < ? GROUP BY model, version, kind")) {
+                ResultSet r = Jdbc.bind(p, fleet, device, from, to).executeQuery();
+                while (r.next()) {
+                    kinds.computeIfAbsent(List.of(r.getString(1), r.getString(2)), k -> new TreeMap<>()).put(r.getString(3), r.getLong(4));
+                }
+            }
             try (PreparedStatement p = c.prepareStatement("SELECT " + SUMS + ", model, version FROM telemetry_device WHERE fleet = ? AND device = ? "
                     + "AND bucket >= ? AND bucket < ? GROUP BY model, version ORDER BY model, version")) {
                 ResultSet r = Jdbc.bind(p, fleet, device, from, to).executeQuery();
                 while (r.next()) {
-                    out.add(read(r, Optional.of(r.getString(17)), Optional.of(r.getString(18)), Optional.empty(), 1));
+                    String m = r.getString(18);
+                    String v = r.getString(19);
+                    out.add(read(r, Optional.of(m), Optional.of(v), Optional.empty(), 1).withClientErrors(kinds.getOrDefault(List.of(m, v), Map.of())));
                 }
             }
             return out;
@@ -181,7 +217,9 @@ public final class TelemetryRepository {
                     + "WHERE model = ? AND version = ? AND bucket >= ? AND bucket < ? AND (fleet || '/' || device) IN (SELECT k FROM gate_devices)")) {
                 ResultSet r = Jdbc.bind(p, model, version, from, to).executeQuery();
                 r.next();
-                return read(r, Optional.of(model), Optional.of(version), Optional.empty(), r.getLong(17));
+                return read(r, Optional.of(model), Optional.of(version), Optional.empty(), r.getLong(18)).withClientErrors(kinds(c,
+                        "SELECT kind, SUM(count) FROM telemetry_device_client_errors WHERE model = ? AND version = ? AND bucket >= ? AND bucket < ? "
+                        + "AND (fleet || '/' || device) IN (SELECT k FROM gate_devices) GROUP BY kind", model, version, from, to));
             }
         });
     }
@@ -207,13 +245,25 @@ public final class TelemetryRepository {
 
     private static Aggregate empty(String model, String version) {
         return new Aggregate(Optional.of(model), Optional.of(version), Optional.empty(), 0, 0, 0, 0, 0, OptionalDouble.empty(), 0, 0, 0, 0, 0, 0,
-                0, 0, 0);
+                0, 0, 0, 0, Map.of());
     }
 
     private static Aggregate withDevices(Aggregate a, long devices) {
         return new Aggregate(a.model(), a.version(), a.bucket(), a.count(), a.errors(), a.escalations(), a.nonFinite(), a.lowConfidence(),
                 a.meanConfidence(), a.p50Ms(), a.p95Ms(), a.p99Ms(), a.maxMs(), a.batches(), devices, a.cloudAnswers(), a.cloudFailures(),
-                a.escalationMillis());
+                a.escalationMillis(), a.clientErrorCount(), a.clientErrors());
+    }
+
+    /** Client errors by kind from a {@code SELECT kind, SUM(count) ... GROUP BY kind}. */
+    private static Map<String, Long> kinds(Connection c, String sql, Object... args) throws SQLException {
+        Map<String, Long> out = new TreeMap<>();
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            ResultSet r = Jdbc.bind(p, args).executeQuery();
+            while (r.next()) {
+                out.put(r.getString(1), r.getLong(2));
+            }
+        }
+        return out;
     }
 
     private Aggregate one(Connection c, String sql, Optional<String> model, Optional<String> version, Object... args) throws SQLException {
@@ -233,7 +283,7 @@ public final class TelemetryRepository {
         try (PreparedStatement p = c.prepareStatement(sql)) {
             ResultSet r = Jdbc.bind(p, all).executeQuery();
             while (r.next()) {
-                out.add(read(r, Optional.of(model), Optional.of(version), Optional.of(Instant.ofEpochMilli(r.getLong(17))), 0));
+                out.add(read(r, Optional.of(model), Optional.of(version), Optional.of(Instant.ofEpochMilli(r.getLong(18))), 0));
             }
         }
         return out;
@@ -247,6 +297,6 @@ public final class TelemetryRepository {
         return new Aggregate(model, version, bucket, count, r.getLong(2), r.getLong(3), r.getLong(4), r.getLong(5),
                 confCount == 0 ? OptionalDouble.empty() : OptionalDouble.of(r.getDouble(6) / confCount),
                 weight == 0 ? 0 : r.getDouble(8) / weight, weight == 0 ? 0 : r.getDouble(9) / weight, weight == 0 ? 0 : r.getDouble(10) / weight,
-                r.getDouble(12), r.getLong(13), devices, r.getLong(14), r.getLong(15), r.getDouble(16));
+                r.getDouble(12), r.getLong(13), devices, r.getLong(14), r.getLong(15), r.getDouble(16), r.getLong(17), Map.of());
     }
 }

@@ -115,6 +115,7 @@ public final class CoapApi implements AutoCloseable {
             int format = ex.getRequestOptions().getContentFormat();
             boolean isCbor = format == CoapResources.FORMAT_CBOR;
             if (format != CoapResources.FORMAT_JSON && format != CoapResources.FORMAT_CBOR && format != -1) {
+                inference.refused(model, Optional.empty(), io.edgefleet.protocols.messages.ClientErrorKind.UNSUPPORTED_MEDIA_TYPE);
                 ex.respond(ResponseCode.UNSUPPORTED_CONTENT_FORMAT, "content format " + format + " is not supported: send JSON (50) or CBOR (60)");
                 return;
             }
@@ -130,6 +131,7 @@ public final class CoapApi implements AutoCloseable {
                 ex.respond(ResponseCode.INTERNAL_SERVER_ERROR, "internal error");
             } catch (RuntimeException e) {
                 Failure f = Failure.of(e);
+                inference.refused(model, Optional.empty(), e, f.status());
                 if (f.retryable()) {
                     ex.setMaxAge(1);
                 }

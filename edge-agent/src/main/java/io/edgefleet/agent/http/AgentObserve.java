@@ -47,9 +47,10 @@ public final class AgentObserve {
         return ObserveFeature.just(health, MetricsObserver.create());
     }
 
-    /** Counts one request, by model and outcome. */
+    /** Counts one request, by model and outcome: {@code ok}, {@code error} (the model failed), or the client error's kind. */
     public void count(Observation o) {
+        String outcome = o.clientError().map(k -> k.wire()).orElse(o.error() ? "error" : "ok");
         registry.getOrCreate(Counter.builder("edgefleet.agent.requests")
-                .tags(List.of(Tag.create("model", o.model()), Tag.create("outcome", o.error() ? "error" : "ok")))).increment();
+                .tags(List.of(Tag.create("model", o.model()), Tag.create("outcome", outcome)))).increment();
     }
 }

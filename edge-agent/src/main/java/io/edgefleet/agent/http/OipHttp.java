@@ -67,9 +67,8 @@ public final class OipHttp {
         r.get("/v2/models/{m}/ready", (req, res) -> handle(res, () -> modelReady(res, param(req, "m"), Optional.empty())));
         r.get("/v2/models/{m}/versions/{v}/ready", (req, res) -> handle(res, () -> modelReady(res, param(req, "m"),
                 Optional.of(param(req, "v")))));
-        r.post("/v2/models/{m}/infer", (req, res) -> handle(res, () -> infer(req, res, param(req, "m"), Optional.empty())));
-        r.post("/v2/models/{m}/versions/{v}/infer", (req, res) -> handle(res, () -> infer(req, res, param(req, "m"),
-                Optional.of(param(req, "v")))));
+        r.post("/v2/models/{m}/infer", (req, res) -> infer(req, res, param(req, "m"), Optional.empty()));
+        r.post("/v2/models/{m}/versions/{v}/infer", (req, res) -> infer(req, res, param(req, "m"), Optional.of(param(req, "v"))));
     }
 
     private static String param(ServerRequest req, String name) {
@@ -96,7 +95,18 @@ public final class OipHttp {
         }
     }
 
+    /** Answers an inference request; a failure is answered by {@link Failure} and, when it is the client's, counted as such. */
     private void infer(ServerRequest req, ServerResponse res, String model, Optional<String> version) {
+        try {
+            answer(req, res, model, version);
+        } catch (RuntimeException e) {
+            Failure f = Failure.of(e);
+            inference.refused(model, version, e, f.status());
+            fail(res, f);
+        }
+    }
+
+    private void answer(ServerRequest req, ServerResponse res, String model, Optional<String> version) {
         byte[] body = req.content().hasEntity() ? req.content().as(byte[].class) : new byte[0];
         InferRequest request = codec.decodeRequest(body,
                 OipCodec.parseHeaderLength(req.headers().first(HeaderNames.create(OipCodec.HEADER_CONTENT_LENGTH)).orElse(null)));
@@ -117,12 +127,15 @@ public final class OipHttp {
         try {
             action.run();
         } catch (RuntimeException e) {
-            Failure f = Failure.of(e);
-            if (f.retryable()) {
-                res.header(HeaderNames.RETRY_AFTER, "1");
-            }
-            error(res, Status.create(f.status()), f.message());
+            fail(res, Failure.of(e));
         }
+    }
+
+    private void fail(ServerResponse res, Failure f) {
+        if (f.retryable()) {
+            res.header(HeaderNames.RETRY_AFTER, "1");
+        }
+        error(res, Status.create(f.status()), f.message());
     }
 
     private void error(ServerResponse res, Status status, String message) {

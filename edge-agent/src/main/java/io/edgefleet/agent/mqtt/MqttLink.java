@@ -224,7 +224,9 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
             Encoded e = oip.encodeResponse(response, request::wantsBinary);
             publishAnswer(p, e.body(), 200, e.headerLength());
         } catch (RuntimeException e) {
-            answer(message, Failure.of(e));
+            Failure f = Failure.of(e);
+            inference.refused(model, Optional.empty(), e, f.status());
+            answer(message, f);
         }
     }
 

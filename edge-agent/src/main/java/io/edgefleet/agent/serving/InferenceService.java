@@ -71,6 +71,32 @@ public final class InferenceService implements AutoCloseable {
         return joint(model, request, policy.get(), cloud);
     }
 
+    /** Version under which a refused request is counted when it named none and the model has no active version. */
+    public static final String NO_VERSION = "none";
+
+    /**
+     * Counts an inference request that failed with {@code cause} and was answered {@code status},
+     * when that is the client's mistake ({@link ClientErrors}): telemetry counts it as a request of
+     * {@code model} and the version it named (or the active one), by kind, and never as a model
+     * error; the watchdog ignores it. Failures that are not the client's are counted where they
+     * happen, so this does nothing for them. Called once per failed request by each transport, on
+     * its request thread.
+     */
+    public void refused(String model, Optional<String> version, RuntimeException cause, int status) {
+        ClientErrors.kind(cause, status).ifPresent(kind -> refused(model, version, kind));
+    }
+
+    /** Counts a request refused as the client's mistake of {@code kind}; see {@link #refused(String, Optional, RuntimeException, int)}. */
+    public void refused(String model, Optional<String> version, io.edgefleet.protocols.messages.ClientErrorKind kind) {
+        if (model == null || !io.edgefleet.protocols.Checks.ID.matcher(model).matches()) {
+            return; // not a name any model can have, nor a telemetry key
+        }
+        String v = version.isPresent()
+                ? version.filter(x -> io.edgefleet.protocols.Checks.ID.matcher(x).matches()).orElse(NO_VERSION)
+                : Optional.ofNullable(slots.activeVersions().get(model)).orElse(NO_VERSION);
+        observer.accept(io.edgefleet.agent.telemetry.Observation.refused(model, v, kind));
+    }
+
     private volatile CloudFallback fallback;
     private volatile java.util.function.Function<String, Optional<EscalationPolicy>> policies = m -> Optional.empty();
     private final Map<String, long[]> budgets = new ConcurrentHashMap<>();
@@ -201,12 +227,14 @@ public final class InferenceService implements AutoCloseable {
         long t0 = System.nanoTime();
         try {
             List<InferTensor> outputs = f.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            // before the observation: a request naming an output the model lacks is refused, and counted once, as the client's
+            List<InferTensor> selected = select(outputs, request.outputs(), model);
             sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6));
             if (confidence != null) {
                 confidence[0] = Observations.confidence(lease, outputs);
             }
             return new InferResponse(model, Optional.of(lease.version()), request.id(),
-                    Parameters.of("edgefleet.computed_at", "edge"), select(outputs, request.outputs(), model));
+                    Parameters.of("edgefleet.computed_at", "edge"), selected);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof io.edgefleet.engines.InvalidInputException)) {
                 sink.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));

@@ -89,6 +89,9 @@ public final class Watchdog {
 
     /** Every observation of every request; cheap, called on inference threads. */
     public void observe(Observation o) {
+        if (o.refused()) {
+            return; // the client's mistake: nothing ran, so it says nothing about the version
+        }
         Bake b = bakes.get(o.model());
         if (b == null || !b.version.equals(o.version())) {
             record(o);

@@ -1,6 +1,8 @@
 package io.edgefleet.agent.telemetry;
 
+import io.edgefleet.protocols.messages.ClientErrorKind;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
@@ -18,13 +20,37 @@ import java.util.OptionalDouble;
  * @param inputs per input name, a sample of its element values (at most 4,096) for drift statistics
  * @param cloudAnswered an escalated request that the cloud answered
  * @param escalationMillis the time the escalation added, when escalated
+ * @param clientError present when the request was refused as the client's mistake (bad body, input that does not fit
+ *     the signature, unknown model or version, full queue): then nothing ran, {@code error} is false and the latency is 0;
+ *     telemetry counts it as a request and by kind, the watchdog ignores it
  */
 public record Observation(String model, String version, double latencyMillis, boolean error, OptionalDouble confidence,
         boolean lowConfidence, boolean nonFinite, boolean escalated, Map<String, double[]> inputs, boolean cloudAnswered,
-        double escalationMillis) {
+        double escalationMillis, Optional<ClientErrorKind> clientError) {
+
+    public Observation {
+        clientError = clientError == null ? Optional.empty() : clientError;
+    }
+
+    public Observation(String model, String version, double latencyMillis, boolean error, OptionalDouble confidence,
+            boolean lowConfidence, boolean nonFinite, boolean escalated, Map<String, double[]> inputs, boolean cloudAnswered,
+            double escalationMillis) {
+        this(model, version, latencyMillis, error, confidence, lowConfidence, nonFinite, escalated, inputs, cloudAnswered, escalationMillis,
+                Optional.empty());
+    }
+
+    /** A request refused as the client's mistake, counted against {@code model}/{@code version}. */
+    public static Observation refused(String model, String version, ClientErrorKind kind) {
+        return new Observation(model, version, 0, false, OptionalDouble.empty(), false, false, false, Map.of(), false, 0, Optional.of(kind));
+    }
+
+    /** Whether the client's request was refused (nothing ran). */
+    public boolean refused() {
+        return clientError.isPresent();
+    }
 
     public Observation(String model, String version, double latencyMillis, boolean error, OptionalDouble confidence,
             boolean lowConfidence, boolean nonFinite, boolean escalated, Map<String, double[]> inputs) {
-        this(model, version, latencyMillis, error, confidence, lowConfidence, nonFinite, escalated, inputs, false, 0);
+        this(model, version, latencyMillis, error, confidence, lowConfidence, nonFinite, escalated, inputs, false, 0, Optional.empty());
     }
 }

@@ -31,6 +31,10 @@ public final class TelemetryRecorder {
     private final MessageCodec json = MessageCodec.json();
     private final Map<List<String>, Window> open = new LinkedHashMap<>();
     private Instant windowStart;
+    private long droppedRefusals;
+
+    /** The most (model, version) windows a refused request may open in one telemetry window. */
+    static final int MAX_WINDOWS = 64;
 
     public TelemetryRecorder(AgentStore store, String fleet, String device, Duration window, int maxOutboxRows, Clock clock) {
         this.store = store;
@@ -47,8 +51,29 @@ public final class TelemetryRecorder {
         return Instant.ofEpochMilli(Math.floorDiv(t.toEpochMilli(), w) * w);
     }
 
+    /**
+     * Adds one request to its (model, version) window. A refused request names a model or version
+     * the client chose, which may not exist: those open a window only while fewer than
+     * {@link #MAX_WINDOWS} are open, so a client cannot grow the agent's memory or its batches
+     * without bound; beyond that they are dropped (and counted in {@link #droppedRefusals()}).
+     */
     public synchronized void record(Observation o) {
-        open.computeIfAbsent(List.of(o.model(), o.version()), k -> new Window()).add(o);
+        List<String> key = List.of(o.model(), o.version());
+        Window w = open.get(key);
+        if (w == null) {
+            if (o.refused() && open.size() >= MAX_WINDOWS) {
+                droppedRefusals++;
+                return;
+            }
+            w = new Window();
+            open.put(key, w);
+        }
+        w.add(o);
+    }
+
+    /** Refused requests not counted because they named one (model, version) too many in their window. */
+    public synchronized long droppedRefusals() {
+        return droppedRefusals;
     }
 
     /**

@@ -29,6 +29,7 @@ final class Window {
     private double maxLatency;
     private final Random random = new Random(42);
     private final Map<String, Stats> inputs = new TreeMap<>();
+    private final Map<String, Long> clientErrors = new TreeMap<>();
 
     /** Welford's running mean and variance, with min and max. */
     static final class Stats {
@@ -50,6 +51,11 @@ final class Window {
 
     void add(Observation o) {
         count++;
+        if (o.clientError().isPresent()) {
+            // a refused request is a request, never a model error, and has no latency or outputs to describe
+            clientErrors.merge(o.clientError().get().wire(), 1L, Long::sum);
+            return;
+        }
         if (o.error()) {
             errors++;
         }
@@ -107,7 +113,8 @@ final class Window {
                 confidenceN == 0 ? OptionalDouble.empty() : OptionalDouble.of(Math.min(1, Math.max(0, confidenceSum / confidenceN))),
                 escalations, nonFinite, lowConfidence, in,
                 escalations == 0 ? java.util.Optional.empty()
-                        : java.util.Optional.of(new io.edgefleet.protocols.messages.EscalationStats(cloudAnswers, cloudFailures, escalationMillis)));
+                        : java.util.Optional.of(new io.edgefleet.protocols.messages.EscalationStats(cloudAnswers, cloudFailures, escalationMillis)),
+                clientErrors);
     }
 
     private static double at(double[] sorted, double q) {

@@ -1,5 +1,6 @@
 package io.edgefleet.protocols.messages;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.edgefleet.protocols.Checks;
 import io.edgefleet.protocols.ProtocolException;
 import java.time.Instant;
@@ -14,8 +15,8 @@ import java.util.OptionalDouble;
  * @param version the version that served the window
  * @param windowStart inclusive
  * @param windowEnd exclusive; not before {@code windowStart}
- * @param count requests answered
- * @param errors requests that failed; at most {@code count}
+ * @param count requests received: answered, failed, or refused as the client's mistake
+ * @param errors model errors: requests with valid input that the model failed (runtime error or no answer in time); at most {@code count}
  * @param latencyMillis latency percentiles of the window
  * @param meanConfidence mean confidence of the answers, 0..1, when the model reports one
  * @param escalations requests sent to the cloud; at most {@code count}
@@ -23,10 +24,15 @@ import java.util.OptionalDouble;
  * @param lowConfidence answers whose confidence was below the model's threshold; at most {@code count}
  * @param inputs per input tensor name, statistics of its elements
  * @param escalation what the escalations to the cloud did, when the model escalates (absent in older agents' batches)
+ * @param clientErrors requests refused as the client's mistake, by kind ({@link ClientErrorKind#wire()}, e.g.
+ *     {@code invalid-input}); each is also one of {@code count} and never one of {@code errors}, so
+ *     {@code errors} plus their sum is at most {@code count}. Empty (and left out on the wire) when there were none;
+ *     absent in older agents' batches, which did not count refused requests at all
  */
 public record TelemetryRecord(String model, String version, Instant windowStart, Instant windowEnd, long count,
         long errors, LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite,
-        long lowConfidence, Map<String, InputStats> inputs, Optional<EscalationStats> escalation) {
+        long lowConfidence, Map<String, InputStats> inputs, Optional<EscalationStats> escalation,
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Long> clientErrors) {
     public TelemetryRecord {
         escalation = escalation == null ? Optional.empty() : escalation;
         escalation.ifPresent(e -> {
@@ -52,6 +58,41 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
             Checks.fraction(meanConfidence.getAsDouble(), "meanConfidence");
         }
         inputs = Checks.optionalMap(inputs, "inputs");
+        clientErrors = Checks.optionalMap(clientErrors, "clientErrors");
+        if (clientErrors.size() > ClientErrorKind.MAX_KINDS) {
+            throw new ProtocolException("clientErrors", clientErrors.size() + " kinds, over the limit of " + ClientErrorKind.MAX_KINDS);
+        }
+        long refused = 0;
+        for (Map.Entry<String, Long> e : clientErrors.entrySet()) {
+            if (e.getKey().length() > 32 || !ClientErrorKind.WIRE_NAME.matcher(e.getKey()).matches()) {
+                throw new ProtocolException("clientErrors", "'" + e.getKey().substring(0, Math.min(32, e.getKey().length()))
+                        + "' is not a client error kind: lowercase words joined by '-', at most 32 characters");
+            }
+            Checks.nonNegative(e.getValue(), "clientErrors." + e.getKey());
+            refused = Long.MAX_VALUE - refused < e.getValue() ? Long.MAX_VALUE : refused + e.getValue(); // saturate: hostile values must not wrap
+        }
+        if (refused > count - errors) {
+            throw new ProtocolException("clientErrors", refused + " client errors and " + errors + " model errors are more than the window's count of "
+                    + count);
+        }
+    }
+
+    /** A record without client errors. */
+    public TelemetryRecord(String model, String version, Instant windowStart, Instant windowEnd, long count, long errors,
+            LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite, long lowConfidence,
+            Map<String, InputStats> inputs, Optional<EscalationStats> escalation) {
+        this(model, version, windowStart, windowEnd, count, errors, latencyMillis, meanConfidence, escalations, nonFinite, lowConfidence, inputs,
+                escalation, Map.of());
+    }
+
+    /** Requests refused as the client's mistake, all kinds together. */
+    public long clientErrorCount() {
+        return clientErrors.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Requests the model ran on: {@code count} minus the client errors. */
+    public long validRequests() {
+        return count - clientErrorCount();
     }
 
     /** A record without escalation details. */
@@ -59,7 +100,7 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
             LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite, long lowConfidence,
             Map<String, InputStats> inputs) {
         this(model, version, windowStart, windowEnd, count, errors, latencyMillis, meanConfidence, escalations, nonFinite, lowConfidence, inputs,
-                Optional.empty());
+                Optional.empty(), Map.of());
     }
 
     private static void atMostCount(long value, long count, String field) {

@@ -92,6 +92,14 @@ class MessageCodecTest {
                         "$.records[0].errors", "3000 is more than the window's count of 1200"),
                 Arguments.of(TelemetryBatch.class, tel.replace("\"p95\":7.0", "\"p95\":1.0"),
                         "$.records[0].latencyMillis.p50", "percentiles must not decrease"),
+                Arguments.of(TelemetryBatch.class, tel.replace("\"invalid-input\":150", "\"Invalid Input\":150"),
+                        "$.records[0].clientErrors", "'Invalid Input' is not a client error kind"),
+                Arguments.of(TelemetryBatch.class, tel.replace("\"invalid-input\":150", "\"invalid-input\":-1"),
+                        "$.records[0].clientErrors.invalid-input", "must be >= 0, got -1"),
+                Arguments.of(TelemetryBatch.class, tel.replace("\"invalid-input\":150", "\"invalid-input\":1196"),
+                        "$.records[0].clientErrors", "1198 client errors and 3 model errors are more than the window's count of 1200"),
+                Arguments.of(TelemetryBatch.class, tel.replace("\"invalid-input\":150", "\"invalid-input\":null"),
+                        "$.records[0].clientErrors.invalid-input", "must not be null"),
                 Arguments.of(TelemetryBatch.class, tel.replaceAll("\"records\":\\[.*\\]", "\"records\":[]"),
                         "$.records", "must not be empty"),
                 Arguments.of(Command.class, cmd.replace("\"version\":\"4\",", ""),
@@ -120,6 +128,25 @@ class MessageCodecTest {
                     assertThat(pe.path()).isEqualTo(path);
                     assertThat(pe.reason()).contains(reason).doesNotContain("com.fasterxml").doesNotContain("io.edgefleet");
                 });
+    }
+
+    @Test
+    void client_errors_travel_by_kind_and_an_older_agents_record_without_them_decodes() {
+        String tel = new String(JSON.encode(Samples.telemetry()), StandardCharsets.UTF_8);
+        assertThat(tel).contains("\"clientErrors\":{", "\"invalid-input\":150", "\"unknown-model\":2");
+        TelemetryRecord decoded = JSON.decode(tel.getBytes(StandardCharsets.UTF_8), TelemetryBatch.class).records().get(0);
+        assertThat(decoded.clientErrorCount()).isEqualTo(152);
+        assertThat(decoded.validRequests()).isEqualTo(1200 - 152);
+
+        String old = tel.replaceAll(",?\"clientErrors\":\\{[^}]*\\}", "");
+        assertThat(old).doesNotContain("clientErrors");
+        TelemetryRecord legacy = JSON.decode(old.getBytes(StandardCharsets.UTF_8), TelemetryBatch.class).records().get(0);
+        assertThat(legacy.clientErrors()).isEmpty();
+        assertThat(legacy.validRequests()).isEqualTo(1200);
+        // a record without client errors leaves the field out, so an older control plane reads the same bytes as before
+        String none = new String(JSON.encode(new TelemetryBatch("f", "d", 1, legacy.windowEnd(), java.util.List.of(legacy))),
+                StandardCharsets.UTF_8);
+        assertThat(none).doesNotContain("clientErrors");
     }
 
     @Test

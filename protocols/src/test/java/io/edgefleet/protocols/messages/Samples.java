@@ -30,7 +30,8 @@ public final class Samples {
     public static TelemetryBatch telemetry() {
         TelemetryRecord r = new TelemetryRecord("kws", "3", T0, T0.plusSeconds(60), 1200, 3,
                 new LatencyPercentiles(2.5, 7.0, 11.25, 30.0), OptionalDouble.of(0.91), 40, 0, 12,
-                Map.of("input_1", new InputStats(-12.5, 30.1, -128, 127)));
+                Map.of("input_1", new InputStats(-12.5, 30.1, -128, 127)), Optional.empty(),
+                Map.of("invalid-input", 150L, "unknown-model", 2L));
         return new TelemetryBatch("plant-7", "cam-0042", 17, T0.plusSeconds(61), List.of(r));
     }
 
