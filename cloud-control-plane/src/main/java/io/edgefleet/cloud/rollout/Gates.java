@@ -130,7 +130,7 @@ final class Gates {
             int n = fresh ? before + 1 : Math.max(before, 1);
             streak.put(c.gate(), n);
             if (n >= sustained) {
-                failures.add(c.violation().get() + " on " + n + " consecutive evaluations");
+                failures.add(c.violation().get() + (n > 1 ? " on " + n + " consecutive evaluations" : ""));
             } else {
                 waiting.add(new Waiting("confirmation", Optional.of(c.gate()), n, sustained, Optional.empty(),
                         c.violation().get() + " on " + n + " of " + sustained + " consecutive evaluations needed to fail"));
