@@ -391,8 +391,9 @@ public final class RolloutEngine implements AutoCloseable {
         Instant now = clock.instant();
         List<DeviceRow> devices = store.devices(id);
         if (devices.isEmpty()) {
-            return spec.waitsForDevices() ? List.of(new Waiting("devices", Optional.of("selector"), 0, 1, Optional.empty(),
-                    "no device matches selector '" + spec.selector() + "' yet (waitForDevices: true)")) : List.of();
+            return List.of(new Waiting("devices", Optional.of("selector"), 0, 1, Optional.empty(), spec.waitsForDevices()
+                    ? "no device matches selector '" + spec.selector() + "' yet (waitForDevices: true)"
+                    : "the next tick adds the devices that match selector '" + spec.selector() + "'"));
         }
         int w = r.wave();
         List<DeviceRow> wave = devices.stream().filter(d -> d.wave() <= w).toList();

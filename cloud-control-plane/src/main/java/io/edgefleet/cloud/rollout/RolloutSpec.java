@@ -2,10 +2,8 @@ package io.edgefleet.cloud.rollout;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.edgefleet.protocols.Json;
 import io.edgefleet.cloud.fleet.Selector;
 import io.edgefleet.protocols.Checks;
@@ -117,19 +115,36 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
      * ({@code unknown key 'gates.minDevice' (known: ...)}), so a misspelt gate is never silently
      * ignored; other mistakes name their field.
      *
-     * @throws IllegalArgumentException naming the key or field and the rule
+     * @throws IllegalArgumentException for an unknown key, or a value the record refuses
+     * @throws io.edgefleet.protocols.ProtocolException for a wrong type, with the value's JSON path
      */
     public static RolloutSpec read(ObjectMapper mapper, JsonNode spec) {
+        // Checked on the tree before binding: the record's own checks would otherwise report a
+        // missing "waves" before a misspelt "wave".
+        knownKeys(spec, "", RolloutSpec.class);
+        if (spec.path("waves").isArray()) {
+            for (int i = 0; i < spec.get("waves").size(); i++) {
+                knownKeys(spec.get("waves").get(i), "waves[" + i + "].", Wave.class);
+            }
+        }
+        knownKeys(spec.path("gates"), "gates.", Gates.class);
         try {
-            return mapper.readerFor(RolloutSpec.class).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(spec);
-        } catch (UnrecognizedPropertyException e) {
-            String path = Json.translate(e).path().replaceFirst("^\\$\\.?", "");
-            List<String> known = e.getKnownPropertyIds() == null ? List.of() : e.getKnownPropertyIds().stream().map(String::valueOf).sorted().toList();
-            throw new IllegalArgumentException("unknown key '" + path + "'" + (known.isEmpty() ? "" : " (known: " + String.join(", ", known) + ")"));
+            return mapper.treeToValue(spec, RolloutSpec.class);
         } catch (JacksonException e) {
             throw Json.translate(e);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("unreadable rollout spec: " + e.getMessage());
+        }
+    }
+
+    private static void knownKeys(JsonNode node, String prefix, Class<? extends Record> type) {
+        if (!node.isObject()) {
+            return;
+        }
+        List<String> known = java.util.Arrays.stream(type.getRecordComponents()).map(java.lang.reflect.RecordComponent::getName).toList();
+        for (java.util.Iterator<String> it = node.fieldNames(); it.hasNext();) {
+            String key = it.next();
+            if (!known.contains(key)) {
+                throw new IllegalArgumentException("unknown key '" + prefix + key + "' (known: " + String.join(", ", known) + ")");
+            }
         }
     }
 
