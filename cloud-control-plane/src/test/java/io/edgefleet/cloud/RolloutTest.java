@@ -156,6 +156,8 @@ class RolloutTest {
         return EdgeAgent.start(AgentConfig.defaults(dir.resolve("a-" + fleet + "-" + device)).withModelsDir(dirOf).withHttp("127.0.0.1", 0)
                 .withCoapPort(-1).withIdentity(fleet, device).withProfile("raspberry-pi-4-4gb", EngineOptions.defaults())
                 .withMqtt(MQTT.broker().url()).withSync(sync).withTelemetry(Duration.ofMillis(200), 10_000)
+                // One isolated verification per distinct file in this JVM, not one per agent and model (25 agents share one base file).
+                .withIsolation(io.edgefleet.engines.isolation.IsolationOptions.defaults().withSharedVerdicts(true))
                 // The agent's own watchdog would roll the bad canary back by itself; here the cloud's gates are under test.
                 .withWatchdog(new Watchdog.Limits(Duration.ofMinutes(10), 1_000_000, 1.0, 1.0, 1000.0))
                 .withMaxLatencyFactor(1000.0));
