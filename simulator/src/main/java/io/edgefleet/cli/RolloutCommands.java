@@ -73,7 +73,8 @@ final class RolloutCommands implements Runnable {
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,
-            description = "A rollout per wave (progress bars of device states) with the gate values that decided each step.")
+            description = "A rollout per wave (progress bars of device states), what it waits for now, the gates in force, "
+                    + "and the gate values that decided each step.")
     static final class Status implements Callable<Integer> {
         @Parameters(paramLabel = "ID") String id;
         @Option(names = "--watch", description = "Redraw every second until the rollout ends.") boolean watch;
@@ -123,10 +124,26 @@ final class RolloutCommands implements Runnable {
                 int full = total == 0 ? 0 : (int) (width * done / total);
                 out.printf("  wave %s [%s%s] %d/%d  %s%n", e.getKey(), "#".repeat(full), ".".repeat(width - full), done, total, e.getValue());
             });
+            JsonNode waiting = s.path("waitingFor");
+            if (waiting.isArray() && !waiting.isEmpty()) {
+                out.println("  waiting for:");
+                for (JsonNode w : waiting) {
+                    out.printf("    %s%s: %s%s%n", w.get("condition").asText(), w.hasNonNull("gate") ? " (" + w.get("gate").asText() + ")" : "",
+                            w.get("detail").asText(), w.hasNonNull("leftMillis") ? ", " + java.time.Duration.ofMillis(w.get("leftMillis").asLong())
+                                    .withNanos(0) + " left" : "");
+                }
+            } else if (state.equals("running")) {
+                out.println("  waiting for: nothing (the next tick decides)");
+            }
+            if (s.has("gates")) {
+                List<String> g = new ArrayList<>();
+                s.get("gates").properties().forEach(e -> g.add(e.getKey() + "=" + e.getValue().asText()));
+                out.printf("  gates in force: %s%n", String.join(" ", g));
+            }
             for (JsonNode l : s.get("log")) {
                 String kind = l.get("kind").asText();
                 if (kind.startsWith("gate") || kind.equals("paused") || kind.equals("rolled-back") || kind.equals("resumed")
-                        || kind.equals("promoted") || kind.equals("aborted")) {
+                        || kind.equals("promoted") || kind.equals("aborted") || kind.equals("telemetry-wait-expired")) {
                     JsonNode d = l.get("detail");
                     out.printf("  %s wave %d %s%s %s%n", l.get("at").asText(), l.get("wave").asInt() + 1, kind,
                             l.hasNonNull("actor") ? " by " + l.get("actor").asText() : "", summary(d));
@@ -138,7 +155,8 @@ final class RolloutCommands implements Runnable {
         private static String summary(JsonNode d) {
             List<String> parts = new ArrayList<>();
             for (String k : List.of("reason", "reportingDevices", "requests", "errorRate", "p95Ms", "p95Ratio", "meanConfidence", "confidenceDrop",
-                    "escalationShare", "nonFiniteRate", "installFailures", "staleAfterUpdate", "failures")) {
+                    "escalationShare", "nonFiniteRate", "installFailures", "staleAfterUpdate", "failures", "notJudged", "violationStreaks",
+                    "proceededWithout", "promoted")) {
                 if (d.has(k)) {
                     parts.add(k + "=" + d.get(k));
                 }

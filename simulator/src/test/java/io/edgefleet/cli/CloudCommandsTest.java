@@ -97,12 +97,23 @@ class CloudCommandsTest {
         Path model = SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("k")));
         assertThat(cli("model", "push", model.toString(), "--name", "kws", "--version", "2").code()).isZero();
         Path example = Path.of("..", "docs", "examples", "rollout.yaml");
+        Run nobody = cli("rollout", "create", example.toString());
+        assertThat(nobody.code()).isEqualTo(Main.FAILED);
+        assertThat(nobody.err()).contains("error 400").contains("selector 'fleet=plant-7,tag=line-3' matches no device");
+        cp.fleet().register("plant-7", "press-1", List.of("line-3"), java.util.Optional.empty(), "test");
         Run created = cli("rollout", "create", example.toString());
         assertThat(created.code()).as(created.err()).isZero();
         assertThat(created.out()).contains("created rollout ro-").contains("kws/2, 4 wave(s)");
         String id = created.out().replaceAll("(?s).*created rollout (ro-[0-9a-f]+).*", "$1");
         Run status = cli("rollout", "status", id);
-        assertThat(status.out()).contains("rollout " + id).contains("kws@2");
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+        while (!status.out().contains("install:") && System.nanoTime() < deadline) {
+            Thread.sleep(100); // the first engine tick adds the device to wave 1
+            status = cli("rollout", "status", id);
+        }
+        assertThat(status.out()).contains("rollout " + id).contains("kws@2")
+                .contains("waiting for:").contains("install: 1 device(s) of wave 1 not yet activated")
+                .contains("gates in force: minDevices=3 maxInstallFailures=2").contains("minSamples=30");
         Run list = cli("rollout", "list");
         assertThat(list.out()).contains(id);
         Run second = cli("rollout", "create", example.toString());

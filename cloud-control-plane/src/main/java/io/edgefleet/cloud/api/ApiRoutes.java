@@ -301,21 +301,27 @@ public final class ApiRoutes {
         JsonNode body = body(q);
         RolloutSpec spec;
         try {
-            spec = MAPPER.treeToValue(body, RolloutSpec.class);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new ApiException(400, "Invalid rollout", Json.translate(e).getMessage());
+            spec = RolloutSpec.read(MAPPER, body);
+        } catch (ProtocolException | IllegalArgumentException e) {
+            throw new ApiException(400, "Invalid rollout", e.getMessage());
         }
         RolloutStore.RolloutRow r = rollouts.create(spec, t.name());
         s.header(HeaderNames.LOCATION, "/api/v1/rollouts/" + r.id());
         json(s, 201, rolloutStatus(r.id()));
     }
 
-    /** A rollout with its waves (device counts per state), devices, and log (operations, gate values). */
+    /**
+     * A rollout with what it waits for now ({@code waitingFor}, empty once it has ended), the gates in
+     * force ({@code gates}: the spec's over the defaults), its waves (device counts per state),
+     * devices, and log (operations, gate values).
+     */
     private Map<String, Object> rolloutStatus(String id) {
         RolloutStore.RolloutRow r = rollouts.get(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rollout", r);
         out.put("currentWave", r.wave() + 1);
+        out.put("waitingFor", rollouts.waitingFor(id));
+        out.put("gates", r.spec().effectiveGates());
         out.put("waves", rollouts.waves(id));
         out.put("devices", rollouts.devices(id));
         out.put("log", rollouts.logs(id));

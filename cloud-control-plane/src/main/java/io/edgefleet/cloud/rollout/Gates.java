@@ -1,72 +1,90 @@
 package io.edgefleet.cloud.rollout;
 
-import io.edgefleet.cloud.fleet.DeviceRecord;
-import io.edgefleet.cloud.fleet.FleetRegistry;
-import io.edgefleet.cloud.rollout.RolloutStore.DeviceRow;
-import io.edgefleet.cloud.rollout.RolloutStore.RolloutRow;
 import io.edgefleet.cloud.store.Aggregate;
-import io.edgefleet.cloud.store.TelemetryRepository;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 
 /**
- * Gate evaluation: the telemetry of the wave's devices on the new version, since they activated,
- * against a baseline of the rollout's devices still on the previous version over the same window;
- * install failures and devices gone stale or offline after updating. A telemetry gate is judged
- * only once {@code minDevices} wave devices have reported; install and stale gates always are.
+ * The rollout gates: a pure function of a wave's {@link Readings}, the gates in force and the
+ * previous evaluation's {@link Streaks}, returning a {@link Decision} that says pass, wait (and
+ * for what) or fail (and why). No I/O, no clock: tested with synthetic readings.
+ *
+ * <p>Rules (the reasoning is in docs/control-plane.md#rollout-gates):
+ * <ul>
+ * <li><b>Hard gates</b> fail on the first evaluation that breaks them: install failures, updated
+ * devices gone stale or offline, non-finite answers. They count events, not noisy measurements.
+ * <li><b>Noisy gates</b> (error rate, error-rate increase, p95 against the baseline, confidence
+ * drop, escalated share) are judged only with {@code minSamples} requests on every side they
+ * read; below that they neither pass nor fail. A violation must hold on
+ * {@code sustainedEvaluations} consecutive evaluations that saw new telemetry before the gate
+ * fails; while it builds up, the wave waits for the confirmation instead of passing.
+ * <li><b>p95</b>: a violation needs both the ratio over {@code maxP95Ratio} and an absolute
+ * increase over {@code minP95IncreaseMs}; a baseline p95 of 0 ms is judged by the floor alone,
+ * never a bare ratio.
+ * <li><b>Waiting for telemetry</b>: only when some updated device could report and a gate
+ * needing telemetry is in force, until {@code minDevices} (capped at the updated devices) have
+ * reported and the wave has {@code minRequests} requests.
+ * </ul>
+ * To add a gate: one method returning a {@link Check}, called from {@link #evaluate}.
  */
 final class Gates {
     private Gates() {
     }
 
-    /** The outcome: failed (with the first failing gate as reason), judged, and every value. */
-    record Result(boolean failed, boolean judged, String reason, Map<String, Object> detail) {
+    /** The outcome of one evaluation. */
+    enum Verdict { PASS, WAIT, FAIL }
+
+    /**
+     * One evaluation.
+     *
+     * @param failures the reasons of every failed gate (first is the rollout's reason); empty unless FAIL
+     * @param waiting what the wave still waits for; empty unless WAIT
+     * @param detail every value computed, for the rollout log and the status
+     * @param streaks to pass to the next evaluation of the same wave
+     */
+    record Decision(Verdict verdict, List<String> failures, List<Waiting> waiting, Map<String, Object> detail, Streaks streaks) {
+        String reason() {
+            return failures.isEmpty() ? "" : failures.get(0);
+        }
     }
 
-    static Result evaluate(RolloutSpec spec, RolloutRow r, List<DeviceRow> all, List<DeviceRow> wave, TelemetryRepository telemetry,
-            FleetRegistry fleet, Instant now) {
-        RolloutSpec.Gates g = spec.gatesOrDefault();
+    /**
+     * Consecutive violating evaluations per noisy gate, and the request count that last counted as
+     * new telemetry (an evaluation with no new requests neither extends nor breaks a streak).
+     */
+    record Streaks(long requests, Map<String, Integer> violations) {
+        static final Streaks NONE = new Streaks(-1, Map.of());
+
+        Streaks {
+            violations = Map.copyOf(violations);
+        }
+    }
+
+    /** A gate's verdict on the readings. */
+    record Check(String gate, boolean noisy, Optional<String> violation, Optional<String> unjudged) {
+        static Check ok(String gate, boolean noisy) {
+            return new Check(gate, noisy, Optional.empty(), Optional.empty());
+        }
+
+        static Check of(String gate, boolean noisy, boolean violated, String format, Object... args) {
+            return violated ? new Check(gate, noisy, Optional.of(String.format(Locale.ROOT, format, args)), Optional.empty()) : ok(gate, noisy);
+        }
+
+        static Check unjudged(String gate, String why) {
+            return new Check(gate, true, Optional.empty(), Optional.of(why));
+        }
+    }
+
+    static Decision evaluate(RolloutSpec.Gates g, Readings r, Streaks prior) {
         Map<String, Object> d = new LinkedHashMap<>();
-        List<String> failures = new ArrayList<>();
-        long installFailures = all.stream().filter(x -> x.state().equals("failed") || x.state().equals("timed-out")).count();
-        d.put("installFailures", installFailures);
-        g.maxInstallFailures().ifPresent(max -> {
-            if (installFailures > max) {
-                failures.add("install failures " + installFailures + " > " + max + " ("
-                        + all.stream().filter(x -> x.error().isPresent() && !x.state().equals("activated")).map(x -> x.key() + ": " + x.error().get())
-                                .findFirst().orElse("") + ")");
-            }
-        });
-        List<DeviceRow> activated = wave.stream().filter(x -> x.state().equals("activated") && x.fromVersion().map(v -> !v.equals(r.version()))
-                .orElse(true)).toList();
-        Duration staleAfter = fleet.staleAfter();
-        long stale = activated.stream().map(x -> fleet.get(x.fleet(), x.device())).flatMap(Optional::stream)
-                .filter(x -> x.status(now, staleAfter) == DeviceRecord.Status.STALE || x.status(now, staleAfter) == DeviceRecord.Status.OFFLINE)
-                .count();
-        d.put("staleAfterUpdate", stale);
-        g.maxStale().ifPresent(max -> {
-            if (stale > max) {
-                failures.add(stale + " updated device(s) stale or offline > " + max);
-            }
-        });
-        Instant from = r.createdAt().minus(telemetry.bucket());
-        Instant to = now.plus(telemetry.bucket());
-        Aggregate w = telemetry.devicesTotal(r.model(), r.version(), activated.stream().map(DeviceRow::key).toList(), from, to);
-        Map<String, Long> baseVersions = all.stream().filter(x -> x.state().equals("pending") && x.fromVersion().isPresent())
-                .collect(Collectors.groupingBy(x -> x.fromVersion().get(), Collectors.counting()));
-        Optional<String> baseVersion = baseVersions.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey);
-        Optional<Aggregate> base = baseVersion.map(v -> telemetry.devicesTotal(r.model(), v, all.stream()
-                .filter(x -> x.state().equals("pending") && x.fromVersion().equals(Optional.of(v))).map(DeviceRow::key).toList(), from, to))
-                .filter(a -> a.count() > 0);
-        int minDevices = g.minDevices().orElse(1);
-        boolean judged = w.devices() >= minDevices && w.count() >= g.minRequests().orElse(0);
+        Aggregate w = r.wave();
+        d.put("installFailures", r.installFailures());
+        d.put("updatedDevices", r.updatedDevices());
+        d.put("staleAfterUpdate", r.staleAfterUpdate());
         d.put("reportingDevices", w.devices());
         d.put("requests", w.count());
         d.put("errorRate", w.errorRate());
@@ -75,53 +93,220 @@ final class Gates {
         d.put("escalationShare", w.escalationRate());
         d.put("nonFiniteRate", w.nonFiniteRate());
         d.put("clientErrorRate", w.clientErrorRate());
-        base.ifPresent(b -> {
-            d.put("baselineVersion", baseVersion.get());
+        r.baseline().ifPresent(b -> {
+            d.put("baselineVersion", r.baselineVersion().orElse(""));
             d.put("baselineDevices", b.devices());
+            d.put("baselineRequests", b.count());
             d.put("baselineErrorRate", b.errorRate());
             d.put("baselineP95Ms", b.p95Ms());
             b.meanConfidence().ifPresent(c -> d.put("baselineMeanConfidence", c));
         });
-        if (judged && w.count() > 0) {
-            g.maxErrorRate().ifPresent(max -> check(failures, w.errorRate() > max, "error rate %.4f > %.4f", w.errorRate(), max));
-            g.maxNonFiniteRate().ifPresent(max -> check(failures, w.nonFiniteRate() > max, "non-finite outputs %.4f of answers > %.4f",
-                    w.nonFiniteRate(), max));
-            g.maxEscalationShare().ifPresent(max -> check(failures, w.escalationRate() > max, "escalated share %.4f > %.4f",
-                    w.escalationRate(), max));
-            base.ifPresent(b -> {
-                g.maxErrorRateIncrease().ifPresent(max -> check(failures, w.errorRate() - b.errorRate() > max,
-                        "error rate %.4f is %.4f over the baseline's %.4f (max %.4f)", w.errorRate(), w.errorRate() - b.errorRate(), b.errorRate(), max));
-                g.maxP95Ratio().ifPresent(max -> {
-                    if (b.p95Ms() > 0) {
-                        double ratio = w.p95Ms() / b.p95Ms();
-                        d.put("p95Ratio", ratio);
-                        check(failures, ratio > max, "p95 latency %.3f ms is %.2fx the baseline's %.3f ms (max %.2fx)", w.p95Ms(), ratio, b.p95Ms(), max);
-                    }
-                });
-                g.maxClientErrorRateIncrease().ifPresent(max -> ClientErrorGate.check(max, g.minRequests().orElse(0), w, b, d)
-                        .ifPresent(failures::add));
-                g.maxConfidenceDrop().ifPresent(max -> {
-                    if (w.meanConfidence().isPresent() && b.meanConfidence().isPresent()) {
-                        double drop = b.meanConfidence().getAsDouble() - w.meanConfidence().getAsDouble();
-                        d.put("confidenceDrop", drop);
-                        check(failures, drop > max, "mean confidence dropped %.3f below the baseline's %.3f (max %.3f)", drop,
-                                b.meanConfidence().getAsDouble(), max);
-                    }
-                });
-            });
+        List<Check> checks = new ArrayList<>();
+        installFailures(g, r).ifPresent(checks::add);
+        stale(g, r).ifPresent(checks::add);
+        nonFinite(g, r).ifPresent(checks::add);
+        errorRate(g, r).ifPresent(checks::add);
+        errorRateIncrease(g, r).ifPresent(checks::add);
+        p95(g, r, d).ifPresent(checks::add);
+        confidenceDrop(g, r, d).ifPresent(checks::add);
+        escalationShare(g, r).ifPresent(checks::add);
+        clientErrorRateIncrease(g, r, d).ifPresent(checks::add);
+
+        long evidence = w.count() + r.baseline().map(Aggregate::count).orElse(0L);
+        boolean fresh = evidence > prior.requests();
+        int sustained = g.sustainedEvaluations().orElse(1);
+        Map<String, Integer> streak = new LinkedHashMap<>();
+        List<String> failures = new ArrayList<>();
+        List<Waiting> waiting = new ArrayList<>();
+        Map<String, String> unjudged = new LinkedHashMap<>();
+        for (Check c : checks) {
+            c.unjudged().ifPresent(u -> unjudged.put(c.gate(), u));
+            if (c.violation().isEmpty()) {
+                continue;
+            }
+            if (!c.noisy()) {
+                failures.add(c.violation().get());
+                continue;
+            }
+            int before = prior.violations().getOrDefault(c.gate(), 0);
+            int n = fresh ? before + 1 : Math.max(before, 1);
+            streak.put(c.gate(), n);
+            if (n >= sustained) {
+                failures.add(c.violation().get() + (n > 1 ? " on " + n + " consecutive evaluations" : ""));
+            } else {
+                waiting.add(new Waiting("confirmation", Optional.of(c.gate()), n, sustained, Optional.empty(),
+                        c.violation().get() + " on " + n + " of " + sustained + " consecutive evaluations needed to fail"));
+            }
         }
-        d.put("judged", judged);
+        if (!unjudged.isEmpty()) {
+            d.put("notJudged", unjudged);
+        }
+        if (!streak.isEmpty()) {
+            d.put("violationStreaks", streak);
+        }
+        waiting.addAll(telemetryWaits(g, r, checks));
         d.put("failures", failures);
-        return new Result(!failures.isEmpty(), judged || w.count() == 0 && activated.isEmpty(), failures.isEmpty() ? "" : failures.get(0), d);
+        Streaks next = new Streaks(fresh ? evidence : prior.requests(), streak);
+        Verdict v = !failures.isEmpty() ? Verdict.FAIL : waiting.isEmpty() ? Verdict.PASS : Verdict.WAIT;
+        d.put("verdict", v.name().toLowerCase(Locale.ROOT));
+        return new Decision(v, failures, v == Verdict.WAIT ? waiting : List.of(), d, next);
     }
 
-    private static void check(List<String> failures, boolean failed, String format, Object... args) {
-        if (failed) {
-            failures.add(String.format(java.util.Locale.ROOT, format, args));
+    /** Evidence the wave still lacks before it may pass; none when no gate needs telemetry or no updated device could report. */
+    static List<Waiting> telemetryWaits(RolloutSpec.Gates g, Readings r, List<Check> checks) {
+        boolean needsTelemetry = checks.stream().anyMatch(Check::noisy) || g.maxNonFiniteRate().isPresent();
+        if (!needsTelemetry || r.updatedDevices() == 0) {
+            return List.of();
         }
+        List<Waiting> out = new ArrayList<>();
+        long needDevices = Math.min(g.minDevices().orElse(0), r.updatedDevices());
+        if (r.wave().devices() < needDevices) {
+            out.add(new Waiting("telemetry", Optional.of("minDevices"), r.wave().devices(), needDevices, Optional.empty(),
+                    r.wave().devices() + " of " + needDevices + " updated device(s) have reported telemetry"));
+        }
+        long needRequests = g.minRequests().orElse(0);
+        if (r.wave().count() < needRequests) {
+            out.add(new Waiting("telemetry", Optional.of("minRequests"), r.wave().count(), needRequests, Optional.empty(),
+                    r.wave().count() + " of " + needRequests + " requests on the new version"));
+        }
+        return out;
     }
 
-    static Comparator<DeviceRow> byRank() {
-        return Comparator.comparing(DeviceRow::rank);
+    // ---- one method per gate ------------------------------------------------------------------
+
+    static Optional<Check> installFailures(RolloutSpec.Gates g, Readings r) {
+        return g.maxInstallFailures().map(max -> Check.of("maxInstallFailures", false, r.installFailures() > max, "install failures %d > %d%s",
+                r.installFailures(), max, r.firstInstallError().map(e -> " (" + e + ")").orElse("")));
+    }
+
+    static Optional<Check> stale(RolloutSpec.Gates g, Readings r) {
+        return g.maxStale().map(max -> Check.of("maxStale", false, r.staleAfterUpdate() > max, "%d updated device(s) stale or offline > %d",
+                r.staleAfterUpdate(), max));
+    }
+
+    static Optional<Check> nonFinite(RolloutSpec.Gates g, Readings r) {
+        if (g.maxNonFiniteRate().isEmpty() || r.wave().count() == 0) {
+            return Optional.empty();
+        }
+        double max = g.maxNonFiniteRate().getAsDouble();
+        return Optional.of(Check.of("maxNonFiniteRate", false, r.wave().nonFiniteRate() > max, "non-finite outputs %.4f of answers > %.4f",
+                r.wave().nonFiniteRate(), max));
+    }
+
+    static Optional<Check> errorRate(RolloutSpec.Gates g, Readings r) {
+        if (g.maxErrorRate().isEmpty()) {
+            return Optional.empty();
+        }
+        double max = g.maxErrorRate().getAsDouble();
+        Aggregate w = r.wave();
+        return Optional.of(enough(g, "maxErrorRate", w, Optional.empty()).orElseGet(() -> Check.of("maxErrorRate", true, w.errorRate() > max,
+                "error rate %.4f > %.4f", w.errorRate(), max)));
+    }
+
+    static Optional<Check> errorRateIncrease(RolloutSpec.Gates g, Readings r) {
+        if (g.maxErrorRateIncrease().isEmpty()) {
+            return Optional.empty();
+        }
+        double max = g.maxErrorRateIncrease().getAsDouble();
+        Aggregate w = r.wave();
+        return Optional.of(noBaseline("maxErrorRateIncrease", r).or(() -> enough(g, "maxErrorRateIncrease", w, r.baseline())).orElseGet(() -> {
+            Aggregate b = r.baseline().orElseThrow();
+            double inc = w.errorRate() - b.errorRate();
+            return Check.of("maxErrorRateIncrease", true, inc > max, "error rate %.4f is %.4f over the baseline's %.4f (max %.4f)",
+                    w.errorRate(), inc, b.errorRate(), max);
+        }));
+    }
+
+    static Optional<Check> p95(RolloutSpec.Gates g, Readings r, Map<String, Object> d) {
+        if (g.maxP95Ratio().isEmpty()) {
+            return Optional.empty();
+        }
+        double max = g.maxP95Ratio().getAsDouble();
+        double floor = g.minP95IncreaseMs().orElse(0);
+        Aggregate w = r.wave();
+        return Optional.of(noBaseline("maxP95Ratio", r).or(() -> enough(g, "maxP95Ratio", w, r.baseline())).orElseGet(() -> {
+            Aggregate b = r.baseline().orElseThrow();
+            double increase = w.p95Ms() - b.p95Ms();
+            d.put("p95IncreaseMs", increase);
+            if (b.p95Ms() > 0) {
+                d.put("p95Ratio", w.p95Ms() / b.p95Ms());
+            }
+            boolean violated = w.p95Ms() > max * b.p95Ms() && increase > floor;
+            return Check.of("maxP95Ratio", true, violated, "p95 latency %.3f ms is %.3f ms over the baseline's %.3f ms (max %.2fx and +%.1f ms)",
+                    w.p95Ms(), increase, b.p95Ms(), max, floor);
+        }));
+    }
+
+    static Optional<Check> confidenceDrop(RolloutSpec.Gates g, Readings r, Map<String, Object> d) {
+        if (g.maxConfidenceDrop().isEmpty()) {
+            return Optional.empty();
+        }
+        double max = g.maxConfidenceDrop().getAsDouble();
+        Aggregate w = r.wave();
+        Optional<Check> few = noBaseline("maxConfidenceDrop", r).or(() -> enough(g, "maxConfidenceDrop", w, r.baseline()));
+        if (few.isPresent()) {
+            return few;
+        }
+        Aggregate b = r.baseline().orElseThrow();
+        if (w.meanConfidence().isEmpty() || b.meanConfidence().isEmpty()) {
+            return Optional.of(Check.unjudged("maxConfidenceDrop", "no confidence reported"));
+        }
+        double drop = b.meanConfidence().getAsDouble() - w.meanConfidence().getAsDouble();
+        d.put("confidenceDrop", drop);
+        return Optional.of(Check.of("maxConfidenceDrop", true, drop > max, "mean confidence dropped %.3f below the baseline's %.3f (max %.3f)", drop,
+                b.meanConfidence().getAsDouble(), max));
+    }
+
+    static Optional<Check> escalationShare(RolloutSpec.Gates g, Readings r) {
+        if (g.maxEscalationShare().isEmpty()) {
+            return Optional.empty();
+        }
+        double max = g.maxEscalationShare().getAsDouble();
+        Aggregate w = r.wave();
+        return Optional.of(enough(g, "maxEscalationShare", w, Optional.empty()).orElseGet(() -> Check.of("maxEscalationShare", true,
+                w.escalationRate() > max, "escalated share %.4f > %.4f", w.escalationRate(), max)));
+    }
+
+    /**
+     * The client-error gate ({@link ClientErrorGate}): the wave's clients refused clearly more often
+     * than the baseline's. Noisy (needs a sustained violation); its own floors on requests and refusals.
+     */
+    static Optional<Check> clientErrorRateIncrease(RolloutSpec.Gates g, Readings r, Map<String, Object> d) {
+        if (g.maxClientErrorRateIncrease().isEmpty()) {
+            return Optional.empty();
+        }
+        double max = g.maxClientErrorRateIncrease().getAsDouble();
+        Optional<Check> none = noBaseline("maxClientErrorRateIncrease", r);
+        if (none.isPresent()) {
+            return none;
+        }
+        Aggregate b = r.baseline().orElseThrow();
+        long need = Math.max(ClientErrorGate.MIN_REQUESTS, g.minRequests().orElse(0));
+        Optional<String> violation = ClientErrorGate.check(max, g.minRequests().orElse(0), r.wave(), b, d);
+        if (violation.isEmpty() && (r.wave().count() < need || b.count() < need)) {
+            return Optional.of(Check.unjudged("maxClientErrorRateIncrease", "waiting for " + need + " requests on each side (wave "
+                    + r.wave().count() + ", baseline " + b.count() + ")"));
+        }
+        return Optional.of(new Check("maxClientErrorRateIncrease", true, violation, Optional.empty()));
+    }
+
+    /** An unjudged check when there is no baseline to compare with (every device of the rollout updated, or none had a version). */
+    private static Optional<Check> noBaseline(String gate, Readings r) {
+        return r.baseline().isPresent() ? Optional.empty()
+                : Optional.of(Check.unjudged(gate, "no baseline: no device of the rollout is left on a previous version"));
+    }
+
+    /**
+     * Empty when the wave (and the baseline, when {@code baseline} is given for a comparison) has
+     * {@code minSamples} requests (at least one); otherwise an unjudged check saying what is short.
+     * A comparison with no baseline at all (every device already updated) is unjudged too.
+     */
+    private static Optional<Check> enough(RolloutSpec.Gates g, String gate, Aggregate w, Optional<Aggregate> baseline) {
+        long min = Math.max(1, g.minSamples().orElse(0));
+        if (w.count() < min) {
+            return Optional.of(Check.unjudged(gate, w.count() + " of " + min + " requests on the new version"));
+        }
+        return baseline.map(b -> b.count() < min ? Optional.of(Check.unjudged(gate, b.count() + " of " + min + " requests on the baseline"))
+                : Optional.<Check>empty()).orElse(Optional.empty());
     }
 }

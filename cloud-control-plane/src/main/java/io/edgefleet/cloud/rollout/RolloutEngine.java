@@ -68,6 +68,9 @@ public final class RolloutEngine implements AutoCloseable {
     private final EventRepository events;
     private final CommandSender sender;
     private final Clock clock;
+    private final ReadingsSource readings;
+    /** Violation streaks of noisy gates per rollout and wave (rolloutId/wave); a restart starts them again, which only delays a failure. */
+    private final Map<String, Gates.Streaks> streaks = new java.util.concurrent.ConcurrentHashMap<>();
     private final MessageCodec json = MessageCodec.json();
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "rollout-engine");
@@ -81,6 +84,7 @@ public final class RolloutEngine implements AutoCloseable {
         this.registry = registry;
         this.fleet = fleet;
         this.telemetry = telemetry;
+        this.readings = new ReadingsSource(telemetry, fleet);
         this.events = events;
         this.sender = sender;
         this.clock = clock;
@@ -109,6 +113,10 @@ public final class RolloutEngine implements AutoCloseable {
                 throw new RegistryException(409, "Rollout in progress", "rollout " + r.id() + " of " + r.model() + " is " + r.state()
                         + "; finish, abort or roll it back first");
             }
+        }
+        if (!spec.waitsForDevices() && fleet.select(Selector.parse(spec.selector())).isEmpty()) {
+            throw new RegistryException(400, "No matching devices", "selector '" + spec.selector() + "' matches no device; "
+                    + "set waitForDevices: true to create the rollout anyway and wait for devices to join");
         }
         String id = "ro-" + UUID.randomUUID().toString().substring(0, 8);
         Instant now = clock.instant();
@@ -148,6 +156,7 @@ public final class RolloutEngine implements AutoCloseable {
             }
             case "resume" -> {
                 require(r, "paused", op);
+                // The telemetry-wait limit counts again from the resume (see telemetryWaitFrom).
                 store.update(id, "running", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "resumed", actor,
                         Map.of("reason", why), now);
             }
@@ -159,7 +168,10 @@ public final class RolloutEngine implements AutoCloseable {
                         Map.of("reason", why), now);
             }
             case "promote" -> {
-                require(r, "running", op);
+                // Skips the current wave's bake and telemetry wait (never a failing gate); from paused it also resumes.
+                if (!r.state().equals("running") && !r.state().equals("paused")) {
+                    throw conflict(r, op);
+                }
                 store.update(id, "running", r.wave(), r.waveStartedAt(), r.waveDoneAt(), true, Optional.empty(), "promoted", actor,
                         Map.of("reason", why), now);
             }
@@ -268,6 +280,9 @@ public final class RolloutEngine implements AutoCloseable {
         int lastWave = spec.waves().size() - 1;
         join(r, lastWave, now);
         List<DeviceRow> devices = store.devices(r.id());
+        if (devices.isEmpty() && spec.waitsForDevices()) {
+            return; // waitingFor says so; the selector is re-read every tick
+        }
         if (r.waveStartedAt().isEmpty()) {
             store.update(r.id(), "running", r.wave(), Optional.of(now), Optional.empty(), false, Optional.empty(), "wave-started", null,
                     Map.of("devices", devices.stream().filter(d -> d.wave() <= row.wave()).count()), now);
@@ -279,8 +294,12 @@ public final class RolloutEngine implements AutoCloseable {
         devices = store.devices(r.id());
         List<DeviceRow> wave = devices.stream().filter(d -> d.wave() <= w).toList();
         boolean done = wave.stream().allMatch(d -> TERMINAL.contains(d.state()));
-        Gates.Result g = Gates.evaluate(spec, r, devices, wave, telemetry, fleet, now);
-        if (g.failed()) {
+        String streakKey = r.id() + "/" + w;
+        Gates.Decision g = Gates.evaluate(spec.effectiveGates(), readings.read(r, devices, wave, now),
+                streaks.getOrDefault(streakKey, Gates.Streaks.NONE));
+        streaks.put(streakKey, g.streaks());
+        if (g.verdict() == Gates.Verdict.FAIL) {
+            streaks.remove(streakKey);
             store.log(r.id(), w, "gate-failed", null, g.detail(), now);
             if (spec.rollbackOnFailure()) {
                 rollBack(r, null, g.reason(), g.detail());
@@ -300,12 +319,33 @@ public final class RolloutEngine implements AutoCloseable {
                     Map.of("states", counts(wave)), now);
             r = store.get(r.id()).orElseThrow();
         }
-        Duration bake = spec.waves().get(w).bakeDuration();
-        boolean baked = r.promoted() || !now.isBefore(r.waveDoneAt().orElseThrow().plus(bake));
-        if (!baked || !g.judged()) {
+        Instant bakeEnd = r.waveDoneAt().orElseThrow().plus(spec.waves().get(w).bakeDuration());
+        if (!r.promoted() && now.isBefore(bakeEnd)) {
             return;
         }
-        store.log(r.id(), w, "gate-passed", null, g.detail(), now);
+        Map<String, Object> detail = new LinkedHashMap<>(g.detail());
+        if (g.verdict() == Gates.Verdict.WAIT) {
+            if (r.promoted()) {
+                detail.put("promoted", true);
+            } else {
+                Instant limit = telemetryWaitFrom(r, bakeEnd).plus(spec.telemetryWaitOf(w));
+                if (now.isBefore(limit)) {
+                    return;
+                }
+                String what = g.waiting().stream().map(Waiting::detail).collect(Collectors.joining("; "));
+                String why = "waited " + spec.telemetryWaitOf(w) + " for telemetry in wave " + (w + 1) + ": " + what;
+                if (!spec.proceedAfterTelemetryWait(w)) {
+                    store.update(r.id(), "paused", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "paused", null,
+                            Map.of("reason", why, "waitingFor", g.waiting()), now);
+                    events.record("rollout.paused", "rollout/" + r.id(), null, Map.of("reason", why));
+                    return;
+                }
+                store.log(r.id(), w, "telemetry-wait-expired", null, Map.of("reason", why + "; onTelemetryWait: proceed"), now);
+                detail.put("proceededWithout", what);
+            }
+        }
+        streaks.remove(streakKey);
+        store.log(r.id(), w, "gate-passed", null, detail, now);
         if (w == lastWave) {
             store.update(r.id(), "succeeded", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.empty(), "succeeded", null,
                     Map.of("states", counts(devices)), now);
@@ -314,6 +354,81 @@ public final class RolloutEngine implements AutoCloseable {
             store.update(r.id(), "running", w + 1, Optional.empty(), Optional.empty(), false, Optional.empty(), "wave-advanced", null,
                     Map.of("from", w + 1, "to", w + 2), now);
         }
+    }
+
+    /** The telemetry-wait limit of the current wave counts from its bake's end, or from the last resume in this wave. */
+    private Instant telemetryWaitFrom(RolloutRow r, Instant bakeEnd) {
+        Instant from = bakeEnd;
+        for (RolloutStore.LogRow l : store.logs(r.id())) {
+            if (l.wave() == r.wave() && l.kind().equals("resumed") && l.at().isAfter(from)) {
+                from = l.at();
+            }
+        }
+        return from;
+    }
+
+    /**
+     * What a rollout waits for now, computed from the stored state and the telemetry the next
+     * tick would judge (it changes nothing): empty for a finished rollout; {@code operator} for a
+     * paused one; otherwise devices to join, installs in progress, bake left, telemetry evidence
+     * (with the time left before {@code onTelemetryWait} applies) and violations awaiting
+     * confirmation. Any thread.
+     */
+    public List<Waiting> waitingFor(String id) {
+        Optional<RolloutRow> found = store.get(id);
+        if (found.isEmpty()) {
+            return List.of();
+        }
+        RolloutRow r = found.get();
+        RolloutSpec spec = r.spec();
+        if (r.state().equals("paused")) {
+            return List.of(new Waiting("operator", Optional.empty(), 0, 1, Optional.empty(), "paused: " + r.reason().orElse("(no reason)")
+                    + "; resume, promote or abort"));
+        }
+        if (!r.state().equals("running")) {
+            return List.of();
+        }
+        Instant now = clock.instant();
+        List<DeviceRow> devices = store.devices(id);
+        if (devices.isEmpty()) {
+            return List.of(new Waiting("devices", Optional.of("selector"), 0, 1, Optional.empty(), spec.waitsForDevices()
+                    ? "no device matches selector '" + spec.selector() + "' yet (waitForDevices: true)"
+                    : "the next tick adds the devices that match selector '" + spec.selector() + "'"));
+        }
+        int w = r.wave();
+        List<DeviceRow> wave = devices.stream().filter(d -> d.wave() <= w).toList();
+        List<Waiting> out = new ArrayList<>();
+        long installed = wave.stream().filter(d -> TERMINAL.contains(d.state())).count();
+        if (installed < wave.size()) {
+            Map<String, Long> open = counts(wave.stream().filter(d -> !TERMINAL.contains(d.state())).toList());
+            out.add(new Waiting("install", Optional.empty(), installed, wave.size(), Optional.empty(), (wave.size() - installed)
+                    + " device(s) of wave " + (w + 1) + " not yet activated, failed or timed out " + open));
+        }
+        Gates.Decision g = Gates.evaluate(spec.effectiveGates(), readings.read(r, devices, wave, now),
+                streaks.getOrDefault(r.id() + "/" + w, Gates.Streaks.NONE));
+        if (g.verdict() == Gates.Verdict.FAIL) {
+            out.add(new Waiting("gates", Optional.empty(), 0, 0, Optional.empty(), "failing, acted on at the next tick: " + g.reason()));
+            return out;
+        }
+        Optional<Instant> bakeEnd = r.waveDoneAt().map(t -> t.plus(spec.waves().get(w).bakeDuration()));
+        boolean baked = r.promoted() || bakeEnd.map(t -> !now.isBefore(t)).orElse(false);
+        if (bakeEnd.isPresent() && !baked) {
+            Duration bake = spec.waves().get(w).bakeDuration();
+            long left = Duration.between(now, bakeEnd.get()).toMillis();
+            out.add(new Waiting("bake", Optional.empty(), bake.toMillis() - left, bake.toMillis(), Optional.of(left),
+                    "baking wave " + (w + 1) + ": " + Duration.ofMillis(left) + " left of " + bake));
+        }
+        if (!r.promoted()) {
+            String then = spec.proceedAfterTelemetryWait(w) ? "proceed" : "pause";
+            Optional<Long> left = baked ? Optional.of(Duration.between(now, telemetryWaitFrom(r, bakeEnd.get()).plus(spec.telemetryWaitOf(w)))
+                    .toMillis()) : Optional.empty();
+            for (Waiting x : g.waiting()) {
+                Waiting y = new Waiting(x.condition(), x.gate(), x.have(), x.need(), Optional.empty(), x.detail() + "; at most " + spec.telemetryWaitOf(w)
+                        + " after the bake, then " + then);
+                out.add(left.map(y::withLeftMillis).orElse(y));
+            }
+        }
+        return out;
     }
 
     static Map<String, Long> counts(List<DeviceRow> devices) {

@@ -1,6 +1,10 @@
 package io.edgefleet.cloud.rollout;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.edgefleet.protocols.Json;
 import io.edgefleet.cloud.fleet.Selector;
 import io.edgefleet.protocols.Checks;
 import java.time.Duration;
@@ -10,40 +14,48 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 
 /**
- * What a rollout does (JSON or YAML, {@code ./edgefleet rollout create FILE.yaml}):
+ * What a rollout does (JSON or YAML, {@code ./edgefleet rollout create FILE.yaml}). Unknown keys
+ * are refused with their path ({@link #read}); every gate left out takes its default
+ * ({@link Gates#defaults()}), so a {@code gates:} block only changes what it names.
  *
  * <pre>
  * model: kws
  * version: "2"
  * selector: fleet=plant-7,tag=line-3      # devices; those that match later join the next wave
+ * waitForDevices: false                   # true: accept a selector that matches no device yet
  * waves:                                  # cumulative share (percent) or count of the selected devices
  *   - { percent: 1, bake: 10m }
- *   - { percent: 10, bake: 30m }
+ *   - { percent: 10, bake: 30m, telemetryWait: 1h, onTelemetryWait: proceed }   # per-wave override
  *   - { percent: 100, bake: 0s }
  * maxConcurrent: 50                       # devices downloading at once
  * maxPerMinute: 600                       # devices commanded per minute
  * commandTimeout: 10m                     # per attempt; then retried, then timed-out
  * retries: 2
  * onFailure: rollback                     # or pause
- * gates:
- *   minDevices: 1                         # reporting devices of the wave before a gate is judged
- *   minRequests: 0                        # and requests of the wave (a mean of four requests is noise)
- *   maxInstallFailures: 0                 # failed or timed-out installs in the rollout so far
- *   maxErrorRate: 0.05                    # errors / requests of the wave on the new version
- *   maxErrorRateIncrease: 0.02            # ... minus the baseline's (devices still on the old version)
- *   maxP95Ratio: 2.0                      # wave p95 / baseline p95
- *   maxConfidenceDrop: 0.1                # baseline mean confidence - wave mean confidence
- *   maxEscalationShare: 0.3               # escalated / requests
- *   maxNonFiniteRate: 0                   # answers with NaN or infinity / requests
- *   maxStale: 0                           # updated devices gone stale or offline
- *   maxClientErrorRateIncrease: 0.05      # requests refused as the client's mistake / requests, minus the baseline's
- *                                         # (judged with 50+ requests a side, 10+ refusals and z >= 3)
+ * telemetryWait: 10m                      # longest a wave waits for telemetry once installed (default 10m)
+ * onTelemetryWait: pause                  # then: pause (default) or proceed
+ * gates:                                  # defaults in brackets
+ *   minDevices: 1                         # [1, or 0 when the block names only install/stale gates] reporting devices
+ *   minRequests: 0                        # [0] requests of the wave before it may pass
+ *   minSamples: 30                        # [30] requests on each side before a rate or comparison can fail
+ *   sustainedEvaluations: 3               # [3] consecutive evaluations on new telemetry a noisy gate must fail
+ *   maxInstallFailures: 0                 # [0] failed or timed-out installs in the rollout so far
+ *   maxErrorRate: 0.05                    # [off] errors / requests of the wave on the new version
+ *   maxErrorRateIncrease: 0.02            # [0.05] ... minus the baseline's (devices still on the old version)
+ *   maxP95Ratio: 2.0                      # [3.0] wave p95 / baseline p95 ...
+ *   minP95IncreaseMs: 5                   # [5] ... and only when the p95 rose by more than this
+ *   maxConfidenceDrop: 0.1                # [0.2] baseline mean confidence - wave mean confidence
+ *   maxEscalationShare: 0.3               # [off] escalated / requests
+ *   maxNonFiniteRate: 0                   # [0] answers with NaN or infinity / requests
+ *   maxStale: 0                           # [0] updated devices gone stale or offline
  * </pre>
  * Durations: {@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h} or ISO-8601 ({@code PT30S}).
  */
 public record RolloutSpec(String model, String version, String selector, List<Wave> waves, Optional<Integer> maxConcurrent,
         Optional<Integer> maxPerMinute, Optional<String> commandTimeout, Optional<Integer> retries, Optional<String> onFailure,
-        Optional<Gates> gates) {
+        Optional<Gates> gates, Optional<String> telemetryWait, Optional<String> onTelemetryWait, Optional<Boolean> waitForDevices) {
+    /** Default limit on waiting for a wave's telemetry. */
+    public static final Duration DEFAULT_TELEMETRY_WAIT = Duration.ofMinutes(10);
 
     public RolloutSpec {
         Checks.id(model, "model");
@@ -70,6 +82,8 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
                 throw new IllegalArgumentException("waves[" + i + "].count must be >= 1");
             }
             w.bakeDuration();
+            w.telemetryWait().ifPresent(t -> parseDuration(t, "telemetryWait"));
+            w.onTelemetryWait().ifPresent(RolloutSpec::checkOutcome);
         }
         maxConcurrent = maxConcurrent == null ? Optional.empty() : maxConcurrent;
         maxPerMinute = maxPerMinute == null ? Optional.empty() : maxPerMinute;
@@ -83,14 +97,66 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
             }
         });
         gates = gates == null ? Optional.empty() : gates;
+        telemetryWait = telemetryWait == null ? Optional.empty() : telemetryWait;
+        telemetryWait.ifPresent(t -> parseDuration(t, "telemetryWait"));
+        onTelemetryWait = onTelemetryWait == null ? Optional.empty() : onTelemetryWait;
+        onTelemetryWait.ifPresent(RolloutSpec::checkOutcome);
+        waitForDevices = waitForDevices == null ? Optional.empty() : waitForDevices;
+    }
+
+    private static void checkOutcome(String o) {
+        if (!o.equals("proceed") && !o.equals("pause")) {
+            throw new IllegalArgumentException("onTelemetryWait: '" + o + "' is not proceed or pause");
+        }
+    }
+
+    /**
+     * Reads a spec strictly: any key this record does not know is refused with its path
+     * ({@code unknown key 'gates.minDevice' (known: ...)}), so a misspelt gate is never silently
+     * ignored; other mistakes name their field.
+     *
+     * @throws IllegalArgumentException for an unknown key, or a value the record refuses
+     * @throws io.edgefleet.protocols.ProtocolException for a wrong type, with the value's JSON path
+     */
+    public static RolloutSpec read(ObjectMapper mapper, JsonNode spec) {
+        // Checked on the tree before binding: the record's own checks would otherwise report a
+        // missing "waves" before a misspelt "wave".
+        knownKeys(spec, "", RolloutSpec.class);
+        if (spec.path("waves").isArray()) {
+            for (int i = 0; i < spec.get("waves").size(); i++) {
+                knownKeys(spec.get("waves").get(i), "waves[" + i + "].", Wave.class);
+            }
+        }
+        knownKeys(spec.path("gates"), "gates.", Gates.class);
+        try {
+            return mapper.treeToValue(spec, RolloutSpec.class);
+        } catch (JacksonException e) {
+            throw Json.translate(e);
+        }
+    }
+
+    private static void knownKeys(JsonNode node, String prefix, Class<? extends Record> type) {
+        if (!node.isObject()) {
+            return;
+        }
+        List<String> known = java.util.Arrays.stream(type.getRecordComponents()).map(java.lang.reflect.RecordComponent::getName).toList();
+        for (java.util.Iterator<String> it = node.fieldNames(); it.hasNext();) {
+            String key = it.next();
+            if (!known.contains(key)) {
+                throw new IllegalArgumentException("unknown key '" + prefix + key + "' (known: " + String.join(", ", known) + ")");
+            }
+        }
     }
 
     /** One wave: a cumulative share ({@code percent}) or number ({@code count}) of the devices, then a bake time. */
-    public record Wave(OptionalDouble percent, OptionalInt count, Optional<String> bake) {
+    public record Wave(OptionalDouble percent, OptionalInt count, Optional<String> bake, Optional<String> telemetryWait,
+            Optional<String> onTelemetryWait) {
         public Wave {
             percent = percent == null ? OptionalDouble.empty() : percent;
             count = count == null ? OptionalInt.empty() : count;
             bake = bake == null ? Optional.empty() : bake;
+            telemetryWait = telemetryWait == null ? Optional.empty() : telemetryWait;
+            onTelemetryWait = onTelemetryWait == null ? Optional.empty() : onTelemetryWait;
         }
 
         @JsonIgnore
@@ -99,41 +165,134 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
         }
     }
 
-    /** Health gates; an absent threshold is not checked. */
+    /**
+     * Health gates as the spec writes them; absent ones take their default when merged
+     * ({@link #effectiveGates()}). An absent threshold with no default is not checked.
+     */
     public record Gates(Optional<Integer> minDevices, Optional<Integer> maxInstallFailures, OptionalDouble maxErrorRate,
             OptionalDouble maxErrorRateIncrease, OptionalDouble maxP95Ratio, OptionalDouble maxConfidenceDrop, OptionalDouble maxEscalationShare,
-            OptionalDouble maxNonFiniteRate, Optional<Integer> maxStale, Optional<Integer> minRequests,
-            OptionalDouble maxClientErrorRateIncrease) {
+            OptionalDouble maxNonFiniteRate, Optional<Integer> maxStale, Optional<Integer> minRequests, Optional<Integer> minSamples,
+            OptionalDouble minP95IncreaseMs, Optional<Integer> sustainedEvaluations, OptionalDouble maxClientErrorRateIncrease) {
         public Gates {
             maxClientErrorRateIncrease = maxClientErrorRateIncrease == null ? OptionalDouble.empty() : maxClientErrorRateIncrease;
             if (maxClientErrorRateIncrease.isPresent() && !(maxClientErrorRateIncrease.getAsDouble() >= 0
                     && maxClientErrorRateIncrease.getAsDouble() <= 1)) {
                 throw new IllegalArgumentException("gates.maxClientErrorRateIncrease must be a share between 0 and 1");
             }
-            minRequests = minRequests == null ? Optional.empty() : minRequests;
-            if (minRequests.isPresent() && minRequests.get() < 0) {
-                throw new IllegalArgumentException("gates.minRequests must be >= 0");
+            minDevices = nonNegative(minDevices, "minDevices");
+            maxInstallFailures = nonNegative(maxInstallFailures, "maxInstallFailures");
+            maxStale = nonNegative(maxStale, "maxStale");
+            minRequests = nonNegative(minRequests, "minRequests");
+            minSamples = nonNegative(minSamples, "minSamples");
+            sustainedEvaluations = nonNegative(sustainedEvaluations, "sustainedEvaluations");
+            if (sustainedEvaluations.isPresent() && sustainedEvaluations.get() < 1) {
+                throw new IllegalArgumentException("gates.sustainedEvaluations must be >= 1");
             }
-            minDevices = minDevices == null ? Optional.empty() : minDevices;
-            maxInstallFailures = maxInstallFailures == null ? Optional.empty() : maxInstallFailures;
-            maxErrorRate = maxErrorRate == null ? OptionalDouble.empty() : maxErrorRate;
-            maxErrorRateIncrease = maxErrorRateIncrease == null ? OptionalDouble.empty() : maxErrorRateIncrease;
-            maxP95Ratio = maxP95Ratio == null ? OptionalDouble.empty() : maxP95Ratio;
-            maxConfidenceDrop = maxConfidenceDrop == null ? OptionalDouble.empty() : maxConfidenceDrop;
-            maxEscalationShare = maxEscalationShare == null ? OptionalDouble.empty() : maxEscalationShare;
-            maxNonFiniteRate = maxNonFiniteRate == null ? OptionalDouble.empty() : maxNonFiniteRate;
-            maxStale = maxStale == null ? Optional.empty() : maxStale;
+            maxErrorRate = nonNegative(maxErrorRate, "maxErrorRate");
+            maxErrorRateIncrease = nonNegative(maxErrorRateIncrease, "maxErrorRateIncrease");
+            maxP95Ratio = nonNegative(maxP95Ratio, "maxP95Ratio");
+            maxConfidenceDrop = nonNegative(maxConfidenceDrop, "maxConfidenceDrop");
+            maxEscalationShare = nonNegative(maxEscalationShare, "maxEscalationShare");
+            maxNonFiniteRate = nonNegative(maxNonFiniteRate, "maxNonFiniteRate");
+            minP95IncreaseMs = nonNegative(minP95IncreaseMs, "minP95IncreaseMs");
         }
 
+        private static Optional<Integer> nonNegative(Optional<Integer> v, String name) {
+            Optional<Integer> o = v == null ? Optional.empty() : v;
+            if (o.isPresent() && o.get() < 0) {
+                throw new IllegalArgumentException("gates." + name + " must be >= 0");
+            }
+            return o;
+        }
+
+        private static OptionalDouble nonNegative(OptionalDouble v, String name) {
+            OptionalDouble o = v == null ? OptionalDouble.empty() : v;
+            if (o.isPresent() && !(o.getAsDouble() >= 0)) {
+                throw new IllegalArgumentException("gates." + name + " must be >= 0");
+            }
+            return o;
+        }
+
+        /** No threshold at all: the starting point for a test or a merge. */
+        public static Gates none() {
+            return new Gates(Optional.empty(), Optional.empty(), OptionalDouble.empty(), OptionalDouble.empty(), OptionalDouble.empty(),
+                    OptionalDouble.empty(), OptionalDouble.empty(), OptionalDouble.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                    OptionalDouble.empty(), Optional.empty(), OptionalDouble.empty());
+        }
+
+        /**
+         * The defaults, documented in docs/control-plane.md#rollout-gates: minDevices 1, minRequests 0,
+         * minSamples 30, sustainedEvaluations 3, maxInstallFailures 0, maxErrorRateIncrease 0.05,
+         * maxP95Ratio 3.0 with minP95IncreaseMs 5, maxConfidenceDrop 0.2, maxNonFiniteRate 0,
+         * maxStale 0, maxClientErrorRateIncrease 0.05; maxErrorRate and maxEscalationShare off.
+         */
         public static Gates defaults() {
             return new Gates(Optional.of(1), Optional.of(0), OptionalDouble.empty(), OptionalDouble.of(0.05), OptionalDouble.of(3.0),
-                    OptionalDouble.of(0.2), OptionalDouble.empty(), OptionalDouble.of(0.0), Optional.of(0), Optional.empty(), OptionalDouble.of(0.05));
+                    OptionalDouble.of(0.2), OptionalDouble.empty(), OptionalDouble.of(0.0), Optional.of(0), Optional.of(0), Optional.of(30),
+                    OptionalDouble.of(5.0), Optional.of(3), OptionalDouble.of(0.05));
+        }
+
+        /** True when this block names a gate judged on inference telemetry (not only install failures or staleness). */
+        @JsonIgnore
+        public boolean namesTelemetryGate() {
+            return maxErrorRate.isPresent() || maxErrorRateIncrease.isPresent() || maxP95Ratio.isPresent() || maxConfidenceDrop.isPresent()
+                    || maxEscalationShare.isPresent() || maxNonFiniteRate.isPresent() || minRequests.isPresent() || minDevices.isPresent()
+                    || minP95IncreaseMs.isPresent() || maxClientErrorRateIncrease.isPresent();
+        }
+
+        /** Every threshold this block leaves out taken from {@code base}. */
+        public Gates over(Gates base) {
+            return new Gates(or(minDevices, base.minDevices), or(maxInstallFailures, base.maxInstallFailures), or(maxErrorRate, base.maxErrorRate),
+                    or(maxErrorRateIncrease, base.maxErrorRateIncrease), or(maxP95Ratio, base.maxP95Ratio), or(maxConfidenceDrop, base.maxConfidenceDrop),
+                    or(maxEscalationShare, base.maxEscalationShare), or(maxNonFiniteRate, base.maxNonFiniteRate), or(maxStale, base.maxStale),
+                    or(minRequests, base.minRequests), or(minSamples, base.minSamples), or(minP95IncreaseMs, base.minP95IncreaseMs),
+                    or(sustainedEvaluations, base.sustainedEvaluations), or(maxClientErrorRateIncrease, base.maxClientErrorRateIncrease));
+        }
+
+        private static <T> Optional<T> or(Optional<T> a, Optional<T> b) {
+            return a.isPresent() ? a : b;
+        }
+
+        private static OptionalDouble or(OptionalDouble a, OptionalDouble b) {
+            return a.isPresent() ? a : b;
         }
     }
 
+    /**
+     * The gates in force: the spec's {@code gates:} block over {@link Gates#defaults()}. One
+     * exception keeps a rollout that asks for no telemetry from waiting for it: when the block
+     * names only install or staleness gates, {@code minDevices} defaults to 0 (the default
+     * telemetry thresholds still judge whatever telemetry arrives).
+     */
     @JsonIgnore
-    public Gates gatesOrDefault() {
-        return gates.orElse(Gates.defaults());
+    public Gates effectiveGates() {
+        Gates given = gates.orElse(Gates.none());
+        Gates base = Gates.defaults();
+        if (gates.isPresent() && !given.namesTelemetryGate()) {
+            base = new Gates(Optional.of(0), base.maxInstallFailures(), base.maxErrorRate(), base.maxErrorRateIncrease(), base.maxP95Ratio(),
+                    base.maxConfidenceDrop(), base.maxEscalationShare(), base.maxNonFiniteRate(), base.maxStale(), base.minRequests(),
+                    base.minSamples(), base.minP95IncreaseMs(), base.sustainedEvaluations(), base.maxClientErrorRateIncrease());
+        }
+        return given.over(base);
+    }
+
+    /** How long wave {@code wave} (0-based) may wait for telemetry once installed. */
+    @JsonIgnore
+    public Duration telemetryWaitOf(int wave) {
+        Wave w = waves.get(wave);
+        return w.telemetryWait().or(() -> telemetryWait).map(t -> parseDuration(t, "telemetryWait")).orElse(DEFAULT_TELEMETRY_WAIT);
+    }
+
+    /** True when a wave that waited {@link #telemetryWaitOf} proceeds; false when the rollout pauses. */
+    @JsonIgnore
+    public boolean proceedAfterTelemetryWait(int wave) {
+        return waves.get(wave).onTelemetryWait().or(() -> onTelemetryWait).orElse("pause").equals("proceed");
+    }
+
+    /** Whether a selector matching no device is accepted (the rollout waits for devices to join). */
+    @JsonIgnore
+    public boolean waitsForDevices() {
+        return waitForDevices.orElse(false);
     }
 
     @JsonIgnore

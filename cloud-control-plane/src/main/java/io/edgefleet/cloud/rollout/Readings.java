@@ -1,0 +1,20 @@
+package io.edgefleet.cloud.rollout;
+
+import io.edgefleet.cloud.store.Aggregate;
+import java.util.Optional;
+
+/**
+ * What the gates of one wave are judged on, read by {@link ReadingsSource} (the only part that
+ * touches the database) and handed to the pure {@link Gates#evaluate}. Immutable.
+ *
+ * @param installFailures failed or timed-out installs in the whole rollout so far
+ * @param firstInstallError the first such device and its error, for the reason text
+ * @param updatedDevices devices of the current and earlier waves that activated the new version coming from another one
+ * @param staleAfterUpdate updated devices now stale or offline
+ * @param wave telemetry of the updated devices on the new version since the rollout began
+ * @param baselineVersion the version most not-yet-updated devices of the rollout still run
+ * @param baseline telemetry of those devices on that version over the same window; empty when no device is left on an old version
+ */
+public record Readings(long installFailures, Optional<String> firstInstallError, int updatedDevices, long staleAfterUpdate, Aggregate wave,
+        Optional<String> baselineVersion, Optional<Aggregate> baseline) {
+}

@@ -1,0 +1,51 @@
+package io.edgefleet.cloud.rollout;
+
+import io.edgefleet.cloud.fleet.DeviceRecord;
+import io.edgefleet.cloud.fleet.FleetRegistry;
+import io.edgefleet.cloud.rollout.RolloutStore.DeviceRow;
+import io.edgefleet.cloud.rollout.RolloutStore.RolloutRow;
+import io.edgefleet.cloud.store.Aggregate;
+import io.edgefleet.cloud.store.TelemetryRepository;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Reads a wave's {@link Readings} from the telemetry aggregates and the fleet registry: the
+ * updated devices' telemetry on the new version since the rollout was created, against a
+ * baseline of the rollout's devices still pending on their previous version over the same window.
+ * Called on the rollout engine's thread and by status requests; it only reads.
+ */
+final class ReadingsSource {
+    private final TelemetryRepository telemetry;
+    private final FleetRegistry fleet;
+
+    ReadingsSource(TelemetryRepository telemetry, FleetRegistry fleet) {
+        this.telemetry = telemetry;
+        this.fleet = fleet;
+    }
+
+    Readings read(RolloutRow r, List<DeviceRow> all, List<DeviceRow> wave, Instant now) {
+        List<DeviceRow> failed = all.stream().filter(x -> x.state().equals("failed") || x.state().equals("timed-out")).toList();
+        Optional<String> firstError = failed.stream().filter(x -> x.error().isPresent()).map(x -> x.key() + ": " + x.error().get()).findFirst();
+        List<DeviceRow> updated = wave.stream().filter(x -> x.state().equals("activated") && x.fromVersion().map(v -> !v.equals(r.version()))
+                .orElse(true)).toList();
+        long stale = updated.stream().map(x -> fleet.get(x.fleet(), x.device())).flatMap(Optional::stream)
+                .map(x -> x.status(now, fleet.staleAfter()))
+                .filter(s -> s == DeviceRecord.Status.STALE || s == DeviceRecord.Status.OFFLINE)
+                .count();
+        Instant from = r.createdAt().minus(telemetry.bucket());
+        Instant to = now.plus(telemetry.bucket());
+        Aggregate w = telemetry.devicesTotal(r.model(), r.version(), updated.stream().map(DeviceRow::key).toList(), from, to);
+        Map<String, List<String>> pendingByVersion = all.stream().filter(x -> x.state().equals("pending") && x.fromVersion().isPresent()
+                && !x.fromVersion().get().equals(r.version()))
+                .collect(Collectors.groupingBy(x -> x.fromVersion().get(), Collectors.mapping(DeviceRow::key, Collectors.toList())));
+        Optional<String> baseVersion = pendingByVersion.entrySet().stream()
+                .max(Map.Entry.<String, List<String>>comparingByValue(java.util.Comparator.comparingInt(List::size)).thenComparing(Map.Entry::getKey))
+                .map(Map.Entry::getKey);
+        Optional<Aggregate> base = baseVersion.map(v -> telemetry.devicesTotal(r.model(), v, pendingByVersion.get(v), from, to));
+        return new Readings(failed.size(), firstError, updated.size(), stale, w, baseVersion, base);
+    }
+}
