@@ -16,7 +16,7 @@ class GatesTest {
     /** Telemetry of {@code devices} devices: {@code count} requests, {@code errors} errors, a p95, a mean confidence, escalations and NaNs. */
     static Aggregate agg(long devices, long count, long errors, double p95Ms, double confidence, long escalations, long nonFinite) {
         return new Aggregate(Optional.of("m"), Optional.of("2"), Optional.empty(), count, errors, escalations, nonFinite, 0,
-                count == 0 ? OptionalDouble.empty() : OptionalDouble.of(confidence), p95Ms / 2, p95Ms, p95Ms * 1.2, p95Ms * 2, count, devices, 0, 0, 0);
+                count == 0 ? OptionalDouble.empty() : OptionalDouble.of(confidence), p95Ms / 2, p95Ms, p95Ms * 1.2, p95Ms * 2, count, devices, 0, 0, 0, 0, java.util.Map.of());
     }
 
     static Aggregate healthy(long count) {
@@ -42,6 +42,23 @@ class GatesTest {
 
     static Decision once(String json, Readings r) {
         return Gates.evaluate(gates(json), r, Streaks.NONE);
+    }
+
+    static Aggregate refused(long count, long clientErrors) {
+        return new Aggregate(Optional.of("m"), Optional.of("2"), Optional.empty(), count, 0, 0, 0, 0, OptionalDouble.of(0.9), 2, 4, 5, 8, count, 2,
+                0, 0, 0, clientErrors, java.util.Map.of("invalid-input", clientErrors));
+    }
+
+    @Test
+    void a_wave_whose_clients_are_refused_fails_the_client_error_gate_and_a_few_refusals_do_not() {
+        Decision surge = once("{\"maxClientErrorRateIncrease\": 0.05}", readings(refused(151, 150), refused(300, 0)));
+        assertThat(surge.verdict()).isEqualTo(Verdict.FAIL);
+        assertThat(surge.failures()).singleElement().asString().startsWith("client error rate 0.9934 (150 of 151 requests");
+        Decision noise = once("{\"maxClientErrorRateIncrease\": 0.05}", readings(refused(151, 9), refused(300, 0)));
+        assertThat(noise.verdict()).as("under the floor of 10 refusals").isEqualTo(Verdict.PASS);
+        Decision thin = once("{\"maxClientErrorRateIncrease\": 0.05}", readings(refused(40, 40), refused(300, 0)));
+        assertThat(thin.verdict()).as("40 requests are under the 50 a side the gate needs").isEqualTo(Verdict.PASS);
+        assertThat(thin.detail()).extractingByKey("notJudged").asString().contains("maxClientErrorRateIncrease");
     }
 
     @Test
