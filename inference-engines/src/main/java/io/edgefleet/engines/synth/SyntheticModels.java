@@ -126,6 +126,51 @@ public final class SyntheticModels {
     }
 
     /**
+     * TFLite: a one-unit RNN with weights 1, recurrent weight 1, bias 0 and no activation, so
+     * {@code y = x + h} and then {@code h = y}, where {@code h} is a variable tensor (zero at the
+     * start) that the runtime keeps across invocations: a stateful model. Run on {@code x = 1}
+     * three times without resetting the state it answers 1, 2, 3; with a reset before each run, 1.
+     * Shapes are fixed ({@code x[1,1] → y[1,1]}), so no resize re-allocates (and so zeroes) the state.
+     */
+    public static Path accumulatorTflite(Path dir) {
+        TfliteGraph g = new TfliteGraph();
+        int x = g.tensor("x", TfliteGraph.Type.FLOAT32, 1, 1);
+        int w = g.constant("W", TfliteGraph.Type.FLOAT32, new int[] {1, 1}, floats(1f), null);
+        int r = g.constant("R", TfliteGraph.Type.FLOAT32, new int[] {1, 1}, floats(1f), null);
+        int b = g.constant("b", TfliteGraph.Type.FLOAT32, new int[] {1}, floats(0f), null);
+        int h = g.variable("h", TfliteGraph.Type.FLOAT32, 1, 1);
+        int y = g.tensor("y", TfliteGraph.Type.FLOAT32, 1, 1);
+        g.op(TfliteGraph.Op.RNN, new int[] {x, w, r, b, h}, new int[] {y});
+        g.inputs(x).outputs(y);
+        return write(dir.resolve("accumulator.tflite"), g.toBytes());
+    }
+
+    /**
+     * ONNX: {@code y = a[N,4] + b[N,4]}: two inputs whose batch dimension carries one symbolic
+     * name ({@code N}), so a request must give both the same number of rows.
+     */
+    public static Path addOnnx(Path dir) {
+        byte[] model = OnnxGraph.create("add")
+                .input("a", DataType.FP32, -1, 4)
+                .input("b", DataType.FP32, -1, 4)
+                .node("Add", List.of("a", "b"), List.of("y"))
+                .output("y", DataType.FP32, -1, 4)
+                .toBytes();
+        return write(dir.resolve("add.onnx"), model);
+    }
+
+    /** TFLite: {@code y = a[-1,4] + b[-1,4]}; TFLite names no dimensions, so nothing declares the tie. */
+    public static Path addTflite(Path dir) {
+        TfliteGraph g = new TfliteGraph();
+        int a = g.tensor("a", TfliteGraph.Type.FLOAT32, -1, 4);
+        int b = g.tensor("b", TfliteGraph.Type.FLOAT32, -1, 4);
+        int y = g.tensor("y", TfliteGraph.Type.FLOAT32, -1, 4);
+        g.op(TfliteGraph.Op.ADD, new int[] {a, b}, new int[] {y});
+        g.inputs(a, b).outputs(y);
+        return write(dir.resolve("add.tflite"), g.toBytes());
+    }
+
+    /**
      * ONNX: {@code y = Relu(Gemm(x[N,size], W[size,size], B))} with deterministic weights: a model
      * with {@code 4 * size * size} bytes of weights, for memory and speed measurements.
      */
