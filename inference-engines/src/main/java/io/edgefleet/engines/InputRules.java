@@ -133,8 +133,7 @@ public final class InputRules {
         long[] shape = t.shape();
         String where = "model '" + model + "' input '" + spec.name() + "': ";
         if (shape.length != spec.shape().size()) {
-            throw new InvalidInputException(Rule.SHAPE, where + "expected shape " + format(spec) + " (rank " + spec.shape().size()
-                    + "), got " + Shapes.format(shape) + " (rank " + shape.length + ")");
+            throw new InvalidInputException(Rule.SHAPE, where + "expected shape " + format(spec) + ", got " + Shapes.format(shape));
         }
         for (int i = 0; i < shape.length; i++) {
             long want = spec.shape().get(i);
