@@ -54,6 +54,8 @@ class RandomShapesPropertyTest {
         t.add(new Target("add.onnx", SyntheticModels.addOnnx(dir.resolve("o")), m -> List.of(ones("a", 3, 4), ones("b", 3, 4))));
         t.add(new Target("add.tflite", SyntheticModels.addTflite(dir.resolve("t")), m -> List.of(ones("a", 3, 4), ones("b", 3, 4))));
         t.add(new Target("accumulator.tflite", SyntheticModels.accumulatorTflite(dir.resolve("t")), m -> List.of(ones("x", 1, 1))));
+        t.add(new Target("lstm.tflite", SyntheticModels.lstmTflite(dir.resolve("t")),
+                m -> List.of(new InferTensor("x", TensorData.ofFloats(new long[] {1, 1, 1}, 0.5f)))));
         t.add(new Target("dequantize.tflite", SyntheticModels.dequantizeTflite(dir.resolve("t")),
                 m -> List.of(new InferTensor("x", TensorData.ofInt8(new long[] {1, 4}, (byte) 1, (byte) 2, (byte) 3, (byte) 4)))));
         Path vad = RealModelsTest.MODELS.resolve("silero_vad/silero_vad_fp32.onnx");
@@ -69,7 +71,7 @@ class RandomShapesPropertyTest {
             t.add(new Target("micro_speech_int8.tflite", kws, m -> List.of(new InferTensor(m.signature().inputs().get(0).name(),
                     TensorData.ofInt8(new long[] {1, 1960}, new byte[1960])))));
         }
-        if (t.size() < 9) {
+        if (t.size() < 10) {
             System.out.println("RandomShapesPropertyTest: real models not found under " + RealModelsTest.MODELS.toAbsolutePath().normalize()
                     + "; running on the synthetic models only");
         }

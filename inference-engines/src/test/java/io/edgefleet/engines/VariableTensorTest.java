@@ -53,6 +53,44 @@ class VariableTensorTest {
         }
     }
 
+    private static float lstm(Interpreter it, float x) {
+        float[][][] out = new float[1][1][1];
+        it.run(new float[][][] {{{x}}}, out);
+        return out[0][0][0];
+    }
+
+    /** A real LSTM cell (UNIDIRECTIONAL_SEQUENCE_LSTM): on the bare runtime its state carries over, step by step as computed in Java. */
+    @Test
+    void a_real_lstm_carries_output_and_cell_state_across_invocations_on_the_bare_runtime() {
+        Path f = SyntheticModels.lstmTflite(dir);
+        TfliteNative.load();
+        try (Interpreter it = new Interpreter(f.toFile())) {
+            double h = 0;
+            double c = 0;
+            for (int step = 0; step < 3; step++) {
+                double[] next = SyntheticModels.lstmStep(1, h, c);
+                h = next[0];
+                c = next[1];
+                assertThat((double) lstm(it, 1)).as("step %d", step).isCloseTo(h, org.assertj.core.data.Offset.offset(1e-5));
+            }
+            assertThat(h).as("the third step differs from the first").isGreaterThan(SyntheticModels.lstmStep(1, 0, 0)[0] + 0.3);
+        }
+    }
+
+    @Test
+    void a_real_lstm_answers_every_request_from_a_clean_state_through_the_engine() {
+        Path f = SyntheticModels.lstmTflite(dir);
+        double fresh = SyntheticModels.lstmStep(1, 0, 0)[0];
+        try (LoadedModel m = Engines.tflite().load(f, "lstm", EngineOptions.defaults().withPoolSize(2))) {
+            for (int i = 0; i < 6; i++) {
+                float y = m.infer(List.of(new InferTensor("x", TensorData.ofFloats(new long[] {1, 1, 1}, 1f)))).get(0).data()
+                        .toFloatArray()[0];
+                assertThat((double) y).as("request %d", i).isCloseTo(fresh, org.assertj.core.data.Offset.offset(1e-5));
+                m.infer(List.of(new InferTensor("x", TensorData.ofFloats(new long[] {1, 1, 1}, -3f)))); // another client's request
+            }
+        }
+    }
+
     private static List<InferTensor> x(float v) {
         return List.of(new InferTensor("x", TensorData.ofFloats(new long[] {1, 1}, v)));
     }

@@ -146,6 +146,47 @@ public final class SyntheticModels {
     }
 
     /**
+     * TFLite: a real LSTM ({@code UNIDIRECTIONAL_SEQUENCE_LSTM}) with one input, one cell and one
+     * output unit, every weight 1, biases 0, activation tanh, no peepholes, projection or layer
+     * norm: {@code x[1,1,1]} (batch, time, feature) → {@code y[1,1,1]}. Its output and cell state
+     * live in variable tensors, so on a bare interpreter each run continues from the last one:
+     * see {@link #lstmStep} for one step computed in Java.
+     */
+    public static Path lstmTflite(Path dir) {
+        TfliteGraph g = new TfliteGraph();
+        TfliteGraph.Type f = TfliteGraph.Type.FLOAT32;
+        int x = g.tensor("x", f, 1, 1, 1);
+        int[] in = new int[24];
+        java.util.Arrays.fill(in, -1);
+        in[0] = x;
+        String[] gates = {"input", "forget", "cell", "output"};
+        for (int k = 0; k < 4; k++) {
+            in[1 + k] = g.constant(gates[k] + "_w", f, new int[] {1, 1}, floats(1f), null);
+            in[5 + k] = g.constant(gates[k] + "_r", f, new int[] {1, 1}, floats(1f), null);
+            in[12 + k] = g.constant(gates[k] + "_b", f, new int[] {1}, floats(0f), null);
+        }
+        in[18] = g.variable("output_state", f, 1, 1);
+        in[19] = g.variable("cell_state", f, 1, 1);
+        int y = g.tensor("y", f, 1, 1, 1);
+        g.op(TfliteGraph.Op.UNIDIRECTIONAL_SEQUENCE_LSTM, in, new int[] {y});
+        g.inputs(x).outputs(y);
+        return write(dir.resolve("lstm.tflite"), g.toBytes());
+    }
+
+    /**
+     * One step of {@link #lstmTflite}'s cell, in Java: with {@code z = x + h},
+     * {@code c' = σ(z)·c + σ(z)·tanh(z)} and {@code h' = σ(z)·tanh(c')}.
+     *
+     * @return {@code {h', c'}}
+     */
+    public static double[] lstmStep(double x, double h, double c) {
+        double z = x + h;
+        double s = 1 / (1 + Math.exp(-z));
+        double cell = s * c + s * Math.tanh(z);
+        return new double[] {s * Math.tanh(cell), cell};
+    }
+
+    /**
      * ONNX: {@code y = a[N,4] + b[N,4]}: two inputs whose batch dimension carries one symbolic
      * name ({@code N}), so a request must give both the same number of rows.
      */

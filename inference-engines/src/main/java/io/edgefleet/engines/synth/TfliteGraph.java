@@ -29,7 +29,15 @@ public final class TfliteGraph {
         ADD(0, 11), DEQUANTIZE(6, 0), FULLY_CONNECTED(9, 8), LOGISTIC(14, 0), MUL(18, 21), RELU(19, 0),
         /** {@code h = act(W·x + R·h + b)}; inputs x, W, R, b and the variable h; RNNOptions, activation NONE. */
         RNN(24, 7),
-        SOFTMAX(25, 9), QUANTIZE(114, 0);
+        SOFTMAX(25, 9),
+        /**
+         * An LSTM over a sequence: 24 inputs in TFLite's order (input; input-, forget-, cell-, output-gate
+         * weights; the same recurrent; three peepholes; four gate biases; projection weights and bias;
+         * the variable output and cell state; four layer-norm coefficients), -1 for an absent optional one;
+         * UnidirectionalSequenceLSTMOptions with activation TANH, batch-major.
+         */
+        UNIDIRECTIONAL_SEQUENCE_LSTM(44, 71),
+        QUANTIZE(114, 0);
 
         final int code;
         final int optionsType;
@@ -170,6 +178,10 @@ public final class TfliteGraph {
                 if (o.op() == Op.SOFTMAX) {
                     b.startTable(1);
                     b.addFloat(0, 1.0f, 0.0f);
+                    options = b.endTable();
+                } else if (o.op() == Op.UNIDIRECTIONAL_SEQUENCE_LSTM) {
+                    b.startTable(5);
+                    b.addByte(0, (byte) 4, 0); // fused_activation_function TANH
                     options = b.endTable();
                 } else {
                     b.startTable(1);
