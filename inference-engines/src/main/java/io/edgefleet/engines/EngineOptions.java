@@ -16,9 +16,19 @@ import java.util.List;
  * @param memoryBudgetBytes native memory the model's pool may take; bounds an automatic pool size
  * @param warmUp run once on zeros after loading, so the first request does not pay for lazy setup
  * @param acquireTimeout how long a call waits for a free session before {@link EngineBusyException}
+ * @param maxRequestBytes the memory one request may need, bytes: its inputs plus every output whose
+ *     shape the model fixes or ties to an input ({@link InputRules}); a request over it is refused
+ *     with {@link InvalidInputException} before the native call. A quarter of the memory budget
+ *     unless set.
  */
 public record EngineOptions(int threads, boolean useXnnpack, List<String> providers, int poolSize,
-        long memoryBudgetBytes, boolean warmUp, Duration acquireTimeout) {
+        long memoryBudgetBytes, boolean warmUp, Duration acquireTimeout, long maxRequestBytes) {
+    /** Options whose per-request bound is a quarter of {@code memoryBudgetBytes}. */
+    public EngineOptions(int threads, boolean useXnnpack, List<String> providers, int poolSize,
+            long memoryBudgetBytes, boolean warmUp, Duration acquireTimeout) {
+        this(threads, useXnnpack, providers, poolSize, memoryBudgetBytes, warmUp, acquireTimeout, Math.max(1, memoryBudgetBytes / 4));
+    }
+
     public EngineOptions {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -33,9 +43,12 @@ public record EngineOptions(int threads, boolean useXnnpack, List<String> provid
         if (acquireTimeout.isNegative()) {
             throw new IllegalArgumentException("acquireTimeout must not be negative");
         }
+        if (maxRequestBytes < 1) {
+            throw new IllegalArgumentException("maxRequestBytes must be >= 1, got " + maxRequestBytes);
+        }
     }
 
-    /** One thread per session, XNNPACK on, CPU only, automatic pool, 256 MiB, warm-up on, 1 s acquire timeout. */
+    /** One thread per session, XNNPACK on, CPU only, automatic pool, 256 MiB, warm-up on, 1 s acquire timeout, 64 MiB per request. */
     public static EngineOptions defaults() {
         return new EngineOptions(1, true, List.of("cpu"), 0, 256L << 20, true, Duration.ofSeconds(1));
     }
@@ -43,7 +56,8 @@ public record EngineOptions(int threads, boolean useXnnpack, List<String> provid
     /**
      * Options for a device: CUDA first when it has a CUDA GPU, XNNPACK on (every profile's CPU is
      * ARM or x86 with SIMD), one thread per session on small devices and two where there are 8
-     * cores or more (concurrency comes from the pool), a memory budget of an eighth of its RAM.
+     * cores or more (concurrency comes from the pool), a memory budget of an eighth of its RAM and
+     * a quarter of that per request.
      */
     public static EngineOptions forProfile(DeviceProfile p) {
         List<String> providers = p.has(Accelerator.CUDA_GPU) ? List.of("cuda", "cpu") : List.of("cpu");
@@ -53,27 +67,31 @@ public record EngineOptions(int threads, boolean useXnnpack, List<String> provid
     }
 
     public EngineOptions withPoolSize(int size) {
-        return new EngineOptions(threads, useXnnpack, providers, size, memoryBudgetBytes, warmUp, acquireTimeout);
+        return new EngineOptions(threads, useXnnpack, providers, size, memoryBudgetBytes, warmUp, acquireTimeout, maxRequestBytes);
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(n, useXnnpack, providers, poolSize, memoryBudgetBytes, warmUp, acquireTimeout);
+        return new EngineOptions(n, useXnnpack, providers, poolSize, memoryBudgetBytes, warmUp, acquireTimeout, maxRequestBytes);
     }
 
     public EngineOptions withXnnpack(boolean on) {
-        return new EngineOptions(threads, on, providers, poolSize, memoryBudgetBytes, warmUp, acquireTimeout);
+        return new EngineOptions(threads, on, providers, poolSize, memoryBudgetBytes, warmUp, acquireTimeout, maxRequestBytes);
     }
 
     public EngineOptions withProviders(List<String> list) {
-        return new EngineOptions(threads, useXnnpack, list, poolSize, memoryBudgetBytes, warmUp, acquireTimeout);
+        return new EngineOptions(threads, useXnnpack, list, poolSize, memoryBudgetBytes, warmUp, acquireTimeout, maxRequestBytes);
     }
 
     public EngineOptions withWarmUp(boolean on) {
-        return new EngineOptions(threads, useXnnpack, providers, poolSize, memoryBudgetBytes, on, acquireTimeout);
+        return new EngineOptions(threads, useXnnpack, providers, poolSize, memoryBudgetBytes, on, acquireTimeout, maxRequestBytes);
     }
 
     public EngineOptions withAcquireTimeout(Duration timeout) {
-        return new EngineOptions(threads, useXnnpack, providers, poolSize, memoryBudgetBytes, warmUp, timeout);
+        return new EngineOptions(threads, useXnnpack, providers, poolSize, memoryBudgetBytes, warmUp, timeout, maxRequestBytes);
+    }
+
+    public EngineOptions withMaxRequestBytes(long bytes) {
+        return new EngineOptions(threads, useXnnpack, providers, poolSize, memoryBudgetBytes, warmUp, acquireTimeout, bytes);
     }
 
     /**

@@ -26,6 +26,18 @@ public interface LoadedModel extends AutoCloseable {
      */
     List<InferTensor> infer(List<InferTensor> inputs);
 
+    /**
+     * Checks inputs as {@link #infer} does before its native call ({@link InputRules}), without
+     * running anything: a caller that queues or batches requests refuses a bad one before it
+     * takes a place in the queue or joins a batch. Any thread; no native call.
+     *
+     * @return the inputs in the model's order
+     * @throws InvalidInputException naming the rule broken
+     */
+    default List<InferTensor> check(List<InferTensor> inputs) {
+        return SignatureCheck.ordered("(model)", signature(), inputs);
+    }
+
     @Override
     void close();
 }

@@ -22,7 +22,10 @@ import java.util.function.IntConsumer;
  * runs the model once and splits every output back by each request's rows, so each caller gets
  * exactly what a call of its own would have given. A request whose deadline passed while it
  * waited is answered with {@link DeadlineExceededException}, not computed. A model whose batch
- * dimension is fixed, or inputs of variable-length strings, run one request at a time.
+ * dimension is fixed, or inputs of variable-length strings, run one request at a time. Every
+ * request is checked on its own before it is queued, so a batch only ever holds valid requests of
+ * at least one row each; a batch the model still refuses as a whole (over the per-request memory
+ * bound, say) runs request by request.
  */
 public final class Batcher implements AutoCloseable {
     /** The queue is full: answer 429. */
@@ -78,11 +81,20 @@ public final class Batcher implements AutoCloseable {
         return expired.get();
     }
 
-    /** Queues a request; the future completes with its outputs or the failure. */
-    public CompletableFuture<List<InferTensor>> submit(List<InferTensor> inputs, Duration deadline) {
+    /**
+     * Checks a request against the model ({@link LoadedModel#check}: signature, empty tensors, tied
+     * dimensions, memory bound) and queues it; the future completes with its outputs or the
+     * failure. A request that fails the checks never joins a batch, so it can neither break its
+     * neighbours' batch nor reach the runtime through the concatenation.
+     *
+     * @throws io.edgefleet.engines.InvalidInputException at once, for inputs the model cannot take
+     * @throws QueueFullException when the queue is full or the model is being unloaded
+     */
+    public CompletableFuture<List<InferTensor>> submit(List<InferTensor> request, Duration deadline) {
         if (closed) {
             throw new QueueFullException("model " + name + " is being unloaded; try again");
         }
+        List<InferTensor> inputs = model.check(request);
         int rows = inputs.isEmpty() || inputs.get(0).shape().length == 0 ? 1 : (int) inputs.get(0).shape()[0];
         Pending p = new Pending(inputs, System.nanoTime() + deadline.toNanos(), rows, new CompletableFuture<>());
         outstanding.incrementAndGet();

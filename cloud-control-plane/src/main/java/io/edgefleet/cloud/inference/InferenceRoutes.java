@@ -31,12 +31,15 @@ import java.util.concurrent.TimeoutException;
  * The Open Inference Protocol v2 on the cloud's {@code inference} role, the same endpoints as the
  * agent's (any v2 client works): JSON and the binary tensor extension; errors as the protocol's
  * {@code {"error": "..."}} with 400 bad input, 404 unknown model or version, 429 queue full (with
- * {@code Retry-After}), 504 deadline passed (not computed), 500 runtime failure. A request's
- * deadline is its {@code EdgeFleet-Timeout-Ms} header, or the role's default.
+ * {@code Retry-After}), 504 deadline passed (not computed), 500 runtime failure. Inputs are checked
+ * before they are queued ({@link io.edgefleet.engines.InputRules}: an empty batch, dimensions that
+ * disagree or a request over the memory bound is a 400); no error body carries a runtime's own
+ * text. A request's deadline is its {@code EdgeFleet-Timeout-Ms} header, or the role's default.
  */
 public final class InferenceRoutes {
     public static final String TIMEOUT_HEADER = "EdgeFleet-Timeout-Ms";
     private static final String JSON = "application/json";
+    private static final System.Logger LOG = System.getLogger(InferenceRoutes.class.getName());
 
     private final CloudInference inference;
     private final OipCodec codec;
@@ -134,7 +137,11 @@ public final class InferenceRoutes {
             a.run();
         } catch (CloudInference.UnknownModelException e) {
             json(res, 404, codec.encodeError(e.getMessage()));
-        } catch (ProtocolException | InvalidInputException e) {
+        } catch (ProtocolException e) {
+            json(res, 400, codec.encodeError(e.getMessage()));
+        } catch (InvalidInputException e) {
+            // The client's mistake; the runtime's own words (when it refused) stay in the log.
+            e.runtimeDetail().ifPresent(d -> LOG.log(System.Logger.Level.DEBUG, "{0} (runtime: {1})", e.getMessage(), d));
             json(res, 400, codec.encodeError(e.getMessage()));
         } catch (Batcher.QueueFullException | EngineBusyException e) {
             res.header(HeaderNames.RETRY_AFTER, "1");
@@ -142,8 +149,10 @@ public final class InferenceRoutes {
         } catch (Batcher.DeadlineExceededException e) {
             json(res, 504, codec.encodeError(e.getMessage()));
         } catch (InferenceFailedException e) {
-            json(res, 500, codec.encodeError("the runtime failed: " + e.getMessage()));
+            LOG.log(System.Logger.Level.WARNING, "{0} (runtime: {1})", e.getMessage(), e.runtimeDetail().orElse("no detail"));
+            json(res, 500, codec.encodeError(e.getMessage()));
         } catch (Exception e) {
+            LOG.log(System.Logger.Level.ERROR, "unexpected failure of an inference request", e);
             json(res, 500, codec.encodeError("internal error: " + e.getClass().getSimpleName()));
         }
     }

@@ -26,8 +26,10 @@ import java.util.function.BooleanSupplier;
  * The Open Inference Protocol v2 (KServe v2 / Triton) over HTTP: health, server and model
  * metadata, readiness, and inference with JSON or the binary tensor extension, for the agent
  * (and, later, the cloud inference role). Errors are the protocol's {@code {"error": "..."}} with
- * 400 for bad input, 404 for an unknown model or version, 413 for an oversize body, 429/503 with
- * {@code Retry-After} when overloaded, 500 when the runtime fails. Handlers run on Helidon's
+ * 400 for bad input (including an empty batch, dimensions that disagree, a request over the
+ * engine's memory bound, or a shape the runtime refuses), 404 for an unknown model or version, 413
+ * for an oversize body, 429/503 with {@code Retry-After} when overloaded, 500 when the runtime
+ * fails; no error body carries a runtime's own text. Handlers run on Helidon's
  * virtual threads and hand the native work to {@link InferenceService}.
  */
 public final class OipHttp {

@@ -58,7 +58,9 @@ public final class InferenceService implements AutoCloseable {
      * and active). Only the requested outputs are returned when the request names some.
      *
      * @throws io.edgefleet.agent.slots.ModelNotServedException unknown model or version
-     * @throws io.edgefleet.engines.InvalidInputException inputs that do not fit the model
+     * @throws io.edgefleet.engines.InvalidInputException inputs that do not fit the model, checked before the
+     *     request is queued (and, when the runtime refuses inputs that passed the checks, after the native call);
+     *     never recorded as a model error
      * @throws OverloadedException queue full or answer too late
      * @throws io.edgefleet.engines.InferenceFailedException the runtime failed
      */
@@ -204,6 +206,13 @@ public final class InferenceService implements AutoCloseable {
             throw new OverloadedException("the agent is shutting down", false);
         }
         Lease lease = slots.lease(model, version);
+        try {
+            // Refused here, a bad request never takes a place in the queue nor a native thread.
+            lease.model().check(request.inputs());
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
         ThreadPoolExecutor ex = executor(model);
         Future<List<InferTensor>> f;
         long[] execNanos = {0};
@@ -236,7 +245,8 @@ public final class InferenceService implements AutoCloseable {
             return new InferResponse(model, Optional.of(lease.version()), request.id(),
                     Parameters.of("edgefleet.computed_at", "edge"), selected);
         } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof io.edgefleet.engines.InvalidInputException)) {
+            // A runtime's refusal of inputs that passed the checks is still the client's mistake, not a model error.
+            if (!Failure.causedByClient(e.getCause())) {
                 sink.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
             }
             if (e.getCause() instanceof EngineException ee) {
@@ -260,7 +270,8 @@ public final class InferenceService implements AutoCloseable {
             return outputs;
         }
         return wanted.stream().map(w -> outputs.stream().filter(o -> o.name().equals(w.name())).findFirst()
-                .orElseThrow(() -> new io.edgefleet.engines.InvalidInputException("model '" + model + "' has no output '" + w.name()
+                .orElseThrow(() -> new io.edgefleet.engines.InvalidInputException(
+                        io.edgefleet.engines.InvalidInputException.Rule.NAME, "model '" + model + "' has no output '" + w.name()
                         + "' (its outputs: " + String.join(", ", outputs.stream().map(InferTensor::name).toList()) + ")")))
                 .toList();
     }

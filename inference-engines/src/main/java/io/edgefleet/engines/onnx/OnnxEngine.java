@@ -79,7 +79,9 @@ public final class OnnxEngine implements InferenceEngine {
             OrtSession session = env().createSession(file.toString(), o);
             ModelSignature sig = signature(session);
             int pool = options.effectivePoolSize(ModelFiles.size(file), Runtime.getRuntime().availableProcessors());
-            return new OnnxModel(model, env(), session, o, sig, pool, options, used, (System.nanoTime() - start) / 1e6);
+            io.edgefleet.engines.InputRules rules = new io.edgefleet.engines.InputRules(model, sig,
+                    dimNames(session.getInputInfo()), dimNames(session.getOutputInfo()), options.maxRequestBytes());
+            return new OnnxModel(model, env(), session, o, sig, rules, pool, options, used, (System.nanoTime() - start) / 1e6);
         } catch (OrtException e) {
             o.close();
             throw new ModelLoadException(file.toString(), e.getMessage(), e);
@@ -115,6 +117,16 @@ public final class OnnxEngine implements InferenceEngine {
                 shape.add(d < 0 ? -1L : d);
             }
             out.add(new TensorSpec(n.getName(), dataType(t), shape, Optional.empty()));
+        }
+        return out;
+    }
+
+    /** Per tensor, in the session's order, the symbolic name of each dimension ({@code ""} for none). */
+    private static List<List<String>> dimNames(Map<String, NodeInfo> infos) {
+        List<List<String>> out = new ArrayList<>();
+        for (NodeInfo n : infos.values()) {
+            String[] names = n.getInfo() instanceof TensorInfo t ? t.getDimensionNames() : null;
+            out.add(names == null ? List.of() : java.util.Arrays.stream(names).map(x -> x == null ? "" : x).toList());
         }
         return out;
     }

@@ -7,25 +7,34 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.edgefleet.engines.BoundedPool;
+import io.edgefleet.engines.EngineException;
 import io.edgefleet.engines.EngineOptions;
 import io.edgefleet.engines.InferenceFailedException;
+import io.edgefleet.engines.InputRules;
 import io.edgefleet.engines.InvalidInputException;
 import io.edgefleet.engines.LoadStats;
 import io.edgefleet.engines.LoadedModel;
 import io.edgefleet.engines.ModelSignature;
-import io.edgefleet.engines.SignatureCheck;
 import io.edgefleet.engines.TensorBuffers;
 import io.edgefleet.protocols.manifest.TensorSpec;
 import io.edgefleet.protocols.oip.InferTensor;
 import io.edgefleet.protocols.oip.TensorData;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.IntStream;
 
-/** A model on ONNX Runtime: one thread-safe session, with {@code poolSize} concurrent calls at most. */
+/**
+ * A model on ONNX Runtime: one thread-safe session, with {@code poolSize} concurrent calls at
+ * most. Every request passes {@link InputRules} before it reaches the session. ONNX Runtime keeps
+ * no state between runs (a recurrent model's state is an input and an output), so requests are
+ * isolated by construction.
+ */
 final class OnnxModel implements LoadedModel {
     private static final System.Logger LOG = System.getLogger(OnnxModel.class.getName());
     private final String name;
@@ -33,36 +42,46 @@ final class OnnxModel implements LoadedModel {
     private final OrtSession session;
     private final OrtSession.SessionOptions options;
     private final ModelSignature signature;
+    private final InputRules rules;
     private final BoundedPool<Integer> slots;
     private final Duration acquireTimeout;
     private final LoadStats stats;
     /** Per slot and input, a direct buffer reused across calls (ORT reads it in place, without a copy). */
-    private final java.nio.ByteBuffer[][] buffers;
+    private final ByteBuffer[][] buffers;
 
     OnnxModel(String name, OrtEnvironment env, OrtSession session, OrtSession.SessionOptions options,
-            ModelSignature signature, int poolSize, EngineOptions engineOptions, List<String> providers, double loadMillis) {
+            ModelSignature signature, InputRules rules, int poolSize, EngineOptions engineOptions, List<String> providers,
+            double loadMillis) {
         this.name = name;
         this.env = env;
         this.session = session;
         this.options = options;
         this.signature = signature;
+        this.rules = rules;
         this.slots = new BoundedPool<>(IntStream.range(0, poolSize).boxed().toList(), i -> { }, "model '" + name + "'");
         this.acquireTimeout = engineOptions.acquireTimeout();
-        this.buffers = new java.nio.ByteBuffer[poolSize][signature.inputs().size()];
+        this.buffers = new ByteBuffer[poolSize][signature.inputs().size()];
         double first = -1;
-        java.util.Optional<String> warmUpError = java.util.Optional.empty();
+        Optional<String> warmUpError = Optional.empty();
         if (engineOptions.warmUp()) {
             long t0 = System.nanoTime();
             try {
                 infer(TensorBuffers.zeroInputs(signature.inputs()));
                 first = (System.nanoTime() - t0) / 1e6;
-            } catch (InferenceFailedException e) {
-                warmUpError = java.util.Optional.of(e.getMessage());
-                LOG.log(System.Logger.Level.INFO, "model {0}: warm-up on zeros failed, first request pays the setup: {1}",
-                        name, e.getMessage());
+            } catch (InferenceFailedException | InvalidInputException e) {
+                // For the operator (load stats), so the runtime's own words are kept.
+                String why = detail(e);
+                warmUpError = Optional.of(why);
+                LOG.log(System.Logger.Level.INFO, "model {0}: warm-up on zeros failed, first request pays the setup: {1}", name, why);
             }
         }
         this.stats = new LoadStats(loadMillis, first, poolSize, providers, warmUpError);
+    }
+
+    private static String detail(EngineException e) {
+        Optional<String> d = e instanceof InvalidInputException i ? i.runtimeDetail()
+                : e instanceof InferenceFailedException f ? f.runtimeDetail() : Optional.empty();
+        return e.getMessage() + d.map(x -> ": " + x).orElse("");
     }
 
     @Override
@@ -76,19 +95,30 @@ final class OnnxModel implements LoadedModel {
     }
 
     @Override
+    public List<InferTensor> check(List<InferTensor> inputs) {
+        List<InferTensor> ordered = rules.check(inputs);
+        for (InferTensor t : ordered) {
+            if (OnnxTypes.javaTypeOf(t.datatype()).isEmpty()) {
+                throw new InvalidInputException(InvalidInputException.Rule.DATATYPE, "model '" + name + "' input '" + t.name()
+                        + "': ONNX Runtime's Java API cannot pass " + t.datatype());
+            }
+        }
+        return ordered;
+    }
+
+    @Override
     public List<InferTensor> infer(List<InferTensor> inputs) {
-        List<InferTensor> ordered = SignatureCheck.ordered(name, signature, inputs);
+        List<InferTensor> ordered = check(inputs);
         Map<String, OnnxTensor> feed = new HashMap<>();
         Integer slot = slots.acquire(acquireTimeout);
         try {
             for (int i = 0; i < ordered.size(); i++) {
                 InferTensor t = ordered.get(i);
-                OnnxJavaType jt = OnnxTypes.javaTypeOf(t.datatype()).orElseThrow(() -> new InvalidInputException(
-                        "model '" + name + "' input '" + t.name() + "': ONNX Runtime's Java API cannot pass " + t.datatype()));
-                java.nio.ByteBuffer b = buffers[slot][i];
-                int bytes = (int) t.data().byteSize();
+                OnnxJavaType jt = OnnxTypes.javaType(t.datatype());
+                ByteBuffer b = buffers[slot][i];
+                int bytes = Math.toIntExact(t.data().byteSize());
                 if (b == null || b.capacity() < bytes) {
-                    b = java.nio.ByteBuffer.allocateDirect(Math.max(bytes, 16)).order(java.nio.ByteOrder.nativeOrder());
+                    b = ByteBuffer.allocateDirect(Math.max(bytes, 16)).order(ByteOrder.nativeOrder());
                     buffers[slot][i] = b;
                 }
                 b.clear();
@@ -110,11 +140,33 @@ final class OnnxModel implements LoadedModel {
                 return out;
             }
         } catch (OrtException e) {
-            throw new InferenceFailedException("model '" + name + "': onnxruntime failed: " + e.getMessage(), e);
+            throw failure(e, ordered);
         } finally {
             feed.values().forEach(OnnxTensor::close);
             slots.release(slot);
         }
+    }
+
+    /**
+     * Whose fault a failed run is. The graph is fixed once loaded, so a run that fails on inputs
+     * which passed {@link InputRules} fails because of those inputs when ONNX Runtime says the
+     * argument is invalid, or when it reports a plain failure and the request chose the size of a
+     * dimension the model leaves open (the model takes shapes it cannot compute, such as an audio
+     * frame of the wrong length; the request picked one). Anything else (an engine, provider or
+     * runtime exception) is the model's or the runtime's. Either way the message names the model
+     * and the shapes only; ONNX Runtime's text (node names) stays in the exception's detail.
+     */
+    private EngineException failure(OrtException e, List<InferTensor> ordered) {
+        OrtException.OrtErrorCode code = e.getCode();
+        boolean refused = code == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT
+                || code == OrtException.OrtErrorCode.ORT_FAIL && rules.hasDynamicInputs();
+        if (refused) {
+            return new InvalidInputException(InvalidInputException.Rule.REFUSED_BY_RUNTIME, "model '" + name
+                    + "' cannot compute inputs of shapes " + InputRules.shapes(ordered)
+                    + ": the runtime refused them (the model constrains its inputs beyond its declared shapes)", e);
+        }
+        return new InferenceFailedException("model '" + name + "': the runtime failed on inputs of shapes "
+                + InputRules.shapes(ordered), e);
     }
 
     @Override

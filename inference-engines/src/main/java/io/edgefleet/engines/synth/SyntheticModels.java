@@ -126,6 +126,92 @@ public final class SyntheticModels {
     }
 
     /**
+     * TFLite: a one-unit RNN with weights 1, recurrent weight 1, bias 0 and no activation, so
+     * {@code y = x + h} and then {@code h = y}, where {@code h} is a variable tensor (zero at the
+     * start) that the runtime keeps across invocations: a stateful model. Run on {@code x = 1}
+     * three times without resetting the state it answers 1, 2, 3; with a reset before each run, 1.
+     * Shapes are fixed ({@code x[1,1] → y[1,1]}), so no resize re-allocates (and so zeroes) the state.
+     */
+    public static Path accumulatorTflite(Path dir) {
+        TfliteGraph g = new TfliteGraph();
+        int x = g.tensor("x", TfliteGraph.Type.FLOAT32, 1, 1);
+        int w = g.constant("W", TfliteGraph.Type.FLOAT32, new int[] {1, 1}, floats(1f), null);
+        int r = g.constant("R", TfliteGraph.Type.FLOAT32, new int[] {1, 1}, floats(1f), null);
+        int b = g.constant("b", TfliteGraph.Type.FLOAT32, new int[] {1}, floats(0f), null);
+        int h = g.variable("h", TfliteGraph.Type.FLOAT32, 1, 1);
+        int y = g.tensor("y", TfliteGraph.Type.FLOAT32, 1, 1);
+        g.op(TfliteGraph.Op.RNN, new int[] {x, w, r, b, h}, new int[] {y});
+        g.inputs(x).outputs(y);
+        return write(dir.resolve("accumulator.tflite"), g.toBytes());
+    }
+
+    /**
+     * TFLite: a real LSTM ({@code UNIDIRECTIONAL_SEQUENCE_LSTM}) with one input, one cell and one
+     * output unit, every weight 1, biases 0, activation tanh, no peepholes, projection or layer
+     * norm: {@code x[1,1,1]} (batch, time, feature) → {@code y[1,1,1]}. Its output and cell state
+     * live in variable tensors, so on a bare interpreter each run continues from the last one:
+     * see {@link #lstmStep} for one step computed in Java.
+     */
+    public static Path lstmTflite(Path dir) {
+        TfliteGraph g = new TfliteGraph();
+        TfliteGraph.Type f = TfliteGraph.Type.FLOAT32;
+        int x = g.tensor("x", f, 1, 1, 1);
+        int[] in = new int[24];
+        java.util.Arrays.fill(in, -1);
+        in[0] = x;
+        String[] gates = {"input", "forget", "cell", "output"};
+        for (int k = 0; k < 4; k++) {
+            in[1 + k] = g.constant(gates[k] + "_w", f, new int[] {1, 1}, floats(1f), null);
+            in[5 + k] = g.constant(gates[k] + "_r", f, new int[] {1, 1}, floats(1f), null);
+            in[12 + k] = g.constant(gates[k] + "_b", f, new int[] {1}, floats(0f), null);
+        }
+        in[18] = g.variable("output_state", f, 1, 1);
+        in[19] = g.variable("cell_state", f, 1, 1);
+        int y = g.tensor("y", f, 1, 1, 1);
+        g.op(TfliteGraph.Op.UNIDIRECTIONAL_SEQUENCE_LSTM, in, new int[] {y});
+        g.inputs(x).outputs(y);
+        return write(dir.resolve("lstm.tflite"), g.toBytes());
+    }
+
+    /**
+     * One step of {@link #lstmTflite}'s cell, in Java: with {@code z = x + h},
+     * {@code c' = σ(z)·c + σ(z)·tanh(z)} and {@code h' = σ(z)·tanh(c')}.
+     *
+     * @return {@code {h', c'}}
+     */
+    public static double[] lstmStep(double x, double h, double c) {
+        double z = x + h;
+        double s = 1 / (1 + Math.exp(-z));
+        double cell = s * c + s * Math.tanh(z);
+        return new double[] {s * Math.tanh(cell), cell};
+    }
+
+    /**
+     * ONNX: {@code y = a[N,4] + b[N,4]}: two inputs whose batch dimension carries one symbolic
+     * name ({@code N}), so a request must give both the same number of rows.
+     */
+    public static Path addOnnx(Path dir) {
+        byte[] model = OnnxGraph.create("add")
+                .input("a", DataType.FP32, -1, 4)
+                .input("b", DataType.FP32, -1, 4)
+                .node("Add", List.of("a", "b"), List.of("y"))
+                .output("y", DataType.FP32, -1, 4)
+                .toBytes();
+        return write(dir.resolve("add.onnx"), model);
+    }
+
+    /** TFLite: {@code y = a[-1,4] + b[-1,4]}; TFLite names no dimensions, so nothing declares the tie. */
+    public static Path addTflite(Path dir) {
+        TfliteGraph g = new TfliteGraph();
+        int a = g.tensor("a", TfliteGraph.Type.FLOAT32, -1, 4);
+        int b = g.tensor("b", TfliteGraph.Type.FLOAT32, -1, 4);
+        int y = g.tensor("y", TfliteGraph.Type.FLOAT32, -1, 4);
+        g.op(TfliteGraph.Op.ADD, new int[] {a, b}, new int[] {y});
+        g.inputs(a, b).outputs(y);
+        return write(dir.resolve("add.tflite"), g.toBytes());
+    }
+
+    /**
      * ONNX: {@code y = Relu(Gemm(x[N,size], W[size,size], B))} with deterministic weights: a model
      * with {@code 4 * size * size} bytes of weights, for memory and speed measurements.
      */

@@ -8,7 +8,9 @@ import java.util.List;
 /**
  * Writes small TensorFlow Lite models (schema v3 flatbuffers, file identifier {@code TFL3}) from
  * tensors, constant buffers and builtin operators, with field numbers from TFLite's
- * {@code schema.fbs}. Enough for FULLY_CONNECTED, SOFTMAX, ADD, MUL, DEQUANTIZE and friends.
+ * {@code schema.fbs}. Enough for FULLY_CONNECTED, SOFTMAX, ADD, MUL, DEQUANTIZE and friends, and
+ * for RNN, whose hidden state is a variable tensor ({@link #variable}) that keeps its value from
+ * one invocation to the next.
  */
 public final class TfliteGraph {
     /** TFLite TensorType values. */
@@ -25,7 +27,17 @@ public final class TfliteGraph {
     /** BuiltinOperator codes and the BuiltinOptions union member each uses (0 = none). */
     public enum Op {
         ADD(0, 11), DEQUANTIZE(6, 0), FULLY_CONNECTED(9, 8), LOGISTIC(14, 0), MUL(18, 21), RELU(19, 0),
-        SOFTMAX(25, 9), QUANTIZE(114, 0);
+        /** {@code h = act(W·x + R·h + b)}; inputs x, W, R, b and the variable h; RNNOptions, activation NONE. */
+        RNN(24, 7),
+        SOFTMAX(25, 9),
+        /**
+         * An LSTM over a sequence: 24 inputs in TFLite's order (input; input-, forget-, cell-, output-gate
+         * weights; the same recurrent; three peepholes; four gate biases; projection weights and bias;
+         * the variable output and cell state; four layer-norm coefficients), -1 for an absent optional one;
+         * UnidirectionalSequenceLSTMOptions with activation TANH, batch-major.
+         */
+        UNIDIRECTIONAL_SEQUENCE_LSTM(44, 71),
+        QUANTIZE(114, 0);
 
         final int code;
         final int optionsType;
@@ -36,7 +48,7 @@ public final class TfliteGraph {
         }
     }
 
-    private record TensorDef(String name, Type type, int[] shape, int[] signature, int buffer, Quantization q) {
+    private record TensorDef(String name, Type type, int[] shape, int[] signature, int buffer, Quantization q, boolean variable) {
     }
 
     private record OpDef(Op op, int[] inputs, int[] outputs) {
@@ -58,7 +70,16 @@ public final class TfliteGraph {
         for (int i = 0; i < concrete.length; i++) {
             concrete[i] = Math.max(concrete[i], 1);
         }
-        tensors.add(new TensorDef(name, type, concrete, shape.clone(), 0, quantization));
+        tensors.add(new TensorDef(name, type, concrete, shape.clone(), 0, quantization, false));
+        return tensors.size() - 1;
+    }
+
+    /**
+     * A variable tensor (schema field {@code is_variable}): state an op such as RNN or
+     * UNIDIRECTIONAL_SEQUENCE_LSTM reads and overwrites on every invocation, zero at the start.
+     */
+    public int variable(String name, Type type, int... shape) {
+        tensors.add(new TensorDef(name, type, shape.clone(), shape.clone(), 0, null, true));
         return tensors.size() - 1;
     }
 
@@ -69,7 +90,7 @@ public final class TfliteGraph {
     /** A constant tensor holding {@code littleEndian} bytes. */
     public int constant(String name, Type type, int[] shape, byte[] littleEndian, Quantization quantization) {
         buffers.add(littleEndian.clone());
-        tensors.add(new TensorDef(name, type, shape.clone(), shape.clone(), buffers.size() - 1, quantization));
+        tensors.add(new TensorDef(name, type, shape.clone(), shape.clone(), buffers.size() - 1, quantization, false));
         return tensors.size() - 1;
     }
 
@@ -142,6 +163,7 @@ public final class TfliteGraph {
             if (quant != 0) {
                 b.addOffset(4, quant, 0);
             }
+            b.addBoolean(5, t.variable(), false);
             b.addOffset(7, signature, 0);
             tensorOffsets[i] = b.endTable();
         }
@@ -156,6 +178,10 @@ public final class TfliteGraph {
                 if (o.op() == Op.SOFTMAX) {
                     b.startTable(1);
                     b.addFloat(0, 1.0f, 0.0f);
+                    options = b.endTable();
+                } else if (o.op() == Op.UNIDIRECTIONAL_SEQUENCE_LSTM) {
+                    b.startTable(5);
+                    b.addByte(0, (byte) 4, 0); // fused_activation_function TANH
                     options = b.endTable();
                 } else {
                     b.startTable(1);

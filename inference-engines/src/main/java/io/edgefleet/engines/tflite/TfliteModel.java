@@ -7,7 +7,7 @@ import io.edgefleet.engines.InvalidInputException;
 import io.edgefleet.engines.LoadStats;
 import io.edgefleet.engines.LoadedModel;
 import io.edgefleet.engines.ModelSignature;
-import io.edgefleet.engines.SignatureCheck;
+import io.edgefleet.engines.InputRules;
 import io.edgefleet.engines.TensorBuffers;
 import io.edgefleet.protocols.manifest.TensorSpec;
 import io.edgefleet.protocols.oip.DataType;
@@ -22,7 +22,17 @@ import java.util.List;
 import java.util.Map;
 import org.tensorflow.lite.Interpreter;
 
-/** A model on TensorFlow Lite: a pool of interpreters, one call per interpreter at a time. */
+/**
+ * A model on TensorFlow Lite: a pool of interpreters, one call per interpreter at a time. Every
+ * request passes {@link InputRules} before it reaches an interpreter.
+ *
+ * <p>Requests are isolated: ops such as {@code UNIDIRECTIONAL_SEQUENCE_LSTM}, {@code RNN} and
+ * {@code SVDF} keep their activation and cell state in variable tensors that survive an
+ * invocation, so without care one client's input would change the next client's answer on the
+ * same pooled interpreter. Each invocation therefore starts with
+ * {@link Interpreter#resetVariableTensors()}: the variable tensors go back to the values the model
+ * file gives them (zeros when it gives none), as on a fresh interpreter.
+ */
 final class TfliteModel implements LoadedModel {
     /**
      * An interpreter with the shapes it is allocated for and direct buffers reused across calls,
@@ -67,6 +77,7 @@ final class TfliteModel implements LoadedModel {
     private final String name;
     private final BoundedPool<Slot> pool;
     private final ModelSignature signature;
+    private final InputRules rules;
     private final Duration acquireTimeout;
     private final LoadStats stats;
 
@@ -75,6 +86,7 @@ final class TfliteModel implements LoadedModel {
         this.pool = new BoundedPool<>(interpreters.stream().map(Slot::new).toList(), slot -> slot.interpreter.close(),
                 "model '" + name + "'");
         this.signature = signature;
+        this.rules = InputRules.unnamed(name, signature, options.maxRequestBytes());
         this.acquireTimeout = options.acquireTimeout();
         double first = -1;
         java.util.Optional<String> warmUpError = java.util.Optional.empty();
@@ -89,7 +101,9 @@ final class TfliteModel implements LoadedModel {
                     }
                 }
             } catch (InferenceFailedException e) {
-                warmUpError = java.util.Optional.of(e.getMessage());
+                warmUpError = java.util.Optional.of(e.getMessage() + e.runtimeDetail().map(d -> ": " + d).orElse(""));
+            } catch (InvalidInputException e) {
+                warmUpError = java.util.Optional.of(e.getMessage() + e.runtimeDetail().map(d -> ": " + d).orElse(""));
             }
         }
         this.stats = new LoadStats(loadMillis, first, interpreters.size(),
@@ -107,13 +121,20 @@ final class TfliteModel implements LoadedModel {
     }
 
     @Override
-    public List<InferTensor> infer(List<InferTensor> inputs) {
-        List<InferTensor> ordered = SignatureCheck.ordered(name, signature, inputs);
+    public List<InferTensor> check(List<InferTensor> inputs) {
+        List<InferTensor> ordered = rules.check(inputs);
         for (InferTensor t : ordered) {
             if (t.datatype() == DataType.BYTES) {
-                throw new InvalidInputException("model '" + name + "' input '" + t.name() + "': BYTES inputs are not supported");
+                throw new InvalidInputException(InvalidInputException.Rule.DATATYPE, "model '" + name + "' input '" + t.name()
+                        + "': BYTES inputs are not supported");
             }
         }
+        return ordered;
+    }
+
+    @Override
+    public List<InferTensor> infer(List<InferTensor> inputs) {
+        List<InferTensor> ordered = check(inputs);
         Slot slot = pool.acquire(acquireTimeout);
         try {
             return run(slot, ordered);
@@ -124,8 +145,8 @@ final class TfliteModel implements LoadedModel {
 
     private List<InferTensor> run(Slot slot, List<InferTensor> ordered) {
         Interpreter it = slot.interpreter;
+        boolean resized = false;
         try {
-            boolean resized = false;
             for (int i = 0; i < ordered.size(); i++) {
                 long[] shape = ordered.get(i).shape();
                 if (!sameShape(slot.inputShapes[i], shape)) {
@@ -148,6 +169,7 @@ final class TfliteModel implements LoadedModel {
             for (ByteBuffer b : slot.out) {
                 b.clear();
             }
+            it.resetVariableTensors();
             it.runForMultipleInputsOutputs(slot.in, slot.outMap);
             List<InferTensor> result = new ArrayList<>(slot.out.length);
             for (int i = 0; i < slot.out.length; i++) {
@@ -159,12 +181,33 @@ final class TfliteModel implements LoadedModel {
             }
             return result;
         } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new InferenceFailedException("model '" + name + "': tflite failed: " + TfliteEngine.runtimeMessage(e.getMessage()), e);
+            // The interpreter may be half-resized: the next call on this slot resizes and allocates afresh.
+            java.util.Arrays.fill(slot.inputShapes, null);
+            throw failure(e, ordered);
         }
     }
 
+    /**
+     * Whose fault a failed run is. The graph is fixed once loaded, so when the model leaves an input
+     * dimension open, the request chose its size, and TFLite then refused to resize, allocate or
+     * run, the request chose a shape the model cannot compute: the client's (TFLite has no error
+     * codes to tell more). A model with only fixed shapes that fails is the model's or the
+     * runtime's. The message names the model and the shapes only; TFLite's own text stays in the
+     * exception's detail.
+     */
+    private io.edgefleet.engines.EngineException failure(RuntimeException e, List<InferTensor> ordered) {
+        RuntimeException detail = new IllegalStateException(TfliteEngine.runtimeMessage(e.getMessage()), e);
+        if (rules.hasDynamicInputs()) {
+            return new InvalidInputException(InvalidInputException.Rule.REFUSED_BY_RUNTIME, "model '" + name
+                    + "' cannot compute inputs of shapes " + InputRules.shapes(ordered)
+                    + ": the runtime refused them (the model constrains its inputs beyond its declared shapes)", detail);
+        }
+        return new InferenceFailedException("model '" + name + "': the runtime failed on inputs of shapes "
+                + InputRules.shapes(ordered), detail);
+    }
+
     private static boolean sameShape(int[] have, long[] want) {
-        if (have.length != want.length) {
+        if (have == null || have.length != want.length) {
             return false;
         }
         for (int i = 0; i < have.length; i++) {

@@ -1,0 +1,158 @@
+package io.edgefleet.cloud;
+
+import static io.edgefleet.cloud.CloudTestSupport.OPERATOR;
+import static io.edgefleet.cloud.CloudTestSupport.client;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edgefleet.cloud.client.CloudClient;
+import io.edgefleet.cloud.inference.Batcher;
+import io.edgefleet.cloud.inference.BatchingSettings;
+import io.edgefleet.engines.EngineOptions;
+import io.edgefleet.engines.Engines;
+import io.edgefleet.engines.InvalidInputException;
+import io.edgefleet.engines.LoadedModel;
+import io.edgefleet.engines.synth.SyntheticModels;
+import io.edgefleet.protocols.oip.InferTensor;
+import io.edgefleet.protocols.oip.TensorData;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cloud inference role under the requests that once aborted the whole control plane on
+ * {@code --role all} (an empty Silero VAD batch), over real HTTP: a 400 naming the rule, no
+ * runtime text, and the role (and the rest of the control plane) keeps serving. Bad requests never
+ * join a dynamic batch.
+ */
+class CloudBadInputTest {
+    static final Path MODELS = Path.of(System.getProperty("edgefleet.shared.models", Path.of("..", "..", "shared", "models").toString()));
+    @TempDir
+    static Path dir;
+    static ControlPlane cp;
+    static CloudClient ops;
+    static boolean realModels;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withRoles(EnumSet.allOf(Role.class))
+                .withBatching(new BatchingSettings(32, Duration.ofMillis(2), 256, Duration.ofSeconds(10))));
+        ops = client(cp, OPERATOR);
+        assertThat(ops.pushModel("bcls", "1", List.of(SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("v1")))), List.of(),
+                Map.of(), n -> { }).status()).isEqualTo(201);
+        Path vad = MODELS.resolve("silero_vad/silero_vad_fp32.onnx");
+        realModels = Files.isRegularFile(vad);
+        if (realModels) {
+            CloudClient.Response r = ops.pushModel("vad", "1", List.of(vad), List.of(), Map.of(), n -> { });
+            assertThat(r.status()).as(r.text()).isEqualTo(201);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cp != null) {
+            cp.close();
+        }
+    }
+
+    static String vad(int batch, int samples, int stateBatch) {
+        return "{\"inputs\":[{\"name\":\"input\",\"shape\":[" + batch + "," + samples + "],\"datatype\":\"FP32\",\"data\":"
+                + zeros(batch * samples) + "},{\"name\":\"state\",\"shape\":[2," + stateBatch + ",128],\"datatype\":\"FP32\",\"data\":"
+                + zeros(2 * stateBatch * 128) + "},{\"name\":\"sr\",\"shape\":[],\"datatype\":\"INT64\",\"data\":[16000]}]}";
+    }
+
+    static String zeros(int n) {
+        return "[" + String.join(",", java.util.Collections.nCopies(n, "0")) + "]";
+    }
+
+    static CloudClient.Response post(String model, String json) {
+        return ops.raw("POST", "/v2/models/" + model + "/infer", "application/json", json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void silero_vad_empty_batch_is_a_400_and_the_control_plane_keeps_serving() {
+        Assumptions.assumeTrue(realModels, "skipped: real models not found under " + MODELS.toAbsolutePath().normalize());
+        CloudClient.Response empty = post("vad", vad(0, 512, 0));
+        assertThat(empty.status()).as(empty.text()).isEqualTo(400);
+        assertThat(empty.json().get("error").asText()).isEqualTo("model 'vad' input 'input': dimension 0 is 0 in [0,512] "
+                + "(expected [-1,-1]); empty tensors are refused: there is nothing to compute");
+        CloudClient.Response wrongLength = post("vad", vad(1, 100, 1));
+        assertThat(wrongLength.status()).as(wrongLength.text()).isEqualTo(400);
+        assertThat(wrongLength.text()).contains("cannot compute inputs of shapes").doesNotContain("node", "If_0", "Conv", "ORT_");
+        CloudClient.Response ok = post("vad", vad(1, 576, 1));
+        assertThat(ok.status()).as(ok.text()).isEqualTo(200);
+        assertThat(ok.text()).contains("\"name\":\"stateN\"");
+        assertThat(ops.get("/v2/health/ready").status()).isEqualTo(200);
+    }
+
+    /** Empty requests among concurrent good ones: refused alone at once, and the good ones' batches are untouched. */
+    @Test
+    void empty_requests_racing_good_ones_are_400_and_every_good_one_gets_its_own_answer() throws Exception {
+        String good = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}";
+        String empty = "{\"inputs\":[{\"name\":\"x\",\"shape\":[0,4],\"datatype\":\"FP32\",\"data\":[]}]}";
+        CloudClient.Response single = post("bcls", good);
+        assertThat(single.status()).as(single.text()).isEqualTo(200);
+        String expected = single.json().get("outputs").get(0).get("data").toString();
+        ExecutorService pool = Executors.newFixedThreadPool(32);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<CloudClient.Response>> goods = new ArrayList<>();
+            List<Future<CloudClient.Response>> empties = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                boolean bad = i % 4 == 0;
+                Future<CloudClient.Response> f = pool.submit(() -> {
+                    go.await();
+                    return post("bcls", bad ? empty : good);
+                });
+                (bad ? empties : goods).add(f);
+            }
+            go.countDown();
+            for (Future<CloudClient.Response> f : goods) {
+                CloudClient.Response r = f.get(30, TimeUnit.SECONDS);
+                assertThat(r.status()).as(r.text()).isEqualTo(200);
+                assertThat(r.json().get("outputs").get(0).get("data").toString()).isEqualTo(expected);
+            }
+            for (Future<CloudClient.Response> f : empties) {
+                CloudClient.Response r = f.get(30, TimeUnit.SECONDS);
+                assertThat(r.status()).as(r.text()).isEqualTo(400);
+                assertThat(r.json().get("error").asText()).contains("dimension 0 is 0 in [0,4]");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void the_batcher_refuses_a_request_the_model_cannot_take_before_it_is_queued() throws Exception {
+        Path f = SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("b")));
+        LoadedModel model = Engines.forFile(f).load(f, "btfl", EngineOptions.defaults());
+        try (Batcher b = new Batcher("btfl", model, new BatchingSettings(8, Duration.ofMillis(5), 4, Duration.ofSeconds(10)), n -> { })) {
+            List<InferTensor> empty = List.of(new InferTensor("x", TensorData.ofFloats(new long[] {0, 4})));
+            for (int i = 0; i < 10; i++) {
+                // more than the queue holds: a refused request takes no place in it
+                assertThatThrownBy(() -> b.submit(empty, Duration.ofSeconds(10))).isInstanceOfSatisfying(InvalidInputException.class,
+                        e -> assertThat(e.rule()).isEqualTo(InvalidInputException.Rule.EMPTY));
+            }
+            assertThat(b.queueDepth()).isZero();
+            CompletableFuture<List<InferTensor>> ok = b.submit(List.of(new InferTensor("x", TensorData.ofFloats(new long[] {2, 4},
+                    1, 2, 3, 4, 0, 0, 0, 0))), Duration.ofSeconds(10));
+            assertThat(ok.get(10, TimeUnit.SECONDS).get(0).shape()).containsExactly(2, 3);
+        }
+    }
+}
