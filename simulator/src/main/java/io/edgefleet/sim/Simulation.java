@@ -191,13 +191,6 @@ public final class Simulation implements AutoCloseable {
 
         void crash() {
             long from = System.nanoTime() - openWindowNanos();
-            long base = history.peekFirst() == null ? 0 : history.peekFirst()[1];
-            for (long[] h : history) {
-                if (h[0] <= from) {
-                    base = h[1];
-                }
-            }
-            lostOnKilledBound.addAndGet(recorded.get() - base);
             killed = true;
             everKilled = true;
             EdgeAgent a = agent;
@@ -205,6 +198,14 @@ public final class Simulation implements AutoCloseable {
             if (a != null) {
                 a.crash();
             }
+            // counted once the agent is down: requests in flight at the kill still record into the window it loses
+            long base = history.peekFirst() == null ? 0 : history.peekFirst()[1];
+            for (long[] h : history) {
+                if (h[0] <= from) {
+                    base = h[1];
+                }
+            }
+            lostOnKilledBound.addAndGet(recorded.get() - base);
         }
 
         String version() {
