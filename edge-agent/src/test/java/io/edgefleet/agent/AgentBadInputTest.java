@@ -19,7 +19,6 @@ import org.eclipse.californium.core.CoapClient;
 import org.eclipse.californium.core.CoapResponse;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AgentBadInputTest {
     /** The shared real models, beside the repository; tests run in the module folder. */
-    static final Path MODELS = Path.of(System.getProperty("edgefleet.shared.models", Path.of("..", "..", "shared", "models").toString()));
+    static final Path MODELS = io.edgefleet.testkit.SharedModels.dir();
     @TempDir
     static Path dir;
     static EdgeAgent agent;
@@ -94,8 +93,10 @@ class AgentBadInputTest {
     }
 
     private static void needsRealModels() {
-        Assumptions.assumeTrue(agent.slots().activeVersions().containsKey("vad"),
-                "skipped: real models not found under " + MODELS.toAbsolutePath().normalize());
+        // skips without the shared models, fails where they are required (CI)
+        io.edgefleet.testkit.SharedModels.require("silero_vad/silero_vad_fp32.onnx");
+        io.edgefleet.testkit.SharedModels.require("hello_world/hello_world_float.tflite");
+        assertThat(agent.slots().activeVersions()).containsKeys("vad", "hello");
     }
 
     @Test
@@ -148,7 +149,9 @@ class AgentBadInputTest {
         Reply ok = post("hello", "{\"inputs\":[{\"name\":\"" + in + "\",\"shape\":[1,1],\"datatype\":\"FP32\",\"data\":[1.5]}]}");
         assertThat(ok.status()).as(ok.body()).isEqualTo(200);
         noModelErrorRecorded();
-        assertThat(seen).as("the good request is observed").hasSize(1);
+        assertThat(seen).as("the good request is observed as served").filteredOn(o -> o.clientError().isEmpty()).hasSize(1);
+        assertThat(seen).as("the empty batch is counted as the client's mistake").filteredOn(o -> o.clientError().isPresent())
+                .extracting(o -> o.clientError().get().name()).containsExactly("INVALID_INPUT");
     }
 
     /** The same on the synthetic models, so a clone without the shared models still proves the rule on both runtimes. */
@@ -163,6 +166,8 @@ class AgentBadInputTest {
             assertThat(ok.status()).as(ok.body()).isEqualTo(200);
         }
         noModelErrorRecorded();
-        assertThat(seen).as("the two good requests are observed").hasSize(2);
+        assertThat(seen).as("the two good requests are observed as served").filteredOn(o -> o.clientError().isEmpty()).hasSize(2);
+        assertThat(seen).as("the two empty batches are counted as the client's mistakes").filteredOn(o -> o.clientError().isPresent())
+                .extracting(o -> o.clientError().get().name()).containsExactly("INVALID_INPUT", "INVALID_INPUT");
     }
 }

@@ -71,6 +71,10 @@ class RandomShapesPropertyTest {
             t.add(new Target("micro_speech_int8.tflite", kws, m -> List.of(new InferTensor(m.signature().inputs().get(0).name(),
                     TensorData.ofInt8(new long[] {1, 1960}, new byte[1960])))));
         }
+        if (t.size() < 10 && io.edgefleet.testkit.SharedModels.required()) {
+            throw new AssertionError("real models are required here (EDGEFLEET_REQUIRE_MODELS or CI) but not found under "
+                    + RealModelsTest.MODELS);
+        }
         if (t.size() < 10) {
             System.out.println("RandomShapesPropertyTest: real models not found under " + RealModelsTest.MODELS.toAbsolutePath().normalize()
                     + "; running on the synthetic models only");
