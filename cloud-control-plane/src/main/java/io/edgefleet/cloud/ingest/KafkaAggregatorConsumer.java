@@ -28,9 +28,20 @@ public final class KafkaAggregatorConsumer implements AutoCloseable {
     private final IngestStats stats;
     private final MessageCodec json = MessageCodec.json();
     private final Thread thread;
+    private final Runnable beforeCommit;
     private volatile boolean closed;
 
     public KafkaAggregatorConsumer(KafkaSettings settings, Aggregator aggregator, IngestStats stats) {
+        this(settings, aggregator, stats, () -> { });
+    }
+
+    /**
+     * @param beforeCommit runs on the consumer thread after a poll is stored and before its offsets
+     *     are committed: the window in which a crash makes Kafka redeliver what is already counted
+     *     (tests throw an {@link Error} here to crash the consumer exactly there)
+     */
+    KafkaAggregatorConsumer(KafkaSettings settings, Aggregator aggregator, IngestStats stats, Runnable beforeCommit) {
+        this.beforeCommit = beforeCommit;
         KafkaTopics.ensure(settings);
         Map<String, Object> p = settings.base();
         p.put("group.id", settings.consumerGroup());
@@ -48,6 +59,17 @@ public final class KafkaAggregatorConsumer implements AutoCloseable {
     }
 
     private void run() {
+        try {
+            loop();
+        } finally {
+            // Also after an Error: leave the group at once (no offsets are committed here, as
+            // enable.auto.commit is off) so the partitions move to another replica without waiting
+            // for the session timeout.
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private void loop() {
         while (!closed) {
             try {
                 ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
@@ -65,6 +87,7 @@ public final class KafkaAggregatorConsumer implements AutoCloseable {
                     }
                 }
                 applyWithRetry(batches);
+                beforeCommit.run();
                 try {
                     consumer.commitSync(Duration.ofSeconds(30));
                 } catch (RuntimeException e) {
@@ -83,7 +106,6 @@ public final class KafkaAggregatorConsumer implements AutoCloseable {
                 sleep(1000);
             }
         }
-        consumer.close(Duration.ofSeconds(5));
     }
 
     private void applyWithRetry(List<TelemetryBatch> batches) {
@@ -109,6 +131,11 @@ public final class KafkaAggregatorConsumer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Whether the consumer thread is still running (false after {@link #close()} or a crash). */
+    public boolean isRunning() {
+        return thread.isAlive();
     }
 
     @Override
