@@ -25,13 +25,17 @@ import java.util.Optional;
  * <li><b>p95</b>: a violation needs both the ratio over {@code maxP95Ratio} and an absolute
  * increase over {@code minP95IncreaseMs}; a baseline p95 of 0 ms is judged by the floor alone,
  * never a bare ratio.
- * <li><b>Waiting for telemetry</b>: only when some updated device could report and a gate
- * needing telemetry is in force, until {@code minDevices} (capped at the updated devices) have
- * reported and the wave has {@code minRequests} requests.
+ * <li><b>Waiting for telemetry</b>: only when some updated device could report, a gate
+ * needing telemetry is in force and {@code minDevices} is over 0: until {@code minDevices} (capped
+ * at the updated devices) have reported and the wave has {@code minRequests} requests, or
+ * {@code minSamples} when a noisy gate could be judged: noisy gates need evidence to acquit as
+ * well as to accuse.
  * </ul>
  * To add a gate: one method returning a {@link Check}, called from {@link #evaluate}.
  */
 final class Gates {
+    private static final String NO_BASELINE = "no baseline";
+
     private Gates() {
     }
 
@@ -152,22 +156,32 @@ final class Gates {
         return new Decision(v, failures, v == Verdict.WAIT ? waiting : List.of(), d, next);
     }
 
-    /** Evidence the wave still lacks before it may pass; none when no gate needs telemetry or no updated device could report. */
+    /**
+     * Evidence the wave still lacks before it may pass: {@code minDevices} reporting devices (capped
+     * at the updated devices) and {@code minRequests} requests, raised to {@code minSamples} when a
+     * noisy gate could be judged (a wave never passes on noisy gates it had too few requests to
+     * judge). None when no gate needs telemetry, no updated device could report, or
+     * {@code minDevices} is 0 (the spec asks for no telemetry evidence).
+     */
     static List<Waiting> telemetryWaits(RolloutSpec.Gates g, Readings r, List<Check> checks) {
         boolean needsTelemetry = checks.stream().anyMatch(Check::noisy) || g.maxNonFiniteRate().isPresent();
-        if (!needsTelemetry || r.updatedDevices() == 0) {
+        long needDevices = Math.min(g.minDevices().orElse(0), r.updatedDevices());
+        if (!needsTelemetry || needDevices == 0) {
             return List.of();
         }
         List<Waiting> out = new ArrayList<>();
-        long needDevices = Math.min(g.minDevices().orElse(0), r.updatedDevices());
         if (r.wave().devices() < needDevices) {
             out.add(new Waiting("telemetry", Optional.of("minDevices"), r.wave().devices(), needDevices, Optional.empty(),
                     r.wave().devices() + " of " + needDevices + " updated device(s) have reported telemetry"));
         }
-        long needRequests = g.minRequests().orElse(0);
+        boolean judgeable = checks.stream().anyMatch(c -> c.noisy() && !c.unjudged().map(u -> u.startsWith(NO_BASELINE)).orElse(false));
+        long minRequests = g.minRequests().orElse(0);
+        long minSamples = judgeable ? g.minSamples().orElse(0) : 0;
+        long needRequests = Math.max(minRequests, minSamples);
         if (r.wave().count() < needRequests) {
-            out.add(new Waiting("telemetry", Optional.of("minRequests"), r.wave().count(), needRequests, Optional.empty(),
-                    r.wave().count() + " of " + needRequests + " requests on the new version"));
+            out.add(new Waiting("telemetry", Optional.of(minSamples > minRequests ? "minSamples" : "minRequests"), r.wave().count(), needRequests,
+                    Optional.empty(), r.wave().count() + " of " + needRequests + " requests on the new version"
+                    + (minSamples > minRequests ? " (minSamples, to judge the noisy gates)" : "")));
         }
         return out;
     }
@@ -293,7 +307,7 @@ final class Gates {
     /** An unjudged check when there is no baseline to compare with (every device of the rollout updated, or none had a version). */
     private static Optional<Check> noBaseline(String gate, Readings r) {
         return r.baseline().isPresent() ? Optional.empty()
-                : Optional.of(Check.unjudged(gate, "no baseline: no device of the rollout is left on a previous version"));
+                : Optional.of(Check.unjudged(gate, NO_BASELINE + ": no device of the rollout is left on a previous version"));
     }
 
     /**

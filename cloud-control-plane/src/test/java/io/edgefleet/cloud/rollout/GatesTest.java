@@ -209,6 +209,21 @@ class GatesTest {
     }
 
     @Test
+    void a_wave_that_asks_for_evidence_does_not_pass_on_noisy_gates_it_had_too_few_requests_to_judge() {
+        // The canary 15x slower passed its wave on 6 requests before this rule.
+        RolloutSpec.Gates g = gates("{\"minDevices\": 1, \"minSamples\": 30, \"maxP95Ratio\": 3.0, \"minP95IncreaseMs\": 1}");
+        Decision few = Gates.evaluate(g, readings(agg(2, 6, 0, 13.3, 0.9, 0, 0), agg(18, 164, 0, 0.85, 0.9, 0, 0)), Streaks.NONE);
+        assertThat(few.verdict()).isEqualTo(Verdict.WAIT);
+        assertThat(few.waiting()).singleElement().satisfies(w -> {
+            assertThat(w.gate()).contains("minSamples");
+            assertThat(w.have()).isEqualTo(6);
+            assertThat(w.need()).isEqualTo(30);
+        });
+        // Without a baseline the comparison can never be judged: nothing to wait for.
+        assertThat(Gates.evaluate(g, readings(agg(2, 6, 0, 13.3, 0.9, 0, 0), null), Streaks.NONE).verdict()).isEqualTo(Verdict.PASS);
+    }
+
+    @Test
     void gates_that_need_no_telemetry_never_wait_for_it() {
         RolloutSpec.Gates g = gates("{\"minDevices\": 5, \"maxInstallFailures\": 1, \"maxStale\": 0}");
         Readings quiet = new Readings(1, Optional.of("f/d2: no activation within PT10S"), 1, 0, healthy(0), Optional.empty(), Optional.empty());
