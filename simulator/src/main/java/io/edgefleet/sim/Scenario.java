@@ -237,9 +237,7 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
                     spec.put("selector", "fleet=" + fleet.name());
                 }
                 try {
-                    SPECS.treeToValue(spec, RolloutSpec.class);
-                } catch (com.fasterxml.jackson.core.JacksonException x) {
-                    throw new IllegalArgumentException(where + ".rollout: " + io.edgefleet.protocols.Json.translate(x).getMessage(), x);
+                    RolloutSpec.read(SPECS, spec); // the control plane's own strict reading: a misspelt key fails here, before anything starts
                 } catch (RuntimeException x) {
                     throw new IllegalArgumentException(where + ".rollout: " + x.getMessage(), x);
                 }

@@ -50,6 +50,8 @@ class ScenarioTest {
         assertRefused(BASE.replace("rollout: { version: \"1\"", "rollout: { version: \"9\""), "steps[1].rollout.version: version 9 is not registered");
         assertRefused(BASE.replace("waves: [ { percent: 100 } ]", "waves: []"), "steps[1].rollout:");
         assertRefused(BASE.replace("waves: [ { percent: 100 } ]", "waves: [ { percent: 100 } ], expect: done"), "steps[1].rollout.expect");
+        assertRefused(BASE.replace("waves: [ { percent: 100 } ]", "waves: [ { percent: 100 } ], gates: { minDevice: 3 }"),
+                "steps[1].rollout: unknown key 'gates.minDevice'");
         assertRefused(BASE + "faults: [ { type: meteor } ]", "faults[0].type: unknown fault 'meteor'");
         assertRefused(BASE + "faults: [ { type: partition, share: 0.5 } ]", "faults[0].for: how long the partition lasts is required");
         assertRefused(BASE + "faults: [ { type: partition, step: nope, for: 1s } ]", "faults[0].step: no step is called 'nope'");
