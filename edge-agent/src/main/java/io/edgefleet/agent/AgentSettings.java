@@ -21,7 +21,7 @@ import java.time.Duration;
  *   mqtt: { url: tcp://127.0.0.1:1883 }   # connected mode
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
  *   slots:                                # the self-test of a candidate against the active version
- *     max-latency-factor: 5.0             # a paired run counts as slower above 5x the active's time...
+ *     max-latency-factor: 3.0             # a paired run counts as slower above 3x the faster version's time...
  *     latency-floor-ms: 2.0               # ...and more than 2 ms longer
  *     self-test-pairs: 60                 # paired runs per round, at most
  *     self-test-min-pairs: 30             # paired runs per round, at least (>= 10)

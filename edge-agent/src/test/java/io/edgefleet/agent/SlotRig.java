@@ -102,12 +102,16 @@ final class SlotRig implements AutoCloseable {
         watchdog.runOnce();
     }
 
-    /** Waits (at most 30 s) until {@code model} serves {@code version}, then asserts it does. */
-    void awaitActive(String model, String version) throws InterruptedException {
+    /**
+     * Waits (at most 30 s) until a rollback was reported (listeners hear it after the swap, on the
+     * watchdog's thread), then asserts that one was and that {@code model} serves {@code version}.
+     */
+    void awaitRollbackTo(String model, String version) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!version.equals(slots.activeVersions().get(model)) && System.nanoTime() < deadline) {
+        while (rollbacks.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
+        assertThat(rollbacks).as("a rollback reported within 30 s").isNotEmpty();
         assertThat(slots.activeVersions()).containsEntry(model, version);
     }
 

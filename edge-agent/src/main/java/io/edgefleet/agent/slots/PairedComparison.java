@@ -15,12 +15,12 @@ import java.util.Locale;
  * than {@code maxFactor} times the faster version's time in all. The candidate is too slow when at
  * least {@link #needed} of the {@link #pairs} pairs are slower: a one-sided sign test.
  *
- * <p>Why a candidate that is no slower is refused at most {@link #ALPHA} of the time, whatever the
+ * <p>Why a candidate that is no slower is called too slow at most {@code alpha} of the time, whatever the
  * machine's load does: its run and the active one's are then exchangeable within a pair (the order
  * alternates, so neither gains from going first), {@code m} and so the threshold do not change when
  * the two runs of a pair swap, hence given the threshold each pair is slower with probability at
  * most 1/2, and the count is at most binomial(n, 1/2); {@code needed} is the smallest count that
- * such a count reaches with probability at most {@code ALPHA}. No ratio to a near-zero time is
+ * such a count reaches with probability at most {@code alpha}. No ratio to a near-zero time is
  * taken without the absolute floor, and no decision rests on a median of a handful of runs.
  *
  * @param pairs pairs timed
@@ -32,16 +32,22 @@ import java.util.Locale;
  */
 record PairedComparison(int pairs, int slower, int needed, double thresholdMillis, double activeMedianMillis,
         double candidateMedianMillis) {
-    /** False-alarm bound of one round: the chance that a candidate no slower than the active version is called too slow. */
+    /** False-alarm bound of one self-test round: the chance that a candidate no slower than the active version is called too slow. */
     static final double ALPHA = 0.01;
+
+    /** {@link #of(double[], double[], double, double, double)} at {@link #ALPHA}. */
+    static PairedComparison of(double[] activeMillis, double[] candidateMillis, double maxFactor, double floorMillis) {
+        return of(activeMillis, candidateMillis, maxFactor, floorMillis, ALPHA);
+    }
 
     /**
      * @param activeMillis the active version's run of each pair
      * @param candidateMillis the candidate's run of the same pairs, same length
      * @param maxFactor how many times the faster version's time a candidate's run may take, >= 1
      * @param floorMillis a slowdown of at most this many milliseconds never counts
+     * @param alpha the false-alarm bound of this comparison
      */
-    static PairedComparison of(double[] activeMillis, double[] candidateMillis, double maxFactor, double floorMillis) {
+    static PairedComparison of(double[] activeMillis, double[] candidateMillis, double maxFactor, double floorMillis, double alpha) {
         if (activeMillis.length != candidateMillis.length || activeMillis.length == 0) {
             throw new IllegalArgumentException("need the same number (> 0) of active and candidate runs, got "
                     + activeMillis.length + " and " + candidateMillis.length);
@@ -58,7 +64,7 @@ record PairedComparison(int pairs, int slower, int needed, double thresholdMilli
                 slower++;
             }
         }
-        return new PairedComparison(n, slower, criticalCount(n, ALPHA), threshold, median(activeMillis), median(candidateMillis));
+        return new PairedComparison(n, slower, criticalCount(n, alpha), threshold, median(activeMillis), median(candidateMillis));
     }
 
     boolean tooSlow() {
@@ -92,9 +98,10 @@ record PairedComparison(int pairs, int slower, int needed, double thresholdMilli
         return s.length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
     }
 
-    /** "more than 4.21 ms longer than the active version in 57 of 60 paired runs (40 needed; median 11.20 ms against 1.05 ms)". */
-    String describe() {
-        return String.format(Locale.ROOT, "more than %.2f ms longer than the active version in %d of %d paired runs"
-                + " (%d needed; median %.2f ms against %.2f ms)", thresholdMillis, slower, pairs, needed, candidateMedianMillis, activeMedianMillis);
+    /** "more than 4.21 ms longer than the active version in 57 of 60 paired runs of wall-clock time (40 needed; median 11.20 ms against 1.05 ms)". */
+    String describe(String measure) {
+        return String.format(Locale.ROOT, "more than %.2f ms longer than the active version in %d of %d paired runs of %s"
+                + " (%d needed; median %.2f ms against %.2f ms)", thresholdMillis, slower, pairs, measure, needed, candidateMedianMillis,
+                activeMedianMillis);
     }
 }

@@ -52,8 +52,8 @@ class PairedComparisonTest {
         Arrays.fill(candidate, 51.0);
         PairedComparison p = PairedComparison.of(active, candidate, FACTOR, FLOOR);
         assertThat(p.tooSlow()).isTrue();
-        assertThat(p.describe()).isEqualTo("more than 40.00 ms longer than the active version in 40 of 40 paired runs"
-                + " (28 needed; median 51.00 ms against 10.00 ms)");
+        assertThat(p.describe("wall-clock time")).isEqualTo("more than 40.00 ms longer than the active version in 40 of 40 paired runs"
+                + " of wall-clock time (28 needed; median 51.00 ms against 10.00 ms)");
     }
 
     @Test
