@@ -10,7 +10,7 @@ import io.edgefleet.engines.synth.SyntheticModels;
 import io.edgefleet.protocols.oip.InferRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +28,8 @@ class NoisyJudgementsTest {
     private static final int SLOW_LAYERS = 80;
     /** Answers per latency window: above the watchdog's default minimum of 20. */
     private static final int PER_WINDOW = 24;
+    /** Answers of the first version: above the watchdog's default minimum baseline of 50. */
+    private static final int BASELINE = Watchdog.Limits.DEFAULT_MIN_BASELINE_REQUESTS + 10;
 
     @TempDir
     Path dir;
@@ -42,14 +44,26 @@ class NoisyJudgementsTest {
         return SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("slow")), BATCH, SIZE, SLOW_LAYERS);
     }
 
+    /** The proof; 70 to 130 s on the 2-core development machine at a load average of 30, hence slow. */
     @Test
+    @Tag("slow")
     void a_healthy_version_is_never_refused_nor_rolled_back_in_twenty_tries_on_busy_cores() throws Exception {
+        healthyTries(20);
+    }
+
+    /** The same in the default suite, five times. */
+    @Test
+    void a_healthy_version_is_never_refused_nor_rolled_back_in_five_tries_on_busy_cores() throws Exception {
+        healthyTries(5);
+    }
+
+    private void healthyTries(int tries) throws Exception {
         Path healthy = healthy();
         try (BusyCores busy = new BusyCores(); SlotRig rig = new SlotRig(dir.resolve("data"), SelfTest.Limits.defaults(), Watchdog.Limits.defaults())) {
             assertThat(busy.threads()).isEqualTo(Runtime.getRuntime().availableProcessors());
             rig.slots.install("mlp", "v0", healthy);
-            assertThat(rig.send("mlp", 2 * PER_WINDOW, request)).isEqualTo(2 * PER_WINDOW); // the first baseline
-            for (int t = 1; t <= 20; t++) {
+            assertThat(rig.send("mlp", BASELINE, request)).isEqualTo(BASELINE); // the first baseline
+            for (int t = 1; t <= tries; t++) {
                 String version = "v" + t;
                 rig.slots.install("mlp", version, healthy); // throws SlotException if the self-test refuses it
                 assertThat(rig.slots.activeVersions()).containsEntry("mlp", version);
@@ -65,7 +79,7 @@ class NoisyJudgementsTest {
                 assertThat(bake.windowsJudged()).isEqualTo(Watchdog.Limits.DEFAULT_SUSTAINED_WINDOWS + 1);
             }
             assertThat(rig.rollbacks).isEmpty();
-            assertThat(rig.slots.activeVersions()).containsEntry("mlp", "v20");
+            assertThat(rig.slots.activeVersions()).containsEntry("mlp", "v" + tries);
         }
     }
 
@@ -93,7 +107,7 @@ class NoisyJudgementsTest {
         SelfTest.Limits lenient = SelfTest.Limits.defaults().withMaxLatencyFactor(1000);
         try (BusyCores busy = new BusyCores(); SlotRig rig = new SlotRig(dir.resolve("data"), lenient, Watchdog.Limits.defaults())) {
             rig.slots.install("mlp", "1", healthy);
-            assertThat(rig.send("mlp", 2 * PER_WINDOW, request)).isEqualTo(2 * PER_WINDOW);
+            assertThat(rig.send("mlp", BASELINE, request)).isEqualTo(BASELINE);
             rig.slots.install("mlp", "2", slow);
             for (int w = 1; w < Watchdog.Limits.DEFAULT_SUSTAINED_WINDOWS; w++) {
                 rig.send("mlp", PER_WINDOW, request);

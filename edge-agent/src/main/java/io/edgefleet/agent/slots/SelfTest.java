@@ -17,8 +17,9 @@ import java.util.Optional;
  *
  * <p>Latency is judged on paired, interleaved runs of the active version and the candidate on the
  * same zeros (warm-up pairs discarded; the order alternates ABAB.. BA..), decided by
- * {@link PairedComparison}: a sign test with an absolute floor, whose false-alarm chance for a
- * candidate that is no slower is at most 1 % per round whatever the load of the machine. A round
+ * {@link PairedComparison}: a sign test with an absolute floor, on wall-clock time and on the
+ * thread's CPU time (each at 0.5 %), whose false-alarm chance for a candidate that is no slower is
+ * at most 1 % per round whatever the load of the machine. A round
  * that finds the candidate too slow is confirmed by a second, independent round before the
  * candidate is refused (at most 1 in 10,000 then). Runs on the installing thread; the active
  * version keeps serving meanwhile (its runs here share its session pool with requests; when none
@@ -32,8 +33,9 @@ public final class SelfTest {
     /**
      * Limits of the self-test's latency comparison ({@code agent.slots.*}).
      *
-     * @param maxLatencyFactor a pair counts as slower when the candidate's run took more than this many times the faster version's usual time...
-     * @param latencyFloorMillis ...and more than this many milliseconds longer than the active one's: a smaller slowdown never refuses a candidate
+     * @param maxLatencyFactor a pair counts as slower when the candidate's run took longer than the active one's by more than
+     *     ({@code maxLatencyFactor} - 1) times the faster version's usual time...
+     * @param latencyFloorMillis ...and by more than this many milliseconds: a smaller slowdown never refuses a candidate
      * @param pairs the most pairs timed per round (at most 1,000)
      * @param minPairs the fewest pairs timed per round, whatever the budget (at least 10: fewer cannot reach 1 %)
      * @param budget a round stops adding pairs past {@code minPairs} once this time is spent (slow models)
