@@ -26,7 +26,7 @@ import java.util.Optional;
  * @param maxPayloadBytes largest request body accepted (413 beyond)
  * @param requestTimeout a request not answered by then gets 503
  * @param drainTimeout on shutdown, how long in-flight requests may take
- * @param maxLatencyFactor a candidate slower than this times the active version fails its self-test
+ * @param selfTest limits of a candidate's latency comparison with the active version (paired runs, floor, factor)
  * @param engineOptions engine settings (from the device profile)
  * @param isolation limits of the first-load verifier JVM
  * @param telemetry telemetry window and outbox bound
@@ -35,7 +35,7 @@ import java.util.Optional;
  */
 public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHost, int httpPort, int coapPort, String fleet, String device,
         String profile, Optional<String> mqttUrl, int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
-        double maxLatencyFactor, EngineOptions engineOptions, IsolationOptions isolation, Telemetry telemetry,
+        io.edgefleet.agent.slots.SelfTest.Limits selfTest, EngineOptions engineOptions, IsolationOptions isolation, Telemetry telemetry,
         io.edgefleet.agent.slots.Watchdog.Limits watchdog, Optional<Sync> sync, Optional<Escalation> escalation) {
     /**
      * Joint inference with the cloud's inference role.
@@ -102,6 +102,8 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
         Checks.id(device, "device");
         Checks.id(profile, "profile");
         Objects.requireNonNull(mqttUrl, "mqttUrl");
+        Objects.requireNonNull(selfTest, "selfTest");
+        Objects.requireNonNull(watchdog, "watchdog");
         if (coapPort < -1 || coapPort > 65535) {
             throw new IllegalArgumentException("coap port must be -1 (off) or 0..65535, got " + coapPort);
         }
@@ -116,43 +118,43 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
     /** Standalone defaults: HTTP on 127.0.0.1:8080, fleet {@code local}, device {@code agent}, 64 waiting requests per model. */
     public static AgentConfig defaults(Path dataDir) {
         return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, 5683, "local", "agent", "generic", Optional.empty(), 1, 64,
-                16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10), 5.0, EngineOptions.defaults(), IsolationOptions.defaults(),
+                16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10), io.edgefleet.agent.slots.SelfTest.Limits.defaults(), EngineOptions.defaults(), IsolationOptions.defaults(),
                 new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults(), Optional.empty(), Optional.empty());
     }
 
     public AgentConfig withDataDir(Path dir) {
         return new AgentConfig(dir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withModelsDir(Path dir) {
         return new AgentConfig(dataDir, Optional.of(dir), httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withHttp(String host, int port) {
         return new AgentConfig(dataDir, modelsDir, host, port, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withCoapPort(int port) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, port, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withIdentity(String fleetId, String deviceId) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleetId, deviceId, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withProfile(String profileId, EngineOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profileId, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, options, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withMqtt(String url) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, Optional.of(url), threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withTelemetry(Duration window, int maxOutboxRows) {
@@ -161,49 +163,54 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
 
     public AgentConfig withTelemetry(Telemetry t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation,
                 t, watchdog, sync, escalation);
     }
 
     public AgentConfig withWatchdog(io.edgefleet.agent.slots.Watchdog.Limits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, limits, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, limits, sync, escalation);
     }
 
     public AgentConfig withEscalation(Escalation e) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
                 sync, Optional.of(e));
     }
 
     public AgentConfig withSync(Sync settings) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
                 Optional.of(settings), escalation);
     }
 
     public AgentConfig withQueue(int threads, int capacity) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threads, capacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withMaxPayloadBytes(int bytes) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, bytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withTimeouts(Duration request, Duration drain) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, request, drain, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, request, drain, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
+    /** The self-test's factor; its other limits stay. */
     public AgentConfig withMaxLatencyFactor(double factor) {
+        return withSelfTest(selfTest.withMaxLatencyFactor(factor));
+    }
+
+    public AgentConfig withSelfTest(io.edgefleet.agent.slots.SelfTest.Limits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, limits, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
     public AgentConfig withIsolation(IsolationOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, options, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, options, telemetry, watchdog, sync, escalation);
     }
 }

@@ -20,7 +20,22 @@ import java.time.Duration;
  *   coap: { port: 5683 }                  # -1: off
  *   mqtt: { url: tcp://127.0.0.1:1883 }   # connected mode
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
- *   slots: { max-latency-factor: 5.0 }
+ *   slots:                                # the self-test of a candidate against the active version
+ *     max-latency-factor: 3.0             # a paired run counts as slower above 3x the faster version's time...
+ *     latency-floor-ms: 2.0               # ...and more than 2 ms longer
+ *     self-test-pairs: 60                 # paired runs per round, at most
+ *     self-test-min-pairs: 30             # paired runs per round, at least (>= 10)
+ *     self-test-budget-ms: 3000           # a round adds pairs past the minimum only within this time
+ *   watchdog:                             # local rollback of a misbehaving new version
+ *     bake-ms: 120000
+ *     min-requests: 20                    # before error/non-finite shares are judged; answers a latency window needs
+ *     max-error-rate: 0.2                 # model errors only, never clients' bad input
+ *     max-non-finite-rate: 0.0
+ *     window-ms: 10000                    # latency window
+ *     max-latency-factor: 3.0             # a window's median above 3x the previous version's median...
+ *     latency-floor-ms: 2.0               # ...and more than 2 ms above it violates
+ *     sustained-windows: 3                # violating windows in a row that roll back
+ *     min-baseline-requests: 50           # answers of the previous version needed to compare with it
  *   telemetry: { window-ms: 10000, max-outbox-rows: 10000, heartbeat-ms: 60000 }
  *   escalation:                           # joint inference with the cloud's inference role
  *     url: http://cloud:8080
@@ -79,6 +94,29 @@ public final class AgentSettings {
         }
         return a.withTimeouts(Duration.ofMillis(c.get("inference.request-timeout-ms").asLong().orElse(base.requestTimeout().toMillis())),
                         Duration.ofMillis(c.get("inference.drain-timeout-ms").asLong().orElse(base.drainTimeout().toMillis())))
-                .withMaxLatencyFactor(c.get("slots.max-latency-factor").asDouble().orElse(base.maxLatencyFactor()));
+                .withSelfTest(selfTest(c.get("slots"), base.selfTest()))
+                .withWatchdog(watchdog(c.get("watchdog"), base.watchdog()));
+    }
+
+    private static io.edgefleet.agent.slots.SelfTest.Limits selfTest(Config s, io.edgefleet.agent.slots.SelfTest.Limits d) {
+        return new io.edgefleet.agent.slots.SelfTest.Limits(
+                s.get("max-latency-factor").asDouble().orElse(d.maxLatencyFactor()),
+                s.get("latency-floor-ms").asDouble().orElse(d.latencyFloorMillis()),
+                s.get("self-test-pairs").asInt().orElse(d.pairs()),
+                s.get("self-test-min-pairs").asInt().orElse(d.minPairs()),
+                Duration.ofMillis(s.get("self-test-budget-ms").asLong().orElse(d.budget().toMillis())));
+    }
+
+    private static io.edgefleet.agent.slots.Watchdog.Limits watchdog(Config w, io.edgefleet.agent.slots.Watchdog.Limits d) {
+        return new io.edgefleet.agent.slots.Watchdog.Limits(
+                Duration.ofMillis(w.get("bake-ms").asLong().orElse(d.bake().toMillis())),
+                w.get("min-requests").asInt().orElse(d.minRequests()),
+                w.get("max-error-rate").asDouble().orElse(d.maxErrorRate()),
+                w.get("max-non-finite-rate").asDouble().orElse(d.maxNonFiniteRate()),
+                w.get("max-latency-factor").asDouble().orElse(d.maxLatencyFactor()),
+                Duration.ofMillis(w.get("window-ms").asLong().orElse(d.window().toMillis())),
+                w.get("latency-floor-ms").asDouble().orElse(d.latencyFloorMillis()),
+                w.get("sustained-windows").asInt().orElse(d.sustainedWindows()),
+                w.get("min-baseline-requests").asInt().orElse(d.minBaselineRequests()));
     }
 }

@@ -47,7 +47,7 @@ public final class EdgeAgent implements AutoCloseable {
         // fields that the constructor's failure path (close) touches are set first
         this.config = config;
         this.store = AgentStore.open(config.dataDir());
-        this.slots = new ModelSlots(config.dataDir(), store, config.engineOptions(), config.isolation(), config.maxLatencyFactor());
+        this.slots = new ModelSlots(config.dataDir(), store, config.engineOptions(), config.isolation(), config.selfTest());
         this.inference = new InferenceService(slots, config.threadsPerModel(), config.queueCapacity(), config.requestTimeout());
         config.escalation().ifPresent(e -> inference.enableEscalation(
                 new io.edgefleet.agent.serving.CloudFallback(e.url(), e.breakerFailures(), e.breakerOpen(), Clock.systemUTC()),
@@ -128,6 +128,13 @@ public final class EdgeAgent implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "telemetry loop: {0}", e.toString());
             }
         }, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(() -> {
+            try {
+                watchdog.runOnce(); // closes latency windows that ended without traffic
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "watchdog loop: {0}", e.toString());
+            }
+        }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         mqtt.ifPresent(m -> {
             long beat = config.telemetry().heartbeat().toMillis();
             loop.scheduleWithFixedDelay(() -> {

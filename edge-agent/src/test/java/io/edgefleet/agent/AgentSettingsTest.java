@@ -48,4 +48,41 @@ class AgentSettingsTest {
                 """.formatted(dir.resolve("data")));
         assertThatThrownBy(() -> AgentSettings.load(yaml)).hasMessageContaining("escalation").hasMessageContaining("VIBES");
     }
+
+    @Test
+    void self_test_and_watchdog_limits_come_from_their_keys_and_default_the_rest() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
+                agent:
+                  data-dir: %s
+                  slots: { max-latency-factor: 4.0, latency-floor-ms: 3.5, self-test-pairs: 80, self-test-min-pairs: 40, self-test-budget-ms: 1500 }
+                  watchdog:
+                    bake-ms: 300000
+                    min-requests: 40
+                    max-error-rate: 0.1
+                    window-ms: 20000
+                    max-latency-factor: 2.5
+                    latency-floor-ms: 5
+                    sustained-windows: 4
+                    min-baseline-requests: 100
+                """.formatted(dir.resolve("data")));
+        AgentConfig c = AgentSettings.load(yaml);
+        assertThat(c.selfTest()).isEqualTo(new io.edgefleet.agent.slots.SelfTest.Limits(4.0, 3.5, 80, 40, Duration.ofMillis(1500)));
+        assertThat(c.watchdog()).isEqualTo(new io.edgefleet.agent.slots.Watchdog.Limits(Duration.ofMinutes(5), 40, 0.1, 0.0, 2.5,
+                Duration.ofSeconds(20), 5.0, 4, 100));
+        Path empty = Files.writeString(dir.resolve("empty.yaml"), "agent:\n  data-dir: %s\n".formatted(dir.resolve("data")));
+        AgentConfig d = AgentSettings.load(empty);
+        assertThat(d.selfTest()).isEqualTo(io.edgefleet.agent.slots.SelfTest.Limits.defaults());
+        assertThat(d.watchdog()).isEqualTo(io.edgefleet.agent.slots.Watchdog.Limits.defaults());
+    }
+
+    @Test
+    void a_watchdog_whose_windows_outlast_its_bake_is_refused_naming_the_rule() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
+                agent:
+                  data-dir: %s
+                  watchdog: { bake-ms: 20000, window-ms: 10000 }
+                """.formatted(dir.resolve("data")));
+        assertThatThrownBy(() -> AgentSettings.load(yaml)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("watchdog: 3 windows of 10000 ms do not fit in a bake of 20000 ms, so the latency trigger could never fire");
+    }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edgefleet.agent.serving.OverloadedException;
 import io.edgefleet.agent.slots.ModelNotServedException;
+import io.edgefleet.agent.slots.SelfTest;
 import io.edgefleet.agent.slots.SlotException;
 import io.edgefleet.engines.synth.SyntheticModels;
 import io.edgefleet.protocols.oip.InferRequest;
@@ -131,6 +132,37 @@ class SlotsTest {
             assertThat(agent.slots().activeVersions()).containsEntry("cls", "1");
             assertThat(agent.inference().infer("cls", Optional.empty(), one(1, 2, 3, 4)).modelVersion()).contains("1");
             assertThat(agent.slots().record("cls").orElseThrow().previous()).isEmpty();
+        }
+    }
+
+    @Test
+    void a_ten_times_slower_candidate_fails_its_self_test_and_the_active_version_keeps_serving() throws Exception {
+        Path fast = SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("fast")), 128, 256, 8);
+        Path slow = SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("slow")), 128, 256, 80);
+        // no time budget: each round times exactly its minimum of 30 pairs
+        SelfTest.Limits limits = new SelfTest.Limits(3.0, 2.0, 60, 30, java.time.Duration.ZERO);
+        try (SlotRig rig = new SlotRig(dir.resolve("data"), limits, io.edgefleet.agent.slots.Watchdog.Limits.defaults())) {
+            rig.slots.install("mlp", "1", fast);
+            assertThatThrownBy(() -> rig.slots.install("mlp", "2", slow)).isInstanceOf(SlotException.class)
+                    .hasMessageStartingWith("model 'mlp' version 2 failed its self-test: latency more than ")
+                    .hasMessageContaining(" ms longer than the active version in ")
+                    .hasMessageContaining(" of 30 paired runs of ").hasMessageContaining(" time (23 needed; median ")
+                    .hasMessageEndingWith(", in two rounds");
+            assertThat(rig.slots.activeVersions()).containsEntry("mlp", "1");
+            assertThat(rig.slots.record("mlp").orElseThrow().previous()).isEmpty();
+            assertThat(rig.send("mlp", 3, SlotRig.floats(128, 256))).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void a_rollback_is_never_refused_for_speed() throws Exception {
+        Path fast = SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("fast")), 128, 256, 8);
+        Path slow = SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("slow")), 128, 256, 80);
+        try (SlotRig rig = new SlotRig(dir.resolve("data"), SelfTest.Limits.defaults(), io.edgefleet.agent.slots.Watchdog.Limits.defaults())) {
+            rig.slots.install("mlp", "1", slow);
+            rig.slots.install("mlp", "2", fast); // faster than the active version: passes
+            assertThat(rig.slots.rollback("mlp")).isEqualTo("1"); // ten times slower than the active one, and served before
+            assertThat(rig.slots.activeVersions()).containsEntry("mlp", "1");
         }
     }
 

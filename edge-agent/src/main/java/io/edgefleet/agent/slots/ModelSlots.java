@@ -40,17 +40,24 @@ public final class ModelSlots implements AutoCloseable {
     private final AgentStore store;
     private final EngineOptions engineOptions;
     private final IsolationOptions isolation;
-    private final double maxLatencyFactor;
+    private final SelfTest.Limits selfTest;
     private final Map<String, ModelSlot> slots = new ConcurrentHashMap<>();
     private final List<BiConsumer<String, String>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    /** Slots whose self-test uses the default limits but for {@code maxLatencyFactor}. */
     public ModelSlots(Path dataDir, AgentStore store, EngineOptions engineOptions, IsolationOptions isolation,
             double maxLatencyFactor) {
+        this(dataDir, store, engineOptions, isolation, SelfTest.Limits.defaults().withMaxLatencyFactor(maxLatencyFactor));
+    }
+
+    /** @param selfTest limits of the candidate's latency comparison with the active version */
+    public ModelSlots(Path dataDir, AgentStore store, EngineOptions engineOptions, IsolationOptions isolation,
+            SelfTest.Limits selfTest) {
         this.dataDir = dataDir;
         this.store = store;
         this.engineOptions = engineOptions;
         this.isolation = isolation;
-        this.maxLatencyFactor = maxLatencyFactor;
+        this.selfTest = selfTest;
     }
 
     /** Called with (model, version) after every activation. */
@@ -117,7 +124,7 @@ public final class ModelSlots implements AutoCloseable {
         } catch (IOException e) {
             throw new SlotException("model '" + model + "' version " + version + ": cannot stage the file: " + e.getMessage(), e);
         }
-        activateFile(model, version, placed, before.flatMap(SlotRecord::active));
+        activateFile(model, version, placed, before.flatMap(SlotRecord::active), true);
         return inspection;
     }
 
@@ -153,18 +160,19 @@ public final class ModelSlots implements AutoCloseable {
     }
 
     /**
-     * Makes the previous version active again; the version that was active becomes previous.
+     * Makes the previous version active again; the version that was active becomes previous. The
+     * previous version is self-tested for correctness but never refused for speed: it served before.
      *
      * @throws SlotException when there is no previous version or it does not load
      */
     public synchronized String rollback(String model) {
         SlotRecord r = store.slot(model).orElseThrow(() -> new ModelNotServedException("model '" + model + "' is not served here"));
         VersionedFile prev = r.previous().orElseThrow(() -> new SlotException("model '" + model + "' has no previous version to roll back to", null));
-        activateFile(model, prev.version(), prev.file(), r.active());
+        activateFile(model, prev.version(), prev.file(), r.active(), false);
         return prev.version();
     }
 
-    private void activateFile(String model, String version, Path file, Optional<VersionedFile> nowActive) {
+    private void activateFile(String model, String version, Path file, Optional<VersionedFile> nowActive, boolean compareLatency) {
         LoadedModel m;
         try {
             m = Engines.forFile(file).load(file, model, engineOptions);
@@ -173,7 +181,7 @@ public final class ModelSlots implements AutoCloseable {
         }
         Optional<String> failure;
         try (Lease current = slot(model).lease().orElse(null)) {
-            failure = SelfTest.check(m, Optional.ofNullable(current).map(Lease::model), maxLatencyFactor);
+            failure = SelfTest.check(m, Optional.ofNullable(current).filter(l -> compareLatency).map(Lease::model), selfTest);
         }
         if (failure.isPresent()) {
             m.close();

@@ -72,6 +72,22 @@ public final class SyntheticModels {
         return write(dir.resolve("sqrt.onnx"), model);
     }
 
+    /**
+     * ONNX: {@code y = Gather([0.1, 0.2, 0.3, 0.4], Cast<int64>(x[N,4]))}: a lookup that answers for
+     * element values -4..3 (so it passes a self-test on zeros) and fails in the runtime, a model
+     * error, for any other value: the "new version that fails in the field" on well-formed inputs.
+     */
+    public static Path lookupOnnx(Path dir) {
+        byte[] model = OnnxGraph.create("lookup")
+                .input("x", DataType.FP32, -1, 4)
+                .initializer("table", DataType.FP32, new long[] {4}, floats(0.1f, 0.2f, 0.3f, 0.4f))
+                .node("Cast", List.of("x"), List.of("idx"), Map.of("to", 7L))
+                .node("Gather", List.of("table", "idx"), List.of("y"), Map.of("axis", 0L))
+                .output("y", DataType.FP32, -1, 4)
+                .toBytes();
+        return write(dir.resolve("lookup.onnx"), model);
+    }
+
     /** ONNX: {@code y = Identity(x)} for one element type, shape [2,3]. */
     public static Path identityOnnx(Path dir, DataType type) {
         byte[] model = OnnxGraph.create("identity-" + type)
@@ -246,6 +262,33 @@ public final class SyntheticModels {
         g.op(TfliteGraph.Op.RELU, new int[] {h}, new int[] {y});
         g.inputs(x).outputs(y);
         return write(dir.resolve("dense" + size + ".tflite"), g.toBytes());
+    }
+
+    /**
+     * ONNX: {@code layers} times {@code h = Relu(Gemm(h, W, B))} on a fixed-shape {@code x[batch,size]}
+     * (the dense weights of {@link #denseOnnx}, shared by every layer). The cost grows linearly with
+     * {@code layers} while the signature stays the same, so {@code mlpOnnx(d, b, s, 10)} is a
+     * genuinely ten times slower version of {@code mlpOnnx(d, b, s, 1)}: what the self-test and the
+     * watchdog must catch. The shape is fixed so that a run on zeros (the self-test's input) costs
+     * what a request does.
+     */
+    public static Path mlpOnnx(Path dir, int batch, int size, int layers) {
+        if (layers < 1) {
+            throw new IllegalArgumentException("layers must be >= 1, got " + layers);
+        }
+        OnnxGraph g = OnnxGraph.create("mlp" + size + "x" + layers)
+                .input("x", DataType.FP32, batch, size)
+                .initializer("W", DataType.FP32, new long[] {size, size}, floats(denseWeights(size)))
+                .initializer("B", DataType.FP32, new long[] {size}, floats(new float[size]));
+        String h = "x";
+        for (int l = 0; l < layers; l++) {
+            String out = l == layers - 1 ? "y" : "h" + l;
+            g.node("Gemm", List.of(h, "W", "B"), List.of("g" + l));
+            g.node("Relu", List.of("g" + l), List.of(out));
+            h = out;
+        }
+        g.output("y", DataType.FP32, batch, size);
+        return write(dir.resolve("mlp" + size + "x" + layers + ".onnx"), g.toBytes());
     }
 
     /** {@code W[i][o]} of the dense models, row-major: small values in [-0.06, 0.06]. */

@@ -1,0 +1,127 @@
+package io.edgefleet.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.edgefleet.agent.slots.SelfTest;
+import io.edgefleet.agent.slots.SlotException;
+import io.edgefleet.agent.slots.Watchdog;
+import io.edgefleet.engines.synth.SyntheticModels;
+import io.edgefleet.protocols.oip.InferRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 14, finding 3: the self-test and the watchdog judge latency on a machine whose every core
+ * runs a busy loop, with their default limits, real ONNX Runtime models and the agent's real
+ * slots. A healthy version (the same computation again) is never refused nor rolled back in 20
+ * tries; a version that computes ten times as much (eighty dense layers instead of eight, see
+ * {@link SyntheticModels#mlpOnnx}) is caught by both.
+ */
+class NoisyJudgementsTest {
+    private static final int BATCH = 64;
+    private static final int SIZE = 256;
+    private static final int HEALTHY_LAYERS = 8;
+    private static final int SLOW_LAYERS = 80;
+    /** Answers per latency window: above the watchdog's default minimum of 20. */
+    private static final int PER_WINDOW = 24;
+    /** Answers of the first version: above the watchdog's default minimum baseline of 50. */
+    private static final int BASELINE = Watchdog.Limits.DEFAULT_MIN_BASELINE_REQUESTS + 10;
+
+    @TempDir
+    Path dir;
+
+    private final InferRequest request = SlotRig.floats(BATCH, SIZE);
+
+    private Path healthy() throws Exception {
+        return SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("healthy")), BATCH, SIZE, HEALTHY_LAYERS);
+    }
+
+    private Path slow() throws Exception {
+        return SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("slow")), BATCH, SIZE, SLOW_LAYERS);
+    }
+
+    /** The issue's proof; 70 to 130 s on the 2-core development machine at a load average of 30, hence slow. */
+    @Test
+    @Tag("slow")
+    void a_healthy_version_is_never_refused_nor_rolled_back_in_twenty_tries_on_busy_cores() throws Exception {
+        healthyTries(20);
+    }
+
+    /** The same in the default suite, five times. */
+    @Test
+    void a_healthy_version_is_never_refused_nor_rolled_back_in_five_tries_on_busy_cores() throws Exception {
+        healthyTries(5);
+    }
+
+    private void healthyTries(int tries) throws Exception {
+        Path healthy = healthy();
+        try (BusyCores busy = new BusyCores(); SlotRig rig = new SlotRig(dir.resolve("data"), SelfTest.Limits.defaults(), Watchdog.Limits.defaults())) {
+            assertThat(busy.threads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+            rig.slots.install("mlp", "v0", healthy);
+            assertThat(rig.send("mlp", BASELINE, request)).isEqualTo(BASELINE); // the first baseline
+            for (int t = 1; t <= tries; t++) {
+                String version = "v" + t;
+                rig.slots.install("mlp", version, healthy); // throws SlotException if the self-test refuses it
+                assertThat(rig.slots.activeVersions()).containsEntry("mlp", version);
+                for (int w = 0; w < Watchdog.Limits.DEFAULT_SUSTAINED_WINDOWS + 1; w++) {
+                    assertThat(rig.send("mlp", PER_WINDOW, request)).isEqualTo(PER_WINDOW);
+                    rig.endWindow();
+                }
+                Watchdog.BakeStatus bake = rig.watchdog.bake("mlp").orElseThrow();
+                assertThat(bake.version()).isEqualTo(version);
+                assertThat(bake.rollingBack()).as("try %d: %s", t, rig.rollbacks).isFalse();
+                // not vacuous: every window was judged, against a measured baseline
+                assertThat(bake.baselineMedianMillis()).isPresent();
+                assertThat(bake.windowsJudged()).isEqualTo(Watchdog.Limits.DEFAULT_SUSTAINED_WINDOWS + 1);
+            }
+            assertThat(rig.rollbacks).isEmpty();
+            assertThat(rig.slots.activeVersions()).containsEntry("mlp", "v" + tries);
+        }
+    }
+
+    @Test
+    void a_ten_times_slower_version_is_refused_by_the_self_test_on_busy_cores() throws Exception {
+        Path healthy = healthy();
+        Path slow = slow();
+        try (BusyCores busy = new BusyCores(); SlotRig rig = new SlotRig(dir.resolve("data"), SelfTest.Limits.defaults(), Watchdog.Limits.defaults())) {
+            rig.slots.install("mlp", "1", healthy);
+            for (int t = 0; t < 3; t++) {
+                String version = "slow-" + t;
+                assertThatThrownBy(() -> rig.slots.install("mlp", version, slow)).isInstanceOf(SlotException.class)
+                        .hasMessageStartingWith("model 'mlp' version " + version + " failed its self-test: latency more than ")
+                        .hasMessageContaining("in two rounds");
+                assertThat(rig.slots.activeVersions()).containsEntry("mlp", "1");
+            }
+        }
+    }
+
+    @Test
+    void a_ten_times_slower_version_is_rolled_back_by_the_watchdog_on_busy_cores() throws Exception {
+        Path healthy = healthy();
+        Path slow = slow();
+        // a self-test that lets anything through, so the watchdog is what must catch it
+        SelfTest.Limits lenient = SelfTest.Limits.defaults().withMaxLatencyFactor(1000);
+        try (BusyCores busy = new BusyCores(); SlotRig rig = new SlotRig(dir.resolve("data"), lenient, Watchdog.Limits.defaults())) {
+            rig.slots.install("mlp", "1", healthy);
+            assertThat(rig.send("mlp", BASELINE, request)).isEqualTo(BASELINE);
+            rig.slots.install("mlp", "2", slow);
+            for (int w = 1; w < Watchdog.Limits.DEFAULT_SUSTAINED_WINDOWS; w++) {
+                rig.send("mlp", PER_WINDOW, request);
+                rig.endWindow();
+                assertThat(rig.watchdog.bake("mlp").orElseThrow().violatingInARow()).isEqualTo(w);
+                assertThat(rig.slots.activeVersions()).as("sustained means %d windows, not %d", Watchdog.Limits.DEFAULT_SUSTAINED_WINDOWS, w)
+                        .containsEntry("mlp", "2");
+            }
+            rig.send("mlp", PER_WINDOW, request);
+            rig.endWindow();
+            rig.awaitRollbackTo("mlp", "1");
+            assertThat(rig.rollbacks).singleElement().asString()
+                    .startsWith("mlp: version 2 rolled back to 1: median latency was at least ")
+                    .contains("in each of 3 windows of 10 s in a row, over 3.0 times the previous version's");
+        }
+    }
+}

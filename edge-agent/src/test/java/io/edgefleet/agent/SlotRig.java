@@ -1,0 +1,125 @@
+package io.edgefleet.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgefleet.agent.serving.InferenceService;
+import io.edgefleet.agent.slots.ModelSlots;
+import io.edgefleet.agent.slots.SelfTest;
+import io.edgefleet.agent.slots.Watchdog;
+import io.edgefleet.agent.store.AgentStore;
+import io.edgefleet.engines.EngineOptions;
+import io.edgefleet.engines.isolation.IsolationOptions;
+import io.edgefleet.protocols.oip.InferRequest;
+import io.edgefleet.protocols.oip.InferTensor;
+import io.edgefleet.protocols.oip.TensorData;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The agent's slots, inference service and watchdog wired as {@link EdgeAgent} wires them, but on
+ * a clock the test steps window by window, with {@link Watchdog#runOnce()} after each step: real
+ * models, real runtime, real timing, deterministic windows.
+ */
+final class SlotRig implements AutoCloseable {
+    /** A clock the test moves by hand. */
+    static final class StepClock extends Clock {
+        private volatile Instant now = Instant.parse("2026-11-29T08:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }
+
+    final StepClock clock = new StepClock();
+    final AgentStore store;
+    final ModelSlots slots;
+    final InferenceService inference;
+    final Watchdog watchdog;
+    final Watchdog.Limits limits;
+    /** "model: reason" of every automatic rollback. */
+    final List<String> rollbacks = new CopyOnWriteArrayList<>();
+
+    SlotRig(Path dataDir, SelfTest.Limits selfTest, Watchdog.Limits limits) {
+        this.limits = limits;
+        this.store = AgentStore.open(dataDir);
+        // identical bytes are verified once per JVM: the soak installs the same healthy file many times
+        this.slots = new ModelSlots(dataDir, store, EngineOptions.defaults(), IsolationOptions.defaults().withSharedVerdicts(true), selfTest);
+        this.inference = new InferenceService(slots, 1, 64, Duration.ofSeconds(30));
+        this.watchdog = new Watchdog(slots, limits, clock);
+        watchdog.onRollback((model, reason) -> rollbacks.add(model + ": " + reason));
+        inference.observe(watchdog::observe);
+    }
+
+    /** An {@code x[rows, cols]} FP32 request with small deterministic values. */
+    static InferRequest floats(int rows, int cols) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (i % 13) * 0.01f;
+        }
+        return InferRequest.of(new InferTensor("x", TensorData.ofFloats(new long[] {rows, cols}, v)));
+    }
+
+    /** Sends {@code n} requests one after the other; returns how many were answered (the others failed). */
+    int send(String model, int n, InferRequest request) {
+        int answered = 0;
+        for (int i = 0; i < n; i++) {
+            try {
+                inference.infer(model, Optional.empty(), request);
+                answered++;
+            } catch (RuntimeException e) {
+                // counted by the caller as "not answered"; what kind of failure it was is the test's business
+            }
+        }
+        return answered;
+    }
+
+    /** Moves the clock past the current latency window and lets the watchdog close it. */
+    void endWindow() {
+        clock.advance(limits.window());
+        watchdog.runOnce();
+    }
+
+    /**
+     * Waits (at most 30 s) until a rollback was reported (listeners hear it after the swap, on the
+     * watchdog's thread), then asserts that one was and that {@code model} serves {@code version}.
+     */
+    void awaitRollbackTo(String model, String version) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (rollbacks.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(rollbacks).as("a rollback reported within 30 s").isNotEmpty();
+        assertThat(slots.activeVersions()).containsEntry(model, version);
+    }
+
+    @Override
+    public void close() {
+        watchdog.close();
+        inference.close();
+        slots.close();
+        store.close();
+    }
+}
