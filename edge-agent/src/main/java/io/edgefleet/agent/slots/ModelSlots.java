@@ -155,7 +155,7 @@ public final class ModelSlots implements AutoCloseable {
                     if (strict) {
                         throw e instanceof SlotException se ? se : new SlotException("model '" + model + "': " + e.getMessage(), e);
                     }
-                    refused.put(model, n + ": " + e.getMessage());
+                    refused.put(model, refusal(f, e));
                     LOG.log(System.Logger.Level.WARNING, "model {0} not served: {1}", model, e.getMessage());
                 }
             }
@@ -163,6 +163,14 @@ public final class ModelSlots implements AutoCloseable {
             throw new SlotException("cannot read models folder " + modelsDir + ": " + e.getMessage(), e);
         }
         return found;
+    }
+
+    /** "FILE did not load: WHY", with the runtime's reason and the file named without its folder (no host paths reach clients). */
+    private static String refusal(Path file, RuntimeException e) {
+        String why = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : String.valueOf(e.getMessage());
+        String name = file.getFileName().toString();
+        why = why.replace(file.toAbsolutePath().toString(), name).replace(file.toString(), name);
+        return name + " did not load: " + why;
     }
 
     /**
