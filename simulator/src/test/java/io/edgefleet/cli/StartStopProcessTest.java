@@ -151,6 +151,8 @@ class StartStopProcessTest {
             assertThat(ended).as("agent ended within %s of SIGTERM (%d ms so far); log:%n%s", STOP_BOUND,
                     (System.nanoTime() - t0) / 1_000_000, agent.log()).isTrue();
             assertThat(agent.process().exitValue()).isIn(0, 143);
+            System.out.printf("agent, broker %s: ended %d ms after SIGTERM%s%n", fault, (System.nanoTime() - t0) / 1_000_000,
+                    agent.log().contains("shutdown took longer") ? " (the backstop cut the close short)" : "");
         } finally {
             undo.run();
             watcher.disconnectForcibly(0, 0, false);
@@ -174,6 +176,8 @@ class StartStopProcessTest {
             assertThat(ended).as("control plane ended within %s of SIGTERM (%d ms so far); log:%n%s", STOP_BOUND,
                     (System.nanoTime() - t0) / 1_000_000, cloud.log()).isTrue();
             assertThat(cloud.process().exitValue()).isIn(0, 143);
+            System.out.printf("control plane, broker %s: ended %d ms after SIGTERM%s%n", fault, (System.nanoTime() - t0) / 1_000_000,
+                    cloud.log().contains("shutdown took longer") ? " (the backstop cut the close short)" : "");
         } finally {
             undo.run();
         }
