@@ -48,4 +48,24 @@ class AgentSettingsTest {
                 """.formatted(dir.resolve("data")));
         assertThatThrownBy(() -> AgentSettings.load(yaml)).hasMessageContaining("escalation").hasMessageContaining("VIBES");
     }
+
+    @Test
+    void the_models_folder_is_lenient_unless_models_strict_is_set_and_ports_default_to_8000_and_5683() throws Exception {
+        Path lenient = Files.writeString(dir.resolve("lenient.yaml"), """
+                agent:
+                  data-dir: %s
+                  models-dir: %s
+                """.formatted(dir.resolve("data"), dir.resolve("models")));
+        AgentConfig c = AgentSettings.load(lenient);
+        assertThat(c.modelsDir()).contains(new AgentConfig.ModelsDir(dir.resolve("models"), false));
+        assertThat(c.httpPort()).isEqualTo(8000);
+        assertThat(c.coapPort()).isEqualTo(5683);
+        Path strict = Files.writeString(dir.resolve("strict.yaml"), """
+                agent:
+                  data-dir: %s
+                  models-dir: %s
+                  models-strict: true
+                """.formatted(dir.resolve("data"), dir.resolve("models")));
+        assertThat(AgentSettings.load(strict).modelsDir()).contains(new AgentConfig.ModelsDir(dir.resolve("models"), true));
+    }
 }
