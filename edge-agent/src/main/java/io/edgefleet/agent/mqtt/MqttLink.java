@@ -408,7 +408,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         // later under this device's client id and take the session from a restarted agent.
         Exception failed = io.edgefleet.protocols.net.CloseForGood.close(() -> {
             if (client.isConnected()) {
-                client.disconnectForcibly(0, CLOSE_STEP_MILLIS, true); // DISCONNECT sent, waited for at most this long
+                client.disconnectForcibly(CLOSE_STEP_MILLIS / 2, CLOSE_STEP_MILLIS, true); // in-flight work may finish, then DISCONNECT, each bounded
             }
         }, () -> client.disconnectForcibly(0, 0, false), () -> client.close(true), java.time.Duration.ofSeconds(20));
         if (failed != null) {
