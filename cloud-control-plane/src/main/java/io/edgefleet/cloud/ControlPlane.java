@@ -26,6 +26,7 @@ import io.edgefleet.cloud.store.EventRepository;
 import io.edgefleet.cloud.store.ModelRepository;
 import io.edgefleet.cloud.store.TelemetryRepository;
 import io.edgefleet.profiles.catalog.DeviceCatalog;
+import io.edgefleet.protocols.net.PortUnavailableException;
 import io.edgefleet.protocols.topics.Topic;
 import io.edgefleet.protocols.topics.TopicKind;
 import io.edgefleet.sync.chunks.ChunkStore;
@@ -104,6 +105,11 @@ public final class ControlPlane implements AutoCloseable {
         return start(config, Clock.systemUTC());
     }
 
+    /**
+     * Starts the roles of {@code config}.
+     *
+     * @throws PortUnavailableException when the HTTP port cannot be bound (nothing is left running)
+     */
     public static ControlPlane start(CloudConfig config, Clock clock) {
         ControlPlane cp = new ControlPlane(config, clock);
         try {
@@ -115,7 +121,12 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
+    /** The HTTP setting, named in the one-line error when its port cannot be bound. */
+    public static final String HTTP_PORT_SETTING = "cloud.http.port / --http-port";
+
     private void startRoles() {
+        // before anything else starts: a taken port stops the process at once with one line
+        PortUnavailableException.requireTcp("HTTP", config.httpHost(), config.httpPort(), HTTP_PORT_SETTING);
         config.kafka().ifPresent(k -> {
             KafkaEvents ke = new KafkaEvents(k);
             closeables.add(ke);
@@ -189,6 +200,9 @@ public final class ControlPlane implements AutoCloseable {
         }
         server = webServer(sync);
         server.start();
+        if (!server.isRunning() || server.port() < 0) { // taken since the check: Helidon logs it and returns
+            throw new PortUnavailableException("HTTP", config.httpHost(), config.httpPort(), HTTP_PORT_SETTING, null);
+        }
         LOG.log(System.Logger.Level.INFO, "control plane {0} ({1}) on http://{2}:{3,number,#}/api/v1, data in {4}", config.instance(),
                 config.roles(), config.httpHost(), server.port(), config.dataDir());
     }
@@ -360,7 +374,7 @@ public final class ControlPlane implements AutoCloseable {
         if (control != null) {
             control.close();
         }
-        if (server != null) {
+        if (server != null && server.isRunning()) {
             server.stop();
         }
         store.close();

@@ -13,7 +13,7 @@ import java.util.Optional;
  * methods; the CLI maps its flags onto them.
  *
  * @param dataDir holds {@code agent.db} and the model files
- * @param modelsDir standalone mode: serve every {@code NAME.onnx}/{@code NAME.tflite} in it
+ * @param modelsDir standalone mode: serve every {@code NAME.onnx}/{@code NAME.tflite} in it (see {@link ModelsDir})
  * @param httpHost address the HTTP server binds
  * @param httpPort 0 picks a free port (logged); -1 runs no HTTP server (simulated devices: MQTT and in-process calls only)
  * @param coapPort UDP port of the CoAP side; 0 picks a free one, -1 turns CoAP off
@@ -25,7 +25,7 @@ import java.util.Optional;
  * @param queueCapacity requests that may wait per model before 429
  * @param maxPayloadBytes largest request body accepted (413 beyond)
  * @param requestTimeout a request not answered by then gets 503
- * @param drainTimeout on shutdown, how long in-flight requests may take
+ * @param drainTimeout on shutdown, how long in-flight requests may take (default 5 s, so SIGTERM ends the agent within 10 s)
  * @param selfTest limits of a candidate's latency comparison with the active version (paired runs, floor, factor)
  * @param engineOptions engine settings (from the device profile)
  * @param isolation limits of the first-load verifier JVM
@@ -33,10 +33,23 @@ import java.util.Optional;
  * @param watchdog limits of the local watchdog that rolls back a misbehaving new version
  * @param sync model sync for {@code deploy} commands: the sync server and the trusted signing keys
  */
-public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHost, int httpPort, int coapPort, String fleet, String device,
+public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String httpHost, int httpPort, int coapPort, String fleet, String device,
         String profile, Optional<String> mqttUrl, int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
         io.edgefleet.agent.slots.SelfTest.Limits selfTest, EngineOptions engineOptions, IsolationOptions isolation, Telemetry telemetry,
         io.edgefleet.agent.slots.Watchdog.Limits watchdog, Optional<Sync> sync, Optional<Escalation> escalation) {
+    /**
+     * Standalone mode's models folder.
+     *
+     * @param path every {@code NAME.onnx} / {@code NAME.tflite} in it is served as model {@code NAME}
+     * @param strict false (default): a file that does not load is skipped, its model answers "not
+     *     ready" with the reason and the others are served; true: the agent refuses to start
+     */
+    public record ModelsDir(Path path, boolean strict) {
+        public ModelsDir {
+            Objects.requireNonNull(path, "path");
+        }
+    }
+
     /**
      * Joint inference with the cloud's inference role.
      *
@@ -115,10 +128,18 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
         }
     }
 
-    /** Standalone defaults: HTTP on 127.0.0.1:8080, fleet {@code local}, device {@code agent}, 64 waiting requests per model. */
+    /** The agent's default HTTP port: Triton's, the usual port of an Open Inference Protocol v2 server (the control plane has 8080, a sync server 8081). */
+    public static final int DEFAULT_HTTP_PORT = 8000;
+    /** CoAP's registered port (RFC 7252). */
+    public static final int DEFAULT_COAP_PORT = 5683;
+
+    /**
+     * Standalone defaults: HTTP on 127.0.0.1:{@value #DEFAULT_HTTP_PORT}, CoAP on {@value #DEFAULT_COAP_PORT}, fleet
+     * {@code local}, device {@code agent}, 64 waiting requests per model.
+     */
     public static AgentConfig defaults(Path dataDir) {
-        return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, 5683, "local", "agent", "generic", Optional.empty(), 1, 64,
-                16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10), io.edgefleet.agent.slots.SelfTest.Limits.defaults(), EngineOptions.defaults(), IsolationOptions.defaults(),
+        return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", DEFAULT_HTTP_PORT, DEFAULT_COAP_PORT, "local", "agent", "generic", Optional.empty(), 1, 64,
+                16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(5), io.edgefleet.agent.slots.SelfTest.Limits.defaults(), EngineOptions.defaults(), IsolationOptions.defaults(),
                 new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults(), Optional.empty(), Optional.empty());
     }
 
@@ -127,8 +148,14 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
                 maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 
+    /** Serves the models of {@code dir}, skipping (not failing on) a file that does not load. */
     public AgentConfig withModelsDir(Path dir) {
-        return new AgentConfig(dataDir, Optional.of(dir), httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
+        return withModelsDir(dir, false);
+    }
+
+    /** Serves the models of {@code dir}; with {@code strict} a file that does not load stops the start. */
+    public AgentConfig withModelsDir(Path dir, boolean strict) {
+        return new AgentConfig(dataDir, Optional.of(new ModelsDir(dir, strict)), httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation);
     }
 

@@ -14,9 +14,10 @@ import java.time.Duration;
  * agent:
  *   data-dir: ./agent-data
  *   models-dir: ./models          # standalone mode
+ *   models-strict: false          # true: a file of models-dir that does not load stops the start
  *   fleet: local
  *   device: agent
- *   http: { host: 127.0.0.1, port: 8080, max-payload-bytes: 16777216 }
+ *   http: { host: 127.0.0.1, port: 8000, max-payload-bytes: 16777216 }   # 0: any free port; -1: no HTTP
  *   coap: { port: 5683 }                  # -1: off
  *   mqtt: { url: tcp://127.0.0.1:1883 }   # connected mode
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
@@ -66,7 +67,7 @@ public final class AgentSettings {
                 .withQueue(c.get("inference.threads-per-model").asInt().orElse(base.threadsPerModel()),
                         c.get("inference.queue-capacity").asInt().orElse(base.queueCapacity()));
         if (c.get("models-dir").exists()) {
-            a = a.withModelsDir(Path.of(c.get("models-dir").asString().get()));
+            a = a.withModelsDir(Path.of(c.get("models-dir").asString().get()), c.get("models-strict").asBoolean().orElse(false));
         }
         if (c.get("coap.port").exists()) {
             a = a.withCoapPort(c.get("coap.port").asInt().get());

@@ -12,6 +12,7 @@ import io.edgefleet.agent.store.AgentStore;
 import io.edgefleet.agent.telemetry.TelemetryPublisher;
 import io.edgefleet.agent.telemetry.TelemetryRecorder;
 import io.edgefleet.protocols.DecodeLimits;
+import io.edgefleet.protocols.net.PortUnavailableException;
 import io.edgefleet.protocols.oip.OipCodec;
 import io.helidon.webserver.WebServer;
 import java.time.Clock;
@@ -92,16 +93,21 @@ public final class EdgeAgent implements AutoCloseable {
                 .build());
     }
 
+    /**
+     * Builds and starts an agent.
+     *
+     * @throws PortUnavailableException when the HTTP or CoAP port cannot be bound (nothing is left running)
+     * @throws io.edgefleet.agent.slots.SlotException when the models folder cannot be read, or in strict mode a file of it does not load
+     */
     public static EdgeAgent start(AgentConfig config) {
         EdgeAgent agent = new EdgeAgent(config);
         try {
             agent.slots.restore();
             config.modelsDir().ifPresent(dir -> {
-                Map<String, String> served = agent.slots.serveDirectory(dir);
-                LOG.log(System.Logger.Level.INFO, "serving {0} from {1}", served, dir);
+                Map<String, String> served = agent.slots.serveDirectory(dir.path(), dir.strict());
+                LOG.log(System.Logger.Level.INFO, "serving {0} from {1}", served, dir.path());
             });
-            agent.http.ifPresent(WebServer::start);
-            agent.coap.ifPresent(CoapApi::start);
+            agent.startListeners();
             agent.mqtt.ifPresent(MqttLink::start);
             agent.startTelemetryLoop();
             agent.ready.set(true);
@@ -112,6 +118,29 @@ public final class EdgeAgent implements AutoCloseable {
         } catch (RuntimeException e) {
             agent.close();
             throw e;
+        }
+    }
+
+    /** The HTTP setting, named in the one-line error when its port cannot be bound. */
+    public static final String HTTP_PORT_SETTING = "agent.http.port / --http-port";
+    /** The CoAP setting, named in the one-line error when its port cannot be bound. */
+    public static final String COAP_PORT_SETTING = "agent.coap.port / --coap-port";
+
+    /** Binds HTTP then CoAP; a port that cannot be bound is a {@link PortUnavailableException} naming it and its setting. */
+    private void startListeners() {
+        if (http.isPresent()) {
+            PortUnavailableException.requireTcp("HTTP", config.httpHost(), config.httpPort(), HTTP_PORT_SETTING);
+            http.get().start();
+            if (!http.get().isRunning() || http.get().port() < 0) { // taken in between: Helidon logs and returns
+                throw new PortUnavailableException("HTTP", config.httpHost(), config.httpPort(), HTTP_PORT_SETTING, null);
+            }
+        }
+        if (coap.isPresent()) {
+            try {
+                coap.get().start();
+            } catch (java.io.UncheckedIOException e) {
+                throw new PortUnavailableException("CoAP (UDP)", config.httpHost(), config.coapPort(), COAP_PORT_SETTING, e.getCause());
+            }
         }
     }
 

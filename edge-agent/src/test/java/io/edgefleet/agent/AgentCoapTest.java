@@ -125,7 +125,7 @@ class AgentCoapTest {
         try {
             CoapResponse h = health.get();
             assertThat(h.getCode()).isEqualTo(ResponseCode.CONTENT);
-            assertThat(h.getResponseText()).isEqualTo("{\"status\":\"UP\",\"models\":2}");
+            assertThat(h.getResponseText()).isEqualTo("{\"status\":\"UP\",\"models\":2,\"notReady\":[]}");
             BlockingQueue<String> notes = new LinkedBlockingQueue<>();
             CoapObserveRelation rel = models.observe(new CoapHandler() {
                 @Override

@@ -85,4 +85,24 @@ class AgentSettingsTest {
         assertThatThrownBy(() -> AgentSettings.load(yaml)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("watchdog: 3 windows of 10000 ms do not fit in a bake of 20000 ms, so the latency trigger could never fire");
     }
+
+    @Test
+    void the_models_folder_is_lenient_unless_models_strict_is_set_and_ports_default_to_8000_and_5683() throws Exception {
+        Path lenient = Files.writeString(dir.resolve("lenient.yaml"), """
+                agent:
+                  data-dir: %s
+                  models-dir: %s
+                """.formatted(dir.resolve("data"), dir.resolve("models")));
+        AgentConfig c = AgentSettings.load(lenient);
+        assertThat(c.modelsDir()).contains(new AgentConfig.ModelsDir(dir.resolve("models"), false));
+        assertThat(c.httpPort()).isEqualTo(8000);
+        assertThat(c.coapPort()).isEqualTo(5683);
+        Path strict = Files.writeString(dir.resolve("strict.yaml"), """
+                agent:
+                  data-dir: %s
+                  models-dir: %s
+                  models-strict: true
+                """.formatted(dir.resolve("data"), dir.resolve("models")));
+        assertThat(AgentSettings.load(strict).modelsDir()).contains(new AgentConfig.ModelsDir(dir.resolve("models"), true));
+    }
 }

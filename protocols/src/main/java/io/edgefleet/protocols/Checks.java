@@ -10,8 +10,15 @@ import java.util.regex.Pattern;
  * {@link ProtocolException} naming the field, so a decoder can prefix the enclosing path.
  */
 public final class Checks {
-    /** Fleet ids, device ids, model names and versions: safe in an MQTT topic segment and a URL path. */
-    public static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    /**
+     * Fleet ids, device ids, model names and versions: safe in an MQTT topic segment, a URL path
+     * and a file name. Ids made only of dots ({@code .}, {@code ..}) are refused: as a path segment
+     * they name the folder itself or its parent (the agent and the registry store files under
+     * {@code model/version}), and URL clients normalise them away.
+     */
+    public static final Pattern ID = Pattern.compile("(?!\\.+$)[A-Za-z0-9._-]{1,64}");
+    /** The rule of {@link #ID}, in words, for error messages. */
+    public static final String ID_RULE = "1 to 64 characters of A-Z a-z 0-9 . _ -, not only dots";
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
     private Checks() {
@@ -32,12 +39,11 @@ public final class Checks {
         return value;
     }
 
-    /** An identifier: {@code [A-Za-z0-9._-]{1,64}}; MQTT wildcards, slashes and empty values are refused. */
+    /** An identifier ({@link #ID}): MQTT wildcards, slashes, empty values and {@code .}/{@code ..} are refused. */
     public static String id(String value, String field) {
         required(value, field);
         if (!ID.matcher(value).matches()) {
-            throw new ProtocolException(field, "'" + printable(value) + "' is not a valid id: "
-                    + "1 to 64 characters of A-Z a-z 0-9 . _ -");
+            throw new ProtocolException(field, "'" + printable(value) + "' is not a valid id: " + ID_RULE);
         }
         return value;
     }

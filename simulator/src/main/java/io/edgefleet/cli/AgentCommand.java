@@ -7,7 +7,6 @@ import io.edgefleet.engines.EngineOptions;
 import io.edgefleet.profiles.catalog.DeviceCatalog;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -17,15 +16,19 @@ import picocli.CommandLine.Spec;
 @Command(name = "agent", mixinStandardHelpOptions = true, subcommands = {AgentBench.class, BundleCommands.Install.class},
         description = {"Run an edge agent: the Open Inference Protocol over HTTP for the models it serves.",
             "Standalone: --models-dir DIR serves each NAME.onnx / NAME.tflite there as model NAME.",
+            "Defaults: HTTP 127.0.0.1:8000, CoAP 5683. A port that cannot be bound stops the agent (exit 1) with one line naming it.",
             "Flags override the --config file, which environment variables override (AGENT_HTTP_PORT=...)."})
 final class AgentCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "Agent YAML (node 'agent'); see docs/edge-agent.md.")
     Path config;
     @Option(names = "--data-dir", paramLabel = "DIR", description = "agent.db and model files (default ./agent-data).")
     Path dataDir;
-    @Option(names = "--models-dir", paramLabel = "DIR", description = "Serve the models in this folder (standalone mode).")
+    @Option(names = "--models-dir", paramLabel = "DIR", description = {"Serve the models in this folder (standalone mode).",
+        "A file that does not load is skipped: its model answers 'not ready' (503) with the reason, the others are served."})
     Path modelsDir;
-    @Option(names = "--http-port", paramLabel = "P", description = "HTTP port; 0 picks a free one (default 8080).")
+    @Option(names = "--strict", description = "Refuse to start (exit 1) when a file of the models folder does not load.")
+    boolean strict;
+    @Option(names = "--http-port", paramLabel = "P", description = "HTTP port; 0 picks a free one (default 8000; the control plane has 8080).")
     Integer httpPort;
     @Option(names = "--coap-port", paramLabel = "P", description = "CoAP UDP port; 0 picks a free one, -1 turns CoAP off (default 5683).")
     Integer coapPort;
@@ -57,8 +60,12 @@ final class AgentCommand implements Callable<Integer> {
         if (mqtt != null) {
             c = c.withMqtt(mqtt);
         }
-        if (modelsDir != null) {
-            c = c.withModelsDir(modelsDir);
+        if (modelsDir != null || strict) {
+            Path dir = modelsDir != null ? modelsDir : c.modelsDir().map(AgentConfig.ModelsDir::path).orElse(null);
+            if (dir == null) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--strict needs a models folder (--models-dir or models-dir)");
+            }
+            c = c.withModelsDir(dir, strict || c.modelsDir().map(AgentConfig.ModelsDir::strict).orElse(false));
         }
         c = c.withHttp(httpHost != null ? httpHost : c.httpHost(), httpPort != null ? httpPort : c.httpPort());
         if (coapPort != null) {
@@ -79,17 +86,14 @@ final class AgentCommand implements Callable<Integer> {
             }
         }
         EdgeAgent agent = EdgeAgent.start(c);
-        spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: http://%s:%d/v2%s serving %s%s%n", c.fleet(), c.device(),
-                c.httpHost(), agent.httpPort(), agent.coapPort().isPresent() ? ", coap://" + c.httpHost() + ":" + agent.coapPort().getAsInt() : "",
-                agent.slots().activeVersions(), c.mqttUrl().map(u -> ", MQTT " + u).orElse(""));
+        spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: %s%s serving %s%s%s%n", c.fleet(), c.device(),
+                agent.httpPort() < 0 ? "HTTP off" : "http://" + c.httpHost() + ":" + agent.httpPort() + "/v2",
+                agent.coapPort().isPresent() ? ", coap://" + c.httpHost() + ":" + agent.coapPort().getAsInt() : "",
+                agent.slots().activeVersions(), agent.slots().notReady().isEmpty() ? "" : ", not ready " + agent.slots().notReady(),
+                c.mqttUrl().map(u -> ", MQTT " + u).orElse(""));
         spec.commandLine().getOut().flush();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            agent.close();
-            stopped.countDown();
-        }, "agent-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        stopped.await();
+        // SIGTERM: the drain may take its timeout, the rest (MQTT goodbye, CoAP, HTTP, store) a few seconds at most
+        BoundedShutdown.register("agent", agent::close, c.drainTimeout().plusSeconds(4)).await();
         return Main.OK;
     }
 }

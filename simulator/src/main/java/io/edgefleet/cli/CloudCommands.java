@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -121,12 +120,8 @@ final class CloudCommands {
                         c.dataDir().resolve("tokens/viewer.token"));
             }
             out.flush();
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                cp.close();
-                stopped.countDown();
-            }));
-            stopped.await();
+            // SIGTERM: every close step is bounded; this bound is the backstop (the promise: gone within 10 s)
+            BoundedShutdown.register("cloud", cp::close, java.time.Duration.ofSeconds(8)).await();
             return Main.OK;
         }
     }

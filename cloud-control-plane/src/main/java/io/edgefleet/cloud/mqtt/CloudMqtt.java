@@ -193,8 +193,8 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
      * Closes the session for good. Paho 1.2.5 refuses {@code close()} while a (re)connect is in
      * progress; a client left that way reconnects later under the same client id and takes the
      * session over from its successor (seen in tests: a closed control plane's client kept
-     * stealing the ingest session). So: disconnect, force, and retry the close until the
-     * connect attempt has ended.
+     * stealing the ingest session). So: disconnect (in-flight work and the DISCONNECT wait at most 1 s each), force, and
+     * retry the close until the connect attempt has ended (its 5 s connection timeout).
      */
     @Override
     public void close() {
@@ -205,9 +205,11 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
         if (connector != null) {
             connector.interrupt();
         }
+        // Bounded steps: Paho's disconnect(quiesce) waits for the broker without limit (minutes with a
+        // frozen broker); disconnectForcibly sends DISCONNECT and waits at most its timeout.
         Exception failed = io.edgefleet.protocols.net.CloseForGood.close(() -> {
             if (client.isConnected()) {
-                client.disconnect(2000);
+                client.disconnectForcibly(1000, 1000, true); // in-flight work may finish for 1 s (unacknowledged messages are redelivered anyway)
             }
         }, () -> client.disconnectForcibly(0, 0, false), () -> client.close(true), java.time.Duration.ofSeconds(20));
         if (failed != null) {

@@ -63,8 +63,26 @@ public final class CoapApi implements AutoCloseable {
         slots.onActivation((model, version) -> models.changed());
     }
 
+    /**
+     * Binds the UDP port and starts serving.
+     *
+     * @throws java.io.UncheckedIOException when the port cannot be bound (its cause is the bind failure)
+     */
     public void start() {
+        // Californium's start() logs a bind failure with its stack trace and goes on without the
+        // endpoint: try the port first, then check that the endpoint did start.
+        InetSocketAddress address = endpoint.getAddress();
+        if (address.getPort() != 0) {
+            try (java.net.DatagramSocket probe = new java.net.DatagramSocket(null)) {
+                probe.bind(address);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         server.start();
+        if (!endpoint.isStarted()) {
+            throw new java.io.UncheckedIOException(new java.net.BindException("the endpoint did not start"));
+        }
     }
 
     /** The UDP port, once started. */
@@ -183,7 +201,10 @@ public final class CoapApi implements AutoCloseable {
         }
     }
 
-    /** {@code /health}: 2.05 with the number of models served, 5.03 when none is. */
+    /**
+     * {@code /health}: 2.05 with the number of models served, 5.03 when none is; {@code notReady}
+     * names the models whose file was refused at startup (ids: no quoting needed).
+     */
     static final class HealthResource extends CoapResource {
         private final ModelSlots slots;
 
@@ -195,7 +216,9 @@ public final class CoapApi implements AutoCloseable {
         @Override
         public void handleGET(CoapExchange ex) {
             int n = slots.activeVersions().size();
-            String body = "{\"status\":\"" + (n > 0 ? "UP" : "NO_MODELS") + "\",\"models\":" + n + "}";
+            String notReady = String.join("\",\"", slots.notReady().keySet());
+            String body = "{\"status\":\"" + (n > 0 ? "UP" : "NO_MODELS") + "\",\"models\":" + n
+                    + ",\"notReady\":[" + (notReady.isEmpty() ? "" : "\"" + notReady + "\"") + "]}";
             ex.respond(n > 0 ? ResponseCode.CONTENT : ResponseCode.SERVICE_UNAVAILABLE, body.getBytes(StandardCharsets.UTF_8),
                     CoapResources.FORMAT_JSON);
         }

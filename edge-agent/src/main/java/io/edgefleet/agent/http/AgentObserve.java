@@ -19,8 +19,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The agent's own health and metrics, on Helidon's observe endpoints: {@code /observe/health}
- * (liveness: the database answers; readiness: started and serving at least the models it was
- * given) and {@code /observe/metrics} (Prometheus text with {@code Accept: text/plain}):
+ * (liveness: the database answers; readiness: started, with the models served and, under
+ * {@code notReady}, each model whose file was refused at startup with the reason; a refused model
+ * does not make the agent unready, since it serves the others) and {@code /observe/metrics} (Prometheus text with {@code Accept: text/plain}):
  * active models, requests by model and outcome, queued requests, telemetry outbox rows and
  * batches lost, MQTT connection. Meters live in Helidon's registry of the process.
  */
@@ -42,7 +43,8 @@ public final class AgentObserve {
                     return HealthCheckResponse.builder().status(true).detail("outbox", rows).build();
                 }, HealthCheckType.LIVENESS, "database")
                 .addCheck(() -> HealthCheckResponse.builder().status(ready.getAsBoolean())
-                        .detail("models", slots.activeVersions()).build(), HealthCheckType.READINESS, "models")
+                        .detail("models", slots.activeVersions()).detail("notReady", slots.notReady()).build(),
+                        HealthCheckType.READINESS, "models")
                 .build();
         return ObserveFeature.just(health, MetricsObserver.create());
     }

@@ -381,6 +381,14 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         }
     }
 
+    /** How long each step of {@link #close()} may wait on the broker (the goodbye's PUBACK, the DISCONNECT). */
+    private static final long CLOSE_STEP_MILLIS = 1000;
+
+    /**
+     * Says goodbye (retained offline state) and closes the session; each step waits on the broker
+     * at most {@value #CLOSE_STEP_MILLIS} ms, and the retry of a close refused during a reconnect ends
+     * with that connect attempt (its 10 s timeout).
+     */
     @Override
     public void close() {
         closed = true;
@@ -392,6 +400,9 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         }
         commandThread.shutdown();
         requests.shutdown();
+        // Every step below is bounded, so SIGTERM ends the agent in time whatever the broker does
+        // (a frozen broker kept a PUBACK wait and an unbounded DISCONNECT wait here for minutes).
+        client.setTimeToWait(CLOSE_STEP_MILLIS);
         if (client.isConnected()) {
             publishState(false);
         }
@@ -399,7 +410,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         // later under this device's client id and take the session from a restarted agent.
         Exception failed = io.edgefleet.protocols.net.CloseForGood.close(() -> {
             if (client.isConnected()) {
-                client.disconnect(5000);
+                client.disconnectForcibly(CLOSE_STEP_MILLIS / 2, CLOSE_STEP_MILLIS, true); // in-flight work may finish, then DISCONNECT, each bounded
             }
         }, () -> client.disconnectForcibly(0, 0, false), () -> client.close(true), java.time.Duration.ofSeconds(20));
         if (failed != null) {

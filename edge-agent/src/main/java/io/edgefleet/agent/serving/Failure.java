@@ -1,5 +1,6 @@
 package io.edgefleet.agent.serving;
 
+import io.edgefleet.agent.slots.ModelNotReadyException;
 import io.edgefleet.agent.slots.ModelNotServedException;
 import io.edgefleet.engines.EngineBusyException;
 import io.edgefleet.engines.InferenceFailedException;
@@ -13,7 +14,7 @@ import io.edgefleet.protocols.ProtocolException;
  * shapes only, and a runtime's own words (ONNX Runtime node names, TFLite's native messages) stay
  * in the server log.
  *
- * @param status 400 bad input, 404 unknown model or version, 429 queue full, 503 overloaded or late, 500 runtime failure
+ * @param status 400 bad input, 404 unknown model or version, 503 model refused at startup (not ready, no Retry-After), 429 queue full, 503 overloaded or late, 500 runtime failure
  * @param message for the client
  * @param retryable whether the client should retry later ({@code Retry-After})
  */
@@ -29,6 +30,7 @@ public record Failure(int status, String message, boolean retryable) {
                 yield new Failure(400, i.getMessage(), false);
             }
             case ModelNotServedException m -> new Failure(404, m.getMessage(), false);
+            case ModelNotReadyException m -> new Failure(503, m.getMessage(), false);
             case OverloadedException o -> new Failure(o.queueFull() ? 429 : 503, o.getMessage(), true);
             case EngineBusyException b -> new Failure(503, b.getMessage(), true);
             case InferenceFailedException f -> {

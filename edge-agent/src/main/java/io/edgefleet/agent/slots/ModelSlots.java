@@ -43,6 +43,7 @@ public final class ModelSlots implements AutoCloseable {
     private final SelfTest.Limits selfTest;
     private final Map<String, ModelSlot> slots = new ConcurrentHashMap<>();
     private final List<BiConsumer<String, String>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Map<String, String> refused = new ConcurrentHashMap<>();
 
     /** Slots whose self-test uses the default limits but for {@code maxLatencyFactor}. */
     public ModelSlots(Path dataDir, AgentStore store, EngineOptions engineOptions, IsolationOptions isolation,
@@ -131,11 +132,15 @@ public final class ModelSlots implements AutoCloseable {
     /**
      * Serves every {@code NAME.onnx} / {@code NAME.tflite} of a folder as model {@code NAME};
      * the version is the first 12 hex digits of the file's SHA-256, so a changed file is a new
-     * version and an unchanged one is not reloaded.
+     * version and an unchanged one is not reloaded. A file that does not load (or fails its
+     * self-test) is skipped and remembered with its reason ({@link #refusals()}): the other
+     * models are served, and the refused one answers "not ready" with that reason until a
+     * version of it is activated. With {@code strict} the first refusal is thrown instead.
      *
-     * @return the models found, with their versions
+     * @return the models served from the folder, with their versions
+     * @throws SlotException when the folder cannot be read, or in strict mode when a file is refused
      */
-    public Map<String, String> serveDirectory(Path modelsDir) {
+    public Map<String, String> serveDirectory(Path modelsDir, boolean strict) {
         Map<String, String> found = new TreeMap<>();
         try (var files = Files.list(modelsDir)) {
             for (Path f : files.sorted().toList()) {
@@ -146,17 +151,48 @@ public final class ModelSlots implements AutoCloseable {
                 }
                 String model = n.substring(0, dot);
                 if (!Checks.ID.matcher(model).matches()) {
-                    LOG.log(System.Logger.Level.WARNING, "skipping {0}: the model name is not a valid id", f);
+                    LOG.log(System.Logger.Level.WARNING, "skipping {0}: the model name is not a valid id ({1})", f, Checks.ID_RULE);
                     continue;
                 }
-                String version = ModelFiles.sha256(f).substring(0, 12);
-                install(model, version, f);
-                found.put(model, version);
+                try {
+                    String version = ModelFiles.sha256(f).substring(0, 12);
+                    install(model, version, f);
+                    found.put(model, version);
+                } catch (SlotException | java.io.UncheckedIOException e) {
+                    if (strict) {
+                        throw e instanceof SlotException se ? se : new SlotException("model '" + model + "': " + e.getMessage(), e);
+                    }
+                    refused.put(model, refusal(f, e));
+                    LOG.log(System.Logger.Level.WARNING, "model {0} not served: {1}", model, e.getMessage());
+                }
             }
         } catch (IOException e) {
             throw new SlotException("cannot read models folder " + modelsDir + ": " + e.getMessage(), e);
         }
         return found;
+    }
+
+    /** "FILE did not load: WHY", with the runtime's reason and the file named without its folder (no host paths reach clients). */
+    private static String refusal(Path file, RuntimeException e) {
+        String why = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : String.valueOf(e.getMessage());
+        String name = file.getFileName().toString();
+        why = why.replace(file.toAbsolutePath().toString(), name).replace(file.toString(), name);
+        return name + " did not load: " + why;
+    }
+
+    /**
+     * Why models of the models folder are not served: model name → the file and the reason its
+     * load was refused. A model leaves this map when a version of it is activated.
+     */
+    public Map<String, String> refusals() {
+        return new TreeMap<>(refused);
+    }
+
+    /** Model names that have no active version because their file was refused: {@link #refusals()} without the served ones. */
+    public Map<String, String> notReady() {
+        Map<String, String> out = new TreeMap<>(refused);
+        out.keySet().removeAll(activeVersions().keySet());
+        return out;
     }
 
     /**
@@ -190,6 +226,7 @@ public final class ModelSlots implements AutoCloseable {
         store.saveSlot(new SlotRecord(model, Optional.of(new VersionedFile(version, file)),
                 nowActive.filter(v -> !v.version().equals(version))));
         slot(model).activate(new Loaded(version, m));
+        refused.remove(model);
         LOG.log(System.Logger.Level.INFO, "model {0}: version {1} active", model, version);
         notifyActivation(model, version);
     }
@@ -211,11 +248,15 @@ public final class ModelSlots implements AutoCloseable {
     /**
      * A lease on the active version of {@code model}, or on {@code version} when given and active.
      *
+     * @throws ModelNotReadyException when the model's file was refused at startup and no version of it is active
      * @throws ModelNotServedException naming the model (and version) when it is not served
      */
     public Lease lease(String model, Optional<String> version) {
         ModelSlot s = slots.get(model);
         Lease lease = s == null ? null : s.lease().orElse(null);
+        if (lease == null && refused.containsKey(model)) {
+            throw new ModelNotReadyException(model, refused.get(model));
+        }
         if (lease == null) {
             throw new ModelNotServedException("model '" + printable(model) + "' is not served here (models: "
                     + String.join(", ", activeVersions().keySet()) + ")");
