@@ -32,11 +32,14 @@ import java.util.Optional;
  * @param telemetry telemetry window and outbox bound
  * @param watchdog limits of the local watchdog that rolls back a misbehaving new version
  * @param sync model sync for {@code deploy} commands: the sync server and the trusted signing keys
+ * @param httpLimits idle and read timeouts and connection caps of the HTTP listener
+ * @param mqttMaxInFlight MQTT inference requests processed at once; one beyond is answered 503 {@code busy} at once
  */
 public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHost, int httpPort, int coapPort, String fleet, String device,
         String profile, Optional<String> mqttUrl, int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
         double maxLatencyFactor, EngineOptions engineOptions, IsolationOptions isolation, Telemetry telemetry,
-        io.edgefleet.agent.slots.Watchdog.Limits watchdog, Optional<Sync> sync, Optional<Escalation> escalation) {
+        io.edgefleet.agent.slots.Watchdog.Limits watchdog, Optional<Sync> sync, Optional<Escalation> escalation,
+        io.edgefleet.agent.http.HttpLimits httpLimits, int mqttMaxInFlight) {
     /**
      * Joint inference with the cloud's inference role.
      *
@@ -108,6 +111,10 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
         if (httpPort < -1 || httpPort > 65535) {
             throw new IllegalArgumentException("http port must be -1 (off) or 0..65535, got " + httpPort);
         }
+        Objects.requireNonNull(httpLimits, "httpLimits");
+        if (mqttMaxInFlight < 1) {
+            throw new IllegalArgumentException("mqtt max-in-flight must be >= 1, got " + mqttMaxInFlight);
+        }
         if (threadsPerModel < 1 || queueCapacity < 1 || maxPayloadBytes < 1024) {
             throw new IllegalArgumentException("threadsPerModel and queueCapacity must be >= 1, maxPayloadBytes >= 1024");
         }
@@ -117,42 +124,43 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
     public static AgentConfig defaults(Path dataDir) {
         return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, 5683, "local", "agent", "generic", Optional.empty(), 1, 64,
                 16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10), 5.0, EngineOptions.defaults(), IsolationOptions.defaults(),
-                new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults(), Optional.empty(), Optional.empty());
+                new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults(), Optional.empty(), Optional.empty(),
+                io.edgefleet.agent.http.HttpLimits.agentDefaults(), 256);
     }
 
     public AgentConfig withDataDir(Path dir) {
         return new AgentConfig(dir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withModelsDir(Path dir) {
         return new AgentConfig(dataDir, Optional.of(dir), httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withHttp(String host, int port) {
         return new AgentConfig(dataDir, modelsDir, host, port, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withCoapPort(int port) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, port, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withIdentity(String fleetId, String deviceId) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleetId, deviceId, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withProfile(String profileId, EngineOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profileId, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, options, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withMqtt(String url) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, Optional.of(url), threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withTelemetry(Duration window, int maxOutboxRows) {
@@ -162,48 +170,60 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
     public AgentConfig withTelemetry(Telemetry t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation,
-                t, watchdog, sync, escalation);
+                t, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withWatchdog(io.edgefleet.agent.slots.Watchdog.Limits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, limits, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, limits, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withEscalation(Escalation e) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog,
-                sync, Optional.of(e));
+                sync, Optional.of(e), httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withSync(Sync settings) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog,
-                Optional.of(settings), escalation);
+                Optional.of(settings), escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withQueue(int threads, int capacity) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threads, capacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withMaxPayloadBytes(int bytes) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, bytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withTimeouts(Duration request, Duration drain) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, request, drain, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, request, drain, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withMaxLatencyFactor(double factor) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, factor, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
     public AgentConfig withIsolation(IsolationOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, options, telemetry, watchdog, sync, escalation);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, options, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+    }
+
+    public AgentConfig withHttpLimits(io.edgefleet.agent.http.HttpLimits limits) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog,
+                sync, escalation, limits, mqttMaxInFlight);
+    }
+
+    public AgentConfig withMqttMaxInFlight(int requests) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog,
+                sync, escalation, httpLimits, requests);
     }
 }

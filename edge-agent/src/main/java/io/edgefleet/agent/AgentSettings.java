@@ -16,9 +16,11 @@ import java.time.Duration;
  *   models-dir: ./models          # standalone mode
  *   fleet: local
  *   device: agent
- *   http: { host: 127.0.0.1, port: 8080, max-payload-bytes: 16777216 }
+ *   http: { host: 127.0.0.1, port: 8080, max-payload-bytes: 16777216,
+ *           idle-timeout-ms: 30000, header-timeout-ms: 10000, body-read-timeout-ms: 30000,
+ *           max-connections: 256, max-concurrent-requests: 128 }
  *   coap: { port: 5683 }                  # -1: off
- *   mqtt: { url: tcp://127.0.0.1:1883 }   # connected mode
+ *   mqtt: { url: tcp://127.0.0.1:1883, max-in-flight: 256 }   # connected mode
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
  *   slots: { max-latency-factor: 5.0 }
  *   telemetry: { window-ms: 10000, max-outbox-rows: 10000, heartbeat-ms: 60000 }
@@ -50,6 +52,14 @@ public final class AgentSettings {
                 .withMaxPayloadBytes(c.get("http.max-payload-bytes").asInt().orElse(base.maxPayloadBytes()))
                 .withQueue(c.get("inference.threads-per-model").asInt().orElse(base.threadsPerModel()),
                         c.get("inference.queue-capacity").asInt().orElse(base.queueCapacity()));
+        io.edgefleet.agent.http.HttpLimits l = base.httpLimits();
+        a = a.withHttpLimits(new io.edgefleet.agent.http.HttpLimits(
+                Duration.ofMillis(c.get("http.idle-timeout-ms").asLong().orElse(l.idleTimeout().toMillis())),
+                Duration.ofMillis(c.get("http.header-timeout-ms").asLong().orElse(l.headerTimeout().toMillis())),
+                Duration.ofMillis(c.get("http.body-read-timeout-ms").asLong().orElse(l.bodyReadTimeout().toMillis())),
+                c.get("http.max-connections").asInt().orElse(l.maxConnections()),
+                c.get("http.max-concurrent-requests").asInt().orElse(l.maxConcurrentRequests())))
+                .withMqttMaxInFlight(c.get("mqtt.max-in-flight").asInt().orElse(base.mqttMaxInFlight()));
         if (c.get("models-dir").exists()) {
             a = a.withModelsDir(Path.of(c.get("models-dir").asString().get()));
         }

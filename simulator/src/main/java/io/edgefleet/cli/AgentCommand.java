@@ -79,6 +79,11 @@ final class AgentCommand implements Callable<Integer> {
             }
         }
         EdgeAgent agent = EdgeAgent.start(c);
+        agent.onListenerDeath(reason -> { // health is DOWN by now; the supervisor restarts a process that exits
+            spec.commandLine().getErr().println("edgefleet agent: " + reason + "; exiting (status 75) so that a supervisor restarts it");
+            spec.commandLine().getErr().flush();
+            System.exit(75);
+        });
         spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: http://%s:%d/v2%s serving %s%s%n", c.fleet(), c.device(),
                 c.httpHost(), agent.httpPort(), agent.coapPort().isPresent() ? ", coap://" + c.httpHost() + ":" + agent.coapPort().getAsInt() : "",
                 agent.slots().activeVersions(), c.mqttUrl().map(u -> ", MQTT " + u).orElse(""));

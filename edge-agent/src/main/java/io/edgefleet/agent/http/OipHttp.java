@@ -39,9 +39,11 @@ public final class OipHttp {
     private final String serverName;
     private final String serverVersion;
     private final BooleanSupplier ready;
+    private final io.edgefleet.protocols.net.ClientFailureLog clientFailures;
 
     public OipHttp(InferenceService inference, ModelSlots slots, OipCodec codec, String serverName, String serverVersion,
-            BooleanSupplier ready) {
+            BooleanSupplier ready, io.edgefleet.protocols.net.ClientFailureLog clientFailures) {
+        this.clientFailures = clientFailures;
         this.inference = inference;
         this.slots = slots;
         this.codec = codec;
@@ -117,6 +119,15 @@ public final class OipHttp {
         try {
             action.run();
         } catch (RuntimeException e) {
+            var client = ClientErrors.of(e);
+            if (client.isPresent()) {
+                clientFailures.log(client.get().kind(), client.get().message());
+                if (client.get().gone()) {
+                    throw new io.helidon.webserver.CloseConnectionException(client.get().kind());
+                }
+                error(res, Status.create(client.get().status()), client.get().message());
+                return;
+            }
             Failure f = Failure.of(e);
             if (f.retryable()) {
                 res.header(HeaderNames.RETRY_AFTER, "1");
