@@ -73,6 +73,9 @@ public record HttpLimits(Duration idleTimeout, Duration headerTimeout, Duration 
                 .idleConnectionPeriod(Duration.ofMillis(period))
                 .maxTcpConnections(maxConnections)
                 .maxConcurrentRequests(maxConcurrentRequests)
+                // Explicit protocols only: with the service-loaded HTTP/1 beside ours, Helidon 4.5's idle
+                // timeout no longer closed silent connections (measured).
+                .protocolsDiscoverServices(false)
                 .addProtocol(Http1Config.builder().addReceiveListener(deadlines).addSendListener(deadlines).build());
         return deadlines;
     }
