@@ -78,6 +78,9 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     private final AtomicLong busy = new AtomicLong();
     private final AtomicLong received = new AtomicLong();
     private final int maxPayloadBytes;
+    private final int maxInFlight;
+    /** Busy answers waiting for a publish slot (each holds only the response topic and correlation data). */
+    public static final int MAX_BUSY_ANSWERS = 4096;
     private final long maxPacketBytes;
     private final io.edgefleet.protocols.net.ClientFailureLog clientFailures;
     /**
@@ -114,7 +117,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
 
     /**
      * @param maxInFlight inference requests processed at once; one more is answered 503 with the
-     *     user property {@code reason=busy}, up to {@code 4 × maxInFlight} busy answers waiting to be sent
+     *     user property {@code reason=busy}, up to {@link #MAX_BUSY_ANSWERS} busy answers waiting to be sent
      * @param maxPayloadBytes largest inference payload; announced to the broker as MQTT 5 Maximum
      *     Packet Size (plus {@value #PACKET_OVERHEAD_BYTES} bytes for topic and properties), so a
      *     larger PUBLISH is dropped by the broker and never reaches this process's heap
@@ -126,7 +129,8 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         this.maxPayloadBytes = maxPayloadBytes;
         this.maxPacketBytes = (long) maxPayloadBytes + PACKET_OVERHEAD_BYTES;
         this.clientFailures = clientFailures;
-        this.busyAnswers = new Semaphore(4 * maxInFlight);
+        this.maxInFlight = maxInFlight;
+        this.busyAnswers = new Semaphore(MAX_BUSY_ANSWERS);
         this.brokerUrl = brokerUrl;
         this.fleet = fleet;
         this.device = device;
@@ -250,8 +254,8 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
                 MqttProperties p = message.getProperties(); // the payload is not kept: only where to answer
                 if (!busyAnswers.tryAcquire()) {
                     dropped.incrementAndGet();
-                    clientFailures.log("MQTT request dropped", "more requests than " + inFlight.availablePermits()
-                            + " in flight and busy answers waiting; answer lost");
+                    clientFailures.log("MQTT request dropped", maxInFlight + " requests in flight and " + MAX_BUSY_ANSWERS
+                            + " busy answers waiting; no answer sent");
                     return;
                 }
                 requests.submit(() -> {
