@@ -400,8 +400,22 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
             return false;
         }
         try {
-            client.publish(topic, m);
-            return true;
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    client.publish(topic, m);
+                    return true;
+                } catch (MqttException e) {
+                    // Paho counts a completed publish out of its window a moment after the caller hears
+                    // of it: a slot of ours may briefly meet a full window of Paho's. Wait, do not drop.
+                    if (e.getReasonCode() != org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_MAX_INFLIGHT || attempt >= 200) {
+                        throw e;
+                    }
+                    Thread.sleep(5);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         } catch (MqttException e) {
             if (e.getReasonCode() == org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_CLIENT_TIMEOUT && client.isConnected() && !closed) {
                 noticeDeaf();
