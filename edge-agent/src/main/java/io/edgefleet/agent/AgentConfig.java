@@ -39,7 +39,7 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
         String profile, Optional<String> mqttUrl, int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
         double maxLatencyFactor, EngineOptions engineOptions, IsolationOptions isolation, Telemetry telemetry,
         io.edgefleet.agent.slots.Watchdog.Limits watchdog, Optional<Sync> sync, Optional<Escalation> escalation,
-        io.edgefleet.agent.http.HttpLimits httpLimits, int mqttMaxInFlight) {
+        io.edgefleet.http.limits.HttpLimits httpLimits, int mqttMaxInFlight) {
     /**
      * Joint inference with the cloud's inference role.
      *
@@ -125,7 +125,7 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
         return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", 8080, 5683, "local", "agent", "generic", Optional.empty(), 1, 64,
                 16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(10), 5.0, EngineOptions.defaults(), IsolationOptions.defaults(),
                 new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults(), Optional.empty(), Optional.empty(),
-                io.edgefleet.agent.http.HttpLimits.agentDefaults(), 256);
+                io.edgefleet.http.limits.HttpLimits.agentDefaults(), 256);
     }
 
     public AgentConfig withDataDir(Path dir) {
@@ -215,7 +215,7 @@ public record AgentConfig(Path dataDir, Optional<Path> modelsDir, String httpHos
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, options, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
     }
 
-    public AgentConfig withHttpLimits(io.edgefleet.agent.http.HttpLimits limits) {
+    public AgentConfig withHttpLimits(io.edgefleet.http.limits.HttpLimits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, maxLatencyFactor, engineOptions, isolation, telemetry, watchdog,
                 sync, escalation, limits, mqttMaxInFlight);

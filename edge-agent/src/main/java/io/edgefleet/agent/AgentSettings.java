@@ -52,8 +52,8 @@ public final class AgentSettings {
                 .withMaxPayloadBytes(c.get("http.max-payload-bytes").asInt().orElse(base.maxPayloadBytes()))
                 .withQueue(c.get("inference.threads-per-model").asInt().orElse(base.threadsPerModel()),
                         c.get("inference.queue-capacity").asInt().orElse(base.queueCapacity()));
-        io.edgefleet.agent.http.HttpLimits l = base.httpLimits();
-        a = a.withHttpLimits(new io.edgefleet.agent.http.HttpLimits(
+        io.edgefleet.http.limits.HttpLimits l = base.httpLimits();
+        a = a.withHttpLimits(new io.edgefleet.http.limits.HttpLimits(
                 Duration.ofMillis(c.get("http.idle-timeout-ms").asLong().orElse(l.idleTimeout().toMillis())),
                 Duration.ofMillis(c.get("http.header-timeout-ms").asLong().orElse(l.headerTimeout().toMillis())),
                 Duration.ofMillis(c.get("http.body-read-timeout-ms").asLong().orElse(l.bodyReadTimeout().toMillis())),

@@ -47,7 +47,7 @@ public final class EdgeAgent implements AutoCloseable {
     private final io.edgefleet.agent.health.ListenerHealth health = new io.edgefleet.agent.health.ListenerHealth();
     private final io.edgefleet.protocols.net.ClientFailureLog clientFailures = new io.edgefleet.protocols.net.ClientFailureLog(
             "io.edgefleet.agent.clients");
-    private final java.util.Optional<io.edgefleet.agent.http.ReadDeadlines> deadlines;
+    private final java.util.Optional<io.edgefleet.http.limits.ReadDeadlines> deadlines;
     private volatile java.util.function.Consumer<String> onListenerDeath = reason -> { };
 
     private EdgeAgent(AgentConfig config) {
@@ -200,7 +200,7 @@ public final class EdgeAgent implements AutoCloseable {
     }
 
     /** The HTTP read deadlines of this agent's listener (connections they closed). */
-    public java.util.Optional<io.edgefleet.agent.http.ReadDeadlines> readDeadlines() {
+    public java.util.Optional<io.edgefleet.http.limits.ReadDeadlines> readDeadlines() {
         return deadlines;
     }
 
@@ -264,7 +264,7 @@ public final class EdgeAgent implements AutoCloseable {
         coap.ifPresent(CoapApi::close);
         inference.drain(config.drainTimeout());
         http.filter(WebServer::isRunning).ifPresent(WebServer::stop);
-        deadlines.ifPresent(io.edgefleet.agent.http.ReadDeadlines::close);
+        deadlines.ifPresent(io.edgefleet.http.limits.ReadDeadlines::close);
         inference.close();
         slots.close();
         store.close();
@@ -283,7 +283,7 @@ public final class EdgeAgent implements AutoCloseable {
         mqtt.ifPresent(MqttLink::crash);
         coap.ifPresent(CoapApi::close);
         http.filter(WebServer::isRunning).ifPresent(WebServer::stop);
-        deadlines.ifPresent(io.edgefleet.agent.http.ReadDeadlines::close);
+        deadlines.ifPresent(io.edgefleet.http.limits.ReadDeadlines::close);
         inference.close();
         slots.close();
         store.close();

@@ -2,7 +2,7 @@ package io.edgefleet.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.edgefleet.agent.http.HttpLimits;
+import io.edgefleet.http.limits.HttpLimits;
 import io.edgefleet.engines.synth.SyntheticModels;
 import io.edgefleet.protocols.coap.CoapResources;
 import java.io.IOException;

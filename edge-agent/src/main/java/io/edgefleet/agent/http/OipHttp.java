@@ -119,7 +119,7 @@ public final class OipHttp {
         try {
             action.run();
         } catch (RuntimeException e) {
-            var client = ClientErrors.of(e);
+            var client = io.edgefleet.http.limits.ClientErrors.of(e);
             if (client.isPresent()) {
                 clientFailures.log(client.get().kind(), client.get().message());
                 if (client.get().gone()) {

@@ -1,4 +1,4 @@
-package io.edgefleet.agent.http;
+package io.edgefleet.http.limits;
 
 import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HttpException;

@@ -1,4 +1,4 @@
-package io.edgefleet.agent.http;
+package io.edgefleet.http.limits;
 
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http1.Http1Config;

@@ -1,4 +1,4 @@
-package io.edgefleet.agent.http;
+package io.edgefleet.http.limits;
 
 import io.edgefleet.protocols.net.ClientFailureLog;
 import io.helidon.common.buffers.BufferData;
