@@ -49,7 +49,10 @@ import org.eclipse.paho.mqttv5.common.packet.UserProperty;
  *
  * <p>Threads: Paho's callback thread only dispatches. Inference runs on virtual threads (the
  * native work is on {@link InferenceService}'s platform threads), at most {@code maxInFlight} at a
- * time; beyond that a request is answered 503 at once. Commands run one at a time, in order, on a
+ * time; beyond that a request is answered 503 with the user property {@code reason=busy} at once
+ * and counted ({@link #busy}). Answers wait for a slot in the broker's Receive Maximum rather than
+ * fail; what cannot be sent is counted ({@link #dropped}). CONNECT announces a Maximum Packet Size
+ * so the broker never sends a request larger than the payload limit. Commands run one at a time, in order, on a
  * single named thread. Connecting retries in the background while the broker is down; HTTP
  * serving never waits for MQTT.
  */
