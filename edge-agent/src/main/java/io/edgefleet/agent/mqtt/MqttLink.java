@@ -420,7 +420,8 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
             Thread.currentThread().interrupt();
             return false;
         } catch (MqttException e) {
-            if (e.getReasonCode() == org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_CLIENT_TIMEOUT && client.isConnected() && !closed) {
+            if (e.getReasonCode() == org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_CLIENT_TIMEOUT && client.isConnected() && !closed
+                    && !receiverAlive()) {
                 noticeDeaf();
             }
             clientFailures.log("MQTT publish failed", topic + ": " + e.getMessage());
@@ -431,8 +432,18 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     }
 
     /**
-     * A QoS 1 publish that times out on a connection Paho still calls connected means nothing is
-     * read from the socket any more (the receive thread died, e.g. of OutOfMemoryError). Health
+     * Whether Paho's receive thread ({@code "MQTT Rec: " + client id}, Paho 1.2.5) is alive. Asked
+     * only after a publish timed out, so that a broker that is merely slow (its PUBACKs late under
+     * load) never causes a reconnect.
+     */
+    private boolean receiverAlive() {
+        String name = "MQTT Rec: " + client.getClientId();
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.isAlive() && t.getName().startsWith(name));
+    }
+
+    /**
+     * A QoS 1 publish that times out on a connection Paho still calls connected, with Paho's receive
+     * thread gone, means nothing is read from the socket any more (the thread died, e.g. of OutOfMemoryError). Health
      * says so ({@link #problem}) and the connection is dropped, so the ReconnectWatch connects
      * again with a new receive thread.
      */
