@@ -21,7 +21,9 @@ import java.util.Optional;
  *   roles: all                       # control, ingest, inference, all, or a list "control,ingest"
  *   instance: "1"                    # replica id; MQTT client ids derive from it
  *   data-dir: ./cloud-data
- *   http: { host: 127.0.0.1, port: 8080, max-upload-bytes: 1073741824 }
+ *   http: { host: 127.0.0.1, port: 8080, max-upload-bytes: 1073741824,
+ *           idle-timeout-ms: 60000, header-timeout-ms: 10000, body-read-timeout-ms: 120000,
+ *           max-connections: 1024, max-concurrent-requests: 512 }
  *   mqtt: { url: tcp://127.0.0.1:1883 }
  *   kafka:                           # absent: the ingest pipeline runs in-process
  *     bootstrap-servers: 127.0.0.1:9092
@@ -61,6 +63,13 @@ public final class CloudSettings {
                 .withBucket(Duration.ofMillis(c.get("telemetry.bucket-ms").asLong().orElse(base.bucket().toMillis())))
                 .withSigningKey(c.get("signing.key-id").asString().orElse(base.signingKeyId()),
                         c.get("signing.key-dir").asString().map(Path::of).or(base::signingKeyDir));
+        io.edgefleet.http.limits.HttpLimits l = base.httpLimits();
+        out = out.withHttpLimits(new io.edgefleet.http.limits.HttpLimits(
+                Duration.ofMillis(c.get("http.idle-timeout-ms").asLong().orElse(l.idleTimeout().toMillis())),
+                Duration.ofMillis(c.get("http.header-timeout-ms").asLong().orElse(l.headerTimeout().toMillis())),
+                Duration.ofMillis(c.get("http.body-read-timeout-ms").asLong().orElse(l.bodyReadTimeout().toMillis())),
+                c.get("http.max-connections").asInt().orElse(l.maxConnections()),
+                c.get("http.max-concurrent-requests").asInt().orElse(l.maxConcurrentRequests())));
         if (c.get("mqtt.url").exists()) {
             out = out.withMqtt(c.get("mqtt.url").asString().get());
         }

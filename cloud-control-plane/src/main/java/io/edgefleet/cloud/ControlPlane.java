@@ -92,6 +92,9 @@ public final class ControlPlane implements AutoCloseable {
     private TelemetrySink sink;
     private List<Token> tokens;
     private WebServer server;
+    private io.edgefleet.http.limits.ReadDeadlines deadlines;
+    private final io.edgefleet.protocols.net.ClientFailureLog clientFailures = new io.edgefleet.protocols.net.ClientFailureLog(
+            "io.edgefleet.cloud.clients");
 
     private ControlPlane(CloudConfig config, Clock clock) {
         this.config = config;
@@ -233,7 +236,7 @@ public final class ControlPlane implements AutoCloseable {
         ApiRoutes api = !config.roles().contains(Role.CONTROL) ? null : new ApiRoutes(new Auth(tokens), registry, rollouts, fleet, telemetry, events, stats,
                 DeviceCatalog.builtIn(), config.dataDir().resolve("uploads"), config.maxUploadBytes(), this::status);
         SyncRoutes s = sync;
-        return WebServer.builder()
+        var builder = WebServer.builder()
                 .connectionOptions(o -> o.tcpNoDelay(true))
                 .host(config.httpHost())
                 .port(config.httpPort())
@@ -252,8 +255,9 @@ public final class ControlPlane implements AutoCloseable {
                                         .tags(List.of(io.helidon.metrics.api.Tag.create("model", model)))).record(took)).routing(r);
                     }
                 })
-                .addFeature(ObserveFeature.just(health.build(), MetricsObserver.create()))
-                .build();
+                .addFeature(ObserveFeature.just(health.build(), MetricsObserver.create()));
+        deadlines = config.httpLimits().applyTo(builder, clientFailures);
+        return builder.build();
     }
 
     private boolean mqttConnected() {
@@ -376,6 +380,9 @@ public final class ControlPlane implements AutoCloseable {
         }
         if (server != null && server.isRunning()) {
             server.stop();
+        }
+        if (deadlines != null) {
+            deadlines.close();
         }
         store.close();
     }

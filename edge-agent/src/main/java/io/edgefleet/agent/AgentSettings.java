@@ -17,9 +17,11 @@ import java.time.Duration;
  *   models-strict: false          # true: a file of models-dir that does not load stops the start
  *   fleet: local
  *   device: agent
- *   http: { host: 127.0.0.1, port: 8000, max-payload-bytes: 16777216 }   # 0: any free port; -1: no HTTP
+ *   http: { host: 127.0.0.1, port: 8000, max-payload-bytes: 16777216,
+ *           idle-timeout-ms: 30000, header-timeout-ms: 10000, body-read-timeout-ms: 30000,
+ *           max-connections: 256, max-concurrent-requests: 128 }
  *   coap: { port: 5683 }                  # -1: off
- *   mqtt: { url: tcp://127.0.0.1:1883 }   # connected mode
+ *   mqtt: { url: tcp://127.0.0.1:1883, max-in-flight: 256 }   # connected mode
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
  *   slots:                                # the self-test of a candidate against the active version
  *     max-latency-factor: 3.0             # a paired run counts as slower above 3x the faster version's time...
@@ -66,6 +68,14 @@ public final class AgentSettings {
                 .withMaxPayloadBytes(c.get("http.max-payload-bytes").asInt().orElse(base.maxPayloadBytes()))
                 .withQueue(c.get("inference.threads-per-model").asInt().orElse(base.threadsPerModel()),
                         c.get("inference.queue-capacity").asInt().orElse(base.queueCapacity()));
+        io.edgefleet.http.limits.HttpLimits l = base.httpLimits();
+        a = a.withHttpLimits(new io.edgefleet.http.limits.HttpLimits(
+                Duration.ofMillis(c.get("http.idle-timeout-ms").asLong().orElse(l.idleTimeout().toMillis())),
+                Duration.ofMillis(c.get("http.header-timeout-ms").asLong().orElse(l.headerTimeout().toMillis())),
+                Duration.ofMillis(c.get("http.body-read-timeout-ms").asLong().orElse(l.bodyReadTimeout().toMillis())),
+                c.get("http.max-connections").asInt().orElse(l.maxConnections()),
+                c.get("http.max-concurrent-requests").asInt().orElse(l.maxConcurrentRequests())))
+                .withMqttMaxInFlight(c.get("mqtt.max-in-flight").asInt().orElse(base.mqttMaxInFlight()));
         if (c.get("models-dir").exists()) {
             a = a.withModelsDir(Path.of(c.get("models-dir").asString().get()), c.get("models-strict").asBoolean().orElse(false));
         }

@@ -43,6 +43,13 @@ public final class EdgeAgent implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService loop = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("agent-telemetry").daemon().unstarted(r));
     private final AtomicBoolean ready = new AtomicBoolean();
+    private final AtomicBoolean httpStopped = new AtomicBoolean();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final io.edgefleet.agent.health.ListenerHealth health = new io.edgefleet.agent.health.ListenerHealth();
+    private final io.edgefleet.protocols.net.ClientFailureLog clientFailures = new io.edgefleet.protocols.net.ClientFailureLog(
+            "io.edgefleet.agent.clients");
+    private final java.util.Optional<io.edgefleet.http.limits.ReadDeadlines> deadlines;
+    private volatile java.util.function.Consumer<String> onListenerDeath = reason -> { };
 
     private EdgeAgent(AgentConfig config) {
         // fields that the constructor's failure path (close) touches are set first
@@ -56,7 +63,7 @@ public final class EdgeAgent implements AutoCloseable {
                 model -> io.edgefleet.agent.serving.EscalationPolicy.fromSettings(store.settings(model))
                         .or(() -> java.util.Optional.ofNullable(e.policies().get(model)))));
         OipCodec codec = OipCodec.create(DecodeLimits.DEFAULT.withMaxMessageBytes(config.maxPayloadBytes()));
-        OipHttp oip = new OipHttp(inference, slots, codec, "edgefleet-agent", VERSION, ready::get);
+        OipHttp oip = new OipHttp(inference, slots, codec, "edgefleet-agent", VERSION, ready::get, clientFailures);
         this.telemetry = new TelemetryRecorder(store, config.fleet(), config.device(), config.telemetry().window(),
                 config.telemetry().maxOutboxRows(), Clock.systemUTC());
         this.watchdog = new Watchdog(slots, config.watchdog(), Clock.systemUTC());
@@ -76,21 +83,47 @@ public final class EdgeAgent implements AutoCloseable {
             return (io.edgefleet.agent.commands.Deployer) new io.edgefleet.agent.commands.SyncDeployer(client, profile, config.dataDir());
         }));
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
-                commands, codec, 256, Clock.systemUTC()));
+                commands, codec, config.mqttMaxInFlight(), config.maxPayloadBytes(), clientFailures, Clock.systemUTC()));
         mqtt.ifPresent(m -> watchdog.onRollback(m::reportAutoRollback));
         this.coap = config.coapPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(
-                new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), inference, slots, codec));
-        this.http = config.httpPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(WebServer.builder()
-                .connectionOptions(o -> o.tcpNoDelay(true)) // small responses otherwise wait on Nagle + delayed ACK: 25 ms per chunk measured
-                
-                .host(config.httpHost())
-                .port(config.httpPort())
-                .maxPayloadSize(config.maxPayloadBytes())
-                .shutdownHook(false)
-                .routing(oip::routing)
-                .addFeature(observe.feature(slots, inference, store, ready::get,
-                        () -> mqtt.map(MqttLink::isConnected).orElse(false)))
-                .build());
+                new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), inference, slots, codec, health));
+        this.registerHealthChecks();
+        if (config.httpPort() < 0) {
+            this.http = java.util.Optional.empty();
+            this.deadlines = java.util.Optional.empty();
+        } else {
+            var builder = WebServer.builder()
+                    .connectionOptions(o -> o.tcpNoDelay(true)) // small responses otherwise wait on Nagle + delayed ACK: 25 ms per chunk measured
+                    .host(config.httpHost())
+                    .port(config.httpPort())
+                    .maxPayloadSize(config.maxPayloadBytes())
+                    .shutdownHook(false)
+                    .routing(r -> {
+                        oip.routing(r);
+                        // Helidon calls afterStop when the listener ends, also when its accept loop dies ("Too many open files")
+                        r.register(new io.helidon.webserver.http.HttpService() {
+                            @Override
+                            public void routing(io.helidon.webserver.http.HttpRules rules) {
+                            }
+
+                            @Override
+                            public void afterStop() {
+                                httpStopped.set(true);
+                            }
+                        });
+                    })
+                    .addFeature(observe.feature(slots, inference, store, ready::get,
+                            () -> mqtt.map(MqttLink::isConnected).orElse(false), health,
+                            () -> mqtt.map(MqttLink::dropped).orElse(0L), () -> mqtt.map(MqttLink::busy).orElse(0L)));
+            this.deadlines = java.util.Optional.of(config.httpLimits().applyTo(builder, clientFailures));
+            this.http = java.util.Optional.of(builder.build());
+        }
+    }
+
+    private void registerHealthChecks() {
+        health.add("http", () -> http.isPresent() && httpStopped.get() && !closing.get()
+                ? java.util.Optional.of("the HTTP listener has stopped") : java.util.Optional.empty());
+        health.add("mqtt", () -> mqtt.flatMap(MqttLink::problem));
     }
 
     /**
@@ -157,13 +190,7 @@ public final class EdgeAgent implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "telemetry loop: {0}", e.toString());
             }
         }, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
-        loop.scheduleWithFixedDelay(() -> {
-            try {
-                watchdog.runOnce(); // closes latency windows that ended without traffic
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "watchdog loop: {0}", e.toString());
-            }
-        }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        loop.scheduleWithFixedDelay(this::supervise, 1000, 1000, java.util.concurrent.TimeUnit.MILLISECONDS);
         mqtt.ifPresent(m -> {
             long beat = config.telemetry().heartbeat().toMillis();
             loop.scheduleWithFixedDelay(() -> {
@@ -172,6 +199,48 @@ public final class EdgeAgent implements AutoCloseable {
                 }
             }, beat, beat, java.util.concurrent.TimeUnit.MILLISECONDS);
         });
+    }
+
+    /**
+     * A listener that stopped by itself (the HTTP accept loop died) cannot be restarted in
+     * place: health turns DOWN (CoAP {@code /health}, {@code /observe/health}) and the action
+     * given here runs once, on the agent's telemetry thread. The CLI's action exits with status
+     * 75 so that the supervisor (systemd, a container runtime) restarts the agent; embedders
+     * choose their own. A deaf MQTT receiver is recovered in place instead ({@link MqttLink#problem}).
+     */
+    public void onListenerDeath(java.util.function.Consumer<String> action) {
+        this.onListenerDeath = java.util.Objects.requireNonNull(action);
+    }
+
+    private final AtomicBoolean deathReported = new AtomicBoolean();
+
+    private void supervise() {
+        try {
+            watchdog.runOnce(); // closes latency windows that ended without traffic
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "watchdog loop: {0}", e.toString());
+        }
+        health.problems().entrySet().stream().filter(e -> e.getKey().equals("http")).findFirst().ifPresent(e -> {
+            if (deathReported.compareAndSet(false, true)) {
+                LOG.log(System.Logger.Level.ERROR, "agent {0}/{1}: {2}", config.fleet(), config.device(), e.getValue());
+                onListenerDeath.accept(e.getValue());
+            }
+        });
+    }
+
+    /** What is broken now, by part ({@code http}, {@code mqtt}); empty when every listener is alive. */
+    public Map<String, String> healthProblems() {
+        return health.problems();
+    }
+
+    /** The HTTP read deadlines of this agent's listener (connections they closed). */
+    public java.util.Optional<io.edgefleet.http.limits.ReadDeadlines> readDeadlines() {
+        return deadlines;
+    }
+
+    /** Stops the HTTP listener as a dead accept loop would (tests of the health checks). */
+    void stopHttpListenerForTest() {
+        http.ifPresent(WebServer::stop);
     }
 
     public Watchdog watchdog() {
@@ -221,6 +290,7 @@ public final class EdgeAgent implements AutoCloseable {
 
     @Override
     public void close() {
+        closing.set(true);
         ready.set(false);
         loop.shutdownNow();
         watchdog.close();
@@ -228,6 +298,7 @@ public final class EdgeAgent implements AutoCloseable {
         coap.ifPresent(CoapApi::close);
         inference.drain(config.drainTimeout());
         http.filter(WebServer::isRunning).ifPresent(WebServer::stop);
+        deadlines.ifPresent(io.edgefleet.http.limits.ReadDeadlines::close);
         inference.close();
         slots.close();
         store.close();
@@ -239,12 +310,14 @@ public final class EdgeAgent implements AutoCloseable {
      * is drained. What is on disk (models, outbox, recorded commands) stays for the next start.
      */
     public void crash() {
+        closing.set(true);
         ready.set(false);
         loop.shutdownNow();
         watchdog.close();
         mqtt.ifPresent(MqttLink::crash);
         coap.ifPresent(CoapApi::close);
         http.filter(WebServer::isRunning).ifPresent(WebServer::stop);
+        deadlines.ifPresent(io.edgefleet.http.limits.ReadDeadlines::close);
         inference.close();
         slots.close();
         store.close();

@@ -105,4 +105,22 @@ class AgentSettingsTest {
                 """.formatted(dir.resolve("data"), dir.resolve("models")));
         assertThat(AgentSettings.load(strict).modelsDir()).contains(new AgentConfig.ModelsDir(dir.resolve("models"), true));
     }
+
+    @Test
+    void http_and_mqtt_bounds_are_read_and_default_to_the_documented_values() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
+                agent:
+                  data-dir: %s
+                  http: { idle-timeout-ms: 5000, header-timeout-ms: 2000, body-read-timeout-ms: 7000, max-connections: 32, max-concurrent-requests: 8 }
+                  mqtt: { max-in-flight: 12 }
+                """.formatted(dir.resolve("data")));
+        AgentConfig c = AgentSettings.load(yaml);
+        assertThat(c.httpLimits()).isEqualTo(new io.edgefleet.http.limits.HttpLimits(Duration.ofSeconds(5), Duration.ofSeconds(2),
+                Duration.ofSeconds(7), 32, 8));
+        assertThat(c.mqttMaxInFlight()).isEqualTo(12);
+        AgentConfig d = AgentSettings.load(Files.writeString(dir.resolve("empty.yaml"), "agent:\n  fleet: f\n"));
+        assertThat(d.httpLimits()).isEqualTo(new io.edgefleet.http.limits.HttpLimits(Duration.ofSeconds(30), Duration.ofSeconds(10),
+                Duration.ofSeconds(30), 256, 128));
+        assertThat(d.mqttMaxInFlight()).isEqualTo(256);
+    }
 }

@@ -86,6 +86,11 @@ final class AgentCommand implements Callable<Integer> {
             }
         }
         EdgeAgent agent = EdgeAgent.start(c);
+        agent.onListenerDeath(reason -> { // health is DOWN by now; the supervisor restarts a process that exits
+            spec.commandLine().getErr().println("edgefleet agent: " + reason + "; exiting (status 75) so that a supervisor restarts it");
+            spec.commandLine().getErr().flush();
+            System.exit(75);
+        });
         spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: %s%s serving %s%s%s%n", c.fleet(), c.device(),
                 agent.httpPort() < 0 ? "HTTP off" : "http://" + c.httpHost() + ":" + agent.httpPort() + "/v2",
                 agent.coapPort().isPresent() ? ", coap://" + c.httpHost() + ":" + agent.coapPort().getAsInt() : "",

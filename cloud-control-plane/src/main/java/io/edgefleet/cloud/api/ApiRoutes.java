@@ -156,11 +156,24 @@ public final class ApiRoutes {
             LOG.log(System.Logger.Level.ERROR, "database failure on " + req.path().path(), e);
             problem(req, res, new ApiException(500, "Database error", "the request was not applied: " + e.getMessage()));
         } catch (Exception e) {
+            var client = io.edgefleet.http.limits.ClientErrors.of(e);
+            if (client.isPresent()) { // the client's failure while its body was read: one line, no stack trace
+                CLIENTS.log(client.get().kind(), req.path().path() + ": " + client.get().message());
+                if (client.get().gone()) {
+                    throw new io.helidon.webserver.CloseConnectionException(client.get().kind());
+                }
+                problem(req, res, new ApiException(client.get().status(), client.get().status() == 413 ? "Upload too large" : "Malformed request",
+                        client.get().message()));
+                return;
+            }
             LOG.log(System.Logger.Level.ERROR, "failure on " + req.path().path(), e);
             problem(req, res, new ApiException(500, "Internal error", "the request failed: " + e.getClass().getSimpleName()
                     + "; see the control-plane log"));
         }
     }
+
+    private static final io.edgefleet.protocols.net.ClientFailureLog CLIENTS = new io.edgefleet.protocols.net.ClientFailureLog(
+            "io.edgefleet.cloud.clients");
 
     static void problem(ServerRequest req, ServerResponse res, ApiException e) {
         Map<String, Object> body = new LinkedHashMap<>();

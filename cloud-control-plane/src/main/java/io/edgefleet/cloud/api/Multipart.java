@@ -26,6 +26,8 @@ public final class Multipart {
     private static final int MAX_FIELD = 64 * 1024;
     private static final int MAX_HEADERS = 8 * 1024;
     private static final int MAX_PARTS = 64;
+    /** Longest upload file name: it becomes part of a file name on disk, which most file systems cap at 255 bytes. */
+    static final int MAX_FILE_NAME = 200;
 
     /** One part: a field ({@code value}) or a file ({@code file}, written under the folder given). */
     public record Part(String name, Optional<String> fileName, Optional<String> value, Optional<Path> file, long size) {
@@ -88,6 +90,9 @@ public final class Multipart {
             Matcher f = FILENAME.matcher(headers);
             String name = n.group(1);
             if (f.find()) {
+                if (f.group(1).length() > MAX_FILE_NAME) {
+                    throw new MultipartException("a file name is longer than " + MAX_FILE_NAME + " characters", false);
+                }
                 String fileName = Path.of(f.group(1).replace('\\', '/')).getFileName() == null ? "file"
                         : Path.of(f.group(1).replace('\\', '/')).getFileName().toString();
                 Path target = dir.resolve(parts.size() + "-" + sanitize(fileName));

@@ -128,6 +128,9 @@ public final class InferenceRoutes {
         latency.accept(model, Duration.ofNanos(System.nanoTime() - start));
     }
 
+    private static final io.edgefleet.protocols.net.ClientFailureLog CLIENTS = new io.edgefleet.protocols.net.ClientFailureLog(
+            "io.edgefleet.cloud.clients");
+
     private interface Action {
         void run() throws Exception;
     }
@@ -152,8 +155,17 @@ public final class InferenceRoutes {
             LOG.log(System.Logger.Level.WARNING, "{0} (runtime: {1})", e.getMessage(), e.runtimeDetail().orElse("no detail"));
             json(res, 500, codec.encodeError(e.getMessage()));
         } catch (Exception e) {
+            var client = io.edgefleet.http.limits.ClientErrors.of(e);
+            if (client.isPresent()) { // the client's failure while its body was read: one line, no stack trace
+                CLIENTS.log(client.get().kind(), client.get().message());
+                if (client.get().gone()) {
+                    throw new io.helidon.webserver.CloseConnectionException(client.get().kind());
+                }
+                json(res, client.get().status(), codec.encodeError(client.get().message()));
+                return;
+            }
             LOG.log(System.Logger.Level.ERROR, "unexpected failure of an inference request", e);
-            json(res, 500, codec.encodeError("internal error: " + e.getClass().getSimpleName()));
+            json(res, 500, codec.encodeError("internal error"));
         }
     }
 

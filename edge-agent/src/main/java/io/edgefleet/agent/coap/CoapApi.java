@@ -50,7 +50,8 @@ public final class CoapApi implements AutoCloseable {
         UdpConfig.register();
     }
 
-    public CoapApi(String host, int port, int maxBodyBytes, InferenceService inference, ModelSlots slots, OipCodec oip) {
+    public CoapApi(String host, int port, int maxBodyBytes, InferenceService inference, ModelSlots slots, OipCodec oip,
+            io.edgefleet.agent.health.ListenerHealth health) {
         Configuration config = Configuration.createStandardWithoutFile();
         config.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, maxBodyBytes);
         config.set(CoapConfig.PREFERRED_BLOCK_SIZE, 1024);
@@ -59,7 +60,7 @@ public final class CoapApi implements AutoCloseable {
         this.server = new CoapServer(config);
         server.addEndpoint(endpoint);
         this.models = new ModelsResource(slots);
-        server.add(new InferResource(inference, oip, workers), models, new HealthResource(slots));
+        server.add(new InferResource(inference, oip, workers), models, new HealthResource(slots, health));
         slots.onActivation((model, version) -> models.changed());
     }
 
@@ -202,25 +203,40 @@ public final class CoapApi implements AutoCloseable {
     }
 
     /**
-     * {@code /health}: 2.05 with the number of models served, 5.03 when none is; {@code notReady}
-     * names the models whose file was refused at startup (ids: no quoting needed).
+     * {@code /health}: 2.05 {@code {"status":"UP","models":N,"notReady":[]}} while models are served and every
+     * listener is alive; 5.03 with {@code "NO_MODELS"}, or {@code "DOWN"} and the broken parts
+     * ({@code "problems":{"http":"the HTTP listener has stopped"}}); {@code notReady} names the
+     * models whose file was refused at startup (ids: no quoting needed).
      */
     static final class HealthResource extends CoapResource {
         private final ModelSlots slots;
+        private final io.edgefleet.agent.health.ListenerHealth health;
 
-        HealthResource(ModelSlots slots) {
+        HealthResource(ModelSlots slots, io.edgefleet.agent.health.ListenerHealth health) {
             super(CoapResources.HEALTH);
             this.slots = slots;
+            this.health = health;
         }
 
         @Override
         public void handleGET(CoapExchange ex) {
             int n = slots.activeVersions().size();
+            java.util.Map<String, String> problems = health.problems();
+            String status = !problems.isEmpty() ? "DOWN" : n > 0 ? "UP" : "NO_MODELS";
+            StringBuilder body = new StringBuilder("{\"status\":\"").append(status).append("\",\"models\":").append(n);
+            if (!problems.isEmpty()) {
+                body.append(",\"problems\":{");
+                String sep = "";
+                for (var e : problems.entrySet()) {
+                    body.append(sep).append('"').append(e.getKey()).append("\":\"").append(e.getValue().replace("\"", "'")).append('"');
+                    sep = ",";
+                }
+                body.append('}');
+            }
             String notReady = String.join("\",\"", slots.notReady().keySet());
-            String body = "{\"status\":\"" + (n > 0 ? "UP" : "NO_MODELS") + "\",\"models\":" + n
-                    + ",\"notReady\":[" + (notReady.isEmpty() ? "" : "\"" + notReady + "\"") + "]}";
-            ex.respond(n > 0 ? ResponseCode.CONTENT : ResponseCode.SERVICE_UNAVAILABLE, body.getBytes(StandardCharsets.UTF_8),
-                    CoapResources.FORMAT_JSON);
+            body.append(",\"notReady\":[").append(notReady.isEmpty() ? "" : "\"" + notReady + "\"").append("]}");
+            ex.respond(status.equals("UP") ? ResponseCode.CONTENT : ResponseCode.SERVICE_UNAVAILABLE,
+                    body.toString().getBytes(StandardCharsets.UTF_8), CoapResources.FORMAT_JSON);
         }
     }
 }

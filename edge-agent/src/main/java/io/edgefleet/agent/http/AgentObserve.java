@@ -23,25 +23,36 @@ import java.util.function.BooleanSupplier;
  * {@code notReady}, each model whose file was refused at startup with the reason; a refused model
  * does not make the agent unready, since it serves the others) and {@code /observe/metrics} (Prometheus text with {@code Accept: text/plain}):
  * active models, requests by model and outcome, queued requests, telemetry outbox rows and
- * batches lost, MQTT connection. Meters live in Helidon's registry of the process.
+ * batches lost, MQTT connection, MQTT messages dropped ({@code edgefleet.agent.mqtt.dropped}) and
+ * MQTT requests answered busy ({@code edgefleet.agent.mqtt.busy}). Liveness also fails when a
+ * listener or the MQTT receiver is down ({@code listeners} check, with the reasons). Meters live in Helidon's registry of the process.
  */
 public final class AgentObserve {
     private final MeterRegistry registry = Services.get(MeterRegistry.class);
 
     public ObserveFeature feature(ModelSlots slots, InferenceService inference, AgentStore store, BooleanSupplier ready,
-            BooleanSupplier mqttConnected) {
+            BooleanSupplier mqttConnected, io.edgefleet.agent.health.ListenerHealth listeners, java.util.function.LongSupplier mqttDropped,
+            java.util.function.LongSupplier mqttBusy) {
         registry.getOrCreate(Gauge.builder("edgefleet.agent.models.active", () -> slots.activeVersions().size()));
         registry.getOrCreate(Gauge.builder("edgefleet.agent.requests.queued",
                 () -> inference.queueDepths().values().stream().mapToInt(Integer::intValue).sum()));
         registry.getOrCreate(Gauge.builder("edgefleet.agent.telemetry.outbox", store::outboxSize));
         registry.getOrCreate(Gauge.builder("edgefleet.agent.telemetry.lost", store::telemetryLost));
         registry.getOrCreate(Gauge.builder("edgefleet.agent.mqtt.connected", () -> mqttConnected.getAsBoolean() ? 1 : 0));
+        registry.getOrCreate(Gauge.builder("edgefleet.agent.mqtt.dropped", mqttDropped::getAsLong));
+        registry.getOrCreate(Gauge.builder("edgefleet.agent.mqtt.busy", mqttBusy::getAsLong));
         HealthObserver health = HealthObserver.builder()
                 .details(true)
                 .addCheck(() -> {
                     long rows = store.outboxSize(); // a query: the database answers
                     return HealthCheckResponse.builder().status(true).detail("outbox", rows).build();
                 }, HealthCheckType.LIVENESS, "database")
+                .addCheck(() -> {
+                    var problems = listeners.problems();
+                    var b = HealthCheckResponse.builder().status(problems.isEmpty());
+                    problems.forEach(b::detail);
+                    return b.build();
+                }, HealthCheckType.LIVENESS, "listeners")
                 .addCheck(() -> HealthCheckResponse.builder().status(ready.getAsBoolean())
                         .detail("models", slots.activeVersions()).detail("notReady", slots.notReady()).build(),
                         HealthCheckType.READINESS, "models")

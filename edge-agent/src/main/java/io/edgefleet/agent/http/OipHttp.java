@@ -41,9 +41,11 @@ public final class OipHttp {
     private final String serverName;
     private final String serverVersion;
     private final BooleanSupplier ready;
+    private final io.edgefleet.protocols.net.ClientFailureLog clientFailures;
 
     public OipHttp(InferenceService inference, ModelSlots slots, OipCodec codec, String serverName, String serverVersion,
-            BooleanSupplier ready) {
+            BooleanSupplier ready, io.edgefleet.protocols.net.ClientFailureLog clientFailures) {
+        this.clientFailures = clientFailures;
         this.inference = inference;
         this.slots = slots;
         this.codec = codec;
@@ -102,6 +104,11 @@ public final class OipHttp {
         try {
             answer(req, res, model, version);
         } catch (RuntimeException e) {
+            java.util.OptionalInt read = readFailure(res, e);
+            if (read.isPresent()) {
+                inference.refused(model, version, e, read.getAsInt());
+                return;
+            }
             Failure f = Failure.of(e);
             inference.refused(model, version, e, f.status());
             fail(res, f);
@@ -129,8 +136,29 @@ public final class OipHttp {
         try {
             action.run();
         } catch (RuntimeException e) {
+            if (readFailure(res, e).isPresent()) {
+                return;
+            }
             fail(res, Failure.of(e));
         }
+    }
+
+    /**
+     * A failure of the client while its body was read (oversize, malformed chunking, gone mid-body):
+     * one rate-limited log line, no stack trace; answered 413/400, or the connection closed when the
+     * client is gone. Returns the status (for the client-error count), or empty when it is not one.
+     */
+    private java.util.OptionalInt readFailure(ServerResponse res, RuntimeException e) {
+        var client = io.edgefleet.http.limits.ClientErrors.of(e);
+        if (client.isEmpty()) {
+            return java.util.OptionalInt.empty();
+        }
+        clientFailures.log(client.get().kind(), client.get().message());
+        if (client.get().gone()) {
+            throw new io.helidon.webserver.CloseConnectionException(client.get().kind());
+        }
+        error(res, Status.create(client.get().status()), client.get().message());
+        return java.util.OptionalInt.of(client.get().status());
     }
 
     private void fail(ServerResponse res, Failure f) {

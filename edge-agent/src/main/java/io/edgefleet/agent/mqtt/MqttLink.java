@@ -49,7 +49,10 @@ import org.eclipse.paho.mqttv5.common.packet.UserProperty;
  *
  * <p>Threads: Paho's callback thread only dispatches. Inference runs on virtual threads (the
  * native work is on {@link InferenceService}'s platform threads), at most {@code maxInFlight} at a
- * time; beyond that a request is answered 503 at once. Commands run one at a time, in order, on a
+ * time; beyond that a request is answered 503 with the user property {@code reason=busy} at once
+ * and counted ({@link #busy}). Answers wait for a slot in the broker's Receive Maximum rather than
+ * fail; what cannot be sent is counted ({@link #dropped}). CONNECT announces a Maximum Packet Size
+ * so the broker never sends a request larger than the payload limit. Commands run one at a time, in order, on a
  * single named thread. Connecting retries in the background while the broker is down; HTTP
  * serving never waits for MQTT.
  */
@@ -72,7 +75,27 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     private final ExecutorService requests = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("mqtt-infer-", 0).factory());
     private final ExecutorService commandThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "mqtt-commands"));
     private final Semaphore inFlight;
+    /** Busy answers waiting for a publish slot; beyond, a request is dropped (and counted). */
+    private final Semaphore busyAnswers;
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong busy = new AtomicLong();
+    private final AtomicLong received = new AtomicLong();
+    private final int maxPayloadBytes;
+    private final int maxInFlight;
+    /** Busy answers waiting for a publish slot (each holds only the response topic and correlation data). */
+    public static final int MAX_BUSY_ANSWERS = 4096;
+    private final long maxPacketBytes;
+    private final io.edgefleet.protocols.net.ClientFailureLog clientFailures;
+    /**
+     * QoS 1 publishes in flight at once, at most the broker's Receive Maximum (CONNACK): Paho refuses
+     * a publish beyond it at once (32202), which dropped two thirds of the answers to a burst.
+     * Replaced on every connect; a publish waits up to {@link #PUBLISH_WAIT_MILLIS} for a slot.
+     */
+    private volatile Semaphore publishSlots = new Semaphore(DEFAULT_RECEIVE_MAXIMUM);
+    private static final int DEFAULT_RECEIVE_MAXIMUM = 16;
+    private static final long PUBLISH_WAIT_MILLIS = 10_000;
+    /** Set when publishes time out on a connection that Paho still calls connected: its receive side is dead. */
+    private volatile String deaf;
     private volatile boolean closed;
     private volatile boolean resumed;
     private Thread connector;
@@ -91,6 +114,26 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
 
     public MqttLink(String brokerUrl, String fleet, String device, String profile, ModelSlots slots, InferenceService inference,
             CommandHandler commands, OipCodec oip, int maxInFlight, Clock clock) {
+        this(brokerUrl, fleet, device, profile, slots, inference, commands, oip, maxInFlight, 16 << 20,
+                new io.edgefleet.protocols.net.ClientFailureLog(MqttLink.class.getName()), clock);
+    }
+
+    /**
+     * @param maxInFlight inference requests processed at once; one more is answered 503 with the
+     *     user property {@code reason=busy}, up to {@link #MAX_BUSY_ANSWERS} busy answers waiting to be sent
+     * @param maxPayloadBytes largest inference payload; announced to the broker as MQTT 5 Maximum
+     *     Packet Size (plus {@value #PACKET_OVERHEAD_BYTES} bytes for topic and properties), so a
+     *     larger PUBLISH is dropped by the broker and never reaches this process's heap
+     * @param clientFailures where client-caused failures are logged, one rate-limited line each
+     */
+    public MqttLink(String brokerUrl, String fleet, String device, String profile, ModelSlots slots, InferenceService inference,
+            CommandHandler commands, OipCodec oip, int maxInFlight, int maxPayloadBytes,
+            io.edgefleet.protocols.net.ClientFailureLog clientFailures, Clock clock) {
+        this.maxPayloadBytes = maxPayloadBytes;
+        this.maxPacketBytes = (long) maxPayloadBytes + PACKET_OVERHEAD_BYTES;
+        this.clientFailures = clientFailures;
+        this.maxInFlight = maxInFlight;
+        this.busyAnswers = new Semaphore(MAX_BUSY_ANSWERS);
         this.brokerUrl = brokerUrl;
         this.fleet = fleet;
         this.device = device;
@@ -111,15 +154,26 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         slots.onActivation((model, version) -> publishState(true));
     }
 
+    /** Room for the topic, the properties and the fixed header of an inference PUBLISH, on top of its payload. */
+    public static final int PACKET_OVERHEAD_BYTES = 64 * 1024;
+
+    /** Connects, and sizes the publish window from the broker's Receive Maximum. */
+    private void connectOnce() throws MqttException {
+        IMqttToken t = client.connectWithResult(options());
+        Integer receiveMaximum = t.getResponseProperties() == null ? null : t.getResponseProperties().getReceiveMaximum();
+        publishSlots = new Semaphore(receiveMaximum == null ? DEFAULT_RECEIVE_MAXIMUM : Math.max(1, Math.min(receiveMaximum, 64)));
+        deaf = null;
+    }
+
     /** Connects now if the broker is up, else keeps trying in the background. Returns at once. */
     public void start() {
         connector = Thread.ofPlatform().name("mqtt-connect").daemon().start(() -> {
             long backoff = 500;
             while (!closed && !client.isConnected()) {
                 try {
-                    client.connect(options());
+                    connectOnce();
                     watch = io.edgefleet.protocols.net.ReconnectWatch.start(device, io.edgefleet.protocols.net.ReconnectWatch.client(
-                            () -> closed, client::isConnected, () -> client.connect(options())), java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10));
+                            () -> closed, client::isConnected, this::connectOnce), java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10));
                     return;
                 } catch (MqttException e) {
                     LOG.log(System.Logger.Level.INFO, "MQTT broker {0} not reachable ({1}); retrying in {2} ms", brokerUrl,
@@ -146,6 +200,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         o.setAutomaticReconnect(false); // the ReconnectWatch reconnects (Paho's shared static backoff, see there)
         o.setConnectionTimeout(10);
         o.setKeepAliveInterval(30);
+        o.setMaximumPacketSize(maxPacketBytes); // MQTT 5: the broker drops a larger PUBLISH instead of sending it
         if (brokerUrl.startsWith("tcp://")) {
             o.setSocketFactory(new NoDelaySockets());
         }
@@ -196,8 +251,23 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
                 commandThread.submit(() -> commands.process(c, this::ack));
             });
         } else if (t.kind() == TopicKind.INFER) {
+            received.incrementAndGet();
             if (!inFlight.tryAcquire()) {
-                requests.submit(() -> answer(message, new Failure(503, "the agent has too many MQTT requests in flight; try again", true)));
+                busy.incrementAndGet();
+                MqttProperties p = message.getProperties(); // the payload is not kept: only where to answer
+                if (!busyAnswers.tryAcquire()) {
+                    dropped.incrementAndGet();
+                    clientFailures.log("MQTT request dropped", maxInFlight + " requests in flight and " + MAX_BUSY_ANSWERS
+                            + " busy answers waiting; no answer sent");
+                    return;
+                }
+                requests.submit(() -> {
+                    try {
+                        answer(p, BUSY);
+                    } finally {
+                        busyAnswers.release();
+                    }
+                });
                 return;
             }
             requests.submit(() -> {
@@ -214,7 +284,13 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         MqttProperties p = message.getProperties();
         if (p == null || p.getResponseTopic() == null) {
             dropped.incrementAndGet();
-            LOG.log(System.Logger.Level.WARNING, "inference request for {0} without a response topic dropped", model);
+            clientFailures.log("MQTT request without a response topic dropped", "model " + model);
+            return;
+        }
+        if (message.getPayload().length > maxPayloadBytes) { // a broker that ignores Maximum Packet Size
+            Failure f = new Failure(413, "the request is larger than " + maxPayloadBytes + " bytes", false);
+            inference.refused(model, Optional.empty(), io.edgefleet.protocols.messages.ClientErrorKind.PAYLOAD_TOO_LARGE);
+            answer(p, f);
             return;
         }
         try {
@@ -222,24 +298,28 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
             InferRequest request = oip.decodeRequest(message.getPayload(), headerLength);
             InferResponse response = inference.infer(model, Optional.empty(), request);
             Encoded e = oip.encodeResponse(response, request::wantsBinary);
-            publishAnswer(p, e.body(), 200, e.headerLength());
+            publishAnswer(p, e.body(), 200, e.headerLength(), false);
         } catch (RuntimeException e) {
             Failure f = Failure.of(e);
             inference.refused(model, Optional.empty(), e, f.status());
-            answer(message, f);
+            answer(p, f);
         }
     }
 
-    private void answer(MqttMessage request, Failure f) {
-        MqttProperties p = request.getProperties();
+    /** The answer to a request beyond {@code maxInFlight}: 503, retryable, user property {@code reason=busy}. */
+    static final Failure BUSY = new Failure(503, "the agent is busy: too many MQTT requests in flight; retry later", true);
+    /** MQTT 5 user property naming why a request was refused without being processed ({@code busy}). */
+    public static final String REASON = "reason";
+
+    private void answer(MqttProperties p, Failure f) {
         if (p == null || p.getResponseTopic() == null) {
             dropped.incrementAndGet();
             return;
         }
-        publishAnswer(p, oip.encodeError(f.message()), f.status(), OptionalInt.empty());
+        publishAnswer(p, oip.encodeError(f.message()), f.status(), OptionalInt.empty(), f == BUSY);
     }
 
-    private void publishAnswer(MqttProperties request, byte[] body, int status, OptionalInt headerLength) {
+    private void publishAnswer(MqttProperties request, byte[] body, int status, OptionalInt headerLength, boolean busyAnswer) {
         MqttMessage m = new MqttMessage(body);
         m.setQos(1);
         MqttProperties props = new MqttProperties();
@@ -248,6 +328,10 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         List<UserProperty> user = new ArrayList<>();
         user.add(new UserProperty(STATUS, Integer.toString(status)));
         headerLength.ifPresent(h -> user.add(new UserProperty(OipCodec.HEADER_CONTENT_LENGTH, Integer.toString(h))));
+        if (busyAnswer) {
+            user.add(new UserProperty(REASON, "busy"));
+            user.add(new UserProperty("retry-after", "1"));
+        }
         props.setUserProperties(user);
         m.setProperties(props);
         publish(request.getResponseTopic(), m);
@@ -305,16 +389,93 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     }
 
     private void publish(String topic, MqttMessage m) {
-        if (!client.isConnected()) {
+        if (!client.isConnected() || !publishQos1(topic, m)) {
             dropped.incrementAndGet();
-            return;
+        }
+    }
+
+    /** Publishes within the broker's Receive Maximum, waiting for a slot; false when it could not be sent. */
+    private boolean publishQos1(String topic, MqttMessage m) {
+        Semaphore slots = publishSlots;
+        try {
+            if (!slots.tryAcquire(PUBLISH_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                clientFailures.log("MQTT publish window full", "no slot within " + PUBLISH_WAIT_MILLIS + " ms for " + topic);
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
         try {
-            client.publish(topic, m);
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    client.publish(topic, m);
+                    return true;
+                } catch (MqttException e) {
+                    // Paho counts a completed publish out of its window a moment after the caller hears
+                    // of it: a slot of ours may briefly meet a full window of Paho's. Wait, do not drop.
+                    if (e.getReasonCode() != org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_MAX_INFLIGHT || attempt >= 200) {
+                        throw e;
+                    }
+                    Thread.sleep(5);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         } catch (MqttException e) {
-            dropped.incrementAndGet();
-            LOG.log(System.Logger.Level.WARNING, "MQTT publish to {0} failed: {1}", topic, e.getMessage());
+            if (e.getReasonCode() == org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_CLIENT_TIMEOUT && client.isConnected() && !closed
+                    && !receiverAlive()) {
+                noticeDeaf();
+            }
+            clientFailures.log("MQTT publish failed", topic + ": " + e.getMessage());
+            return false;
+        } finally {
+            slots.release();
         }
+    }
+
+    /**
+     * Whether Paho's receive thread ({@code "MQTT Rec: " + client id}, Paho 1.2.5) is alive. Asked
+     * only after a publish timed out, so that a broker that is merely slow (its PUBACKs late under
+     * load) never causes a reconnect.
+     */
+    private boolean receiverAlive() {
+        String name = "MQTT Rec: " + client.getClientId();
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.isAlive() && t.getName().startsWith(name));
+    }
+
+    /**
+     * A QoS 1 publish that times out on a connection Paho still calls connected, with Paho's receive
+     * thread gone, means nothing is read from the socket any more (the thread died, e.g. of OutOfMemoryError). Health
+     * says so ({@link #problem}) and the connection is dropped, so the ReconnectWatch connects
+     * again with a new receive thread.
+     */
+    private void noticeDeaf() {
+        deaf = "MQTT publishes time out on a connected session: the receive side does not answer; reconnecting";
+        LOG.log(System.Logger.Level.ERROR, "MQTT {0}: {1}", brokerUrl, deaf);
+        Thread.ofVirtual().name("mqtt-deaf-reset").start(() -> {
+            try {
+                client.disconnectForcibly(0, 1000, false);
+            } catch (MqttException e) {
+                LOG.log(System.Logger.Level.WARNING, "MQTT reset: {0}", e.getMessage());
+            }
+        });
+    }
+
+    /** Why the MQTT side cannot serve although it may look connected; empty while it works. */
+    public Optional<String> problem() {
+        return Optional.ofNullable(deaf);
+    }
+
+    /** Inference requests answered 503 {@code busy} because {@code maxInFlight} were being processed. */
+    public long busy() {
+        return busy.get();
+    }
+
+    /** Inference requests that reached this process (a PUBLISH over the Maximum Packet Size never does). */
+    public long received() {
+        return received.get();
     }
 
     /**
@@ -331,15 +492,10 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         }
         MqttMessage m = new MqttMessage(batch);
         m.setQos(1);
-        try {
-            client.publish(Topic.telemetry(fleet, device).value(), m);
-            return true;
-        } catch (MqttException e) {
-            return false;
-        }
+        return publishQos1(Topic.telemetry(fleet, device).value(), m);
     }
 
-    /** Messages that could not be answered or sent (no response topic, broker away, malformed command). */
+    /** Messages that could not be answered or sent (no response topic, broker away, malformed command, busy answers beyond their bound). */
     public long dropped() {
         return dropped.get();
     }
