@@ -94,6 +94,37 @@ public final class InputRules {
     }
 
     /**
+     * Whether a runtime refusal of these (already checked) inputs is plausibly the request's doing:
+     * the request chose the size of a dimension the model leaves open beyond the batch, i.e. a
+     * dynamic dimension other than the first of some input (an audio frame of a length the model
+     * cannot compute), or gave different first-dimension sizes to inputs whose first dimension is
+     * dynamic (a batch of 2 with a state for 1). A leading batch dimension alone is open in almost
+     * every model, so a failure with only that chosen is the model's: otherwise a version that
+     * fails on every request would pass as "client errors" and no watchdog would see it.
+     *
+     * @param ordered the inputs in the model's order, as {@link #check} returned them
+     */
+    public boolean requestChoseOpenShape(List<InferTensor> ordered) {
+        Long batch = null;
+        for (int i = 0; i < signature.inputs().size() && i < ordered.size(); i++) {
+            List<Long> shape = signature.inputs().get(i).shape();
+            for (int d = 1; d < shape.size(); d++) {
+                if (shape.get(d) == -1L) {
+                    return true;
+                }
+            }
+            if (!shape.isEmpty() && shape.get(0) == -1L && ordered.get(i).shape().length > 0) {
+                long b = ordered.get(i).shape()[0];
+                if (batch != null && batch != b) {
+                    return true;
+                }
+                batch = b;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Checks a request.
      *
      * @return the inputs in the model's order

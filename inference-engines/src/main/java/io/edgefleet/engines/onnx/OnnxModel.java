@@ -150,16 +150,17 @@ final class OnnxModel implements LoadedModel {
     /**
      * Whose fault a failed run is. The graph is fixed once loaded, so a run that fails on inputs
      * which passed {@link InputRules} fails because of those inputs when ONNX Runtime says the
-     * argument is invalid, or when it reports a plain failure and the request chose the size of a
-     * dimension the model leaves open (the model takes shapes it cannot compute, such as an audio
-     * frame of the wrong length; the request picked one). Anything else (an engine, provider or
+     * argument is invalid or reports a plain failure, and the request chose the size of a dimension
+     * the model leaves open beyond the batch ({@link InputRules#requestChoseOpenShape}: the model
+     * takes shapes it cannot compute, such as an audio frame of the wrong length; the request
+     * picked one). Anything else (inputs of a shape the model declares, an engine, provider or
      * runtime exception) is the model's or the runtime's. Either way the message names the model
      * and the shapes only; ONNX Runtime's text (node names) stays in the exception's detail.
      */
     private EngineException failure(OrtException e, List<InferTensor> ordered) {
         OrtException.OrtErrorCode code = e.getCode();
-        boolean refused = code == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT
-                || code == OrtException.OrtErrorCode.ORT_FAIL && rules.hasDynamicInputs();
+        boolean refused = (code == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT || code == OrtException.OrtErrorCode.ORT_FAIL)
+                && rules.requestChoseOpenShape(ordered);
         if (refused) {
             return new InvalidInputException(InvalidInputException.Rule.REFUSED_BY_RUNTIME, "model '" + name
                     + "' cannot compute inputs of shapes " + InputRules.shapes(ordered)

@@ -189,7 +189,8 @@ final class TfliteModel implements LoadedModel {
 
     /**
      * Whose fault a failed run is. The graph is fixed once loaded, so when the model leaves an input
-     * dimension open, the request chose its size, and TFLite then refused to resize, allocate or
+     * dimension open beyond the batch (or inputs disagree on an open batch size;
+     * {@link InputRules#requestChoseOpenShape}), the request chose its size, and TFLite then refused to resize, allocate or
      * run, the request chose a shape the model cannot compute: the client's (TFLite has no error
      * codes to tell more). A model with only fixed shapes that fails is the model's or the
      * runtime's. The message names the model and the shapes only; TFLite's own text stays in the
@@ -197,7 +198,7 @@ final class TfliteModel implements LoadedModel {
      */
     private io.edgefleet.engines.EngineException failure(RuntimeException e, List<InferTensor> ordered) {
         RuntimeException detail = new IllegalStateException(TfliteEngine.runtimeMessage(e.getMessage()), e);
-        if (rules.hasDynamicInputs()) {
+        if (rules.requestChoseOpenShape(ordered)) {
             return new InvalidInputException(InvalidInputException.Rule.REFUSED_BY_RUNTIME, "model '" + name
                     + "' cannot compute inputs of shapes " + InputRules.shapes(ordered)
                     + ": the runtime refused them (the model constrains its inputs beyond its declared shapes)", detail);
