@@ -31,7 +31,7 @@ import java.util.concurrent.TimeoutException;
  * The Open Inference Protocol v2 on the cloud's {@code inference} role, the same endpoints as the
  * agent's (any v2 client works): JSON and the binary tensor extension; errors as the protocol's
  * {@code {"error": "..."}} with 400 bad input, 404 unknown model or version, 429 queue full (with
- * {@code Retry-After}), 504 deadline passed (not computed), 500 runtime failure. Inputs are checked
+ * {@code Retry-After}), 504 deadline passed (not computed, with {@code Retry-After}), 500 runtime failure. Inputs are checked
  * before they are queued ({@link io.edgefleet.engines.InputRules}: an empty batch, dimensions that
  * disagree or a request over the memory bound is a 400); no error body carries a runtime's own
  * text. A request's deadline is its {@code EdgeFleet-Timeout-Ms} header, or the role's default.
@@ -150,6 +150,7 @@ public final class InferenceRoutes {
             res.header(HeaderNames.RETRY_AFTER, "1");
             json(res, 429, codec.encodeError(e.getMessage()));
         } catch (Batcher.DeadlineExceededException e) {
+            res.header(HeaderNames.RETRY_AFTER, "1"); // the queue was too long for the deadline: a later try may fit
             json(res, 504, codec.encodeError(e.getMessage()));
         } catch (InferenceFailedException e) {
             LOG.log(System.Logger.Level.WARNING, "{0} (runtime: {1})", e.getMessage(), e.runtimeDetail().orElse("no detail"));

@@ -310,16 +310,28 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     static final Failure BUSY = new Failure(503, "the agent is busy: too many MQTT requests in flight; retry later", true);
     /** MQTT 5 user property naming why a request was refused without being processed ({@code busy}). */
     public static final String REASON = "reason";
+    /** MQTT 5 user property: seconds after which a refused request may be sent again (429 and 503 answers). */
+    public static final String RETRY_AFTER = "retry-after";
 
     private void answer(MqttProperties p, Failure f) {
         if (p == null || p.getResponseTopic() == null) {
             dropped.incrementAndGet();
             return;
         }
-        publishAnswer(p, oip.encodeError(f.message()), f.status(), OptionalInt.empty(), f == BUSY);
+        publishAnswer(p, oip.encodeError(f.message()), f.status(), OptionalInt.empty(), f == BUSY, f.retryable());
     }
 
     private void publishAnswer(MqttProperties request, byte[] body, int status, OptionalInt headerLength, boolean busyAnswer) {
+        publishAnswer(request, body, status, headerLength, busyAnswer, false);
+    }
+
+    /**
+     * @param retryable adds the user property {@code retry-after} (seconds), MQTT's counterpart of
+     *     HTTP's {@code Retry-After} and CoAP's Max-Age on a 5.03/4.29: every 429 and 503 that a later
+     *     try may pass (queue full, overloaded, late, busy)
+     */
+    private void publishAnswer(MqttProperties request, byte[] body, int status, OptionalInt headerLength, boolean busyAnswer,
+            boolean retryable) {
         MqttMessage m = new MqttMessage(body);
         m.setQos(1);
         MqttProperties props = new MqttProperties();
@@ -330,7 +342,9 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         headerLength.ifPresent(h -> user.add(new UserProperty(OipCodec.HEADER_CONTENT_LENGTH, Integer.toString(h))));
         if (busyAnswer) {
             user.add(new UserProperty(REASON, "busy"));
-            user.add(new UserProperty("retry-after", "1"));
+        }
+        if (busyAnswer || retryable) {
+            user.add(new UserProperty(RETRY_AFTER, "1"));
         }
         props.setUserProperties(user);
         m.setProperties(props);

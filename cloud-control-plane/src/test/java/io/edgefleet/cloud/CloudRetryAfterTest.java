@@ -1,0 +1,89 @@
+package io.edgefleet.cloud;
+
+import static io.edgefleet.cloud.CloudTestSupport.OPERATOR;
+import static io.edgefleet.cloud.CloudTestSupport.client;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgefleet.cloud.inference.BatchingSettings;
+import io.edgefleet.cloud.inference.InferenceRoutes;
+import io.edgefleet.engines.synth.SyntheticModels;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cloud inference role over real HTTP, overloaded: a full queue answers 429 and a request whose
+ * deadline the queue cannot meet answers 504, both with {@code Retry-After}, and the role keeps
+ * serving afterwards.
+ */
+class CloudRetryAfterTest {
+    @TempDir
+    static Path dir;
+    static ControlPlane cp;
+    static final String HEAVY = "{\"inputs\":[{\"name\":\"x\",\"shape\":[64,1024],\"datatype\":\"FP32\",\"data\":["
+            + String.join(",", Collections.nCopies(64 * 1024, "0.5")) + "]}]}";
+
+    @BeforeAll
+    static void start() throws Exception {
+        cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withRoles(EnumSet.allOf(Role.class))
+                .withBatching(new BatchingSettings(1, Duration.ZERO, 2, Duration.ofSeconds(30))));
+        var r = client(cp, OPERATOR).pushModel("dense", "1", List.of(SyntheticModels.denseOnnx(Files.createDirectories(dir.resolve("v1")), 1024)),
+                List.of(), Map.of(), n -> { });
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cp != null) {
+            cp.close();
+        }
+    }
+
+    private static List<HttpResponse<String>> burst(int n, String deadlineMs) throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        URI uri = URI.create("http://127.0.0.1:" + cp.port() + "/v2/models/dense/infer");
+        List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120)).POST(HttpRequest.BodyPublishers.ofString(HEAVY));
+            if (deadlineMs != null) {
+                b.header(InferenceRoutes.TIMEOUT_HEADER, deadlineMs);
+            }
+            sent.add(http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        List<HttpResponse<String>> out = new ArrayList<>();
+        for (CompletableFuture<HttpResponse<String>> f : sent) {
+            out.add(f.get());
+        }
+        return out;
+    }
+
+    @Test
+    void a_full_queue_is_429_and_a_missed_deadline_504_both_with_retry_after() throws Exception {
+        List<HttpResponse<String>> full = burst(24, null);
+        assertThat(full).extracting(HttpResponse::statusCode).as("a queue of 2 against 24 concurrent requests").contains(429)
+                .allMatch(s -> s == 200 || s == 429);
+        full.stream().filter(r -> r.statusCode() == 429)
+                .forEach(r -> assertThat(r.headers().firstValue("Retry-After")).as(r.body()).contains("1"));
+
+        List<HttpResponse<String>> late = burst(3, "1");
+        assertThat(late).extracting(HttpResponse::statusCode).as("1 ms is shorter than any heavy request's wait").contains(504);
+        late.stream().filter(r -> r.statusCode() == 504 || r.statusCode() == 429)
+                .forEach(r -> assertThat(r.headers().firstValue("Retry-After")).as(r.statusCode() + " " + r.body()).contains("1"));
+
+        assertThat(burst(1, null)).extracting(HttpResponse::statusCode).as("still serving").containsExactly(200);
+    }
+}
