@@ -89,6 +89,7 @@ final class Gates {
         d.put("installFailures", r.installFailures());
         d.put("updatedDevices", r.updatedDevices());
         d.put("staleAfterUpdate", r.staleAfterUpdate());
+        d.put("staleOthers", r.staleOthers());
         d.put("reportingDevices", w.devices());
         d.put("requests", w.count());
         d.put("errorRate", w.errorRate());
@@ -193,9 +194,25 @@ final class Gates {
                 r.installFailures(), max, r.firstInstallError().map(e -> " (" + e + ")").orElse("")));
     }
 
+    /**
+     * Updated devices gone stale or offline, judged against the rollout's other devices: when those
+     * are as unreachable (a broker restart marks every device offline at once, a network partition
+     * many), the version is not what stands out and the gate does not count it. Noisy: a violation
+     * must hold on {@code sustainedEvaluations} evaluations with new evidence, so devices coming
+     * back one by one after an outage cannot roll a good version back.
+     */
     static Optional<Check> stale(RolloutSpec.Gates g, Readings r) {
-        return g.maxStale().map(max -> Check.of("maxStale", false, r.staleAfterUpdate() > max, "%d updated device(s) stale or offline > %d",
-                r.staleAfterUpdate(), max));
+        return g.maxStale().map(max -> {
+            boolean standsOut = r.otherDevices() == 0 || r.updatedDevices() == 0
+                    || (double) r.staleAfterUpdate() / r.updatedDevices() > (double) r.staleOthers() / r.otherDevices();
+            if (r.staleAfterUpdate() > max && !standsOut) {
+                return Check.unjudged("maxStale", r.staleAfterUpdate() + " of " + r.updatedDevices() + " updated device(s) unreachable, as are "
+                        + r.staleOthers() + " of the " + r.otherDevices() + " others: the fleet, not the version");
+            }
+            return Check.of("maxStale", true, r.staleAfterUpdate() > max && standsOut, "%d updated device(s) stale or offline > %d%s",
+                    r.staleAfterUpdate(), max, r.otherDevices() == 0 ? "" : String.format(java.util.Locale.ROOT, " (others: %d of %d)",
+                            r.staleOthers(), r.otherDevices()));
+        });
     }
 
     static Optional<Check> nonFinite(RolloutSpec.Gates g, Readings r) {

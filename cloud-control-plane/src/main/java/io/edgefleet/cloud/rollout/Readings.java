@@ -14,7 +14,15 @@ import java.util.Optional;
  * @param wave telemetry of the updated devices on the new version since the rollout began
  * @param baselineVersion the version most not-yet-updated devices of the rollout still run
  * @param baseline telemetry of those devices on that version over the same window; empty when no device is left on an old version
+ * @param otherDevices devices of the rollout not updated (yet), whose reachability is the stale gate's baseline
+ * @param staleOthers of those, how many are stale or offline now (a broker restart makes every device offline at once)
  */
 public record Readings(long installFailures, Optional<String> firstInstallError, int updatedDevices, long staleAfterUpdate, Aggregate wave,
-        Optional<String> baselineVersion, Optional<Aggregate> baseline) {
+        Optional<String> baselineVersion, Optional<Aggregate> baseline, int otherDevices, long staleOthers) {
+
+    /** Readings without a reachability baseline (every device of the rollout updated, or a test). */
+    public Readings(long installFailures, Optional<String> firstInstallError, int updatedDevices, long staleAfterUpdate, Aggregate wave,
+            Optional<String> baselineVersion, Optional<Aggregate> baseline) {
+        this(installFailures, firstInstallError, updatedDevices, staleAfterUpdate, wave, baselineVersion, baseline, 0, 0);
+    }
 }

@@ -32,10 +32,10 @@ final class ReadingsSource {
         Optional<String> firstError = failed.stream().filter(x -> x.error().isPresent()).map(x -> x.key() + ": " + x.error().get()).findFirst();
         List<DeviceRow> updated = wave.stream().filter(x -> x.state().equals("activated") && x.fromVersion().map(v -> !v.equals(r.version()))
                 .orElse(true)).toList();
-        long stale = updated.stream().map(x -> fleet.get(x.fleet(), x.device())).flatMap(Optional::stream)
-                .map(x -> x.status(now, fleet.staleAfter()))
-                .filter(s -> s == DeviceRecord.Status.STALE || s == DeviceRecord.Status.OFFLINE)
-                .count();
+        long stale = unreachable(updated, now);
+        java.util.Set<String> updatedKeys = updated.stream().map(DeviceRow::key).collect(Collectors.toSet());
+        List<DeviceRow> others = all.stream().filter(x -> !updatedKeys.contains(x.key()) && !x.state().equals("activated")).toList();
+        long staleOthers = unreachable(others, now);
         Instant from = r.createdAt().minus(telemetry.bucket());
         Instant to = now.plus(telemetry.bucket());
         Aggregate w = telemetry.devicesTotal(r.model(), r.version(), updated.stream().map(DeviceRow::key).toList(), from, to);
@@ -46,6 +46,13 @@ final class ReadingsSource {
                 .max(Map.Entry.<String, List<String>>comparingByValue(java.util.Comparator.comparingInt(List::size)).thenComparing(Map.Entry::getKey))
                 .map(Map.Entry::getKey);
         Optional<Aggregate> base = baseVersion.map(v -> telemetry.devicesTotal(r.model(), v, pendingByVersion.get(v), from, to));
-        return new Readings(failed.size(), firstError, updated.size(), stale, w, baseVersion, base);
+        return new Readings(failed.size(), firstError, updated.size(), stale, w, baseVersion, base, others.size(), staleOthers);
+    }
+
+    private long unreachable(List<DeviceRow> rows, Instant now) {
+        return rows.stream().map(x -> fleet.get(x.fleet(), x.device())).flatMap(Optional::stream)
+                .map(x -> x.status(now, fleet.staleAfter()))
+                .filter(s -> s == DeviceRecord.Status.STALE || s == DeviceRecord.Status.OFFLINE)
+                .count();
     }
 }

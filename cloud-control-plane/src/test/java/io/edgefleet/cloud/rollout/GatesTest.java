@@ -100,6 +100,26 @@ class GatesTest {
     }
 
     @Test
+    void max_stale_ignores_an_outage_of_the_whole_fleet_and_needs_a_sustained_violation() {
+        // a broker restart: the 2 updated devices and all 18 others are offline at once
+        Readings outage = new Readings(0, Optional.empty(), 2, 2, healthy(100), Optional.empty(), Optional.empty(), 18, 18);
+        Decision d = once("{\"maxStale\": 0}", outage);
+        assertThat(d.verdict()).isEqualTo(Verdict.PASS);
+        assertThat(d.detail()).extractingByKey("notJudged").asString().contains("the fleet, not the version");
+        // the version stands out: both updated devices gone, every other device reachable
+        Readings crashed = new Readings(0, Optional.empty(), 2, 2, healthy(100), Optional.empty(), Optional.empty(), 18, 0);
+        assertThat(once("{\"maxStale\": 0}", crashed).reason()).isEqualTo("2 updated device(s) stale or offline > 0 (others: 0 of 18)");
+        // with the default of three evaluations, one is not enough, three with new evidence are
+        RolloutSpec.Gates three = gates("{\"maxStale\": 0, \"sustainedEvaluations\": 3}");
+        Decision first = Gates.evaluate(three, crashed, Streaks.NONE);
+        assertThat(first.verdict()).isEqualTo(Verdict.WAIT);
+        Readings more = new Readings(0, Optional.empty(), 2, 2, healthy(200), Optional.empty(), Optional.empty(), 18, 0);
+        Readings most = new Readings(0, Optional.empty(), 2, 2, healthy(300), Optional.empty(), Optional.empty(), 18, 0);
+        Decision third = Gates.evaluate(three, most, Gates.evaluate(three, more, first.streaks()).streaks());
+        assertThat(third.verdict()).isEqualTo(Verdict.FAIL);
+    }
+
+    @Test
     void install_failures_fail_at_once_with_the_device_error() {
         Readings r = new Readings(2, Optional.of("f/d1: SELF_TEST: output is NaN"), 1, 0, healthy(0), Optional.empty(), Optional.empty());
         Decision d = Gates.evaluate(gates("{\"maxInstallFailures\": 1, \"sustainedEvaluations\": 5}"), r, Streaks.NONE);
