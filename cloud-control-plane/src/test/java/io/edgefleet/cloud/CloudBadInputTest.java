@@ -155,4 +155,37 @@ class CloudBadInputTest {
             assertThat(ok.get(10, TimeUnit.SECONDS).get(0).shape()).containsExactly(2, 3);
         }
     }
+
+    private static String raw(String head, byte[] body) throws java.io.IOException {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", cp.port()), 5000);
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write(body);
+            s.getOutputStream().flush();
+            StringBuilder reply = new StringBuilder();
+            java.io.InputStream in = s.getInputStream();
+            for (int c; reply.indexOf("}") < 0 && reply.length() < 600 && (c = in.read()) >= 0; ) { // up to the end of the JSON body
+                reply.append((char) c);
+            }
+            return reply.toString();
+        }
+    }
+
+    /**
+     * The listener takes model uploads up to 1 GiB; an inference body is bounded by its own 16 MiB
+     * before it is buffered (a 300 MB chunked body once grew the heap by 600 MB before a 400), and
+     * malformed chunked framing is the client's 400, not a 500 with a stack trace.
+     */
+    @Test
+    void an_inference_body_over_16_mib_is_413_before_it_is_read_and_malformed_chunking_is_400() throws Exception {
+        String oversize = raw("POST /v2/models/bcls/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: "
+                + (300L << 20) + "\r\n\r\n", new byte[0]); // nothing of the body is sent: the answer cannot wait for it
+        assertThat(oversize).startsWith("HTTP/1.1 413").contains("\"error\":\"the request body exceeds the size limit\"").doesNotContain("Exception");
+        String badChunks = raw("POST /v2/models/bcls/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n", "ZZZ\r\nabc\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertThat(badChunks).startsWith("HTTP/1.1 400").doesNotContain("Exception").doesNotContain("internal error");
+        assertThat(post("bcls", "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}").status())
+                .as("still serving").isEqualTo(200);
+    }
 }

@@ -81,6 +81,24 @@ class RolloutApiTest {
     }
 
     @Test
+    void values_that_could_never_let_a_rollout_finish_are_refused_naming_the_field() {
+        device("never", "d1");
+        java.util.Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("\"maxConcurrent\": 0", "maxConcurrent must be >= 1, got 0");
+        cases.put("\"maxPerMinute\": 0", "maxPerMinute must be >= 1, got 0");
+        cases.put("\"retries\": -1", "retries must be >= 0, got -1");
+        cases.put("\"commandTimeout\": \"0s\"", "commandTimeout must be longer than 0, got PT0S");
+        cases.put("\"telemetryWait\": \"-5m\"", "telemetryWait must be longer than 0, got PT-5M");
+        cases.forEach((field, message) -> {
+            CloudClient.Response r = post("{\"model\": \"never\", \"version\": \"2\", \"selector\": \"fleet=never\", "
+                    + "\"waves\": [{\"percent\": 100}], " + field + "}");
+            assertThat(r.status()).as(field + ": " + r.text()).isEqualTo(400);
+            assertThat(r.json().get("detail").asText()).as(field).contains(message);
+        });
+        assertThat(rolloutsOf("never")).isZero();
+    }
+
+    @Test
     void a_selector_matching_no_device_is_refused_naming_the_selector() {
         CloudClient.Response r = post("""
                 {"model": "empty", "version": "2", "selector": "fleet=nowhere", "waves": [{"percent": 100}]}

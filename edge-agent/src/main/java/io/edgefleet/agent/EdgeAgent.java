@@ -63,7 +63,8 @@ public final class EdgeAgent implements AutoCloseable {
                 model -> io.edgefleet.agent.serving.EscalationPolicy.fromSettings(store.settings(model))
                         .or(() -> java.util.Optional.ofNullable(e.policies().get(model)))));
         OipCodec codec = OipCodec.create(DecodeLimits.DEFAULT.withMaxMessageBytes(config.maxPayloadBytes()));
-        OipHttp oip = new OipHttp(inference, slots, codec, "edgefleet-agent", VERSION, ready::get, clientFailures);
+        OipHttp oip = new OipHttp(inference, slots, codec, "edgefleet-agent", VERSION, ready::get, clientFailures,
+                config.maxPayloadBytes());
         this.telemetry = new TelemetryRecorder(store, config.fleet(), config.device(), config.telemetry().window(),
                 config.telemetry().maxOutboxRows(), Clock.systemUTC());
         this.watchdog = new Watchdog(slots, config.watchdog(), Clock.systemUTC());
@@ -96,7 +97,8 @@ public final class EdgeAgent implements AutoCloseable {
                     .connectionOptions(o -> o.tcpNoDelay(true)) // small responses otherwise wait on Nagle + delayed ACK: 25 ms per chunk measured
                     .host(config.httpHost())
                     .port(config.httpPort())
-                    .maxPayloadSize(config.maxPayloadBytes())
+                    // the v2 handler refuses bodies over max-payload-bytes itself, with a problem body; this is the backstop
+                    .maxPayloadSize(config.maxPayloadBytes() + 64 * 1024L)
                     .shutdownHook(false)
                     .routing(r -> {
                         oip.routing(r);

@@ -88,7 +88,8 @@ public final class InferenceRoutes {
 
     private void infer(ServerRequest req, ServerResponse res, String model, Optional<String> version) throws Exception {
         long start = System.nanoTime();
-        byte[] body = req.content().hasEntity() ? req.content().as(byte[].class) : new byte[0];
+        // The listener takes model uploads up to max-upload-bytes; an inference request is bounded by the codec's own limit, before buffering.
+        byte[] body = io.edgefleet.http.limits.BoundedBody.read(req, io.edgefleet.protocols.DecodeLimits.DEFAULT.maxMessageBytes());
         InferRequest request = codec.decodeRequest(body,
                 OipCodec.parseHeaderLength(req.headers().first(HeaderNames.create(OipCodec.HEADER_CONTENT_LENGTH)).orElse(null)));
         Optional<Duration> deadline = req.headers().first(HeaderNames.create(TIMEOUT_HEADER)).map(v -> {
@@ -162,6 +163,8 @@ public final class InferenceRoutes {
                 if (client.get().gone()) {
                     throw new io.helidon.webserver.CloseConnectionException(client.get().kind());
                 }
+                // the rest of an oversize or garbled body is not worth reading: answer, then close
+                res.header(io.helidon.http.HeaderValues.CONNECTION_CLOSE);
                 json(res, client.get().status(), codec.encodeError(client.get().message()));
                 return;
             }

@@ -82,14 +82,21 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
                 throw new IllegalArgumentException("waves[" + i + "].count must be >= 1");
             }
             w.bakeDuration();
-            w.telemetryWait().ifPresent(t -> parseDuration(t, "telemetryWait"));
+            if (w.telemetryWait().isPresent()) {
+                String field = "waves[" + i + "].telemetryWait";
+                positive(parseDuration(w.telemetryWait().get(), field), field);
+            }
             w.onTelemetryWait().ifPresent(RolloutSpec::checkOutcome);
         }
         maxConcurrent = maxConcurrent == null ? Optional.empty() : maxConcurrent;
         maxPerMinute = maxPerMinute == null ? Optional.empty() : maxPerMinute;
         commandTimeout = commandTimeout == null ? Optional.empty() : commandTimeout;
-        commandTimeout.ifPresent(t -> parseDuration(t, "commandTimeout"));
+        commandTimeout.ifPresent(t -> positive(parseDuration(t, "commandTimeout"), "commandTimeout"));
         retries = retries == null ? Optional.empty() : retries;
+        // values that could never let a rollout finish: refused at creation, not discovered as a stall
+        maxConcurrent.ifPresent(n -> atLeast(n, 1, "maxConcurrent"));
+        maxPerMinute.ifPresent(n -> atLeast(n, 1, "maxPerMinute"));
+        retries.ifPresent(n -> atLeast(n, 0, "retries"));
         onFailure = onFailure == null ? Optional.empty() : onFailure;
         onFailure.ifPresent(f -> {
             if (!f.equals("rollback") && !f.equals("pause")) {
@@ -98,7 +105,7 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
         });
         gates = gates == null ? Optional.empty() : gates;
         telemetryWait = telemetryWait == null ? Optional.empty() : telemetryWait;
-        telemetryWait.ifPresent(t -> parseDuration(t, "telemetryWait"));
+        telemetryWait.ifPresent(t -> positive(parseDuration(t, "telemetryWait"), "telemetryWait"));
         onTelemetryWait = onTelemetryWait == null ? Optional.empty() : onTelemetryWait;
         onTelemetryWait.ifPresent(RolloutSpec::checkOutcome);
         waitForDevices = waitForDevices == null ? Optional.empty() : waitForDevices;
@@ -303,6 +310,18 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
     @JsonIgnore
     public boolean rollbackOnFailure() {
         return onFailure.orElse("rollback").equals("rollback");
+    }
+
+    private static void positive(Duration d, String field) {
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(field + " must be longer than 0, got " + d);
+        }
+    }
+
+    private static void atLeast(int n, int min, String field) {
+        if (n < min) {
+            throw new IllegalArgumentException(field + " must be >= " + min + ", got " + n);
+        }
     }
 
     public static Duration parseDuration(String s, String field) {

@@ -43,8 +43,15 @@ public final class OipHttp {
     private final BooleanSupplier ready;
     private final io.edgefleet.protocols.net.ClientFailureLog clientFailures;
 
+    private final int maxPayloadBytes;
+
+    /**
+     * @param maxPayloadBytes the largest request body, bytes; a larger one is answered 413 with a
+     *     problem body before it is buffered (the listener's own limit sits just above, as a backstop)
+     */
     public OipHttp(InferenceService inference, ModelSlots slots, OipCodec codec, String serverName, String serverVersion,
-            BooleanSupplier ready, io.edgefleet.protocols.net.ClientFailureLog clientFailures) {
+            BooleanSupplier ready, io.edgefleet.protocols.net.ClientFailureLog clientFailures, int maxPayloadBytes) {
+        this.maxPayloadBytes = maxPayloadBytes;
         this.clientFailures = clientFailures;
         this.inference = inference;
         this.slots = slots;
@@ -116,7 +123,7 @@ public final class OipHttp {
     }
 
     private void answer(ServerRequest req, ServerResponse res, String model, Optional<String> version) {
-        byte[] body = req.content().hasEntity() ? req.content().as(byte[].class) : new byte[0];
+        byte[] body = io.edgefleet.http.limits.BoundedBody.read(req, maxPayloadBytes);
         InferRequest request = codec.decodeRequest(body,
                 OipCodec.parseHeaderLength(req.headers().first(HeaderNames.create(OipCodec.HEADER_CONTENT_LENGTH)).orElse(null)));
         InferResponse response = inference.infer(model, version, request);
@@ -157,6 +164,7 @@ public final class OipHttp {
         if (client.get().gone()) {
             throw new io.helidon.webserver.CloseConnectionException(client.get().kind());
         }
+        res.header(io.helidon.http.HeaderValues.CONNECTION_CLOSE); // the rest of an oversize or garbled body is not worth reading
         error(res, Status.create(client.get().status()), client.get().message());
         return java.util.OptionalInt.of(client.get().status());
     }

@@ -35,6 +35,8 @@ public final class ClientErrors {
             case RequestException r when r.status().code() >= 400 && r.status().code() < 500 -> Optional.of(forStatus(r.status().code()));
             case DataReader.InsufficientDataAvailableException i -> Optional.of(GONE);
             case UncheckedIOException u -> Optional.of(GONE);
+            // closed under the request by a read deadline, or the socket failed while the body was read
+            case io.helidon.webserver.CloseConnectionException c -> Optional.of(GONE);
             default -> Optional.empty();
         };
     }
@@ -43,6 +45,6 @@ public final class ClientErrors {
 
     private static ClientError forStatus(int status) {
         return status == 413 ? new ClientError(413, "request body over the size limit", "the request body exceeds the size limit")
-                : new ClientError(status, "malformed HTTP request", "the request could not be read");
+                : new ClientError(status, "malformed HTTP request", "the request could not be read (malformed body or framing)");
     }
 }
