@@ -79,13 +79,7 @@ class AgentBadInputTest {
     }
 
     static String vad(int batch, int samples, int stateBatch) {
-        return "{\"inputs\":[{\"name\":\"input\",\"shape\":[" + batch + "," + samples + "],\"datatype\":\"FP32\",\"data\":"
-                + zeros(batch * samples) + "},{\"name\":\"state\",\"shape\":[2," + stateBatch + ",128],\"datatype\":\"FP32\",\"data\":"
-                + zeros(2 * stateBatch * 128) + "},{\"name\":\"sr\",\"shape\":[],\"datatype\":\"INT64\",\"data\":[16000]}]}";
-    }
-
-    static String zeros(int n) {
-        return "[" + String.join(",", java.util.Collections.nCopies(n, "0")) + "]";
+        return io.edgefleet.testkit.SharedModels.sileroRequestJson(batch, samples, stateBatch);
     }
 
     static void noModelErrorRecorded() {

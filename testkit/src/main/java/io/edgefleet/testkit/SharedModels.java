@@ -70,6 +70,21 @@ public final class SharedModels {
         return require(".");
     }
 
+    /**
+     * An Open Inference Protocol v2 JSON request for {@code silero_vad/silero_vad_fp32.onnx}, all
+     * zeros: {@code input} FP32 [batch, samples], {@code state} FP32 [2, stateBatch, 128], {@code sr}
+     * INT64 scalar 16000. Zero or disagreeing sizes make the bad requests the native-boundary tests send.
+     */
+    public static String sileroRequestJson(int batch, int samples, int stateBatch) {
+        return "{\"inputs\":[{\"name\":\"input\",\"shape\":[" + batch + "," + samples + "],\"datatype\":\"FP32\",\"data\":"
+                + zeros(batch * samples) + "},{\"name\":\"state\",\"shape\":[2," + stateBatch + ",128],\"datatype\":\"FP32\",\"data\":"
+                + zeros(2 * stateBatch * 128) + "},{\"name\":\"sr\",\"shape\":[],\"datatype\":\"INT64\",\"data\":[16000]}]}";
+    }
+
+    private static String zeros(int n) {
+        return "[" + String.join(",", java.util.Collections.nCopies(n, "0")) + "]";
+    }
+
     private static boolean truthy(String v) {
         return v != null && switch (v.strip().toLowerCase(Locale.ROOT)) {
             case "1", "true", "yes" -> true;
