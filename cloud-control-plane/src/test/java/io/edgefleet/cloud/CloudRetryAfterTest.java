@@ -34,14 +34,21 @@ class CloudRetryAfterTest {
     @TempDir
     static Path dir;
     static ControlPlane cp;
-    static final String HEAVY = "{\"inputs\":[{\"name\":\"x\",\"shape\":[64,1024],\"datatype\":\"FP32\",\"data\":["
-            + String.join(",", Collections.nCopies(64 * 1024, "0.5")) + "]}]}";
+    /**
+     * A request that is cheap to parse and dear to run: 8×1024 inputs (32 KiB of JSON) through 32
+     * layers of 1024×1024 (about 270 million multiply-adds, some 10 ms on a fast core). The queue
+     * fills because inference is tens of times slower than parsing on any machine; with a model as
+     * cheap to run as to parse (one dense layer on a 64×1024 batch), a fast machine drained the
+     * queue as quickly as 24 requests arrived and never answered 429.
+     */
+    static final String HEAVY = "{\"inputs\":[{\"name\":\"x\",\"shape\":[8,1024],\"datatype\":\"FP32\",\"data\":["
+            + String.join(",", Collections.nCopies(8 * 1024, "0.5")) + "]}]}";
 
     @BeforeAll
     static void start() throws Exception {
         cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withRoles(EnumSet.allOf(Role.class))
                 .withBatching(new BatchingSettings(1, Duration.ZERO, 2, Duration.ofSeconds(30))));
-        var r = client(cp, OPERATOR).pushModel("dense", "1", List.of(SyntheticModels.denseOnnx(Files.createDirectories(dir.resolve("v1")), 1024)),
+        var r = client(cp, OPERATOR).pushModel("dense", "1", List.of(SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("v1")), 8, 1024, 32)),
                 List.of(), Map.of(), n -> { });
         assertThat(r.status()).as(r.text()).isEqualTo(201);
     }

@@ -31,6 +31,9 @@ class AgentMqttLimitsTest {
     @RegisterExtension
     static final MosquittoExtension MQTT = new MosquittoExtension();
     static final String OK = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}";
+    /** For the {@code mlp} model: 16 layers of 512×512 on one row, far slower to run than to deliver on any machine. */
+    static final String SLOW = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,512],\"datatype\":\"FP32\",\"data\":["
+            + String.join(",", java.util.Collections.nCopies(512, "0.5")) + "]}]}";
 
     @TempDir
     Path dir;
@@ -42,6 +45,7 @@ class AgentMqttLimitsTest {
     void start() throws Exception {
         Path models = Files.createDirectories(dir.resolve("models"));
         Files.move(SyntheticModels.classifierOnnx(dir), models.resolve("cls.onnx"));
+        Files.move(SyntheticModels.mlpOnnx(dir, 1, 512, 16), models.resolve("mlp.onnx"));
         agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(-1)
                 .withIdentity("plant-9", "cam-2").withMqtt(MQTT.broker().url()).withMaxPayloadBytes(64 * 1024).withMqttMaxInFlight(1));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -74,13 +78,17 @@ class AgentMqttLimitsTest {
     }
 
     private static void request(MqttClient c, byte[] body, String correlation) throws Exception {
+        request(c, "cls", body, correlation);
+    }
+
+    private static void request(MqttClient c, String model, byte[] body, String correlation) throws Exception {
         MqttMessage m = new MqttMessage(body);
         m.setQos(1);
         MqttProperties p = new MqttProperties();
         p.setResponseTopic("replies/x");
         p.setCorrelationData(correlation.getBytes(StandardCharsets.UTF_8));
         m.setProperties(p);
-        c.publish(Topic.infer("plant-9", "cam-2", "cls").value(), m);
+        c.publish(Topic.infer("plant-9", "cam-2", model).value(), m);
     }
 
     private static String property(MqttMessage m, String key) {
@@ -126,7 +134,9 @@ class AgentMqttLimitsTest {
             threads.add(Thread.ofPlatform().start(() -> {
                 try {
                     for (int i = 0; i < each; i++) {
-                        request(c, OK.getBytes(StandardCharsets.UTF_8), "b-" + id + "-" + i);
+                        // The slow model: with the tiny classifier a fast machine could answer each request before the
+                        // next arrived, and the bound would never be reached.
+                        request(c, "mlp", SLOW.getBytes(StandardCharsets.UTF_8), "b-" + id + "-" + i);
                     }
                 } catch (Exception e) {
                     failures.add(e);

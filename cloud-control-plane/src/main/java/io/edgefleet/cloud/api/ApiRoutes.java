@@ -329,15 +329,16 @@ public final class ApiRoutes {
      * devices, and log (operations, gate values).
      */
     private Map<String, Object> rolloutStatus(String id) {
-        RolloutStore.RolloutRow r = rollouts.get(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id));
+        RolloutEngine.Snapshot snap = rollouts.snapshot(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id));
+        RolloutStore.RolloutRow r = snap.rollout();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rollout", r);
         out.put("currentWave", r.wave() + 1);
-        out.put("waitingFor", rollouts.waitingFor(id));
+        out.put("waitingFor", snap.waitingFor());
         out.put("gates", r.spec().effectiveGates());
-        out.put("waves", rollouts.waves(id));
-        out.put("devices", rollouts.devices(id));
-        out.put("log", rollouts.logs(id));
+        out.put("waves", snap.waves());
+        out.put("devices", snap.devices());
+        out.put("log", snap.log());
         return out;
     }
 

@@ -142,6 +142,35 @@ public final class RolloutEngine implements AutoCloseable {
         return store.logs(id);
     }
 
+    /**
+     * A rollout's whole status read between two ticks: the row, what it waits for, the per-wave
+     * counts, the devices and the log all describe the same moment.
+     *
+     * @param rollout the stored row
+     * @param waitingFor as {@link #waitingFor}
+     * @param waves device counts per wave (1-based) and state
+     * @param devices every device of the rollout
+     * @param log operations and gate evaluations, oldest first
+     */
+    public record Snapshot(RolloutRow rollout, List<Waiting> waitingFor, Map<Integer, Map<String, Long>> waves, List<DeviceRow> devices,
+            List<RolloutStore.LogRow> log) { }
+
+    /**
+     * The rollout's status as one consistent snapshot, or empty for an unknown id. A tick applies
+     * acknowledgements and then records the wave's end in separate statements; reading the row and
+     * the devices while one runs could show a wave installed with no bake and no telemetry deadline
+     * (seen on a fast machine). Holding the engine's lock (the tick's) rules that out; it waits for
+     * at most one tick. Any thread.
+     */
+    public synchronized Optional<Snapshot> snapshot(String id) {
+        Optional<RolloutRow> found = store.get(id);
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        List<DeviceRow> devices = store.devices(id);
+        return Optional.of(new Snapshot(found.get(), waitingFor(found.get(), devices), waves(devices), devices, store.logs(id)));
+    }
+
     // ---- operations -------------------------------------------------------------------------
 
     public synchronized RolloutRow operate(String id, String op, String actor, String reason) {
@@ -374,12 +403,12 @@ public final class RolloutEngine implements AutoCloseable {
      * (with the time left before {@code onTelemetryWait} applies) and violations awaiting
      * confirmation. Any thread.
      */
-    public List<Waiting> waitingFor(String id) {
+    public synchronized List<Waiting> waitingFor(String id) {
         Optional<RolloutRow> found = store.get(id);
-        if (found.isEmpty()) {
-            return List.of();
-        }
-        RolloutRow r = found.get();
+        return found.isEmpty() ? List.of() : waitingFor(found.get(), store.devices(id));
+    }
+
+    private List<Waiting> waitingFor(RolloutRow r, List<DeviceRow> devices) {
         RolloutSpec spec = r.spec();
         if (r.state().equals("paused")) {
             return List.of(new Waiting("operator", Optional.empty(), 0, 1, Optional.empty(), "paused: " + r.reason().orElse("(no reason)")
@@ -389,7 +418,6 @@ public final class RolloutEngine implements AutoCloseable {
             return List.of();
         }
         Instant now = clock.instant();
-        List<DeviceRow> devices = store.devices(id);
         if (devices.isEmpty()) {
             return List.of(new Waiting("devices", Optional.of("selector"), 0, 1, Optional.empty(), spec.waitsForDevices()
                     ? "no device matches selector '" + spec.selector() + "' yet (waitForDevices: true)"
@@ -562,9 +590,13 @@ public final class RolloutEngine implements AutoCloseable {
 
     /** Status summary: counts per wave and state. */
     public Map<Integer, Map<String, Long>> waves(String id) {
+        return waves(store.devices(id));
+    }
+
+    private static Map<Integer, Map<String, Long>> waves(List<DeviceRow> devices) {
         Map<Integer, Map<String, Long>> out = new java.util.TreeMap<>();
         Map<Integer, List<DeviceRow>> byWave = new HashMap<>();
-        store.devices(id).forEach(d -> byWave.computeIfAbsent(d.wave(), k -> new ArrayList<>()).add(d));
+        devices.forEach(d -> byWave.computeIfAbsent(d.wave(), k -> new ArrayList<>()).add(d));
         byWave.forEach((w, l) -> out.put(w + 1, counts(l)));
         return out;
     }
