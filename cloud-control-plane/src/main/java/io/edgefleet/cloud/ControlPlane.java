@@ -26,7 +26,7 @@ import io.edgefleet.cloud.store.EventRepository;
 import io.edgefleet.cloud.store.ModelRepository;
 import io.edgefleet.cloud.store.TelemetryRepository;
 import io.edgefleet.profiles.catalog.DeviceCatalog;
-import io.edgefleet.protocols.net.PortUnavailableException;
+import io.edgefleet.transport.net.PortUnavailableException;
 import io.edgefleet.protocols.topics.Topic;
 import io.edgefleet.protocols.topics.TopicKind;
 import io.edgefleet.sync.chunks.ChunkStore;
@@ -93,7 +93,7 @@ public final class ControlPlane implements AutoCloseable {
     private List<Token> tokens;
     private WebServer server;
     private io.edgefleet.http.limits.ReadDeadlines deadlines;
-    private final io.edgefleet.protocols.net.ClientFailureLog clientFailures = new io.edgefleet.protocols.net.ClientFailureLog(
+    private final io.edgefleet.transport.net.ClientFailureLog clientFailures = new io.edgefleet.transport.net.ClientFailureLog(
             "io.edgefleet.cloud.clients");
 
     private ControlPlane(CloudConfig config, Clock clock) {

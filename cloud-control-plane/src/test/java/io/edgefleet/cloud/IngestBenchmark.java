@@ -110,7 +110,7 @@ class IngestBenchmark {
         MqttAsyncClient c = new MqttAsyncClient(MQTT.broker().url(), "bench-pub-" + fleet + part, new MemoryPersistence());
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setReceiveMaximum(65535);
-        o.setSocketFactory(new io.edgefleet.protocols.net.NoDelaySockets());
+        o.setSocketFactory(new io.edgefleet.transport.net.NoDelaySockets());
         c.connect(o).waitForCompletion();
         MessageCodec json = MessageCodec.json();
         Instant w = Instant.now();

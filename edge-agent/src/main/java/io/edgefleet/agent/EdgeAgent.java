@@ -12,7 +12,7 @@ import io.edgefleet.agent.store.AgentStore;
 import io.edgefleet.agent.telemetry.TelemetryPublisher;
 import io.edgefleet.agent.telemetry.TelemetryRecorder;
 import io.edgefleet.protocols.DecodeLimits;
-import io.edgefleet.protocols.net.PortUnavailableException;
+import io.edgefleet.transport.net.PortUnavailableException;
 import io.edgefleet.protocols.oip.OipCodec;
 import io.helidon.webserver.WebServer;
 import java.time.Clock;
@@ -46,7 +46,7 @@ public final class EdgeAgent implements AutoCloseable {
     private final AtomicBoolean httpStopped = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final io.edgefleet.agent.health.ListenerHealth health = new io.edgefleet.agent.health.ListenerHealth();
-    private final io.edgefleet.protocols.net.ClientFailureLog clientFailures = new io.edgefleet.protocols.net.ClientFailureLog(
+    private final io.edgefleet.transport.net.ClientFailureLog clientFailures = new io.edgefleet.transport.net.ClientFailureLog(
             "io.edgefleet.agent.clients");
     private final java.util.Optional<io.edgefleet.http.limits.ReadDeadlines> deadlines;
     private volatile java.util.function.Consumer<String> onListenerDeath = reason -> { };

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.edgefleet.agent.slots.SlotException;
 import io.edgefleet.engines.synth.SyntheticModels;
-import io.edgefleet.protocols.net.PortUnavailableException;
+import io.edgefleet.transport.net.PortUnavailableException;
 import io.edgefleet.protocols.oip.OipCodec;
 import java.net.ServerSocket;
 import java.net.URI;

@@ -163,7 +163,7 @@ public final class AgentOverhead {
             client = new MqttClient(url, "bench-" + System.nanoTime(), new MemoryPersistence());
             client.setCallback(this);
             org.eclipse.paho.mqttv5.client.MqttConnectionOptions o = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
-            o.setSocketFactory(new io.edgefleet.protocols.net.NoDelaySockets());
+            o.setSocketFactory(new io.edgefleet.transport.net.NoDelaySockets());
             client.connect(o);
             client.subscribe(replies, 1);
         }

@@ -64,7 +64,7 @@ public final class VirtualDevice implements MqttCallback, AutoCloseable {
         o.setCleanStart(true);
         o.setKeepAliveInterval(60);
         o.setConnectionTimeout(60);
-        o.setSocketFactory(new io.edgefleet.protocols.net.NoDelaySockets());
+        o.setSocketFactory(new io.edgefleet.transport.net.NoDelaySockets());
         MqttMessage will = new MqttMessage(json.encode(state(false)));
         will.setQos(1);
         will.setRetained(true);

@@ -172,7 +172,7 @@ public final class ApiRoutes {
         }
     }
 
-    private static final io.edgefleet.protocols.net.ClientFailureLog CLIENTS = new io.edgefleet.protocols.net.ClientFailureLog(
+    private static final io.edgefleet.transport.net.ClientFailureLog CLIENTS = new io.edgefleet.transport.net.ClientFailureLog(
             "io.edgefleet.cloud.clients");
 
     static void problem(ServerRequest req, ServerResponse res, ApiException e) {

@@ -129,7 +129,7 @@ public final class InferenceRoutes {
         latency.accept(model, Duration.ofNanos(System.nanoTime() - start));
     }
 
-    private static final io.edgefleet.protocols.net.ClientFailureLog CLIENTS = new io.edgefleet.protocols.net.ClientFailureLog(
+    private static final io.edgefleet.transport.net.ClientFailureLog CLIENTS = new io.edgefleet.transport.net.ClientFailureLog(
             "io.edgefleet.cloud.clients");
 
     private interface Action {

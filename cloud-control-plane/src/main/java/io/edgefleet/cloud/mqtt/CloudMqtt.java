@@ -1,6 +1,6 @@
 package io.edgefleet.cloud.mqtt;
 
-import io.edgefleet.protocols.net.NoDelaySockets;
+import io.edgefleet.transport.net.NoDelaySockets;
 import java.util.List;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
@@ -49,7 +49,7 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
     private volatile boolean closed;
     private volatile Runnable onConnect = () -> { };
     private volatile boolean everConnected;
-    private volatile io.edgefleet.protocols.net.ReconnectWatch watch;
+    private volatile io.edgefleet.transport.net.ReconnectWatch watch;
     private Thread connector;
 
     public CloudMqtt(String url, String clientId, boolean manualAcks, List<String> filters, Handler handler) {
@@ -79,7 +79,7 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
             while (!closed && !client.isConnected()) {
                 try {
                     client.connect(options());
-                    watch = io.edgefleet.protocols.net.ReconnectWatch.start("cloud", io.edgefleet.protocols.net.ReconnectWatch.client(
+                    watch = io.edgefleet.transport.net.ReconnectWatch.start("cloud", io.edgefleet.transport.net.ReconnectWatch.client(
                             () -> closed, client::isConnected, () -> client.connect(options())), java.time.Duration.ofMillis(250), java.time.Duration.ofSeconds(2)); // before the agents (they hold telemetry 3 s after a reconnect)
                     return;
                 } catch (MqttException e) {
@@ -207,7 +207,7 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
         }
         // Bounded steps: Paho's disconnect(quiesce) waits for the broker without limit (minutes with a
         // frozen broker); disconnectForcibly sends DISCONNECT and waits at most its timeout.
-        Exception failed = io.edgefleet.protocols.net.CloseForGood.close(() -> {
+        Exception failed = io.edgefleet.transport.net.CloseForGood.close(() -> {
             if (client.isConnected()) {
                 client.disconnectForcibly(1000, 1000, true); // in-flight work may finish for 1 s (unacknowledged messages are redelivered anyway)
             }

@@ -41,7 +41,7 @@ public final class OipHttp {
     private final String serverName;
     private final String serverVersion;
     private final BooleanSupplier ready;
-    private final io.edgefleet.protocols.net.ClientFailureLog clientFailures;
+    private final io.edgefleet.transport.net.ClientFailureLog clientFailures;
 
     private final int maxPayloadBytes;
 
@@ -50,7 +50,7 @@ public final class OipHttp {
      *     problem body before it is buffered (the listener's own limit sits just above, as a backstop)
      */
     public OipHttp(InferenceService inference, ModelSlots slots, OipCodec codec, String serverName, String serverVersion,
-            BooleanSupplier ready, io.edgefleet.protocols.net.ClientFailureLog clientFailures, int maxPayloadBytes) {
+            BooleanSupplier ready, io.edgefleet.transport.net.ClientFailureLog clientFailures, int maxPayloadBytes) {
         this.maxPayloadBytes = maxPayloadBytes;
         this.clientFailures = clientFailures;
         this.inference = inference;

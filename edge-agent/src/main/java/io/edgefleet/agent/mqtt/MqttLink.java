@@ -3,7 +3,7 @@ package io.edgefleet.agent.mqtt;
 import io.edgefleet.agent.commands.CommandHandler;
 import io.edgefleet.agent.serving.Failure;
 import io.edgefleet.agent.serving.InferenceService;
-import io.edgefleet.protocols.net.NoDelaySockets;
+import io.edgefleet.transport.net.NoDelaySockets;
 import io.edgefleet.agent.slots.ModelSlots;
 import io.edgefleet.protocols.ProtocolException;
 import io.edgefleet.protocols.messages.Command;
@@ -85,7 +85,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     /** Busy answers waiting for a publish slot (each holds only the response topic and correlation data). */
     public static final int MAX_BUSY_ANSWERS = 4096;
     private final long maxPacketBytes;
-    private final io.edgefleet.protocols.net.ClientFailureLog clientFailures;
+    private final io.edgefleet.transport.net.ClientFailureLog clientFailures;
     /**
      * QoS 1 publishes in flight at once, at most the broker's Receive Maximum (CONNACK): Paho refuses
      * a publish beyond it at once (32202), which dropped two thirds of the answers to a burst.
@@ -99,7 +99,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     private volatile boolean closed;
     private volatile boolean resumed;
     private Thread connector;
-    private volatile io.edgefleet.protocols.net.ReconnectWatch watch;
+    private volatile io.edgefleet.transport.net.ReconnectWatch watch;
     /**
      * After a (re)connect the outbox waits this long before it sends. A broker that loses shared
      * subscriptions when it restarts (Mosquitto 2.0 persists plain subscriptions but not shared
@@ -115,7 +115,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     public MqttLink(String brokerUrl, String fleet, String device, String profile, ModelSlots slots, InferenceService inference,
             CommandHandler commands, OipCodec oip, int maxInFlight, Clock clock) {
         this(brokerUrl, fleet, device, profile, slots, inference, commands, oip, maxInFlight, 16 << 20,
-                new io.edgefleet.protocols.net.ClientFailureLog(MqttLink.class.getName()), clock);
+                new io.edgefleet.transport.net.ClientFailureLog(MqttLink.class.getName()), clock);
     }
 
     /**
@@ -128,7 +128,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
      */
     public MqttLink(String brokerUrl, String fleet, String device, String profile, ModelSlots slots, InferenceService inference,
             CommandHandler commands, OipCodec oip, int maxInFlight, int maxPayloadBytes,
-            io.edgefleet.protocols.net.ClientFailureLog clientFailures, Clock clock) {
+            io.edgefleet.transport.net.ClientFailureLog clientFailures, Clock clock) {
         this.maxPayloadBytes = maxPayloadBytes;
         this.maxPacketBytes = (long) maxPayloadBytes + PACKET_OVERHEAD_BYTES;
         this.clientFailures = clientFailures;
@@ -172,7 +172,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
             while (!closed && !client.isConnected()) {
                 try {
                     connectOnce();
-                    watch = io.edgefleet.protocols.net.ReconnectWatch.start(device, io.edgefleet.protocols.net.ReconnectWatch.client(
+                    watch = io.edgefleet.transport.net.ReconnectWatch.start(device, io.edgefleet.transport.net.ReconnectWatch.client(
                             () -> closed, client::isConnected, this::connectOnce), java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10));
                     return;
                 } catch (MqttException e) {
@@ -544,7 +544,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         }
         commandThread.shutdownNow();
         requests.shutdownNow();
-        Exception failed = io.edgefleet.protocols.net.CloseForGood.close(() -> client.disconnectForcibly(0, 0, false),
+        Exception failed = io.edgefleet.transport.net.CloseForGood.close(() -> client.disconnectForcibly(0, 0, false),
                 () -> client.disconnectForcibly(0, 0, false), () -> client.close(true), java.time.Duration.ofSeconds(20));
         if (failed != null) {
             LOG.log(System.Logger.Level.WARNING, "MQTT crash-close: {0}", failed.getMessage());
@@ -578,7 +578,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         }
         // Paho refuses close() while a reconnect is in progress; a client left open would come back
         // later under this device's client id and take the session from a restarted agent.
-        Exception failed = io.edgefleet.protocols.net.CloseForGood.close(() -> {
+        Exception failed = io.edgefleet.transport.net.CloseForGood.close(() -> {
             if (client.isConnected()) {
                 client.disconnectForcibly(CLOSE_STEP_MILLIS / 2, CLOSE_STEP_MILLIS, true); // in-flight work may finish, then DISCONNECT, each bounded
             }

@@ -2,7 +2,7 @@ package io.edgefleet.http.limits;
 
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http1.Http1Config;
-import io.edgefleet.protocols.net.ClientFailureLog;
+import io.edgefleet.transport.net.ClientFailureLog;
 import java.time.Duration;
 
 /**

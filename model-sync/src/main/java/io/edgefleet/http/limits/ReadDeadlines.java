@@ -1,6 +1,6 @@
 package io.edgefleet.http.limits;
 
-import io.edgefleet.protocols.net.ClientFailureLog;
+import io.edgefleet.transport.net.ClientFailureLog;
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.socket.HelidonSocket;
 import io.helidon.http.HeaderNames;

@@ -1,4 +1,4 @@
-package io.edgefleet.protocols.net;
+package io.edgefleet.transport.net;
 
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;

@@ -1,4 +1,4 @@
-package io.edgefleet.protocols.net;
+package io.edgefleet.transport.net;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
