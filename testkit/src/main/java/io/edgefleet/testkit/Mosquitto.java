@@ -25,6 +25,27 @@ public final class Mosquitto {
         return b;
     }
 
+    /**
+     * A started broker from the {@code mosquitto} binary with the caller's listener and security
+     * lines (TLS, client certificates, ACLs, plugins), given the port and the broker's folder; the
+     * config text is generated when the broker is created and read again at every start.
+     *
+     * @param listener e.g. {@code (port, dir) -> "listener " + port + " 127.0.0.1\ncafile ...\n"}
+     * @param prepare called with the broker's folder before the first start (to write certificate files)
+     */
+    public static MosquittoBroker startSecured(java.util.function.BiFunction<Integer, java.nio.file.Path, String> listener,
+            java.util.function.Consumer<java.nio.file.Path> prepare) {
+        MosquittoBroker b = new MosquittoProcess(MosquittoProcess.findBinary().orElseThrow(Mosquitto::noBroker), listener);
+        try {
+            prepare.accept(b.folder());
+            b.start();
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
+        return b;
+    }
+
     /** A broker not yet started. */
     public static MosquittoBroker create() {
         String mode = Optional.ofNullable(System.getProperty("edgefleet.mosquitto"))

@@ -31,6 +31,16 @@ public interface MosquittoBroker extends AutoCloseable {
         start();
     }
 
+    /** The broker's own folder (config, persistence, logs); only for a broker started from the binary. */
+    default java.nio.file.Path folder() {
+        throw new UnsupportedOperationException("no local folder for " + describe());
+    }
+
+    /** The last 20 lines of the broker's log (e.g. why it refused a connection), or "" where there is none. */
+    default String logTail() {
+        return "";
+    }
+
     /** How this broker runs, e.g. {@code mosquitto 2.0.11 (binary /usr/sbin/mosquitto)}. */
     String describe();
 

@@ -24,10 +24,21 @@ final class MosquittoProcess implements MosquittoBroker {
     private final Path dir;
     private final int port;
     private final Thread hook;
+    private final java.util.function.BiFunction<Integer, Path, String> listener;
     private Process process;
 
     MosquittoProcess(Path binary) {
+        this(binary, (port, dir) -> "listener " + port + " 127.0.0.1\nallow_anonymous true\n");
+    }
+
+    /**
+     * @param listener the listener and security lines, given the port and the broker's own folder
+     *     (e.g. {@code listener PORT 127.0.0.1}, {@code cafile}, {@code require_certificate},
+     *     {@code plugin}); the rest (persistence, logging) is added here
+     */
+    MosquittoProcess(Path binary, java.util.function.BiFunction<Integer, Path, String> listener) {
         this.binary = binary;
+        this.listener = listener;
         this.port = Ports.freePort();
         try {
             this.dir = Files.createTempDirectory("edgefleet-mosquitto-");
@@ -61,8 +72,7 @@ final class MosquittoProcess implements MosquittoBroker {
 
     private String config() {
         StringBuilder c = new StringBuilder()
-                .append("listener ").append(port).append(" 127.0.0.1\n")
-                .append("allow_anonymous true\n")
+                .append(listener.apply(port, dir))
                 .append("set_tcp_nodelay true\n")
                 .append("persistence true\n")
                 .append("persistence_location ").append(dir).append("/\n")
@@ -155,8 +165,15 @@ final class MosquittoProcess implements MosquittoBroker {
         return "mosquitto binary " + binary + " on 127.0.0.1:" + port + " (files in " + dir + ")";
     }
 
+    /** The broker's own folder (config, persistence, logs), where a test may put certificate files before starting it. */
+    @Override
+    public Path folder() {
+        return dir;
+    }
+
     /** The last lines of the broker's log, for failure messages. */
-    String logTail() {
+    @Override
+    public String logTail() {
         StringBuilder sb = new StringBuilder();
         for (String f : List.of("mosquitto.log", "stdout.log")) {
             try {
