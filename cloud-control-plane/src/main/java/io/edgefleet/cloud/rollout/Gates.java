@@ -195,16 +195,27 @@ final class Gates {
     }
 
     /**
+     * How unlikely the updated devices' staleness is if they were as unreachable as the others:
+     * below this (a one-sided binomial tail), the version stands out.
+     */
+    static final double STALE_STANDS_OUT_P = 0.1;
+
+    /**
      * Updated devices gone stale or offline, judged against the rollout's other devices: when those
      * are as unreachable (a broker restart marks every device offline at once, a network partition
-     * many), the version is not what stands out and the gate does not count it. Noisy: a violation
+     * or a machine too busy to send heartbeats many), the version is not what stands out and the
+     * gate does not count it. "Stands out" is a one-sided binomial test, not a bare comparison of
+     * shares: with the others' share {@code p}, {@code P(X >= stale | n = updated, p)} must be
+     * below {@link #STALE_STANDS_OUT_P}. (2 of 2 updated devices stale against 16 of 18 others is
+     * 0.79, the fleet; 2 of 2 against 0 of 18 is 0, the version; a bare "larger share" rolled a
+     * healthy v2 back on the first of these in the demo on a loaded machine.) Noisy: a violation
      * must hold on {@code sustainedEvaluations} evaluations with new evidence, so devices coming
      * back one by one after an outage cannot roll a good version back.
      */
     static Optional<Check> stale(RolloutSpec.Gates g, Readings r) {
         return g.maxStale().map(max -> {
             boolean standsOut = r.otherDevices() == 0 || r.updatedDevices() == 0
-                    || (double) r.staleAfterUpdate() / r.updatedDevices() > (double) r.staleOthers() / r.otherDevices();
+                    || upperTail(r.staleAfterUpdate(), r.updatedDevices(), (double) r.staleOthers() / r.otherDevices()) < STALE_STANDS_OUT_P;
             if (r.staleAfterUpdate() > max && !standsOut) {
                 return Check.unjudged("maxStale", r.staleAfterUpdate() + " of " + r.updatedDevices() + " updated device(s) unreachable, as are "
                         + r.staleOthers() + " of the " + r.otherDevices() + " others: the fleet, not the version");
@@ -213,6 +224,33 @@ final class Gates {
                     r.staleAfterUpdate(), max, r.otherDevices() == 0 ? "" : String.format(java.util.Locale.ROOT, " (others: %d of %d)",
                             r.staleOthers(), r.otherDevices()));
         });
+    }
+
+    /** {@code P(X >= k)} for {@code X ~ Binomial(n, p)}, summed exactly in log space (n is a wave's device count). */
+    static double upperTail(long k, long n, double p) {
+        if (k <= 0) {
+            return 1.0;
+        }
+        if (p <= 0) {
+            return 0.0;
+        }
+        if (p >= 1) {
+            return 1.0;
+        }
+        double sum = 0;
+        for (long i = k; i <= n; i++) {
+            double logC = logFactorial(n) - logFactorial(i) - logFactorial(n - i);
+            sum += Math.exp(logC + i * Math.log(p) + (n - i) * Math.log1p(-p));
+        }
+        return Math.min(1.0, sum);
+    }
+
+    private static double logFactorial(long n) {
+        double s = 0;
+        for (long i = 2; i <= n; i++) {
+            s += Math.log(i);
+        }
+        return s;
     }
 
     static Optional<Check> nonFinite(RolloutSpec.Gates g, Readings r) {

@@ -120,6 +120,33 @@ class GatesTest {
     }
 
     @Test
+    void max_stale_needs_the_updated_devices_to_stand_out_by_a_binomial_test_not_a_bare_share() {
+        // The demo on a loaded machine: both updated devices still stale after a broker restart, as 16 of the 18 others.
+        Readings busy = new Readings(0, Optional.empty(), 2, 2, healthy(100), Optional.empty(), Optional.empty(), 18, 16);
+        Decision d = once("{\"maxStale\": 0}", busy);
+        assertThat(d.verdict()).isEqualTo(Verdict.PASS);
+        assertThat(d.detail()).extractingByKey("notJudged").asString().contains("2 of 2 updated device(s) unreachable, as are 16 of the 18");
+        // Against a mostly reachable fleet the same two stand out: P = (2/18)^2 = 0.012.
+        Readings few = new Readings(0, Optional.empty(), 2, 2, healthy(100), Optional.empty(), Optional.empty(), 18, 2);
+        assertThat(once("{\"maxStale\": 0}", few).verdict()).isEqualTo(Verdict.FAIL);
+        // One canary gone while one other device is: P = 1/18 = 0.056, the version.
+        Readings one = new Readings(0, Optional.empty(), 1, 1, healthy(100), Optional.empty(), Optional.empty(), 18, 1);
+        assertThat(once("{\"maxStale\": 0}", one).verdict()).isEqualTo(Verdict.FAIL);
+        // One of two canaries gone while 3 of 18 others are: P = 1 - (15/18)^2 = 0.31, the fleet.
+        Readings noise = new Readings(0, Optional.empty(), 2, 1, healthy(100), Optional.empty(), Optional.empty(), 18, 3);
+        assertThat(once("{\"maxStale\": 0}", noise).verdict()).isEqualTo(Verdict.PASS);
+    }
+
+    @Test
+    void the_binomial_upper_tail_is_exact() {
+        assertThat(Gates.upperTail(2, 2, 16.0 / 18)).isCloseTo(0.790, org.assertj.core.data.Offset.offset(0.001));
+        assertThat(Gates.upperTail(1, 2, 0.5)).isCloseTo(0.75, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(Gates.upperTail(0, 5, 0.3)).isEqualTo(1.0);
+        assertThat(Gates.upperTail(3, 3, 0.0)).isZero();
+        assertThat(Gates.upperTail(7, 20, 0.2)).isCloseTo(0.0867, org.assertj.core.data.Offset.offset(0.0001));
+    }
+
+    @Test
     void install_failures_fail_at_once_with_the_device_error() {
         Readings r = new Readings(2, Optional.of("f/d1: SELF_TEST: output is NaN"), 1, 0, healthy(0), Optional.empty(), Optional.empty());
         Decision d = Gates.evaluate(gates("{\"maxInstallFailures\": 1, \"sustainedEvaluations\": 5}"), r, Streaks.NONE);
