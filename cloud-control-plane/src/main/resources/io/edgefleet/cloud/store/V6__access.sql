@@ -1,5 +1,5 @@
 -- Operator access (issue 15): named, scoped, expiring API tokens and the audit of who did what.
--- A token is kept only as the SHA-256 of its secret (the secret is shown once, when created);
+-- A token is kept only as the SHA-256 of its secret (the secret is shown once, when created),
 -- revoking sets revoked_at and keeps the row, so the audit and the list still name it.
 -- Names are unique among tokens not revoked (a revoked name may be reused).
 CREATE TABLE api_tokens (
