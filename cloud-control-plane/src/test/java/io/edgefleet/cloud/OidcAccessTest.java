@@ -136,6 +136,14 @@ class OidcAccessTest {
         assertThat(bob.get("/api/v1/models").status()).isEqualTo(403);
     }
 
+    @Test
+    void an_rfc_9068_access_token_typed_at_jwt_is_accepted() throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(rsa.getKeyID())
+                .type(new com.nimbusds.jose.JOSEObjectType("at+jwt")).build(), claims().build());
+        jwt.sign(new RSASSASigner(rsa));
+        assertThat(CloudTestSupport.client(cp, jwt.serialize()).get("/api/v1/devices").status()).isEqualTo(200);
+    }
+
     static Stream<Arguments> refused() throws Exception {
         Instant now = Instant.now();
         RSAKey stranger = new RSAKeyGenerator(2048).keyID("rsa-unknown").generate();
@@ -182,9 +190,12 @@ class OidcAccessTest {
     }
 
     @Test
-    void an_api_token_still_works_beside_oidc() {
+    void an_api_token_still_works_beside_oidc_and_a_jwt_is_never_taken_for_one() {
         assertThat(CloudTestSupport.client(cp, OPERATOR).get("/api/v1/devices").status()).isEqualTo(200);
-        assertThat(Set.of(Scope.values())).isNotEmpty();
+        // a JWT whose text was registered as an API token secret is still verified as a JWT
+        String forged = new PlainJWT(claims().build()).serialize();
+        cp.tokenStore().ensure("planted", Set.of(Scope.FLEET_READ), forged, "test");
+        assertThat(CloudTestSupport.client(cp, forged).get("/api/v1/devices").status()).isEqualTo(401);
     }
 
     interface Thrower<T> {

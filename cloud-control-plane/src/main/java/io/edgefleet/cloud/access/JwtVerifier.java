@@ -1,10 +1,12 @@
 package io.edgefleet.cloud.access;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
@@ -24,7 +26,7 @@ import java.util.Set;
  * key of the issuer's JWKS (fetched over HTTP, cached, refetched on an unknown {@code kid}, rate
  * limited), asymmetric algorithms only (RS*, PS*, ES*: {@code alg: none} and HMAC, e.g. HS256
  * with the public key as secret, are refused), the exact {@code iss}, {@code aud} containing the
- * configured audience, {@code exp} required and {@code nbf} honoured (60 s clock skew, nimbus'
+ * configured audience, header {@code typ} absent, {@code JWT} or {@code at+jwt}, {@code exp} required and {@code nbf} honoured (60 s clock skew, nimbus'
  * default). Scopes come from {@code scope} (space-separated, RFC 8693/9068) or {@code scp}
  * (a list or a string); strings that are not {@link Scope}s are ignored. Thread-safe.
  */
@@ -49,6 +51,8 @@ public final class JwtVerifier {
         algs.addAll(JWSAlgorithm.Family.RSA);
         algs.addAll(JWSAlgorithm.Family.EC);
         processor.setJWSKeySelector(new JWSVerificationKeySelector<>(algs, keys));
+        // typ JWT, none, or at+jwt (RFC 9068 access tokens, as Auth0 and Okta issue them)
+        processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(JOSEObjectType.JWT, new JOSEObjectType("at+jwt"), null));
         processor.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(settings.audience(),
                 new JWTClaimsSet.Builder().issuer(settings.issuer()).build(), Set.of("exp", settings.actorClaim())));
     }
