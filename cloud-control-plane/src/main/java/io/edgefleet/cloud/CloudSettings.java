@@ -37,6 +37,14 @@ import java.util.Optional;
  *     tokens:                        # absent: operator and viewer tokens are created in data-dir/tokens
  *       - { name: alice, role: operator, token: "..." }   # or token-env: ALICE_TOKEN
  *       - { name: grafana, role: viewer, token-env: GRAFANA_TOKEN }
+ *   access:
+ *     oidc:                          # absent: only API tokens; present: JWTs of this issuer too
+ *       issuer: https://login.example.com/realms/ops
+ *       audience: edgefleet
+ *       jwks-url: https://login.example.com/realms/ops/protocol/openid-connect/certs
+ *       actor-claim: sub               # the claim naming the caller in the audit
+ *     trusted-proxies: [10.0.0.5]    # X-Forwarded-For is believed only from these
+ *     audit-retention-days: 365
  * </pre>
  * Secrets belong in the environment: {@code token-env} names the variable holding a token.
  */
@@ -89,6 +97,21 @@ public final class CloudSettings {
             tokens.add(new Token(name, Token.Role.parse(t.get("role").asString().orElse("viewer")), secret.orElseThrow(() ->
                     new IllegalArgumentException("cloud.auth.tokens: token " + name + " has neither token nor a set token-env"))));
         }
+        out = out.withAccess(access(c.get("access")));
         return tokens.isEmpty() ? out : out.withTokens(tokens);
+    }
+
+    static io.edgefleet.cloud.access.AccessSettings access(Config a) {
+        io.edgefleet.cloud.access.AccessSettings d = io.edgefleet.cloud.access.AccessSettings.defaults();
+        Optional<io.edgefleet.cloud.access.OidcSettings> oidc = Optional.empty();
+        if (a.get("oidc").exists()) {
+            Config o = a.get("oidc");
+            java.util.function.Function<String, String> req = k -> o.get(k).asString().orElseThrow(() ->
+                    new IllegalArgumentException("cloud.access.oidc needs " + k));
+            oidc = Optional.of(new io.edgefleet.cloud.access.OidcSettings(req.apply("issuer"), req.apply("audience"),
+                    java.net.URI.create(req.apply("jwks-url")), o.get("actor-claim").asString().orElse("sub")));
+        }
+        return new io.edgefleet.cloud.access.AccessSettings(oidc, java.util.Set.copyOf(a.get("trusted-proxies").asList(String.class).orElse(List.of())),
+                Duration.ofDays(a.get("audit-retention-days").asLong().orElse(d.auditRetention().toDays())));
     }
 }

@@ -1,6 +1,12 @@
 package io.edgefleet.cloud;
 
+import io.edgefleet.cloud.access.AuditLog;
+import io.edgefleet.cloud.access.JwtVerifier;
+import io.edgefleet.cloud.access.Scope;
+import io.edgefleet.cloud.access.TokenStore;
+import io.edgefleet.cloud.api.AccessApi;
 import io.edgefleet.cloud.api.ApiRoutes;
+import io.edgefleet.cloud.api.CallAudit;
 import io.edgefleet.cloud.api.Auth;
 import io.edgefleet.cloud.api.Token;
 import io.edgefleet.cloud.fleet.FleetRegistry;
@@ -74,6 +80,8 @@ public final class ControlPlane implements AutoCloseable {
     private final CloudConfig config;
     private final Clock clock;
     private final CloudStore store;
+    private final TokenStore tokenStore;
+    private final AuditLog auditLog;
     private final EventRepository events;
     private final TelemetryRepository telemetry;
     private final IngestStats stats = new IngestStats();
@@ -100,6 +108,8 @@ public final class ControlPlane implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.store = CloudStore.open(config.dataDir());
+        this.tokenStore = new TokenStore(store, clock);
+        this.auditLog = new AuditLog(store, clock);
         this.events = new EventRepository(store, clock);
         this.telemetry = new TelemetryRepository(store, config.bucket());
     }
@@ -177,7 +187,16 @@ public final class ControlPlane implements AutoCloseable {
         }
         if (config.roles().contains(Role.CONTROL)) {
             sync = new SyncRoutes(registry, registry.chunks(), 256);
-            tokens = config.tokens().isEmpty() ? defaultTokens(config.dataDir().resolve("tokens")) : config.tokens();
+            tokens = config.tokens().isEmpty() ? tokenFiles(config.dataDir().resolve("tokens"), !tokenStore.any()) : config.tokens();
+            for (Token t : tokens) {
+                if (tokenStore.ensure(t.name(), t.role().scopes(), t.secret(), config.tokens().isEmpty() ? "token-file" : "config")) {
+                    LOG.log(System.Logger.Level.INFO, "API token {0} ({1}) imported as a named token with scopes {2}", t.name(),
+                            t.role().name().toLowerCase(java.util.Locale.ROOT), Scope.join(t.role().scopes()));
+                }
+            }
+            long day = TimeUnit.DAYS.toMillis(1);
+            housekeeping.scheduleWithFixedDelay(() -> safely(() -> auditLog.prune(clock.instant().minus(config.access().auditRetention()))),
+                    0, day, TimeUnit.MILLISECONDS);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
                     (f, d, bytes) -> control != null && control.publish(RolloutEngine.topic(f, d), bytes, false), clock);
             if (config.mqttUrl().isPresent()) {
@@ -233,7 +252,9 @@ public final class ControlPlane implements AutoCloseable {
             health.addCheck(() -> HealthCheckResponse.builder().status(mqttConnected()).detail("broker", config.mqttUrl().get()).build(),
                     HealthCheckType.READINESS, "mqtt");
         }
-        ApiRoutes api = !config.roles().contains(Role.CONTROL) ? null : new ApiRoutes(new Auth(tokens), registry, rollouts, fleet, telemetry, events, stats,
+        ApiRoutes api = !config.roles().contains(Role.CONTROL) ? null : new ApiRoutes(
+                new Auth(tokenStore, config.access().oidc().map(JwtVerifier::new)),
+                new CallAudit(auditLog, config.access().trustedProxies()), new AccessApi(tokenStore, auditLog, clock), registry, rollouts, fleet, telemetry, events, stats,
                 DeviceCatalog.builtIn(), config.dataDir().resolve("uploads"), config.maxUploadBytes(), this::status);
         SyncRoutes s = sync;
         var builder = WebServer.builder()
@@ -278,20 +299,25 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /**
-     * Creates {@code dir/operator.token} and {@code dir/viewer.token} (random, mode 0600) when no
-     * tokens are configured, so the embedded defaults are secure without setup.
+     * The token files {@code dir/operator.token} and {@code dir/viewer.token}: on the first start
+     * ({@code create}: no token is stored yet) they are created (a secret {@code eft_} + 256 random
+     * bits, mode 0600) so the embedded defaults are secure without setup; later only the files that
+     * exist are read. Each is then imported as a named token ({@link TokenStore#ensure}).
      */
-    static List<Token> defaultTokens(Path dir) {
+    static List<Token> tokenFiles(Path dir, boolean create) {
         List<Token> out = new ArrayList<>();
         for (Token.Role role : Token.Role.values()) {
             String name = role.name().toLowerCase(java.util.Locale.ROOT);
             Path f = dir.resolve(name + ".token");
             try {
                 if (!Files.exists(f)) {
+                    if (!create) {
+                        continue;
+                    }
                     Files.createDirectories(dir);
-                    byte[] b = new byte[24];
+                    byte[] b = new byte[32];
                     new SecureRandom().nextBytes(b);
-                    Files.writeString(f, Base64.getUrlEncoder().withoutPadding().encodeToString(b) + "\n");
+                    Files.writeString(f, TokenStore.PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(b) + "\n");
                     try {
                         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
                     } catch (UnsupportedOperationException e) {
@@ -305,6 +331,16 @@ public final class ControlPlane implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The named API tokens. */
+    public TokenStore tokenStore() {
+        return tokenStore;
+    }
+
+    /** The audit of calls. */
+    public AuditLog audit() {
+        return auditLog;
     }
 
     public int port() {
@@ -343,6 +379,7 @@ public final class ControlPlane implements AutoCloseable {
         return stats;
     }
 
+    /** The tokens given outside the API (configuration or token files), imported into {@link #tokenStore}. */
     public List<Token> tokens() {
         return tokens;
     }

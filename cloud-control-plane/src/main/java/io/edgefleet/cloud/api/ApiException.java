@@ -3,7 +3,7 @@ package io.edgefleet.cloud.api;
 import java.util.Map;
 
 /** A failure the API answers as RFC 7807 problem JSON with this status, title and detail (+ extension members). */
-public final class ApiException extends RuntimeException {
+public class ApiException extends RuntimeException {
     private final int status;
     private final String title;
     private final Map<String, Object> extensions;

@@ -3,6 +3,9 @@ package io.edgefleet.cloud.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.edgefleet.cloud.access.Principal;
+import io.edgefleet.cloud.access.Scope;
+import io.edgefleet.cloud.access.TokenStore;
 import io.edgefleet.cloud.fleet.DeviceRecord;
 import io.edgefleet.cloud.fleet.FleetRegistry;
 import io.edgefleet.cloud.fleet.Selector;
@@ -26,6 +29,7 @@ import io.edgefleet.protocols.manifest.Precision;
 import io.edgefleet.protocols.messages.ModelState;
 import io.edgefleet.sync.signing.Keys;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -50,8 +54,9 @@ import java.util.function.Supplier;
  * The REST API under {@code /api/v1}: models and versions (multipart upload), devices (list with
  * a selector, get, pre-register), telemetry aggregates, events. JSON in and out; every error is
  * RFC 7807 problem JSON ({@code application/problem+json}) with {@code type}, {@code title},
- * {@code status}, {@code detail}, {@code instance}. Bearer tokens: {@code viewer} reads,
- * {@code operator} also writes.
+ * {@code status}, {@code detail}, {@code instance}. Every route needs one {@link Scope} of the
+ * bearer credential ({@link Auth}); every mutating call and every refusal is audited
+ * ({@link CallAudit}) by the one route wrapper {@code run}.
  */
 public final class ApiRoutes {
     private static final System.Logger LOG = System.getLogger(ApiRoutes.class.getName());
@@ -61,6 +66,9 @@ public final class ApiRoutes {
     static final ObjectMapper MAPPER = Json.jsonMapper(DecodeLimits.DEFAULT.withMaxMessageBytes(MAX_JSON_BODY));
 
     private final Auth auth;
+    private final CallAudit audit;
+    private final AccessApi access;
+    private final List<RouteSpec> routes = new ArrayList<>();
     private final ModelRegistry registry;
     private final RolloutEngine rollouts;
     private final FleetRegistry fleet;
@@ -72,9 +80,11 @@ public final class ApiRoutes {
     private final long maxUploadBytes;
     private final Supplier<Map<String, Object>> status;
 
-    public ApiRoutes(Auth auth, ModelRegistry registry, RolloutEngine rollouts, FleetRegistry fleet, TelemetryRepository telemetry, EventRepository events,
+    public ApiRoutes(Auth auth, CallAudit audit, AccessApi access, ModelRegistry registry, RolloutEngine rollouts, FleetRegistry fleet, TelemetryRepository telemetry, EventRepository events,
             IngestStats ingest, DeviceCatalog catalog, Path uploads, long maxUploadBytes, Supplier<Map<String, Object>> status) {
         this.auth = auth;
+        this.audit = audit;
+        this.access = access;
         this.registry = registry;
         this.rollouts = rollouts;
         this.fleet = fleet;
@@ -88,60 +98,92 @@ public final class ApiRoutes {
     }
 
     @FunctionalInterface
-    private interface Handler {
-        void handle(ServerRequest req, ServerResponse res, Token who) throws Exception;
+    interface Handler {
+        void handle(ServerRequest req, ServerResponse res, Principal who) throws Exception;
+    }
+
+    /**
+     * A route of this API: its method, path template and the one scope it needs (empty: any valid
+     * credential, only for the catch-all that answers 404).
+     */
+    public record RouteSpec(String method, String template, Optional<Scope> scope) {
+    }
+
+    /** The routes {@link #routing} registered, in order (the table of docs/control-plane.md). */
+    public List<RouteSpec> routes() {
+        return List.copyOf(routes);
+    }
+
+    private void route(HttpRouting.Builder r, Method method, String template, Scope scope, Handler h) {
+        routes.add(new RouteSpec(method.text(), template, Optional.ofNullable(scope)));
+        r.route(method, template, (req, res) -> run(req, res, template, Optional.ofNullable(scope), h));
     }
 
     public void routing(HttpRouting.Builder r) {
-        r.get("/api/v1", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, status.get())));
-        r.get("/api/v1/keys", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, Map.of("keys",
-                List.of(Map.of("keyId", registry.key().keyId(), "publicKey", Keys.encode(registry.key().publicKey())))))));
-        r.get("/api/v1/profiles", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, catalog.all())));
-        r.get("/api/v1/models", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, registry.models())));
-        r.get("/api/v1/models/{m}", (req, res) -> run(req, res, false, this::model));
-        r.post("/api/v1/models/{m}/versions", (req, res) -> run(req, res, true, this::register));
-        r.get("/api/v1/models/{m}/versions/{v}", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, version(q))));
-        r.get("/api/v1/models/{m}/versions/{v}/manifest", (req, res) -> run(req, res, false, (q, s, t) -> {
+        route(r, Method.GET, "/api/v1", Scope.FLEET_READ, (q, s, t) -> json(s, 200, status.get()));
+        route(r, Method.GET, "/api/v1/keys", Scope.MODELS_READ, (q, s, t) -> json(s, 200, Map.of("keys",
+                List.of(Map.of("keyId", registry.key().keyId(), "publicKey", Keys.encode(registry.key().publicKey()))))));
+        route(r, Method.GET, "/api/v1/profiles", Scope.FLEET_READ, (q, s, t) -> json(s, 200, catalog.all()));
+        route(r, Method.GET, "/api/v1/models", Scope.MODELS_READ, (q, s, t) -> json(s, 200, registry.models()));
+        route(r, Method.GET, "/api/v1/models/{m}", Scope.MODELS_READ, this::model);
+        route(r, Method.POST, "/api/v1/models/{m}/versions", Scope.MODELS_WRITE, this::register);
+        route(r, Method.GET, "/api/v1/models/{m}/versions/{v}", Scope.MODELS_READ, (q, s, t) -> json(s, 200, version(q)));
+        route(r, Method.GET, "/api/v1/models/{m}/versions/{v}/manifest", Scope.MODELS_READ, (q, s, t) -> {
             byte[] m = registry.manifest(p(q, "m"), p(q, "v")).orElseThrow(() -> ModelRegistry.notFound(p(q, "m"), p(q, "v")));
             s.status(Status.OK_200).header(HeaderNames.CONTENT_TYPE, JSON).send(m);
-        }));
-        r.post("/api/v1/models/{m}/versions/{v}/deprecate", (req, res) -> run(req, res, true, (q, s, t) -> {
+        });
+        route(r, Method.POST, "/api/v1/models/{m}/versions/{v}/deprecate", Scope.MODELS_WRITE, (q, s, t) -> {
             JsonNode body = body(q);
             String reason = body.path("reason").asText("");
             version(q);
             json(s, 200, registry.deprecate(p(q, "m"), p(q, "v"), t.name(), reason));
-        }));
-        r.get("/api/v1/devices", (req, res) -> run(req, res, false, this::devices));
-        r.get("/api/v1/fleets/{f}/devices/{d}", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200,
+        });
+        route(r, Method.GET, "/api/v1/devices", Scope.FLEET_READ, this::devices);
+        route(r, Method.GET, "/api/v1/fleets/{f}/devices/{d}", Scope.FLEET_READ, (q, s, t) -> json(s, 200,
                 view(fleet.get(p(q, "f"), p(q, "d")).orElseThrow(() -> new ApiException(404, "Unknown device",
-                        "no device " + p(q, "f") + "/" + p(q, "d") + " is registered or has reported"))))));
-        r.put("/api/v1/fleets/{f}/devices/{d}", (req, res) -> run(req, res, true, this::registerDevice));
-        r.get("/api/v1/telemetry/models/{m}/versions/{v}", (req, res) -> run(req, res, false, this::modelTelemetry));
-        r.get("/api/v1/telemetry/fleets/{f}/devices/{d}", (req, res) -> run(req, res, false, this::deviceTelemetry));
-        r.get("/api/v1/events", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200,
-                events.list(q.query().first("subject").asOptional(), intParam(q, "limit", 100, 1, 10_000)))));
-        r.get("/api/v1/ingest", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, ingest.snapshot())));
-        r.post("/api/v1/rollouts", (req, res) -> run(req, res, true, this::createRollout));
-        r.get("/api/v1/rollouts", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, rollouts.list())));
-        r.get("/api/v1/rollouts/{id}", (req, res) -> run(req, res, false, (q, s, t) -> json(s, 200, rolloutStatus(p(q, "id")))));
-        r.post("/api/v1/rollouts/{id}/{op}", (req, res) -> run(req, res, true, (q, s, t) -> {
+                        "no device " + p(q, "f") + "/" + p(q, "d") + " is registered or has reported")))));
+        route(r, Method.PUT, "/api/v1/fleets/{f}/devices/{d}", Scope.FLEET_WRITE, this::registerDevice);
+        route(r, Method.GET, "/api/v1/telemetry/models/{m}/versions/{v}", Scope.FLEET_READ, this::modelTelemetry);
+        route(r, Method.GET, "/api/v1/telemetry/fleets/{f}/devices/{d}", Scope.FLEET_READ, this::deviceTelemetry);
+        route(r, Method.GET, "/api/v1/events", Scope.FLEET_READ, (q, s, t) -> json(s, 200,
+                events.list(q.query().first("subject").asOptional(), intParam(q, "limit", 100, 1, 10_000))));
+        route(r, Method.GET, "/api/v1/ingest", Scope.FLEET_READ, (q, s, t) -> json(s, 200, ingest.snapshot()));
+        route(r, Method.POST, "/api/v1/rollouts", Scope.ROLLOUTS_WRITE, this::createRollout);
+        route(r, Method.GET, "/api/v1/rollouts", Scope.ROLLOUTS_READ, (q, s, t) -> json(s, 200, rollouts.list()));
+        route(r, Method.GET, "/api/v1/rollouts/{id}", Scope.ROLLOUTS_READ, (q, s, t) -> json(s, 200, rolloutStatus(p(q, "id"))));
+        route(r, Method.POST, "/api/v1/rollouts/{id}/{op}", Scope.ROLLOUTS_WRITE, (q, s, t) -> {
             JsonNode body = body(q);
             rollouts.operate(p(q, "id"), p(q, "op"), t.name(), body.path("reason").asText(""));
             json(s, 200, rolloutStatus(p(q, "id")));
+        });
+        route(r, Method.GET, "/api/v1/tokens", Scope.TOKENS_ADMIN, (q, s, t) -> json(s, 200, access.list()));
+        route(r, Method.POST, "/api/v1/tokens", Scope.TOKENS_ADMIN, (q, s, t) -> access.create(body(q), s, t));
+        route(r, Method.POST, "/api/v1/tokens/{name}/revoke", Scope.TOKENS_ADMIN, (q, s, t) -> json(s, 200, access.revoke(p(q, "name"), t)));
+        route(r, Method.GET, "/api/v1/audit", Scope.AUDIT_READ, (q, s, t) -> json(s, 200, access.audit(
+                q.query().first("since").asOptional().map(x -> time(x, fleet.now(), "since")), q.query().first("actor").asOptional(),
+                intParam(q, "limit", 100, 1, 10_000))));
+        for (Method m : List.of(Method.GET, Method.POST, Method.PUT, Method.DELETE, Method.PATCH)) {
+            routes.add(new RouteSpec(m.text(), "/api/v1/*", Optional.empty()));
+        }
+        r.any("/api/v1/*", (req, res) -> run(req, res, "/api/v1/*", Optional.empty(), (q, s, t) -> {
+            throw new ApiException(404, "Not found", q.prologue().method().text() + " " + q.path().path()
+                    + " is not an endpoint of this API (see GET /api/v1)");
         }));
-        r.any("/api/v1/*", (req, res) -> problem(req, res, new ApiException(404, "Not found",
-                req.prologue().method().text() + " " + req.path().path() + " is not an endpoint of this API (see GET /api/v1)")));
     }
 
-    private void run(ServerRequest req, ServerResponse res, boolean write, Handler h) {
+    /** The route wrapper: authentication, the route's scope, the handler, errors as problem JSON, and the audit row. */
+    private void run(ServerRequest req, ServerResponse res, String template, Optional<Scope> scope, Handler h) {
+        Principal who = null;
         try {
-            Token who = auth.authenticate(req.headers().first(HeaderNames.AUTHORIZATION));
-            if (write) {
-                Auth.requireOperator(who);
+            who = auth.authenticate(req.headers().first(HeaderNames.AUTHORIZATION));
+            if (scope.isPresent()) {
+                Auth.require(who, scope.get());
             }
             h.handle(req, res, who);
         } catch (ApiException e) {
             problem(req, res, e);
+        } catch (TokenStore.NameTakenException e) {
+            problem(req, res, new ApiException(409, "Token name taken", e.getMessage()));
         } catch (RegistryException e) {
             Map<String, Object> ext = new LinkedHashMap<>(e.extensions());
             if (!e.refusals().isEmpty()) {
@@ -160,16 +202,18 @@ public final class ApiRoutes {
             if (client.isPresent()) { // the client's failure while its body was read: one line, no stack trace
                 CLIENTS.log(client.get().kind(), req.path().path() + ": " + client.get().message());
                 if (client.get().gone()) {
+                    audit.record(req, Optional.ofNullable(who), template, 499);
                     throw new io.helidon.webserver.CloseConnectionException(client.get().kind());
                 }
                 problem(req, res, new ApiException(client.get().status(), client.get().status() == 413 ? "Upload too large" : "Malformed request",
                         client.get().message()));
-                return;
+            } else {
+                LOG.log(System.Logger.Level.ERROR, "failure on " + req.path().path(), e);
+                problem(req, res, new ApiException(500, "Internal error", "the request failed: " + e.getClass().getSimpleName()
+                        + "; see the control-plane log"));
             }
-            LOG.log(System.Logger.Level.ERROR, "failure on " + req.path().path(), e);
-            problem(req, res, new ApiException(500, "Internal error", "the request failed: " + e.getClass().getSimpleName()
-                    + "; see the control-plane log"));
         }
+        audit.record(req, Optional.ofNullable(who), template, res.status().code());
     }
 
     private static final io.edgefleet.transport.net.ClientFailureLog CLIENTS = new io.edgefleet.transport.net.ClientFailureLog(
@@ -183,7 +227,9 @@ public final class ApiRoutes {
         body.put("detail", e.getMessage());
         body.put("instance", req.path().path());
         body.putAll(e.extensions());
-        if (e.status() == 401) {
+        if (e instanceof AccessDenied d) {
+            res.header(HeaderNames.WWW_AUTHENTICATE, d.challenge());
+        } else if (e.status() == 401) {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"edgefleet\"");
         }
         try {
@@ -230,7 +276,7 @@ public final class ApiRoutes {
         return registry.version(p(q, "m"), p(q, "v")).orElseThrow(() -> ModelRegistry.notFound(p(q, "m"), p(q, "v")));
     }
 
-    private void model(ServerRequest q, ServerResponse s, Token t) throws Exception {
+    private void model(ServerRequest q, ServerResponse s, Principal t) throws Exception {
         String m = p(q, "m");
         List<ModelVersion> versions = registry.versions(m);
         if (versions.isEmpty()) {
@@ -239,7 +285,7 @@ public final class ApiRoutes {
         json(s, 200, Map.of("name", m, "versions", versions));
     }
 
-    private void register(ServerRequest q, ServerResponse s, Token t) throws Exception {
+    private void register(ServerRequest q, ServerResponse s, Principal t) throws Exception {
         String model = p(q, "m");
         String boundary = Multipart.boundary(q.headers().contentType().map(c -> c.text()).orElse(null));
         Path dir = uploads.resolve(UUID.randomUUID().toString());
@@ -310,7 +356,7 @@ public final class ApiRoutes {
         };
     }
 
-    private void createRollout(ServerRequest q, ServerResponse s, Token t) throws Exception {
+    private void createRollout(ServerRequest q, ServerResponse s, Principal t) throws Exception {
         JsonNode body = body(q);
         RolloutSpec spec;
         try {
@@ -357,7 +403,7 @@ public final class ApiRoutes {
                 d.profile(), d.agentVersion(), d.tags(), d.models(), d.lastSeen(), d.registeredAt());
     }
 
-    private void devices(ServerRequest q, ServerResponse s, Token t) throws Exception {
+    private void devices(ServerRequest q, ServerResponse s, Principal t) throws Exception {
         List<String> terms = new ArrayList<>();
         q.query().first("selector").asOptional().filter(x -> !x.isBlank()).ifPresent(terms::add);
         for (String key : List.of("fleet", "tag", "profile", "model", "status", "device")) {
@@ -368,7 +414,7 @@ public final class ApiRoutes {
         json(s, 200, Map.of("selector", sel.toString(), "count", out.size(), "devices", out));
     }
 
-    private void registerDevice(ServerRequest q, ServerResponse s, Token t) throws Exception {
+    private void registerDevice(ServerRequest q, ServerResponse s, Principal t) throws Exception {
         String f = p(q, "f");
         String d = p(q, "d");
         Checks.id(f, "fleet");
@@ -428,7 +474,7 @@ public final class ApiRoutes {
         }
     }
 
-    private void modelTelemetry(ServerRequest q, ServerResponse s, Token t) throws Exception {
+    private void modelTelemetry(ServerRequest q, ServerResponse s, Principal t) throws Exception {
         Instant[] r = range(q);
         String m = p(q, "m");
         String v = p(q, "v");
@@ -445,7 +491,7 @@ public final class ApiRoutes {
         json(s, 200, out);
     }
 
-    private void deviceTelemetry(ServerRequest q, ServerResponse s, Token t) throws Exception {
+    private void deviceTelemetry(ServerRequest q, ServerResponse s, Principal t) throws Exception {
         Instant[] r = range(q);
         String f = p(q, "f");
         String d = p(q, "d");

@@ -1,17 +1,32 @@
 package io.edgefleet.cloud.api;
 
+import io.edgefleet.cloud.access.Scope;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 
 /**
- * A bearer token of the REST API. {@code viewer} may read; {@code operator} may also write
- * (register and deprecate models, pre-register devices, and later create and steer rollouts).
+ * A bearer token given outside the API: in the configuration ({@code cloud.auth.tokens}) or in the
+ * token files {@code tokens/operator.token} and {@code tokens/viewer.token}. On start each becomes a
+ * named token of the token store with its role's scopes and no expiry (see {@code docs/security.md}).
  *
  * @param name who holds it; recorded as the actor of what they do
  */
 public record Token(String name, Role role, String secret) {
+    /** A token's role: {@code viewer} reads, {@code operator} may do everything. */
     public enum Role {
-        VIEWER, OPERATOR;
+        VIEWER(Scope.VIEWER), OPERATOR(Scope.OPERATOR);
+
+        private final Set<Scope> scopes;
+
+        Role(Set<Scope> scopes) {
+            this.scopes = scopes;
+        }
+
+        /** The scopes a token of this role gets. */
+        public Set<Scope> scopes() {
+            return scopes;
+        }
 
         public static Role parse(String s) {
             try {
