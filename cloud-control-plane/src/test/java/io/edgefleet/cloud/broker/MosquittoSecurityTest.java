@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,7 +52,7 @@ class MosquittoSecurityTest {
                 dir -> MosquittoConfig.writeSecurityFiles(dir, ca, List.of("127.0.0.1", "localhost"), Duration.ofHours(1),
                         List.of(A, B), Map.of()));
         url = "ssl://127.0.0.1:" + broker.port();
-        dynsec = new DynamicSecurity(url, MosquittoConfig.adminTls(pki), Duration.ofSeconds(10));
+        dynsec = BrokerAdminSettings.of(url).open(pki);
     }
 
     @AfterAll
@@ -71,6 +70,13 @@ class MosquittoSecurityTest {
         Client c = new Client(url, CertClients.issue(ca, who, ca).tls());
         clients.add(c);
         return c;
+    }
+
+    @Test
+    void admin_settings_refuse_a_plain_url_and_a_crl_refresh_without_a_reload_command() {
+        assertThatThrownBy(() -> BrokerAdminSettings.of("tcp://127.0.0.1:1883")).hasMessageContaining("ssl://");
+        assertThatThrownBy(() -> BrokerAdminSettings.of(url).withCrlRefresh(broker.folder(), List.of()))
+                .hasMessageContaining("reload-command");
     }
 
     @Test
@@ -201,8 +207,8 @@ class MosquittoSecurityTest {
 
         // the whole revocation, as the control plane runs it next to the broker: plugin, CRL, reload (SIGHUP)
         var revoked = Map.of(cert.certificate().getSerialNumber(), Instant.now());
-        new MosquittoRevocation(dynsec, Optional.of(new MosquittoRevocation.CrlRefresh(broker.folder(),
-                () -> ca.crl(revoked, Duration.ofDays(1)), List.of("kill", "-HUP", Long.toString(pid(broker)))))).revoke(d);
+        BrokerAdminSettings.of(url).withCrlRefresh(broker.folder(), List.of("kill", "-HUP", Long.toString(pid(broker))))
+                .revocation(dynsec, ca, () -> revoked).revoke(d);
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         MqttException refused = null;
         while (refused == null && System.nanoTime() < deadline) {
