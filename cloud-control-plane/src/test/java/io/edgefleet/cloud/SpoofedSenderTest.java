@@ -175,22 +175,16 @@ class SpoofedSenderTest {
         }
     }
 
-    static Aggregate totals(String fleet, String device) {
-        List<Aggregate> all = cp.telemetry().deviceTotals(fleet, device, Instant.now().minus(Duration.ofHours(1)), Instant.now().plus(Duration.ofHours(1)));
-        long count = all.stream().mapToLong(Aggregate::count).sum();
-        long errors = all.stream().mapToLong(Aggregate::errors).sum();
-        return all.isEmpty() ? null : new Aggregate(Optional.empty(), Optional.empty(), Optional.empty(), count, errors, 0, 0, 0, OptionalDouble.empty(),
-                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of());
+    static List<Aggregate> totals(String fleet, String device) {
+        return cp.telemetry().deviceTotals(fleet, device, Instant.now().minus(Duration.ofHours(1)), Instant.now().plus(Duration.ofHours(1)));
     }
 
     static long count(String fleet, String device) {
-        Aggregate a = totals(fleet, device);
-        return a == null ? 0 : a.count();
+        return totals(fleet, device).stream().mapToLong(Aggregate::count).sum();
     }
 
     static long errors(String fleet, String device) {
-        Aggregate a = totals(fleet, device);
-        return a == null ? 0 : a.errors();
+        return totals(fleet, device).stream().mapToLong(Aggregate::errors).sum();
     }
 
     /** The measured forged batch: 100,000 requests, all errors, in a plausible 20 s window of the past. */
