@@ -189,9 +189,14 @@ class SpoofedSenderTest {
 
     /** The measured forged batch: 100,000 requests, all errors, in a plausible 20 s window of the past. */
     static byte[] forgedBatch(String fleet, String device, long sequence, String version) {
-        Instant end = Instant.now().minusSeconds(1);
-        return JSON.encode(new TelemetryBatch(fleet, device, sequence, Instant.now(), List.of(new TelemetryRecord("gm", version, end.minusSeconds(20), end,
-                100_000, 100_000, new LatencyPercentiles(1, 2, 3, 4), OptionalDouble.empty(), 0, 0, 0, Map.of()))));
+        return forgedBatch(fleet, device, sequence, version, Duration.ofSeconds(20), 100_000);
+    }
+
+    /** A forged batch of {@code requests} requests, all errors, in a window of {@code window} ending now: plausible (at most 10,000 a second). */
+    static byte[] forgedBatch(String fleet, String device, long sequence, String version, Duration window, long requests) {
+        Instant end = Instant.now();
+        return JSON.encode(new TelemetryBatch(fleet, device, sequence, Instant.now(), List.of(new TelemetryRecord("gm", version, end.minus(window), end,
+                requests, requests, new LatencyPercentiles(1, 2, 3, 4), OptionalDouble.empty(), 0, 0, 0, Map.of()))));
     }
 
     static void publish(String topic, byte[] payload, boolean retained, List<Map.Entry<String, String>> props) throws Exception {
@@ -366,12 +371,13 @@ class SpoofedSenderTest {
             }
         });
         Thread attack = Thread.ofPlatform().daemon().start(() -> {
-            long seq = 0;
+            long seq = 1_000_000; // sequences the agents have not used: counted, were they accepted (the dedupe attack is another case)
             while (running.get()) {
                 try {
                     for (String dev : List.of("d-0", "d-1")) {
                         String t = Topic.telemetry("sp", dev).value();
-                        byte[] f = forgedBatch("sp", dev, seq, v);
+                        // inside the rollout's window: it would count in the gate, were it accepted
+                        byte[] f = forgedBatch("sp", dev, seq, v, Duration.ofSeconds(1), 10_000);
                         publish(t, f, false, List.of());
                         publish(t, f, false, outsider.sign(t, f).userProperties());
                         forgedSent.addAndGet(2);
@@ -412,6 +418,7 @@ class SpoofedSenderTest {
         // Model-wide, version 2 did look terrible: a gate that counted every device would have rolled it back.
         Aggregate model = cp.telemetry().modelTotal("gm", v, Instant.now().minus(Duration.ofHours(1)), Instant.now().plus(Duration.ofHours(1)));
         assertThat(model.errors()).isGreaterThanOrEqualTo(100_000);
+        assertThat(cp.senderGate().dropped()).containsKeys("unsigned", "certificate-of-another-identity");
         JsonNode passed = null;
         for (JsonNode l : st.get("log")) {
             if (l.get("kind").asText().equals("gate-passed") && l.get("wave").asInt() == 0) {
