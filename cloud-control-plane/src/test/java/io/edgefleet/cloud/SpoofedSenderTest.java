@@ -288,6 +288,22 @@ class SpoofedSenderTest {
         }
     }
 
+    @Test
+    void a_devices_own_signed_last_will_still_takes_it_offline() throws Exception {
+        EdgeAgent w = agent("wl", "w-1");
+        try {
+            await(Duration.ofSeconds(30), "w-1 online", () -> cp.fleet().get("wl", "w-1")
+                    .map(r -> r.status(Instant.now(), cp.fleet().staleAfter()) == DeviceRecord.Status.ONLINE).orElse(false));
+            long d = dropped();
+            w.crash(); // no goodbye: the broker publishes the will the agent signed when it connected
+            await(Duration.ofSeconds(60), "the will applied", () -> cp.fleet().get("wl", "w-1").orElseThrow()
+                    .status(Instant.now(), cp.fleet().staleAfter()) == DeviceRecord.Status.OFFLINE);
+            assertThat(dropped()).as("nothing of w-1 refused").isEqualTo(d);
+        } finally {
+            w.close();
+        }
+    }
+
     static CommandAck awaitAck(String commandId, io.edgefleet.protocols.messages.AckPhase phase) {
         await(Duration.ofSeconds(20), "ack " + phase + " of " + commandId + " (acks " + acks + ")",
                 () -> acks.stream().anyMatch(a -> a.commandId().equals(commandId) && a.phase() == phase));
