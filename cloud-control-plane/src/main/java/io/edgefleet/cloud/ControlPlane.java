@@ -97,6 +97,8 @@ public final class ControlPlane implements AutoCloseable {
     private FleetRegistry fleet;
     private CloudMqtt control;
     private TelemetryBridge bridge;
+    private io.edgefleet.cloud.sender.SenderGate senders;
+    private final io.edgefleet.cloud.sender.CommandSigning commandSigning;
     private TelemetrySink sink;
     private List<Token> tokens;
     private WebServer server;
@@ -112,6 +114,7 @@ public final class ControlPlane implements AutoCloseable {
         this.auditLog = new AuditLog(store, clock);
         this.events = new EventRepository(store, clock);
         this.telemetry = new TelemetryRepository(store, config.bucket());
+        this.commandSigning = new io.edgefleet.cloud.sender.CommandSigning(config.senders().commandSigner(), clock);
     }
 
     public static ControlPlane start(CloudConfig config) {
@@ -146,6 +149,7 @@ public final class ControlPlane implements AutoCloseable {
             events.listen(ke);
         });
         Aggregator aggregator = new Aggregator(telemetry, stats, clock);
+        senders = new io.edgefleet.cloud.sender.SenderGate(config.senders(), clock);
         fleet = new FleetRegistry(new DeviceRepository(store), events, config.staleAfter(), clock);
         if (config.roles().contains(Role.INGEST)) {
             if (config.kafka().isPresent()) {
@@ -155,7 +159,7 @@ public final class ControlPlane implements AutoCloseable {
                 sink = new DirectSink(aggregator, 500);
             }
             if (config.mqttUrl().isPresent()) {
-                bridge = new TelemetryBridge(config.mqttUrl().get(), "ef-cloud-ingest-" + config.instance(), sink, stats);
+                bridge = new TelemetryBridge(config.mqttUrl().get(), "ef-cloud-ingest-" + config.instance(), sink, stats, senders);
                 bridge.start();
             } else {
                 LOG.log(System.Logger.Level.WARNING, "ingest role without mqtt.url: no telemetry will arrive");
@@ -198,9 +202,10 @@ public final class ControlPlane implements AutoCloseable {
             housekeeping.scheduleWithFixedDelay(() -> safely(() -> auditLog.prune(clock.instant().minus(config.access().auditRetention()))),
                     0, day, TimeUnit.MILLISECONDS);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
-                    (f, d, bytes) -> control != null && control.publish(RolloutEngine.topic(f, d), bytes, false), clock);
+                    (f, d, bytes) -> control != null && commandSigning.send(RolloutEngine.topic(f, d), bytes,
+                            (topic, payload, props) -> control.publish(topic, payload, false, props)), clock);
             if (config.mqttUrl().isPresent()) {
-                StateListener states = new StateListener(fleet);
+                StateListener states = new StateListener(fleet, senders);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
                 control = new CloudMqtt(config.mqttUrl().get(), "ef-cloud-control-" + config.instance(), false,
                         List.of(Topic.filterAll(TopicKind.STATE), Topic.filterAll(TopicKind.COMMAND_ACK)), (topic, m, ack) -> {
@@ -208,8 +213,20 @@ public final class ControlPlane implements AutoCloseable {
                                 states.onMessage(topic, m, ack);
                                 return;
                             }
+                            if (!senders.accept(topic, m.getPayload(), io.edgefleet.transport.signing.PahoSignatures.userProperties(m))) {
+                                return; // issue 15: an ack whose sender is not proven settles nothing
+                            }
                             try {
-                                rollouts.onAck(json.decode(m.getPayload(), io.edgefleet.protocols.messages.CommandAck.class));
+                                var a = json.decode(m.getPayload(), io.edgefleet.protocols.messages.CommandAck.class);
+                                if (!a.device().equals(Topic.parse(topic).device())) {
+                                    throw new io.edgefleet.protocols.ProtocolException("device", "ack of " + a.device() + " published on " + topic);
+                                }
+                                if (io.edgefleet.cloud.sender.CommandSigning.isRefusal(a)) { // a forged command's refusal must not fail the real one
+                                    LOG.log(System.Logger.Level.WARNING, "device {0} refused command {1}: {2}", topic, a.commandId(),
+                                            a.error().orElseThrow().message());
+                                    return;
+                                }
+                                rollouts.onAck(a);
                             } catch (RuntimeException e) {
                                 LOG.log(System.Logger.Level.WARNING, "acknowledgement on {0} not applied: {1}", topic, e.getMessage());
                             }
@@ -385,6 +402,11 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /** Publishes on the fleet's broker through the control session (commands; used by rollouts). */
+    /** The door for device messages: what it refused, by reason (issue 15). */
+    public io.edgefleet.cloud.sender.SenderGate senderGate() {
+        return senders;
+    }
+
     public Optional<CloudMqtt> controlMqtt() {
         return Optional.ofNullable(control);
     }

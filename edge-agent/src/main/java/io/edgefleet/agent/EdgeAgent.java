@@ -86,6 +86,9 @@ public final class EdgeAgent implements AutoCloseable {
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
                 commands, codec, config.mqttMaxInFlight(), config.maxPayloadBytes(), clientFailures, Clock.systemUTC()));
         mqtt.ifPresent(m -> watchdog.onRollback(m::reportAutoRollback));
+        // issue 15: sign with the enrolled key, run only the control plane's signed commands (once enrolled)
+        mqtt.ifPresent(m -> m.useSenderProof(io.edgefleet.agent.mqtt.SenderProof.fromFolder(config.dataDir().resolve("identity"), config.dataDir(),
+                config.fleet(), config.device(), Clock.systemUTC())));
         this.coap = config.coapPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(
                 new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), inference, slots, codec, health));
         this.registerHealthChecks();

@@ -8,7 +8,10 @@ import io.edgefleet.protocols.topics.Topic;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 
-/** Feeds retained {@code state} messages (and last wills) into the fleet registry. */
+/**
+ * Feeds retained {@code state} messages (and last wills) into the fleet registry, once the
+ * {@link io.edgefleet.cloud.sender.SenderGate} has proven their sender.
+ */
 public final class StateListener implements CloudMqtt.Handler {
     private static final System.Logger LOG = System.getLogger(StateListener.class.getName());
 
@@ -16,14 +19,26 @@ public final class StateListener implements CloudMqtt.Handler {
     private final MessageCodec json = MessageCodec.json();
     private final AtomicLong rejected = new AtomicLong();
 
+    private final io.edgefleet.cloud.sender.SenderGate senders;
+
     public StateListener(FleetRegistry fleet) {
+        this(fleet, io.edgefleet.cloud.sender.SenderGate.open(java.time.Clock.systemUTC()));
+    }
+
+    /** @param senders drops states whose sender is not proven (a forged offline state, a ghost device) */
+    public StateListener(FleetRegistry fleet, io.edgefleet.cloud.sender.SenderGate senders) {
         this.fleet = fleet;
+        this.senders = senders;
     }
 
     @Override
     public void onMessage(String topic, MqttMessage message, CloudMqtt.Ack ack) {
         if (message.getPayload().length == 0) {
             return; // a cleared retained state: nothing to apply
+        }
+        if (!senders.accept(topic, message.getPayload(), io.edgefleet.transport.signing.PahoSignatures.userProperties(message))) {
+            ack.ack(); // issue 15, defence in depth: counted and logged by the gate
+            return;
         }
         try {
             Topic t = Topic.parse(topic);

@@ -15,7 +15,9 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
  * stream, with manual acknowledgements: a batch is acknowledged to the broker only when its sink
  * says it is durable (Kafka acknowledged it, or it is in the aggregates). A malformed batch, or one
  * whose fleet/device differ from its topic, is acknowledged at once, counted and logged: retrying
- * cannot fix it, and holding it would block the session.
+ * cannot fix it, and holding it would block the session. Before any of that, a
+ * {@link io.edgefleet.cloud.sender.SenderGate} drops batches whose sender is not proven (and, once
+ * decoded, implausible ones): they never reach the sink, the dedupe keys or the gates.
  */
 public final class TelemetryBridge implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TelemetryBridge.class.getName());
@@ -25,8 +27,15 @@ public final class TelemetryBridge implements AutoCloseable {
     private final TelemetrySink sink;
     private final IngestStats stats;
     private final MessageCodec json = MessageCodec.json();
+    private final io.edgefleet.cloud.sender.SenderGate senders;
 
     public TelemetryBridge(String brokerUrl, String clientId, TelemetrySink sink, IngestStats stats) {
+        this(brokerUrl, clientId, sink, stats, io.edgefleet.cloud.sender.SenderGate.open(java.time.Clock.systemUTC()));
+    }
+
+    /** @param senders refuses batches whose sender is not proven, and implausible ones, before the sink sees them */
+    public TelemetryBridge(String brokerUrl, String clientId, TelemetrySink sink, IngestStats stats, io.edgefleet.cloud.sender.SenderGate senders) {
+        this.senders = senders;
         this.sink = sink;
         this.stats = stats;
         this.mqtt = new CloudMqtt(brokerUrl, clientId, true, List.of(Topic.sharedFilterAll(GROUP, TopicKind.TELEMETRY)), this::onMessage);
@@ -42,6 +51,11 @@ public final class TelemetryBridge implements AutoCloseable {
 
     private void onMessage(String topic, MqttMessage m, CloudMqtt.Ack ack) {
         stats.received.incrementAndGet();
+        // issue 15, defence in depth: refused before decoding, so a forged batch never takes a dedupe key
+        if (!senders.accept(topic, m.getPayload(), io.edgefleet.transport.signing.PahoSignatures.userProperties(m))) {
+            ack.ack();
+            return;
+        }
         TelemetryBatch b;
         try {
             Topic t = Topic.parse(topic);
@@ -52,6 +66,11 @@ public final class TelemetryBridge implements AutoCloseable {
         } catch (ProtocolException e) {
             stats.rejected.incrementAndGet();
             LOG.log(System.Logger.Level.WARNING, "telemetry on {0} refused: {1}", topic, e.getMessage());
+            ack.ack();
+            return;
+        }
+        if (!senders.plausible(b)) { // issue 15: a window no device could have measured
+            stats.rejected.incrementAndGet();
             ack.ack();
             return;
         }

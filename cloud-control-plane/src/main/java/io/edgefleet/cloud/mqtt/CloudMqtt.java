@@ -156,10 +156,20 @@ public final class CloudMqtt implements MqttCallback, AutoCloseable {
      * @return false when offline or the publish failed
      */
     public boolean publish(String topic, byte[] payload, boolean retained) {
+        return publish(topic, payload, retained, List.of());
+    }
+
+    /** {@link #publish(String, byte[], boolean)} with MQTT 5 user properties (a command's signature, issue 15). */
+    public boolean publish(String topic, byte[] payload, boolean retained, List<java.util.Map.Entry<String, String>> userProperties) {
         if (!client.isConnected()) {
             return false;
         }
         MqttMessage m = new MqttMessage(payload);
+        if (!userProperties.isEmpty()) {
+            MqttProperties p = new MqttProperties();
+            p.setUserProperties(userProperties.stream().map(e -> new org.eclipse.paho.mqttv5.common.packet.UserProperty(e.getKey(), e.getValue())).toList());
+            m.setProperties(p);
+        }
         m.setQos(1);
         m.setRetained(retained);
         try {

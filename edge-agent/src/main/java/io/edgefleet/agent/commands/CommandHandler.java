@@ -59,6 +59,11 @@ public final class CommandHandler {
         return store.commandReceived(cmd.commandId(), cmd.type().wire(), cmd.model(), target, json.encode(cmd));
     }
 
+    /** Whether a command with this id was recorded before (a redelivery, not a new command). */
+    public boolean known(String commandId) {
+        return store.command(commandId).isPresent();
+    }
+
     /** Finishes the commands a crash interrupted, in the order they arrived. */
     public void resumePending(Consumer<CommandAck> ack) {
         for (byte[] payload : store.pendingCommands()) {

@@ -111,6 +111,8 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
      */
     private static final long TELEMETRY_GRACE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
     private volatile long connectedAt = System.nanoTime() - TELEMETRY_GRACE_NANOS;
+    /** Issue 15: signs what this device publishes about itself, admits only the control plane's signed commands. */
+    private volatile SenderProof senderProof = SenderProof.none();
 
     public MqttLink(String brokerUrl, String fleet, String device, String profile, ModelSlots slots, InferenceService inference,
             CommandHandler commands, OipCodec oip, int maxInFlight, Clock clock) {
@@ -152,6 +154,11 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         client.setTimeToWait(20_000); // no connect or PUBACK wait hangs a thread forever (a broker that stalls under load)
         client.setCallback(this);
         slots.onActivation((model, version) -> publishState(true));
+    }
+
+    /** Proof of sender (issue 15); call before {@code start}. Default: none (an agent that never enrolled). */
+    public void useSenderProof(SenderProof proof) {
+        this.senderProof = proof;
     }
 
     /** Room for the topic, the properties and the fixed header of an inference PUBLISH, on top of its payload. */
@@ -207,6 +214,10 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         MqttMessage will = new MqttMessage(json.encode(state(false)));
         will.setQos(1);
         will.setRetained(true);
+        senderProof.sign(Topic.state(fleet, device).value(), will); // issue 15: the will is signed too
+        if (will.getProperties() != null) {
+            o.setWillMessageProperties(will.getProperties());
+        }
         o.setWill(Topic.state(fleet, device).value(), will);
         return o;
     }
@@ -247,6 +258,12 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
             // Recorded before this method returns, that is before Paho acknowledges the message to the
             // broker: a crash from here on finishes the command after the restart instead of losing it.
             cmd.ifPresent(c -> {
+                Optional<io.edgefleet.protocols.messages.AckError> refused = senderProof.refusal(topic, message, commands.known(c.commandId()));
+                if (refused.isPresent()) { // issue 15: not recorded, not run; the reason goes back in the ack
+                    clientFailures.log("MQTT command refused (" + refused.get().code() + ")", refused.get().message());
+                    ack(CommandAck.failed(c, device, refused.get(), clock.instant()));
+                    return;
+                }
                 commands.accept(c);
                 commandThread.submit(() -> commands.process(c, this::ack));
             });
@@ -370,7 +387,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
     private void ack(CommandAck a) {
         MqttMessage m = new MqttMessage(json.encode(a));
         m.setQos(1);
-        publish(Topic.commandAck(fleet, device).value(), m);
+        publish(Topic.commandAck(fleet, device).value(), senderProof.sign(Topic.commandAck(fleet, device).value(), m));
     }
 
     /**
@@ -391,7 +408,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         MqttMessage m = new MqttMessage(json.encode(state(online)));
         m.setQos(1);
         m.setRetained(true);
-        publish(Topic.state(fleet, device).value(), m);
+        publish(Topic.state(fleet, device).value(), senderProof.sign(Topic.state(fleet, device).value(), m));
     }
 
     private DeviceState state(boolean online) {
@@ -506,7 +523,7 @@ public final class MqttLink implements AutoCloseable, MqttCallback {
         }
         MqttMessage m = new MqttMessage(batch);
         m.setQos(1);
-        return publishQos1(Topic.telemetry(fleet, device).value(), m);
+        return publishQos1(Topic.telemetry(fleet, device).value(), senderProof.sign(Topic.telemetry(fleet, device).value(), m));
     }
 
     /** Messages that could not be answered or sent (no response topic, broker away, malformed command, busy answers beyond their bound). */
