@@ -91,6 +91,7 @@ public final class ControlPlane implements AutoCloseable {
     private TelemetryBridge bridge;
     private TelemetrySink sink;
     private List<Token> tokens;
+    private io.edgefleet.cloud.pki.DevicePki pki;
     private WebServer server;
     private io.edgefleet.http.limits.ReadDeadlines deadlines;
     private final io.edgefleet.transport.net.ClientFailureLog clientFailures = new io.edgefleet.transport.net.ClientFailureLog(
@@ -178,6 +179,8 @@ public final class ControlPlane implements AutoCloseable {
         if (config.roles().contains(Role.CONTROL)) {
             sync = new SyncRoutes(registry, registry.chunks(), 256);
             tokens = config.tokens().isEmpty() ? defaultTokens(config.dataDir().resolve("tokens")) : config.tokens();
+            pki = new io.edgefleet.cloud.pki.DevicePki(io.edgefleet.cloud.pki.DevicePki.authority(config.pki(), config.pkiDir()), config.pki(),
+                    new io.edgefleet.cloud.store.PkiRepository(store), events, clock);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
                     (f, d, bytes) -> control != null && control.publish(RolloutEngine.topic(f, d), bytes, false), clock);
             if (config.mqttUrl().isPresent()) {
@@ -233,7 +236,9 @@ public final class ControlPlane implements AutoCloseable {
             health.addCheck(() -> HealthCheckResponse.builder().status(mqttConnected()).detail("broker", config.mqttUrl().get()).build(),
                     HealthCheckType.READINESS, "mqtt");
         }
-        ApiRoutes api = !config.roles().contains(Role.CONTROL) ? null : new ApiRoutes(new Auth(tokens), registry, rollouts, fleet, telemetry, events, stats,
+        Auth auth = !config.roles().contains(Role.CONTROL) ? null : new Auth(tokens);
+        io.edgefleet.cloud.pki.PkiRoutes pkiRoutes = pki == null ? null : new io.edgefleet.cloud.pki.PkiRoutes(auth, pki);
+        ApiRoutes api = !config.roles().contains(Role.CONTROL) ? null : new ApiRoutes(auth, registry, rollouts, fleet, telemetry, events, stats,
                 DeviceCatalog.builtIn(), config.dataDir().resolve("uploads"), config.maxUploadBytes(), this::status);
         SyncRoutes s = sync;
         var builder = WebServer.builder()
@@ -245,6 +250,9 @@ public final class ControlPlane implements AutoCloseable {
                 .routing(r -> {
                     if (s != null) {
                         s.routing(r);
+                    }
+                    if (pkiRoutes != null) { // before the API's catch-all
+                        pkiRoutes.routing(r);
                     }
                     if (api != null) {
                         api.routing(r);
@@ -341,6 +349,15 @@ public final class ControlPlane implements AutoCloseable {
 
     public IngestStats ingestStats() {
         return stats;
+    }
+
+    /**
+     * The device CA, enrolment tokens and revocations (control role; null otherwise). It is also the
+     * {@link io.edgefleet.cloud.pki.Revocations} and {@link io.edgefleet.cloud.pki.DeviceCertificates}
+     * the broker, HTTPS and message checks query.
+     */
+    public io.edgefleet.cloud.pki.DevicePki pki() {
+        return pki;
     }
 
     public List<Token> tokens() {

@@ -175,7 +175,7 @@ public final class ApiRoutes {
     private static final io.edgefleet.transport.net.ClientFailureLog CLIENTS = new io.edgefleet.transport.net.ClientFailureLog(
             "io.edgefleet.cloud.clients");
 
-    static void problem(ServerRequest req, ServerResponse res, ApiException e) {
+    public static void problem(ServerRequest req, ServerResponse res, ApiException e) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("type", "https://edgefleet.io/problems/" + e.title().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-"));
         body.put("title", e.title());
@@ -348,13 +348,15 @@ public final class ApiRoutes {
 
     /** A device as the API shows it: the record plus its truthful status. */
     public record DeviceView(String fleet, String device, String status, Optional<Instant> statusSince, Optional<String> profile,
-            Optional<String> agentVersion, List<String> tags, List<ModelState> models, Optional<Instant> lastSeen, Instant registeredAt) {
+            Optional<String> agentVersion, List<String> tags, List<ModelState> models, Optional<Instant> lastSeen, Instant registeredAt,
+            Optional<Instant> enrolledAt) {
     }
 
     private DeviceView view(DeviceRecord d) {
         Instant now = fleet.now();
         return new DeviceView(d.fleet(), d.device(), d.status(now, fleet.staleAfter()).wire(), d.statusSince(now, fleet.staleAfter()),
-                d.profile(), d.agentVersion(), d.tags(), d.models(), d.lastSeen(), d.registeredAt());
+                d.profile(), d.agentVersion(), d.tags(), d.models(), d.lastSeen(), d.registeredAt(),
+                d.enrolledAt());
     }
 
     private void devices(ServerRequest q, ServerResponse s, Token t) throws Exception {

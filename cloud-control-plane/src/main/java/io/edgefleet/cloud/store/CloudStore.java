@@ -20,7 +20,7 @@ import java.util.List;
  */
 public final class CloudStore implements AutoCloseable {
     static final List<String> MIGRATIONS = List.of("V1__registry_fleet_telemetry.sql", "V2__rollouts.sql", "V3__escalation_stats.sql",
-            "V4__client_errors.sql");
+            "V4__client_errors.sql", "V5__pki.sql");
 
     private final Connection db;
     private final Path file;

@@ -1,0 +1,35 @@
+package io.edgefleet.cloud.pki;
+
+/**
+ * A refused enrolment, renewal or token operation, with the HTTP status it maps to: 400 (malformed
+ * request, CSR that does not verify), 401 (enrolment token or renewal proof not valid: unknown,
+ * expired, used up, revoked), 403 (a device token used for another device), 404 (unknown token
+ * or device). The message names the rule and never the secret. Final: retrying the same request
+ * gives the same answer.
+ */
+public final class PkiException extends RuntimeException {
+    private final int status;
+    private final String title;
+
+    public PkiException(int status, String title, String detail) {
+        super(detail);
+        this.status = status;
+        this.title = title;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String title() {
+        return title;
+    }
+
+    static PkiException unauthorized(String detail) {
+        return new PkiException(401, "Unauthorized", detail);
+    }
+
+    static PkiException badRequest(String detail) {
+        return new PkiException(400, "Bad request", detail);
+    }
+}
