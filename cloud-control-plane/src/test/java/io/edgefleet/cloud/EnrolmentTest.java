@@ -174,6 +174,12 @@ class EnrolmentTest {
                 assertThat(new String(e.body(), StandardCharsets.US_ASCII)).doesNotContain("PRIVATE KEY");
             }
         }
+        // the token's second use cannot take over the enrolled device: a fleet token enrols new devices only
+        int rows = certificateRows();
+        HttpResponse<String> takeover = enrol(token, "cam-1", csr("plant-1", "cam-1"));
+        assertThat(takeover.statusCode()).as(takeover.body()).isEqualTo(409);
+        assertThat(takeover.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(certificateRows()).isEqualTo(rows);
         // the fleet registry knows the device as enrolled, the token has one use left, the event is recorded
         JsonNode device = ops.get("/api/v1/fleets/plant-1/devices/cam-1").json();
         assertThat(device.path("enrolledAt").isMissingNode() || device.path("enrolledAt").isNull()).isFalse();

@@ -95,7 +95,8 @@ public final class DevicePki implements Revocations, DeviceCertificates {
      * @param bearer the enrolment token text as presented
      * @param device the device id asked for; required with a fleet token, optional with a device token
      * @param csrPem the PKCS#10 request; its key is what gets certified, its subject is ignored
-     * @throws PkiException 401 bad token, 403 a device token for another device, 400 a missing device id or a CSR that does not verify
+     * @throws PkiException 401 bad token, 403 a device token for another device, 409 a fleet token for a device that holds a valid
+     *     certificate, 400 a missing device id or a CSR that does not verify
      */
     public Issued enrol(String bearer, Optional<String> device, String csrPem) {
         TokenRow token = tokens.check(bearer);
@@ -116,6 +117,11 @@ public final class DevicePki implements Revocations, DeviceCertificates {
             identity = Identity.device(token.fleet(), id);
         } catch (RuntimeException e) {
             throw PkiException.badRequest(e.getMessage());
+        }
+        if (token.device().isEmpty() && !current(identity).isEmpty()) {
+            // a fleet token must not let its holder take over a device that already has an identity
+            throw new PkiException(409, "Already enrolled", identity + " holds a valid certificate: a fleet token enrols new devices only; "
+                    + "revoke the device (devices revoke) or issue a token for this device to enrol it again");
         }
         PKCS10CertificationRequest csr = csr(csrPem);
         X509Certificate cert = issue(csr, identity);
