@@ -196,6 +196,37 @@ class EnrolmentTest {
         assertThat(proxy.to("/api/v1/enrol")).hasSize(enrolments);
     }
 
+    @Test
+    void over_https_the_agent_fetches_the_ca_checks_the_pin_and_enrols_trusting_only_that_ca() throws Exception {
+        KeyPair serverKeys = KeyPairs.ecP256();
+        X509Certificate serverCert = cp.pki().authority().issueServer(serverKeys.getPublic(), Identity.service("cloud-control"),
+                List.of("127.0.0.1"), Duration.ofHours(1));
+        var tls = io.edgefleet.transport.pki.TlsContexts.of(serverKeys.getPrivate(), List.of(serverCert),
+                List.of(cp.pki().authority().certificate()));
+        try (RecordingProxy https = new RecordingProxy(base(), tls)) {
+            String token = createToken("plant-9", "tls-1", 1, 600).path("token").asText();
+            try (AgentIdentity id = AgentIdentity.open(dir.resolve("tls-1"), "plant-9", "tls-1", settings(https.uri(), token), Clock.systemUTC())) {
+                assertThat(Certificates.identity(id.certificate())).isEqualTo(Identity.device("plant-9", "tls-1"));
+                assertThat(https.to("/api/v1/pki/ca.pem")).hasSize(1);
+                assertThat(https.to("/api/v1/enrol")).singleElement().satisfies(e -> assertThat(e.status()).isEqualTo(201));
+                BigInteger first = id.certificate().getSerialNumber();
+                assertThat(id.renew().getSerialNumber()).isNotEqualTo(first);
+                assertThat(https.to("/api/v1/certificates/renew")).singleElement().satisfies(e -> assertThat(e.status()).isEqualTo(201));
+            }
+        }
+        // a TLS front with a certificate from another CA: the CA download may pass, the enrolment itself is refused by the client
+        var impostor = io.edgefleet.transport.pki.CertificateAuthority.create("impostor", Duration.ofDays(1));
+        KeyPair k = KeyPairs.ecP256();
+        var fake = io.edgefleet.transport.pki.TlsContexts.of(k.getPrivate(), List.of(impostor.issueServer(k.getPublic(),
+                Identity.service("cloud-control"), List.of("127.0.0.1"), Duration.ofHours(1))), List.of());
+        try (RecordingProxy mitm = new RecordingProxy(base(), fake)) {
+            String token = createToken("plant-9", "tls-2", 1, 600).path("token").asText();
+            assertThatThrownBy(() -> AgentIdentity.open(dir.resolve("tls-2"), "plant-9", "tls-2", settings(mitm.uri(), token).withEnrolTimeout(
+                    Duration.ZERO), Clock.systemUTC())).isInstanceOf(IdentityException.class);
+            assertThat(mitm.to("/api/v1/enrol")).isEmpty(); // the token never reached the impostor
+        }
+    }
+
     static JsonNode tokenListed(String id) {
         CloudClient.Response list = client(cp, VIEWER).get("/api/v1/enrolment-tokens");
         assertThat(list.status()).isEqualTo(200);

@@ -29,8 +29,22 @@ final class RecordingProxy implements AutoCloseable {
     final List<Exchange> exchanges = new CopyOnWriteArrayList<>();
     final AtomicBoolean down = new AtomicBoolean();
 
+    private final boolean tls;
+
     RecordingProxy(URI target) throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        this(target, null);
+    }
+
+    /** With {@code tls}, the proxy is an HTTPS server with that context (a TLS-terminating front of the control plane). */
+    RecordingProxy(URI target, javax.net.ssl.SSLContext tls) throws IOException {
+        this.tls = tls != null;
+        if (tls != null) {
+            com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+            server = https;
+        } else {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        }
         server.createContext("/", ex -> {
             byte[] body;
             try (InputStream in = ex.getRequestBody()) {
@@ -71,7 +85,7 @@ final class RecordingProxy implements AutoCloseable {
     }
 
     URI uri() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return URI.create((tls ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort());
     }
 
     List<Exchange> to(String path) {
