@@ -201,6 +201,7 @@ public final class ControlPlane implements AutoCloseable {
                 control.start();
             }
             rollouts.start(config.rolloutTick());
+            housekeeping.scheduleWithFixedDelay(() -> safely(pki::refresh), 5, 5, TimeUnit.SECONDS); // other replicas' revocations
             long sweep = Math.max(100, config.staleAfter().toMillis() / 4);
             housekeeping.scheduleWithFixedDelay(() -> safely(fleet::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
         }

@@ -227,6 +227,19 @@ class EnrolmentTest {
         }
     }
 
+    @Test
+    void a_revocation_written_by_another_replica_reaches_the_query_on_refresh() throws Exception {
+        String token = createToken("plant-10", "r-9", 1, 600).path("token").asText();
+        try (AgentIdentity id = AgentIdentity.open(dir.resolve("r-9"), "plant-10", "r-9", settings(base(), token), Clock.systemUTC());
+                io.edgefleet.cloud.store.CloudStore other = io.edgefleet.cloud.store.CloudStore.open(cp.config().dataDir())) {
+            new io.edgefleet.cloud.store.PkiRepository(other).revokeDevice("plant-10", "r-9", java.time.Instant.now());
+            // (the control plane's housekeeping also refreshes every 5 s, so whether this call or that one sees it first is not asserted)
+            cp.pki().refresh();
+            assertThat(cp.pki().isRevoked(id.certificate().getSerialNumber())).isTrue();
+            assertThat(cp.pki().current(Identity.device("plant-10", "r-9"))).isEmpty();
+        }
+    }
+
     static JsonNode tokenListed(String id) {
         CloudClient.Response list = client(cp, VIEWER).get("/api/v1/enrolment-tokens");
         assertThat(list.status()).isEqualTo(200);

@@ -235,6 +235,19 @@ public final class DevicePki implements Revocations, DeviceCertificates {
         return r;
     }
 
+    /**
+     * Reloads the revoked serials from the store, so that revocations made by another replica of
+     * the control plane (sharing the database) reach {@link #isRevoked} too. The control plane calls
+     * it every few seconds on its housekeeping thread; listeners hear only this process's revocations.
+     *
+     * @return how many serials were not known here before
+     */
+    public int refresh() {
+        int before = revoked.size();
+        revoked.addAll(repo.revoked().keySet());
+        return revoked.size() - before;
+    }
+
     /** A CRL (RFC 5280) of every revoked device certificate, signed by the CA, next update per the settings. */
     public X509CRL crl() {
         return ca.crl(repo.revoked(), settings.crlNextUpdate());
