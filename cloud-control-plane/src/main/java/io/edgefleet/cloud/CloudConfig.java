@@ -28,19 +28,22 @@ import java.util.Set;
  * @param httpLimits idle and read timeouts and connection caps of the HTTP listener (the agent's {@code HttpLimits})
  * @param access operator access: OIDC issuer, trusted proxies, audit retention
  * @param senders how device messages prove their sender and how commands are signed (issue 15, defence in depth)
+ * @param pki the device CA (own, in {@code dataDir/pki}, or an operator's) and enrolment limits
  */
 public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int httpPort, long maxUploadBytes, Optional<String> mqttUrl,
         Optional<KafkaSettings> kafka, Duration staleAfter, Duration bucket, Duration dedupeRetention, String signingKeyId,
         Optional<Path> signingKeyDir, List<Token> tokens, IsolationOptions validation, String instance, Duration rolloutTick,
         io.edgefleet.cloud.inference.BatchingSettings batching, io.edgefleet.http.limits.HttpLimits httpLimits,
         io.edgefleet.cloud.access.AccessSettings access,
-        io.edgefleet.cloud.sender.SenderSettings senders) {
+        io.edgefleet.cloud.sender.SenderSettings senders,
+        io.edgefleet.cloud.pki.PkiSettings pki) {
 
     public CloudConfig {
         roles = Set.copyOf(roles);
         java.util.Objects.requireNonNull(httpLimits, "httpLimits");
         java.util.Objects.requireNonNull(access, "access");
         java.util.Objects.requireNonNull(senders, "senders");
+        java.util.Objects.requireNonNull(pki, "pki");
         tokens = List.copyOf(tokens);
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http.port must be 0..65535, got " + httpPort);
@@ -59,83 +62,94 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
                 Optional.empty(), Duration.ofMinutes(3), Duration.ofMinutes(1), Duration.ofDays(7), "edgefleet-registry", Optional.empty(),
                 List.of(), IsolationOptions.defaults(), "1", Duration.ofSeconds(1),
                 io.edgefleet.cloud.inference.BatchingSettings.defaults(), io.edgefleet.http.limits.HttpLimits.cloudDefaults(),
-                io.edgefleet.cloud.access.AccessSettings.defaults(), io.edgefleet.cloud.sender.SenderSettings.defaults());
+                io.edgefleet.cloud.access.AccessSettings.defaults(), io.edgefleet.cloud.sender.SenderSettings.defaults(),
+                io.edgefleet.cloud.pki.PkiSettings.defaults());
     }
 
     public CloudConfig withRoles(Set<Role> r) {
         return new CloudConfig(r, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     /** The same configuration over another data folder (every path under it follows). */
     public CloudConfig withDataDir(Path dir) {
         return new CloudConfig(roles, dir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withHttp(String host, int port) {
         return new CloudConfig(roles, dataDir, host, port, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withMaxUploadBytes(long bytes) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, bytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withMqtt(String url) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, Optional.of(url), kafka, staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withKafka(KafkaSettings k) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, Optional.of(k), staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withStaleAfter(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, d, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withBucket(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, d, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withSigningKey(String keyId, Optional<Path> dir) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                keyId, dir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders);
+                keyId, dir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withTokens(List<Token> t) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick, batching, httpLimits, access, senders);
+                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withValidation(IsolationOptions v) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick, batching, httpLimits, access, senders);
+                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withInstance(String id) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick, batching, httpLimits, access, senders);
+                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withRolloutTick(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, d, batching, httpLimits, access, senders);
+                signingKeyId, signingKeyDir, tokens, validation, instance, d, batching, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withBatching(io.edgefleet.cloud.inference.BatchingSettings b) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, b, httpLimits, access, senders);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, b, httpLimits, access, senders, pki);
     }
 
     public CloudConfig withHttpLimits(io.edgefleet.http.limits.HttpLimits l) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, l, access, senders);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, l, access, senders, pki);
+    }
+
+    public CloudConfig withPki(io.edgefleet.cloud.pki.PkiSettings p) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, p);
+    }
+
+    /** Where the control plane's own CA and server certificates live: {@code dataDir/pki}. */
+    public Path pkiDir() {
+        return dataDir.resolve("pki");
     }
 
     public Path keyDir() {
@@ -144,11 +158,11 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
 
     public CloudConfig withAccess(io.edgefleet.cloud.access.AccessSettings a) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, a, senders);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, a, senders, pki);
     }
 
     public CloudConfig withSenders(io.edgefleet.cloud.sender.SenderSettings s) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, s);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, s, pki);
     }
 }

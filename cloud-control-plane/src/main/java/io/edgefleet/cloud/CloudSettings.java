@@ -45,6 +45,12 @@ import java.util.Optional;
  *       actor-claim: sub               # the claim naming the caller in the audit
  *     trusted-proxies: [10.0.0.5]    # X-Forwarded-For is believed only from these
  *     audit-retention-days: 365
+ *   pki:                             # absent: a device CA is created in data-dir/pki on first start
+ *     ca-certificate: ./ca.pem       # an operator's CA (with ca-key, mode 0600)
+ *     ca-key: ./ca-key.pem
+ *     device-validity-seconds: 2592000
+ *     max-token-ttl-seconds: 604800
+ *     crl-next-update-seconds: 3600
  * </pre>
  * Secrets belong in the environment: {@code token-env} names the variable holding a token.
  */
@@ -89,6 +95,12 @@ public final class CloudSettings {
                     c.get("kafka.partitions").asInt().orElse(d.partitions()),
                     (short) (int) c.get("kafka.replication-factor").asInt().orElse((int) d.replicationFactor()), props));
         }
+        io.edgefleet.cloud.pki.PkiSettings pki = base.pki();
+        out = out.withPki(new io.edgefleet.cloud.pki.PkiSettings(c.get("pki.ca-certificate").asString().asOptional().map(Path::of),
+                c.get("pki.ca-key").asString().asOptional().map(Path::of),
+                Duration.ofSeconds(c.get("pki.device-validity-seconds").asLong().orElse(pki.deviceValidity().toSeconds())),
+                Duration.ofSeconds(c.get("pki.max-token-ttl-seconds").asLong().orElse(pki.maxTokenTtl().toSeconds())),
+                Duration.ofSeconds(c.get("pki.crl-next-update-seconds").asLong().orElse(pki.crlNextUpdate().toSeconds()))));
         List<Token> tokens = new ArrayList<>();
         for (Config t : c.get("auth.tokens").asNodeList().orElse(List.of())) {
             String name = t.get("name").asString().orElseThrow(() -> new IllegalArgumentException("cloud.auth.tokens: an entry has no name"));

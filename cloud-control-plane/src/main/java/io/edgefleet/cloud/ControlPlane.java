@@ -101,6 +101,7 @@ public final class ControlPlane implements AutoCloseable {
     private final io.edgefleet.cloud.sender.CommandSigning commandSigning;
     private TelemetrySink sink;
     private List<Token> tokens;
+    private io.edgefleet.cloud.pki.DevicePki pki;
     private WebServer server;
     private io.edgefleet.http.limits.ReadDeadlines deadlines;
     private final io.edgefleet.transport.net.ClientFailureLog clientFailures = new io.edgefleet.transport.net.ClientFailureLog(
@@ -201,6 +202,8 @@ public final class ControlPlane implements AutoCloseable {
             long day = TimeUnit.DAYS.toMillis(1);
             housekeeping.scheduleWithFixedDelay(() -> safely(() -> auditLog.prune(clock.instant().minus(config.access().auditRetention()))),
                     0, day, TimeUnit.MILLISECONDS);
+            pki = new io.edgefleet.cloud.pki.DevicePki(io.edgefleet.cloud.pki.DevicePki.authority(config.pki(), config.pkiDir()), config.pki(),
+                    new io.edgefleet.cloud.store.PkiRepository(store), events, clock);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
                     (f, d, bytes) -> control != null && commandSigning.send(RolloutEngine.topic(f, d), bytes,
                             (topic, payload, props) -> control.publish(topic, payload, false, props)), clock);
@@ -234,6 +237,7 @@ public final class ControlPlane implements AutoCloseable {
                 control.start();
             }
             rollouts.start(config.rolloutTick());
+            housekeeping.scheduleWithFixedDelay(() -> safely(pki::refresh), 5, 5, TimeUnit.SECONDS); // other replicas' revocations
             long sweep = Math.max(100, config.staleAfter().toMillis() / 4);
             housekeeping.scheduleWithFixedDelay(() -> safely(fleet::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
         }
@@ -269,8 +273,10 @@ public final class ControlPlane implements AutoCloseable {
             health.addCheck(() -> HealthCheckResponse.builder().status(mqttConnected()).detail("broker", config.mqttUrl().get()).build(),
                     HealthCheckType.READINESS, "mqtt");
         }
+        Auth auth = !config.roles().contains(Role.CONTROL) ? null : new Auth(tokenStore, config.access().oidc().map(JwtVerifier::new));
+        io.edgefleet.cloud.pki.PkiRoutes pkiRoutes = pki == null ? null : new io.edgefleet.cloud.pki.PkiRoutes(pki);
         ApiRoutes api = !config.roles().contains(Role.CONTROL) ? null : new ApiRoutes(
-                new Auth(tokenStore, config.access().oidc().map(JwtVerifier::new)),
+                auth,
                 new CallAudit(auditLog, config.access().trustedProxies()), new AccessApi(tokenStore, auditLog, clock), registry, rollouts, fleet, telemetry, events, stats,
                 DeviceCatalog.builtIn(), config.dataDir().resolve("uploads"), config.maxUploadBytes(), this::status);
         SyncRoutes s = sync;
@@ -283,6 +289,9 @@ public final class ControlPlane implements AutoCloseable {
                 .routing(r -> {
                     if (s != null) {
                         s.routing(r);
+                    }
+                    if (pkiRoutes != null) { // before the API's catch-all
+                        pkiRoutes.routing(r, api);
                     }
                     if (api != null) {
                         api.routing(r);
@@ -394,6 +403,15 @@ public final class ControlPlane implements AutoCloseable {
 
     public IngestStats ingestStats() {
         return stats;
+    }
+
+    /**
+     * The device CA, enrolment tokens and revocations (control role; null otherwise). It is also the
+     * {@link io.edgefleet.cloud.pki.Revocations} and {@link io.edgefleet.cloud.pki.DeviceCertificates}
+     * the broker, HTTPS and message checks query.
+     */
+    public io.edgefleet.cloud.pki.DevicePki pki() {
+        return pki;
     }
 
     /** The tokens given outside the API (configuration or token files), imported into {@link #tokenStore}. */

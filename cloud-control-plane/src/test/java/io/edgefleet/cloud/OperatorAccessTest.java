@@ -68,7 +68,11 @@ class OperatorAccessTest {
             new Object[] {"GET", "/api/v1/tokens", Scope.TOKENS_ADMIN},
             new Object[] {"POST", "/api/v1/tokens", Scope.TOKENS_ADMIN},
             new Object[] {"POST", "/api/v1/tokens/{name}/revoke", Scope.TOKENS_ADMIN},
-            new Object[] {"GET", "/api/v1/audit", Scope.AUDIT_READ});
+            new Object[] {"GET", "/api/v1/audit", Scope.AUDIT_READ},
+            new Object[] {"POST", "/api/v1/enrolment-tokens", Scope.DEVICES_ENROL},
+            new Object[] {"GET", "/api/v1/enrolment-tokens", Scope.DEVICES_ENROL},
+            new Object[] {"DELETE", "/api/v1/enrolment-tokens/{id}", Scope.DEVICES_ENROL},
+            new Object[] {"POST", "/api/v1/fleets/{f}/devices/{d}/revoke", Scope.DEVICES_REVOKE});
 
     @TempDir
     static Path dir;
@@ -112,7 +116,9 @@ class OperatorAccessTest {
     @Test
     void the_table_names_every_route_the_api_registers() {
         ApiRoutes api = new ApiRoutes(null, null, null, null, null, null, null, null, null, null, null, 1024, null);
-        api.routing(HttpRouting.builder());
+        HttpRouting.Builder b = HttpRouting.builder();
+        new io.edgefleet.cloud.pki.PkiRoutes(null).routing(b, api);
+        api.routing(b);
         List<String> registered = api.routes().stream().filter(r -> r.scope().isPresent())
                 .map(r -> r.method() + " " + r.template() + " " + r.scope().get().wire()).toList();
         List<String> table = ROUTES.stream().map(r -> r[0] + " " + r[1] + " " + ((Scope) r[2]).wire()).toList();

@@ -45,6 +45,13 @@ import java.time.Duration;
  *     breaker: { failures: 3, open-ms: 5000 }
  *     models:
  *       kws: { measure: margin, threshold: 0.3, max-share: 0.2, deadline-ms: 300 }
+ *   identity:                             # X.509 device identity (docs/security.md "Enrolment and device identity")
+ *     control-plane: https://cloud:8080   # enrols and renews there; keys in data-dir/identity
+ *     enrol-token-env: EF_ENROL_TOKEN     # or enrol-token: "ef1...." (needed only until the first certificate)
+ *     renew-at: 0.667                     # fraction of the lifetime after which to renew
+ *     retry-min-ms: 1000
+ *     retry-max-ms: 300000
+ *     enrol-timeout-ms: 120000            # how long the start retries while the control plane is away
  * </pre>
  */
 public final class AgentSettings {
@@ -102,6 +109,16 @@ public final class AgentSettings {
             a = a.withEscalation(new AgentConfig.Escalation(java.net.URI.create(c.get("escalation.url").asString().get()), policies,
                     c.get("escalation.breaker.failures").asInt().orElse(3),
                     Duration.ofMillis(c.get("escalation.breaker.open-ms").asLong().orElse(5000L))));
+        }
+        if (c.get("identity.control-plane").exists()) {
+            java.util.Optional<String> token = c.get("identity.enrol-token").asString().asOptional()
+                    .or(() -> c.get("identity.enrol-token-env").asString().asOptional().map(System::getenv));
+            var d = io.edgefleet.agent.identity.EnrolmentSettings.of(java.net.URI.create(c.get("identity.control-plane").asString().get()), token);
+            a = a.withEnrolment(new io.edgefleet.agent.identity.EnrolmentSettings(d.controlPlane(), token,
+                    c.get("identity.renew-at").asDouble().orElse(d.renewAt()),
+                    Duration.ofMillis(c.get("identity.retry-min-ms").asLong().orElse(d.retryMin().toMillis())),
+                    Duration.ofMillis(c.get("identity.retry-max-ms").asLong().orElse(d.retryMax().toMillis())),
+                    Duration.ofMillis(c.get("identity.enrol-timeout-ms").asLong().orElse(d.enrolTimeout().toMillis()))));
         }
         return a.withTimeouts(Duration.ofMillis(c.get("inference.request-timeout-ms").asLong().orElse(base.requestTimeout().toMillis())),
                         Duration.ofMillis(c.get("inference.drain-timeout-ms").asLong().orElse(base.drainTimeout().toMillis())))

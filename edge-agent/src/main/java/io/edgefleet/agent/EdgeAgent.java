@@ -31,6 +31,7 @@ public final class EdgeAgent implements AutoCloseable {
     public static final String VERSION = versionOf();
 
     private final AgentConfig config;
+    private final java.util.Optional<io.edgefleet.agent.identity.AgentIdentity> identity;
     private final AgentStore store;
     private final ModelSlots slots;
     private final InferenceService inference;
@@ -54,6 +55,9 @@ public final class EdgeAgent implements AutoCloseable {
     private EdgeAgent(AgentConfig config) {
         // fields that the constructor's failure path (close) touches are set first
         this.config = config;
+        // first: without its identity a device with enrolment settings must not start at all (fail closed)
+        this.identity = config.enrolment().map(e -> io.edgefleet.agent.identity.AgentIdentity.open(config.identityDir(), config.fleet(),
+                config.device(), e, Clock.systemUTC()));
         this.store = AgentStore.open(config.dataDir());
         this.slots = new ModelSlots(config.dataDir(), store, config.engineOptions(), config.isolation(), config.selfTest());
         this.inference = new InferenceService(slots, config.threadsPerModel(), config.queueCapacity(), config.requestTimeout());
@@ -145,6 +149,7 @@ public final class EdgeAgent implements AutoCloseable {
                 Map<String, String> served = agent.slots.serveDirectory(dir.path(), dir.strict());
                 LOG.log(System.Logger.Level.INFO, "serving {0} from {1}", served, dir.path());
             });
+            agent.identity.ifPresent(io.edgefleet.agent.identity.AgentIdentity::start);
             agent.startListeners();
             agent.mqtt.ifPresent(MqttLink::start);
             agent.startTelemetryLoop();
@@ -293,12 +298,22 @@ public final class EdgeAgent implements AutoCloseable {
         return config;
     }
 
+    /**
+     * The device's X.509 identity (enrolled or loaded from {@code data/identity}, renewed in the
+     * background), when the configuration has enrolment settings; its {@code sslContexts()} is what
+     * MQTT and HTTPS clients present.
+     */
+    public java.util.Optional<io.edgefleet.agent.identity.AgentIdentity> identity() {
+        return identity;
+    }
+
     @Override
     public void close() {
         closing.set(true);
         ready.set(false);
         loop.shutdownNow();
         watchdog.close();
+        identity.ifPresent(io.edgefleet.agent.identity.AgentIdentity::close);
         mqtt.ifPresent(MqttLink::close);
         coap.ifPresent(CoapApi::close);
         inference.drain(config.drainTimeout());
@@ -319,6 +334,7 @@ public final class EdgeAgent implements AutoCloseable {
         ready.set(false);
         loop.shutdownNow();
         watchdog.close();
+        identity.ifPresent(io.edgefleet.agent.identity.AgentIdentity::close);
         mqtt.ifPresent(MqttLink::crash);
         coap.ifPresent(CoapApi::close);
         http.filter(WebServer::isRunning).ifPresent(WebServer::stop);

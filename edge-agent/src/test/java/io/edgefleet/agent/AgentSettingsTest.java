@@ -123,4 +123,34 @@ class AgentSettingsTest {
                 Duration.ofSeconds(30), 256, 128));
         assertThat(d.mqttMaxInFlight()).isEqualTo(256);
     }
+
+    @Test
+    void identity_settings_give_the_control_plane_the_token_and_the_renewal_schedule() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
+                agent:
+                  data-dir: %s
+                  identity:
+                    control-plane: https://cloud.example:8080
+                    enrol-token: "ef1.x"
+                    renew-at: 0.5
+                    retry-min-ms: 200
+                    retry-max-ms: 60000
+                    enrol-timeout-ms: 0
+                """.formatted(dir.resolve("data")));
+        AgentConfig c = AgentSettings.load(yaml);
+        var e = c.enrolment().orElseThrow();
+        assertThat(e.controlPlane().toString()).isEqualTo("https://cloud.example:8080");
+        assertThat(e.token()).hasValue("ef1.x");
+        assertThat(e.renewAt()).isEqualTo(0.5);
+        assertThat(e.retryMin()).isEqualTo(Duration.ofMillis(200));
+        assertThat(e.retryMax()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(e.enrolTimeout()).isZero();
+        assertThat(e.toString()).doesNotContain("ef1.x");
+        assertThat(c.identityDir()).isEqualTo(dir.resolve("data").resolve("identity"));
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), """
+                agent:
+                  identity: { control-plane: ftp://cloud, renew-at: 0.5 }
+                """);
+        assertThatThrownBy(() -> AgentSettings.load(bad)).hasMessageContaining("identity.control-plane");
+    }
 }

@@ -48,6 +48,12 @@ final class AgentCommand implements Callable<Integer> {
     String device;
     @Option(names = "--profile", paramLabel = "ID", description = "Device profile id: engine threads, CUDA, memory budget.")
     String profile;
+    @Option(names = "--control-plane", paramLabel = "URL", description = "Control plane to enrol with and renew the device certificate at, "
+            + "e.g. https://cloud:8080 (keys in DATA/identity).")
+    java.net.URI controlPlane;
+    @Option(names = "--enrol-token", paramLabel = "TOKEN", description = {"Enrolment token (edgefleet enrolment-tokens create); needed only "
+            + "until the first certificate. Prefer the EF_ENROL_TOKEN environment variable: a flag shows in the process list."})
+    String enrolToken;
     @Spec
     CommandSpec spec;
 
@@ -84,6 +90,17 @@ final class AgentCommand implements Callable<Integer> {
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException("cannot read a --trust key: " + e.getMessage(), e);
             }
+        }
+        String token = enrolToken != null ? enrolToken : System.getenv("EF_ENROL_TOKEN");
+        if (controlPlane != null) {
+            java.util.Optional<String> configured = c.enrolment().flatMap(io.edgefleet.agent.identity.EnrolmentSettings::token);
+            c = c.withEnrolment(io.edgefleet.agent.identity.EnrolmentSettings.of(controlPlane,
+                    java.util.Optional.ofNullable(token).or(() -> configured)));
+        } else if (token != null) {
+            var e = c.enrolment().orElseThrow(() -> new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--enrol-token needs --control-plane URL (or identity.control-plane in the config)"));
+            c = c.withEnrolment(new io.edgefleet.agent.identity.EnrolmentSettings(e.controlPlane(), java.util.Optional.of(token), e.renewAt(),
+                    e.retryMin(), e.retryMax(), e.enrolTimeout()));
         }
         EdgeAgent agent = EdgeAgent.start(c);
         agent.onListenerDeath(reason -> { // health is DOWN by now; the supervisor restarts a process that exits

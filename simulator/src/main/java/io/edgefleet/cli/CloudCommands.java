@@ -191,7 +191,8 @@ final class CloudCommands {
         }
     }
 
-    @Command(name = "devices", mixinStandardHelpOptions = true, description = "The fleet registry.", subcommands = Devices.ListDevices.class)
+    @Command(name = "devices", mixinStandardHelpOptions = true, description = "The fleet registry.",
+            subcommands = {Devices.ListDevices.class, EnrolmentCommands.RevokeDevice.class})
     static final class Devices implements Runnable {
         @Spec
         CommandSpec spec;

@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
         versionProvider = EdgeFleetCommand.Version.class,
         description = "Deploy machine-learning models to fleets of edge devices and keep them healthy.",
         subcommands = {AgentCommand.class, ProfilesCommand.class, ModelCommand.class, CloudCommands.Cloud.class,
-            CloudCommands.Devices.class, CloudCommands.Telemetry.class, BrokerCommands.class, RolloutCommands.class, SimulateCommands.Simulate.class,
+            CloudCommands.Devices.class, EnrolmentCommands.class, CloudCommands.Telemetry.class, BrokerCommands.class, RolloutCommands.class, SimulateCommands.Simulate.class,
             SimulateCommands.Demo.class, AccessCommands.Tokens.class, AccessCommands.Audit.class},
         footer = {"", "Exit codes: 0 ok, 1 failed, 2 usage error."})
 public final class EdgeFleetCommand implements Runnable {

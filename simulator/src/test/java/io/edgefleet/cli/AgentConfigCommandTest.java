@@ -32,4 +32,21 @@ class AgentConfigCommandTest {
         assertThat(sync.code()).isEqualTo(Main.USAGE);
         assertThat(sync.err()).contains("--sync-url needs at least one --trust KEYID=FILE");
     }
+
+    @Test
+    void an_agent_with_a_control_plane_but_no_identity_and_no_usable_token_does_not_start() {
+        ProfilesCommandTest.Run tokenAlone = ProfilesCommandTest.run("agent", "--data-dir", dir.resolve("e1").toString(), "--enrol-token", "ef1.x");
+        assertThat(tokenAlone.code()).isEqualTo(Main.USAGE);
+        assertThat(tokenAlone.err()).contains("--enrol-token needs --control-plane");
+        ProfilesCommandTest.Run noToken = ProfilesCommandTest.run("agent", "--data-dir", dir.resolve("e2").toString(), "--http-port", "0",
+                "--coap-port", "-1", "--control-plane", "http://127.0.0.1:1");
+        assertThat(noToken.code()).isEqualTo(Main.FAILED);
+        assertThat(noToken.err()).contains("no valid certificate").contains("--enrol-token");
+        String secretish = "ef1.0123456789abcdef.not-a-valid-secret-at-all";
+        ProfilesCommandTest.Run malformed = ProfilesCommandTest.run("agent", "--data-dir", dir.resolve("e3").toString(), "--http-port", "0",
+                "--coap-port", "-1", "--control-plane", "http://127.0.0.1:1", "--enrol-token", secretish);
+        assertThat(malformed.code()).isEqualTo(Main.FAILED);
+        assertThat(malformed.err()).contains("enrolment token is malformed").doesNotContain("not-a-valid-secret-at-all");
+        assertThat(Files.exists(dir.resolve("e3/identity/key.pem"))).isFalse();
+    }
 }

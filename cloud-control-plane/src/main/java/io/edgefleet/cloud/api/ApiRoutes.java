@@ -97,8 +97,9 @@ public final class ApiRoutes {
         this.status = status;
     }
 
+    /** A route's handler: blocking code on a virtual thread, given the authenticated caller. */
     @FunctionalInterface
-    interface Handler {
+    public interface Handler {
         void handle(ServerRequest req, ServerResponse res, Principal who) throws Exception;
     }
 
@@ -112,6 +113,15 @@ public final class ApiRoutes {
     /** The routes {@link #routing} registered, in order (the table of docs/control-plane.md). */
     public List<RouteSpec> routes() {
         return List.copyOf(routes);
+    }
+
+    /**
+     * Registers a route of another part of the API (the device-identity endpoints) through the same
+     * wrapper: authentication, the one scope it needs, problem JSON and the audit row. Call it
+     * before {@link #routing}, whose catch-all answers 404.
+     */
+    public void register(HttpRouting.Builder r, Method method, String template, Scope scope, Handler h) {
+        route(r, method, template, java.util.Objects.requireNonNull(scope, "scope"), h);
     }
 
     private void route(HttpRouting.Builder r, Method method, String template, Scope scope, Handler h) {
@@ -219,7 +229,7 @@ public final class ApiRoutes {
     private static final io.edgefleet.transport.net.ClientFailureLog CLIENTS = new io.edgefleet.transport.net.ClientFailureLog(
             "io.edgefleet.cloud.clients");
 
-    static void problem(ServerRequest req, ServerResponse res, ApiException e) {
+    public static void problem(ServerRequest req, ServerResponse res, ApiException e) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("type", "https://edgefleet.io/problems/" + e.title().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-"));
         body.put("title", e.title());
@@ -394,13 +404,15 @@ public final class ApiRoutes {
 
     /** A device as the API shows it: the record plus its truthful status. */
     public record DeviceView(String fleet, String device, String status, Optional<Instant> statusSince, Optional<String> profile,
-            Optional<String> agentVersion, List<String> tags, List<ModelState> models, Optional<Instant> lastSeen, Instant registeredAt) {
+            Optional<String> agentVersion, List<String> tags, List<ModelState> models, Optional<Instant> lastSeen, Instant registeredAt,
+            Optional<Instant> enrolledAt) {
     }
 
     private DeviceView view(DeviceRecord d) {
         Instant now = fleet.now();
         return new DeviceView(d.fleet(), d.device(), d.status(now, fleet.staleAfter()).wire(), d.statusSince(now, fleet.staleAfter()),
-                d.profile(), d.agentVersion(), d.tags(), d.models(), d.lastSeen(), d.registeredAt());
+                d.profile(), d.agentVersion(), d.tags(), d.models(), d.lastSeen(), d.registeredAt(),
+                d.enrolledAt());
     }
 
     private void devices(ServerRequest q, ServerResponse s, Principal t) throws Exception {

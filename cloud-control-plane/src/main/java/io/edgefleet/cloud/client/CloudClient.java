@@ -87,6 +87,10 @@ public final class CloudClient {
         return send(request(path).header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofByteArray(bytes(jsonBody))).build());
     }
 
+    public Response delete(String path) {
+        return send(request(path).DELETE().build());
+    }
+
     /** A raw request with the given method, content type and body (tests of malformed input). */
     public Response raw(String method, String path, String contentType, byte[] body) {
         return send(request(path).header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofByteArray(body)).build());

@@ -14,10 +14,11 @@ import java.util.Optional;
  * @param statusChangedAt when {@code online} last flipped
  * @param lastSeen the last time anything arrived from the device (state or telemetry)
  * @param registeredAt first state, or pre-registration
+ * @param enrolledAt when the device last received a certificate through enrolment (empty: never enrolled)
  */
 public record DeviceRecord(String fleet, String device, Optional<String> profile, Optional<String> agentVersion, List<String> tags,
         List<ModelState> models, boolean online, Optional<Instant> stateAt, Optional<Instant> statusChangedAt, Optional<Instant> lastSeen,
-        Instant registeredAt) {
+        Instant registeredAt, Optional<Instant> enrolledAt) {
     public DeviceRecord {
         tags = List.copyOf(tags);
         models = List.copyOf(models);

@@ -78,6 +78,19 @@ public final class DeviceRepository {
         });
     }
 
+    /**
+     * Records that {@code fleet/device} enrolled at {@code at} (a row is created for a device not yet
+     * registered), inside the caller's transaction; true when the device had no row before.
+     */
+    public static boolean markEnrolled(Connection c, String fleet, String device, Instant at) throws SQLException {
+        boolean isNew = get(c, fleet, device).isEmpty();
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO devices (fleet, device, registered_at, enrolled_at) VALUES (?, ?, ?, ?) "
+                + "ON CONFLICT(fleet, device) DO UPDATE SET enrolled_at = excluded.enrolled_at")) {
+            Jdbc.bind(p, fleet, device, at, at).executeUpdate();
+        }
+        return isNew;
+    }
+
     public Optional<DeviceRecord> get(String fleet, String device) {
         return store.read(c -> get(c, fleet, device));
     }
@@ -113,6 +126,6 @@ public final class DeviceRepository {
                 Jdbc.fromJson(r.getString("tags"), new TypeReference<List<String>>() { }),
                 Jdbc.fromJson(r.getString("models"), new TypeReference<List<ModelState>>() { }),
                 r.getInt("online") == 1, Jdbc.instant(r, "state_at"), Jdbc.instant(r, "status_changed_at"), Jdbc.instant(r, "last_seen"),
-                Instant.ofEpochMilli(r.getLong("registered_at")));
+                Instant.ofEpochMilli(r.getLong("registered_at")), Jdbc.instant(r, "enrolled_at"));
     }
 }
