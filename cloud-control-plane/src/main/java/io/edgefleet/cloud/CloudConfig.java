@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * Everything a control-plane process needs. {@link #defaults} gives the embedded defaults: all
- * roles, SQLite in {@code dataDir}, HTTP on 127.0.0.1:8080, no MQTT, no Kafka (in-process ingest),
+ * roles, SQLite in {@code dataDir}, HTTPS on 127.0.0.1:8080 (certificate from the CA in {@code dataDir/pki}), no MQTT, no Kafka (in-process ingest),
  * a signing key and API tokens created in {@code dataDir} on first start.
  *
  * @param mqttUrl broker of the fleet; without one the registries serve the API but see no devices
@@ -25,15 +25,18 @@ import java.util.Set;
  * @param rolloutTick how often the rollout engine advances its rollouts
  * @param batching dynamic batching of the inference role
  * @param httpLimits idle and read timeouts and connection caps of the HTTP listener (the agent's {@code HttpLimits})
+ * @param httpTls TLS of the HTTP listener: on by default with a certificate from the CA in {@code dataDir/pki}
  */
 public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int httpPort, long maxUploadBytes, Optional<String> mqttUrl,
         Optional<KafkaSettings> kafka, Duration staleAfter, Duration bucket, Duration dedupeRetention, String signingKeyId,
         Optional<Path> signingKeyDir, List<Token> tokens, IsolationOptions validation, String instance, Duration rolloutTick,
-        io.edgefleet.cloud.inference.BatchingSettings batching, io.edgefleet.http.limits.HttpLimits httpLimits) {
+        io.edgefleet.cloud.inference.BatchingSettings batching, io.edgefleet.http.limits.HttpLimits httpLimits,
+        io.edgefleet.cloud.tls.HttpTls httpTls) {
 
     public CloudConfig {
         roles = Set.copyOf(roles);
         java.util.Objects.requireNonNull(httpLimits, "httpLimits");
+        java.util.Objects.requireNonNull(httpTls, "httpTls");
         tokens = List.copyOf(tokens);
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http.port must be 0..65535, got " + httpPort);
@@ -51,77 +54,88 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
         return new CloudConfig(EnumSet.of(Role.CONTROL, Role.INGEST), dataDir, "127.0.0.1", 8080, 1024L * 1024 * 1024, Optional.empty(),
                 Optional.empty(), Duration.ofMinutes(3), Duration.ofMinutes(1), Duration.ofDays(7), "edgefleet-registry", Optional.empty(),
                 List.of(), IsolationOptions.defaults(), "1", Duration.ofSeconds(1),
-                io.edgefleet.cloud.inference.BatchingSettings.defaults(), io.edgefleet.http.limits.HttpLimits.cloudDefaults());
+                io.edgefleet.cloud.inference.BatchingSettings.defaults(), io.edgefleet.http.limits.HttpLimits.cloudDefaults(),
+                io.edgefleet.cloud.tls.HttpTls.embedded());
     }
 
     public CloudConfig withRoles(Set<Role> r) {
         return new CloudConfig(r, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withHttp(String host, int port) {
         return new CloudConfig(roles, dataDir, host, port, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withMaxUploadBytes(long bytes) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, bytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withMqtt(String url) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, Optional.of(url), kafka, staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withKafka(KafkaSettings k) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, Optional.of(k), staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withStaleAfter(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, d, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withBucket(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, d, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withSigningKey(String keyId, Optional<Path> dir) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                keyId, dir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                keyId, dir, tokens, validation, instance, rolloutTick, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withTokens(List<Token> t) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withValidation(IsolationOptions v) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withInstance(String id) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withRolloutTick(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, d, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, d, batching, httpLimits, httpTls);
     }
 
     public CloudConfig withBatching(io.edgefleet.cloud.inference.BatchingSettings b) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, b, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, b, httpLimits, httpTls);
     }
 
     public CloudConfig withHttpLimits(io.edgefleet.http.limits.HttpLimits l) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, l);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, l, httpTls);
+    }
+
+    public CloudConfig withHttpTls(io.edgefleet.cloud.tls.HttpTls t) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, t);
+    }
+
+    /** The CA and server certificates: {@code dataDir/pki}. */
+    public Path pkiDir() {
+        return dataDir.resolve("pki");
     }
 
     public Path keyDir() {
