@@ -55,7 +55,7 @@ class CloudProcessTest {
         Path token = dir.resolve("cloud/tokens/operator.token");
         while (System.nanoTime() < deadline) {
             assertThat(p.isAlive()).as("control plane alive; log:%n%s", Files.readString(dir.resolve("cloud.log"))).isTrue();
-            if (Files.exists(token)) {
+            if (Files.exists(token) && Files.exists(dir.resolve("cloud/pki/ca.pem"))) {
                 CloudClient c = new CloudClient(URI.create("https://127.0.0.1:" + port), Optional.of(Files.readString(token).strip()),
                         Optional.of(CloudClient.trusting(dir.resolve("cloud/pki/ca.pem"))));
                 try {

@@ -192,6 +192,9 @@ public final class CloudClient {
         try {
             HttpResponse<byte[]> res = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
             return new Response(res.statusCode(), res.headers().firstValue("Content-Type").orElse(""), res.body());
+        } catch (javax.net.ssl.SSLHandshakeException e) {
+            throw new UncheckedIOException("cannot reach the control plane at " + base + ": the TLS handshake failed (" + e.getMessage()
+                    + "); trust the CA that issued its certificate (cloud-data/pki/ca.pem on embedded defaults)", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot reach the control plane at " + base + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
