@@ -65,7 +65,10 @@ import java.util.concurrent.TimeUnit;
  *     retained {@code state} messages, the REST API {@code /api/v1}, events to Kafka when configured.
  * <li>{@code ingest}: the MQTT → (Kafka →) aggregates pipeline.
  * </ul>
- * Every role has {@code /observe/health} and {@code /observe/metrics}.
+ * Every role has {@code /observe/health} and {@code /observe/metrics}. The listener is HTTPS by
+ * default ({@link io.edgefleet.cloud.tls.HttpTls}; the device CA in {@code data-dir/pki}); every
+ * request passes {@link io.edgefleet.cloud.tls.CallerFilter} (revoked certificates, the credential
+ * that sync and inference need).
  */
 public final class ControlPlane implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ControlPlane.class.getName());
