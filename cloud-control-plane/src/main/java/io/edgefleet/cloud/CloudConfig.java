@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * Everything a control-plane process needs. {@link #defaults} gives the embedded defaults: all
- * roles, SQLite in {@code dataDir}, HTTP on 127.0.0.1:8080, no MQTT, no Kafka (in-process ingest),
+ * roles, SQLite in {@code dataDir}, HTTPS on 127.0.0.1:8080 (certificate from the CA in {@code dataDir/pki}), no MQTT, no Kafka (in-process ingest),
  * a signing key and API tokens created in {@code dataDir} on first start.
  *
  * @param mqttUrl broker of the fleet; without one the registries serve the API but see no devices
@@ -29,6 +29,7 @@ import java.util.Set;
  * @param access operator access: OIDC issuer, trusted proxies, audit retention
  * @param senders how device messages prove their sender and how commands are signed (issue 15, defence in depth)
  * @param pki the device CA (own, in {@code dataDir/pki}, or an operator's) and enrolment limits
+ * @param httpTls TLS of the HTTP listener: on by default with a certificate from the CA in {@code dataDir/pki}
  */
 public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int httpPort, long maxUploadBytes, Optional<String> mqttUrl,
         Optional<KafkaSettings> kafka, Duration staleAfter, Duration bucket, Duration dedupeRetention, String signingKeyId,
@@ -36,7 +37,8 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
         io.edgefleet.cloud.inference.BatchingSettings batching, io.edgefleet.http.limits.HttpLimits httpLimits,
         io.edgefleet.cloud.access.AccessSettings access,
         io.edgefleet.cloud.sender.SenderSettings senders,
-        io.edgefleet.cloud.pki.PkiSettings pki) {
+        io.edgefleet.cloud.pki.PkiSettings pki,
+        io.edgefleet.cloud.tls.HttpTls httpTls) {
 
     public CloudConfig {
         roles = Set.copyOf(roles);
@@ -44,6 +46,7 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
         java.util.Objects.requireNonNull(access, "access");
         java.util.Objects.requireNonNull(senders, "senders");
         java.util.Objects.requireNonNull(pki, "pki");
+        java.util.Objects.requireNonNull(httpTls, "httpTls");
         tokens = List.copyOf(tokens);
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http.port must be 0..65535, got " + httpPort);
@@ -63,93 +66,99 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
                 List.of(), IsolationOptions.defaults(), "1", Duration.ofSeconds(1),
                 io.edgefleet.cloud.inference.BatchingSettings.defaults(), io.edgefleet.http.limits.HttpLimits.cloudDefaults(),
                 io.edgefleet.cloud.access.AccessSettings.defaults(), io.edgefleet.cloud.sender.SenderSettings.defaults(),
-                io.edgefleet.cloud.pki.PkiSettings.defaults());
+                io.edgefleet.cloud.pki.PkiSettings.defaults(),
+                io.edgefleet.cloud.tls.HttpTls.embedded());
     }
 
     public CloudConfig withRoles(Set<Role> r) {
         return new CloudConfig(r, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     /** The same configuration over another data folder (every path under it follows). */
     public CloudConfig withDataDir(Path dir) {
         return new CloudConfig(roles, dir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withHttp(String host, int port) {
         return new CloudConfig(roles, dataDir, host, port, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withMaxUploadBytes(long bytes) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, bytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withMqtt(String url) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, Optional.of(url), kafka, staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withKafka(KafkaSettings k) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, Optional.of(k), staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withStaleAfter(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, d, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withBucket(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, d, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withSigningKey(String keyId, Optional<Path> dir) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                keyId, dir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
+                keyId, dir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withTokens(List<Token> t) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki);
+                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withValidation(IsolationOptions v) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick, batching, httpLimits, access, senders, pki);
+                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withInstance(String id) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick, batching, httpLimits, access, senders, pki);
+                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withRolloutTick(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, d, batching, httpLimits, access, senders, pki);
+                signingKeyId, signingKeyDir, tokens, validation, instance, d, batching, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withBatching(io.edgefleet.cloud.inference.BatchingSettings b) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, b, httpLimits, access, senders, pki);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, b, httpLimits, access, senders, pki, httpTls);
     }
 
     public CloudConfig withHttpLimits(io.edgefleet.http.limits.HttpLimits l) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, l, access, senders, pki);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, l, access, senders, pki, httpTls);
     }
 
     public CloudConfig withPki(io.edgefleet.cloud.pki.PkiSettings p) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, p);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, p, httpTls);
     }
 
     /** Where the control plane's own CA and server certificates live: {@code dataDir/pki}. */
     public Path pkiDir() {
         return dataDir.resolve("pki");
+    }
+
+    public CloudConfig withHttpTls(io.edgefleet.cloud.tls.HttpTls t) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, t);
     }
 
     public Path keyDir() {
@@ -158,11 +167,11 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
 
     public CloudConfig withAccess(io.edgefleet.cloud.access.AccessSettings a) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, a, senders, pki);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, a, senders, pki, httpTls);
     }
 
     public CloudConfig withSenders(io.edgefleet.cloud.sender.SenderSettings s) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, s, pki);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, s, pki, httpTls);
     }
 }

@@ -23,7 +23,10 @@ import java.util.Optional;
  *   data-dir: ./cloud-data
  *   http: { host: 127.0.0.1, port: 8080, max-upload-bytes: 1073741824,
  *           idle-timeout-ms: 60000, header-timeout-ms: 10000, body-read-timeout-ms: 120000,
- *           max-connections: 1024, max-concurrent-requests: 512 }
+ *           max-connections: 1024, max-concurrent-requests: 512,
+ *           tls: { enabled: true,           # false: plain HTTP
+ *                  certificate: server.pem, key: server-key.pem,   # absent: issued by the CA in data-dir/pki
+ *                  hosts: [cloud.example.com] } }                  # extra names of the issued certificate
  *   mqtt: { url: tcp://127.0.0.1:1883 }
  *   kafka:                           # absent: the ingest pipeline runs in-process
  *     bootstrap-servers: 127.0.0.1:9092
@@ -84,6 +87,14 @@ public final class CloudSettings {
                 Duration.ofMillis(c.get("http.body-read-timeout-ms").asLong().orElse(l.bodyReadTimeout().toMillis())),
                 c.get("http.max-connections").asInt().orElse(l.maxConnections()),
                 c.get("http.max-concurrent-requests").asInt().orElse(l.maxConcurrentRequests())));
+        if (!c.get("http.tls.enabled").asBoolean().orElse(true)) {
+            out = out.withHttpTls(io.edgefleet.cloud.tls.HttpTls.plain());
+        } else if (c.get("http.tls.certificate").exists() || c.get("http.tls.key").exists()) {
+            out = out.withHttpTls(new io.edgefleet.cloud.tls.HttpTls(true, c.get("http.tls.certificate").asString().asOptional().map(Path::of),
+                    c.get("http.tls.key").asString().asOptional().map(Path::of), c.get("http.tls.hosts").asList(String.class).orElse(List.of())));
+        } else {
+            out = out.withHttpTls(io.edgefleet.cloud.tls.HttpTls.embedded().withHosts(c.get("http.tls.hosts").asList(String.class).orElse(List.of())));
+        }
         if (c.get("mqtt.url").exists()) {
             out = out.withMqtt(c.get("mqtt.url").asString().get());
         }

@@ -71,7 +71,10 @@ import java.util.concurrent.TimeUnit;
  *     retained {@code state} messages, the REST API {@code /api/v1}, events to Kafka when configured.
  * <li>{@code ingest}: the MQTT → (Kafka →) aggregates pipeline.
  * </ul>
- * Every role has {@code /observe/health} and {@code /observe/metrics}.
+ * Every role has {@code /observe/health} and {@code /observe/metrics}. The listener is HTTPS by
+ * default ({@link io.edgefleet.cloud.tls.HttpTls}; the device CA in {@code data-dir/pki}); every
+ * request passes {@link io.edgefleet.cloud.tls.CallerFilter} (revoked certificates, the credential
+ * that sync and inference need).
  */
 public final class ControlPlane implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ControlPlane.class.getName());
@@ -107,9 +110,13 @@ public final class ControlPlane implements AutoCloseable {
     private final io.edgefleet.transport.net.ClientFailureLog clientFailures = new io.edgefleet.transport.net.ClientFailureLog(
             "io.edgefleet.cloud.clients");
 
-    private ControlPlane(CloudConfig config, Clock clock) {
+    private final io.edgefleet.cloud.pki.Revocations revocations;
+    private io.edgefleet.transport.pki.CertificateAuthority ca;
+
+    private ControlPlane(CloudConfig config, Clock clock, io.edgefleet.cloud.pki.Revocations revocations) {
         this.config = config;
         this.clock = clock;
+        this.revocations = java.util.Objects.requireNonNull(revocations, "revocations");
         this.store = CloudStore.open(config.dataDir());
         this.tokenStore = new TokenStore(store, clock);
         this.auditLog = new AuditLog(store, clock);
@@ -128,7 +135,17 @@ public final class ControlPlane implements AutoCloseable {
      * @throws PortUnavailableException when the HTTP port cannot be bound (nothing is left running)
      */
     public static ControlPlane start(CloudConfig config, Clock clock) {
-        ControlPlane cp = new ControlPlane(config, clock);
+        return start(config, clock, io.edgefleet.cloud.pki.Revocations.none());
+    }
+
+    /**
+     * Starts the roles of {@code config}; every HTTP request presenting a client certificate asks
+     * {@code revocations} whether its serial was revoked.
+     *
+     * @throws PortUnavailableException when the HTTP port cannot be bound (nothing is left running)
+     */
+    public static ControlPlane start(CloudConfig config, Clock clock, io.edgefleet.cloud.pki.Revocations revocations) {
+        ControlPlane cp = new ControlPlane(config, clock, revocations);
         try {
             cp.startRoles();
             return cp;
@@ -171,6 +188,19 @@ public final class ControlPlane implements AutoCloseable {
         }
         SyncRoutes sync = null;
         if (config.roles().contains(Role.CONTROL) || config.roles().contains(Role.INFERENCE)) {
+            // API, sync and inference callers: the inference role alone also takes tokens
+            tokens = config.tokens().isEmpty() ? tokenFiles(config.dataDir().resolve("tokens"), !tokenStore.any()) : config.tokens();
+            for (Token t : tokens) {
+                if (tokenStore.ensure(t.name(), t.role().scopes(), t.secret(), config.tokens().isEmpty() ? "token-file" : "config")) {
+                    LOG.log(System.Logger.Level.INFO, "API token {0} ({1}) imported as a named token with scopes {2}", t.name(),
+                            t.role().name().toLowerCase(java.util.Locale.ROOT), Scope.join(t.role().scopes()));
+                }
+            }
+        }
+        // the device CA (own, or the operator's): trust anchor of client certificates, issuer of the
+        // embedded server certificate, of the control plane's service identities and of device certificates
+        ca = io.edgefleet.cloud.pki.DevicePki.authority(config.pki(), config.pkiDir());
+        if (config.roles().contains(Role.CONTROL) || config.roles().contains(Role.INFERENCE)) {
             SigningKey key = SigningKey.loadOrCreate(config.keyDir(), config.signingKeyId());
             registry = new ModelRegistry(new ModelRepository(store), events, new ChunkStore(config.dataDir().resolve("chunks")), key,
                     DeviceCatalog.builtIn(), config.validation(), 2, clock);
@@ -192,17 +222,10 @@ public final class ControlPlane implements AutoCloseable {
         }
         if (config.roles().contains(Role.CONTROL)) {
             sync = new SyncRoutes(registry, registry.chunks(), 256);
-            tokens = config.tokens().isEmpty() ? tokenFiles(config.dataDir().resolve("tokens"), !tokenStore.any()) : config.tokens();
-            for (Token t : tokens) {
-                if (tokenStore.ensure(t.name(), t.role().scopes(), t.secret(), config.tokens().isEmpty() ? "token-file" : "config")) {
-                    LOG.log(System.Logger.Level.INFO, "API token {0} ({1}) imported as a named token with scopes {2}", t.name(),
-                            t.role().name().toLowerCase(java.util.Locale.ROOT), Scope.join(t.role().scopes()));
-                }
-            }
             long day = TimeUnit.DAYS.toMillis(1);
             housekeeping.scheduleWithFixedDelay(() -> safely(() -> auditLog.prune(clock.instant().minus(config.access().auditRetention()))),
                     0, day, TimeUnit.MILLISECONDS);
-            pki = new io.edgefleet.cloud.pki.DevicePki(io.edgefleet.cloud.pki.DevicePki.authority(config.pki(), config.pkiDir()), config.pki(),
+            pki = new io.edgefleet.cloud.pki.DevicePki(ca, config.pki(),
                     new io.edgefleet.cloud.store.PkiRepository(store), events, clock);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
                     (f, d, bytes) -> control != null && commandSigning.send(RolloutEngine.topic(f, d), bytes,
@@ -246,8 +269,8 @@ public final class ControlPlane implements AutoCloseable {
         if (!server.isRunning() || server.port() < 0) { // taken since the check: Helidon logs it and returns
             throw new PortUnavailableException("HTTP", config.httpHost(), config.httpPort(), HTTP_PORT_SETTING, null);
         }
-        LOG.log(System.Logger.Level.INFO, "control plane {0} ({1}) on http://{2}:{3,number,#}/api/v1, data in {4}", config.instance(),
-                config.roles(), config.httpHost(), server.port(), config.dataDir());
+        LOG.log(System.Logger.Level.INFO, "control plane {0} ({1}) on {2}://{3}:{4,number,#}/api/v1, data in {5}", config.instance(),
+                config.roles(), config.httpTls().scheme(), config.httpHost(), server.port(), config.dataDir());
     }
 
     private static void safely(Runnable r) {
@@ -287,6 +310,8 @@ public final class ControlPlane implements AutoCloseable {
                 .maxPayloadSize(config.maxUploadBytes())
                 .shutdownHook(false)
                 .routing(r -> {
+                    r.addFilter(new io.edgefleet.cloud.tls.CallerFilter(Optional.of(new Auth(tokenStore, config.access().oidc().map(JwtVerifier::new))),
+                            pki != null ? pki : revocations));
                     if (s != null) {
                         s.routing(r);
                     }
@@ -303,6 +328,16 @@ public final class ControlPlane implements AutoCloseable {
                     }
                 })
                 .addFeature(ObserveFeature.just(health.build(), MetricsObserver.create()));
+        if (config.httpTls().enabled()) {
+            io.edgefleet.cloud.tls.HttpTls t = config.httpTls();
+            io.edgefleet.cloud.tls.ServerCertificate cert = t.certificate().isPresent()
+                    ? io.edgefleet.cloud.tls.ServerCertificate.fromFiles(t.certificate().get(), t.key().get())
+                    : io.edgefleet.cloud.tls.ServerCertificate.loadOrIssue(config.pkiDir(), ca,
+                            io.edgefleet.cloud.tls.ServerCertificate.hostsFor(config.httpHost(), t.hosts()));
+            builder.tls(tls -> tls.privateKey(cert.key()).privateKeyCertChain(cert.chain()).trust(List.of(ca.certificate()))
+                    .clientAuth(io.helidon.common.tls.TlsClientAuth.OPTIONAL)
+                    .endpointIdentificationAlgorithm(io.helidon.common.tls.Tls.ENDPOINT_IDENTIFICATION_NONE));
+        }
         deadlines = config.httpLimits().applyTo(builder, clientFailures);
         return builder.build();
     }
@@ -371,6 +406,17 @@ public final class ControlPlane implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /** The API's base URL as a client on this machine reaches it: {@code https://127.0.0.1:PORT} (or {@code http} when TLS is off). */
+    public java.net.URI baseUri() {
+        String host = config.httpHost().equals("0.0.0.0") || config.httpHost().equals("::") ? "127.0.0.1" : config.httpHost();
+        return java.net.URI.create(config.httpTls().scheme() + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port());
+    }
+
+    /** The device CA: issues device certificates; clients trust its certificate ({@code pki/ca.pem}). */
+    public io.edgefleet.transport.pki.CertificateAuthority certificateAuthority() {
+        return ca;
     }
 
     public CloudConfig config() {

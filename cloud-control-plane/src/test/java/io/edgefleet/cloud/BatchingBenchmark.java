@@ -80,7 +80,7 @@ class BatchingBenchmark {
             URI uri = URI.create("http://127.0.0.1:" + cp.port() + "/v2/models/dense/infer");
             HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
             for (int i = 0; i < 200; i++) { // warm-up: load, JIT
-                http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding());
+                http.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + CloudTestSupport.OPERATOR).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding());
             }
             long runs0 = cp.inference().stats().get("runs");
             long rows0 = cp.inference().stats().get("rows");
@@ -95,7 +95,7 @@ class BatchingBenchmark {
                     go.await();
                     while (System.nanoTime() < end) {
                         long t = System.nanoTime();
-                        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + CloudTestSupport.OPERATOR).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
                                 HttpResponse.BodyHandlers.discarding());
                         if (r.statusCode() != 200) {
                             throw new IllegalStateException("status " + r.statusCode());

@@ -173,10 +173,12 @@ class CloudBadInputTest {
      */
     @Test
     void an_inference_body_over_16_mib_is_413_before_it_is_read_and_malformed_chunking_is_400() throws Exception {
-        String oversize = raw("POST /v2/models/bcls/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: "
+        String oversize = raw("POST /v2/models/bcls/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " + CloudTestSupport.OPERATOR
+                + "\r\nContent-Type: application/json\r\nContent-Length: "
                 + (300L << 20) + "\r\n\r\n", new byte[0]); // nothing of the body is sent: the answer cannot wait for it
         assertThat(oversize).startsWith("HTTP/1.1 413").contains("\"error\":\"the request body exceeds the size limit\"").doesNotContain("Exception");
-        String badChunks = raw("POST /v2/models/bcls/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        String badChunks = raw("POST /v2/models/bcls/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " + CloudTestSupport.OPERATOR
+                + "\r\nContent-Type: application/json\r\n"
                 + "Transfer-Encoding: chunked\r\n\r\n", "ZZZ\r\nabc\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         assertThat(badChunks).startsWith("HTTP/1.1 400").doesNotContain("Exception").doesNotContain("internal error");
         assertThat(post("bcls", "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}").status())

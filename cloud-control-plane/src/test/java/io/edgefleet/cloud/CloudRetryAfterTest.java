@@ -65,7 +65,8 @@ class CloudRetryAfterTest {
         URI uri = URI.create("http://127.0.0.1:" + cp.port() + "/v2/models/dense/infer");
         List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120)).POST(HttpRequest.BodyPublishers.ofString(HEAVY));
+            HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120)).header("Authorization", "Bearer " + CloudTestSupport.OPERATOR)
+                    .POST(HttpRequest.BodyPublishers.ofString(HEAVY));
             if (deadlineMs != null) {
                 b.header(InferenceRoutes.TIMEOUT_HEADER, deadlineMs);
             }

@@ -19,9 +19,20 @@ final class CloudTestSupport {
     private CloudTestSupport() {
     }
 
+    /** Plain HTTP (explicitly: TLS is the embedded default; the TLS tests use {@link #tlsConfig}). */
     static CloudConfig config(Path dir) {
+        return tlsConfig(dir).withHttpTls(io.edgefleet.cloud.tls.HttpTls.plain());
+    }
+
+    /** The embedded default: HTTPS with a certificate from the CA in {@code dir/pki}. */
+    static CloudConfig tlsConfig(Path dir) {
         return CloudConfig.defaults(dir).withHttp("127.0.0.1", 0)
                 .withTokens(List.of(new Token("ops", Token.Role.OPERATOR, OPERATOR), new Token("dash", Token.Role.VIEWER, VIEWER)));
+    }
+
+    /** An agent's credential towards sync and cloud inference in the plain-HTTP tests: the operator token. */
+    static io.edgefleet.agent.AgentTls agentToken() {
+        return io.edgefleet.agent.AgentTls.none().withCloud(io.edgefleet.transport.http.HttpCredentials.none().withBearer(() -> OPERATOR));
     }
 
     static CloudClient client(ControlPlane cp, String token) {

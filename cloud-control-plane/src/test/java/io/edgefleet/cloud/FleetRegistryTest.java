@@ -163,7 +163,7 @@ class FleetRegistryTest {
         Files.move(SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("v1"))), models.resolve("cls.onnx"));
         try (EdgeAgent agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("agent")).withModelsDir(models).withHttp("127.0.0.1", 0)
                 .withCoapPort(-1).withIdentity("plant-7", "agent-1").withProfile("raspberry-pi-4-4gb", EngineOptions.defaults())
-                .withMqtt(MQTT.broker().url())
+                .withMqtt(MQTT.broker().url()).withTls(CloudTestSupport.agentToken())
                 .withSync(new AgentConfig.Sync(URI.create("http://127.0.0.1:" + cp.port()),
                         Map.of(key.get("keyId").asText(), Keys.publicKey(key.get("publicKey").asText())))))) {
             MqttClient cmd = new MqttClient(MQTT.broker().url(), "fleet-test-cmd", new MemoryPersistence());

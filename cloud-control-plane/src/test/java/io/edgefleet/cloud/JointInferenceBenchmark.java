@@ -143,12 +143,12 @@ class JointInferenceBenchmark {
                     Map.of(), x -> { }).status()).isEqualTo(201);
             double threshold = conf[order[(int) Math.round(0.10 * n) - 1]] + 1e-6; // escalate about 10 %
             try (EdgeAgent agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("agent")).withModelsDir(dir.resolve("models"))
-                    .withHttp("127.0.0.1", 0).withCoapPort(-1)
+                    .withHttp("127.0.0.1", 0).withCoapPort(-1).withTls(CloudTestSupport.agentToken())
                     .withEscalation(new AgentConfig.Escalation(URI.create("http://127.0.0.1:" + proxy.getLocalPort()),
                             Map.of("pair", new EscalationPolicy(EscalationPolicy.Measure.MAX_PROBABILITY, threshold, 1.0, Duration.ofSeconds(2))),
                             3, Duration.ofSeconds(1))))) {
                 CloudClient edge = new CloudClient(URI.create("http://127.0.0.1:" + agent.httpPort()), Optional.empty());
-                CloudClient cloud = new CloudClient(URI.create("http://127.0.0.1:" + proxy.getLocalPort()), Optional.empty());
+                CloudClient cloud = new CloudClient(URI.create("http://127.0.0.1:" + proxy.getLocalPort()), Optional.of(OPERATOR));
                 for (int i = 0; i < 50; i++) { // warm both paths
                     edge.raw("POST", "/v2/models/pair/infer", "application/json", JointInferenceTest.body(xs[i]));
                     cloud.raw("POST", "/v2/models/pair/infer", "application/json", JointInferenceTest.body(xs[i]));

@@ -142,7 +142,7 @@ class JointInferenceTest {
                 }
             }
             try (EdgeAgent agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("agent")).withModelsDir(dir.resolve("models"))
-                    .withHttp("127.0.0.1", 0).withCoapPort(-1).withTelemetry(Duration.ofMillis(200), 100_000)
+                    .withHttp("127.0.0.1", 0).withCoapPort(-1).withTelemetry(Duration.ofMillis(200), 100_000).withTls(CloudTestSupport.agentToken())
                     .withEscalation(new AgentConfig.Escalation(URI.create("http://127.0.0.1:" + port),
                             Map.of("pair", new EscalationPolicy(EscalationPolicy.Measure.MAX_PROBABILITY, threshold, 1.0, Duration.ofSeconds(2))),
                             3, Duration.ofSeconds(1))))) {
@@ -220,7 +220,7 @@ class JointInferenceTest {
             classifier(dir.resolve("models"), "pair", EDGE);
             float[][] xs = inputs();
             try (EdgeAgent agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("agent")).withModelsDir(dir.resolve("models"))
-                    .withHttp("127.0.0.1", 0).withCoapPort(-1)
+                    .withHttp("127.0.0.1", 0).withCoapPort(-1).withTls(CloudTestSupport.agentToken())
                     .withEscalation(new AgentConfig.Escalation(URI.create("http://127.0.0.1:" + port), Map.of(), 3, Duration.ofSeconds(1))))) {
                 CloudClient local = new CloudClient(URI.create("http://127.0.0.1:" + agent.httpPort()), java.util.Optional.empty());
                 // No policy yet: everything is answered here.

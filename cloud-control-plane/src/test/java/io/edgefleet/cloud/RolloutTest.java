@@ -155,7 +155,7 @@ class RolloutTest {
         }
         return EdgeAgent.start(AgentConfig.defaults(dir.resolve("a-" + fleet + "-" + device)).withModelsDir(dirOf).withHttp("127.0.0.1", 0)
                 .withCoapPort(-1).withIdentity(fleet, device).withProfile("raspberry-pi-4-4gb", EngineOptions.defaults())
-                .withMqtt(MQTT.broker().url()).withSync(sync).withTelemetry(Duration.ofMillis(200), 10_000)
+                .withMqtt(MQTT.broker().url()).withSync(sync).withTls(CloudTestSupport.agentToken()).withTelemetry(Duration.ofMillis(200), 10_000)
                 // One isolated verification per distinct file in this JVM, not one per agent and model (25 agents share one base file).
                 .withIsolation(io.edgefleet.engines.isolation.IsolationOptions.defaults().withSharedVerdicts(true))
                 // The agent's own watchdog would roll the bad canary back by itself; here the cloud's gates are under test.

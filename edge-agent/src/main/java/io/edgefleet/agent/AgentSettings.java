@@ -20,7 +20,16 @@ import java.time.Duration;
  *   http: { host: 127.0.0.1, port: 8000, max-payload-bytes: 16777216,
  *           idle-timeout-ms: 30000, header-timeout-ms: 10000, body-read-timeout-ms: 30000,
  *           max-connections: 256, max-concurrent-requests: 128 }
- *   coap: { port: 5683 }                  # -1: off
+ *           tls: { certificate: cert.pem, key: key.pem } }   # optional: the local API over HTTPS (PEM, PKCS#8 key)
+ *   coap: { port: 5683,                   # -1: off
+ *           dtls: {                       # optional: CoAP over DTLS only (coaps://); a client needs a PSK or a certificate
+ *             certificate: identity/cert.pem, key: identity/key.pem, ca: identity/ca.pem,   # clients' certificates from ca
+ *             psk: [ { identity: gateway-3, key-env: GATEWAY3_PSK } ] } }                   # secrets from the environment
+ *   cloud:                                # credentials towards sync and cloud inference (they refuse requests without)
+ *     ca: cloud-data/pki/ca.pem           # the CA to trust for https URLs (default: the JDK's trust store)
+ *     certificate: identity/cert.pem      # mTLS client certificate and key (PEM)...
+ *     key: identity/key.pem
+ *     token-env: EDGEFLEET_DEVICE_TOKEN   # ...and/or a bearer token from the environment (or token-file: FILE)
  *   mqtt: { url: tcp://127.0.0.1:1883, max-in-flight: 256 }   # connected mode
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
  *   slots:                                # the self-test of a candidate against the active version
@@ -120,10 +129,60 @@ public final class AgentSettings {
                     Duration.ofMillis(c.get("identity.retry-max-ms").asLong().orElse(d.retryMax().toMillis())),
                     Duration.ofMillis(c.get("identity.enrol-timeout-ms").asLong().orElse(d.enrolTimeout().toMillis()))));
         }
+        a = a.withTls(tls(c));
         return a.withTimeouts(Duration.ofMillis(c.get("inference.request-timeout-ms").asLong().orElse(base.requestTimeout().toMillis())),
                         Duration.ofMillis(c.get("inference.drain-timeout-ms").asLong().orElse(base.drainTimeout().toMillis())))
                 .withSelfTest(selfTest(c.get("slots"), base.selfTest()))
                 .withWatchdog(watchdog(c.get("watchdog"), base.watchdog()));
+    }
+
+    /** {@code http.tls}, {@code coap.dtls} and {@code cloud}; file paths are read at start, secrets come from the environment. */
+    static AgentTls tls(Config c) {
+        AgentTls t = AgentTls.none();
+        Config cloud = c.get("cloud");
+        java.util.List<java.security.cert.X509Certificate> cloudCa = cloud.get("ca").asString().asOptional()
+                .map(f -> io.edgefleet.transport.pki.Pem.certificates(io.edgefleet.transport.pki.Pem.read(Path.of(f)))).orElse(java.util.List.of());
+        java.util.Optional<javax.net.ssl.SSLContext> cloudCtx = java.util.Optional.empty();
+        if (cloud.get("certificate").exists()) {
+            Path cert = Path.of(cloud.get("certificate").asString().get());
+            Path key = Path.of(cloud.get("key").asString().orElseThrow(() -> new IllegalArgumentException("agent.cloud.certificate needs agent.cloud.key")));
+            cloudCtx = java.util.Optional.of(AgentTls.pemContext(cert, key, cloudCa));
+        } else if (!cloudCa.isEmpty()) {
+            cloudCtx = java.util.Optional.of(io.edgefleet.transport.pki.TlsContexts.trusting(cloudCa));
+        }
+        io.edgefleet.transport.http.HttpCredentials creds = cloudCtx.map(ctx -> io.edgefleet.transport.http.HttpCredentials.tls(() -> ctx))
+                .orElse(io.edgefleet.transport.http.HttpCredentials.none());
+        java.util.Optional<String> token = cloud.get("token-env").asString().asOptional().map(System::getenv)
+                .or(() -> cloud.get("token-file").asString().asOptional().map(f -> io.edgefleet.transport.pki.Pem.read(Path.of(f)).strip()));
+        if (token.isPresent()) {
+            String secret = token.get();
+            creds = creds.withBearer(() -> secret);
+        }
+        t = t.withCloud(creds);
+        if (c.get("http.tls.certificate").exists()) {
+            javax.net.ssl.SSLContext ctx = AgentTls.pemContext(Path.of(c.get("http.tls.certificate").asString().get()),
+                    Path.of(c.get("http.tls.key").asString().orElseThrow(() -> new IllegalArgumentException("agent.http.tls.certificate needs a key"))),
+                    java.util.List.of());
+            t = t.withLocalHttp(() -> ctx);
+        }
+        Config d = c.get("coap.dtls");
+        if (d.exists()) {
+            java.util.Map<String, byte[]> psk = new java.util.LinkedHashMap<>();
+            for (Config e : d.get("psk").asNodeList().orElse(java.util.List.of())) {
+                String id = e.get("identity").asString().orElseThrow(() -> new IllegalArgumentException("agent.coap.dtls.psk: an entry has no identity"));
+                String secret = e.get("key-env").asString().asOptional().map(System::getenv).orElseThrow(() ->
+                        new IllegalArgumentException("agent.coap.dtls.psk: identity " + id + " has no set key-env"));
+                psk.put(id, io.edgefleet.agent.coap.CoapDtls.secret(secret));
+            }
+            java.util.Optional<java.security.PrivateKey> key = d.get("key").asString().asOptional()
+                    .map(f -> io.edgefleet.transport.pki.Pem.privateKey(io.edgefleet.transport.pki.Pem.read(Path.of(f))));
+            java.util.List<java.security.cert.X509Certificate> chain = d.get("certificate").asString().asOptional()
+                    .map(f -> io.edgefleet.transport.pki.Pem.certificates(io.edgefleet.transport.pki.Pem.read(Path.of(f)))).orElse(java.util.List.of());
+            java.util.List<java.security.cert.X509Certificate> ca = d.get("ca").asString().asOptional()
+                    .map(f -> io.edgefleet.transport.pki.Pem.certificates(io.edgefleet.transport.pki.Pem.read(Path.of(f)))).orElse(java.util.List.of());
+            t = t.withCoap(new io.edgefleet.agent.coap.CoapDtls(key, chain, ca, psk));
+        }
+        return t;
     }
 
     private static io.edgefleet.agent.slots.SelfTest.Limits selfTest(Config s, io.edgefleet.agent.slots.SelfTest.Limits d) {

@@ -62,7 +62,7 @@ public final class EdgeAgent implements AutoCloseable {
         this.slots = new ModelSlots(config.dataDir(), store, config.engineOptions(), config.isolation(), config.selfTest());
         this.inference = new InferenceService(slots, config.threadsPerModel(), config.queueCapacity(), config.requestTimeout());
         config.escalation().ifPresent(e -> inference.enableEscalation(
-                new io.edgefleet.agent.serving.CloudFallback(e.url(), e.breakerFailures(), e.breakerOpen(), Clock.systemUTC()),
+                new io.edgefleet.agent.serving.CloudFallback(e.url(), e.breakerFailures(), e.breakerOpen(), config.tls().cloud(), Clock.systemUTC()),
                 // A policy the cloud set with a configure command wins over the configuration file's.
                 model -> io.edgefleet.agent.serving.EscalationPolicy.fromSettings(store.settings(model))
                         .or(() -> java.util.Optional.ofNullable(e.policies().get(model)))));
@@ -84,7 +84,7 @@ public final class EdgeAgent implements AutoCloseable {
                     .orElseGet(() -> io.edgefleet.profiles.probe.HostProbe.create().probe().profile());
             var client = new io.edgefleet.sync.client.SyncClient(sync.url(), new io.edgefleet.sync.chunks.ChunkStore(config.dataDir().resolve("sync")),
                     sync.trust(), new io.edgefleet.sync.client.SyncClient.Options(4, sync.bytesPerSecond(), 6, java.time.Duration.ofSeconds(30),
-                            java.time.Duration.ofMillis(200)), Clock.systemUTC());
+                            java.time.Duration.ofMillis(200)), config.tls().cloud(), Clock.systemUTC());
             return (io.edgefleet.agent.commands.Deployer) new io.edgefleet.agent.commands.SyncDeployer(client, profile, config.dataDir());
         }));
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
@@ -94,7 +94,7 @@ public final class EdgeAgent implements AutoCloseable {
         mqtt.ifPresent(m -> m.useSenderProof(io.edgefleet.agent.mqtt.SenderProof.fromFolder(config.dataDir().resolve("identity"), config.dataDir(),
                 config.fleet(), config.device(), Clock.systemUTC())));
         this.coap = config.coapPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(
-                new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), inference, slots, codec, health));
+                new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), config.tls().coap(), inference, slots, codec, health));
         this.registerHealthChecks();
         if (config.httpPort() < 0) {
             this.http = java.util.Optional.empty();
@@ -124,6 +124,8 @@ public final class EdgeAgent implements AutoCloseable {
                     .addFeature(observe.feature(slots, inference, store, ready::get,
                             () -> mqtt.map(MqttLink::isConnected).orElse(false), health,
                             () -> mqtt.map(MqttLink::dropped).orElse(0L), () -> mqtt.map(MqttLink::busy).orElse(0L)));
+            // optional TLS of the local API: the context's key and certificate (the agent identity's, or PEM files)
+            config.tls().localHttp().ifPresent(ctx -> builder.tls(t -> t.sslContext(ctx.get())));
             this.deadlines = java.util.Optional.of(config.httpLimits().applyTo(builder, clientFailures));
             this.http = java.util.Optional.of(builder.build());
         }

@@ -37,6 +37,35 @@ class AgentSettingsTest {
     }
 
     @Test
+    void tls_settings_give_cloud_credentials_an_https_api_and_coap_over_dtls() throws Exception {
+        var ca = io.edgefleet.transport.pki.CertificateAuthority.create("ca", Duration.ofDays(1));
+        ca.save(dir);
+        var kp = io.edgefleet.transport.pki.KeyPairs.ecP256();
+        var id = io.edgefleet.transport.pki.Identity.device("f", "d");
+        io.edgefleet.transport.pki.Pem.writePublic(dir.resolve("cert.pem"), io.edgefleet.transport.pki.Pem.write(
+                ca.issueServer(kp.getPublic(), id, java.util.List.of("127.0.0.1"), Duration.ofHours(1))));
+        io.edgefleet.transport.pki.Pem.writePrivate(dir.resolve("key.pem"), io.edgefleet.transport.pki.Pem.write(kp.getPrivate()));
+        Files.writeString(dir.resolve("device.token"), "device-token-0123456789\n");
+        Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
+                agent:
+                  data-dir: %1$s/data
+                  http: { tls: { certificate: %1$s/cert.pem, key: %1$s/key.pem } }
+                  coap: { dtls: { certificate: %1$s/cert.pem, key: %1$s/key.pem, ca: %1$s/ca.pem } }
+                  cloud: { ca: %1$s/ca.pem, certificate: %1$s/cert.pem, key: %1$s/key.pem, token-file: %1$s/device.token }
+                """.formatted(dir));
+        AgentTls t = AgentSettings.load(yaml).tls();
+        assertThat(t.cloud().hasTls()).isTrue();
+        assertThat(t.cloud().hasBearer()).isTrue();
+        var req = t.cloud().authorize(java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://x/"))).build();
+        assertThat(req.headers().firstValue("Authorization")).hasValue("Bearer device-token-0123456789");
+        assertThat(t.localHttp()).isPresent();
+        assertThat(t.coap().orElseThrow().chain()).hasSize(1);
+        assertThat(t.coap().orElseThrow().trusted()).hasSize(1);
+        assertThat(t.coap().orElseThrow().toString()).doesNotContain("PRIVATE");
+        assertThat(AgentSettings.from(io.helidon.config.Config.empty()).tls().coap()).isEmpty();
+    }
+
+    @Test
     void a_bad_policy_is_refused_naming_it() throws Exception {
         Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
                 agent:

@@ -40,6 +40,11 @@ final class AgentCommand implements Callable<Integer> {
     java.net.URI syncUrl;
     @Option(names = "--trust", paramLabel = "KEYID=FILE", description = "A public key trusted for manifests; repeat to rotate keys.")
     java.util.List<String> trust = java.util.List.of();
+    @Option(names = "--cloud-ca", paramLabel = "FILE", description = {"CA certificate (PEM) trusted for the control plane's https URLs",
+            "(sync, escalation), e.g. cloud-data/pki/ca.pem."})
+    Path cloudCa;
+    @Option(names = "--cloud-token-file", paramLabel = "FILE", description = "Bearer token for sync and cloud inference (instead of a device certificate).")
+    Path cloudTokenFile;
     @Option(names = "--sync-rate", paramLabel = "BYTES", defaultValue = "0", description = "Download limit in bytes/s (default: none).")
     long syncRate;
     @Option(names = "--fleet", paramLabel = "F", description = "Fleet id (default local).")
@@ -102,6 +107,19 @@ final class AgentCommand implements Callable<Integer> {
             c = c.withEnrolment(new io.edgefleet.agent.identity.EnrolmentSettings(e.controlPlane(), java.util.Optional.of(token), e.renewAt(),
                     e.retryMin(), e.retryMax(), e.enrolTimeout()));
         }
+        if (cloudCa != null || cloudTokenFile != null) {
+            io.edgefleet.transport.http.HttpCredentials creds = c.tls().cloud();
+            if (cloudCa != null) {
+                javax.net.ssl.SSLContext ctx = io.edgefleet.transport.pki.TlsContexts.trusting(
+                        io.edgefleet.transport.pki.Pem.certificates(io.edgefleet.transport.pki.Pem.read(cloudCa)));
+                creds = creds.withTls(() -> ctx);
+            }
+            if (cloudTokenFile != null) {
+                String secret = io.edgefleet.transport.pki.Pem.read(cloudTokenFile).strip();
+                creds = creds.withBearer(() -> secret);
+            }
+            c = c.withTls(c.tls().withCloud(creds));
+        }
         EdgeAgent agent = EdgeAgent.start(c);
         agent.onListenerDeath(reason -> { // health is DOWN by now; the supervisor restarts a process that exits
             spec.commandLine().getErr().println("edgefleet agent: " + reason + "; exiting (status 75) so that a supervisor restarts it");
@@ -109,8 +127,8 @@ final class AgentCommand implements Callable<Integer> {
             System.exit(75);
         });
         spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: %s%s serving %s%s%s%n", c.fleet(), c.device(),
-                agent.httpPort() < 0 ? "HTTP off" : "http://" + c.httpHost() + ":" + agent.httpPort() + "/v2",
-                agent.coapPort().isPresent() ? ", coap://" + c.httpHost() + ":" + agent.coapPort().getAsInt() : "",
+                agent.httpPort() < 0 ? "HTTP off" : (c.tls().localHttp().isPresent() ? "https://" : "http://") + c.httpHost() + ":" + agent.httpPort() + "/v2",
+                agent.coapPort().isPresent() ? (c.tls().coap().isPresent() ? ", coaps://" : ", coap://") + c.httpHost() + ":" + agent.coapPort().getAsInt() : "",
                 agent.slots().activeVersions(), agent.slots().notReady().isEmpty() ? "" : ", not ready " + agent.slots().notReady(),
                 c.mqttUrl().map(u -> ", MQTT " + u).orElse(""));
         spec.commandLine().getOut().flush();

@@ -29,17 +29,26 @@ final class CloudCommands {
     private CloudCommands() {
     }
 
-    /** Where the API is and which token to use: --server / EDGEFLEET_SERVER, --token / --token-file / EDGEFLEET_TOKEN. */
+    /**
+     * Where the API is, which CA to trust and which token to use: --server / EDGEFLEET_SERVER,
+     * --ca / EDGEFLEET_CA (default cloud-data/pki/ca.pem when present), --token / --token-file / EDGEFLEET_TOKEN.
+     */
     static final class Server {
-        @Option(names = "--server", paramLabel = "URL", description = "Control plane (default $EDGEFLEET_SERVER or http://127.0.0.1:8080).")
+        /** The embedded control plane's CA certificate, relative to the working directory. */
+        static final Path DEFAULT_CA = Path.of("cloud-data", "pki", "ca.pem");
+
+        @Option(names = "--server", paramLabel = "URL", description = "Control plane (default $EDGEFLEET_SERVER or https://127.0.0.1:8080).")
         String server;
+        @Option(names = "--ca", paramLabel = "FILE", description = {"CA certificate (PEM) to trust for https (default $EDGEFLEET_CA,",
+                "or cloud-data/pki/ca.pem when it exists, else the JDK's trust store)."})
+        Path ca;
         @Option(names = "--token", paramLabel = "TOKEN", description = "API bearer token (default $EDGEFLEET_TOKEN).")
         String token;
         @Option(names = "--token-file", paramLabel = "FILE", description = "Read the token from a file, e.g. cloud-data/tokens/operator.token.")
         Path tokenFile;
 
         CloudClient client() {
-            String url = server != null ? server : Optional.ofNullable(System.getenv("EDGEFLEET_SERVER")).orElse("http://127.0.0.1:8080");
+            String url = server != null ? server : Optional.ofNullable(System.getenv("EDGEFLEET_SERVER")).orElse("https://127.0.0.1:8080");
             Optional<String> t = Optional.ofNullable(token);
             if (t.isEmpty() && tokenFile != null) {
                 try {
@@ -51,7 +60,20 @@ final class CloudCommands {
             if (t.isEmpty()) {
                 t = Optional.ofNullable(System.getenv("EDGEFLEET_TOKEN"));
             }
-            return new CloudClient(URI.create(url), t);
+            return new CloudClient(URI.create(url), t, trust());
+        }
+
+        private Optional<javax.net.ssl.SSLContext> trust() {
+            Path file = ca != null ? ca : Optional.ofNullable(System.getenv("EDGEFLEET_CA")).map(Path::of)
+                    .orElse(Files.exists(DEFAULT_CA) ? DEFAULT_CA : null);
+            if (file == null) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(CloudClient.trusting(file));
+            } catch (java.io.UncheckedIOException e) {
+                throw new IllegalArgumentException("cannot read CA file " + file + ": " + e.getCause().getMessage());
+            }
         }
     }
 
@@ -86,6 +108,9 @@ final class CloudCommands {
         String kafka;
         @Option(names = "--rollout-tick-ms", paramLabel = "MS", description = "How often the rollout engine advances (default 1000).")
         Long rolloutTickMs;
+        @Option(names = "--plain-http", description = {"Serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy;",
+                "devices then authenticate with tokens only)."})
+        boolean plainHttp;
         @Spec
         CommandSpec spec;
 
@@ -110,10 +135,16 @@ final class CloudCommands {
             if (kafka != null) {
                 c = c.withKafka(io.edgefleet.cloud.ingest.KafkaSettings.of(kafka));
             }
+            if (plainHttp) {
+                c = c.withHttpTls(io.edgefleet.cloud.tls.HttpTls.plain());
+            }
             ControlPlane cp = ControlPlane.start(c);
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("control plane on http://%s:%d/api/v1 (roles %s), data in %s%n", c.httpHost(), cp.port(),
+            out.printf("control plane on %s://%s:%d/api/v1 (roles %s), data in %s%n", c.httpTls().scheme(), c.httpHost(), cp.port(),
                     c.roles().stream().map(Role::wire).sorted().toList(), c.dataDir().toAbsolutePath());
+            if (c.httpTls().enabled()) {
+                out.printf("CA certificate (clients trust it: --ca): %s%n", c.pkiDir().resolve("ca.pem"));
+            }
             if (c.tokens().isEmpty() && cp.tokens() != null) {
                 out.printf("API tokens: %s (operator), %s (viewer)%n", c.dataDir().resolve("tokens/operator.token"),
                         c.dataDir().resolve("tokens/viewer.token"));

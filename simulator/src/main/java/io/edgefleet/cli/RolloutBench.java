@@ -62,7 +62,7 @@ final class RolloutBench implements Callable<Integer> {
         int httpPort = freePort();
         Process cloud = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
                 "-Xmx2g", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "cloud", "--data-dir", tmp.resolve("cloud").toString(),
-                "--http-port", Integer.toString(httpPort), "--mqtt", url, "--rollout-tick-ms", "200")
+                "--http-port", Integer.toString(httpPort), "--mqtt", url, "--rollout-tick-ms", "200", "--plain-http")
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("cloud.log").toFile()).start();
         List<VirtualDevice> fleet = new ArrayList<>();
         ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
@@ -79,12 +79,15 @@ final class RolloutBench implements Callable<Integer> {
             JsonNode key = ops.get("/api/v1/keys").json().get("keys").get(0);
             var trust = Map.of(key.get("keyId").asText(), Keys.publicKey(key.get("publicKey").asText()));
             var profile = DeviceCatalog.builtIn().get("raspberry-pi-4-4gb");
+            // sync needs a credential: the operator token here (the TLS run with device certificates is the other half of the bench)
+            String syncToken = Files.readString(tmp.resolve("cloud/tokens/operator.token")).strip();
+            var credentials = io.edgefleet.transport.http.HttpCredentials.none().withBearer(() -> syncToken);
             long t0 = System.nanoTime();
             for (int i = 0; i < devices; i++) {
                 Path d = tmp.resolve("devices").resolve("d" + i);
                 VirtualDevice v = new VirtualDevice(url, "bench", "d" + i, profile, "dense", "1",
                         store -> new SyncClient(URI.create("http://127.0.0.1:" + httpPort), store, trust, SyncClient.Options.defaults(),
-                                Clock.systemUTC()), d, work);
+                                credentials, Clock.systemUTC()), d, work);
                 fleet.add(v);
             }
             List<org.eclipse.paho.mqttv5.client.IMqttToken> tokens = new ArrayList<>();

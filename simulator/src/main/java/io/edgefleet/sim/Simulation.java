@@ -143,6 +143,9 @@ public final class Simulation implements AutoCloseable {
                     .withIdentity(sc.fleet().name(), id).withProfile(profile, EngineOptions.defaults())
                     .withMqtt(link.mqtt().map(l -> "tcp://127.0.0.1:" + l.port()).orElse(broker.url()))
                     .withSync(new AgentConfig.Sync(link.sync().uri(), trust))
+                    // sync (through the group's proxy) and escalation authenticate with the simulator's token
+                    .withTls(io.edgefleet.agent.AgentTls.none().withCloud(io.edgefleet.transport.http.HttpCredentials.tls(() -> cloudTls)
+                            .withBearer(() -> cloudToken)))
                     .withTelemetry(new AgentConfig.Telemetry(sc.fleet().telemetryWindow(), 100_000, sc.fleet().heartbeat()))
                     // on a shared 2-core host latency swings; latency alone must not roll versions back here
                     .withWatchdog(new Watchdog.Limits(Duration.ofMinutes(2), 20, 0.2, 0.0, 50.0))
@@ -151,7 +154,7 @@ public final class Simulation implements AutoCloseable {
                     .withIsolation(io.edgefleet.engines.isolation.IsolationOptions.defaults().withSharedVerdicts(true))
                     .withQueue(1, 256);
             if (sc.escalation().threshold().isPresent()) {
-                c = c.withEscalation(new AgentConfig.Escalation(URI.create("http://127.0.0.1:" + cp.port()),
+                c = c.withEscalation(new AgentConfig.Escalation(cp.baseUri(),
                         Map.of(sc.model().name(), new EscalationPolicy(EscalationPolicy.Measure.MAX_PROBABILITY, sc.escalation().threshold().getAsDouble(),
                                 sc.escalation().maxShare(), sc.escalation().deadline(), Optional.of(sc.model().cloudName()))),
                         3, Duration.ofSeconds(5)));
@@ -223,6 +226,9 @@ public final class Simulation implements AutoCloseable {
     }
 
     private Map<String, java.security.PublicKey> trust;
+    /** Trusts the control plane's CA (its HTTPS certificate). */
+    private volatile javax.net.ssl.SSLContext cloudTls;
+    private volatile String cloudToken;
 
     public Simulation(Scenario scenario, Options options) {
         this.sc = scenario;
@@ -246,8 +252,10 @@ public final class Simulation implements AutoCloseable {
         cp = ControlPlane.start(CloudConfig.defaults(work.resolve("cloud")).withHttp("127.0.0.1", 0).withRoles(EnumSet.allOf(Role.class))
                 .withMqtt(broker.url()).withRolloutTick(Duration.ofMillis(200)).withBucket(Duration.ofSeconds(1))
                 .withTokens(List.of(new Token("simulator", Token.Role.OPERATOR, token))));
-        ops = new CloudClient(URI.create("http://127.0.0.1:" + cp.port()), Optional.of(token));
-        say("control plane: http://127.0.0.1:%d (roles control, ingest, inference)", cp.port());
+        cloudToken = token;
+        cloudTls = io.edgefleet.transport.pki.TlsContexts.trusting(List.of(cp.certificateAuthority().certificate()));
+        ops = new CloudClient(cp.baseUri(), Optional.of(token), Optional.of(cloudTls));
+        say("control plane: %s (roles control, ingest, inference)", cp.baseUri());
         register(sc.model().cloudName(), "1", sc.model().cloudKind());
         JsonNode key = ops.get("/api/v1/keys").json().get("keys").get(0);
         trust = Map.of(key.get("keyId").asText(), Keys.publicKey(key.get("publicKey").asText()));
@@ -333,7 +341,7 @@ public final class Simulation implements AutoCloseable {
             faultTargets.put(f.index(), new TreeSet<>(order.subList(0, k)));
         }
         InetSocketAddress brokerAddress = new InetSocketAddress("127.0.0.1", URI.create(broker.url()).getPort());
-        URI cloud = URI.create("http://127.0.0.1:" + cp.port());
+        URI cloud = cp.baseUri();
         int i = 0;
         for (Scenario.Group g : sc.fleet().groups()) {
             for (int c = 0; c < g.count(); c++, i++) {
@@ -346,7 +354,7 @@ public final class Simulation implements AutoCloseable {
                 LinkGroup link = links.get(mine);
                 if (link == null) {
                     link = new LinkGroup(mine, mine.isEmpty() ? Optional.empty() : Optional.of(new TcpLink("g" + links.size(), brokerAddress)),
-                            new SyncLink(cloud));
+                            new SyncLink(cloud, Optional.of(cloudTls)));
                     links.put(mine, link);
                 }
                 SimDevice d = new SimDevice(i, String.format(Locale.ROOT, "dev-%04d", i), g.profile(), link);

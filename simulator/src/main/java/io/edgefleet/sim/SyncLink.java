@@ -34,9 +34,15 @@ final class SyncLink implements AutoCloseable {
     final AtomicLong manifestRequests = new AtomicLong();
     final AtomicLong corrupted = new AtomicLong();
 
-    SyncLink(URI upstream) throws IOException {
+    /**
+     * @param upstream the control plane ({@code https} with {@code tls}); the device's
+     *     {@code Authorization} header is passed on, a client certificate cannot be (the proxy ends TLS)
+     */
+    SyncLink(URI upstream, java.util.Optional<javax.net.ssl.SSLContext> tls) throws IOException {
         this.upstream = upstream;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient.Builder hb = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5));
+        tls.ifPresent(hb::sslContext);
+        this.http = hb.build();
         this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 100);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/", this::handle);
@@ -67,6 +73,10 @@ final class SyncLink implements AutoCloseable {
             String path = ex.getRequestURI().getRawPath() + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery());
             HttpRequest.Builder b = HttpRequest.newBuilder(upstream.resolve(path)).timeout(Duration.ofSeconds(30))
                     .method(ex.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(ex.getRequestBody().readAllBytes()));
+            String authorization = ex.getRequestHeaders().getFirst("Authorization");
+            if (authorization != null) {
+                b.header("Authorization", authorization);
+            }
             String range = ex.getRequestHeaders().getFirst("Range");
             if (range != null) {
                 b.header("Range", range);

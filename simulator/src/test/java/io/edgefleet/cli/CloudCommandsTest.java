@@ -23,12 +23,14 @@ class CloudCommandsTest {
     static Path dir;
     static ControlPlane cp;
     static String server;
+    static String ca;
 
     @BeforeAll
     static void start() {
         cp = ControlPlane.start(CloudConfig.defaults(dir.resolve("cloud")).withHttp("127.0.0.1", 0)
                 .withTokens(List.of(new Token("cli", Token.Role.OPERATOR, TOKEN))).withRolloutTick(Duration.ofMillis(100)));
-        server = "http://127.0.0.1:" + cp.port();
+        server = cp.baseUri().toString(); // https: the embedded default
+        ca = dir.resolve("cloud/pki/ca.pem").toString();
     }
 
     @AfterAll
@@ -37,12 +39,14 @@ class CloudCommandsTest {
     }
 
     private static Run cli(String... args) {
-        String[] all = new String[args.length + 4];
+        String[] all = new String[args.length + 6];
         System.arraycopy(args, 0, all, 0, args.length);
         all[args.length] = "--server";
         all[args.length + 1] = server;
         all[args.length + 2] = "--token";
         all[args.length + 3] = TOKEN;
+        all[args.length + 4] = "--ca";
+        all[args.length + 5] = ca;
         return ProfilesCommandTest.run(all);
     }
 
@@ -76,7 +80,7 @@ class CloudCommandsTest {
     }
 
     @Test
-    void devices_and_telemetry_print_tables_and_bad_input_is_a_clear_error() {
+    void devices_and_telemetry_print_tables_and_bad_input_is_a_clear_error() throws Exception {
         cli("model", "push", "--help");
         Run devices = cli("devices", "list", "--selector", "fleet=nowhere");
         assertThat(devices.code()).isZero();
@@ -87,9 +91,15 @@ class CloudCommandsTest {
         Run t = cli("telemetry", "--model", "cls", "--version", "1");
         assertThat(t.code()).isZero();
         assertThat(t.out()).contains("REQUESTS").contains("CLIENT ERRORS").contains("total");
-        Run noToken = ProfilesCommandTest.run("devices", "list", "--server", server);
+        Run noToken = ProfilesCommandTest.run("devices", "list", "--server", server, "--ca", ca);
         assertThat(noToken.code()).isEqualTo(Main.FAILED);
         assertThat(noToken.err()).contains("error 401");
+        // without the CA the https server is not trusted: the CLI fails with the reason, not a stack trace
+        Run untrusted = ProfilesCommandTest.run("devices", "list", "--server", server, "--token", TOKEN, "--ca",
+                Files.writeString(dir.resolve("other-ca.pem"), io.edgefleet.transport.pki.Pem.write(io.edgefleet.transport.pki.CertificateAuthority
+                        .create("other", Duration.ofDays(1)).certificate())).toString());
+        assertThat(untrusted.code()).isNotZero();
+        assertThat(untrusted.err()).contains("cannot reach the control plane", "TLS handshake failed", "trust the CA").doesNotContain("\tat ");
     }
 
     @Test

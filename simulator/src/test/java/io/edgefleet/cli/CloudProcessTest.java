@@ -55,8 +55,9 @@ class CloudProcessTest {
         Path token = dir.resolve("cloud/tokens/operator.token");
         while (System.nanoTime() < deadline) {
             assertThat(p.isAlive()).as("control plane alive; log:%n%s", Files.readString(dir.resolve("cloud.log"))).isTrue();
-            if (Files.exists(token)) {
-                CloudClient c = new CloudClient(URI.create("http://127.0.0.1:" + port), Optional.of(Files.readString(token).strip()));
+            if (Files.exists(token) && Files.exists(dir.resolve("cloud/pki/ca.pem"))) {
+                CloudClient c = new CloudClient(URI.create("https://127.0.0.1:" + port), Optional.of(Files.readString(token).strip()),
+                        Optional.of(CloudClient.trusting(dir.resolve("cloud/pki/ca.pem"))));
                 try {
                     if (c.get("/api/v1").status() == 200) {
                         return c;
@@ -102,14 +103,18 @@ class CloudProcessTest {
             Path v2 = SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("v2")));
             assertThat(ops.pushModel("cls", "2", List.of(v2), List.of(), Map.of(), n -> { }).status()).isEqualTo(201);
             JsonNode key = ops.get("/api/v1/keys").json().get("keys").get(0);
-            AgentConfig.Sync sync = new AgentConfig.Sync(URI.create("http://127.0.0.1:" + port),
+            AgentConfig.Sync sync = new AgentConfig.Sync(URI.create("https://127.0.0.1:" + port),
                     Map.of(key.get("keyId").asText(), Keys.publicKey(key.get("publicKey").asText())));
+            String operator = Files.readString(dir.resolve("cloud/tokens/operator.token")).strip();
+            javax.net.ssl.SSLContext trust = CloudClient.trusting(dir.resolve("cloud/pki/ca.pem"));
+            io.edgefleet.agent.AgentTls agentTls = io.edgefleet.agent.AgentTls.none()
+                    .withCloud(io.edgefleet.transport.http.HttpCredentials.tls(() -> trust).withBearer(() -> operator));
             for (int i = 0; i < 8; i++) {
                 Path models = Files.createDirectories(dir.resolve("m" + i));
                 Files.move(SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("s" + i))), models.resolve("cls.onnx"));
                 agents.add(EdgeAgent.start(AgentConfig.defaults(dir.resolve("a" + i)).withModelsDir(models).withHttp("127.0.0.1", 0)
                         .withCoapPort(-1).withIdentity("k9", "dev-" + i).withProfile("raspberry-pi-4-4gb", EngineOptions.defaults())
-                        .withMqtt(MQTT.broker().url()).withSync(sync)
+                        .withMqtt(MQTT.broker().url()).withSync(sync).withTls(agentTls)
                         .withWatchdog(new Watchdog.Limits(Duration.ofMinutes(10), 1_000_000, 1.0, 1.0, 1000.0))));
             }
             spy.setCallback(MqttCallbacks.onMessage((t, m) -> {

@@ -166,7 +166,7 @@ class StartStopProcessTest {
         int port = Ports.freePort();
         Runnable undo = () -> { };
         try (ChildJvm cloud = ChildJvm.start(dir.resolve("cloud.log"), "cloud", "--data-dir", dir.resolve("cloud").toString(),
-                "--http-port", Integer.toString(port), "--mqtt", MQTT.broker().url())) {
+                "--http-port", Integer.toString(port), "--mqtt", MQTT.broker().url(), "--plain-http")) {
             // readiness includes the MQTT sessions: 200 once the control and ingest sessions are connected
             cloud.awaitOk("http://127.0.0.1:" + port + "/observe/health/ready");
             undo = inflict(fault);

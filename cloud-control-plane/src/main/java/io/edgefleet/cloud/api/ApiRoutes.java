@@ -229,6 +229,7 @@ public final class ApiRoutes {
     private static final io.edgefleet.transport.net.ClientFailureLog CLIENTS = new io.edgefleet.transport.net.ClientFailureLog(
             "io.edgefleet.cloud.clients");
 
+    /** Answers {@code e} as RFC 7807 problem JSON (401 with {@code WWW-Authenticate: Bearer}). */
     public static void problem(ServerRequest req, ServerResponse res, ApiException e) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("type", "https://edgefleet.io/problems/" + e.title().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-"));

@@ -35,12 +35,38 @@ public final class CloudClient {
 
     private final URI base;
     private final Optional<String> token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http;
 
-    /** {@code base} like {@code http://127.0.0.1:8080}. */
+    /** {@code base} like {@code http://127.0.0.1:8080}; an {@code https} URL is checked against the JDK's default trust store. */
     public CloudClient(URI base, Optional<String> token) {
+        this(base, token, Optional.empty());
+    }
+
+    /**
+     * @param base like {@code https://127.0.0.1:8080}
+     * @param token the API bearer token, if any
+     * @param tls trust (and, for mTLS, the client certificate) for an {@code https} base; empty: the JDK's defaults
+     */
+    public CloudClient(URI base, Optional<String> token, Optional<javax.net.ssl.SSLContext> tls) {
         this.base = base;
         this.token = token;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        tls.ifPresent(b::sslContext);
+        this.http = b.build();
+    }
+
+    /**
+     * A TLS context trusting the CA certificates in the PEM file {@code caPem} (e.g.
+     * {@code cloud-data/pki/ca.pem}), for {@link #CloudClient(URI, Optional, Optional)}.
+     *
+     * @throws IllegalArgumentException when the file cannot be read or holds no certificate
+     */
+    public static javax.net.ssl.SSLContext trusting(Path caPem) {
+        var certs = io.edgefleet.transport.pki.Pem.certificates(io.edgefleet.transport.pki.Pem.read(caPem));
+        if (certs.isEmpty()) {
+            throw new IllegalArgumentException(caPem + " holds no certificate");
+        }
+        return io.edgefleet.transport.pki.TlsContexts.trusting(certs);
     }
 
     /** A response: status, content type and body. */
@@ -170,6 +196,9 @@ public final class CloudClient {
         try {
             HttpResponse<byte[]> res = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
             return new Response(res.statusCode(), res.headers().firstValue("Content-Type").orElse(""), res.body());
+        } catch (javax.net.ssl.SSLHandshakeException e) {
+            throw new UncheckedIOException("cannot reach the control plane at " + base + ": the TLS handshake failed (" + e.getMessage()
+                    + "); trust the CA that issued its certificate (cloud-data/pki/ca.pem on embedded defaults)", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot reach the control plane at " + base + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {

@@ -48,15 +48,33 @@ public final class CoapApi implements AutoCloseable {
     static {
         CoapConfig.register();
         UdpConfig.register();
+        org.eclipse.californium.scandium.config.DtlsConfig.register();
     }
 
+    /** Plain CoAP (UDP, no DTLS). */
     public CoapApi(String host, int port, int maxBodyBytes, InferenceService inference, ModelSlots slots, OipCodec oip,
+            io.edgefleet.agent.health.ListenerHealth health) {
+        this(host, port, maxBodyBytes, Optional.empty(), inference, slots, oip, health);
+    }
+
+    /**
+     * @param dtls present: only CoAP over DTLS ({@code coaps://}) on {@code port}, clients authenticated by
+     *     certificate or PSK as {@link CoapDtls} says; empty: plain CoAP
+     */
+    public CoapApi(String host, int port, int maxBodyBytes, Optional<CoapDtls> dtls, InferenceService inference, ModelSlots slots, OipCodec oip,
             io.edgefleet.agent.health.ListenerHealth health) {
         Configuration config = Configuration.createStandardWithoutFile();
         config.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, maxBodyBytes);
         config.set(CoapConfig.PREFERRED_BLOCK_SIZE, 1024);
         config.set(CoapConfig.MAX_MESSAGE_SIZE, 1024);
-        this.endpoint = new CoapEndpoint.Builder().setConfiguration(config).setInetSocketAddress(new InetSocketAddress(host, port)).build();
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        CoapEndpoint.Builder eb = new CoapEndpoint.Builder().setConfiguration(config);
+        if (dtls.isPresent()) {
+            eb.setConnector(new org.eclipse.californium.scandium.DTLSConnector(dtls.get().connectorConfig(config, address)));
+        } else {
+            eb.setInetSocketAddress(address);
+        }
+        this.endpoint = eb.build();
         this.server = new CoapServer(config);
         server.addEndpoint(endpoint);
         this.models = new ModelsResource(slots);

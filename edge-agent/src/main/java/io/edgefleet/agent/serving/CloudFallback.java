@@ -39,17 +39,26 @@ public final class CloudFallback {
     private final Duration openFor;
     private final Clock clock;
     private final OipCodec codec = OipCodec.create();
-    private final HttpClient http;
+    private final io.edgefleet.transport.http.HttpCredentials credentials;
+    private final java.util.function.Consumer<HttpClient.Builder> httpSettings = b -> b.connectTimeout(Duration.ofSeconds(2));
     private final AtomicInteger consecutive = new AtomicInteger();
     private volatile Instant openedAt;
     private volatile boolean probing;
 
     public CloudFallback(URI base, int failureThreshold, Duration openFor, Clock clock) {
+        this(base, failureThreshold, openFor, io.edgefleet.transport.http.HttpCredentials.none(), clock);
+    }
+
+    /**
+     * @param credentials the device's TLS context (its client certificate for mTLS) and/or bearer
+     *     token: the cloud's inference role answers 401 without one of them
+     */
+    public CloudFallback(URI base, int failureThreshold, Duration openFor, io.edgefleet.transport.http.HttpCredentials credentials, Clock clock) {
+        this.credentials = java.util.Objects.requireNonNull(credentials, "credentials");
         this.base = base;
         this.failureThreshold = failureThreshold;
         this.openFor = openFor;
         this.clock = clock;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     }
 
     public synchronized State state() {
@@ -98,7 +107,7 @@ public final class CloudFallback {
                     .header("Content-Type", e.contentType()).header("EdgeFleet-Timeout-Ms", Long.toString(Math.max(1, timeout.toMillis())))
                     .POST(HttpRequest.BodyPublishers.ofByteArray(e.body()));
             e.headerLength().ifPresent(h -> b.header(OipCodec.HEADER_CONTENT_LENGTH, Integer.toString(h)));
-            HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> r = credentials.client(httpSettings).send(credentials.authorize(b).build(), HttpResponse.BodyHandlers.ofByteArray());
             if (r.statusCode() != 200) {
                 failure();
                 throw new UnavailableException("the cloud answered " + r.statusCode());

@@ -90,18 +90,29 @@ public final class SyncClient {
     private final Map<String, PublicKey> trust;
     private final Options options;
     private final Clock clock;
-    private final HttpClient http;
+    private final io.edgefleet.transport.http.HttpCredentials credentials;
+    private final java.util.function.Consumer<HttpClient.Builder> httpSettings;
     private final RateLimiter limiter;
     private final MessageCodec json = MessageCodec.json();
 
     public SyncClient(URI base, ChunkStore store, Map<String, PublicKey> trust, Options options, Clock clock) {
+        this(base, store, trust, options, io.edgefleet.transport.http.HttpCredentials.none(), clock);
+    }
+
+    /**
+     * @param credentials the device's TLS context (trust of the server, its client certificate for
+     *     mTLS) and/or bearer token; the server refuses {@code /sync/v1} without one of them
+     */
+    public SyncClient(URI base, ChunkStore store, Map<String, PublicKey> trust, Options options,
+            io.edgefleet.transport.http.HttpCredentials credentials, Clock clock) {
         this.base = base;
+        this.credentials = java.util.Objects.requireNonNull(credentials, "credentials");
         this.store = store;
         this.partials = store.root().resolve("partial");
         this.trust = Map.copyOf(trust);
         this.options = options;
         this.clock = clock;
-        this.http = HttpClient.newBuilder().connectTimeout(options.requestTimeout()).version(HttpClient.Version.HTTP_1_1).build();
+        this.httpSettings = b -> b.connectTimeout(options.requestTimeout()).version(HttpClient.Version.HTTP_1_1);
         this.limiter = new RateLimiter(options.bytesPerSecond());
         try {
             Files.createDirectories(partials);
@@ -122,7 +133,8 @@ public final class SyncClient {
     public Manifest manifest(String model, String version) {
         URI uri = base.resolve("/sync/v1/manifests/" + model + "/" + version);
         HttpResponse<byte[]> r = withRetries("manifest " + model + "/" + version, () -> {
-            HttpResponse<byte[]> resp = http.send(HttpRequest.newBuilder(uri).timeout(options.requestTimeout()).build(),
+            HttpResponse<byte[]> resp = credentials.client(httpSettings).send(
+                    credentials.authorize(HttpRequest.newBuilder(uri).timeout(options.requestTimeout())).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             if (resp.statusCode() >= 500) {
                 throw new IOException("server answered " + resp.statusCode());
@@ -273,7 +285,8 @@ public final class SyncClient {
                     if (have > 0) {
                         req.header("Range", "bytes=" + have + "-");
                     }
-                    HttpResponse<InputStream> r = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+                    HttpResponse<InputStream> r = credentials.client(httpSettings).send(credentials.authorize(req).build(),
+                            HttpResponse.BodyHandlers.ofInputStream());
                     try (InputStream in = r.body()) {
                         if (r.statusCode() == 200) {
                             have = 0; // the server sent it all: start the partial file over

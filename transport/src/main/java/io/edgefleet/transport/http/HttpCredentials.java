@@ -1,0 +1,99 @@
+package io.edgefleet.transport.http;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
+
+/**
+ * How a client of the control plane's HTTP endpoints (sync, cloud inference, the REST API) proves
+ * who it is and whom it trusts: a TLS context (the CA certificates to trust and, for mTLS, the
+ * device's key and certificate), and/or an RFC 6750 bearer token sent as
+ * {@code Authorization: Bearer <token>}.
+ *
+ * <p>The context comes from a {@link Supplier} because a device certificate is renewed while the
+ * agent runs: {@link #client} asks the supplier on each call and builds a new JDK
+ * {@link HttpClient} only when it hands out a different {@link SSLContext} (so a renewed
+ * certificate is used from the next request on, and connections are otherwise reused). Without a
+ * context the JDK's default trust store applies (and plain {@code http://} URLs work).
+ * Thread-safe.
+ */
+public final class HttpCredentials {
+    private static final HttpCredentials NONE = new HttpCredentials(Optional.empty(), Optional.empty());
+
+    private final Optional<Supplier<SSLContext>> tls;
+    private final Optional<Supplier<String>> bearer;
+    private final Object lock = new Object();
+    private SSLContext builtFor;
+    private Consumer<HttpClient.Builder> builtWith;
+    private HttpClient built;
+
+    private HttpCredentials(Optional<Supplier<SSLContext>> tls, Optional<Supplier<String>> bearer) {
+        this.tls = Objects.requireNonNull(tls, "tls");
+        this.bearer = Objects.requireNonNull(bearer, "bearer");
+    }
+
+    /** No client certificate, no token, the JDK's default trust. */
+    public static HttpCredentials none() {
+        return NONE;
+    }
+
+    /** TLS with the context {@code tls} gives (trust, and the client certificate for mTLS if it holds one). */
+    public static HttpCredentials tls(Supplier<SSLContext> tls) {
+        return new HttpCredentials(Optional.of(tls), Optional.empty());
+    }
+
+    /** The same TLS settings, plus a bearer token read from {@code token} on each request (it may be rotated). */
+    public HttpCredentials withBearer(Supplier<String> token) {
+        return new HttpCredentials(tls, Optional.of(token));
+    }
+
+    /** The same bearer token, with TLS from {@code context}. */
+    public HttpCredentials withTls(Supplier<SSLContext> context) {
+        return new HttpCredentials(Optional.of(context), bearer);
+    }
+
+    public boolean hasTls() {
+        return tls.isPresent();
+    }
+
+    public boolean hasBearer() {
+        return bearer.isPresent();
+    }
+
+    /**
+     * The HTTP client to use now: built by {@code settings} (timeouts, version) plus this TLS
+     * context, and cached until the supplier returns a different context. Callers pass the same
+     * {@code settings} instance each time (a field), or the cache is rebuilt.
+     */
+    public HttpClient client(Consumer<HttpClient.Builder> settings) {
+        SSLContext ctx = tls.map(Supplier::get).orElse(null);
+        synchronized (lock) {
+            if (built == null || builtFor != ctx || builtWith != settings) {
+                HttpClient.Builder b = HttpClient.newBuilder();
+                settings.accept(b);
+                if (ctx != null) {
+                    b.sslContext(ctx);
+                }
+                built = b.build();
+                builtFor = ctx;
+                builtWith = settings;
+            }
+            return built;
+        }
+    }
+
+    /** Adds {@code Authorization: Bearer ...} when a token is configured; returns {@code request}. */
+    public HttpRequest.Builder authorize(HttpRequest.Builder request) {
+        bearer.map(Supplier::get).filter(t -> !t.isBlank()).ifPresent(t -> request.header("Authorization", "Bearer " + t.strip()));
+        return request;
+    }
+
+    @Override
+    public String toString() {
+        return "HttpCredentials[tls=" + tls.isPresent() + ", bearer=" + bearer.isPresent() + "]"; // never the token
+    }
+}
