@@ -40,6 +40,9 @@ import java.util.Optional;
  *     tokens:                        # absent: operator and viewer tokens are created in data-dir/tokens
  *       - { name: alice, role: operator, token: "..." }   # or token-env: ALICE_TOKEN
  *       - { name: grafana, role: viewer, token-env: GRAFANA_TOKEN }
+ *   senders:                         # device messages must prove their sender (docs/security.md)
+ *     require-signed-messages: true  # state, telemetry and cmd/ack signed by the enrolled device the topic names
+ *     require-enrolment: true        # messages of devices without a certificate never register them
  *   access:
  *     oidc:                          # absent: only API tokens; present: JWTs of this issuer too
  *       issuer: https://login.example.com/realms/ops
@@ -94,6 +97,12 @@ public final class CloudSettings {
                     c.get("http.tls.key").asString().asOptional().map(Path::of), c.get("http.tls.hosts").asList(String.class).orElse(List.of())));
         } else {
             out = out.withHttpTls(io.edgefleet.cloud.tls.HttpTls.embedded().withHosts(c.get("http.tls.hosts").asList(String.class).orElse(List.of())));
+        }
+        if (c.get("senders.require-signed-messages").exists() || c.get("senders.require-enrolment").exists()) {
+            var d = io.edgefleet.cloud.sender.SenderSettings.defaults();
+            out = out.withSenders(new io.edgefleet.cloud.sender.SenderSettings(c.get("senders.require-signed-messages").asBoolean().orElse(false),
+                    c.get("senders.require-enrolment").asBoolean().orElse(false), java.util.Optional.empty(), java.util.Optional.empty(),
+                    d.maxRequestsPerSecond(), d.maxClockSkew()));
         }
         if (c.get("mqtt.url").exists()) {
             out = out.withMqtt(c.get("mqtt.url").asString().get());

@@ -49,6 +49,7 @@ import io.helidon.webserver.observe.metrics.MetricsObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import io.edgefleet.transport.pki.Pem;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -101,7 +102,7 @@ public final class ControlPlane implements AutoCloseable {
     private CloudMqtt control;
     private TelemetryBridge bridge;
     private io.edgefleet.cloud.sender.SenderGate senders;
-    private final io.edgefleet.cloud.sender.CommandSigning commandSigning;
+    private io.edgefleet.cloud.sender.CommandSigning commandSigning;
     private TelemetrySink sink;
     private List<Token> tokens;
     private io.edgefleet.cloud.pki.DevicePki pki;
@@ -122,7 +123,6 @@ public final class ControlPlane implements AutoCloseable {
         this.auditLog = new AuditLog(store, clock);
         this.events = new EventRepository(store, clock);
         this.telemetry = new TelemetryRepository(store, config.bucket());
-        this.commandSigning = new io.edgefleet.cloud.sender.CommandSigning(config.senders().commandSigner(), clock);
     }
 
     public static ControlPlane start(CloudConfig config) {
@@ -167,7 +167,31 @@ public final class ControlPlane implements AutoCloseable {
             events.listen(ke);
         });
         Aggregator aggregator = new Aggregator(telemetry, stats, clock);
-        senders = new io.edgefleet.cloud.sender.SenderGate(config.senders(), clock);
+        // the device CA (own, or the operator's): trust anchor of client certificates, issuer of the
+        // embedded server certificate, of the control plane's service identities and of device certificates
+        ca = io.edgefleet.cloud.pki.DevicePki.authority(config.pki(), config.pkiDir());
+        io.edgefleet.cloud.sender.SenderSettings senderSettings = config.senders();
+        if (config.roles().contains(Role.CONTROL) || config.roles().contains(Role.INGEST)) {
+            // both check senders against the enrolment registry (the same database)
+            pki = new io.edgefleet.cloud.pki.DevicePki(ca, config.pki(), new io.edgefleet.cloud.store.PkiRepository(store), events, clock);
+            io.edgefleet.cloud.pki.ServiceIdentities.ensure(ca, config.pkiDir());
+            Path services = io.edgefleet.cloud.pki.ServiceIdentities.folder(config.pkiDir());
+            io.edgefleet.cloud.pki.SenderCertificates senderCertificates = io.edgefleet.cloud.pki.SenderCertificates.of(pki, clock);
+            events.listen(e -> {
+                if (e.kind().equals("device.enrolled") || e.kind().equals("certificate.renewed") || e.kind().equals("device.revoked")) {
+                    try {
+                        senderCertificates.invalidate(io.edgefleet.transport.pki.Identity.parse(e.subject()));
+                    } catch (IllegalArgumentException notAnIdentity) {
+                        // not a device subject: nothing cached under it
+                    }
+                }
+            });
+            senderSettings = senderSettings.withPki(senderCertificates, new io.edgefleet.transport.signing.MessageSigner(
+                    Pem.privateKey(Pem.read(services.resolve("cloud-control-key.pem"))),
+                    Pem.certificates(Pem.read(services.resolve("cloud-control.pem"))).get(0)));
+        }
+        senders = new io.edgefleet.cloud.sender.SenderGate(senderSettings, clock);
+        commandSigning = new io.edgefleet.cloud.sender.CommandSigning(senderSettings.commandSigner(), clock);
         fleet = new FleetRegistry(new DeviceRepository(store), events, config.staleAfter(), clock);
         if (config.roles().contains(Role.INGEST)) {
             if (config.kafka().isPresent()) {
@@ -197,9 +221,6 @@ public final class ControlPlane implements AutoCloseable {
                 }
             }
         }
-        // the device CA (own, or the operator's): trust anchor of client certificates, issuer of the
-        // embedded server certificate, of the control plane's service identities and of device certificates
-        ca = io.edgefleet.cloud.pki.DevicePki.authority(config.pki(), config.pkiDir());
         if (config.roles().contains(Role.CONTROL) || config.roles().contains(Role.INFERENCE)) {
             SigningKey key = SigningKey.loadOrCreate(config.keyDir(), config.signingKeyId());
             registry = new ModelRegistry(new ModelRepository(store), events, new ChunkStore(config.dataDir().resolve("chunks")), key,
@@ -225,8 +246,6 @@ public final class ControlPlane implements AutoCloseable {
             long day = TimeUnit.DAYS.toMillis(1);
             housekeeping.scheduleWithFixedDelay(() -> safely(() -> auditLog.prune(clock.instant().minus(config.access().auditRetention()))),
                     0, day, TimeUnit.MILLISECONDS);
-            pki = new io.edgefleet.cloud.pki.DevicePki(ca, config.pki(),
-                    new io.edgefleet.cloud.store.PkiRepository(store), events, clock);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
                     (f, d, bytes) -> control != null && commandSigning.send(RolloutEngine.topic(f, d), bytes,
                             (topic, payload, props) -> control.publish(topic, payload, false, props)), clock);
@@ -297,7 +316,7 @@ public final class ControlPlane implements AutoCloseable {
                     HealthCheckType.READINESS, "mqtt");
         }
         Auth auth = !config.roles().contains(Role.CONTROL) ? null : new Auth(tokenStore, config.access().oidc().map(JwtVerifier::new));
-        io.edgefleet.cloud.pki.PkiRoutes pkiRoutes = pki == null ? null : new io.edgefleet.cloud.pki.PkiRoutes(pki);
+        io.edgefleet.cloud.pki.PkiRoutes pkiRoutes = auth == null || pki == null ? null : new io.edgefleet.cloud.pki.PkiRoutes(pki);
         ApiRoutes api = !config.roles().contains(Role.CONTROL) ? null : new ApiRoutes(
                 auth,
                 new CallAudit(auditLog, config.access().trustedProxies()), new AccessApi(tokenStore, auditLog, clock), registry, rollouts, fleet, telemetry, events, stats,

@@ -15,7 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * certificates are read from the store at most every {@code ttl} (a freshly enrolled device's
  * first messages may wait that long if it was looked up just before it enrolled; an empty answer
  * is kept only {@code negativeTtl}); a revocation empties the identity's entry at once, before the
- * revocation call returns, so a revoked device's next message is refused. Thread-safe.
+ * revocation call returns, so a revoked device's next message is refused, and the control plane
+ * calls {@link #invalidate} on every enrolment and renewal event. Thread-safe.
  */
 public final class SenderCertificates implements io.edgefleet.transport.signing.DeviceCertificates {
     private record Cached(List<Entry> entries, Instant until) {
@@ -42,6 +43,11 @@ public final class SenderCertificates implements io.edgefleet.transport.signing.
     /** With a 30 s cache and a 2 s cache of "not enrolled". */
     public static SenderCertificates of(DevicePki pki, Clock clock) {
         return new SenderCertificates(pki, clock, Duration.ofSeconds(30), Duration.ofSeconds(2));
+    }
+
+    /** Forgets what is cached of {@code identity} (it enrolled, renewed or was revoked): the next message reads the store. */
+    public void invalidate(Identity identity) {
+        cache.remove(identity);
     }
 
     @Override

@@ -34,6 +34,10 @@ public final class SenderGate {
     }
 
     public SenderGate(SenderSettings settings, Clock clock, ClientFailureLog log) {
+        if ((settings.requireSignedMessages() || settings.requireEnrolment()) && settings.certificates().isEmpty()) {
+            throw new IllegalStateException("require-signed-messages and require-enrolment need the device certificates: "
+                    + "run the ingest and control roles on the control plane's data folder (its device CA)");
+        }
         this.settings = settings;
         this.verifier = settings.certificates().map(SenderVerifier::new);
         this.clock = clock;

@@ -13,7 +13,8 @@ import java.util.Optional;
  *     carry a valid signature of the identity the topic names (on whenever the PKI is on)
  * @param requireEnrolment drop messages of devices that hold no certificate (never enrolled), so
  *     they never register a device (no ghosts), even with signatures off
- * @param certificates the enrolment registry's certificates; required by either setting above
+ * @param certificates the enrolment registry's certificates, required by either setting above; when
+ *     empty, the control plane fills in its own device CA's ({@link #withPki})
  * @param commandSigner the {@code cloud-control} key and certificate that sign commands; without
  *     one commands go out unsigned (agents that require signed commands refuse them)
  * @param maxRequestsPerSecond the most requests a telemetry window may hold per second of its
@@ -25,9 +26,6 @@ public record SenderSettings(boolean requireSignedMessages, boolean requireEnrol
     public SenderSettings {
         certificates = certificates == null ? Optional.empty() : certificates;
         commandSigner = commandSigner == null ? Optional.empty() : commandSigner;
-        if ((requireSignedMessages || requireEnrolment) && certificates.isEmpty()) {
-            throw new IllegalArgumentException("require-signed-messages and require-enrolment need the device certificates (the PKI)");
-        }
         if (maxRequestsPerSecond < 1) {
             throw new IllegalArgumentException("max-requests-per-second must be at least 1, got " + maxRequestsPerSecond);
         }
@@ -39,6 +37,17 @@ public record SenderSettings(boolean requireSignedMessages, boolean requireEnrol
     /** Today's open behaviour (no PKI): nothing required, only plausibility checked. */
     public static SenderSettings defaults() {
         return new SenderSettings(false, false, Optional.empty(), Optional.empty(), 10_000, Duration.ofMinutes(5));
+    }
+
+    /** Signatures and enrolment required; the certificates and the command signer come from the control plane's PKI ({@link #withPki}). */
+    public static SenderSettings required() {
+        return new SenderSettings(true, true, Optional.empty(), Optional.empty(), 10_000, Duration.ofMinutes(5));
+    }
+
+    /** These settings with the control plane's device CA and {@code cloud-control} signer where none were given. */
+    public SenderSettings withPki(DeviceCertificates pkiCertificates, MessageSigner controlSigner) {
+        return new SenderSettings(requireSignedMessages, requireEnrolment, certificates.or(() -> Optional.of(pkiCertificates)),
+                commandSigner.or(() -> Optional.of(controlSigner)), maxRequestsPerSecond, maxClockSkew);
     }
 
     /** With the PKI on: signatures and enrolment required, commands signed. */
