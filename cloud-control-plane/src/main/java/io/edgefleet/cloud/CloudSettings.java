@@ -40,6 +40,10 @@ import java.util.Optional;
  *     tokens:                        # absent: operator and viewer tokens are created in data-dir/tokens
  *       - { name: alice, role: operator, token: "..." }   # or token-env: ALICE_TOKEN
  *       - { name: grafana, role: viewer, token-env: GRAFANA_TOKEN }
+ *   broker-admin:                    # a secured Mosquitto (edgefleet broker mosquitto-config): grants and revocations
+ *     url: ssl://broker.example.com:8883
+ *     broker-dir: /etc/mosquitto/edgefleet   # optional: also rewrite crl.pem there and run the reload command
+ *     reload-command: [systemctl, reload, mosquitto]
  *   senders:                         # device messages must prove their sender (docs/security.md)
  *     require-signed-messages: true  # state, telemetry and cmd/ack signed by the enrolled device the topic names
  *     require-enrolment: true        # messages of devices without a certificate never register them
@@ -103,6 +107,14 @@ public final class CloudSettings {
             out = out.withSenders(new io.edgefleet.cloud.sender.SenderSettings(c.get("senders.require-signed-messages").asBoolean().orElse(false),
                     c.get("senders.require-enrolment").asBoolean().orElse(false), java.util.Optional.empty(), java.util.Optional.empty(),
                     d.maxRequestsPerSecond(), d.maxClockSkew()));
+        }
+        if (c.get("broker-admin.url").exists()) {
+            var b = io.edgefleet.cloud.broker.BrokerAdminSettings.of(c.get("broker-admin.url").asString().get());
+            if (c.get("broker-admin.broker-dir").exists()) {
+                b = b.withCrlRefresh(Path.of(c.get("broker-admin.broker-dir").asString().get()),
+                        c.get("broker-admin.reload-command").asList(String.class).orElse(List.of()));
+            }
+            out = out.withBrokerAdmin(b);
         }
         if (c.get("mqtt.url").exists()) {
             out = out.withMqtt(c.get("mqtt.url").asString().get());

@@ -280,6 +280,7 @@ public final class ControlPlane implements AutoCloseable {
             }
             rollouts.start(config.rolloutTick());
             housekeeping.scheduleWithFixedDelay(() -> safely(pki::refresh), 5, 5, TimeUnit.SECONDS); // other replicas' revocations
+            config.brokerAdmin().ifPresent(this::administerBroker);
             long sweep = Math.max(100, config.staleAfter().toMillis() / 4);
             housekeeping.scheduleWithFixedDelay(() -> safely(fleet::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
         }
@@ -297,6 +298,43 @@ public final class ControlPlane implements AutoCloseable {
             r.run();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "housekeeping: {0}", e.toString());
+        }
+    }
+
+    /**
+     * Keeps a secured Mosquitto's dynamic security in step with the device CA: each enrolled device
+     * is granted its rights ({@code TopicRights}), each revoked one is deleted there (its sessions
+     * dropped at once) and, with a broker folder, the CRL rewritten and the reload command run. A
+     * broker that cannot be reached is logged: the device's certificate is valid but it has no rights
+     * until the next grant (enrol again or restart the control plane, which grants every enrolled
+     * device).
+     */
+    private void administerBroker(io.edgefleet.cloud.broker.BrokerAdminSettings settings) {
+        io.edgefleet.cloud.broker.DynamicSecurity dynsec = settings.open(config.pkiDir());
+        closeables.add(dynsec);
+        io.edgefleet.cloud.broker.BrokerRevocation revocation = settings.revocation(dynsec, ca,
+                () -> new io.edgefleet.cloud.store.PkiRepository(store).revoked());
+        pki.onRevocation(r -> {
+            try {
+                revocation.revoke(r.identity());
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "revocation of {0} not applied at the broker: {1}", r.identity(), e.getMessage());
+            }
+        });
+        events.listen(e -> {
+            if (e.kind().equals("device.enrolled")) {
+                Thread.ofVirtual().start(() -> grant(dynsec, e.subject()));
+            }
+        });
+        Thread.ofVirtual().start(() -> fleet.select(io.edgefleet.cloud.fleet.Selector.parse("")).stream()
+                .filter(d -> d.enrolledAt().isPresent()).forEach(d -> grant(dynsec, d.fleet() + "/" + d.device())));
+    }
+
+    private static void grant(io.edgefleet.cloud.broker.DynamicSecurity dynsec, String identity) {
+        try {
+            dynsec.grant(io.edgefleet.transport.pki.Identity.parse(identity));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "broker rights of {0} not granted: {1}", identity, e.getMessage());
         }
     }
 
