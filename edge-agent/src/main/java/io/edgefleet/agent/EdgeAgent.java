@@ -58,11 +58,14 @@ public final class EdgeAgent implements AutoCloseable {
         // first: without its identity a device with enrolment settings must not start at all (fail closed)
         this.identity = config.enrolment().map(e -> io.edgefleet.agent.identity.AgentIdentity.open(config.identityDir(), config.fleet(),
                 config.device(), e, Clock.systemUTC()));
+        // towards the cloud (sync, escalation): the enrolled identity's certificate unless the configuration names other TLS
+        io.edgefleet.transport.http.HttpCredentials cloud = identity.isPresent() && !config.tls().cloud().hasTls()
+                ? config.tls().cloud().withTls(identity.get().sslContexts()) : config.tls().cloud();
         this.store = AgentStore.open(config.dataDir());
         this.slots = new ModelSlots(config.dataDir(), store, config.engineOptions(), config.isolation(), config.selfTest());
         this.inference = new InferenceService(slots, config.threadsPerModel(), config.queueCapacity(), config.requestTimeout());
         config.escalation().ifPresent(e -> inference.enableEscalation(
-                new io.edgefleet.agent.serving.CloudFallback(e.url(), e.breakerFailures(), e.breakerOpen(), config.tls().cloud(), Clock.systemUTC()),
+                new io.edgefleet.agent.serving.CloudFallback(e.url(), e.breakerFailures(), e.breakerOpen(), cloud, Clock.systemUTC()),
                 // A policy the cloud set with a configure command wins over the configuration file's.
                 model -> io.edgefleet.agent.serving.EscalationPolicy.fromSettings(store.settings(model))
                         .or(() -> java.util.Optional.ofNullable(e.policies().get(model)))));
@@ -84,7 +87,7 @@ public final class EdgeAgent implements AutoCloseable {
                     .orElseGet(() -> io.edgefleet.profiles.probe.HostProbe.create().probe().profile());
             var client = new io.edgefleet.sync.client.SyncClient(sync.url(), new io.edgefleet.sync.chunks.ChunkStore(config.dataDir().resolve("sync")),
                     sync.trust(), new io.edgefleet.sync.client.SyncClient.Options(4, sync.bytesPerSecond(), 6, java.time.Duration.ofSeconds(30),
-                            java.time.Duration.ofMillis(200)), config.tls().cloud(), Clock.systemUTC());
+                            java.time.Duration.ofMillis(200)), cloud, Clock.systemUTC());
             return (io.edgefleet.agent.commands.Deployer) new io.edgefleet.agent.commands.SyncDeployer(client, profile, config.dataDir());
         }));
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
