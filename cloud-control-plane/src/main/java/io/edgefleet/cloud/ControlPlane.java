@@ -368,7 +368,7 @@ public final class ControlPlane implements AutoCloseable {
                 .shutdownHook(false)
                 .routing(r -> {
                     r.addFilter(new io.edgefleet.cloud.tls.CallerFilter(Optional.of(new Auth(tokenStore, config.access().oidc().map(JwtVerifier::new))),
-                            pki != null ? pki : revocations));
+                            serial -> revocations.isRevoked(serial) || (pki != null && pki.isRevoked(serial))));
                     if (s != null) {
                         s.routing(r);
                     }

@@ -62,7 +62,8 @@ class CertificateRenewalTest {
                 assertThat(Pem.certificates(Files.readString(dir.resolve("identity/cert.pem")))).containsExactly(first);
 
                 proxy.down.set(false);
-                awaitUntil(Duration.ofSeconds(20), "a renewed certificate", () -> !id.certificate().equals(first));
+                // the listeners hear of it right after the swap, on the renewing thread
+                awaitUntil(Duration.ofSeconds(20), "a renewed certificate, announced", () -> !id.certificate().equals(first) && !renewedAt.isEmpty());
                 X509Certificate second = id.certificate();
                 assertThat(renewedAt).isNotEmpty();
                 assertThat(renewedAt.getFirst()).isBefore(firstExpiry);

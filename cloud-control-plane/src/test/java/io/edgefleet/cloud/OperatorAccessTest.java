@@ -70,7 +70,7 @@ class OperatorAccessTest {
             new Object[] {"POST", "/api/v1/tokens/{name}/revoke", Scope.TOKENS_ADMIN},
             new Object[] {"GET", "/api/v1/audit", Scope.AUDIT_READ},
             new Object[] {"POST", "/api/v1/enrolment-tokens", Scope.DEVICES_ENROL},
-            new Object[] {"GET", "/api/v1/enrolment-tokens", Scope.DEVICES_ENROL},
+            new Object[] {"GET", "/api/v1/enrolment-tokens", Scope.FLEET_READ},
             new Object[] {"DELETE", "/api/v1/enrolment-tokens/{id}", Scope.DEVICES_ENROL},
             new Object[] {"POST", "/api/v1/fleets/{f}/devices/{d}/revoke", Scope.DEVICES_REVOKE});
 

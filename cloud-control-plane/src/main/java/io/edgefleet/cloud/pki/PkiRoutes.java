@@ -30,9 +30,9 @@ import java.util.Optional;
  * The device-identity endpoints under {@code /api/v1} (register them before {@link ApiRoutes}, whose
  * catch-all answers 404):
  * <ul>
- * <li>{@code POST /api/v1/enrolment-tokens} (operator) {@code {"fleet", "device"?, "uses"?: 1, "ttlSeconds"?: 3600}} → 201
- *     with the token text, shown once; {@code GET /api/v1/enrolment-tokens} (viewer) lists them without secrets;
- *     {@code DELETE /api/v1/enrolment-tokens/{id}} (operator) revokes one.
+ * <li>{@code POST /api/v1/enrolment-tokens} (scope devices:enrol) {@code {"fleet", "device"?, "uses"?: 1, "ttlSeconds"?: 3600}} → 201
+ *     with the token text, shown once; {@code GET /api/v1/enrolment-tokens} (scope fleet:read) lists them without secrets;
+ *     {@code DELETE /api/v1/enrolment-tokens/{id}} (scope devices:enrol) revokes one.
  * <li>{@code POST /api/v1/enrol}: {@code Authorization: Bearer <enrolment token>}, {@code {"csr": PEM, "device"?}} → 201
  *     {@code {"identity", "certificate": PEM, "ca": PEM, "serial", "notAfter"}}.
  * <li>{@code POST /api/v1/certificates/renew}: {@code {"certificate": PEM, "csr": PEM, "signature": base64}} → 201, same shape.
@@ -63,7 +63,7 @@ public final class PkiRoutes {
     /** Registers the routes: the operators' through {@code api} (scopes, audit), the devices' and the public ones directly. */
     public void routing(HttpRouting.Builder r, ApiRoutes api) {
         api.register(r, Method.POST, "/api/v1/enrolment-tokens", Scope.DEVICES_ENROL, this::createToken);
-        api.register(r, Method.GET, "/api/v1/enrolment-tokens", Scope.DEVICES_ENROL, (q, s, t) -> json(s, 200, pki.tokens().list()));
+        api.register(r, Method.GET, "/api/v1/enrolment-tokens", Scope.FLEET_READ, (q, s, t) -> json(s, 200, pki.tokens().list()));
         api.register(r, Method.DELETE, "/api/v1/enrolment-tokens/{id}", Scope.DEVICES_ENROL, (q, s, t) ->
                 json(s, 200, pki.tokens().revoke(q.path().pathParameters().get("id"), t.name())));
         api.register(r, Method.POST, "/api/v1/fleets/{f}/devices/{d}/revoke", Scope.DEVICES_REVOKE, (q, s, t) -> {
