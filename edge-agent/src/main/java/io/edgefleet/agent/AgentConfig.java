@@ -34,12 +34,13 @@ import java.util.Optional;
  * @param sync model sync for {@code deploy} commands: the sync server and the trusted signing keys
  * @param httpLimits idle and read timeouts and connection caps of the HTTP listener
  * @param mqttMaxInFlight MQTT inference requests processed at once; one beyond is answered 503 {@code busy} at once
+ * @param mqttTls MQTT over TLS ({@code ssl://} broker URL): the CA, client key and certificate of each connect
  */
 public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String httpHost, int httpPort, int coapPort, String fleet, String device,
         String profile, Optional<String> mqttUrl, int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
         io.edgefleet.agent.slots.SelfTest.Limits selfTest, EngineOptions engineOptions, IsolationOptions isolation, Telemetry telemetry,
         io.edgefleet.agent.slots.Watchdog.Limits watchdog, Optional<Sync> sync, Optional<Escalation> escalation,
-        io.edgefleet.http.limits.HttpLimits httpLimits, int mqttMaxInFlight) {
+        io.edgefleet.http.limits.HttpLimits httpLimits, int mqttMaxInFlight, Optional<io.edgefleet.transport.mqtt.MqttTls> mqttTls) {
     /**
      * Standalone mode's models folder.
      *
@@ -118,6 +119,7 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
         Checks.id(device, "device");
         Checks.id(profile, "profile");
         Objects.requireNonNull(mqttUrl, "mqttUrl");
+        Objects.requireNonNull(mqttTls, "mqttTls");
         Objects.requireNonNull(selfTest, "selfTest");
         Objects.requireNonNull(watchdog, "watchdog");
         if (coapPort < -1 || coapPort > 65535) {
@@ -148,12 +150,12 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
         return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", DEFAULT_HTTP_PORT, DEFAULT_COAP_PORT, "local", "agent", "generic", Optional.empty(), 1, 64,
                 16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(5), io.edgefleet.agent.slots.SelfTest.Limits.defaults(), EngineOptions.defaults(), IsolationOptions.defaults(),
                 new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults(), Optional.empty(), Optional.empty(),
-                io.edgefleet.http.limits.HttpLimits.agentDefaults(), 256);
+                io.edgefleet.http.limits.HttpLimits.agentDefaults(), 256, Optional.empty());
     }
 
     public AgentConfig withDataDir(Path dir) {
         return new AgentConfig(dir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     /** Serves the models of {@code dir}, skipping (not failing on) a file that does not load. */
@@ -164,32 +166,43 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
     /** Serves the models of {@code dir}; with {@code strict} a file that does not load stops the start. */
     public AgentConfig withModelsDir(Path dir, boolean strict) {
         return new AgentConfig(dataDir, Optional.of(new ModelsDir(dir, strict)), httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withHttp(String host, int port) {
         return new AgentConfig(dataDir, modelsDir, host, port, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withCoapPort(int port) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, port, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withIdentity(String fleetId, String deviceId) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleetId, deviceId, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withProfile(String profileId, EngineOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profileId, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, options, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, options, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withMqtt(String url) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, Optional.of(url), threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
+    }
+
+    /**
+     * MQTT over TLS with this client identity, for an {@code ssl://} broker URL (see {@link #withMqtt}).
+     * {@link io.edgefleet.transport.mqtt.MqttTls#fromPem} reads PEM files at every connect; an
+     * enrolled identity supplies its own context.
+     */
+    public AgentConfig withMqttTls(io.edgefleet.transport.mqtt.MqttTls tls) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits,
+                mqttMaxInFlight, Optional.of(tls));
     }
 
     public AgentConfig withTelemetry(Duration window, int maxOutboxRows) {
@@ -199,39 +212,39 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
     public AgentConfig withTelemetry(Telemetry t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation,
-                t, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                t, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withWatchdog(io.edgefleet.agent.slots.Watchdog.Limits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, limits, sync, escalation, httpLimits, mqttMaxInFlight);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, limits, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withEscalation(Escalation e) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                sync, Optional.of(e), httpLimits, mqttMaxInFlight);
+                sync, Optional.of(e), httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withSync(Sync settings) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                Optional.of(settings), escalation, httpLimits, mqttMaxInFlight);
+                Optional.of(settings), escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withQueue(int threads, int capacity) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threads, capacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withMaxPayloadBytes(int bytes) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, bytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                queueCapacity, bytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withTimeouts(Duration request, Duration drain) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, request, drain, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                queueCapacity, maxPayloadBytes, request, drain, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     /** The self-test's factor; its other limits stay. */
@@ -241,23 +254,23 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
 
     public AgentConfig withSelfTest(io.edgefleet.agent.slots.SelfTest.Limits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, limits, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, limits, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withHttpLimits(io.edgefleet.http.limits.HttpLimits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                sync, escalation, limits, mqttMaxInFlight);
+                sync, escalation, limits, mqttMaxInFlight, mqttTls);
     }
 
     public AgentConfig withMqttMaxInFlight(int requests) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                sync, escalation, httpLimits, requests);
+                sync, escalation, httpLimits, requests, mqttTls);
     }
 
     public AgentConfig withIsolation(IsolationOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, options, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, options, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, mqttTls);
     }
 }

@@ -83,7 +83,7 @@ public final class EdgeAgent implements AutoCloseable {
                             java.time.Duration.ofMillis(200)), Clock.systemUTC());
             return (io.edgefleet.agent.commands.Deployer) new io.edgefleet.agent.commands.SyncDeployer(client, profile, config.dataDir());
         }));
-        this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
+        this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.mqttTls(), config.fleet(), config.device(), config.profile(), slots, inference,
                 commands, codec, config.mqttMaxInFlight(), config.maxPayloadBytes(), clientFailures, Clock.systemUTC()));
         mqtt.ifPresent(m -> watchdog.onRollback(m::reportAutoRollback));
         this.coap = config.coapPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(
@@ -116,7 +116,8 @@ public final class EdgeAgent implements AutoCloseable {
                     })
                     .addFeature(observe.feature(slots, inference, store, ready::get,
                             () -> mqtt.map(MqttLink::isConnected).orElse(false), health,
-                            () -> mqtt.map(MqttLink::dropped).orElse(0L), () -> mqtt.map(MqttLink::busy).orElse(0L)));
+                            () -> mqtt.map(MqttLink::dropped).orElse(0L), () -> mqtt.map(MqttLink::busy).orElse(0L),
+                            () -> mqtt.map(MqttLink::outsideReplySpace).orElse(0L)));
             this.deadlines = java.util.Optional.of(config.httpLimits().applyTo(builder, clientFailures));
             this.http = java.util.Optional.of(builder.build());
         }

@@ -28,6 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The agent's MQTT bounds against a real Mosquitto: Maximum Packet Size announced in CONNECT, busy answers beyond the in-flight bound. */
 class AgentMqttLimitsTest {
+    /** The requester's reply space: agents answer only inside their own fleet's spaces. */
+    static final io.edgefleet.protocols.topics.ReplySpace REPLIES = new io.edgefleet.protocols.topics.ReplySpace("plant-9", "tester");
+
     @RegisterExtension
     static final MosquittoExtension MQTT = new MosquittoExtension();
     static final String OK = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}";
@@ -56,7 +59,7 @@ class AgentMqttLimitsTest {
         MqttClient replyClient = client("replies");
         replyClient.setCallback(io.edgefleet.testkit.MqttCallbacks.onMessage((topic, m) ->
                 replies.put(new String(m.getProperties().getCorrelationData(), StandardCharsets.UTF_8), m)));
-        replyClient.subscribe("replies/#", 1);
+        replyClient.subscribe(REPLIES.filter(), 1);
     }
 
     private MqttClient client(String id) throws Exception {
@@ -85,7 +88,7 @@ class AgentMqttLimitsTest {
         MqttMessage m = new MqttMessage(body);
         m.setQos(1);
         MqttProperties p = new MqttProperties();
-        p.setResponseTopic("replies/x");
+        p.setResponseTopic(REPLIES.topic() + "/x");
         p.setCorrelationData(correlation.getBytes(StandardCharsets.UTF_8));
         m.setProperties(p);
         c.publish(Topic.infer("plant-9", "cam-2", model).value(), m);

@@ -95,6 +95,7 @@ public final class MqttSession implements AutoCloseable {
     private final Handler handler;
     private final ClientFailureLog failures;
     private final MqttClient client;
+    private final MemoryPersistence persistence = new MemoryPersistence();
     private final List<String> filters;
     private final Object lifecycle = new Object();
     private volatile Listener listener = new Listener() {
@@ -113,7 +114,7 @@ public final class MqttSession implements AutoCloseable {
         this.failures = failures;
         this.filters = new CopyOnWriteArrayList<>(config.subscriptions());
         try {
-            this.client = new MqttClient(config.url(), config.clientId(), new MemoryPersistence());
+            this.client = new MqttClient(config.url(), config.clientId(), persistence);
         } catch (MqttException e) {
             throw new IllegalArgumentException("bad MQTT broker URL " + config.url() + ": " + e.getMessage(), e);
         }
@@ -168,6 +169,13 @@ public final class MqttSession implements AutoCloseable {
 
     private void connectLogged() throws Exception {
         try {
+            // Nothing of the last connection is resent. Paho 1.2.5 gives outgoing PUBLISHes topic aliases
+            // whenever the broker allows them (Mosquitto: 10) and keeps an unacknowledged one with its
+            // alias and no topic name; resent on the next connection, where the alias means nothing,
+            // it is a protocol error, at every reconnect, for ever (seen: an agent locked out after
+            // a broker restart with a telemetry batch in flight). The publish that was in flight already
+            // returned false to its caller, who keeps what must survive (the telemetry outbox).
+            persistence.clear();
             IMqttToken t = client.connectWithResult(options());
             Integer receiveMaximum = t.getResponseProperties() == null ? null : t.getResponseProperties().getReceiveMaximum();
             publishSlots = new Semaphore(receiveMaximum == null ? DEFAULT_RECEIVE_MAXIMUM : Math.max(1, Math.min(receiveMaximum, 64)));
