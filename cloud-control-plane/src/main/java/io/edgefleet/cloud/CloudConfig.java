@@ -25,15 +25,18 @@ import java.util.Set;
  * @param rolloutTick how often the rollout engine advances its rollouts
  * @param batching dynamic batching of the inference role
  * @param httpLimits idle and read timeouts and connection caps of the HTTP listener (the agent's {@code HttpLimits})
+ * @param mqttTls MQTT over TLS ({@code ssl://} broker URL): each role's identity, read at every connect
  */
 public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int httpPort, long maxUploadBytes, Optional<String> mqttUrl,
         Optional<KafkaSettings> kafka, Duration staleAfter, Duration bucket, Duration dedupeRetention, String signingKeyId,
         Optional<Path> signingKeyDir, List<Token> tokens, IsolationOptions validation, String instance, Duration rolloutTick,
-        io.edgefleet.cloud.inference.BatchingSettings batching, io.edgefleet.http.limits.HttpLimits httpLimits) {
+        io.edgefleet.cloud.inference.BatchingSettings batching, io.edgefleet.http.limits.HttpLimits httpLimits,
+        Optional<io.edgefleet.cloud.mqtt.CloudMqttTls> mqttTls) {
 
     public CloudConfig {
         roles = Set.copyOf(roles);
         java.util.Objects.requireNonNull(httpLimits, "httpLimits");
+        java.util.Objects.requireNonNull(mqttTls, "mqttTls");
         tokens = List.copyOf(tokens);
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http.port must be 0..65535, got " + httpPort);
@@ -51,77 +54,83 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
         return new CloudConfig(EnumSet.of(Role.CONTROL, Role.INGEST), dataDir, "127.0.0.1", 8080, 1024L * 1024 * 1024, Optional.empty(),
                 Optional.empty(), Duration.ofMinutes(3), Duration.ofMinutes(1), Duration.ofDays(7), "edgefleet-registry", Optional.empty(),
                 List.of(), IsolationOptions.defaults(), "1", Duration.ofSeconds(1),
-                io.edgefleet.cloud.inference.BatchingSettings.defaults(), io.edgefleet.http.limits.HttpLimits.cloudDefaults());
+                io.edgefleet.cloud.inference.BatchingSettings.defaults(), io.edgefleet.http.limits.HttpLimits.cloudDefaults(), Optional.empty());
     }
 
     public CloudConfig withRoles(Set<Role> r) {
         return new CloudConfig(r, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, mqttTls);
     }
 
     public CloudConfig withHttp(String host, int port) {
         return new CloudConfig(roles, dataDir, host, port, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, mqttTls);
     }
 
     public CloudConfig withMaxUploadBytes(long bytes) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, bytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, mqttTls);
     }
 
     public CloudConfig withMqtt(String url) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, Optional.of(url), kafka, staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, mqttTls);
+    }
+
+    /** MQTT over TLS for an {@code ssl://} broker URL (see {@link #withMqtt}): the control and ingest identities. */
+    public CloudConfig withMqttTls(io.edgefleet.cloud.mqtt.CloudMqttTls tls) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, Optional.of(tls));
     }
 
     public CloudConfig withKafka(KafkaSettings k) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, Optional.of(k), staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, mqttTls);
     }
 
     public CloudConfig withStaleAfter(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, d, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, mqttTls);
     }
 
     public CloudConfig withBucket(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, d, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, mqttTls);
     }
 
     public CloudConfig withSigningKey(String keyId, Optional<Path> dir) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                keyId, dir, tokens, validation, instance, rolloutTick, batching, httpLimits);
+                keyId, dir, tokens, validation, instance, rolloutTick, batching, httpLimits, mqttTls);
     }
 
     public CloudConfig withTokens(List<Token> t) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick, batching, httpLimits, mqttTls);
     }
 
     public CloudConfig withValidation(IsolationOptions v) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick, batching, httpLimits, mqttTls);
     }
 
     public CloudConfig withInstance(String id) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick, batching, httpLimits, mqttTls);
     }
 
     public CloudConfig withRolloutTick(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, d, batching, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, d, batching, httpLimits, mqttTls);
     }
 
     public CloudConfig withBatching(io.edgefleet.cloud.inference.BatchingSettings b) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, b, httpLimits);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, b, httpLimits, mqttTls);
     }
 
     public CloudConfig withHttpLimits(io.edgefleet.http.limits.HttpLimits l) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, l);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, l, mqttTls);
     }
 
     public Path keyDir() {

@@ -87,7 +87,7 @@ public final class ControlPlane implements AutoCloseable {
     private RolloutEngine rollouts;
     private CloudInference inference;
     private FleetRegistry fleet;
-    private CloudMqtt control;
+    private io.edgefleet.transport.mqtt.MqttSession control;
     private TelemetryBridge bridge;
     private TelemetrySink sink;
     private List<Token> tokens;
@@ -145,7 +145,8 @@ public final class ControlPlane implements AutoCloseable {
                 sink = new DirectSink(aggregator, 500);
             }
             if (config.mqttUrl().isPresent()) {
-                bridge = new TelemetryBridge(config.mqttUrl().get(), "ef-cloud-ingest-" + config.instance(), sink, stats);
+                bridge = new TelemetryBridge(config.mqttUrl().get(), config.mqttTls().map(io.edgefleet.cloud.mqtt.CloudMqttTls::ingest),
+                        "ef-cloud-ingest-" + config.instance(), sink, stats);
                 bridge.start();
             } else {
                 LOG.log(System.Logger.Level.WARNING, "ingest role without mqtt.url: no telemetry will arrive");
@@ -183,14 +184,16 @@ public final class ControlPlane implements AutoCloseable {
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
-                control = new CloudMqtt(config.mqttUrl().get(), "ef-cloud-control-" + config.instance(), false,
-                        List.of(Topic.filterAll(TopicKind.STATE), Topic.filterAll(TopicKind.COMMAND_ACK)), (topic, m, ack) -> {
+                control = CloudMqtt.session(config.mqttUrl().get(), config.mqttTls().map(io.edgefleet.cloud.mqtt.CloudMqttTls::control),
+                        "ef-cloud-control-" + config.instance(), false,
+                        List.of(Topic.filterAll(TopicKind.STATE), Topic.filterAll(TopicKind.COMMAND_ACK)), (m, ack) -> {
+                            String topic = m.topic();
                             if (topic.endsWith("/state")) {
-                                states.onMessage(topic, m, ack);
+                                states.onMessage(m, ack);
                                 return;
                             }
                             try {
-                                rollouts.onAck(json.decode(m.getPayload(), io.edgefleet.protocols.messages.CommandAck.class));
+                                rollouts.onAck(json.decode(m.payload(), io.edgefleet.protocols.messages.CommandAck.class));
                             } catch (RuntimeException e) {
                                 LOG.log(System.Logger.Level.WARNING, "acknowledgement on {0} not applied: {1}", topic, e.getMessage());
                             }
@@ -348,7 +351,7 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /** Publishes on the fleet's broker through the control session (commands; used by rollouts). */
-    public Optional<CloudMqtt> controlMqtt() {
+    public Optional<io.edgefleet.transport.mqtt.MqttSession> controlMqtt() {
         return Optional.ofNullable(control);
     }
 

@@ -94,7 +94,8 @@ final class CloudCommands {
             CloudConfig c = config != null ? CloudSettings.load(config) : CloudConfig.defaults(Path.of("cloud-data"));
             if (dataDir != null) {
                 c = new CloudConfig(c.roles(), dataDir, c.httpHost(), c.httpPort(), c.maxUploadBytes(), c.mqttUrl(), c.kafka(), c.staleAfter(),
-                        c.bucket(), c.dedupeRetention(), c.signingKeyId(), c.signingKeyDir(), c.tokens(), c.validation(), c.instance(), c.rolloutTick(), c.batching(), c.httpLimits());
+                        c.bucket(), c.dedupeRetention(), c.signingKeyId(), c.signingKeyDir(), c.tokens(), c.validation(), c.instance(), c.rolloutTick(), c.batching(), c.httpLimits(),
+                        c.mqttTls());
             }
             if (role != null) {
                 c = c.withRoles(Role.parse(role));

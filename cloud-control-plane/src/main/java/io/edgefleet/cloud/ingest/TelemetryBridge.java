@@ -1,13 +1,15 @@
 package io.edgefleet.cloud.ingest;
 
 import io.edgefleet.cloud.mqtt.CloudMqtt;
+import io.edgefleet.transport.mqtt.Delivery;
+import io.edgefleet.transport.mqtt.MqttSession;
+import io.edgefleet.transport.mqtt.MqttTls;
 import io.edgefleet.protocols.ProtocolException;
 import io.edgefleet.protocols.messages.MessageCodec;
 import io.edgefleet.protocols.messages.TelemetryBatch;
 import io.edgefleet.protocols.topics.Topic;
 import io.edgefleet.protocols.topics.TopicKind;
 import java.util.List;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
 
 /**
  * The ingest role's MQTT side: an MQTT 5 shared subscription
@@ -21,15 +23,20 @@ public final class TelemetryBridge implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TelemetryBridge.class.getName());
     public static final String GROUP = "edgefleet-ingest";
 
-    private final CloudMqtt mqtt;
+    private final MqttSession mqtt;
     private final TelemetrySink sink;
     private final IngestStats stats;
     private final MessageCodec json = MessageCodec.json();
 
     public TelemetryBridge(String brokerUrl, String clientId, TelemetrySink sink, IngestStats stats) {
+        this(brokerUrl, java.util.Optional.empty(), clientId, sink, stats);
+    }
+
+    /** @param tls the ingest identity for an {@code ssl://} broker URL */
+    public TelemetryBridge(String brokerUrl, java.util.Optional<MqttTls> tls, String clientId, TelemetrySink sink, IngestStats stats) {
         this.sink = sink;
         this.stats = stats;
-        this.mqtt = new CloudMqtt(brokerUrl, clientId, true, List.of(Topic.sharedFilterAll(GROUP, TopicKind.TELEMETRY)), this::onMessage);
+        this.mqtt = CloudMqtt.session(brokerUrl, tls, clientId, true, List.of(Topic.sharedFilterAll(GROUP, TopicKind.TELEMETRY)), this::onMessage);
     }
 
     public void start() {
@@ -40,12 +47,13 @@ public final class TelemetryBridge implements AutoCloseable {
         return mqtt.isConnected();
     }
 
-    private void onMessage(String topic, MqttMessage m, CloudMqtt.Ack ack) {
+    private void onMessage(Delivery m, MqttSession.Ack ack) {
         stats.received.incrementAndGet();
+        String topic = m.topic();
         TelemetryBatch b;
         try {
-            Topic t = Topic.parse(topic);
-            b = json.decode(m.getPayload(), TelemetryBatch.class);
+            Topic t = m.parsed().orElseThrow(() -> new ProtocolException("$", "not a device topic: " + topic));
+            b = json.decode(m.payload(), TelemetryBatch.class);
             if (!b.fleet().equals(t.fleet()) || !b.device().equals(t.device())) {
                 throw new ProtocolException("$", "batch of " + b.fleet() + "/" + b.device() + " published on " + topic);
             }
@@ -55,7 +63,7 @@ public final class TelemetryBridge implements AutoCloseable {
             ack.ack();
             return;
         }
-        sink.submit(b, m.getPayload(), ack::ack);
+        sink.submit(b, m.payload(), ack::ack);
     }
 
     /** Stops taking messages; what the sink still holds unacknowledged is redelivered by the broker later. */
