@@ -95,7 +95,6 @@ public final class MqttSession implements AutoCloseable {
     private final Handler handler;
     private final ClientFailureLog failures;
     private final MqttClient client;
-    private final MemoryPersistence persistence = new MemoryPersistence();
     private final List<String> filters;
     private final Object lifecycle = new Object();
     private volatile Listener listener = new Listener() {
@@ -114,13 +113,59 @@ public final class MqttSession implements AutoCloseable {
         this.failures = failures;
         this.filters = new CopyOnWriteArrayList<>(config.subscriptions());
         try {
-            this.client = new MqttClient(config.url(), config.clientId(), persistence);
+            this.client = new MqttClient(config.url(), config.clientId(), new MemoryPersistence());
         } catch (MqttException e) {
             throw new IllegalArgumentException("bad MQTT broker URL " + config.url() + ": " + e.getMessage(), e);
         }
         client.setManualAcks(config.manualAcks());
         client.setTimeToWait(config.operationTimeout().toMillis()); // no PUBACK wait hangs a thread forever
         client.setCallback(new Callback());
+        noTopicAliases(client, config.clientId());
+    }
+
+    /**
+     * Turns Paho's outgoing topic aliases off. Paho 1.2.5 gives outgoing PUBLISHes topic aliases
+     * whenever the broker allows them (Mosquitto: 10, HiveMQ: 5) and keeps an unacknowledged one
+     * with its alias and no topic name; resent on the next connection, where the alias means
+     * nothing, it is a protocol error, at every reconnect, for ever (seen: an agent locked out after
+     * a broker restart with a telemetry batch in flight; {@code MqttSessionTest}). Paho has no
+     * option for it, so its connection state is replaced, before the first connect, by one whose
+     * outgoing Topic Alias Maximum is always 0: no alias is ever assigned and a resent PUBLISH
+     * carries its topic name. Reflection on Paho 1.2.5's internals (the {@code mqttConnection}
+     * fields of {@code MqttAsyncClient}, {@code ClientComms} and {@code ClientState}); if they
+     * change, a WARNING says so and brokers must run with topic aliases off.
+     */
+    private static void noTopicAliases(MqttClient client, String clientId) {
+        try {
+            Object async = field(MqttClient.class, "aClient").get(client);
+            Object comms = field(org.eclipse.paho.mqttv5.client.MqttAsyncClient.class, "comms").get(async);
+            Object state = field(comms.getClass(), "clientState").get(comms);
+            NoAliasConnectionState replacement = new NoAliasConnectionState(clientId);
+            field(org.eclipse.paho.mqttv5.client.MqttAsyncClient.class, "mqttConnection").set(async, replacement);
+            field(comms.getClass(), "mqttConnection").set(comms, replacement);
+            field(state.getClass(), "mqttConnection").set(state, replacement);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot turn Paho''s outgoing topic aliases off ({0}); run the broker with topic aliases "
+                    + "off (Mosquitto max_topic_alias 0) or a session may be refused after a reconnect", e.toString());
+        }
+    }
+
+    private static java.lang.reflect.Field field(Class<?> type, String name) throws NoSuchFieldException {
+        java.lang.reflect.Field f = type.getDeclaredField(name);
+        f.setAccessible(true);
+        return f;
+    }
+
+    /** Paho's per-client connection state, with no outgoing topic aliases whatever the broker allows. */
+    private static final class NoAliasConnectionState extends org.eclipse.paho.mqttv5.client.internal.MqttConnectionState {
+        NoAliasConnectionState(String clientId) {
+            super(clientId);
+        }
+
+        @Override
+        public Integer getOutgoingTopicAliasMaximum() {
+            return 0;
+        }
     }
 
     /**
@@ -169,13 +214,6 @@ public final class MqttSession implements AutoCloseable {
 
     private void connectLogged() throws Exception {
         try {
-            // Nothing of the last connection is resent. Paho 1.2.5 gives outgoing PUBLISHes topic aliases
-            // whenever the broker allows them (Mosquitto: 10) and keeps an unacknowledged one with its
-            // alias and no topic name; resent on the next connection, where the alias means nothing,
-            // it is a protocol error, at every reconnect, for ever (seen: an agent locked out after
-            // a broker restart with a telemetry batch in flight). The publish that was in flight already
-            // returned false to its caller, who keeps what must survive (the telemetry outbox).
-            persistence.clear();
             IMqttToken t = client.connectWithResult(options());
             Integer receiveMaximum = t.getResponseProperties() == null ? null : t.getResponseProperties().getReceiveMaximum();
             publishSlots = new Semaphore(receiveMaximum == null ? DEFAULT_RECEIVE_MAXIMUM : Math.max(1, Math.min(receiveMaximum, 64)));

@@ -250,6 +250,47 @@ class MqttSessionTest {
         assertThat(old.isConnected()).isFalse();
     }
 
+    /**
+     * Paho 1.2.5 keeps an unacknowledged PUBLISH with the old connection's topic alias and no topic
+     * name and resends it after a reconnect: Mosquitto (topic aliases on by default) calls that a
+     * protocol error, at every reconnect. The session must come back and publish again.
+     */
+    @Test
+    void a_publish_in_flight_when_the_broker_dies_does_not_lock_the_session_out(MosquittoBroker broker) throws Exception {
+        BlockingQueue<Delivery> inbox = new LinkedBlockingQueue<>();
+        String topic = Topic.telemetry("plant-1", "alias-1").value();
+        MqttSession watcher = started(SessionConfig.of(broker.url(), "alias-watcher").withCleanStart(false, 3600).withSubscription(topic),
+                (d, ack) -> inbox.add(d));
+        MqttSession device = started(SessionConfig.of(broker.url(), "alias-device").withCleanStart(false, 3600), (d, ack) -> { });
+        awaitSubscribed(device, topic, inbox); // the topic now has an alias on this connection
+
+        long pid = ProcessHandle.current().children().filter(h -> h.info().commandLine().orElse("").contains(broker.folder().toString()))
+                .findFirst().orElseThrow().pid();
+        assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor()).isZero(); // frozen: no PUBACK
+        java.util.concurrent.atomic.AtomicBoolean delivered = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread publisher = Thread.ofPlatform().start(() -> delivered.set(device.publish(topic, "in-flight".getBytes(StandardCharsets.UTF_8), false)));
+        // Paho stores the PUBLISH (with its alias) in the calling thread before that thread waits for the PUBACK.
+        await("the publish waiting for its PUBACK", () -> publisher.getState() == Thread.State.TIMED_WAITING
+                || publisher.getState() == Thread.State.WAITING);
+        broker.kill();
+        publisher.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(delivered.get()).as("the publish in flight reported as not delivered").isFalse();
+        broker.start();
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        boolean back = false;
+        while (!back && System.nanoTime() < deadline) {
+            if (device.publish(topic, "after".getBytes(StandardCharsets.UTF_8), false)) {
+                Delivery d = inbox.poll(500, TimeUnit.MILLISECONDS);
+                back = d != null && new String(d.payload(), StandardCharsets.UTF_8).equals("after");
+            } else {
+                Thread.sleep(100);
+            }
+        }
+        assertThat(back).as("the device publishes again after the broker restart within 20 s").isTrue();
+        assertThat(watcher.isConnected()).isTrue();
+    }
+
     @Test
     void tcp_and_ssl_urls_must_match_the_tls_setting() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> SessionConfig.of("ssl://127.0.0.1:8883", "x"))
