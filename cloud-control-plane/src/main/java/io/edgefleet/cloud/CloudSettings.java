@@ -28,6 +28,7 @@ import java.util.Optional;
  *                  certificate: server.pem, key: server-key.pem,   # absent: issued by the CA in data-dir/pki
  *                  hosts: [cloud.example.com] } }                  # extra names of the issued certificate
  *   mqtt: { url: tcp://127.0.0.1:1883 }
+ *     tls: { ca-file: ..., control: { key-file: ..., cert-file: ... }, ingest: { key-file: ..., cert-file: ... } }   # with an ssl:// url
  *   kafka:                           # absent: the ingest pipeline runs in-process
  *     bootstrap-servers: 127.0.0.1:9092
  *     partitions: 6
@@ -118,6 +119,14 @@ public final class CloudSettings {
         }
         if (c.get("mqtt.url").exists()) {
             out = out.withMqtt(c.get("mqtt.url").asString().get());
+        }
+        if (c.get("mqtt.tls").exists()) {
+            // MQTT over TLS (an ssl:// url): the CA and each role's key and certificate, read again at every connect
+            java.util.function.Function<String, Path> file = k -> Path.of(c.get("mqtt.tls." + k).asString().orElseThrow(
+                    () -> new IllegalArgumentException("cloud.mqtt.tls needs ca-file, control.key-file, control.cert-file, ingest.key-file and "
+                            + "ingest.cert-file; " + k + " is missing")));
+            out = out.withMqttTls(io.edgefleet.cloud.mqtt.CloudMqttTls.fromPem(file.apply("ca-file"), file.apply("control.key-file"),
+                    file.apply("control.cert-file"), file.apply("ingest.key-file"), file.apply("ingest.cert-file")));
         }
         if (c.get("kafka.bootstrap-servers").exists()) {
             Map<String, String> props = new HashMap<>();

@@ -99,7 +99,7 @@ public final class ControlPlane implements AutoCloseable {
     private RolloutEngine rollouts;
     private CloudInference inference;
     private FleetRegistry fleet;
-    private CloudMqtt control;
+    private io.edgefleet.transport.mqtt.MqttSession control;
     private TelemetryBridge bridge;
     private io.edgefleet.cloud.sender.SenderGate senders;
     private io.edgefleet.cloud.sender.CommandSigning commandSigning;
@@ -201,7 +201,8 @@ public final class ControlPlane implements AutoCloseable {
                 sink = new DirectSink(aggregator, 500);
             }
             if (config.mqttUrl().isPresent()) {
-                bridge = new TelemetryBridge(config.mqttUrl().get(), "ef-cloud-ingest-" + config.instance(), sink, stats, senders);
+                bridge = new TelemetryBridge(config.mqttUrl().get(), config.mqttTls().map(io.edgefleet.cloud.mqtt.CloudMqttTls::ingest),
+                        "ef-cloud-ingest-" + config.instance(), sink, stats, senders);
                 bridge.start();
             } else {
                 LOG.log(System.Logger.Level.WARNING, "ingest role without mqtt.url: no telemetry will arrive");
@@ -248,22 +249,26 @@ public final class ControlPlane implements AutoCloseable {
                     0, day, TimeUnit.MILLISECONDS);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
                     (f, d, bytes) -> control != null && commandSigning.send(RolloutEngine.topic(f, d), bytes,
-                            (topic, payload, props) -> control.publish(topic, payload, false, props)), clock);
+                            (topic, payload, props) -> control.publish(topic, payload, props.stream().reduce(
+                                    io.edgefleet.transport.mqtt.Metadata.qos1(), (md, e) -> md.withUserProperty(e.getKey(), e.getValue()),
+                                    (x, y) -> x))), clock);
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet, senders);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
-                control = new CloudMqtt(config.mqttUrl().get(), "ef-cloud-control-" + config.instance(), false,
-                        List.of(Topic.filterAll(TopicKind.STATE), Topic.filterAll(TopicKind.COMMAND_ACK)), (topic, m, ack) -> {
+                control = CloudMqtt.session(config.mqttUrl().get(), config.mqttTls().map(io.edgefleet.cloud.mqtt.CloudMqttTls::control),
+                        "ef-cloud-control-" + config.instance(), false,
+                        List.of(Topic.filterAll(TopicKind.STATE), Topic.filterAll(TopicKind.COMMAND_ACK)), (m, ack) -> {
+                            String topic = m.topic();
                             if (topic.endsWith("/state")) {
-                                states.onMessage(topic, m, ack);
+                                states.onMessage(m, ack);
                                 return;
                             }
-                            if (!senders.accept(topic, m.getPayload(), io.edgefleet.transport.signing.PahoSignatures.userProperties(m))) {
+                            if (!senders.accept(topic, m.payload(), io.edgefleet.transport.signing.SessionSignatures.userProperties(m.metadata()))) {
                                 return; // issue 15: an ack whose sender is not proven settles nothing
                             }
                             try {
-                                var a = json.decode(m.getPayload(), io.edgefleet.protocols.messages.CommandAck.class);
-                                if (!a.device().equals(Topic.parse(topic).device())) {
+                                var a = json.decode(m.payload(), io.edgefleet.protocols.messages.CommandAck.class);
+                                if (!a.device().equals(m.parsed().map(Topic::device).orElse(""))) {
                                     throw new io.edgefleet.protocols.ProtocolException("device", "ack of " + a.device() + " published on " + topic);
                                 }
                                 if (io.edgefleet.cloud.sender.CommandSigning.isRefusal(a)) { // a forged command's refusal must not fail the real one
@@ -528,7 +533,7 @@ public final class ControlPlane implements AutoCloseable {
         return senders;
     }
 
-    public Optional<CloudMqtt> controlMqtt() {
+    public Optional<io.edgefleet.transport.mqtt.MqttSession> controlMqtt() {
         return Optional.ofNullable(control);
     }
 

@@ -31,6 +31,7 @@ import java.time.Duration;
  *     key: identity/key.pem
  *     token-env: EDGEFLEET_DEVICE_TOKEN   # ...and/or a bearer token from the environment (or token-file: FILE)
  *   mqtt: { url: tcp://127.0.0.1:1883, max-in-flight: 256 }   # connected mode
+ *     tls: { ca-file: identity/ca.pem, key-file: identity/key.pem, cert-file: identity/cert.pem }   # with an ssl:// url
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
  *   slots:                                # the self-test of a candidate against the active version
  *     max-latency-factor: 3.0             # a paired run counts as slower above 3x the faster version's time...
@@ -100,6 +101,12 @@ public final class AgentSettings {
         }
         if (c.get("mqtt.url").exists()) {
             a = a.withMqtt(c.get("mqtt.url").asString().get());
+        }
+        if (c.get("mqtt.tls").exists()) {
+            // MQTT over TLS (an ssl:// url): all three PEM files, read again at every connect
+            java.util.function.Function<String, Path> file = k -> Path.of(c.get("mqtt.tls." + k).asString().orElseThrow(
+                    () -> new IllegalArgumentException("agent.mqtt.tls needs ca-file, key-file and cert-file; " + k + " is missing")));
+            a = a.withMqttTls(io.edgefleet.transport.mqtt.MqttTls.fromPem(file.apply("ca-file"), file.apply("key-file"), file.apply("cert-file")));
         }
         if (c.get("telemetry").exists()) {
             var t = base.telemetry();

@@ -90,7 +90,7 @@ public final class EdgeAgent implements AutoCloseable {
                             java.time.Duration.ofMillis(200)), cloud, Clock.systemUTC());
             return (io.edgefleet.agent.commands.Deployer) new io.edgefleet.agent.commands.SyncDeployer(client, profile, config.dataDir());
         }));
-        this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.fleet(), config.device(), config.profile(), slots, inference,
+        this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.mqttTls(), config.fleet(), config.device(), config.profile(), slots, inference,
                 commands, codec, config.mqttMaxInFlight(), config.maxPayloadBytes(), clientFailures, Clock.systemUTC()));
         mqtt.ifPresent(m -> watchdog.onRollback(m::reportAutoRollback));
         // issue 15: sign with the enrolled key, run only the control plane's signed commands (once enrolled)
@@ -126,7 +126,8 @@ public final class EdgeAgent implements AutoCloseable {
                     })
                     .addFeature(observe.feature(slots, inference, store, ready::get,
                             () -> mqtt.map(MqttLink::isConnected).orElse(false), health,
-                            () -> mqtt.map(MqttLink::dropped).orElse(0L), () -> mqtt.map(MqttLink::busy).orElse(0L)));
+                            () -> mqtt.map(MqttLink::dropped).orElse(0L), () -> mqtt.map(MqttLink::busy).orElse(0L),
+                            () -> mqtt.map(MqttLink::outsideReplySpace).orElse(0L)));
             // optional TLS of the local API: the context's key and certificate (the agent identity's, or PEM files)
             config.tls().localHttp().ifPresent(ctx -> builder.tls(t -> t.sslContext(ctx.get())));
             this.deadlines = java.util.Optional.of(config.httpLimits().applyTo(builder, clientFailures));

@@ -38,6 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The agent's MQTT side against a real Mosquitto: inference with response topics, commands with acks, retained state. */
 class AgentMqttTest {
+    /** The requester's reply space: agents answer only inside their own fleet's spaces. */
+    static final io.edgefleet.protocols.topics.ReplySpace REPLIES = new io.edgefleet.protocols.topics.ReplySpace("plant-7", "tester");
+
     @RegisterExtension
     static final MosquittoExtension MQTT = new MosquittoExtension();
     static final MessageCodec JSON = MessageCodec.json();
@@ -65,7 +68,7 @@ class AgentMqttTest {
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setAutomaticReconnect(true);
         cloud.connect(o);
-        cloud.subscribe("replies/#", 1);
+        cloud.subscribe(REPLIES.filter(), 1);
         cloud.subscribe(Topic.commandAck("plant-7", "cam-1").value(), 1);
         cloud.subscribe(Topic.state("plant-7", "cam-1").value(), 1);
     }
@@ -85,7 +88,7 @@ class AgentMqttTest {
         MqttMessage m = new MqttMessage(body.getBytes(StandardCharsets.UTF_8));
         m.setQos(1);
         MqttProperties p = new MqttProperties();
-        p.setResponseTopic("replies/" + correlation);
+        p.setResponseTopic(REPLIES.topic() + "/" + correlation);
         p.setCorrelationData(correlation.getBytes(StandardCharsets.UTF_8));
         m.setProperties(p);
         cloud.publish(Topic.infer("plant-7", "cam-1", model).value(), m);
@@ -134,10 +137,10 @@ class AgentMqttTest {
     @Test
     void mosquitto_clients_get_an_answer() throws Exception {
         Process sub = new ProcessBuilder("mosquitto_sub", "-V", "mqttv5", "-p", Integer.toString(MQTT.broker().port()), "-h", "127.0.0.1",
-                "-t", "cli/replies", "-C", "1", "-W", "20").redirectErrorStream(true).start();
+                "-t", "ef/replies/plant-7/cli/1", "-C", "1", "-W", "20").redirectErrorStream(true).start();
         Thread.sleep(500); // let the subscription land before the request
         Process pub = new ProcessBuilder("mosquitto_pub", "-V", "mqttv5", "-p", Integer.toString(MQTT.broker().port()), "-h", "127.0.0.1",
-                "-q", "1", "-t", Topic.infer("plant-7", "cam-1", "cls").value(), "-D", "publish", "response-topic", "cli/replies",
+                "-q", "1", "-t", Topic.infer("plant-7", "cam-1", "cls").value(), "-D", "publish", "response-topic", "ef/replies/plant-7/cli/1",
                 "-D", "publish", "correlation-data", "abc",
                 "-m", "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}")
                 .redirectErrorStream(true).start();
@@ -146,6 +149,47 @@ class AgentMqttTest {
         assertThat(sub.waitFor(25, TimeUnit.SECONDS)).isTrue();
         String out = new String(sub.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(out).contains("\"model_name\":\"cls\"", "\"name\":\"probs\"");
+    }
+
+    @Test
+    void a_response_topic_outside_the_fleets_reply_space_gets_no_answer_and_the_agent_keeps_serving() throws Exception {
+        BlockingQueue<MqttMessage> spied = new LinkedBlockingQueue<>();
+        MqttClient spy = new MqttClient(MQTT.broker().url(), "spy-" + java.util.UUID.randomUUID(), new MemoryPersistence());
+        spy.setCallback(io.edgefleet.testkit.MqttCallbacks.onMessage((topic, m) -> spied.add(m)));
+        spy.connect(new MqttConnectionOptions());
+        try {
+            spy.subscribe(Topic.command("plant-7", "cam-1").value(), 1);
+            spy.subscribe("ef/replies/plant-8/#", 1);
+            long before = agent.mqtt().orElseThrow().outsideReplySpace();
+            String body = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}";
+            // The answer aimed at the agent's own command topic, at another fleet's reply space, and at no space at all.
+            requestTo(Topic.command("plant-7", "cam-1").value(), body, "evil-cmd");
+            requestTo("ef/replies/plant-8/tester/1", body, "evil-fleet");
+            requestTo("replies/anywhere", body, "evil-free");
+            request("cls", body, "fine");
+            MqttMessage reply = next(replies);
+            assertThat(new String(reply.getProperties().getCorrelationData(), StandardCharsets.UTF_8)).isEqualTo("fine");
+            assertThat(status(reply)).isEqualTo("200");
+            // Refused in the order they came, before any inference: counted by the time the good one is answered.
+            assertThat(agent.mqtt().orElseThrow().outsideReplySpace() - before).isEqualTo(3);
+            request("cls", body, "still-fine");
+            assertThat(status(next(replies))).isEqualTo("200");
+            assertThat(spied).as("nothing was published on the command topic or into another fleet's replies").isEmpty();
+            assertThat(replies).isEmpty();
+        } finally {
+            spy.disconnect();
+            spy.close();
+        }
+    }
+
+    private void requestTo(String responseTopic, String body, String correlation) throws MqttException {
+        MqttMessage m = new MqttMessage(body.getBytes(StandardCharsets.UTF_8));
+        m.setQos(1);
+        MqttProperties p = new MqttProperties();
+        p.setResponseTopic(responseTopic);
+        p.setCorrelationData(correlation.getBytes(StandardCharsets.UTF_8));
+        m.setProperties(p);
+        cloud.publish(Topic.infer("plant-7", "cam-1", "cls").value(), m);
     }
 
     @Test
@@ -209,7 +253,7 @@ class AgentMqttTest {
         while ((!agent.mqtt().orElseThrow().isConnected() || !cloud.isConnected()) && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
-        cloud.subscribe("replies/#", 1);
+        cloud.subscribe(REPLIES.filter(), 1);
         request("cls", "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}", "after-restart");
         assertThat(status(next(replies))).isEqualTo("200");
     }

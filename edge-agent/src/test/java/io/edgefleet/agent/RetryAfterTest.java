@@ -143,13 +143,13 @@ class RetryAfterTest {
         MqttClient client = new MqttClient(MQTT.broker().url(), "retry-after-client", new MemoryPersistence());
         client.setCallback(io.edgefleet.testkit.MqttCallbacks.onMessage((topic, m) -> replies.add(m)));
         client.connect();
-        client.subscribe("replies/retry/#", 1);
+        client.subscribe(new io.edgefleet.protocols.topics.ReplySpace("plant-1", "tester").filter(), 1);
         try {
             Map<String, String> refused = firstRefusal(() -> {
                 MqttMessage m = new MqttMessage(LIGHT.getBytes(StandardCharsets.UTF_8));
                 m.setQos(1);
                 MqttProperties p = new MqttProperties();
-                p.setResponseTopic("replies/retry/1");
+                p.setResponseTopic(new io.edgefleet.protocols.topics.ReplySpace("plant-1", "tester").topic() + "/retry/1");
                 p.setCorrelationData("c".getBytes(StandardCharsets.UTF_8));
                 m.setProperties(p);
                 client.publish(Topic.infer("plant-1", "dev-1", "dense").value(), m);

@@ -202,8 +202,8 @@ class TelemetryStoreAndForwardTest {
             }
             Thread.sleep(50);
         }
-        assertThat(link.isConnected() && consumer.isConnected()).as("both reconnected within 60 s (link %s, consumer %s): %s",
-                link.isConnected(), consumer.isConnected(), problems).isTrue();
+        assertThat(link.isConnected() && consumer.isConnected()).as("both reconnected within 60 s (link %s, consumer %s): %s; broker log:%n%s",
+                link.isConnected(), consumer.isConnected(), problems, MQTT.broker().logTail()).isTrue();
     }
 
     private static Observation obs(int i) {

@@ -12,7 +12,12 @@ import io.edgefleet.protocols.oip.Encoded;
 import io.edgefleet.protocols.oip.InferRequest;
 import io.edgefleet.protocols.oip.InferTensor;
 import io.edgefleet.protocols.oip.OipCodec;
+import io.edgefleet.protocols.topics.ReplySpace;
 import io.edgefleet.protocols.topics.Topic;
+import io.edgefleet.transport.mqtt.Metadata;
+import io.edgefleet.transport.mqtt.MqttSession;
+import io.edgefleet.transport.mqtt.SessionConfig;
+import java.util.concurrent.CountDownLatch;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -30,14 +35,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.californium.core.CoapClient;
 import org.eclipse.californium.core.CoapResponse;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
-import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 /**
  * The agent's overhead per protocol: the same model through HTTP JSON, HTTP binary, CoAP and
@@ -85,7 +82,7 @@ public final class AgentOverhead {
                 while (!agent.mqtt().orElseThrow().isConnected() && System.nanoTime() < deadline) {
                     Thread.sleep(50);
                 }
-                mqtt = new MqttRequester(mqttUrl.get(), Topic.infer(c.fleet(), c.device(), name).value());
+                mqtt = new MqttRequester(mqttUrl.get(), c.fleet(), Topic.infer(c.fleet(), c.device(), name).value());
             }
             for (int conc : concurrency) {
                 progress.printf(Locale.ROOT, "# concurrency %d...%n", conc);
@@ -150,70 +147,59 @@ public final class AgentOverhead {
         out.flush();
     }
 
-    /** Request/response over MQTT 5 with one response topic per requester and correlation ids. */
-    static final class MqttRequester implements AutoCloseable, MqttCallback {
-        private final MqttClient client;
+    /**
+     * Request/response over MQTT 5 on the one session: answers come to this requester's own reply
+     * space ({@code ef/replies/{fleet}/{requester}/...}, the only place an agent answers), matched by
+     * correlation id.
+     */
+    static final class MqttRequester implements AutoCloseable {
+        private final MqttSession session;
         private final String topic;
-        private final String replies = "bench/replies/" + System.nanoTime();
+        private final String replies;
         private final ConcurrentHashMap<String, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
         private final AtomicLong ids = new AtomicLong();
 
-        MqttRequester(String url, String topic) throws MqttException {
+        MqttRequester(String url, String fleet, String topic) throws InterruptedException {
             this.topic = topic;
-            client = new MqttClient(url, "bench-" + System.nanoTime(), new MemoryPersistence());
-            client.setCallback(this);
-            org.eclipse.paho.mqttv5.client.MqttConnectionOptions o = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
-            o.setSocketFactory(new io.edgefleet.transport.net.NoDelaySockets());
-            client.connect(o);
-            client.subscribe(replies, 1);
+            String requester = "bench-" + System.nanoTime();
+            ReplySpace space = new ReplySpace(fleet, requester);
+            this.replies = space.topic() + "/answers";
+            session = MqttSession.create(SessionConfig.of(url, requester).withCleanStart(true, 0).withSubscription(space.filter()), (m, ack) -> {
+                CompletableFuture<byte[]> f = m.metadata().correlationData()
+                        .map(c -> pending.remove(new String(c, java.nio.charset.StandardCharsets.UTF_8))).orElse(null);
+                if (f != null) {
+                    f.complete(m.payload());
+                }
+            });
+            CountDownLatch subscribed = new CountDownLatch(1);
+            session.listener(new MqttSession.Listener() {
+                @Override
+                public void subscribed(boolean first) {
+                    subscribed.countDown();
+                }
+            });
+            session.start();
+            if (!subscribed.await(20, TimeUnit.SECONDS)) {
+                session.close();
+                throw new IllegalStateException("MQTT requester not connected to " + url + " within 20 s");
+            }
         }
 
         void request(byte[] body) throws Exception {
             String id = Long.toString(ids.incrementAndGet());
             CompletableFuture<byte[]> f = new CompletableFuture<>();
             pending.put(id, f);
-            MqttMessage m = new MqttMessage(body);
-            m.setQos(1);
-            MqttProperties p = new MqttProperties();
-            p.setResponseTopic(replies);
-            p.setCorrelationData(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            m.setProperties(p);
-            client.publish(topic, m);
+            if (!session.publish(topic, body, Metadata.qos1().withResponseTopic(replies)
+                    .withCorrelationData(id.getBytes(java.nio.charset.StandardCharsets.UTF_8)))) {
+                pending.remove(id);
+                throw new IllegalStateException("request not acknowledged by the broker");
+            }
             f.get(10, TimeUnit.SECONDS);
         }
 
         @Override
-        public void messageArrived(String t, MqttMessage m) {
-            CompletableFuture<byte[]> f = pending.remove(new String(m.getProperties().getCorrelationData(), java.nio.charset.StandardCharsets.UTF_8));
-            if (f != null) {
-                f.complete(m.getPayload());
-            }
-        }
-
-        @Override
-        public void disconnected(MqttDisconnectResponse r) {
-        }
-
-        @Override
-        public void mqttErrorOccurred(MqttException e) {
-        }
-
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-        }
-
-        @Override
-        public void connectComplete(boolean reconnect, String serverURI) {
-        }
-
-        @Override
-        public void authPacketArrived(int reasonCode, MqttProperties properties) {
-        }
-
-        @Override
-        public void close() throws MqttException {
-            client.disconnect();
-            client.close();
+        public void close() {
+            session.close();
         }
     }
 }

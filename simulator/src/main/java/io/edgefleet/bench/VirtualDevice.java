@@ -12,20 +12,16 @@ import io.edgefleet.protocols.messages.ModelState;
 import io.edgefleet.protocols.topics.Topic;
 import io.edgefleet.sync.chunks.ChunkStore;
 import io.edgefleet.sync.client.SyncClient;
+import io.edgefleet.transport.mqtt.Delivery;
+import io.edgefleet.transport.mqtt.MqttSession;
+import io.edgefleet.transport.mqtt.SessionConfig;
+import io.edgefleet.transport.mqtt.Will;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 /**
  * A lightweight device for scale runs: its own MQTT 5 session (retained state with a last will,
@@ -33,11 +29,11 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
  * inference runtime. It speaks the agent's wire contract, so the control plane cannot tell it from
  * an agent; the simulator's full mode runs the real agent instead.
  */
-public final class VirtualDevice implements MqttCallback, AutoCloseable {
+public final class VirtualDevice implements AutoCloseable {
     private final String fleet;
     private final String device;
     private final DeviceProfile profile;
-    private final MqttAsyncClient client;
+    private final MqttSession session;
     private final SyncClient sync;
     private final Path dir;
     private final ExecutorService work;
@@ -46,7 +42,7 @@ public final class VirtualDevice implements MqttCallback, AutoCloseable {
     private volatile String active;
 
     public VirtualDevice(String brokerUrl, String fleet, String device, DeviceProfile profile, String model, String active, java.util.function.Function<ChunkStore, SyncClient> sync,
-            Path dir, ExecutorService work) throws MqttException {
+            Path dir, ExecutorService work) {
         this.fleet = fleet;
         this.device = device;
         this.profile = profile;
@@ -55,59 +51,43 @@ public final class VirtualDevice implements MqttCallback, AutoCloseable {
         this.dir = dir;
         this.work = work;
         this.sync = sync.apply(new ChunkStore(dir.resolve("chunks")));
-        this.client = new MqttAsyncClient(brokerUrl, "vd-" + fleet + "-" + device, new MemoryPersistence());
-        client.setCallback(this);
+        this.session = MqttSession.create(SessionConfig.of(brokerUrl, "vd-" + fleet + "-" + device)
+                .withCleanStart(true, 0)
+                .withTimeouts(60, 60, Duration.ofSeconds(60))
+                .withWill(() -> new Will(Topic.state(fleet, device).value(), json.encode(state(false)), true))
+                .withSubscription(Topic.command(fleet, device).value()), (m, ack) -> onMessage(m));
+        session.listener(new MqttSession.Listener() {
+            @Override
+            public void subscribed(boolean first) {
+                publish(Topic.state(fleet, device).value(), json.encode(state(true)), true);
+            }
+        });
     }
 
-    public IMqttToken connect() throws MqttException {
-        MqttConnectionOptions o = new MqttConnectionOptions();
-        o.setCleanStart(true);
-        o.setKeepAliveInterval(60);
-        o.setConnectionTimeout(60);
-        o.setSocketFactory(new io.edgefleet.transport.net.NoDelaySockets());
-        MqttMessage will = new MqttMessage(json.encode(state(false)));
-        will.setQos(1);
-        will.setRetained(true);
-        o.setWill(Topic.state(fleet, device).value(), will);
-        return client.connect(o);
+    /** Connects in the background (and reconnects); see {@link #isConnected()}. */
+    public void connect() {
+        session.start();
     }
 
     public boolean isConnected() {
-        return client.isConnected();
+        return session.isConnected();
     }
 
     private DeviceState state(boolean online) {
         return new DeviceState(fleet, device, online, "0.1.0-virtual", profile.id(), Instant.now(), List.of(ModelState.active(model, active)));
     }
 
-    @Override
-    public void connectComplete(boolean reconnect, String serverURI) {
-        try {
-            client.subscribe(Topic.command(fleet, device).value(), 1);
-            publish(Topic.state(fleet, device).value(), json.encode(state(true)), true);
-        } catch (MqttException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     private void publish(String topic, byte[] payload, boolean retained) {
-        try {
-            MqttMessage m = new MqttMessage(payload);
-            m.setQos(1);
-            m.setRetained(retained);
-            client.publish(topic, m);
-        } catch (MqttException e) {
-            // the bench counts what arrives; a lost publish shows up as a device that never finishes
-        }
+        // the bench counts what arrives; a lost publish shows up as a device that never finishes
+        session.publish(topic, payload, retained);
     }
 
     private void ack(CommandAck a) {
         publish(Topic.commandAck(fleet, device).value(), json.encode(a), false);
     }
 
-    @Override
-    public void messageArrived(String topic, MqttMessage message) {
-        Command c = json.decode(message.getPayload(), Command.class);
+    private void onMessage(Delivery message) {
+        Command c = json.decode(message.payload(), Command.class);
         work.submit(() -> handle(c));
     }
 
@@ -140,30 +120,7 @@ public final class VirtualDevice implements MqttCallback, AutoCloseable {
     }
 
     @Override
-    public void disconnected(MqttDisconnectResponse r) {
-    }
-
-    @Override
-    public void mqttErrorOccurred(MqttException e) {
-    }
-
-    @Override
-    public void deliveryComplete(IMqttToken token) {
-    }
-
-    @Override
-    public void authPacketArrived(int reasonCode, MqttProperties properties) {
-    }
-
-    @Override
     public void close() {
-        try {
-            if (client.isConnected()) {
-                client.disconnect().waitForCompletion(5000);
-            }
-            client.close();
-        } catch (MqttException e) {
-            // closing anyway
-        }
+        session.close();
     }
 }

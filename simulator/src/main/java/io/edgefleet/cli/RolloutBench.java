@@ -90,15 +90,10 @@ final class RolloutBench implements Callable<Integer> {
                                 credentials, Clock.systemUTC()), d, work);
                 fleet.add(v);
             }
-            List<org.eclipse.paho.mqttv5.client.IMqttToken> tokens = new ArrayList<>();
-            for (VirtualDevice v : fleet) {
-                tokens.add(v.connect());
-                if (tokens.size() % 50 == 0) {
-                    tokens.get(tokens.size() - 1).waitForCompletion(60_000); // pace the handshakes
-                }
-            }
-            for (var t : tokens) {
-                t.waitForCompletion(60_000);
+            for (int i = 0; i < fleet.size(); i += 50) {
+                List<VirtualDevice> batch = fleet.subList(i, Math.min(fleet.size(), i + 50));
+                batch.forEach(VirtualDevice::connect);
+                awaitConnected(batch, Duration.ofSeconds(60)); // pace the handshakes
             }
             awaitCount(ops, "fleet=bench,status=online", devices, Duration.ofSeconds(120));
             out.printf("%d sessions connected and registered in %.1f s%n", devices, (System.nanoTime() - t0) / 1e9);
@@ -232,6 +227,18 @@ final class RolloutBench implements Callable<Integer> {
             s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (java.io.IOException e) {
             // temporary files; the OS cleans up
+        }
+    }
+
+    /** Waits until every device of {@code batch} is connected; throws when one is not within {@code limit}. */
+    private static void awaitConnected(List<VirtualDevice> batch, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!batch.stream().allMatch(VirtualDevice::isConnected)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(batch.stream().filter(v -> !v.isConnected()).count() + " virtual devices not connected within "
+                        + limit.toSeconds() + " s");
+            }
+            Thread.sleep(20);
         }
     }
 }

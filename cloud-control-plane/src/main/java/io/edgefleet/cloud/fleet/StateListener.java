@@ -1,18 +1,18 @@
 package io.edgefleet.cloud.fleet;
 
-import io.edgefleet.cloud.mqtt.CloudMqtt;
 import io.edgefleet.protocols.ProtocolException;
 import io.edgefleet.protocols.messages.DeviceState;
 import io.edgefleet.protocols.messages.MessageCodec;
 import io.edgefleet.protocols.topics.Topic;
 import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
+import io.edgefleet.transport.mqtt.Delivery;
+import io.edgefleet.transport.mqtt.MqttSession;
 
 /**
  * Feeds retained {@code state} messages (and last wills) into the fleet registry, once the
  * {@link io.edgefleet.cloud.sender.SenderGate} has proven their sender.
  */
-public final class StateListener implements CloudMqtt.Handler {
+public final class StateListener implements MqttSession.Handler {
     private static final System.Logger LOG = System.getLogger(StateListener.class.getName());
 
     private final FleetRegistry fleet;
@@ -32,17 +32,18 @@ public final class StateListener implements CloudMqtt.Handler {
     }
 
     @Override
-    public void onMessage(String topic, MqttMessage message, CloudMqtt.Ack ack) {
-        if (message.getPayload().length == 0) {
+    public void onMessage(Delivery message, MqttSession.Ack ack) {
+        String topic = message.topic();
+        if (message.payload().length == 0) {
             return; // a cleared retained state: nothing to apply
         }
-        if (!senders.accept(topic, message.getPayload(), io.edgefleet.transport.signing.PahoSignatures.userProperties(message))) {
+        if (!senders.accept(topic, message.payload(), io.edgefleet.transport.signing.SessionSignatures.userProperties(message.metadata()))) {
             ack.ack(); // issue 15, defence in depth: counted and logged by the gate
             return;
         }
         try {
-            Topic t = Topic.parse(topic);
-            DeviceState s = json.decode(message.getPayload(), DeviceState.class);
+            Topic t = message.parsed().orElseThrow(() -> new ProtocolException("$", "not a device topic: " + topic));
+            DeviceState s = json.decode(message.payload(), DeviceState.class);
             if (!s.fleet().equals(t.fleet()) || !s.device().equals(t.device())) {
                 throw new ProtocolException("$", "state of " + s.fleet() + "/" + s.device() + " published on " + topic);
             }

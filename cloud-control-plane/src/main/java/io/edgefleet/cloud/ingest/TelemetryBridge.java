@@ -1,13 +1,15 @@
 package io.edgefleet.cloud.ingest;
 
 import io.edgefleet.cloud.mqtt.CloudMqtt;
+import io.edgefleet.transport.mqtt.Delivery;
+import io.edgefleet.transport.mqtt.MqttSession;
+import io.edgefleet.transport.mqtt.MqttTls;
 import io.edgefleet.protocols.ProtocolException;
 import io.edgefleet.protocols.messages.MessageCodec;
 import io.edgefleet.protocols.messages.TelemetryBatch;
 import io.edgefleet.protocols.topics.Topic;
 import io.edgefleet.protocols.topics.TopicKind;
 import java.util.List;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
 
 /**
  * The ingest role's MQTT side: an MQTT 5 shared subscription
@@ -23,22 +25,26 @@ public final class TelemetryBridge implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TelemetryBridge.class.getName());
     public static final String GROUP = "edgefleet-ingest";
 
-    private final CloudMqtt mqtt;
+    private final MqttSession mqtt;
     private final TelemetrySink sink;
     private final IngestStats stats;
     private final MessageCodec json = MessageCodec.json();
     private final io.edgefleet.cloud.sender.SenderGate senders;
 
     public TelemetryBridge(String brokerUrl, String clientId, TelemetrySink sink, IngestStats stats) {
-        this(brokerUrl, clientId, sink, stats, io.edgefleet.cloud.sender.SenderGate.open(java.time.Clock.systemUTC()));
+        this(brokerUrl, java.util.Optional.empty(), clientId, sink, stats, io.edgefleet.cloud.sender.SenderGate.open(java.time.Clock.systemUTC()));
     }
 
-    /** @param senders refuses batches whose sender is not proven, and implausible ones, before the sink sees them */
-    public TelemetryBridge(String brokerUrl, String clientId, TelemetrySink sink, IngestStats stats, io.edgefleet.cloud.sender.SenderGate senders) {
+    /**
+     * @param tls the ingest identity for an {@code ssl://} broker URL
+     * @param senders refuses batches whose sender is not proven, and implausible ones, before the sink sees them
+     */
+    public TelemetryBridge(String brokerUrl, java.util.Optional<MqttTls> tls, String clientId, TelemetrySink sink, IngestStats stats,
+            io.edgefleet.cloud.sender.SenderGate senders) {
         this.senders = senders;
         this.sink = sink;
         this.stats = stats;
-        this.mqtt = new CloudMqtt(brokerUrl, clientId, true, List.of(Topic.sharedFilterAll(GROUP, TopicKind.TELEMETRY)), this::onMessage);
+        this.mqtt = CloudMqtt.session(brokerUrl, tls, clientId, true, List.of(Topic.sharedFilterAll(GROUP, TopicKind.TELEMETRY)), this::onMessage);
     }
 
     public void start() {
@@ -49,17 +55,18 @@ public final class TelemetryBridge implements AutoCloseable {
         return mqtt.isConnected();
     }
 
-    private void onMessage(String topic, MqttMessage m, CloudMqtt.Ack ack) {
+    private void onMessage(Delivery m, MqttSession.Ack ack) {
         stats.received.incrementAndGet();
+        String topic = m.topic();
         // issue 15, defence in depth: refused before decoding, so a forged batch never takes a dedupe key
-        if (!senders.accept(topic, m.getPayload(), io.edgefleet.transport.signing.PahoSignatures.userProperties(m))) {
+        if (!senders.accept(topic, m.payload(), io.edgefleet.transport.signing.SessionSignatures.userProperties(m.metadata()))) {
             ack.ack();
             return;
         }
         TelemetryBatch b;
         try {
-            Topic t = Topic.parse(topic);
-            b = json.decode(m.getPayload(), TelemetryBatch.class);
+            Topic t = m.parsed().orElseThrow(() -> new ProtocolException("$", "not a device topic: " + topic));
+            b = json.decode(m.payload(), TelemetryBatch.class);
             if (!b.fleet().equals(t.fleet()) || !b.device().equals(t.device())) {
                 throw new ProtocolException("$", "batch of " + b.fleet() + "/" + b.device() + " published on " + topic);
             }
@@ -74,7 +81,7 @@ public final class TelemetryBridge implements AutoCloseable {
             ack.ack();
             return;
         }
-        sink.submit(b, m.getPayload(), ack::ack);
+        sink.submit(b, m.payload(), ack::ack);
     }
 
     /** Stops taking messages; what the sink still holds unacknowledged is redelivered by the broker later. */

@@ -24,7 +24,8 @@ import java.util.function.BooleanSupplier;
  * does not make the agent unready, since it serves the others) and {@code /observe/metrics} (Prometheus text with {@code Accept: text/plain}):
  * active models, requests by model and outcome, queued requests, telemetry outbox rows and
  * batches lost, MQTT connection, MQTT messages dropped ({@code edgefleet.agent.mqtt.dropped}) and
- * MQTT requests answered busy ({@code edgefleet.agent.mqtt.busy}). Liveness also fails when a
+ * MQTT requests answered busy ({@code edgefleet.agent.mqtt.busy}), MQTT requests left unanswered because their response topic lay
+ * outside the fleet's reply space ({@code edgefleet.agent.mqtt.outside-reply-space}). Liveness also fails when a
  * listener or the MQTT receiver is down ({@code listeners} check, with the reasons). Meters live in Helidon's registry of the process.
  */
 public final class AgentObserve {
@@ -32,7 +33,7 @@ public final class AgentObserve {
 
     public ObserveFeature feature(ModelSlots slots, InferenceService inference, AgentStore store, BooleanSupplier ready,
             BooleanSupplier mqttConnected, io.edgefleet.agent.health.ListenerHealth listeners, java.util.function.LongSupplier mqttDropped,
-            java.util.function.LongSupplier mqttBusy) {
+            java.util.function.LongSupplier mqttBusy, java.util.function.LongSupplier mqttOutsideReplySpace) {
         registry.getOrCreate(Gauge.builder("edgefleet.agent.models.active", () -> slots.activeVersions().size()));
         registry.getOrCreate(Gauge.builder("edgefleet.agent.requests.queued",
                 () -> inference.queueDepths().values().stream().mapToInt(Integer::intValue).sum()));
@@ -41,6 +42,7 @@ public final class AgentObserve {
         registry.getOrCreate(Gauge.builder("edgefleet.agent.mqtt.connected", () -> mqttConnected.getAsBoolean() ? 1 : 0));
         registry.getOrCreate(Gauge.builder("edgefleet.agent.mqtt.dropped", mqttDropped::getAsLong));
         registry.getOrCreate(Gauge.builder("edgefleet.agent.mqtt.busy", mqttBusy::getAsLong));
+        registry.getOrCreate(Gauge.builder("edgefleet.agent.mqtt.outside-reply-space", mqttOutsideReplySpace::getAsLong));
         HealthObserver health = HealthObserver.builder()
                 .details(true)
                 .addCheck(() -> {

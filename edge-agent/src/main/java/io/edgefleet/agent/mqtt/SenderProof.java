@@ -5,7 +5,6 @@ import io.edgefleet.protocols.topics.Topic;
 import io.edgefleet.transport.pki.Pem;
 import io.edgefleet.transport.signing.CommandVerifier;
 import io.edgefleet.transport.signing.MessageSigner;
-import io.edgefleet.transport.signing.PahoSignatures;
 import io.edgefleet.transport.signing.Refusal;
 import io.edgefleet.transport.signing.Verdict;
 import java.io.IOException;
@@ -18,7 +17,8 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
+import io.edgefleet.transport.mqtt.Metadata;
+import io.edgefleet.transport.signing.SessionSignatures;
 
 /**
  * The agent's side of proof of sender (issue 15): signs what the device publishes about itself
@@ -77,10 +77,14 @@ public final class SenderProof {
         return commands.isPresent();
     }
 
-    /** Adds this device's signature over {@code topic} and the payload of {@code m}, when it holds a key. */
-    public MqttMessage sign(String topic, MqttMessage m) {
-        signer.ifPresent(s -> PahoSignatures.attach(m, s.sign(topic, m.getPayload())));
-        return m;
+    /** {@code meta} with this device's signature over {@code topic} and {@code payload} added, when it holds a key. */
+    public Metadata sign(String topic, byte[] payload, Metadata meta) {
+        return signer.map(s -> SessionSignatures.attach(meta, s.sign(topic, payload))).orElse(meta);
+    }
+
+    /** The signature's user properties over {@code topic} and {@code payload} (for a will), empty without a key. */
+    public java.util.List<io.edgefleet.transport.mqtt.UserProperty> signatureProperties(String topic, byte[] payload) {
+        return sign(topic, payload, Metadata.qos1()).userProperties();
     }
 
     /**
@@ -89,11 +93,11 @@ public final class SenderProof {
      * @param known whether the agent has already recorded this command id (a redelivery)
      * @return empty to admit it, or the error to acknowledge it with (its code a {@link Refusal} code)
      */
-    public synchronized Optional<AckError> refusal(String topic, MqttMessage m, boolean known) {
+    public synchronized Optional<AckError> refusal(String topic, byte[] payload, Metadata meta, boolean known) {
         if (commands.isEmpty()) {
             return Optional.empty();
         }
-        Verdict v = commands.get().verify(topic, m.getPayload(), PahoSignatures.userProperties(m), clock.instant());
+        Verdict v = commands.get().verify(topic, payload, SessionSignatures.userProperties(meta), clock.instant());
         if (!v.isAccepted()) {
             return Optional.of(new AckError(v.refusal().orElseThrow().code(), v.detail()));
         }
