@@ -201,7 +201,7 @@ public final class ControlPlane implements AutoCloseable {
                 sink = new DirectSink(aggregator, 500);
             }
             if (config.mqttUrl().isPresent()) {
-                bridge = new TelemetryBridge(config.mqttUrl().get(), config.mqttTls().map(io.edgefleet.cloud.mqtt.CloudMqttTls::ingest),
+                bridge = new TelemetryBridge(config.mqttUrl().get(), mqttTls().map(io.edgefleet.cloud.mqtt.CloudMqttTls::ingest),
                         "ef-cloud-ingest-" + config.instance(), sink, stats, senders);
                 bridge.start();
             } else {
@@ -255,7 +255,7 @@ public final class ControlPlane implements AutoCloseable {
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet, senders);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
-                control = CloudMqtt.session(config.mqttUrl().get(), config.mqttTls().map(io.edgefleet.cloud.mqtt.CloudMqttTls::control),
+                control = CloudMqtt.session(config.mqttUrl().get(), mqttTls().map(io.edgefleet.cloud.mqtt.CloudMqttTls::control),
                         "ef-cloud-control-" + config.instance(), false,
                         List.of(Topic.filterAll(TopicKind.STATE), Topic.filterAll(TopicKind.COMMAND_ACK)), (m, ack) -> {
                             String topic = m.topic();
@@ -304,6 +304,21 @@ public final class ControlPlane implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "housekeeping: {0}", e.toString());
         }
+    }
+
+    /**
+     * The MQTT identities of the control and ingest sessions: the configured ones, else, for an
+     * {@code ssl://} broker, the service identities of this control plane's CA
+     * ({@code pki/services/cloud-control.pem}, {@code cloud-ingest.pem}; see {@code ServiceIdentities}).
+     */
+    private Optional<io.edgefleet.cloud.mqtt.CloudMqttTls> mqttTls() {
+        if (config.mqttTls().isPresent() || config.mqttUrl().filter(u -> u.startsWith("ssl://")).isEmpty()) {
+            return config.mqttTls();
+        }
+        Path services = io.edgefleet.cloud.pki.ServiceIdentities.folder(config.pkiDir());
+        return Optional.of(io.edgefleet.cloud.mqtt.CloudMqttTls.fromPem(services.resolve("ca.pem"),
+                services.resolve("cloud-control-key.pem"), services.resolve("cloud-control.pem"),
+                services.resolve("cloud-ingest-key.pem"), services.resolve("cloud-ingest.pem")));
     }
 
     /**

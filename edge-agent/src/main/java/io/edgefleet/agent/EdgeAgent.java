@@ -90,7 +90,10 @@ public final class EdgeAgent implements AutoCloseable {
                             java.time.Duration.ofMillis(200)), cloud, Clock.systemUTC());
             return (io.edgefleet.agent.commands.Deployer) new io.edgefleet.agent.commands.SyncDeployer(client, profile, config.dataDir());
         }));
-        this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, config.mqttTls(), config.fleet(), config.device(), config.profile(), slots, inference,
+        // MQTT over TLS: the configured identity, else the enrolled one for an ssl:// broker
+        java.util.Optional<io.edgefleet.transport.mqtt.MqttTls> mqttTls = config.mqttTls().or(() -> config.mqttUrl()
+                .filter(u -> u.startsWith("ssl://")).flatMap(u -> identity.map(i -> new io.edgefleet.transport.mqtt.MqttTls(i.sslContexts()))));
+        this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, mqttTls, config.fleet(), config.device(), config.profile(), slots, inference,
                 commands, codec, config.mqttMaxInFlight(), config.maxPayloadBytes(), clientFailures, Clock.systemUTC()));
         mqtt.ifPresent(m -> watchdog.onRollback(m::reportAutoRollback));
         // issue 15: sign with the enrolled key, run only the control plane's signed commands (once enrolled)

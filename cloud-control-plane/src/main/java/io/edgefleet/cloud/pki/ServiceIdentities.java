@@ -16,7 +16,8 @@ import java.util.List;
  * The control plane's own certificates from its CA, made on first start and remade when a third
  * of their life is left: {@code cloud-control} (its MQTT identity for commands, state and acks, and
  * the key that signs commands), {@code cloud-ingest} (telemetry). Each is
- * {@code pki/services/NAME.pem} with {@code NAME-key.pem} (mode 0600). Service names never name a
+ * {@code pki/services/NAME.pem} with {@code NAME-key.pem} (mode 0600), next to {@code ca.pem}, the CA
+ * they trust. Service names never name a
  * device ({@link Identity}: no slash), so no enrolment can obtain one.
  */
 public final class ServiceIdentities {
@@ -42,6 +43,8 @@ public final class ServiceIdentities {
 
     /** Issues (or re-issues, when missing, from another CA, or within a third of their life of expiry) every service's certificate. */
     public static void ensure(CertificateAuthority ca, Path pkiDir) {
+        // the CA the services trust (the broker's certificate comes from it), also with an operator's CA
+        Pem.writePublic(folder(pkiDir).resolve("ca.pem"), Pem.write(ca.certificate()));
         for (String s : SERVICES) {
             Path cert = certificate(pkiDir, s);
             if (Files.exists(cert) && Files.exists(key(pkiDir, s)) && fresh(ca, Pem.certificates(Pem.read(cert)))) {
