@@ -71,7 +71,7 @@ final class BrokerCommands implements Runnable {
                 ids.add(id);
             }
             Path pki = dataDir.resolve("pki");
-            CertificateAuthority ca = CertificateAuthority.loadOrCreate(pki, "EdgeFleet CA", Duration.ofDays(3650));
+            CertificateAuthority ca = CertificateAuthority.loadOrCreate(pki, "EdgeFleet device CA", Duration.ofDays(3650)); // the control plane's own
             Files.createDirectories(out);
             Path deploy = deployDir == null ? out.toAbsolutePath() : deployDir;
             MosquittoConfig.write(out, ca, new MosquittoConfig.Settings(bind, port, hosts, deploy, plugin, Duration.ofDays(365)), ids, Map.of());

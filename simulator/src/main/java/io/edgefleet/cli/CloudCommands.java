@@ -149,6 +149,18 @@ final class CloudCommands {
                 out.printf("API tokens: %s (operator), %s (viewer)%n", c.dataDir().resolve("tokens/operator.token"),
                         c.dataDir().resolve("tokens/viewer.token"));
             }
+            if (c.roles().contains(Role.CONTROL)) {
+                Path broker = c.dataDir().resolve("broker");
+                if (!java.nio.file.Files.exists(broker.resolve("mosquitto.conf"))) {
+                    // first start: a secured Mosquitto for this CA (TLS, client certificates, per-device rights), ready to run
+                    io.edgefleet.cloud.broker.MosquittoConfig.write(broker, cp.certificateAuthority(), new io.edgefleet.cloud.broker.MosquittoConfig
+                            .Settings("0.0.0.0", 8883, java.util.List.of("localhost", "127.0.0.1"), broker.toAbsolutePath(),
+                            io.edgefleet.cloud.broker.MosquittoConfig.DEBIAN_PLUGIN, java.time.Duration.ofDays(365)), java.util.List.of(), java.util.Map.of());
+                    io.edgefleet.cloud.broker.MosquittoConfig.writeAdmin(c.pkiDir(), cp.certificateAuthority(), java.time.Duration.ofDays(365));
+                }
+                out.printf("secured MQTT broker config for this CA: mosquitto -c %s (docs/security.md)%n",
+                        broker.toAbsolutePath().resolve("mosquitto.conf"));
+            }
             out.flush();
             // SIGTERM: every close step is bounded; this bound is the backstop (the promise: gone within 10 s)
             BoundedShutdown.register("cloud", cp::close, java.time.Duration.ofSeconds(8)).await();

@@ -169,6 +169,11 @@ class StartStopProcessTest {
                 "--http-port", Integer.toString(port), "--mqtt", MQTT.broker().url(), "--plain-http")) {
             // readiness includes the MQTT sessions: 200 once the control and ingest sessions are connected
             cloud.awaitOk("http://127.0.0.1:" + port + "/observe/health/ready");
+            // first start made the trust material: the CA, the services' identities (keys 0600), a secured broker's config
+            assertThat(dir.resolve("cloud/pki/ca.pem")).exists();
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(
+                    dir.resolve("cloud/pki/services/cloud-control-key.pem")))).isEqualTo("rw-------");
+            assertThat(dir.resolve("cloud/broker/mosquitto.conf")).content().contains("require_certificate true");
             undo = inflict(fault);
             long t0 = System.nanoTime();
             cloud.process().destroy(); // SIGTERM
