@@ -138,6 +138,16 @@ final class CloudCommands {
             if (plainHttp) {
                 c = c.withHttpTls(io.edgefleet.cloud.tls.HttpTls.plain());
             }
+            Path broker = c.dataDir().resolve("broker");
+            if (c.roles().contains(Role.CONTROL) && !java.nio.file.Files.exists(broker.resolve("mosquitto.conf"))) {
+                // first start: a secured Mosquitto for this CA (TLS, client certificates, per-device rights), ready to run;
+                // written before the control plane serves, so whoever sees it ready finds the files
+                io.edgefleet.transport.pki.CertificateAuthority ca = io.edgefleet.cloud.pki.DevicePki.authority(c.pki(), c.pkiDir());
+                io.edgefleet.cloud.broker.MosquittoConfig.write(broker, ca, new io.edgefleet.cloud.broker.MosquittoConfig
+                        .Settings("0.0.0.0", 8883, java.util.List.of("localhost", "127.0.0.1"), broker.toAbsolutePath(),
+                        io.edgefleet.cloud.broker.MosquittoConfig.DEBIAN_PLUGIN, java.time.Duration.ofDays(365)), java.util.List.of(), java.util.Map.of());
+                io.edgefleet.cloud.broker.MosquittoConfig.writeAdmin(c.pkiDir(), ca, java.time.Duration.ofDays(365));
+            }
             ControlPlane cp = ControlPlane.start(c);
             PrintWriter out = spec.commandLine().getOut();
             out.printf("control plane on %s://%s:%d/api/v1 (roles %s), data in %s%n", c.httpTls().scheme(), c.httpHost(), cp.port(),
@@ -150,14 +160,6 @@ final class CloudCommands {
                         c.dataDir().resolve("tokens/viewer.token"));
             }
             if (c.roles().contains(Role.CONTROL)) {
-                Path broker = c.dataDir().resolve("broker");
-                if (!java.nio.file.Files.exists(broker.resolve("mosquitto.conf"))) {
-                    // first start: a secured Mosquitto for this CA (TLS, client certificates, per-device rights), ready to run
-                    io.edgefleet.cloud.broker.MosquittoConfig.write(broker, cp.certificateAuthority(), new io.edgefleet.cloud.broker.MosquittoConfig
-                            .Settings("0.0.0.0", 8883, java.util.List.of("localhost", "127.0.0.1"), broker.toAbsolutePath(),
-                            io.edgefleet.cloud.broker.MosquittoConfig.DEBIAN_PLUGIN, java.time.Duration.ofDays(365)), java.util.List.of(), java.util.Map.of());
-                    io.edgefleet.cloud.broker.MosquittoConfig.writeAdmin(c.pkiDir(), cp.certificateAuthority(), java.time.Duration.ofDays(365));
-                }
                 out.printf("secured MQTT broker config for this CA: mosquitto -c %s (docs/security.md)%n",
                         broker.toAbsolutePath().resolve("mosquitto.conf"));
             }
