@@ -3,6 +3,7 @@ package io.edgefleet.cloud;
 import static io.edgefleet.cloud.CloudTestSupport.OPERATOR;
 import static io.edgefleet.cloud.CloudTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.edgefleet.agent.AgentConfig;
@@ -34,6 +35,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
@@ -83,7 +87,7 @@ class SecuredFleetTest {
         // administered (grant on enrolment, delete and CRL reload on revocation; an operator's reload command would be
         // `systemctl reload mosquitto`)
         cp = ControlPlane.start(CloudTestSupport.tlsConfig(data).withMqtt(url).withSenders(SenderSettings.required())
-                .withBrokerAdmin(BrokerAdminSettings.of(url).withCrlRefresh(broker.folder(), List.of("kill", "-HUP", Long.toString(pid(broker)))))
+                .withBrokerAdmin(new BrokerAdminSettings(url, Duration.ofSeconds(30), Optional.empty(), List.of()).withCrlRefresh(broker.folder(), List.of("kill", "-HUP", Long.toString(pid(broker)))))
                 .withRolloutTick(Duration.ofMillis(100)));
         ops = new CloudClient(cp.baseUri(), Optional.of(OPERATOR), Optional.of(CloudClient.trusting(pki.resolve("ca.pem"))));
         // 3. a model version in the registry, and an enrolment token for the fleet (two uses)
@@ -242,17 +246,33 @@ class SecuredFleetTest {
         // another fleet, so the rollouts of the other test never select this agent-less device
         CloudClient.Response token = ops.post("/api/v1/enrolment-tokens", Map.of("fleet", "e2e-late", "device", "d-2", "uses", 1, "ttlSeconds", 600));
         assertThat(token.status()).as(token.text()).isEqualTo(201);
-        try (AgentIdentity id = AgentIdentity.open(dir.resolve("identity-d-2"), "e2e-late", "d-2",
-                EnrolmentSettings.of(cp.baseUri(), Optional.of(token.json().path("token").asText())), Clock.systemUTC())) {
-            // connect at once, as a fast device would: granted before the certificate was handed out, not some time after
+        EnrolmentSettings settings = EnrolmentSettings.of(cp.baseUri(), Optional.of(token.json().path("token").asText()));
+        // the broker frozen: a grant cannot complete while it is, so the enrolment must not answer either
+        long pid = pid(broker);
+        signal("-STOP", pid);
+        CompletableFuture<AgentIdentity> enrolled;
+        try {
+            enrolled = CompletableFuture.supplyAsync(() -> AgentIdentity.open(dir.resolve("identity-d-2"), "e2e-late", "d-2", settings, Clock.systemUTC()));
+            await(Duration.ofSeconds(30), "d-2's enrolment recorded", () -> cp.fleet().get("e2e-late", "d-2").flatMap(DeviceRecord::enrolledAt).isPresent());
+            assertThatThrownBy(() -> enrolled.get(2, TimeUnit.SECONDS)).as("the enrolment answered before the broker held the device's rights")
+                    .isInstanceOf(TimeoutException.class);
+        } finally {
+            signal("-CONT", pid);
+        }
+        try (AgentIdentity id = enrolled.get(30, TimeUnit.SECONDS)) {
+            // connect at once, as a fast device would: its own command topic is granted (0x87 were it ahead of its rights)
             MqttClient device = connect("ssl://127.0.0.1:" + broker.port(), id.sslContext());
             try {
                 int[] codes = device.subscribe(new MqttSubscription[] {new MqttSubscription("ef/v1/e2e-late/d-2/cmd", 1)}).getReasonCodes();
-                assertThat(codes).as("its own command topic is granted (0x87 were it connected ahead of its rights)").containsExactly(1);
+                assertThat(codes).containsExactly(1);
             } finally {
                 device.disconnect();
                 device.close();
             }
         }
+    }
+
+    static void signal(String signal, long pid) throws Exception {
+        assertThat(new ProcessBuilder("kill", signal, Long.toString(pid)).inheritIO().start().waitFor()).isZero();
     }
 }
