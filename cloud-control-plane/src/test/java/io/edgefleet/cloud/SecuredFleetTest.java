@@ -22,6 +22,7 @@ import io.edgefleet.testkit.Mosquitto;
 import io.edgefleet.testkit.MosquittoBroker;
 import io.edgefleet.transport.pki.CertificateAuthority;
 import io.edgefleet.transport.pki.Identity;
+import io.edgefleet.transport.signing.MessageSigner;
 import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -167,6 +168,13 @@ class SecuredFleetTest {
         return a.slots().activeVersions().get("cls");
     }
 
+    /** Whether the control plane's sender check (run on every state, telemetry and ack) takes telemetry signed by {@code signer}. */
+    static boolean signedBy(MessageSigner signer, String text) {
+        String topic = "ef/v1/" + FLEET + "/d-0/telemetry";
+        byte[] payload = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return cp.senderGate().accept(topic, payload, signer.sign(topic, payload).userProperties());
+    }
+
     /** A plain MQTT 5 client presenting {@code tls}'s certificate. */
     static MqttClient connect(String url, SSLContext tls) throws MqttException {
         MqttClient c = new MqttClient(url, "e2e-probe-" + System.nanoTime(), new MemoryPersistence());
@@ -200,6 +208,10 @@ class SecuredFleetTest {
         HttpResponse<String> before = syncWith(revokedTls);
         assertThat(before.statusCode()).as("d-0's certificate is accepted by the sync API before the revocation: %s", before.body()).isEqualTo(200);
 
+        // the control plane's sender check takes a message signed with d-0's key while it is enrolled
+        MessageSigner d0Key = MessageSigner.fromFolder(dir.resolve("agent-d-0/identity")).orElseThrow();
+        assertThat(signedBy(d0Key, "before")).as("d-0's signed telemetry counts before the revocation").isTrue();
+
         // the operator revokes d-0
         BigInteger serial = d0.identity().orElseThrow().certificate().getSerialNumber();
         CloudClient.Response revoked = ops.post("/api/v1/fleets/" + FLEET + "/devices/d-0/revoke", Map.of());
@@ -226,6 +238,8 @@ class SecuredFleetTest {
         assertThat(refused.statusCode()).as(refused.body()).isEqualTo(401);
         assertThat(refused.body()).contains("revoked");
         assertThat(cp.pki().isRevoked(serial)).isTrue();
+        // and its messages no longer count, should one still arrive (the broker is the first barrier, this the second)
+        assertThat(signedBy(d0Key, "after")).as("d-0's signed telemetry after the revocation").isFalse();
 
         // d-1 keeps working: online, and a second rollout aimed at it succeeds over the same secured links
         CloudClient.Response v3 = ops.pushModel("cls", "3", List.of(SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("v3")))),
