@@ -324,7 +324,9 @@ public final class ControlPlane implements AutoCloseable {
     /**
      * Keeps a secured Mosquitto's dynamic security in step with the device CA: each enrolled device
      * is granted its rights ({@code TopicRights}), each revoked one is deleted there (its sessions
-     * dropped at once) and, with a broker folder, the CRL rewritten and the reload command run. A
+     * dropped at once) and, with a broker folder, the CRL rewritten and the reload command run. The
+     * grant of an enrolment runs before the enrolment answers, so a device never connects ahead of
+     * its rights (an enrolment waits at most {@code broker-admin.timeout-ms} for the broker). A
      * broker that cannot be reached is logged: the device's certificate is valid but it has no rights
      * until the next grant (enrol again or restart the control plane, which grants every enrolled
      * device).
@@ -343,7 +345,10 @@ public final class ControlPlane implements AutoCloseable {
         });
         events.listen(e -> {
             if (e.kind().equals("device.enrolled")) {
-                Thread.ofVirtual().start(() -> grant(dynsec, e.subject()));
+                // on the enrolling request's thread: the device receives its certificate only once the broker holds its
+                // rights (or the grant failed, logged, after at most the admin timeout). Granted later, a device that
+                // connects at once is let in with no rights: its subscriptions refused, its state dropped, until it reconnects.
+                grant(dynsec, e.subject());
             }
         });
         Thread.ofVirtual().start(() -> fleet.select(io.edgefleet.cloud.fleet.Selector.parse("")).stream()

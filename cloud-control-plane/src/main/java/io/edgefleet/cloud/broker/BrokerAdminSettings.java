@@ -14,7 +14,8 @@ import java.util.function.Supplier;
  * How the control plane administers a Mosquitto broker's rights (config node {@code broker-admin}).
  *
  * @param url the broker's TLS listener, e.g. {@code ssl://mqtt.example.com:8883} ({@code url})
- * @param timeout how long one grant or revocation waits for the broker ({@code timeout-ms}, default 10 s)
+ * @param timeout how long one grant or revocation waits for the broker ({@code timeout-ms}, default 10 s); an
+ *     enrolment answers only after its grant, so it waits at most this long for an unreachable broker
  * @param brokerDir the broker folder, when it is on this host: revocations then refresh its CRL ({@code broker-dir})
  * @param reloadCommand run after the CRL was written, e.g. {@code systemctl reload mosquitto} ({@code reload-command};
  *     required with {@code brokerDir})
