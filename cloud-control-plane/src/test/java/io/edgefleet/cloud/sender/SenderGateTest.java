@@ -49,7 +49,9 @@ class SenderGateTest {
     @Test
     void off_nothing_is_required_and_requirements_without_certificates_do_not_start() {
         assertThat(SenderGate.open(Clock.systemUTC()).accept("ef/v1/f/anyone/state", PAYLOAD, List.of())).isTrue();
-        assertThatThrownBy(() -> new SenderSettings(true, false, Optional.empty(), Optional.empty(), 10_000, Duration.ofMinutes(5)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("device certificates");
+        // Settings may leave the certificates to the control plane's own CA (SenderSettings.withPki); a gate without any does not start.
+        SenderSettings required = new SenderSettings(true, false, Optional.empty(), Optional.empty(), 10_000, Duration.ofMinutes(5));
+        assertThatThrownBy(() -> new SenderGate(required, Clock.systemUTC()))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("device certificates");
     }
 }
