@@ -1064,7 +1064,7 @@ public final class Simulation implements AutoCloseable {
             ex.add(new Report.Expectation("every device enrolled once with the fleet's enrolment token and runs on its certificate",
                     devices.size() + " enrolments, " + live + " live devices with an identity", enrolled + " enrolments, " + identities + " with an identity",
                     enrolled == devices.size() && identities == live));
-            security = Optional.of(new Report.Security("TLS + client certificates (MQTT and HTTPS), per-identity topic rights at the broker",
+            security = Optional.of(new Report.Security("TLS + client certificates on MQTT, per-identity topic rights at the broker, HTTPS to the control plane",
                     enrolled, cp.senderGate().settings().requireSignedMessages(), cp.senderGate().droppedTotal(), cp.senderGate().dropped()));
         }
         boolean passed = ex.stream().allMatch(Report.Expectation::ok);
