@@ -156,7 +156,7 @@ public final class EmbeddedBroker implements Broker {
 
     @Override
     public String describe() {
-        return "embedded HiveMQ CE (in this JVM) on 127.0.0.1:" + port;
+        return "embedded HiveMQ CE (in this JVM) on 127.0.0.1:" + port + (security.isPresent() ? ", TLS with client certificates" : "");
     }
 
     @Override

@@ -21,7 +21,19 @@ import java.util.Optional;
  */
 public record Report(Map<String, Object> scenario, String broker, Instant startedAt, double seconds, boolean passed,
         List<Expectation> expectations, List<StepResult> steps, List<FaultResult> faults, Requests requests, Telemetry telemetry,
-        List<Sample> timeline, Map<String, Object> environment) {
+        List<Sample> timeline, Map<String, Object> environment, Optional<Security> security) {
+
+    /**
+     * How the run was secured (absent for a plain broker).
+     *
+     * @param transport what protects the links
+     * @param enrolled devices the control plane issued a certificate with the fleet's enrolment token
+     * @param signedMessagesRequired whether state, telemetry and acks count only when signed by the enrolled device the topic names
+     * @param refused device messages the control plane refused (unsigned, wrong signer, not enrolled...)
+     * @param refusedByReason those, by reason
+     */
+    public record Security(String transport, long enrolled, boolean signedMessagesRequired, long refused, Map<String, Long> refusedByReason) {
+    }
 
     /** One check of the outcome. */
     public record Expectation(String what, String expected, String actual, boolean ok) {
@@ -150,6 +162,9 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
                 telemetry.recorded(), telemetry.ingested(), telemetry.lost(),
                 telemetry.lostOnKilled() > 0 ? String.format(Locale.ROOT, " (+%,d in the open windows of killed agents, at most %,d allowed)",
                         telemetry.lostOnKilled(), telemetry.lostOnKilledBound()) : ""));
+        security.ifPresent(x -> b.append(String.format(Locale.ROOT, "  security: %s, %d devices enrolled with a token, signed messages %s, %,d refused%s%n",
+                x.transport(), x.enrolled(), x.signedMessagesRequired() ? "required" : "not required", x.refused(),
+                x.refusedByReason().isEmpty() ? "" : " " + x.refusedByReason())));
         long ok = expectations.stream().filter(Expectation::ok).count();
         for (Expectation e : expectations) {
             b.append(String.format(Locale.ROOT, "  [%s] %s: %s%n", e.ok() ? "ok" : "FAILED", e.what(), e.ok() ? e.actual()

@@ -141,7 +141,8 @@ public final class Simulation implements AutoCloseable {
             AgentConfig c = AgentConfig.defaults(work.resolve("devices").resolve(id))
                     .withHttp("127.0.0.1", sc.fleet().http() ? 0 : -1).withCoapPort(-1)
                     .withIdentity(sc.fleet().name(), id).withProfile(profile, EngineOptions.defaults())
-                    .withMqtt(link.mqtt().map(l -> "tcp://127.0.0.1:" + l.port()).orElse(broker.url()))
+                    // the group's TCP proxy relays bytes: TLS passes through it, the certificate names 127.0.0.1
+                    .withMqtt(link.mqtt().map(l -> (secured() ? "ssl" : "tcp") + "://127.0.0.1:" + l.port()).orElse(broker.url()))
                     .withSync(new AgentConfig.Sync(link.sync().uri(), trust))
                     // sync (through the group's proxy) and escalation authenticate with the simulator's token
                     .withTls(io.edgefleet.agent.AgentTls.none().withCloud(io.edgefleet.transport.http.HttpCredentials.tls(() -> cloudTls)
@@ -153,6 +154,11 @@ public final class Simulation implements AutoCloseable {
                     // identical model bytes are verified in a child JVM once for the whole simulated fleet
                     .withIsolation(io.edgefleet.engines.isolation.IsolationOptions.defaults().withSharedVerdicts(true))
                     .withQueue(1, 256);
+            if (enrolmentToken != null) {
+                // first start: enrols with the fleet's token (key pair made here, CSR, certificate in data/identity);
+                // a restart after a kill loads that identity and uses no token
+                c = c.withEnrolment(io.edgefleet.agent.identity.EnrolmentSettings.of(cp.baseUri(), Optional.of(enrolmentToken)));
+            }
             if (sc.escalation().threshold().isPresent()) {
                 c = c.withEscalation(new AgentConfig.Escalation(cp.baseUri(),
                         Map.of(sc.model().name(), new EscalationPolicy(EscalationPolicy.Measure.MAX_PROBABILITY, sc.escalation().threshold().getAsDouble(),
@@ -229,6 +235,9 @@ public final class Simulation implements AutoCloseable {
     /** Trusts the control plane's CA (its HTTPS certificate). */
     private volatile javax.net.ssl.SSLContext cloudTls;
     private volatile String cloudToken;
+    /** The fleet's enrolment token (secured runs), good for one use per device. */
+    private volatile String enrolmentToken;
+    private volatile String enrolmentTokenId;
 
     public Simulation(Scenario scenario, Options options) {
         this.sc = scenario;
@@ -249,9 +258,24 @@ public final class Simulation implements AutoCloseable {
         quietAgents();
         say("broker: %s", broker.describe());
         String token = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
-        cp = ControlPlane.start(CloudConfig.defaults(work.resolve("cloud")).withHttp("127.0.0.1", 0).withRoles(EnumSet.allOf(Role.class))
+        CloudConfig config = CloudConfig.defaults(work.resolve("cloud")).withHttp("127.0.0.1", 0).withRoles(EnumSet.allOf(Role.class))
                 .withMqtt(broker.url()).withRolloutTick(Duration.ofMillis(200)).withBucket(Duration.ofSeconds(1))
-                .withTokens(List.of(new Token("simulator", Token.Role.OPERATOR, token))));
+                .withTokens(List.of(new Token("simulator", Token.Role.OPERATOR, token)));
+        if (secured()) {
+            // the control plane's sessions use its cloud-control / cloud-ingest identities for the ssl:// broker;
+            // state, telemetry and acks count only when signed by the enrolled device the topic names
+            config = config.withSenders(io.edgefleet.cloud.sender.SenderSettings.required());
+        }
+        cp = ControlPlane.start(config);
+        if (secured()) {
+            EmbeddedBroker eb = (EmbeddedBroker) broker;
+            // a revocation disconnects the device at the broker at once; the broker's check keeps it out
+            cp.pki().onRevocation(r -> eb.revocation().ifPresent(b -> b.revoke(r.identity())));
+            var created = cp.pki().tokens().create(sc.fleet().name(), Optional.empty(), Math.max(1, sc.fleet().size()), Duration.ofHours(1),
+                    "simulator");
+            enrolmentToken = created.token();
+            enrolmentTokenId = created.info().id();
+        }
         cloudToken = token;
         cloudTls = io.edgefleet.transport.pki.TlsContexts.trusting(List.of(cp.certificateAuthority().certificate()));
         ops = new CloudClient(cp.baseUri(), Optional.of(token), Optional.of(cloudTls));
@@ -298,12 +322,39 @@ public final class Simulation implements AutoCloseable {
 
     // ---- setup
 
+    /** The embedded broker runs secured: TLS, client certificates from the control plane's CA, per-identity topic rights. */
+    private boolean secured() {
+        return sc.broker().equals("embedded");
+    }
+
     private Broker startBroker() throws IOException {
         return switch (sc.broker()) {
-            case "embedded" -> EmbeddedBroker.start(work.resolve("broker"), freePort());
+            case "embedded" -> startSecuredBroker(work.resolve("broker"), freePort());
             case "mosquitto" -> MosquittoBroker.start(work.resolve("broker"), freePort());
             default -> new MosquittoBroker.External(sc.broker());
         };
+    }
+
+    /**
+     * The control plane's CA (created in {@code work/cloud/pki} now; the control plane loads the same one
+     * from there), a server certificate for 127.0.0.1 from it, and the embedded broker with TLS, required
+     * client certificates and {@link BrokerSecurity}. Restarting the broker (a fault) reuses its key stores:
+     * same port, same certificates. Revocations are asked of the control plane's registry; before the control
+     * plane is up only service identities get in (fail closed for devices).
+     */
+    private Broker startSecuredBroker(Path dir, int port) {
+        io.edgefleet.transport.pki.CertificateAuthority ca = io.edgefleet.cloud.pki.DevicePki.authority(io.edgefleet.cloud.pki.PkiSettings.defaults(),
+                work.resolve("cloud").resolve("pki"));
+        java.security.KeyPair keys = io.edgefleet.transport.pki.KeyPairs.ecP256();
+        java.security.cert.X509Certificate cert = ca.issueServer(keys.getPublic(), io.edgefleet.transport.pki.Identity.service("mqtt-broker"),
+                List.of("127.0.0.1", "localhost"), Duration.ofDays(30));
+        return EmbeddedBroker.startSecured(dir, port, new EmbeddedBroker.Tls(keys.getPrivate(), List.of(cert), List.of(ca.certificate()), c -> {
+            ControlPlane p = cp;
+            if (p == null || p.pki() == null) {
+                return io.edgefleet.transport.pki.Certificates.identity(c).isDevice();
+            }
+            return p.pki().isRevoked(c.getSerialNumber());
+        }));
     }
 
     /** Fifty agents logging each connect and activation drown the progress; the report and the timeline say it instead. */
@@ -1003,9 +1054,22 @@ public final class Simulation implements AutoCloseable {
                 + Report.pct(edgeAccuracy(sc.model().cloudKind())) + ")");
         List<Report.FaultResult> fr = faultRuns.stream().map(r -> new Report.FaultResult(r.fault.type().id(), r.fault.describe(), round(r.at),
                 round(r.until < 0 ? now() : r.until), r.devices, r.outcome, new TreeMap<>(r.measured))).toList();
+        Optional<Report.Security> security = Optional.empty();
+        if (secured()) {
+            int uses = Math.max(1, sc.fleet().size());
+            long enrolled = cp.pki().tokens().list().stream().filter(t -> t.id().equals(enrolmentTokenId)).findFirst()
+                    .map(t -> (long) (uses - t.usesLeft())).orElse(0L);
+            long identities = devices.stream().filter(d -> d.agent != null && d.agent.identity().isPresent()).count();
+            long live = devices.stream().filter(d -> d.agent != null).count();
+            ex.add(new Report.Expectation("every device enrolled once with the fleet's enrolment token and runs on its certificate",
+                    devices.size() + " enrolments, " + live + " live devices with an identity", enrolled + " enrolments, " + identities + " with an identity",
+                    enrolled == devices.size() && identities == live));
+            security = Optional.of(new Report.Security("TLS + client certificates on MQTT, per-identity topic rights at the broker, HTTPS to the control plane",
+                    enrolled, cp.senderGate().settings().requireSignedMessages(), cp.senderGate().droppedTotal(), cp.senderGate().dropped()));
+        }
         boolean passed = ex.stream().allMatch(Report.Expectation::ok);
         return new Report(sc.summary(), broker.describe(), startedAt, round(now()), passed, ex, steps, fr,
-                new Report.Requests(total, errors, cloud, low, byVersion, kindsOfErrors), tm, List.copyOf(timeline), env);
+                new Report.Requests(total, errors, cloud, low, byVersion, kindsOfErrors), tm, List.copyOf(timeline), env, security);
     }
 
     /** Outcomes of link faults, from the rollouts' device rows: install times under the cap, activations despite corruption. */

@@ -38,5 +38,13 @@ class DemoScenarioTest {
         assertThat(v3.stoppedInWave()).contains(1);
         assertThat(r.telemetry().lost()).isZero();
         assertThat(r.telemetry().ingested()).isEqualTo(r.telemetry().recorded());
+        // secured end to end: every agent enrolled with the fleet's token, signed senders required, nothing of theirs refused
+        assertThat(r.broker()).contains("TLS with client certificates");
+        assertThat(r.security()).hasValueSatisfying(x -> {
+            assertThat(x.enrolled()).isEqualTo(20);
+            assertThat(x.signedMessagesRequired()).isTrue();
+            assertThat(x.refused()).as(x.refusedByReason().toString()).isZero();
+        });
+        assertThat(run.console()).contains("security: TLS + client certificates", "20 devices enrolled with a token", "signed messages required");
     }
 }

@@ -96,6 +96,15 @@ class SimulationTest {
         assertThat(r.telemetry().lost()).isZero();
         assertThat(r.telemetry().ingested()).isEqualTo(r.telemetry().recorded());
 
+        // secured: the broker came back with TLS and client certificates, every agent enrolled once with the
+        // fleet's token (restarts reload the identity), and the control plane refused none of their signed messages
+        assertThat(r.broker()).contains("TLS with client certificates");
+        assertThat(r.security()).hasValueSatisfying(x -> {
+            assertThat(x.enrolled()).isEqualTo(20);
+            assertThat(x.signedMessagesRequired()).isTrue();
+            assertThat(x.refused()).as(x.refusedByReason().toString()).isZero();
+        });
+
         // joint inference: the cloud answered the unsure share, and the answers beat the edge model alone
         Report.VersionStats s2 = r.requests().byVersion().get("v2");
         assertThat(s2.cloudAnswered()).isPositive();
