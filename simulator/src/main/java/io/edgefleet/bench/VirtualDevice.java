@@ -43,6 +43,16 @@ public final class VirtualDevice implements AutoCloseable {
 
     public VirtualDevice(String brokerUrl, String fleet, String device, DeviceProfile profile, String model, String active, java.util.function.Function<ChunkStore, SyncClient> sync,
             Path dir, ExecutorService work) {
+        this(brokerUrl, java.util.Optional.empty(), fleet, device, profile, model, active, sync, dir, work);
+    }
+
+    /**
+     * A device whose MQTT session uses {@code tls} (its client certificate and the CA it trusts) for an
+     * {@code ssl://} {@code brokerUrl}; its state, acknowledgements and will are not signed (see
+     * docs/benchmarks.md: the bench's control plane does not require signed senders).
+     */
+    public VirtualDevice(String brokerUrl, java.util.Optional<java.util.function.Supplier<javax.net.ssl.SSLContext>> tls, String fleet, String device,
+            DeviceProfile profile, String model, String active, java.util.function.Function<ChunkStore, SyncClient> sync, Path dir, ExecutorService work) {
         this.fleet = fleet;
         this.device = device;
         this.profile = profile;
@@ -51,7 +61,7 @@ public final class VirtualDevice implements AutoCloseable {
         this.dir = dir;
         this.work = work;
         this.sync = sync.apply(new ChunkStore(dir.resolve("chunks")));
-        this.session = MqttSession.create(SessionConfig.of(brokerUrl, "vd-" + fleet + "-" + device)
+        this.session = MqttSession.create(SessionConfig.of(brokerUrl, "vd-" + fleet + "-" + device, tls)
                 .withCleanStart(true, 0)
                 .withTimeouts(60, 60, Duration.ofSeconds(60))
                 .withWill(() -> new Will(Topic.state(fleet, device).value(), json.encode(state(false)), true))

@@ -118,13 +118,22 @@ final class AgentBench implements Callable<Integer> {
     }
 
     static Process startMosquitto(Path dir, int port) throws Exception {
-        Optional<Path> bin = List.of("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto").stream().map(Path::of)
+        return startMosquitto(dir, "listener " + port + " 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n", port);
+    }
+
+    /** The mosquitto binary of this machine, if any. */
+    static Optional<Path> mosquitto() {
+        return List.of("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto").stream().map(Path::of)
                 .filter(Files::isExecutable).findFirst();
+    }
+
+    /** Starts mosquitto with {@code lines} as its configuration (plus {@code user root} when run as root); null when none is installed. */
+    static Process startMosquitto(Path dir, String lines, int port) throws Exception {
+        Optional<Path> bin = mosquitto();
         if (bin.isEmpty()) {
             return null;
         }
-        Path conf = Files.writeString(dir.resolve("mosquitto.conf"), "listener " + port + " 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"
-                + ("root".equals(System.getProperty("user.name")) ? "user root\n" : ""));
+        Path conf = Files.writeString(dir.resolve("mosquitto.conf"), lines + ("root".equals(System.getProperty("user.name")) ? "user root\n" : ""));
         Process p = new ProcessBuilder(bin.get().toString(), "-c", conf.toString()).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
