@@ -285,7 +285,7 @@ public final class ControlPlane implements AutoCloseable {
             }
             rollouts.start(config.rolloutTick());
             housekeeping.scheduleWithFixedDelay(() -> safely(pki::refresh), 5, 5, TimeUnit.SECONDS); // other replicas' revocations
-            config.brokerAdmin().ifPresent(this::administerBroker);
+            brokerAdmin().ifPresent(this::administerBroker);
             long sweep = Math.max(100, config.staleAfter().toMillis() / 4);
             housekeeping.scheduleWithFixedDelay(() -> safely(fleet::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
         }
@@ -319,6 +319,20 @@ public final class ControlPlane implements AutoCloseable {
         return Optional.of(io.edgefleet.cloud.mqtt.CloudMqttTls.fromPem(services.resolve("ca.pem"),
                 services.resolve("cloud-control-key.pem"), services.resolve("cloud-control.pem"),
                 services.resolve("cloud-ingest-key.pem"), services.resolve("cloud-ingest.pem")));
+    }
+
+    /**
+     * The broker's admin session: the configured one, else, for an {@code ssl://} broker when this
+     * data folder holds the {@code broker-admin} identity ({@code edgefleet cloud} writes it with the
+     * secured Mosquitto's config on first start), that broker itself.
+     */
+    private Optional<io.edgefleet.cloud.broker.BrokerAdminSettings> brokerAdmin() {
+        if (config.brokerAdmin().isPresent()) {
+            return config.brokerAdmin();
+        }
+        return config.mqttUrl().filter(u -> u.startsWith("ssl://"))
+                .filter(u -> java.nio.file.Files.exists(config.pkiDir().resolve(io.edgefleet.cloud.broker.MosquittoConfig.ADMIN_CERT)))
+                .map(io.edgefleet.cloud.broker.BrokerAdminSettings::of);
     }
 
     /**
@@ -379,7 +393,8 @@ public final class ControlPlane implements AutoCloseable {
                     HealthCheckType.READINESS, "mqtt");
         }
         Auth auth = !config.roles().contains(Role.CONTROL) ? null : new Auth(tokenStore, config.access().oidc().map(JwtVerifier::new));
-        io.edgefleet.cloud.pki.PkiRoutes pkiRoutes = auth == null || pki == null ? null : new io.edgefleet.cloud.pki.PkiRoutes(pki);
+        io.edgefleet.cloud.pki.PkiRoutes pkiRoutes = auth == null || pki == null ? null : new io.edgefleet.cloud.pki.PkiRoutes(pki,
+                Optional.of(new CallAudit(auditLog, config.access().trustedProxies())));
         ApiRoutes api = !config.roles().contains(Role.CONTROL) ? null : new ApiRoutes(
                 auth,
                 new CallAudit(auditLog, config.access().trustedProxies()), new AccessApi(tokenStore, auditLog, clock), registry, rollouts, fleet, telemetry, events, stats,

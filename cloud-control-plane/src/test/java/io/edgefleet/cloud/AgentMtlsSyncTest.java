@@ -74,9 +74,19 @@ class AgentMtlsSyncTest {
                     }))))) {
                 MqttClient cmd = new MqttClient(MQTT.broker().url(), "mtls-test-cmd", new MemoryPersistence());
                 List<CommandAck> acks = new CopyOnWriteArrayList<>();
-                cmd.setCallback(MqttCallbacks.onMessage((t, m) -> acks.add(MessageCodec.json().decode(m.getPayload(), CommandAck.class))));
+                List<String> states = new CopyOnWriteArrayList<>();
+                cmd.setCallback(MqttCallbacks.onMessage((t, m) -> {
+                    if (t.endsWith("/state")) {
+                        states.add(new String(m.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
+                    } else {
+                        acks.add(MessageCodec.json().decode(m.getPayload(), CommandAck.class));
+                    }
+                }));
                 cmd.connect();
                 cmd.subscribe(Topic.commandAck("plant-7", "cam-1").value(), 1);
+                cmd.subscribe(Topic.state("plant-7", "cam-1").value(), 1);
+                // the agent publishes its online state once its subscriptions are in place: a command sent earlier could be lost
+                await(Duration.ofSeconds(30), "the agent online and subscribed", () -> states.stream().anyMatch(x -> x.contains("\"online\":true")));
                 MqttMessage m = new MqttMessage(MessageCodec.json().encode(Command.deploy("cmd-mtls-1", null, "cls", "2", true, Instant.now())));
                 m.setQos(1);
                 cmd.publish(Topic.command("plant-7", "cam-1").value(), m);

@@ -186,6 +186,9 @@ class EnrolmentTest {
         JsonNode listed = tokenListed(created.path("id").asText());
         assertThat(listed.path("usesLeft").asInt()).isEqualTo(1);
         assertThat(ops.get("/api/v1/events?subject=plant-1/cam-1").text()).contains("device.enrolled");
+        // the audit has both calls: the enrolment with the device as actor, the refused takeover
+        String audit = ops.get("/api/v1/audit?limit=1000").text();
+        assertThat(audit).contains("\"actor\":\"plant-1/cam-1\"").contains("/api/v1/enrol").contains("409");
 
         // a restart loads the stored identity without enrolling again (the token is no longer needed)
         int enrolments = proxy.to("/api/v1/enrol").size();

@@ -36,7 +36,7 @@ final class AccessCommands {
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true,
-            description = {"Create a token and print its secret (shown this once; it starts with eft_).",
+            description = {"Create a token and print its secret alone on stdout (shown this once; it starts with eft_); what it is goes to stderr.",
                 "A token can only be given scopes the caller's own token holds."})
     static final class Create implements Callable<Integer> {
         @Parameters(paramLabel = "NAME", description = "Who or what holds it, e.g. ci-pipeline (recorded in the audit).") String name;
@@ -67,9 +67,11 @@ final class AccessCommands {
                 return Main.OK;
             }
             JsonNode t = r.json().get("token");
-            out.printf("token %s (%s), scopes %s, expires %s%n", t.get("name").asText(), t.get("id").asText(), join(t.get("scopes")),
-                    t.path("expiresAt").asText("never"));
-            out.println("secret (shown only now; store it like a password):");
+            // the secret alone on stdout (`tokens create ... > ci.token` gives a usable --token-file), the rest on stderr
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf("token %s (%s), scopes %s, expires %s; its secret (shown only now; store it like a password) follows on stdout%n",
+                    t.get("name").asText(), t.get("id").asText(), join(t.get("scopes")), t.path("expiresAt").asText("never"));
+            err.flush();
             out.println(r.json().get("secret").asText());
             return Main.OK;
         }

@@ -188,7 +188,14 @@ public final class CloudClient {
 
     private HttpRequest.Builder request(String path) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofMinutes(2));
-        token.ifPresent(t -> b.header("Authorization", "Bearer " + t));
+        token.ifPresent(t -> {
+            // RFC 6750 b64token characters only; the JDK's own refusal would quote the whole header, secret included
+            if (!t.matches("[A-Za-z0-9._~+/=-]+")) {
+                throw new IllegalArgumentException("the API token is not a bearer token: it holds spaces, line breaks or other characters "
+                        + "(a token file must hold the secret alone; `tokens create` prints it alone on stdout)");
+            }
+            b.header("Authorization", "Bearer " + t);
+        });
         return b;
     }
 

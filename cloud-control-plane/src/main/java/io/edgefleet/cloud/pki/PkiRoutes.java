@@ -49,9 +49,16 @@ public final class PkiRoutes {
     private static final ObjectMapper MAPPER = Json.jsonMapper(DecodeLimits.DEFAULT.withMaxMessageBytes(MAX_BODY));
 
     private final DevicePki pki;
+    private final java.util.Optional<io.edgefleet.cloud.api.CallAudit> audit;
 
     public PkiRoutes(DevicePki pki) {
+        this(pki, java.util.Optional.empty());
+    }
+
+    /** @param audit records every enrolment and renewal (the device as the actor when one was issued) */
+    public PkiRoutes(DevicePki pki, java.util.Optional<io.edgefleet.cloud.api.CallAudit> audit) {
         this.pki = pki;
+        this.audit = audit;
     }
 
     @FunctionalInterface
@@ -71,8 +78,8 @@ public final class PkiRoutes {
             json(s, 200, Map.of("identity", rv.identity().commonName(), "revokedAt", rv.at().toString(),
                     "revoked", rv.serials().stream().map(x -> x.toString(16)).toList()));
         });
-        r.post("/api/v1/enrol", (req, res) -> run(req, res, this::enrol));
-        r.post("/api/v1/certificates/renew", (req, res) -> run(req, res, this::renew));
+        r.post("/api/v1/enrol", (req, res) -> audited(req, res, "/api/v1/enrol", this::enrol));
+        r.post("/api/v1/certificates/renew", (req, res) -> audited(req, res, "/api/v1/certificates/renew", this::renew));
         r.get("/api/v1/pki/ca.pem", (req, res) -> run(req, res, (q, s) -> s.status(Status.OK_200)
                 .header(HeaderNames.CONTENT_TYPE, "application/x-pem-file").send(Pem.write(pki.authority().certificate()))));
         r.get("/api/v1/pki/crl", (req, res) -> run(req, res, (q, s) -> {
@@ -106,7 +113,7 @@ public final class PkiRoutes {
             throw PkiException.unauthorized("the Authorization header is not a Bearer token");
         }
         JsonNode b = body(q);
-        issued(s, pki.enrol(h.substring(7).strip(), text(b, "device"), text(b, "csr").orElse(null)));
+        issued(q, s, pki.enrol(h.substring(7).strip(), text(b, "device"), text(b, "csr").orElse(null)));
     }
 
     private void renew(ServerRequest q, ServerResponse s) throws Exception {
@@ -117,8 +124,22 @@ public final class PkiRoutes {
         } catch (IllegalArgumentException e) {
             throw PkiException.badRequest("'signature' is not base64");
         }
-        issued(s, pki.renew(text(b, "certificate").orElseThrow(() -> PkiException.badRequest("'certificate' is required")),
+        issued(q, s, pki.renew(text(b, "certificate").orElseThrow(() -> PkiException.badRequest("'certificate' is required")),
                 text(b, "csr").orElse(null), sig));
+    }
+
+    /** Runs a device's call and records it in the audit: who (the identity issued, if any), the route, the status. */
+    private void audited(ServerRequest req, ServerResponse res, String template, Handler h) {
+        run(req, res, h);
+        audit.ifPresent(a -> a.record(req, req.context().get(ISSUED, String.class)
+                .map(id -> Principal.device(id, java.util.Set.of())), template, res.status().code()));
+    }
+
+    private static final String ISSUED = "edgefleet.issued-identity";
+
+    private static void issued(ServerRequest q, ServerResponse s, DevicePki.Issued i) throws JsonProcessingException {
+        q.context().register(ISSUED, i.identity().commonName());
+        issued(s, i);
     }
 
     private static void issued(ServerResponse s, DevicePki.Issued i) throws JsonProcessingException {
