@@ -110,7 +110,9 @@ public final class CloudSettings {
                     d.maxRequestsPerSecond(), d.maxClockSkew()));
         }
         if (c.get("broker-admin.url").exists()) {
-            var b = io.edgefleet.cloud.broker.BrokerAdminSettings.of(c.get("broker-admin.url").asString().get());
+            var b0 = io.edgefleet.cloud.broker.BrokerAdminSettings.of(c.get("broker-admin.url").asString().get());
+            var b = new io.edgefleet.cloud.broker.BrokerAdminSettings(b0.url(),
+                    Duration.ofMillis(c.get("broker-admin.timeout-ms").asLong().orElse(b0.timeout().toMillis())), b0.brokerDir(), b0.reloadCommand());
             if (c.get("broker-admin.broker-dir").exists()) {
                 b = b.withCrlRefresh(Path.of(c.get("broker-admin.broker-dir").asString().get()),
                         c.get("broker-admin.reload-command").asList(String.class).orElse(List.of()));
