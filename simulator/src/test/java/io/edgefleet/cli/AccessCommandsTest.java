@@ -29,7 +29,8 @@ class AccessCommandsTest {
 
     @BeforeAll
     static void start() {
-        cp = ControlPlane.start(CloudConfig.defaults(dir.resolve("cloud")).withHttp("127.0.0.1", 0));
+        cp = ControlPlane.start(CloudConfig.defaults(dir.resolve("cloud")).withHttp("127.0.0.1", 0)
+                .withHttpTls(io.edgefleet.cloud.tls.HttpTls.plain())); // the CLI over HTTPS with --ca: CloudCommandsTest
         server = "http://127.0.0.1:" + cp.port();
         operatorFile = dir.resolve("cloud/tokens/operator.token");
         viewerFile = dir.resolve("cloud/tokens/viewer.token");

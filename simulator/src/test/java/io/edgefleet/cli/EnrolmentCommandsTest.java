@@ -30,7 +30,7 @@ class EnrolmentCommandsTest {
 
     @BeforeAll
     static void start() {
-        cp = ControlPlane.start(CloudConfig.defaults(dir.resolve("cloud")).withHttp("127.0.0.1", 0)
+        cp = ControlPlane.start(CloudConfig.defaults(dir.resolve("cloud")).withHttp("127.0.0.1", 0).withHttpTls(io.edgefleet.cloud.tls.HttpTls.plain())
                 .withTokens(List.of(new Token("cli", Token.Role.OPERATOR, TOKEN))));
         server = "http://127.0.0.1:" + cp.port();
     }
