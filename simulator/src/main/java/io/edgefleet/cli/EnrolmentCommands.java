@@ -140,19 +140,9 @@ final class EnrolmentCommands implements Runnable {
 
     /** {@code 90s}, {@code 30m}, {@code 1h}, {@code 2d}, or an ISO-8601 duration ({@code PT1H}). */
     static Duration duration(CommandSpec spec, String text) {
-        String t = text.strip();
         try {
-            if (t.matches("\\d+[smhd]")) {
-                long n = Long.parseLong(t.substring(0, t.length() - 1));
-                return switch (t.charAt(t.length() - 1)) {
-                    case 's' -> Duration.ofSeconds(n);
-                    case 'm' -> Duration.ofMinutes(n);
-                    case 'h' -> Duration.ofHours(n);
-                    default -> Duration.ofDays(n);
-                };
-            }
-            return Duration.parse(t);
-        } catch (RuntimeException e) {
+            return io.edgefleet.cloud.api.AccessApi.ttl(text);
+        } catch (io.edgefleet.cloud.api.ApiException e) {
             throw new ParameterException(spec.commandLine(), "--ttl '" + text + "' is not a duration (90s, 30m, 1h, 2d or PT1H)");
         }
     }

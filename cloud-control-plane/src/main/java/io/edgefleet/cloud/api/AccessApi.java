@@ -83,8 +83,13 @@ public final class AccessApi {
         return audit.query(since, actor, limit);
     }
 
-    /** {@code 30d}, {@code 12h}, {@code 15m}, {@code 90s}, or an ISO-8601 duration such as {@code PT1H}. */
-    static Duration ttl(String s) {
+    /**
+     * {@code 30d}, {@code 12h}, {@code 15m}, {@code 90s}, or an ISO-8601 duration such as {@code PT1H}:
+     * the one parser of token and enrolment-token lifetimes (API and CLI).
+     *
+     * @throws ApiException 400 naming the value when it is neither
+     */
+    public static Duration ttl(String s) {
         String t = s.strip();
         try {
             if (t.matches("\\d+[smhd]")) {
