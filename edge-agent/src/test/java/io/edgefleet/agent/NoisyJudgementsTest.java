@@ -22,7 +22,17 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link SyntheticModels#mlpOnnx}) is caught by both.
  */
 class NoisyJudgementsTest {
-    private static final int BATCH = 64;
+    /** Rows per request before calibration; {@link #calibrate} multiplies them on fast machines. */
+    private static final int MIN_BATCH = 64;
+    /** Rows per request at most: 16 times the minimum. */
+    private static final int MAX_BATCH = MIN_BATCH * 16;
+    /**
+     * The healthy version's median model time the calibration aims at, under the busy loops: the
+     * slow version then takes about ten times as long, far above the 2 ms floor of both judges on
+     * any machine. Without it, a machine twice as fast as the development one ran the slow version
+     * in 2.2 ms against 0.2 ms, under the floor, and the watchdog rightly let it be.
+     */
+    private static final double TARGET_HEALTHY_MILLIS = 1.5;
     private static final int SIZE = 256;
     private static final int HEALTHY_LAYERS = 8;
     private static final int SLOW_LAYERS = 80;
@@ -34,14 +44,21 @@ class NoisyJudgementsTest {
     @TempDir
     Path dir;
 
-    private final InferRequest request = SlotRig.floats(BATCH, SIZE);
+    private int batch = MIN_BATCH;
+    private InferRequest request = SlotRig.floats(MIN_BATCH, SIZE);
 
     private Path healthy() throws Exception {
-        return SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("healthy")), BATCH, SIZE, HEALTHY_LAYERS);
+        return SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("healthy-" + batch)), batch, SIZE, HEALTHY_LAYERS);
     }
 
     private Path slow() throws Exception {
-        return SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("slow")), BATCH, SIZE, SLOW_LAYERS);
+        return SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("slow-" + batch)), batch, SIZE, SLOW_LAYERS);
+    }
+
+    /** Scales the batch to the machine (see {@link SlotRig#calibratedBatch}); call with the busy loops running. */
+    private void calibrate() throws Exception {
+        batch = SlotRig.calibratedBatch(dir.resolve("calibration"), MIN_BATCH, MAX_BATCH, SIZE, HEALTHY_LAYERS, TARGET_HEALTHY_MILLIS);
+        request = SlotRig.floats(batch, SIZE);
     }
 
     /** The proof; 70 to 130 s on the 2-core development machine at a load average of 30, hence slow. */
@@ -58,8 +75,9 @@ class NoisyJudgementsTest {
     }
 
     private void healthyTries(int tries) throws Exception {
-        Path healthy = healthy();
         try (BusyCores busy = new BusyCores(); SlotRig rig = new SlotRig(dir.resolve("data"), SelfTest.Limits.defaults(), Watchdog.Limits.defaults())) {
+            calibrate();
+            Path healthy = healthy();
             assertThat(busy.threads()).isEqualTo(Runtime.getRuntime().availableProcessors());
             rig.slots.install("mlp", "v0", healthy);
             assertThat(rig.send("mlp", BASELINE, request)).isEqualTo(BASELINE); // the first baseline
@@ -85,9 +103,10 @@ class NoisyJudgementsTest {
 
     @Test
     void a_ten_times_slower_version_is_refused_by_the_self_test_on_busy_cores() throws Exception {
-        Path healthy = healthy();
-        Path slow = slow();
         try (BusyCores busy = new BusyCores(); SlotRig rig = new SlotRig(dir.resolve("data"), SelfTest.Limits.defaults(), Watchdog.Limits.defaults())) {
+            calibrate();
+            Path healthy = healthy();
+            Path slow = slow();
             rig.slots.install("mlp", "1", healthy);
             for (int t = 0; t < 3; t++) {
                 String version = "slow-" + t;
@@ -101,11 +120,12 @@ class NoisyJudgementsTest {
 
     @Test
     void a_ten_times_slower_version_is_rolled_back_by_the_watchdog_on_busy_cores() throws Exception {
-        Path healthy = healthy();
-        Path slow = slow();
         // a self-test that lets anything through, so the watchdog is what must catch it
         SelfTest.Limits lenient = SelfTest.Limits.defaults().withMaxLatencyFactor(1000);
         try (BusyCores busy = new BusyCores(); SlotRig rig = new SlotRig(dir.resolve("data"), lenient, Watchdog.Limits.defaults())) {
+            calibrate();
+            Path healthy = healthy();
+            Path slow = slow();
             rig.slots.install("mlp", "1", healthy);
             assertThat(rig.send("mlp", BASELINE, request)).isEqualTo(BASELINE);
             rig.slots.install("mlp", "2", slow);

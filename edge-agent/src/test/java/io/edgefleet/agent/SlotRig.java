@@ -8,6 +8,9 @@ import io.edgefleet.agent.slots.SelfTest;
 import io.edgefleet.agent.slots.Watchdog;
 import io.edgefleet.agent.store.AgentStore;
 import io.edgefleet.engines.EngineOptions;
+import io.edgefleet.engines.Engines;
+import io.edgefleet.engines.LoadedModel;
+import io.edgefleet.engines.synth.SyntheticModels;
 import io.edgefleet.engines.isolation.IsolationOptions;
 import io.edgefleet.protocols.oip.InferRequest;
 import io.edgefleet.protocols.oip.InferTensor;
@@ -80,6 +83,36 @@ final class SlotRig implements AutoCloseable {
             v[i] = (i % 13) * 0.01f;
         }
         return InferRequest.of(new InferTensor("x", TensorData.ofFloats(new long[] {rows, cols}, v)));
+    }
+
+    /**
+     * The rows per request at which an {@code x[rows, size]} MLP of {@code layers} dense layers
+     * takes about {@code targetMillis} of model time on this machine now: {@code minBatch} times
+     * the smallest whole factor that reaches it, at most {@code maxBatch}. Tests that judge a
+     * slowdown in milliseconds against a floor use it so that their verdict does not depend on
+     * how fast the machine is (the weights, and so the file, stay the same size).
+     */
+    static int calibratedBatch(Path dir, int minBatch, int maxBatch, int size, int layers, double targetMillis) throws Exception {
+        Path probe = SyntheticModels.mlpOnnx(java.nio.file.Files.createDirectories(dir), minBatch, size, layers);
+        double median;
+        try (LoadedModel m = Engines.forFile(probe).load(probe, "calibration", EngineOptions.defaults())) {
+            List<InferTensor> in = floats(minBatch, size).inputs();
+            for (int i = 0; i < 5; i++) {
+                m.infer(in);
+            }
+            double[] millis = new double[31];
+            for (int i = 0; i < millis.length; i++) {
+                long t0 = System.nanoTime();
+                m.infer(in);
+                millis[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            java.util.Arrays.sort(millis);
+            median = millis[millis.length / 2];
+        }
+        int factor = (int) Math.max(1, Math.min(maxBatch / minBatch, Math.ceil(targetMillis / median)));
+        System.out.printf(java.util.Locale.ROOT, "calibration: %d layers take %.3f ms at batch %d; batch %d from here%n",
+                layers, median, minBatch, minBatch * factor);
+        return minBatch * factor;
     }
 
     /** Sends {@code n} requests one after the other; returns how many were answered (the others failed). */

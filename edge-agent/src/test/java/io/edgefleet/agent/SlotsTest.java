@@ -137,8 +137,10 @@ class SlotsTest {
 
     @Test
     void a_ten_times_slower_candidate_fails_its_self_test_and_the_active_version_keeps_serving() throws Exception {
-        Path fast = SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("fast")), 128, 256, 8);
-        Path slow = SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("slow")), 128, 256, 80);
+        // fast takes about 2 ms on any machine, slow about ten times as long: far above the 2 ms floor
+        int batch = SlotRig.calibratedBatch(dir.resolve("calibration"), 64, 1024, 256, 8, 2.0);
+        Path fast = SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("fast")), batch, 256, 8);
+        Path slow = SyntheticModels.mlpOnnx(Files.createDirectories(dir.resolve("slow")), batch, 256, 80);
         // no time budget: each round times exactly its minimum of 30 pairs
         SelfTest.Limits limits = new SelfTest.Limits(3.0, 2.0, 60, 30, java.time.Duration.ZERO);
         try (SlotRig rig = new SlotRig(dir.resolve("data"), limits, io.edgefleet.agent.slots.Watchdog.Limits.defaults())) {
@@ -150,7 +152,7 @@ class SlotsTest {
                     .hasMessageEndingWith(", in two rounds");
             assertThat(rig.slots.activeVersions()).containsEntry("mlp", "1");
             assertThat(rig.slots.record("mlp").orElseThrow().previous()).isEmpty();
-            assertThat(rig.send("mlp", 3, SlotRig.floats(128, 256))).isEqualTo(3);
+            assertThat(rig.send("mlp", 3, SlotRig.floats(batch, 256))).isEqualTo(3);
         }
     }
 
