@@ -41,6 +41,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work="$out/deb-build"
 rm -rf "$work"
+trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/unpacked"
 root="$work/root"
 tar -xzf "$tarball" -C "$work/unpacked"
@@ -104,5 +105,4 @@ chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles" "$root/DEBIAN/md5sums
 find "$root" -exec touch -h -d "@$epoch" {} +
 deb="$out/${pkg}_${debversion}_all.deb"
 SOURCE_DATE_EPOCH=$epoch dpkg-deb --root-owner-group -Zgzip -z9 --build "$root" "$deb" >/dev/null
-rm -rf "$work"
 echo "$deb"
