@@ -63,10 +63,11 @@ install -m 0755 "$here/edgefleet" "$root/usr/bin/edgefleet"
 yaml="$root/etc/edgefleet/agent.yaml"
 sed -E 's#^([[:space:]]*)data-dir:[[:space:]]*[^#[:space:]]+#\1data-dir: /var/lib/edgefleet#' "$dist/conf/agent.yaml" > "$yaml"
 if ! grep -Eq '^[[:space:]]+data-dir: /var/lib/edgefleet' "$yaml"; then
+    line='  data-dir: /var/lib/edgefleet   # the package'"'"'s data folder (the unit'"'"'s ReadWritePaths)'
     if grep -q '^agent:' "$yaml"; then
-        sed -i '0,/^agent:/s##agent:\n  data-dir: /var/lib/edgefleet            # the package'"'"'s data folder (systemd ReadWritePaths)#' "$yaml"
+        awk -v line="$line" '{ print } !done && /^agent:/ { print line; done = 1 }' "$yaml" > "$yaml.new" && mv "$yaml.new" "$yaml"
     else
-        printf '\nagent:\n  data-dir: /var/lib/edgefleet            # the package'"'"'s data folder (systemd ReadWritePaths)\n' >> "$yaml"
+        printf '\nagent:\n%s\n' "$line" >> "$yaml"
     fi
 fi
 chmod 0644 "$yaml"
