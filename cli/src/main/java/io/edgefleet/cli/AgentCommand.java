@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code edgefleet agent}: runs an edge agent until SIGTERM/Ctrl-C, then drains in-flight requests. */
-@Command(name = "agent", mixinStandardHelpOptions = true, subcommands = {AgentBench.class, BundleCommands.Install.class},
+@Command(name = "agent", mixinStandardHelpOptions = true, subcommands = BundleCommands.Install.class,
         description = {"Run an edge agent: the Open Inference Protocol over HTTP for the models it serves.",
             "Standalone: --models-dir DIR serves each NAME.onnx / NAME.tflite there as model NAME.",
             "Defaults: HTTP 127.0.0.1:8000, CoAP 5683. A port that cannot be bound stops the agent (exit 1) with one line naming it.",
