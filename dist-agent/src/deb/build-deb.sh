@@ -71,7 +71,10 @@ if ! grep -Eq '^[[:space:]]+data-dir: /var/lib/edgefleet' "$yaml"; then
     fi
 fi
 chmod 0644 "$yaml"
-install -m 0644 "$dist/conf/jvm.options" "$root/etc/edgefleet/jvm.options"
+# the other files of conf/ (jvm.options, logging.properties...) as they are
+for f in "$dist"/conf/*; do
+    [ "$(basename "$f")" = agent.yaml ] || install -m 0644 "$f" "$root/etc/edgefleet/$(basename "$f")"
+done
 install -m 0640 "$here/agent.env" "$root/etc/edgefleet/agent.env" # group edgefleet: postinst
 install -m 0644 "$here/$pkg.service" "$root/lib/systemd/system/$pkg.service"
 
@@ -94,7 +97,7 @@ find "$prog/lib" -type f -exec chmod 0644 {} +
 find "$prog/bin" -type f -exec chmod 0755 {} +
 
 # control files
-printf '%s\n' /etc/edgefleet/agent.yaml /etc/edgefleet/jvm.options /etc/edgefleet/agent.env > "$root/DEBIAN/conffiles"
+(cd "$root" && find etc -type f -printf '/%p\n' | LC_ALL=C sort) > "$root/DEBIAN/conffiles"
 for s in postinst prerm postrm; do
     install -m 0755 "$here/$s" "$root/DEBIAN/$s"
 done

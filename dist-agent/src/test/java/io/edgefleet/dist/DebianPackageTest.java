@@ -80,8 +80,9 @@ class DebianPackageTest {
                 .containsKeys("/usr/share/doc/edgefleet-agent/copyright", "/usr/share/doc/edgefleet-agent/changelog.gz",
                         "/usr/share/man/man1/edgefleet.1.gz", "/usr/share/lintian/overrides/edgefleet-agent");
         assertThat(entries.keySet()).noneMatch(p -> p.startsWith("/opt") || p.startsWith("/var") || p.contains("LICENSE"));
-        assertThat(dpkgDeb("--info", deb.toString(), "conffiles").lines())
-                .containsExactly("/etc/edgefleet/agent.yaml", "/etc/edgefleet/jvm.options", "/etc/edgefleet/agent.env");
+        assertThat(entries).containsEntry("/etc/edgefleet/logging.properties", "-rw-r--r-- root/root");
+        assertThat(dpkgDeb("--info", deb.toString(), "conffiles").lines()).containsExactly("/etc/edgefleet/agent.env",
+                "/etc/edgefleet/agent.yaml", "/etc/edgefleet/jvm.options", "/etc/edgefleet/logging.properties");
     }
 
     @Test
@@ -91,7 +92,7 @@ class DebianPackageTest {
 
         assertThat(postinst).contains("adduser --system --group --home /var/lib/edgefleet", "chown edgefleet:edgefleet /var/lib/edgefleet",
                 "chown root:edgefleet /etc/edgefleet/agent.env", "chmod 0640 /etc/edgefleet/agent.env", "deb-systemd-helper enable edgefleet-agent.service");
-        assertThat(postrm).contains("rm -rf /var/lib/edgefleet", "deluser --system --quiet edgefleet", "deb-systemd-helper purge edgefleet-agent.service");
+        assertThat(postrm).contains("rm -rf /var/lib/edgefleet /var/cache/edgefleet", "deluser --system --quiet edgefleet", "deb-systemd-helper purge edgefleet-agent.service");
         Path control = shared.resolve("control");
         dpkgDeb("--control", deb.toString(), control.toString());
         for (String script : List.of("postinst", "prerm", "postrm")) {
@@ -170,7 +171,7 @@ class DebianPackageTest {
         Path unit = root.resolve("lib/systemd/system/edgefleet-agent.service");
         String text = Files.readString(unit);
         assertThat(text.lines()).contains("Type=notify", "NotifyAccess=main", "User=edgefleet", "ProtectSystem=strict",
-                "ReadWritePaths=/var/lib/edgefleet", "NoNewPrivileges=yes", "CapabilityBoundingSet=", "Restart=on-failure",
+                "ReadWritePaths=/var/lib/edgefleet /var/cache/edgefleet", "NoNewPrivileges=yes", "CapabilityBoundingSet=", "Restart=on-failure",
                 "EnvironmentFile=-/etc/edgefleet/agent.env", "StandardOutput=journal");
         assertThat(text.lines()).noneMatch(l -> l.startsWith("MemoryDenyWriteExecute=")).noneMatch(l -> l.contains("EF_ENROL_TOKEN="));
 
@@ -191,6 +192,7 @@ class DebianPackageTest {
         Files.write(top.resolve("lib/edgefleet-cli.jar"), new byte[] {'P', 'K', 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
         Files.writeString(top.resolve("conf/agent.yaml"), "# EdgeFleet agent\n# the commented defaults stay\nagent:\n  " + yamlLine + "   # a comment\n");
         Files.writeString(top.resolve("conf/jvm.options"), "-Xss512k\n");
+        Files.writeString(top.resolve("conf/logging.properties"), ".level=INFO\n");
         Files.writeString(top.resolve("README.md"), "# EdgeFleet agent\n");
         Files.writeString(top.resolve("LICENSE"), "Apache License 2.0\n");
         Path tarball = dir.resolve(DIST + ".tar.gz");
