@@ -1,18 +1,19 @@
 package io.edgefleet.dist;
 
+import static io.edgefleet.dist.Dpkg.dpkgDeb;
+import static io.edgefleet.dist.Dpkg.onPath;
+import static io.edgefleet.dist.Dpkg.run;
+import static io.edgefleet.dist.Dpkg.verifyUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.edgefleet.dist.Dpkg.Result;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -149,17 +150,7 @@ class DebianPackageTest {
     @Test
     void the_unit_passes_systemd_analyze_verify() throws Exception {
         assumeTrue(onPath("systemd-analyze"), "systemd-analyze is not installed (Debian's systemd package)");
-        // verify resolves the unit's dependencies (sysinit.target...) under --root: give it the host's targets
-        Path units = root.resolve("lib/systemd/system");
-        Path hostUnits = Files.isDirectory(Path.of("/usr/lib/systemd/system")) ? Path.of("/usr/lib/systemd/system") : Path.of("/lib/systemd/system");
-        try (var targets = Files.list(hostUnits)) {
-            for (Path t : targets.filter(p -> p.toString().endsWith(".target")).toList()) {
-                if (Files.notExists(units.resolve(t.getFileName()))) {
-                    Files.copy(t, units.resolve(t.getFileName()));
-                }
-            }
-        }
-        Result r = run(Map.of(), "systemd-analyze", "verify", "--root=" + root, units.resolve("edgefleet-agent.service").toString());
+        Result r = verifyUnit(root, root.resolve("lib/systemd/system/edgefleet-agent.service"));
 
         assertThat(r.rc()).as(r.output()).isZero();
         assertThat(r.output()).as("no warning (an unknown key is only a warning)").isBlank();
@@ -204,34 +195,5 @@ class DebianPackageTest {
     private static void script(Path p, String text) throws IOException {
         Files.writeString(p, text);
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
-
-    private static String dpkgDeb(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("dpkg-deb"));
-        cmd.addAll(Arrays.asList(args));
-        Result r = run(Map.of(), cmd.toArray(String[]::new));
-        assertThat(r.rc()).as("%s: %s", cmd, r.output()).isZero();
-        return r.output();
-    }
-
-    private static boolean onPath(String tool) {
-        return Arrays.stream(System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":"))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
-    }
-
-    record Result(int rc, String output) {
-    }
-
-    private static Result run(Map<String, String> env, String... cmd) {
-        try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().putAll(env);
-            Process p = pb.start();
-            byte[] out = p.getInputStream().readAllBytes();
-            assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("%s ended", List.of(cmd)).isTrue();
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
-        } catch (IOException | InterruptedException e) {
-            throw new AssertionError("cannot run " + List.of(cmd), e);
-        }
     }
 }
