@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# bench/agent-footprint.sh: today's agent (the developer launcher ./edgefleet: the full class path,
+# bench/agent-footprint.sh: today's agent (what the developer launcher ./edgefleet runs: the full class path,
 # default JVM flags) against the packaged agent (bin/edgefleet-agent of the agent distribution: its
 # own lib/ and conf/jvm.options), started alternately in the same run, one small model each.
 # A developer tool, not a CI test. Needs a JDK 21+ and curl; run after `./mvnw -B -DskipTests package`.
+# "Today's agent" is the java command line that ./edgefleet execs (simulator/target: every module's
+# jars, 150 of them; --enable-native-access, -XX:MaxRAMPercentage=50, -XX:+ExitOnOutOfMemoryError).
 #
 #   bench/agent-footprint.sh [--runs N] [--model FILE --body FILE] [--agent-home DIR]
 #                            [--connections N] [--duration S]
@@ -52,6 +54,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 if [ -z "$home" ]; then
   tarball=$(ls "$root"/dist-agent/target/edgefleet-agent-*.tar.gz 2>/dev/null | head -n 1 || true)
@@ -61,7 +64,13 @@ if [ -z "$home" ]; then
   home=$(echo "$tmp"/dist/edgefleet-agent-*)
 fi
 [ -x "$home/bin/edgefleet-agent" ] || { echo "agent-footprint: $home has no bin/edgefleet-agent" >&2; exit 1; }
-[ -f "$root/simulator/target/simulator.jar" ] || [ -d "$root/cli/target" ] || { echo "agent-footprint: build first (./mvnw -B -DskipTests package)" >&2; exit 1; }
+[ -f "$root/simulator/target/simulator.jar" ] || { echo "agent-footprint: build first (./mvnw -B -DskipTests package)" >&2; exit 1; }
+
+# Today's agent: the java command ./edgefleet execs (its flags and class path), without its
+# rebuild-when-sources-look-newer step, which would otherwise land in the timings.
+today_cp="$root/simulator/target/simulator.jar:$root/simulator/target/lib/*"
+today_flags=(--enable-native-access=ALL-UNNAMED -XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError)
+[ "$(edgefleet_jdk_version "$JAVA_HOME")" -ge 23 ] && today_flags+=(--sun-misc-unsafe-memory-access=allow)
 
 mkdir -p "$tmp/models"
 if [ -z "$model" ] && [ -f "$root/../shared/models/hello_world/hello_world_float.tflite" ]; then
@@ -87,11 +96,12 @@ ticks=$(getconf CLK_TCK)
 
 # start KIND PORT: starts one agent in the background, sets $pid
 start() {
-  local kind=$1 port=$2 data=$tmp/data-$kind-$RANDOM
+  local kind=$1 port=$2 data
+  data=$tmp/data-$kind-$RANDOM
   local -a args=(--models-dir "$tmp/models" --data-dir "$data" --http-port "$port" --coap-port 0)
   case $kind in
-    today) "$root/edgefleet" agent "${args[@]}" > "$tmp/$kind.log" 2>&1 & ;;
-    packaged) EDGEFLEET_CONFIG=/dev/null "$home/bin/edgefleet-agent" "${args[@]}" > "$tmp/$kind.log" 2>&1 & ;;
+    today) "$java" "${today_flags[@]}" -cp "$today_cp" io.edgefleet.cli.Main agent "${args[@]}" > "$tmp/$kind.log" 2>&1 & ;;
+    packaged) "$home/bin/edgefleet-agent" "${args[@]}" > "$tmp/$kind.log" 2>&1 & ;;
   esac
   pid=$!
 }
@@ -138,6 +148,7 @@ echo "# $(nproc) cores, $("$java" -version 2>&1 | head -n 1), model $name ($(wc 
 echo "# packaged: $home; JVM options: $(grep -v '^[[:space:]]*#' "$home/conf/jvm.options" | grep -v '^[[:space:]]*$' | tr '\n' ' ')"
 echo "# first start of the packaged agent (writes its CDS archive; not counted)"
 port=$(free_port); start packaged "$port"; wait_ready "$port"; stop
+echo "# CDS archive after it: $(ls -l "$EDGEFLEET_CACHE_DIR"/*.jsa 2>/dev/null | awk '{ printf "%s %.1f MiB", $NF, $5 / 1048576 }' || true)"
 printf '%-9s %4s %9s %8s %9s %9s %9s\n' kind run ready_ms cpu_ms idle_MiB req_s load_MiB
 : > "$tmp/today.txt"; : > "$tmp/packaged.txt"
 for i in $(seq 1 "$runs"); do
