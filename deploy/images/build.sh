@@ -42,6 +42,7 @@ need() {
 }
 need mmdebstrap "apt-get install mmdebstrap"
 need buildah "apt-get install buildah"
+need unzip "apt-get install unzip"
 [ -x "$JDK/bin/jlink" ] && [ -x "$JDK/bin/jdeps" ] || {
   echo "build.sh: no jlink/jdeps under JAVA_HOME=$JDK; set JAVA_HOME to a JDK 21 or newer" >&2; exit 1; }
 
@@ -101,8 +102,16 @@ image() { # $1 = cloud|agent, $2 = launcher, $3 = description, $4 = port list, $
   echo "== $name from $(basename "$tarball")"
   tar -xzf "$tarball" -C "$stage/edgefleet" --strip-components=1 --no-same-owner
   [ -x "$stage/edgefleet/bin/$launcher" ] || { echo "build.sh: $tarball has no bin/$launcher" >&2; exit 1; }
-  modules=$("$JDK/bin/jdeps" --ignore-missing-deps --multi-release 21 --print-module-deps \
-    --class-path "$stage/edgefleet/lib/*" "$stage"/edgefleet/lib/*.jar)
+  # jdeps over the jars themselves stops at modular jars whose requirements are absent
+  # ("Module org.apache.commons.codec not found") or whose automatic names are invalid (DJL's
+  # tflite natives), so it reads their classes as one class path instead
+  local j
+  mkdir -p "$stage/classes"
+  for j in "$stage"/edgefleet/lib/*.jar; do
+    unzip -qo "$j" '*.class' -x 'module-info.class' 'META-INF/*' -d "$stage/classes" 2>/dev/null || true
+  done
+  modules=$("$JDK/bin/jdeps" --ignore-missing-deps --print-module-deps "$stage/classes")
+  rm -rf "$stage/classes"
   echo "   jlink modules: $modules,$EXTRA_MODULES"
   "$JDK/bin/jlink" --add-modules "$modules,$EXTRA_MODULES" --strip-debug --no-man-pages \
     --no-header-files --compress=zip-6 --generate-cds-archive --output "$stage/java"
