@@ -1,4 +1,4 @@
-package io.edgefleet.cloud.deploy;
+package io.edgefleet.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
