@@ -112,8 +112,9 @@ image() { # $1 = cloud|agent, $2 = launcher, $3 = description, $4 = port list, $
   done
   modules=$("$JDK/bin/jdeps" --ignore-missing-deps --print-module-deps "$stage/classes")
   rm -rf "$stage/classes"
-  echo "   jlink modules: $modules,$EXTRA_MODULES"
-  "$JDK/bin/jlink" --add-modules "$modules,$EXTRA_MODULES" --strip-debug --no-man-pages \
+  modules=$(echo "$modules,$EXTRA_MODULES" | tr ',' '\n' | sort -u | paste -sd, -)
+  echo "   jlink modules: $modules"
+  "$JDK/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages \
     --no-header-files --compress=zip-6 --generate-cds-archive --output "$stage/java"
 
   c=$(buildah from --pull-never "$BASE")
