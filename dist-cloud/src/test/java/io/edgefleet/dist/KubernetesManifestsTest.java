@@ -17,6 +17,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,6 +41,7 @@ class KubernetesManifestsTest {
     private static final Map<String, List<Map<String, Object>>> RENDERED = new java.util.concurrent.ConcurrentHashMap<>();
     private static Path root;
     private static String version;
+    private static boolean kubectl;
 
     @BeforeAll
     static void findRepository() throws IOException {
@@ -53,8 +55,13 @@ class KubernetesManifestsTest {
                 .matcher(Files.readString(root.resolve("pom.xml")));
         assertThat(m.find()).as("the parent pom's version").isTrue();
         version = m.group(1);
-        Assumptions.assumeTrue(kubectlPresent(),
-                "kubectl not installed: deploy/k8s is not validated (Debian: apt-get install kubernetes-client)");
+        kubectl = kubectlPresent();
+    }
+
+    /** Per test, so that each one is reported skipped with the reason (an abort in {@code @BeforeAll} reports nothing). */
+    @BeforeEach
+    void needsKubectl() {
+        Assumptions.assumeTrue(kubectl, "kubectl not installed: deploy/k8s is not validated (Debian: apt-get install kubernetes-client)");
     }
 
     static Stream<String> kustomizations() throws IOException {
