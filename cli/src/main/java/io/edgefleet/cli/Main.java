@@ -42,13 +42,47 @@ public final class Main {
 
     /** Runs one command line; tests call this with their own writers. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cl = commandLine();
+        return run(commandLine(), out, err, args);
+    }
+
+    /** Runs {@code args} on {@code cl} (configured as {@link #commandLine} configures its own); the exit code. */
+    static int run(CommandLine cl, PrintWriter out, PrintWriter err, String... args) {
+        configure(cl);
         cl.setOut(out);
         cl.setErr(err);
         int code = cl.execute(args);
         out.flush();
         err.flush();
         return code;
+    }
+
+    /**
+     * The entry of the role launchers ({@code bin/edgefleet-agent}, {@code bin/edgefleet-cloud}):
+     * {@code edgefleet ROLE ARGS...} without building the other commands, whose classes (and
+     * picocli's reflection over them) would only cost start-up time. {@code args[0]} is
+     * {@code agent} or {@code cloud}.
+     */
+    public static final class Role {
+        private Role() {
+        }
+
+        public static void main(String[] args) {
+            PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+            PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+            String role = args.length == 0 ? "" : args[0];
+            String[] rest = java.util.Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+            CommandLine cl;
+            if (role.equals("agent") && present(AGENT)) {
+                cl = new CommandLine(new AgentCommand());
+            } else if (role.equals("cloud") && present(CLOUD)) {
+                cl = new CommandLine(new CloudCommands.Cloud());
+            } else {
+                System.exit(Main.run(out, err, args)); // anything else: the whole command line says what is wrong
+                return;
+            }
+            cl.setCommandName("edgefleet " + role);
+            System.exit(run(cl, out, err, rest));
+        }
     }
 
     /** Where each optional module comes from, for the line a command without its module prints. */
@@ -84,12 +118,17 @@ public final class Main {
         for (CommandExtension e : ServiceLoader.load(CommandExtension.class, Main.class.getClassLoader())) {
             e.extend(cl);
         }
+        configure(cl); // after every sub-command is added: picocli applies the handlers to those present now
+        return cl;
+    }
+
+    /** One line "edgefleet: message" for a failure (exit 1), exit 2 for a usage error; applies to the sub-commands present. */
+    private static void configure(CommandLine cl) {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             commandLine.getErr().println("edgefleet: " + message(ex));
             return FAILED;
         });
         cl.setExitCodeExceptionMapper(t -> t instanceof CommandLine.ParameterException ? USAGE : FAILED);
-        return cl;
     }
 
     private static void add(CommandLine cl, String name, boolean present, String module, Supplier<Object> command) {
