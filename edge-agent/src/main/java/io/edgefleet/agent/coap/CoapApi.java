@@ -48,7 +48,19 @@ public final class CoapApi implements AutoCloseable {
     static {
         CoapConfig.register();
         UdpConfig.register();
-        org.eclipse.californium.scandium.config.DtlsConfig.register();
+    }
+
+    private static boolean dtlsRegistered;
+
+    /**
+     * Scandium's configuration module, only when DTLS is asked for: registering it initialises
+     * the JCE providers (EC, PKCS), a third of a second of a plain agent's start on a busy device.
+     */
+    private static synchronized void registerDtls() {
+        if (!dtlsRegistered) {
+            org.eclipse.californium.scandium.config.DtlsConfig.register();
+            dtlsRegistered = true;
+        }
     }
 
     /** Plain CoAP (UDP, no DTLS). */
@@ -63,6 +75,9 @@ public final class CoapApi implements AutoCloseable {
      */
     public CoapApi(String host, int port, int maxBodyBytes, Optional<CoapDtls> dtls, InferenceService inference, ModelSlots slots, OipCodec oip,
             io.edgefleet.agent.health.ListenerHealth health) {
+        if (dtls.isPresent()) {
+            registerDtls(); // before the configuration is made: it takes the modules registered by then
+        }
         Configuration config = Configuration.createStandardWithoutFile();
         config.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, maxBodyBytes);
         config.set(CoapConfig.PREFERRED_BLOCK_SIZE, 1024);
