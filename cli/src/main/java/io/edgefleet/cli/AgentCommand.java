@@ -3,6 +3,7 @@ package io.edgefleet.cli;
 import io.edgefleet.agent.AgentConfig;
 import io.edgefleet.agent.AgentSettings;
 import io.edgefleet.agent.EdgeAgent;
+import io.edgefleet.agent.SystemdNotify;
 import io.edgefleet.engines.EngineOptions;
 import io.edgefleet.profiles.catalog.DeviceCatalog;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code edgefleet agent}: runs an edge agent until SIGTERM/Ctrl-C, then drains in-flight requests. */
-@Command(name = "agent", mixinStandardHelpOptions = true, subcommands = {AgentBench.class, BundleCommands.Install.class},
+@Command(name = "agent", mixinStandardHelpOptions = true, subcommands = BundleCommands.Install.class,
         description = {"Run an edge agent: the Open Inference Protocol over HTTP for the models it serves.",
             "Standalone: --models-dir DIR serves each NAME.onnx / NAME.tflite there as model NAME.",
             "Defaults: HTTP 127.0.0.1:8000, CoAP 5683. A port that cannot be bound stops the agent (exit 1) with one line naming it.",
@@ -120,20 +121,29 @@ final class AgentCommand implements Callable<Integer> {
             }
             c = c.withTls(c.tls().withCloud(creds));
         }
+        // systemd (Type=notify) or podman --sdnotify: told READY=1 once the agent serves, STOPPING=1 on SIGTERM; else a no-op
+        SystemdNotify systemd = SystemdNotify.fromEnvironment();
         EdgeAgent agent = EdgeAgent.start(c);
         agent.onListenerDeath(reason -> { // health is DOWN by now; the supervisor restarts a process that exits
+            systemd.stopping(reason + "; exiting (status 75)");
             spec.commandLine().getErr().println("edgefleet agent: " + reason + "; exiting (status 75) so that a supervisor restarts it");
             spec.commandLine().getErr().flush();
             System.exit(75);
         });
-        spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: %s%s serving %s%s%s%n", c.fleet(), c.device(),
+        String serving = String.format("%s%s serving %s%s%s",
                 agent.httpPort() < 0 ? "HTTP off" : (c.tls().localHttp().isPresent() ? "https://" : "http://") + c.httpHost() + ":" + agent.httpPort() + "/v2",
                 agent.coapPort().isPresent() ? (c.tls().coap().isPresent() ? ", coaps://" : ", coap://") + c.httpHost() + ":" + agent.coapPort().getAsInt() : "",
                 agent.slots().activeVersions(), agent.slots().notReady().isEmpty() ? "" : ", not ready " + agent.slots().notReady(),
                 c.mqttUrl().map(u -> ", MQTT " + u).orElse(""));
+        spec.commandLine().getOut().printf("edgefleet agent %s/%s ready: %s%n", c.fleet(), c.device(), serving);
         spec.commandLine().getOut().flush();
+        systemd.ready(serving);
         // SIGTERM: the drain may take its timeout, the rest (MQTT goodbye, CoAP, HTTP, store) a few seconds at most
-        BoundedShutdown.register("agent", agent::close, c.drainTimeout().plusSeconds(4)).await();
+        java.time.Duration drain = c.drainTimeout();
+        BoundedShutdown.register("agent", () -> {
+            systemd.stopping("draining in-flight requests (at most " + drain.toMillis() + " ms)");
+            agent.close();
+        }, drain.plusSeconds(4)).await();
         return Main.OK;
     }
 }

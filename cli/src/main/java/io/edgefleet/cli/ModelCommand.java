@@ -33,12 +33,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code edgefleet model ...}: inspect, run and benchmark model files. */
+/** {@code edgefleet model ...}: inspect, run and benchmark model files ({@code model push} is added by {@link Main#commandLine} with the control plane). */
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Model files: inspect, run, benchmark; keys, signed manifests, a sync server, delta statistics.",
         subcommands = {ModelCommand.Inspect.class, ModelCommand.Run.class, ModelCommand.Bench.class, SyncCommands.Keygen.class,
-            SyncCommands.Sign.class, SyncCommands.Verify.class, SyncCommands.Serve.class, SyncCommands.ChunkStats.class, SyncBench.class, BundleCommands.Bundle.class,
-            CloudCommands.Push.class})
+            SyncCommands.Sign.class, SyncCommands.Verify.class, SyncCommands.Serve.class, SyncCommands.ChunkStats.class, SyncBench.class, BundleCommands.Bundle.class})
 final class ModelCommand implements Runnable {
     @Spec
     CommandSpec spec;

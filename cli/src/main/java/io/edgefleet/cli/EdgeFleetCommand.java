@@ -5,14 +5,11 @@ import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code edgefleet}: the umbrella command; sub-commands do the work. */
+/** {@code edgefleet}: the umbrella command; sub-commands do the work ({@link Main#commandLine} adds them). */
 @Command(name = "edgefleet",
         mixinStandardHelpOptions = true,
         versionProvider = EdgeFleetCommand.Version.class,
         description = "Deploy machine-learning models to fleets of edge devices and keep them healthy.",
-        subcommands = {AgentCommand.class, ProfilesCommand.class, ModelCommand.class, CloudCommands.Cloud.class,
-            CloudCommands.Devices.class, EnrolmentCommands.class, CloudCommands.Telemetry.class, BrokerCommands.class, RolloutCommands.class, SimulateCommands.Simulate.class,
-            SimulateCommands.Demo.class, AccessCommands.Tokens.class, AccessCommands.Audit.class},
         footer = {"", "Exit codes: 0 ok, 1 failed, 2 usage error."})
 public final class EdgeFleetCommand implements Runnable {
     @Spec

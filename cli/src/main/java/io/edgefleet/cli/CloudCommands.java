@@ -151,7 +151,7 @@ final class CloudCommands {
             ControlPlane cp = ControlPlane.start(c);
             PrintWriter out = spec.commandLine().getOut();
             out.printf("control plane on %s://%s:%d/api/v1 (roles %s), data in %s%n", c.httpTls().scheme(), c.httpHost(), cp.port(),
-                    c.roles().stream().map(Role::wire).sorted().toList(), c.dataDir().toAbsolutePath());
+                    c.roles().stream().map(Role::wire).sorted().toList(), c.dataDir().toAbsolutePath().normalize());
             if (c.httpTls().enabled()) {
                 out.printf("CA certificate (clients trust it: --ca): %s%n", c.pkiDir().resolve("ca.pem"));
             }
@@ -161,7 +161,7 @@ final class CloudCommands {
             }
             if (c.roles().contains(Role.CONTROL)) {
                 out.printf("secured MQTT broker config for this CA: mosquitto -c %s (docs/security.md)%n",
-                        broker.toAbsolutePath().resolve("mosquitto.conf"));
+                        broker.toAbsolutePath().normalize().resolve("mosquitto.conf"));
             }
             out.flush();
             // SIGTERM: every close step is bounded; this bound is the backstop (the promise: gone within 10 s)

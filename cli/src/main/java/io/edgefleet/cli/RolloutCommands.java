@@ -20,8 +20,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code edgefleet rollout create|status|list|pause|resume|abort|promote|rollback}. */
 @Command(name = "rollout", mixinStandardHelpOptions = true, description = "Staged rollouts with health gates (see docs/control-plane.md#rollouts).",
-        subcommands = {RolloutCommands.Create.class, RolloutCommands.Status.class, RolloutCommands.ListRollouts.class, RolloutCommands.Operate.class,
-            RolloutBench.class})
+        subcommands = {RolloutCommands.Create.class, RolloutCommands.Status.class, RolloutCommands.ListRollouts.class, RolloutCommands.Operate.class})
 final class RolloutCommands implements Runnable {
     @Spec
     CommandSpec spec;

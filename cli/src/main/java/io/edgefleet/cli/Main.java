@@ -1,0 +1,142 @@
+package io.edgefleet.cli;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * Entry point of the {@code edgefleet} command. Exit codes: 0 ok, 1 failed, 2 usage error.
+ */
+public final class Main {
+    public static final int OK = 0;
+    public static final int FAILED = 1;
+    public static final int USAGE = 2;
+
+    private Main() {
+    }
+
+    static {
+        // Logback (the embedded HiveMQ needs it) finds two logback.xml on the class path (ours and
+        // HiveMQ's) and would print its status dump; ours is named explicitly and the status is muted.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "edgefleet-logback.xml");
+        }
+        if (System.getProperty("logback.statusListenerClass") == null) {
+            System.setProperty("logback.statusListenerClass", "ch.qos.logback.core.status.NopStatusListener");
+        }
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        System.exit(run(out, err, args));
+    }
+
+    /** Runs one command line; tests call this with their own writers. */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** Where each optional module comes from, for the line a command without its module prints. */
+    private static final String AGENT = "io.edgefleet.agent.EdgeAgent";
+    private static final String CLOUD = "io.edgefleet.cloud.ControlPlane";
+    private static final String AGENT_DIST = "the edge agent (edgefleet-agent distribution)";
+    private static final String CLOUD_DIST = "the control plane (edgefleet-cloud distribution)";
+
+    /**
+     * The command line with every sub-command whose module is on the class path, in the order
+     * {@code edgefleet --help} lists them, then those that {@link CommandExtension}s add. A
+     * sub-command whose module is absent (the agent distribution has no control plane, the
+     * cloud distribution no agent) is hidden and answers with one line naming the distribution
+     * that has it (exit 2).
+     */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new EdgeFleetCommand());
+        boolean agent = present(AGENT);
+        boolean cloud = present(CLOUD);
+        add(cl, "agent", agent, AGENT_DIST, () -> new AgentCommand());
+        cl.addSubcommand(new ProfilesCommand());
+        CommandLine model = new CommandLine(new ModelCommand());
+        add(model, "push", cloud, CLOUD_DIST, () -> new CloudCommands.Push());
+        cl.addSubcommand(model);
+        add(cl, "cloud", cloud, CLOUD_DIST, () -> new CloudCommands.Cloud());
+        add(cl, "devices", cloud, CLOUD_DIST, () -> new CloudCommands.Devices());
+        add(cl, "enrolment-tokens", cloud, CLOUD_DIST, () -> new EnrolmentCommands());
+        add(cl, "telemetry", cloud, CLOUD_DIST, () -> new CloudCommands.Telemetry());
+        add(cl, "broker", cloud, CLOUD_DIST, () -> new BrokerCommands());
+        add(cl, "rollout", cloud, CLOUD_DIST, () -> new RolloutCommands());
+        add(cl, "tokens", cloud, CLOUD_DIST, () -> new AccessCommands.Tokens());
+        add(cl, "audit", cloud, CLOUD_DIST, () -> new AccessCommands.Audit());
+        for (CommandExtension e : ServiceLoader.load(CommandExtension.class, Main.class.getClassLoader())) {
+            e.extend(cl);
+        }
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            commandLine.getErr().println("edgefleet: " + message(ex));
+            return FAILED;
+        });
+        cl.setExitCodeExceptionMapper(t -> t instanceof CommandLine.ParameterException ? USAGE : FAILED);
+        return cl;
+    }
+
+    private static void add(CommandLine cl, String name, boolean present, String module, Supplier<Object> command) {
+        if (present) {
+            CommandLine sub = new CommandLine(command.get());
+            if (!sub.getCommandName().equals(name)) {
+                throw new IllegalStateException("command " + sub.getCommandName() + " registered as " + name);
+            }
+            cl.addSubcommand(sub);
+        } else {
+            cl.addSubcommand(name, new CommandLine(new Unavailable(name, module)));
+        }
+    }
+
+    static boolean present(String className) {
+        try {
+            Class.forName(className, false, Main.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** A command whose module this installation lacks: one line saying which has it. */
+    @Command(hidden = true)
+    static final class Unavailable implements Callable<Integer> {
+        private final String name;
+        private final String module;
+        @Unmatched
+        List<String> ignored;
+        @Spec
+        CommandSpec spec;
+
+        Unavailable(String name, String module) {
+            this.name = name;
+            this.module = module;
+        }
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getErr().println("edgefleet: '" + name + "' needs " + module + ", which this installation does not include");
+            return USAGE;
+        }
+    }
+
+    private static String message(Throwable ex) {
+        String m = ex.getMessage();
+        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
+    }
+}

@@ -1,0 +1,130 @@
+package io.edgefleet.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgefleet.engines.synth.SyntheticModels;
+import io.edgefleet.testkit.Distribution;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent tarball as a user gets it: unpacked with tar, run through bin/edgefleet-agent with
+ * the JDK running the test, serving real ONNX and TFLite models over real HTTP, stopped with
+ * SIGTERM.
+ */
+class AgentDistributionIT {
+    private static final Duration START = Duration.ofSeconds(90);
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @TempDir
+    static Path dir;
+    static Distribution dist;
+
+    @BeforeAll
+    static void unpack() throws Exception {
+        dist = Distribution.unpack(Distribution.tarball(), dir.resolve("install"));
+    }
+
+    @Test
+    void the_tarball_holds_launchers_configuration_and_only_what_the_agent_runs() throws IOException {
+        Path home = dist.home();
+        assertThat(home.getFileName().toString()).matches("edgefleet-agent-\\d+\\.\\d+\\.\\d+.*");
+        for (String launcher : List.of("edgefleet", "edgefleet-agent")) {
+            assertThat(Files.getPosixFilePermissions(home.resolve("bin").resolve(launcher)))
+                    .contains(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE);
+        }
+        assertThat(home.resolve("conf/agent.yaml")).content().contains("agent:").contains("#  watchdog:");
+        assertThat(home.resolve("conf/jvm.options")).exists();
+        assertThat(home.resolve("LICENSE")).exists();
+        List<String> jars;
+        try (Stream<Path> lib = Files.list(home.resolve("lib"))) {
+            jars = lib.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        assertThat(jars).anyMatch(j -> j.startsWith("cli-")).anyMatch(j -> j.startsWith("edge-agent-"))
+                .anyMatch(j -> j.startsWith("onnxruntime-")).anyMatch(j -> j.startsWith("tflite-"));
+        assertThat(jars).as("no control plane, Kafka, embedded broker, RocksDB, simulator or test kit")
+                .noneMatch(j -> j.matches("(?i).*(kafka|hivemq|rocksdb|simulator|cloud-control-plane|testkit|logback|testcontainers|junit).*"));
+    }
+
+    @Test
+    void the_agent_serves_onnx_and_tflite_models_and_stops_on_sigterm() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("serve"));
+        Path models = Files.createDirectories(work.resolve("models"));
+        Files.copy(SyntheticModels.sqrtOnnx(Files.createDirectories(work.resolve("gen1"))), models.resolve("sqrt.onnx"));
+        Files.copy(SyntheticModels.classifierTflite(Files.createDirectories(work.resolve("gen2"))), models.resolve("cls.tflite"));
+        try (Distribution.Run agent = dist.start(work, Map.of(), "edgefleet-agent", "--models-dir", "models", "--http-port", "0",
+                "--coap-port", "-1", "--data-dir", "data")) {
+            String base = agent.await("ready: (http://127\\.0\\.0\\.1:\\d+/v2)", START);
+            // the launcher execs: the process it started is the JVM itself (what systemd and containers supervise)
+            assertThat(agent.process().info().command()).hasValueSatisfying(c -> assertThat(c).endsWith("/bin/java"));
+            HttpResponse<String> r = post(base + "/models/sqrt/infer",
+                    "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[4,9,16,25]}]}");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.body()).contains("[2.0,3.0,4.0,5.0]");
+            HttpResponse<String> t = post(base + "/models/cls/infer",
+                    "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,0,0,0]}]}");
+            assertThat(t.statusCode()).as(t.body()).isEqualTo(200);
+            assertThat(t.body()).contains("\"model_name\":\"cls\"");
+            assertThat(agent.output()).as("one line per record, from conf/logging.properties")
+                    .containsPattern("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z INFO io\\.edgefleet\\.");
+            // the JVM ends on SIGTERM with 128 + 15 once its shutdown hooks (the drain) ran; systemd units say SuccessExitStatus=143
+            assertThat(agent.terminate(Duration.ofSeconds(60))).as(agent.output()).isIn(0, 143);
+        }
+        assertThat(work.resolve("data/agent.db")).exists();
+    }
+
+    @Test
+    void control_plane_commands_name_the_distribution_that_has_them() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("cli"));
+        try (Distribution.Run help = dist.start(work, Map.of(), "edgefleet", "--help")) {
+            assertThat(help.exitCode(START)).isZero();
+            assertThat(help.output()).contains("agent").contains("model").doesNotContain("rollout").doesNotContain("demo");
+        }
+        for (String[] args : List.of(new String[] {"rollout", "list"}, new String[] {"model", "push", "m", "1", "f.onnx"},
+                new String[] {"cloud"})) {
+            try (Distribution.Run cmd = dist.start(work, Map.of(), "edgefleet", args)) {
+                assertThat(cmd.exitCode(START)).isEqualTo(2);
+                assertThat(cmd.output()).contains("needs the control plane (edgefleet-cloud distribution), which this installation does not include");
+            }
+        }
+    }
+
+    @Test
+    void a_missing_or_too_old_java_gets_one_clear_line() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("jdk"));
+        Path old = Files.createDirectories(work.resolve("jdk-17/bin"));
+        Files.writeString(work.resolve("jdk-17/release"), "JAVA_VERSION=\"17.0.13\"\n");
+        Path java = Files.writeString(old.resolve("java"), "#!/bin/sh\necho 'this JVM must not run' >&2\nexit 99\n");
+        java.toFile().setExecutable(true);
+        try (Distribution.Run run = dist.start(work, Map.of("JAVA_HOME", work.resolve("jdk-17").toString()), "edgefleet-agent")) {
+            assertThat(run.exitCode(START)).isEqualTo(1);
+            assertThat(run.output().strip()).isEqualTo("edgefleet: needs Java 21 or newer; JAVA_HOME=" + work.resolve("jdk-17")
+                    + " is Java 17: install a newer one and point JAVA_HOME at it");
+        }
+        Map<String, String> none = new HashMap<>();
+        none.put("JAVA_HOME", work.resolve("nowhere").toString());
+        try (Distribution.Run run = dist.start(work, none, "edgefleet", "--help")) {
+            assertThat(run.exitCode(START)).isEqualTo(1);
+            assertThat(run.output()).startsWith("edgefleet: JAVA_HOME=" + work.resolve("nowhere") + " has no bin/java");
+        }
+    }
+
+    private static HttpResponse<String> post(String url, String json) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,81 @@
+package io.edgefleet.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgefleet.testkit.Distribution;
+import io.edgefleet.transport.pki.Pem;
+import io.edgefleet.transport.pki.TlsContexts;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The control-plane tarball as a user gets it: unpacked with tar, run through bin/edgefleet-cloud
+ * on its embedded defaults (HTTPS with its own CA, SQLite in the working directory), asked over
+ * real HTTPS, stopped with SIGTERM.
+ */
+class CloudDistributionIT {
+    private static final Duration START = Duration.ofSeconds(120);
+
+    @TempDir
+    static Path dir;
+    static Distribution dist;
+
+    @BeforeAll
+    static void unpack() throws Exception {
+        dist = Distribution.unpack(Distribution.tarball(), dir.resolve("install"));
+    }
+
+    @Test
+    void the_tarball_holds_launchers_configuration_and_only_what_the_control_plane_runs() throws Exception {
+        Path home = dist.home();
+        assertThat(home.getFileName().toString()).matches("edgefleet-cloud-\\d+\\.\\d+\\.\\d+.*");
+        assertThat(home.resolve("bin/edgefleet")).isExecutable();
+        assertThat(home.resolve("bin/edgefleet-cloud")).isExecutable();
+        assertThat(home.resolve("conf/cloud.yaml")).content().contains("cloud:").contains("#  kafka:");
+        assertThat(home.resolve("conf/jvm.options")).exists();
+        List<String> jars;
+        try (Stream<Path> lib = Files.list(home.resolve("lib"))) {
+            jars = lib.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        assertThat(jars).anyMatch(j -> j.startsWith("cli-")).anyMatch(j -> j.startsWith("cloud-control-plane-"))
+                .anyMatch(j -> j.startsWith("kafka-clients-"));
+        assertThat(jars).as("no agent, embedded broker, Kafka broker, simulator or test kit")
+                .noneMatch(j -> j.matches("(?i).*(edge-agent|hivemq|rocksdb|simulator|testkit|kafka_2|kafka-server|logback|testcontainers|junit).*"));
+    }
+
+    @Test
+    void the_control_plane_starts_on_embedded_defaults_answers_over_https_and_stops_on_sigterm() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("serve"));
+        try (Distribution.Run cloud = dist.start(work, Map.of(), "edgefleet-cloud", "--http-port", "0")) {
+            String port = cloud.await("control plane on https://127\\.0\\.0\\.1:(\\d+)/api/v1", START);
+            assertThat(cloud.process().info().command()).hasValueSatisfying(c -> assertThat(c).endsWith("/bin/java"));
+            Path ca = work.resolve("cloud-data/pki/ca.pem");
+            HttpClient https = HttpClient.newBuilder().sslContext(TlsContexts.trusting(Pem.certificates(Pem.read(ca)))).build();
+            HttpResponse<String> health = https.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/observe/health"))
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+            assertThat(health.body()).contains("\"status\":\"UP\"");
+            String token = Files.readString(work.resolve("cloud-data/tokens/viewer.token")).strip();
+            HttpResponse<String> devices = https.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/api/v1/devices"))
+                    .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(devices.statusCode()).as(devices.body()).isEqualTo(200);
+            try (Distribution.Run agent = dist.start(work, Map.of(), "edgefleet", "agent")) {
+                assertThat(agent.exitCode(START)).isEqualTo(2);
+                assertThat(agent.output()).contains("'agent' needs the edge agent (edgefleet-agent distribution)");
+            }
+            // the JVM ends on SIGTERM with 128 + 15 once its shutdown hooks (the drain) ran; systemd units say SuccessExitStatus=143
+            assertThat(cloud.terminate(Duration.ofSeconds(60))).as(cloud.output()).isIn(0, 143);
+        }
+    }
+}
