@@ -135,7 +135,7 @@ class MqttTlsFleetTest {
         requester.start();
         try {
             assertThat(subscribed.await(30, TimeUnit.SECONDS)).as("requester connected over TLS").isTrue();
-            await(Duration.ofSeconds(30), "agent connected", () -> agent.mqtt().orElseThrow().isConnected());
+            await(Duration.ofSeconds(30), "agent subscribed", () -> agent.mqtt().orElseThrow().isSubscribed());
             assertThat(requester.publish(Topic.infer("plant-1", "cam-1", "cls").value(),
                     "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}".getBytes(StandardCharsets.UTF_8),
                     Metadata.qos1().withResponseTopic(space.topic() + "/answers").withCorrelationData("t-1".getBytes(StandardCharsets.UTF_8))))

@@ -325,7 +325,8 @@ class SpoofedSenderTest {
     @Test
     void an_agent_refuses_unsigned_foreign_and_replayed_commands_with_the_reason_in_the_ack_and_runs_the_control_planes() throws Exception {
         try (EdgeAgent r1 = agent("rp", "r-1")) {
-            await(Duration.ofSeconds(30), "r-1 connected", () -> r1.mqtt().orElseThrow().isConnected());
+            // subscribed, not just connected: a command published before the broker granted the subscription reaches nobody
+            await(Duration.ofSeconds(30), "r-1 subscribed", () -> r1.mqtt().orElseThrow().isSubscribed());
             String topic = Topic.command("rp", "r-1").value();
             String active = r1.slots().activeVersions().get("gm");
             Instant now = Instant.now();

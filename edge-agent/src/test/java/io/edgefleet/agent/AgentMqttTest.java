@@ -60,7 +60,7 @@ class AgentMqttTest {
         agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(0)
                 .withIdentity("plant-7", "cam-1").withMqtt(MQTT.broker().url()));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!agent.mqtt().orElseThrow().isConnected() && System.nanoTime() < deadline) {
+        while (!agent.mqtt().orElseThrow().isSubscribed() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
         cloud = new MqttClient(MQTT.broker().url(), "cloud-test", new MemoryPersistence());
@@ -255,7 +255,7 @@ class AgentMqttTest {
     void the_agent_reconnects_after_a_broker_restart_and_answers_again() throws Exception {
         MQTT.broker().restart();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while ((!agent.mqtt().orElseThrow().isConnected() || !cloud.isConnected()) && System.nanoTime() < deadline) {
+        while ((!agent.mqtt().orElseThrow().isSubscribed() || !cloud.isConnected()) && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
         cloud.subscribe(REPLIES.filter(), 1);

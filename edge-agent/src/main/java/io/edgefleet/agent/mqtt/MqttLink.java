@@ -153,6 +153,7 @@ public final class MqttLink implements AutoCloseable {
         this.session = MqttSession.create(config, (d, ack) -> onMessage(d), clientFailures).listener(new MqttSession.Listener() {
             @Override
             public void connected(boolean first) {
+                subscribed = false;
                 if (!first) {
                     connectedAt = System.nanoTime(); // a reconnect: hold telemetry for the grace period
                 } else {
@@ -162,11 +163,14 @@ public final class MqttLink implements AutoCloseable {
 
             @Override
             public void subscribed(boolean first) {
+                subscribed = true;
                 publishState(true);
             }
         });
         slots.onActivation((model, version) -> publishState(true));
     }
+
+    private volatile boolean subscribed;
 
     /** Proof of sender (issue 15); call before {@code start}. Default: none (an agent that never enrolled). */
     public void useSenderProof(SenderProof proof) {
@@ -188,6 +192,15 @@ public final class MqttLink implements AutoCloseable {
 
     public boolean isConnected() {
         return session.isConnected();
+    }
+
+    /**
+     * Connected, and the broker answered this connection's subscriptions (commands and inference
+     * requests): from here on a command published to this device reaches it. Cleared at every
+     * (re)connect until the subscriptions are answered again.
+     */
+    public boolean isSubscribed() {
+        return subscribed && session.isConnected();
     }
 
     private void onMessage(Delivery message) {
