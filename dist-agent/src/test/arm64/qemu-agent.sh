@@ -51,7 +51,7 @@ infer() { curl -s -X POST "http://127.0.0.1:$1/v2/models/cls/infer" -H 'content-
 ready() { for _ in $(seq 1 "$2"); do curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/v2/health/ready" | grep -q 200 && return 0; sleep 1; done; return 1; }
 
 echo "== profiles probe on linux/aarch64 (emulated)"
-JAVA_HOME=$J "$D/bin/edgefleet" profiles probe | grep '^runtime'
+JAVA_HOME=$J "$D/bin/edgefleet" profiles probe | grep '^runtime '
 
 # The first load of a model is verified in a child JVM within 60 s: too short under emulation, so an
 # x86-64 agent of the same tarball verifies and records it, and the arm64 agent restores that data folder.
