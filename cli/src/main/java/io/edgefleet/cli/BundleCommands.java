@@ -63,7 +63,10 @@ final class BundleCommands {
 
         @Override
         public Integer call() throws Exception {
-            DeviceProfile p = profile != null ? DeviceCatalog.builtIn().get(profile) : HostProbe.create().probe().profile();
+            // this device: the profile's runtimes that really load here (no TFLite on linux/aarch64 without a configured library)
+            DeviceProfile p = profile != null ? DeviceCatalog.builtIn().get(profile).withRuntimesOnly(HostProbe.create().runtimes().stream()
+                    .filter(io.edgefleet.profiles.probe.RuntimeStatus::loaded).map(io.edgefleet.profiles.probe.RuntimeStatus::runtime).toList())
+                    : HostProbe.create().probe().profile();
             try (AgentStore store = AgentStore.open(dataDir);
                     ModelSlots slots = new ModelSlots(dataDir, store, EngineOptions.defaults(), IsolationOptions.defaults(), 5)) {
                 slots.restore();

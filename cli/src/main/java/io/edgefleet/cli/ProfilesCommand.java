@@ -125,17 +125,29 @@ final class ProfilesCommand implements Runnable {
     }
 
     @Command(name = "probe", mixinStandardHelpOptions = true,
-            description = "Describe this host as a device profile: which runtimes load here, CUDA devices, memory.")
+            description = {"Describe this host as a device profile: which runtimes load here (or why not), CUDA devices, memory.",
+                "--os-arch judges the runtimes for a device of another architecture (nothing is loaded then)."})
     static final class Probe implements Runnable {
         @Option(names = "--json", description = "Print JSON instead of text.")
         boolean json;
+        @Option(names = "--os-arch", paramLabel = "ARCH", description = "Judge for Linux on this os.arch, e.g. aarch64 (default: this host's).")
+        String osArch;
+        @Option(names = "--tflite-native-library", paramLabel = "FILE", description = {"A libtensorflowlite_jni.so to load instead of the "
+            + "bundled one", "(default: EDGEFLEET_TFLITE_NATIVE_LIBRARY; agents: agent.engines.tflite.native-library)."})
+        Path tfliteLibrary;
         @Spec
         CommandSpec spec;
 
         @Override
         public void run() {
             PrintWriter out = spec.commandLine().getOut();
-            HostReport r = HostProbe.create().probe();
+            io.edgefleet.profiles.probe.ProbeInputs here = io.edgefleet.profiles.probe.ProbeInputs.current();
+            java.util.Map<String, Path> libraries = new java.util.HashMap<>(here.nativeLibraries());
+            if (tfliteLibrary != null) {
+                libraries.put("tflite", tfliteLibrary.toAbsolutePath());
+            }
+            HostReport r = HostProbe.create().withInputs(new io.edgefleet.profiles.probe.ProbeInputs(
+                    osArch == null ? here.platform() : io.edgefleet.profiles.probe.Platform.linux(osArch), libraries)).probe();
             if (json) {
                 printJson(out, r);
                 return;
@@ -148,7 +160,7 @@ final class ProfilesCommand implements Runnable {
             for (RuntimeStatus s : r.runtimes()) {
                 out.printf("runtime    %-12s %s%n", s.runtime(), s.loaded()
                         ? s.version().get() + " loads (" + s.detail() + "; providers " + String.join(", ", s.providers()) + ")"
-                        : "unavailable: " + s.detail());
+                        : "not loadable: " + s.detail());
             }
             out.println();
             out.println("# as a device profile:");

@@ -85,10 +85,16 @@ class FleetRegistryTest {
     @Test
     void a_device_appears_on_its_retained_state_and_turns_stale_when_it_goes_silent_never_online() throws Exception {
         state(new DeviceState("yard", "quiet-1", true, "0.1.0", "raspberry-pi-4-4gb", Instant.now(),
-                List.of(ModelState.active("kws", "3"))));
+                List.of(ModelState.active("kws", "3"))).withRuntimes(List.of(
+                        new io.edgefleet.protocols.messages.RuntimeReport("onnxruntime", true, java.util.Optional.of("1.23.2"), "native library loaded"),
+                        new io.edgefleet.protocols.messages.RuntimeReport("tflite", false, java.util.Optional.empty(),
+                                "no TensorFlow Lite JNI library is bundled for linux/aarch64"))));
         await(Duration.ofSeconds(10), "quiet-1 online", () -> status("yard", "quiet-1").equals("online"));
         JsonNode d = device("yard", "quiet-1");
         assertThat(d.get("profile").asText()).isEqualTo("raspberry-pi-4-4gb");
+        // the control plane knows which runtimes load on the device, and why one does not
+        assertThat(d.get("runtimes").get(1).get("loadable").asBoolean()).isFalse();
+        assertThat(d.get("runtimes").get(1).get("detail").asText()).contains("linux/aarch64");
         assertThat(d.get("models").get(0).get("active").asText()).isEqualTo("3");
         await(Duration.ofSeconds(10), "quiet-1 stale", () -> status("yard", "quiet-1").equals("stale"));
         JsonNode stale = device("yard", "quiet-1");
@@ -169,6 +175,7 @@ class FleetRegistryTest {
             MqttClient cmd = new MqttClient(MQTT.broker().url(), "fleet-test-cmd", new MemoryPersistence());
             await(Duration.ofSeconds(15), "agent online in the registry", () -> status("plant-7", "agent-1").equals("online"));
             assertThat(device("plant-7", "agent-1").get("agentVersion").asText()).isEqualTo(EdgeAgent.VERSION);
+            assertThat(device("plant-7", "agent-1").get("runtimes").findValuesAsText("runtime")).containsExactly("onnxruntime", "tflite");
             List<CommandAck> acks = new CopyOnWriteArrayList<>();
             cmd.setCallback(MqttCallbacks.onMessage((t, m) -> acks.add(MessageCodec.json().decode(m.getPayload(), CommandAck.class))));
             MqttConnectionOptions o = new MqttConnectionOptions();

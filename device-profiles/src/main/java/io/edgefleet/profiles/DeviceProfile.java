@@ -49,6 +49,13 @@ public record DeviceProfile(String id, String name, Arch arch, int cores, int me
         labels = Checks.optionalMap(labels, "labels");
     }
 
+    /** This profile with only the runtimes named in {@code names} (the others removed); the same profile when all are named. */
+    public DeviceProfile withRuntimesOnly(java.util.Collection<String> names) {
+        List<RuntimeSupport> kept = runtimes.stream().filter(r -> names.contains(r.name())).toList();
+        return kept.size() == runtimes.size() ? this
+                : new DeviceProfile(id, name, arch, cores, memoryMb, accelerators, kept, precisions, maxModelBytes, labels);
+    }
+
     public Optional<RuntimeSupport> runtime(String runtimeName) {
         return runtimes.stream().filter(r -> r.name().equals(runtimeName)).findFirst();
     }

@@ -33,6 +33,10 @@ import java.time.Duration;
  *   mqtt: { url: tcp://127.0.0.1:1883, max-in-flight: 256 }   # connected mode
  *     tls: { ca-file: identity/ca.pem, key-file: identity/key.pem, cert-file: identity/cert.pem }   # with an ssl:// url
  *   inference: { threads-per-model: 1, queue-capacity: 64, request-timeout-ms: 10000, drain-timeout-ms: 10000 }
+ *   engines:
+ *     tflite:
+ *       native-library: /usr/lib/aarch64-linux-gnu/libtensorflowlite_jni.so   # TFLite's JNI library for this host, instead of the
+ *                                         # bundled linux/x86_64 one (e.g. on a Raspberry Pi); process-wide, applied by load()
  *   slots:                                # the self-test of a candidate against the active version
  *     max-latency-factor: 3.0             # a paired run counts as slower above 3x the faster version's time...
  *     latency-floor-ms: 2.0               # ...and more than 2 ms longer
@@ -74,7 +78,19 @@ public final class AgentSettings {
                 .disableSystemPropertiesSource()
                 .sources(ConfigSources.environmentVariables(), ConfigSources.file(yaml))
                 .build();
-        return from(root.get("agent"));
+        Config agent = root.get("agent");
+        AgentConfig config = from(agent);
+        applyProcessWide(agent);
+        return config;
+    }
+
+    /**
+     * Applies the settings that belong to the process rather than to one agent: a JNI library is loaded
+     * once per JVM, so {@code engines.tflite.native-library} goes to {@link io.edgefleet.profiles.probe.TfliteNative#configure}.
+     */
+    static void applyProcessWide(Config agent) {
+        agent.get("engines.tflite.native-library").asString().asOptional().filter(s -> !s.isBlank())
+                .ifPresent(p -> io.edgefleet.profiles.probe.TfliteNative.configure(java.util.Optional.of(Path.of(p))));
     }
 
     static AgentConfig from(Config c) {

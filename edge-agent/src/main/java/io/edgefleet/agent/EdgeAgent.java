@@ -50,6 +50,7 @@ public final class EdgeAgent implements AutoCloseable {
     private final io.edgefleet.transport.net.ClientFailureLog clientFailures = new io.edgefleet.transport.net.ClientFailureLog(
             "io.edgefleet.agent.clients");
     private final java.util.Optional<io.edgefleet.http.limits.ReadDeadlines> deadlines;
+    private final HostRuntimes runtimes = HostRuntimes.probed();
     private volatile java.util.function.Consumer<String> onListenerDeath = reason -> { };
 
     private EdgeAgent(AgentConfig config) {
@@ -88,7 +89,9 @@ public final class EdgeAgent implements AutoCloseable {
             var client = new io.edgefleet.sync.client.SyncClient(sync.url(), new io.edgefleet.sync.chunks.ChunkStore(config.dataDir().resolve("sync")),
                     sync.trust(), new io.edgefleet.sync.client.SyncClient.Options(4, sync.bytesPerSecond(), 6, java.time.Duration.ofSeconds(30),
                             java.time.Duration.ofMillis(200)), cloud, Clock.systemUTC());
-            return (io.edgefleet.agent.commands.Deployer) new io.edgefleet.agent.commands.SyncDeployer(client, profile, config.dataDir());
+            // never a variant whose runtime does not load here (TFLite on linux/aarch64 without a configured library)
+            return (io.edgefleet.agent.commands.Deployer) new io.edgefleet.agent.commands.SyncDeployer(client, profile, config.dataDir(),
+                    runtimes::notLoadable, config.device());
         }));
         // MQTT over TLS: the configured identity, else the enrolled one for an ssl:// broker
         java.util.Optional<io.edgefleet.transport.mqtt.MqttTls> mqttTls = config.mqttTls().or(() -> config.mqttUrl()
@@ -96,6 +99,7 @@ public final class EdgeAgent implements AutoCloseable {
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, mqttTls, config.fleet(), config.device(), config.profile(), slots, inference,
                 commands, codec, config.mqttMaxInFlight(), config.maxPayloadBytes(), clientFailures, Clock.systemUTC()));
         mqtt.ifPresent(m -> watchdog.onRollback(m::reportAutoRollback));
+        mqtt.ifPresent(m -> m.reportRuntimes(runtimes::reports));
         // issue 15: sign with the enrolled key, run only the control plane's signed commands (once enrolled)
         mqtt.ifPresent(m -> m.useSenderProof(io.edgefleet.agent.mqtt.SenderProof.fromFolder(config.dataDir().resolve("identity"), config.dataDir(),
                 config.fleet(), config.device(), Clock.systemUTC())));
@@ -136,6 +140,11 @@ public final class EdgeAgent implements AutoCloseable {
             this.deadlines = java.util.Optional.of(config.httpLimits().applyTo(builder, clientFailures));
             this.http = java.util.Optional.of(builder.build());
         }
+    }
+
+    /** Which model runtimes load on this device, with the reasons (probed on first use). */
+    public HostRuntimes runtimes() {
+        return runtimes;
     }
 
     private void registerHealthChecks() {

@@ -154,6 +154,49 @@ class AgentDeployTest {
         assertClassifierServes("2");
     }
 
+    /** A Raspberry Pi as the host probe judges one: linux/aarch64, nothing configured (TFLite not loadable, ONNX Runtime bundled). */
+    private CommandHandler piHandler() {
+        HostRuntimes pi = new HostRuntimes(() -> io.edgefleet.profiles.probe.HostProbe.create().withInputs(new io.edgefleet.profiles.probe.ProbeInputs(
+                io.edgefleet.profiles.probe.Platform.linux("aarch64"), Map.of())).runtimes());
+        return new CommandHandler(agent.slots(), agent.store(), "pi-7", Clock.systemUTC(), Optional.of(new io.edgefleet.agent.commands.SyncDeployer(
+                new io.edgefleet.sync.client.SyncClient(URI.create("http://127.0.0.1:" + syncServer.port()), new ChunkStore(dir.resolve("data/sync")),
+                        Map.of("k1", key.getPublic()), io.edgefleet.sync.client.SyncClient.Options.defaults(), Clock.systemUTC()),
+                io.edgefleet.profiles.catalog.DeviceCatalog.builtIn().get("raspberry-pi-4-4gb"), dir.resolve("data"), pi::notLoadable, "pi-7")));
+    }
+
+    @Test
+    void a_pi_that_cannot_load_tflite_gets_the_onnx_variant() throws Exception {
+        // int8 TFLite ranks first on a Pi 4; the fp32 ONNX variant is the one that runs there
+        Path tflite = SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("v5t")));
+        Path onnx = SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("v5o")));
+        Manifest both = new ManifestBuilder(serverChunks, "cls", "5", "k1")
+                .variant("tflite-int8", tflite, "tflite", Optional.of("2.6"), Precision.INT8, Optional.empty(), List.of(), List.of(), List.of())
+                .variant("onnx-fp32", onnx, "onnxruntime", Optional.of("1.20"), Precision.FP32, Optional.empty(), List.of(), List.of(), List.of())
+                .build(Instant.now(), Optional.empty());
+        manifests.put("cls", "5", MessageCodec.json().encode(ManifestSigning.sign(both, key.getPrivate())));
+        List<CommandAck> acks = new ArrayList<>();
+        piHandler().handle(Command.deploy("cmd-p1", "ro-p", "cls", "5", true, Instant.now()), acks::add);
+        assertThat(acks).extracting(CommandAck::phase).endsWith(AckPhase.VERIFIED, AckPhase.ACTIVATED);
+        assertThat(dir.resolve("data/models/cls/5.onnx")).exists();
+        assertThat(dir.resolve("data/models/cls/5.tflite")).doesNotExist();
+        assertClassifierServes("5");
+    }
+
+    @Test
+    void a_pi_that_cannot_load_tflite_refuses_a_tflite_only_model_with_the_reason_before_downloading() {
+        String before = agent.slots().activeVersions().get("cls");
+        List<CommandAck> acks = new ArrayList<>();
+        piHandler().handle(Command.deploy("cmd-p2", "ro-p", "cls", "2", true, Instant.now()), acks::add);
+        CommandAck last = acks.get(acks.size() - 1);
+        assertThat(last.phase()).isEqualTo(AckPhase.FAILED);
+        assertThat(last.error().orElseThrow().code()).isEqualTo("no-variant");
+        assertThat(last.error().orElseThrow().message()).startsWith("no variant of model cls/2 runs on pi-7 (profile raspberry-pi-4-4gb): "
+                + "tflite-fp32: tflite not loadable on the device (no TensorFlow Lite JNI library is bundled for linux/aarch64");
+        assertThat(acks).extracting(CommandAck::phase).doesNotContain(AckPhase.VERIFIED, AckPhase.ACTIVATED);
+        assertThat(dir.resolve("data/models/cls/2.tflite")).doesNotExist();
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", before);
+    }
+
     private Path genuineV2() {
         Manifest m = MessageCodec.json().decode(manifests.manifest("cls", "2").orElseThrow(), Manifest.class);
         Path out = dir.resolve("genuine-v2.tflite");

@@ -197,6 +197,11 @@ class AgentMqttTest {
         DeviceState online = JSON.decode(next(states).getPayload(), DeviceState.class);
         assertThat(online.online()).isTrue();
         assertThat(online.models()).extracting(m -> m.model()).containsExactly("cls");
+        // the runtimes this host loads, with the reason for any that does not (both load on linux/x86_64)
+        assertThat(online.runtimes()).extracting(io.edgefleet.protocols.messages.RuntimeReport::runtime).containsExactly("onnxruntime", "tflite");
+        if (io.edgefleet.profiles.probe.Platform.current().toString().equals("linux/x86_64")) {
+            assertThat(online.runtimes()).allSatisfy(r -> assertThat(r.loadable()).as(r.detail()).isTrue());
+        }
         String v1 = agent.slots().activeVersions().get("cls");
         // stage version 2 in the data folder as a deploy would, then activate it by command
         agent.slots().install("cls", "v2", SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("v2"))));

@@ -15,13 +15,16 @@ import java.util.Optional;
  * @param lastSeen the last time anything arrived from the device (state or telemetry)
  * @param registeredAt first state, or pre-registration
  * @param enrolledAt when the device last received a certificate through enrolment (empty: never enrolled)
+ * @param runtimes which model runtimes load on the device, with the reason for those that do not, from its last
+ *     online state; empty until an agent that reports them (issue 16) has connected
  */
 public record DeviceRecord(String fleet, String device, Optional<String> profile, Optional<String> agentVersion, List<String> tags,
         List<ModelState> models, boolean online, Optional<Instant> stateAt, Optional<Instant> statusChangedAt, Optional<Instant> lastSeen,
-        Instant registeredAt, Optional<Instant> enrolledAt) {
+        Instant registeredAt, Optional<Instant> enrolledAt, List<io.edgefleet.protocols.messages.RuntimeReport> runtimes) {
     public DeviceRecord {
         tags = List.copyOf(tags);
         models = List.copyOf(models);
+        runtimes = runtimes == null ? List.of() : List.copyOf(runtimes);
     }
 
     /** {@code registered} (never heard from), {@code online}, {@code offline} (said so, or its will did), {@code stale} (silent too long). */

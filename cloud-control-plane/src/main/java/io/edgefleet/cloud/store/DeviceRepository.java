@@ -35,15 +35,16 @@ public final class DeviceRepository {
             boolean wasOnline = before.map(DeviceRecord::online).orElse(false);
             if (before.isEmpty()) {
                 try (PreparedStatement p = c.prepareStatement("INSERT INTO devices (fleet, device, profile, agent_version, models, online, "
-                        + "state_at, status_changed_at, last_seen, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                    Jdbc.bind(p, s.fleet(), s.device(), s.profile(), s.agentVersion(), Jdbc.json(s.models()), s.online(), at, at, at, at)
-                            .executeUpdate();
+                        + "state_at, status_changed_at, last_seen, registered_at, runtimes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    Jdbc.bind(p, s.fleet(), s.device(), s.profile(), s.agentVersion(), Jdbc.json(s.models()), s.online(), at, at, at, at,
+                            Jdbc.json(s.runtimes())).executeUpdate();
                 }
             } else if (s.online()) {
                 try (PreparedStatement p = c.prepareStatement("UPDATE devices SET profile = ?, agent_version = ?, models = ?, online = 1, "
                         + "state_at = ?, status_changed_at = CASE WHEN online = 0 THEN ? ELSE status_changed_at END, "
-                        + "last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE fleet = ? AND device = ?")) {
-                    Jdbc.bind(p, s.profile(), s.agentVersion(), Jdbc.json(s.models()), at, at, at, s.fleet(), s.device()).executeUpdate();
+                        + "last_seen = MAX(COALESCE(last_seen, 0), ?), runtimes = ? WHERE fleet = ? AND device = ?")) {
+                    Jdbc.bind(p, s.profile(), s.agentVersion(), Jdbc.json(s.models()), at, at, at, Jdbc.json(s.runtimes()), s.fleet(), s.device())
+                            .executeUpdate();
                 }
             } else {
                 try (PreparedStatement p = c.prepareStatement("UPDATE devices SET online = 0, state_at = ?, "
@@ -126,6 +127,7 @@ public final class DeviceRepository {
                 Jdbc.fromJson(r.getString("tags"), new TypeReference<List<String>>() { }),
                 Jdbc.fromJson(r.getString("models"), new TypeReference<List<ModelState>>() { }),
                 r.getInt("online") == 1, Jdbc.instant(r, "state_at"), Jdbc.instant(r, "status_changed_at"), Jdbc.instant(r, "last_seen"),
-                Instant.ofEpochMilli(r.getLong("registered_at")), Jdbc.instant(r, "enrolled_at"));
+                Instant.ofEpochMilli(r.getLong("registered_at")), Jdbc.instant(r, "enrolled_at"),
+                Jdbc.fromJson(r.getString("runtimes"), new TypeReference<List<io.edgefleet.protocols.messages.RuntimeReport>>() { }));
     }
 }

@@ -129,6 +129,33 @@ public final class DeviceCatalog {
         }
     }
 
+    /**
+     * The runtimes the agent distribution ships a native library for on {@code arch} (Linux), from
+     * {@code architectures.yaml}: on {@code arm64} ONNX Runtime only, since no linux-aarch64 build of
+     * TFLite's JNI library is published.
+     */
+    public static java.util.Set<String> shippedRuntimes(io.edgefleet.profiles.Arch arch) {
+        try {
+            JsonNode list = YAML.readTree(resource("architectures.yaml")).get(arch.wire());
+            if (list == null || !list.isArray()) {
+                throw new IllegalStateException("catalog resource architectures.yaml has no list for " + arch.wire());
+            }
+            java.util.Set<String> out = new java.util.LinkedHashSet<>();
+            list.forEach(n -> out.add(n.asText()));
+            return java.util.Collections.unmodifiableSet(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A device of {@code profile}'s class as it comes with the agent distribution and nothing configured:
+     * the profile with only the runtimes shipped for its architecture ({@link #shippedRuntimes}).
+     */
+    public static DeviceProfile outOfTheBox(DeviceProfile profile) {
+        return profile.withRuntimesOnly(shippedRuntimes(profile.arch()));
+    }
+
     /** This catalog plus {@code other}'s profiles; on the same id, {@code other} wins. */
     public DeviceCatalog with(DeviceCatalog other) {
         Map<String, DeviceProfile> m = new LinkedHashMap<>(profiles);

@@ -22,7 +22,13 @@ import java.util.TreeSet;
 /**
  * Describes this host as a {@link DeviceProfile}: architecture, cores, memory, which runtimes
  * actually load in this JVM (ONNX Runtime and TensorFlow Lite built in, more through
- * {@link ServiceLoader} of {@link RuntimeProbe}), and whether a CUDA GPU is visible.
+ * {@link ServiceLoader} of {@link RuntimeProbe}), and whether a CUDA GPU is visible. Each runtime
+ * is reported loadable or not with the reason ({@link HostReport#runtimes()}); the profile lists
+ * only the loadable ones, so the variant selector never picks a variant that cannot load here.
+ *
+ * <p>Its inputs ({@link ProbeInputs}: the platform and configured native libraries) can name another
+ * platform than this JVM's, e.g. {@code os.arch=aarch64}: then the runtimes are judged by the native
+ * libraries that ship or are configured for it, without loading anything.
  *
  * <p>Precision order (fastest first): {@code fp16} leads when a CUDA GPU is visible; otherwise
  * {@code int8} leads (quantized CPU kernels), with {@code fp16} second where the CPU has FP16
@@ -32,22 +38,34 @@ import java.util.TreeSet;
 public final class HostProbe {
     private final Path procRoot;
     private final Path devRoot;
+    private final ProbeInputs inputs;
 
-    private HostProbe(Path procRoot, Path devRoot) {
+    private HostProbe(Path procRoot, Path devRoot, ProbeInputs inputs) {
         this.procRoot = procRoot;
         this.devRoot = devRoot;
+        this.inputs = inputs;
     }
 
+    /** This host: its platform, and the TFLite library configured for this process ({@link TfliteNative#configured()}). */
     public static HostProbe create() {
-        return new HostProbe(Path.of("/proc"), Path.of("/dev"));
+        return new HostProbe(Path.of("/proc"), Path.of("/dev"), ProbeInputs.current());
     }
 
     /** For tests: read {@code /proc} and {@code /dev} facts from other folders. */
     static HostProbe withRoots(Path procRoot, Path devRoot) {
-        return new HostProbe(procRoot, devRoot);
+        return new HostProbe(procRoot, devRoot, ProbeInputs.current());
     }
 
-    public HostReport probe() {
+    /**
+     * The same probe judging the runtimes for {@code inputs}: another platform (an {@code os.arch} of a device,
+     * e.g. {@code aarch64}; nothing is loaded then) and other configured native libraries.
+     */
+    public HostProbe withInputs(ProbeInputs inputs) {
+        return new HostProbe(procRoot, devRoot, inputs);
+    }
+
+    /** Every runtime probed (ONNX Runtime, TFLite, then those of {@link ServiceLoader}), loaded or not, with the reason. */
+    public List<RuntimeStatus> runtimes() {
         List<RuntimeStatus> statuses = new ArrayList<>();
         Map<String, RuntimeProbe> probes = new LinkedHashMap<>();
         for (RuntimeProbe p : List.of(new OnnxRuntimeProbe(), new TfliteProbe())) {
@@ -57,8 +75,13 @@ public final class HostProbe {
             probes.putIfAbsent(p.runtime(), p);
         }
         for (RuntimeProbe p : probes.values()) {
-            statuses.add(safely(p));
+            statuses.add(safely(p, inputs));
         }
+        return statuses;
+    }
+
+    public HostReport probe() {
+        List<RuntimeStatus> statuses = runtimes();
         List<RuntimeSupport> runtimes = statuses.stream().filter(RuntimeStatus::loaded)
                 .map(s -> new RuntimeSupport(s.runtime(), numericVersion(s.version().get()))).toList();
         List<String> gpus = CudaDevices.list(procRoot, devRoot);
@@ -75,10 +98,14 @@ public final class HostProbe {
         }
         precisions.add(Precision.FP32);
         int memoryMb = memoryMb();
-        Arch arch = Arch.fromOsArch(System.getProperty("os.arch")).orElse(Arch.X86_64);
+        Arch arch = inputs.platform().arch().orElse(Arch.X86_64);
         Map<String, String> labels = new LinkedHashMap<>();
-        labels.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
-        labels.put("os.arch", System.getProperty("os.arch"));
+        labels.put("os", inputs.platform().isCurrent() ? System.getProperty("os.name") + " " + System.getProperty("os.version")
+                : inputs.platform().osName());
+        labels.put("os.arch", inputs.platform().osArch());
+        if (!inputs.platform().isCurrent()) {
+            labels.put("probed-from", Platform.current().toString());
+        }
         labels.put("java", System.getProperty("java.version"));
         labels.put("source", "edgefleet host probe");
         DeviceProfile profile = new DeviceProfile(hostId(), "This host (" + hostName() + ")", arch,
@@ -89,9 +116,9 @@ public final class HostProbe {
         return new HostReport(profile, statuses, gpus, relevant);
     }
 
-    private static RuntimeStatus safely(RuntimeProbe p) {
+    private static RuntimeStatus safely(RuntimeProbe p, ProbeInputs inputs) {
         try {
-            return p.probe();
+            return p.probe(inputs);
         } catch (RuntimeException | LinkageError e) {
             return RuntimeStatus.unavailable(p.runtime(), "probe failed: " + e);
         }

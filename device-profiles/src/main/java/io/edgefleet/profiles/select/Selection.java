@@ -16,6 +16,23 @@ public record Selection(String profileId, Optional<Variant> chosen, List<Verdict
         verdicts = List.copyOf(verdicts);
     }
 
+    /**
+     * One line for a device that no variant fits: {@code no variant of model kws runs on pi-7:
+     * kws-tflite-int8: tflite not loadable on the device (...); ...}, every refused variant with its reasons.
+     */
+    public String refusal(String model, String device) {
+        StringBuilder sb = new StringBuilder("no variant of model ").append(model).append(" runs on ").append(device)
+                .append(" (profile ").append(profileId).append(')');
+        String sep = ": ";
+        for (Verdict v : verdicts) {
+            if (!v.fits()) {
+                sb.append(sep).append(v.variant().id()).append(": ").append(String.join("; ", v.reasons()));
+                sep = " | ";
+            }
+        }
+        return sb.toString();
+    }
+
     /** A few lines for an operator: what was chosen and why, or why nothing fits. */
     public String explain() {
         StringBuilder sb = new StringBuilder();

@@ -14,7 +14,9 @@ import java.util.Optional;
  * <p>A variant <b>fits</b> a profile when all of these hold (each failure is reported):
  * <ol>
  *   <li>its {@code targetProfiles} is empty or names the profile;</li>
- *   <li>the profile has its runtime, at least at its {@code runtimeVersion};</li>
+ *   <li>the profile has its runtime, at least at its {@code runtimeVersion}, and the runtime is not
+ *       among those the device reported as not loadable (e.g. TFLite on a linux/aarch64 device
+ *       without a configured JNI library);</li>
  *   <li>the profile computes in its precision;</li>
  *   <li>the profile has the accelerator it requires, if any;</li>
  *   <li>its size is at most the profile's {@code maxModelBytes}.</li>
@@ -33,10 +35,19 @@ public final class VariantSelector {
     }
 
     public static Selection select(DeviceProfile profile, List<Variant> variants) {
+        return select(profile, variants, java.util.Map.of());
+    }
+
+    /**
+     * Chooses as {@link #select(DeviceProfile, List)} does, never a variant whose runtime is a key of
+     * {@code notLoadable}: runtime id → why it cannot load on the device (the host probe's reason),
+     * which the refusal quotes.
+     */
+    public static Selection select(DeviceProfile profile, List<Variant> variants, java.util.Map<String, String> notLoadable) {
         List<Verdict> fitting = new ArrayList<>();
         List<Verdict> refused = new ArrayList<>();
         for (Variant v : variants) {
-            List<String> problems = problems(profile, v);
+            List<String> problems = problems(profile, v, notLoadable);
             if (problems.isEmpty()) {
                 fitting.add(new Verdict(v, true, rankFacts(profile, v)));
             } else {
@@ -57,13 +68,15 @@ public final class VariantSelector {
                 .thenComparing(Variant::id);
     }
 
-    private static List<String> problems(DeviceProfile p, Variant v) {
+    private static List<String> problems(DeviceProfile p, Variant v, java.util.Map<String, String> notLoadable) {
         List<String> out = new ArrayList<>();
         if (!v.targetProfiles().isEmpty() && !v.targetProfiles().contains(p.id())) {
             out.add("built for " + String.join(", ", v.targetProfiles()) + ", not " + p.id());
         }
         Optional<RuntimeSupport> rt = p.runtime(v.runtime());
-        if (rt.isEmpty()) {
+        if (notLoadable.containsKey(v.runtime())) {
+            out.add(v.runtime() + " not loadable on the device (" + notLoadable.get(v.runtime()) + ")");
+        } else if (rt.isEmpty()) {
             out.add("runtime " + v.runtime() + " is not on the device (it has " + (p.runtimes().isEmpty() ? "none"
                     : String.join(", ", p.runtimes().stream().map(RuntimeSupport::toString).toList())) + ")");
         } else if (v.runtimeVersion().isPresent() && !rt.get().atLeast(v.runtimeVersion().get())) {

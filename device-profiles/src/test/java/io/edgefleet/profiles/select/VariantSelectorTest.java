@@ -62,13 +62,14 @@ class VariantSelectorTest {
     void says_why_nothing_fits() {
         Variant huge = new Variant("llm-fp16", "onnxruntime", Optional.empty(), Precision.FP16, Optional.empty(),
                 8L << 30, List.of());
-        Selection s = VariantSelector.select(CATALOG.get("arm64-gateway-1gb"), List.of(huge));
+        // the Coral board: TFLite only (the arm64 gateway also lists ONNX Runtime since the agent ships it for arm64)
+        Selection s = VariantSelector.select(CATALOG.get("coral-dev-board"), List.of(huge));
         assertThat(s.chosen()).isEmpty();
         assertThat(s.explain()).isEqualTo("""
-                arm64-gateway-1gb: no variant fits
+                coral-dev-board: no variant fits
                   - llm-fp16 (onnxruntime, fp16, 8.0 GiB) refused: runtime onnxruntime is not on the device \
-                (it has tflite 2.6); precision fp16 is not supported (the device runs int8, fp32); \
-                8.0 GiB is over the device's limit of 64.0 MiB
+                (it has tflite 2.5); precision fp16 is not supported (the device runs int8, fp32); \
+                8.0 GiB is over the device's limit of 256 MiB
                 """);
     }
 
@@ -107,5 +108,27 @@ class VariantSelectorTest {
 
     private static List<String> reasons(Selection s, String id) {
         return s.verdicts().stream().filter(v -> v.variant().id().equals(id)).findFirst().orElseThrow().reasons();
+    }
+
+    @Test
+    void a_pi_whose_tflite_cannot_load_gets_the_onnx_variant_and_the_refusal_quotes_the_reason() {
+        io.edgefleet.profiles.probe.HostReport pi = io.edgefleet.profiles.probe.HostProbe.create().withInputs(
+                new io.edgefleet.profiles.probe.ProbeInputs(io.edgefleet.profiles.probe.Platform.linux("aarch64"), java.util.Map.of())).probe();
+        java.util.Map<String, String> notLoadable = new java.util.HashMap<>();
+        pi.runtimes().stream().filter(r -> !r.loaded()).forEach(r -> notLoadable.put(r.runtime(), r.detail()));
+        assertThat(notLoadable).containsOnlyKeys("tflite");
+
+        Selection s = VariantSelector.select(CATALOG.get("raspberry-pi-4-4gb"), VariantsFile.load(SAMPLE), notLoadable);
+        assertThat(s.chosen()).map(Variant::id).contains("onnx-fp32");
+        assertThat(reasons(s, "tflite-int8")).singleElement().asString()
+                .startsWith("tflite not loadable on the device (no TensorFlow Lite JNI library is bundled for linux/aarch64");
+
+        List<Variant> tfliteOnly = VariantsFile.load(SAMPLE).stream().filter(v -> v.runtime().equals("tflite")).toList();
+        Selection none = VariantSelector.select(CATALOG.get("raspberry-pi-4-4gb"), tfliteOnly, notLoadable);
+        assertThat(none.chosen()).isEmpty();
+        assertThat(none.refusal("kws", "pi-7")).startsWith("no variant of model kws runs on pi-7 (profile raspberry-pi-4-4gb): tflite-int8: "
+                + "tflite not loadable on the device (no TensorFlow Lite JNI library is bundled for linux/aarch64");
+        // the same device class out of the box (nothing reported yet) is refused the same variants
+        assertThat(VariantSelector.select(DeviceCatalog.outOfTheBox(CATALOG.get("raspberry-pi-4-4gb")), tfliteOnly).chosen()).isEmpty();
     }
 }

@@ -100,6 +100,8 @@ public final class CommandHandler {
             outcome = failed(cmd, "unknown-model", e.getMessage());
         } catch (io.edgefleet.sync.signing.ManifestRejectedException e) {
             outcome = failed(cmd, "manifest-rejected", e.getMessage());
+        } catch (io.edgefleet.sync.client.NoVariantException e) {
+            outcome = failed(cmd, "no-variant", e.getMessage());
         } catch (io.edgefleet.sync.client.SyncException e) {
             outcome = failed(cmd, e.retriable() ? "download-failed" : "verification-failed", e.getMessage());
         } catch (RuntimeException e) {

@@ -19,16 +19,30 @@ public final class SyncDeployer implements Deployer {
     private final SyncClient client;
     private final DeviceProfile profile;
     private final Path dataDir;
+    private final java.util.function.Supplier<java.util.Map<String, String>> notLoadable;
+    private final String device;
 
     public SyncDeployer(SyncClient client, DeviceProfile profile, Path dataDir) {
+        this(client, profile, dataDir, java.util.Map::of, profile.id());
+    }
+
+    /**
+     * @param notLoadable runtime id → why it does not load on this device (the host probe, asked at each deploy):
+     *     a variant of such a runtime is never chosen, so a deploy is refused before download rather than failing at activation
+     * @param device the device id the refusal names
+     */
+    public SyncDeployer(SyncClient client, DeviceProfile profile, Path dataDir,
+            java.util.function.Supplier<java.util.Map<String, String>> notLoadable, String device) {
         this.client = client;
         this.profile = profile;
         this.dataDir = dataDir;
+        this.notLoadable = notLoadable;
+        this.device = device;
     }
 
     @Override
     public Path fetch(String model, String version, DoubleConsumer progress) {
-        return client.download(model, version, profile, v -> target(model, version, v),
+        return client.download(model, version, profile, notLoadable.get(), device, v -> target(model, version, v),
                 (done, total, reused, chunks) -> progress.accept(total == 0 ? 1 : (double) done / total)).file();
     }
 

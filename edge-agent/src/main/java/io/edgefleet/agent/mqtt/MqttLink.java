@@ -62,6 +62,7 @@ public final class MqttLink implements AutoCloseable {
     private final String fleet;
     private final String device;
     private final String profile;
+    private volatile java.util.function.Supplier<List<io.edgefleet.protocols.messages.RuntimeReport>> runtimeReports = List::of;
     private final ModelSlots slots;
     private final InferenceService inference;
     private final CommandHandler commands;
@@ -174,6 +175,11 @@ public final class MqttLink implements AutoCloseable {
     /** Proof of sender (issue 15); call before {@code start}. Default: none (an agent that never enrolled). */
     public void useSenderProof(SenderProof proof) {
         this.senderProof = proof;
+    }
+
+    /** The runtime reports each state message carries (which runtimes load here, or why not); none until set. */
+    public void reportRuntimes(java.util.function.Supplier<List<io.edgefleet.protocols.messages.RuntimeReport>> reports) {
+        this.runtimeReports = reports;
     }
 
     /** Room for the topic, the properties and the fixed header of an inference PUBLISH, on top of its payload. */
@@ -377,7 +383,8 @@ public final class MqttLink implements AutoCloseable {
         slots.activeVersions().forEach((model, version) -> models.add(new ModelState(model, Optional.of(version), Optional.empty(),
                 slots.record(model).flatMap(r -> r.previous()).map(v -> v.version()).filter(v -> !v.equals(version)),
                 ModelHealth.HEALTHY)));
-        return new DeviceState(fleet, device, online, io.edgefleet.agent.EdgeAgent.VERSION, profile, clock.instant(), models);
+        return new DeviceState(fleet, device, online, io.edgefleet.agent.EdgeAgent.VERSION, profile, clock.instant(), models)
+                .withRuntimes(runtimeReports.get());
     }
 
     private void publish(String topic, byte[] payload, Metadata m) {

@@ -117,6 +117,9 @@ public final class IsolatedVerifier {
         }
         cmd.add("-Djava.io.tmpdir=" + dir);
         options.fault().ifPresent(f -> cmd.add("-Dedgefleet.isolation.fault=" + f.name()));
+        // the child loads the same TFLite JNI library as this process (agent.engines.tflite.native-library)
+        io.edgefleet.profiles.probe.TfliteNative.configured()
+                .ifPresent(lib -> cmd.add("-D" + io.edgefleet.profiles.probe.TfliteNative.PROPERTY + "=" + lib.toAbsolutePath()));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(VerifierMain.class.getName());

@@ -171,8 +171,19 @@ public final class SyncClient {
      */
     public Result download(String model, String version, DeviceProfile profile, java.util.function.Function<ManifestVariant, Path> targetFor,
             Progress progress) {
+        return download(model, version, profile, Map.of(), profile.id(), targetFor, progress);
+    }
+
+    /**
+     * As {@link #download(String, String, DeviceProfile, java.util.function.Function, Progress)}, never choosing a
+     * variant whose runtime is a key of {@code notLoadable} (runtime → why it does not load on this device): when
+     * no variant fits, {@link NoVariantException} "no variant of model M runs on DEVICE ..." with the reasons,
+     * before anything is downloaded or activated.
+     */
+    public Result download(String model, String version, DeviceProfile profile, Map<String, String> notLoadable, String device,
+            java.util.function.Function<ManifestVariant, Path> targetFor, Progress progress) {
         Manifest m = manifest(model, version);
-        ManifestVariant v = choose(m, profile);
+        ManifestVariant v = choose(m, profile, notLoadable, device);
         Path target = targetFor.apply(v);
         if (holds(target, v)) {
             progress.update(v.sizeBytes(), v.sizeBytes(), v.chunks().size(), v.chunks().size());
@@ -187,6 +198,20 @@ public final class SyncClient {
         if (s.chosen().isEmpty()) {
             throw new SyncException("no variant of " + m.model() + "/" + m.version() + " fits profile " + profile.id() + ":\n" + s.explain(),
                     false, null);
+        }
+        return m.variant(s.chosen().get().id()).orElseThrow();
+    }
+
+    /**
+     * The variant of a verified manifest that fits {@code profile} and whose runtime loads on {@code device}.
+     *
+     * @param notLoadable runtime id → why it cannot load on the device (the agent's host probe)
+     * @throws NoVariantException {@code no variant of model M/V runs on DEVICE (profile P): VARIANT: tflite not loadable on the device (...)}
+     */
+    public static ManifestVariant choose(Manifest m, DeviceProfile profile, Map<String, String> notLoadable, String device) {
+        Selection s = VariantSelector.select(profile, m.variants().stream().map(Variant::of).toList(), notLoadable);
+        if (s.chosen().isEmpty()) {
+            throw new NoVariantException(s.refusal(m.model() + "/" + m.version(), device));
         }
         return m.variant(s.chosen().get().id()).orElseThrow();
     }

@@ -42,6 +42,18 @@ class MessageCodecTest {
     }
 
     @Test
+    void a_state_carries_its_runtime_reports_and_one_from_an_older_agent_has_none() {
+        String state = new String(JSON.encode(Samples.state()), StandardCharsets.UTF_8);
+        assertThat(state).contains("\"runtimes\":[{\"runtime\":\"onnxruntime\",\"loadable\":true,\"version\":\"1.23.2\"",
+                "{\"runtime\":\"tflite\",\"loadable\":false,\"detail\":\"no TensorFlow Lite JNI library is bundled for linux/aarch64\"}");
+        String older = state.substring(0, state.indexOf(",\"runtimes\":")) + "}";
+        assertThat(JSON.decode(older.getBytes(StandardCharsets.UTF_8), DeviceState.class).runtimes()).isEmpty();
+        String loadableWithoutVersion = state.replace("\"loadable\":false", "\"loadable\":true");
+        assertThatThrownBy(() -> JSON.decode(loadableWithoutVersion.getBytes(StandardCharsets.UTF_8), DeviceState.class))
+                .isInstanceOf(io.edgefleet.protocols.ProtocolException.class).hasMessageContaining("version");
+    }
+
+    @Test
     void unknown_fields_from_a_newer_minor_version_are_ignored() {
         String json = new String(JSON.encode(Samples.ack()), StandardCharsets.UTF_8)
                 .replace("{\"schemaVersion\":1,", "{\"schemaVersion\":1,\"addedLater\":{\"x\":[1,2]},");

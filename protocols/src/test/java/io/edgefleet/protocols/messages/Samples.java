@@ -24,7 +24,9 @@ public final class Samples {
     public static DeviceState state() {
         return new DeviceState("plant-7", "cam-0042", true, "0.1.0", "raspberry-pi-4-4gb", T0, List.of(
                 new ModelState("kws", Optional.of("3"), Optional.of("4"), Optional.of("2"), ModelHealth.HEALTHY),
-                new ModelState("vad", Optional.empty(), Optional.empty(), Optional.empty(), ModelHealth.UNKNOWN)));
+                new ModelState("vad", Optional.empty(), Optional.empty(), Optional.empty(), ModelHealth.UNKNOWN))).withRuntimes(List.of(
+                new RuntimeReport("onnxruntime", true, Optional.of("1.23.2"), "native library loaded"),
+                new RuntimeReport("tflite", false, Optional.empty(), "no TensorFlow Lite JNI library is bundled for linux/aarch64")));
     }
 
     public static TelemetryBatch telemetry() {
