@@ -113,7 +113,7 @@ final class AgentCommand implements Callable<Integer> {
             if (cloudCa != null) {
                 javax.net.ssl.SSLContext ctx = io.edgefleet.transport.pki.TlsContexts.trusting(
                         io.edgefleet.transport.pki.Pem.certificates(io.edgefleet.transport.pki.Pem.read(cloudCa)));
-                creds = creds.withTls(() -> ctx);
+                creds = creds.withTrust(() -> ctx);
             }
             if (cloudTokenFile != null) {
                 String secret = io.edgefleet.transport.pki.Pem.read(cloudTokenFile).strip();

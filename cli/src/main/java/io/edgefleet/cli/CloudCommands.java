@@ -86,6 +86,10 @@ final class CloudCommands {
 
     static int fail(CommandSpec spec, CloudClient.Response r) {
         spec.commandLine().getErr().println("error " + r.status() + ": " + r.problem());
+        if (r.status() == 401) {
+            spec.commandLine().getErr().println("  give a token: --token, --token-file FILE or EDGEFLEET_TOKEN (on the control plane's host, "
+                    + "e.g. --token-file cloud-data/tokens/operator.token; others: edgefleet tokens create)");
+        }
         return Main.FAILED;
     }
 

@@ -118,6 +118,19 @@ public final class Main {
         for (CommandExtension e : ServiceLoader.load(CommandExtension.class, Main.class.getClassLoader())) {
             e.extend(cl);
         }
+        // the simulator's commands, where no extension brought them: one line saying where they are
+        String sim = "the simulator (./edgefleet in the source repository)";
+        for (String name : List.of("demo", "simulate")) {
+            if (!cl.getSubcommands().containsKey(name)) {
+                cl.addSubcommand(name, new CommandLine(new Unavailable(name, sim)));
+            }
+        }
+        for (String parent : List.of("agent", "rollout")) {
+            CommandLine p = cl.getSubcommands().get(parent);
+            if (p != null && !(p.getCommand() instanceof Unavailable) && !p.getSubcommands().containsKey("bench")) {
+                p.addSubcommand("bench", new CommandLine(new Unavailable(parent + " bench", sim)));
+            }
+        }
         configure(cl); // after every sub-command is added: picocli applies the handlers to those present now
         return cl;
     }

@@ -69,12 +69,19 @@ public final class CloudSettings {
     private CloudSettings() {
     }
 
+    /**
+     * The file's settings, overlaid by the environment.
+     *
+     * @throws IllegalArgumentException one line, "configuration FILE: reason", when the file is missing, unreadable or wrong
+     */
     public static CloudConfig load(Path yaml) {
-        Config root = Config.builder()
-                .disableSystemPropertiesSource()
-                .sources(ConfigSources.environmentVariables(), ConfigSources.file(yaml))
-                .build();
-        return from(root.get("cloud"));
+        return io.edgefleet.transport.ConfigFiles.read(yaml, () -> {
+            Config root = Config.builder()
+                    .disableSystemPropertiesSource()
+                    .sources(ConfigSources.environmentVariables(), ConfigSources.file(yaml))
+                    .build();
+            return from(root.get("cloud"));
+        });
     }
 
     static CloudConfig from(Config c) {

@@ -102,17 +102,22 @@ class SecuredFleetTest {
         AgentConfig.Sync sync = new AgentConfig.Sync(cp.baseUri(), Map.of(key.get("keyId").asText(), Keys.publicKey(key.get("publicKey").asText())));
         Path base = SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("v1")));
         // 4. two devices, each started with nothing but the token: key made on the device, certificate from the CA
-        d0 = agent("d-0", enrolment, sync, base, url);
-        d1 = agent("d-1", enrolment, sync, base, url);
+        d0 = agent("d-0", enrolment, sync, base, url, io.edgefleet.agent.AgentTls.none());
+        // d-1 as the README starts one: with the control plane's CA given (--cloud-ca), which only adds trust; the
+        // enrolled certificate must still be what authenticates it to sync (a 401 on every deploy before this was fixed)
+        javax.net.ssl.SSLContext caOnly = io.edgefleet.transport.pki.TlsContexts.trusting(
+                io.edgefleet.transport.pki.Pem.certificates(io.edgefleet.transport.pki.Pem.read(pki.resolve("ca.pem"))));
+        d1 = agent("d-1", enrolment, sync, base, url,
+                io.edgefleet.agent.AgentTls.none().withCloud(io.edgefleet.transport.http.HttpCredentials.trusting(() -> caOnly)));
     }
 
-    static EdgeAgent agent(String device, String token, AgentConfig.Sync sync, Path base, String url) throws Exception {
+    static EdgeAgent agent(String device, String token, AgentConfig.Sync sync, Path base, String url, io.edgefleet.agent.AgentTls tls) throws Exception {
         Path models = Files.createDirectories(dir.resolve("models-" + device));
         Files.copy(base, models.resolve("cls.onnx"));
         return EdgeAgent.start(AgentConfig.defaults(dir.resolve("agent-" + device)).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(-1)
                 .withIdentity(FLEET, device).withProfile(PROFILE, EngineOptions.defaults())
                 .withEnrolment(EnrolmentSettings.of(cp.baseUri(), Optional.of(token)))
-                .withMqtt(url).withSync(sync)
+                .withMqtt(url).withSync(sync).withTls(tls)
                 .withIsolation(io.edgefleet.engines.isolation.IsolationOptions.defaults().withSharedVerdicts(true)));
     }
 

@@ -101,6 +101,12 @@ class AgentDistributionIT {
                 assertThat(cmd.output()).contains("needs the control plane (edgefleet-cloud distribution), which this installation does not include");
             }
         }
+        for (String[] args : List.of(new String[] {"demo"}, new String[] {"agent", "bench"})) {
+            try (Distribution.Run cmd = dist.start(work, Map.of(), "edgefleet", args)) {
+                assertThat(cmd.exitCode(START)).isEqualTo(2);
+                assertThat(cmd.output()).contains("needs the simulator (./edgefleet in the source repository)");
+            }
+        }
     }
 
     @Test

@@ -54,6 +54,10 @@ import java.time.Duration;
  *     sustained-windows: 3                # violating windows in a row that roll back
  *     min-baseline-requests: 50           # answers of the previous version needed to compare with it
  *   telemetry: { window-ms: 10000, max-outbox-rows: 10000, heartbeat-ms: 60000 }
+ *   sync:                                 # where deploy commands download models from (needed to take rollouts)
+ *     url: https://cloud:8080             # default: identity.control-plane
+ *     trust: [ { key-id: edgefleet-registry, file: edgefleet-registry.pub } ]   # the registry's signing key(s)
+ *     bytes-per-second: 0                 # download limit; 0: none
  *   escalation:                           # joint inference with the cloud's inference role
  *     url: http://cloud:8080
  *     breaker: { failures: 3, open-ms: 5000 }
@@ -72,16 +76,22 @@ public final class AgentSettings {
     private AgentSettings() {
     }
 
-    /** The file's settings, overlaid by the environment. */
+    /**
+     * The file's settings, overlaid by the environment.
+     *
+     * @throws IllegalArgumentException one line, "configuration FILE: reason", when the file is missing, unreadable or wrong
+     */
     public static AgentConfig load(Path yaml) {
-        Config root = Config.builder()
-                .disableSystemPropertiesSource()
-                .sources(ConfigSources.environmentVariables(), ConfigSources.file(yaml))
-                .build();
-        Config agent = root.get("agent");
-        AgentConfig config = from(agent);
-        applyProcessWide(agent);
-        return config;
+        return io.edgefleet.transport.ConfigFiles.read(yaml, () -> {
+            Config root = Config.builder()
+                    .disableSystemPropertiesSource()
+                    .sources(ConfigSources.environmentVariables(), ConfigSources.file(yaml))
+                    .build();
+            Config agent = root.get("agent");
+            AgentConfig config = from(agent);
+            applyProcessWide(agent);
+            return config;
+        });
     }
 
     /**
@@ -152,11 +162,44 @@ public final class AgentSettings {
                     Duration.ofMillis(c.get("identity.retry-max-ms").asLong().orElse(d.retryMax().toMillis())),
                     Duration.ofMillis(c.get("identity.enrol-timeout-ms").asLong().orElse(d.enrolTimeout().toMillis()))));
         }
+        if (c.get("sync").exists()) {
+            a = a.withSync(sync(c));
+        }
         a = a.withTls(tls(c));
         return a.withTimeouts(Duration.ofMillis(c.get("inference.request-timeout-ms").asLong().orElse(base.requestTimeout().toMillis())),
                         Duration.ofMillis(c.get("inference.drain-timeout-ms").asLong().orElse(base.drainTimeout().toMillis())))
                 .withSelfTest(selfTest(c.get("slots"), base.selfTest()))
                 .withWatchdog(watchdog(c.get("watchdog"), base.watchdog()));
+    }
+
+    /**
+     * {@code sync}: where deploy commands download from ({@code url}, default
+     * {@code identity.control-plane}) and the registry's manifest-signing keys to trust
+     * ({@code trust: [ { key-id: ID, file: ID.pub } ]}, at least one: a manifest is verified
+     * against them, never against what the server says).
+     *
+     * @throws IllegalArgumentException naming the key when a setting is missing or a key file is unreadable
+     */
+    static AgentConfig.Sync sync(Config c) {
+        Config s = c.get("sync");
+        java.net.URI url = s.get("url").asString().asOptional().or(() -> c.get("identity.control-plane").asString().asOptional())
+                .map(java.net.URI::create).orElseThrow(() -> new IllegalArgumentException(
+                        "agent.sync needs a url (or identity.control-plane, which it defaults to)"));
+        java.util.Map<String, java.security.PublicKey> trust = new java.util.LinkedHashMap<>();
+        for (Config k : s.get("trust").asNodeList().orElse(java.util.List.of())) {
+            String id = k.get("key-id").asString().orElseThrow(() -> new IllegalArgumentException("agent.sync.trust: an entry without key-id"));
+            Path file = Path.of(k.get("file").asString().orElseThrow(() -> new IllegalArgumentException("agent.sync.trust " + id + ": no file")));
+            try {
+                trust.put(id, io.edgefleet.sync.signing.Keys.publicKey(java.nio.file.Files.readString(file)));
+            } catch (java.io.IOException | RuntimeException e) {
+                throw new IllegalArgumentException("agent.sync.trust " + id + ": cannot read the public key " + file + ": " + e.getMessage(), e);
+            }
+        }
+        if (trust.isEmpty()) {
+            throw new IllegalArgumentException("agent.sync needs at least one trust entry { key-id: ID, file: ID.pub }: the registry's "
+                    + "manifest-signing key (the control plane's data-dir/keys/ID.pub)");
+        }
+        return new AgentConfig.Sync(url, trust, s.get("bytes-per-second").asLong().orElse(0L));
     }
 
     /** {@code http.tls}, {@code coap.dtls} and {@code cloud}; file paths are read at start, secrets come from the environment. */
@@ -171,9 +214,13 @@ public final class AgentSettings {
             Path key = Path.of(cloud.get("key").asString().orElseThrow(() -> new IllegalArgumentException("agent.cloud.certificate needs agent.cloud.key")));
             cloudCtx = java.util.Optional.of(AgentTls.pemContext(cert, key, cloudCa));
         } else if (!cloudCa.isEmpty()) {
-            cloudCtx = java.util.Optional.of(io.edgefleet.transport.pki.TlsContexts.trusting(cloudCa));
+            javax.net.ssl.SSLContext trusting = io.edgefleet.transport.pki.TlsContexts.trusting(cloudCa);
+            cloudCtx = java.util.Optional.of(trusting);
         }
-        io.edgefleet.transport.http.HttpCredentials creds = cloudCtx.map(ctx -> io.edgefleet.transport.http.HttpCredentials.tls(() -> ctx))
+        boolean clientCertificate = cloud.get("certificate").exists();
+        io.edgefleet.transport.http.HttpCredentials creds = cloudCtx.map(ctx -> clientCertificate
+                        ? io.edgefleet.transport.http.HttpCredentials.tls(() -> ctx)
+                        : io.edgefleet.transport.http.HttpCredentials.trusting(() -> ctx))
                 .orElse(io.edgefleet.transport.http.HttpCredentials.none());
         java.util.Optional<String> token = cloud.get("token-env").asString().asOptional().map(System::getenv)
                 .or(() -> cloud.get("token-file").asString().asOptional().map(f -> io.edgefleet.transport.pki.Pem.read(Path.of(f)).strip()));

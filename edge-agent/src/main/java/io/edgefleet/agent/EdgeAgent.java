@@ -59,8 +59,9 @@ public final class EdgeAgent implements AutoCloseable {
         // first: without its identity a device with enrolment settings must not start at all (fail closed)
         this.identity = config.enrolment().map(e -> io.edgefleet.agent.identity.AgentIdentity.open(config.identityDir(), config.fleet(),
                 config.device(), e, Clock.systemUTC()));
-        // towards the cloud (sync, escalation): the enrolled identity's certificate unless the configuration names other TLS
-        io.edgefleet.transport.http.HttpCredentials cloud = identity.isPresent() && !config.tls().cloud().hasTls()
+        // towards the cloud (sync, escalation): the enrolled identity's certificate (its context trusts the CA pinned at
+        // enrolment) unless the configuration names a client certificate of its own; a CA alone (--cloud-ca) served the enrolment
+        io.edgefleet.transport.http.HttpCredentials cloud = identity.isPresent() && !config.tls().cloud().hasClientCertificate()
                 ? config.tls().cloud().withTls(identity.get().sslContexts()) : config.tls().cloud();
         this.store = AgentStore.open(config.dataDir());
         this.slots = new ModelSlots(config.dataDir(), store, config.engineOptions(), config.isolation(), config.selfTest());

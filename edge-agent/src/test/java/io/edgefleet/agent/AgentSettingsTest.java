@@ -55,6 +55,7 @@ class AgentSettingsTest {
                 """.formatted(dir));
         AgentTls t = AgentSettings.load(yaml).tls();
         assertThat(t.cloud().hasTls()).isTrue();
+        assertThat(t.cloud().hasClientCertificate()).isTrue();
         assertThat(t.cloud().hasBearer()).isTrue();
         var req = t.cloud().authorize(java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://x/"))).build();
         assertThat(req.headers().firstValue("Authorization")).hasValue("Bearer device-token-0123456789");
@@ -63,6 +64,66 @@ class AgentSettingsTest {
         assertThat(t.coap().orElseThrow().trusted()).hasSize(1);
         assertThat(t.coap().orElseThrow().toString()).doesNotContain("PRIVATE");
         assertThat(AgentSettings.from(io.helidon.config.Config.empty()).tls().coap()).isEmpty();
+    }
+
+    @Test
+    void sync_comes_from_the_yaml_defaulting_to_the_control_plane_and_a_ca_alone_is_trust_not_a_client_certificate() throws Exception {
+        var keys = io.edgefleet.sync.signing.Keys.generate();
+        Files.writeString(dir.resolve("edgefleet-registry.pub"), io.edgefleet.sync.signing.Keys.encode(keys.getPublic()) + "\n");
+        var ca = io.edgefleet.transport.pki.CertificateAuthority.create("ca", Duration.ofDays(1));
+        ca.save(dir);
+        Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
+                agent:
+                  data-dir: %1$s/data
+                  identity: { control-plane: "https://cloud.example:8080" }
+                  sync: { trust: [ { key-id: edgefleet-registry, file: %1$s/edgefleet-registry.pub } ], bytes-per-second: 1000000 }
+                  cloud: { ca: %1$s/ca.pem }
+                """.formatted(dir));
+        AgentConfig c = AgentSettings.load(yaml);
+        AgentConfig.Sync sync = c.sync().orElseThrow();
+        assertThat(sync.url()).hasToString("https://cloud.example:8080");
+        assertThat(sync.trust()).containsOnlyKeys("edgefleet-registry");
+        assertThat(sync.trust().get("edgefleet-registry").getEncoded()).isEqualTo(keys.getPublic().getEncoded());
+        assertThat(sync.bytesPerSecond()).isEqualTo(1_000_000);
+        // a CA alone trusts; the enrolled identity's certificate is what authenticates the device (EdgeAgent)
+        assertThat(c.tls().cloud().hasTls()).isTrue();
+        assertThat(c.tls().cloud().hasClientCertificate()).isFalse();
+
+        Path noTrust = Files.writeString(dir.resolve("no-trust.yaml"), """
+                agent:
+                  sync: { url: "https://cloud.example:8080" }
+                """);
+        assertThatThrownBy(() -> AgentSettings.load(noTrust)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("agent.sync needs at least one trust entry");
+        Path missingKey = Files.writeString(dir.resolve("missing-key.yaml"), """
+                agent:
+                  sync: { url: "https://cloud.example:8080", trust: [ { key-id: k1, file: %s/nope.pub } ] }
+                """.formatted(dir));
+        assertThatThrownBy(() -> AgentSettings.load(missingKey)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("agent.sync.trust k1: cannot read the public key");
+        Path noUrl = Files.writeString(dir.resolve("no-url.yaml"), """
+                agent:
+                  sync: { trust: [ { key-id: edgefleet-registry, file: %s/edgefleet-registry.pub } ] }
+                """.formatted(dir));
+        assertThatThrownBy(() -> AgentSettings.load(noUrl)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("agent.sync needs a url");
+    }
+
+    @Test
+    void a_missing_garbled_or_mistyped_file_is_one_line_naming_the_file() throws Exception {
+        Path missing = dir.resolve("nope.yaml");
+        assertThatThrownBy(() -> AgentSettings.load(missing)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("configuration " + missing + ": no such file");
+        Path garbled = Files.writeString(dir.resolve("garbled.yaml"), "agent:\n  http: [port: 1\n  : :\n");
+        assertThatThrownBy(() -> AgentSettings.load(garbled)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("configuration " + garbled + ": ")
+                .hasMessageContaining("line ")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+        Path mistyped = Files.writeString(dir.resolve("mistyped.yaml"), "agent:\n  http:\n    port: eighty\n");
+        assertThatThrownBy(() -> AgentSettings.load(mistyped)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("configuration " + mistyped + ": ")
+                .hasMessageContaining("'eighty'").hasMessageContaining("agent.http.port")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n").doesNotContain("Lambda").doesNotContain("mapper"));
     }
 
     @Test

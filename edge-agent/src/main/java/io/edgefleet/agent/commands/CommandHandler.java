@@ -102,6 +102,8 @@ public final class CommandHandler {
             outcome = failed(cmd, "manifest-rejected", e.getMessage());
         } catch (io.edgefleet.sync.client.NoVariantException e) {
             outcome = failed(cmd, "no-variant", e.getMessage());
+        } catch (io.edgefleet.sync.client.SyncUnauthorizedException e) {
+            outcome = failed(cmd, "unauthorized", e.getMessage());
         } catch (io.edgefleet.sync.client.SyncException e) {
             outcome = failed(cmd, e.retriable() ? "download-failed" : "verification-failed", e.getMessage());
         } catch (RuntimeException e) {

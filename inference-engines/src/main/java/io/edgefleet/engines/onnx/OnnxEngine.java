@@ -68,6 +68,10 @@ public final class OnnxEngine implements InferenceEngine {
             o.setIntraOpNumThreads(options.threads());
             o.setInterOpNumThreads(1);
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            // A failed run is an OrtException that we report (a 4xx to the client, a log line of ours); the runtime
+            // would also print it to stderr in red, which reads like a crash in a journal (e.g. a warm-up on zeros
+            // that the model's shape constraints refuse)
+            o.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
             for (String p : options.providers()) {
                 if (p.equals("cuda")) {
                     addCuda(o, model, used);

@@ -141,6 +141,10 @@ public final class SyncClient {
             }
             return resp;
         });
+        if (r.statusCode() == 401 || r.statusCode() == 403) {
+            throw new SyncUnauthorizedException("manifest " + model + "/" + version + ": the sync server refused this device's credentials (HTTP "
+                    + r.statusCode() + "): an enrolled device uses its certificate; else configure agent.cloud (certificate and key, or a token)");
+        }
         if (r.statusCode() != 200) {
             throw new SyncException("manifest " + model + "/" + version + ": server answered " + r.statusCode(), r.statusCode() == 429, null);
         }

@@ -22,18 +22,20 @@ import javax.net.ssl.SSLContext;
  * Thread-safe.
  */
 public final class HttpCredentials {
-    private static final HttpCredentials NONE = new HttpCredentials(Optional.empty(), Optional.empty());
+    private static final HttpCredentials NONE = new HttpCredentials(Optional.empty(), Optional.empty(), false);
 
     private final Optional<Supplier<SSLContext>> tls;
     private final Optional<Supplier<String>> bearer;
+    private final boolean clientCertificate;
     private final Object lock = new Object();
     private SSLContext builtFor;
     private Consumer<HttpClient.Builder> builtWith;
     private HttpClient built;
 
-    private HttpCredentials(Optional<Supplier<SSLContext>> tls, Optional<Supplier<String>> bearer) {
+    private HttpCredentials(Optional<Supplier<SSLContext>> tls, Optional<Supplier<String>> bearer, boolean clientCertificate) {
         this.tls = Objects.requireNonNull(tls, "tls");
         this.bearer = Objects.requireNonNull(bearer, "bearer");
+        this.clientCertificate = clientCertificate;
     }
 
     /** No client certificate, no token, the JDK's default trust. */
@@ -43,21 +45,36 @@ public final class HttpCredentials {
 
     /** TLS with the context {@code tls} gives (trust, and the client certificate for mTLS if it holds one). */
     public static HttpCredentials tls(Supplier<SSLContext> tls) {
-        return new HttpCredentials(Optional.of(tls), Optional.empty());
+        return new HttpCredentials(Optional.of(tls), Optional.empty(), true);
+    }
+
+    /** TLS trusting what {@code trust}'s context trusts, with no client certificate of its own. */
+    public static HttpCredentials trusting(Supplier<SSLContext> trust) {
+        return new HttpCredentials(Optional.of(trust), Optional.empty(), false);
     }
 
     /** The same TLS settings, plus a bearer token read from {@code token} on each request (it may be rotated). */
     public HttpCredentials withBearer(Supplier<String> token) {
-        return new HttpCredentials(tls, Optional.of(token));
+        return new HttpCredentials(tls, Optional.of(token), clientCertificate);
     }
 
-    /** The same bearer token, with TLS from {@code context}. */
+    /** The same bearer token, with TLS from {@code context} (which may hold a client certificate). */
     public HttpCredentials withTls(Supplier<SSLContext> context) {
-        return new HttpCredentials(Optional.of(context), bearer);
+        return new HttpCredentials(Optional.of(context), bearer, true);
+    }
+
+    /** The same bearer token, with TLS that only trusts (no client certificate). */
+    public HttpCredentials withTrust(Supplier<SSLContext> trust) {
+        return new HttpCredentials(Optional.of(trust), bearer, false);
     }
 
     public boolean hasTls() {
         return tls.isPresent();
+    }
+
+    /** Whether the TLS context was given as holding a client certificate (mTLS), not only trust. */
+    public boolean hasClientCertificate() {
+        return tls.isPresent() && clientCertificate;
     }
 
     public boolean hasBearer() {
