@@ -10,7 +10,8 @@ import java.util.function.Function;
 /**
  * A rollout's gate evaluations as an HTML table: one column per gate in force, its threshold in
  * the heading, the value the evaluation measured in each row (red when over a maximum, grey when
- * under a minimum, a dash with the reason on hover when the gate could not judge yet). The names
+ * under a minimum, a dash with the reason on hover when the gate could not judge yet; the
+ * failures and violation streaks on hover over the verdict). The names
  * are the control plane's (docs/control-plane.md#rollout-gates); the wave column is the wave's
  * number, from 1.
  */
@@ -49,18 +50,20 @@ final class ReportGates {
         if (!settings.isEmpty()) {
             b.append("<p class=\"gate-settings\">Also in force: ").append(ReportHtml.esc(String.join(", ", settings))).append(".</p>");
         }
-        b.append("<table class=\"gates\" data-step=\"").append(ReportHtml.esc(s.name())).append("\"><tr><th>t (s)</th><th>wave</th><th>verdict</th>");
+        b.append("<div class=\"wide\"><table class=\"gates\" data-step=\"").append(ReportHtml.esc(s.name())).append("\"><tr><th>t (s)</th><th>wave</th><th>verdict</th>");
         for (Column c : cols) {
             b.append("<th data-gate=\"").append(c.gate()).append("\">").append(ReportHtml.esc(c.label())).append("<br><small class=\"threshold\">")
                     .append(c.minimum() ? "min " : "max ").append(value(inForce.get(c.gate()))).append("</small></th>");
         }
-        b.append("<th>baseline</th><th>notes</th></tr>");
+        b.append("<th>baseline</th></tr>");
         List<Report.Gate> gs = s.gates();
         for (Report.Gate g : gs.subList(Math.max(0, gs.size() - 12), gs.size())) {
             Map<String, Object> v = g.values();
             String verdict = String.valueOf(v.getOrDefault("verdict", g.passed() ? "pass" : "fail"));
-            b.append(String.format(Locale.ROOT, "<tr class=\"gate-eval\" data-wave=\"%d\"><td>%.1f</td><td>%d</td><td class=\"%s\">%s</td>", g.wave(),
-                    g.at(), g.wave(), g.passed() ? "ok" : "bad", g.passed() ? "passed" : ReportHtml.esc(verdict.equals("fail") ? "failed" : verdict)));
+            String notes = notes(v);
+            b.append(String.format(Locale.ROOT, "<tr class=\"gate-eval\" data-wave=\"%d\"><td>%.1f</td><td>%d</td><td class=\"%s\"%s>%s</td>", g.wave(),
+                    g.at(), g.wave(), g.passed() ? "ok" : "bad", notes.isEmpty() ? "" : " title=\"" + ReportHtml.esc(notes) + "\"",
+                    g.passed() ? "passed" : ReportHtml.esc(verdict.equals("fail") ? "failed" : verdict)));
             Map<?, ?> notJudged = v.get("notJudged") instanceof Map<?, ?> m ? m : Map.of();
             for (Column c : cols) {
                 double threshold = ((Number) inForce.get(c.gate())).doubleValue();
@@ -74,9 +77,9 @@ final class ReportGates {
                 b.append("<td class=\"").append(beyond ? (c.minimum() ? "short" : "bad") : "").append("\">")
                         .append(c.count() ? String.format(Locale.ROOT, "%,.0f", x.get()) : value(x.get())).append("</td>");
             }
-            b.append("<td>").append(ReportHtml.esc(baseline(v))).append("</td><td>").append(ReportHtml.esc(notes(v))).append("</td></tr>");
+            b.append("<td>").append(ReportHtml.esc(baseline(v))).append("</td></tr>");
         }
-        b.append("</table>");
+        b.append("</table></div>");
         return b.toString();
     }
 

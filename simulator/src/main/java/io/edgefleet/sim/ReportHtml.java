@@ -43,7 +43,9 @@ public final class ReportHtml {
                 .append("h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}")
                 .append("table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}")
                 .append("th{background:#f5f5f5}.ok{color:#2ca02c;font-weight:600}.bad{color:#d62728;font-weight:600}")
-                .append("svg{display:block;margin:6px 0}code{background:#f5f5f5;padding:0 3px}</style></head><body>\n");
+                .append("svg{display:block;margin:6px 0}code{background:#f5f5f5;padding:0 3px}")
+                .append(".wide{overflow-x:auto}table.gates{font-size:12px}table.gates th{font-weight:600}.short{color:#999}.nj{color:#aaa;text-align:center}")
+                .append("</style></head><body>\n");
         b.append("<h1>EdgeFleet simulation: ").append(esc(String.valueOf(r.scenario().get("name")))).append(" <span class=\"")
                 .append(r.passed() ? "ok\">PASSED" : "bad\">FAILED").append("</span></h1>\n");
         b.append("<p>").append(esc(String.valueOf(r.scenario().get("devices")))).append(" devices (")
