@@ -65,7 +65,7 @@ final class RolloutCommands implements Runnable {
             }
             List<List<String>> rows = new ArrayList<>();
             r.json().forEach(x -> rows.add(List.of(x.get("id").asText(), x.get("model").asText() + "@" + x.get("version").asText(),
-                    x.get("state").asText(), Integer.toString(x.get("wave").asInt() + 1), x.path("reason").asText(""))));
+                    x.get("state").asText(), Integer.toString(x.get("wave").asInt()), x.path("reason").asText(""))));
             CloudCommands.table(spec.commandLine().getOut(), List.of("ID", "TARGET", "STATE", "WAVE", "REASON"), rows);
             return Main.OK;
         }
@@ -144,7 +144,7 @@ final class RolloutCommands implements Runnable {
                 if (kind.startsWith("gate") || kind.equals("paused") || kind.equals("rolled-back") || kind.equals("resumed")
                         || kind.equals("promoted") || kind.equals("aborted") || kind.equals("telemetry-wait-expired")) {
                     JsonNode d = l.get("detail");
-                    out.printf("  %s wave %d %s%s %s%n", l.get("at").asText(), l.get("wave").asInt() + 1, kind,
+                    out.printf("  %s wave %d %s%s %s%n", l.get("at").asText(), l.get("wave").asInt(), kind,
                             l.hasNonNull("actor") ? " by " + l.get("actor").asText() : "", summary(d));
                 }
             }

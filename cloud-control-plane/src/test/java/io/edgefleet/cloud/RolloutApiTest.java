@@ -33,7 +33,7 @@ class RolloutApiTest {
         cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withRolloutTick(Duration.ofMillis(50)));
         ops = client(cp, OPERATOR);
         Path onnx = SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("onnx")));
-        for (String m : List.of("keys", "empty", "joins", "merged")) {
+        for (String m : List.of("keys", "empty", "joins", "merged", "numbered")) {
             CloudClient.Response r = ops.pushModel(m, "2", List.of(onnx), List.of(), Map.of(), n -> { });
             assertThat(r.status()).as(r.text()).isEqualTo(201);
         }
@@ -162,6 +162,43 @@ class RolloutApiTest {
         // The spec as written is kept as written.
         assertThat(r.json().get("rollout").get("spec").get("gates").size()).isEqualTo(2);
         String id = r.json().get("rollout").get("id").asText();
+        assertThat(ops.post("/api/v1/rollouts/" + id + "/abort", Map.of("reason", "test over")).status()).isEqualTo(200);
+    }
+
+    @Test
+    void every_wave_number_the_api_shows_counts_from_1() {
+        device("numbered", "d1");
+        device("numbered", "d2");
+        device("numbered", "d3");
+        CloudClient.Response r = post("""
+                {"model": "numbered", "version": "2", "selector": "fleet=numbered",
+                 "waves": [{"count": 1, "bake": "1h"}, {"percent": 100}]}
+                """);
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+        String id = r.json().get("rollout").get("id").asText();
+        // No agent answers: the rollout stays in its first wave, waiting for the install.
+        JsonNode st = awaitStatus(id, "the devices joined and wave 1 started", s -> s.get("devices").size() == 3
+                && s.get("rollout").get("waveStartedAt") != null && !s.get("rollout").get("waveStartedAt").isNull());
+        assertThat(st.get("currentWave").asInt()).isEqualTo(1);
+        assertThat(st.get("rollout").get("wave").asInt()).as("the rollout's wave is its current wave's number").isEqualTo(1);
+        assertThat(st.get("waves").properties()).extracting(java.util.Map.Entry::getKey).containsExactly("1", "2");
+        long inWave1 = 0;
+        for (JsonNode n : st.get("waves").get("1")) {
+            inWave1 += n.asLong();
+        }
+        assertThat(inWave1).as("wave 1 is the first wave: one device").isEqualTo(1);
+        List<Integer> deviceWaves = new java.util.ArrayList<>();
+        st.get("devices").forEach(d -> deviceWaves.add(d.get("wave").asInt()));
+        assertThat(deviceWaves).containsExactlyInAnyOrder(1, 2, 2);
+        assertThat(st.get("log")).isNotEmpty();
+        st.get("log").forEach(l -> assertThat(l.get("wave").asInt()).as("log line %s", l).isEqualTo(1));
+        assertThat(st.get("waitingFor").get(0).get("detail").asText()).contains("of wave 1 ");
+        JsonNode listed = null;
+        for (JsonNode x : ops.get("/api/v1/rollouts").json()) {
+            listed = x.get("id").asText().equals(id) ? x : listed;
+        }
+        assertThat(listed).isNotNull();
+        assertThat(listed.get("wave").asInt()).as("the list numbers waves as the status does").isEqualTo(1);
         assertThat(ops.post("/api/v1/rollouts/" + id + "/abort", Map.of("reason", "test over")).status()).isEqualTo(200);
     }
 

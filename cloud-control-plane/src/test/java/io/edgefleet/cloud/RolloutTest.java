@@ -232,7 +232,7 @@ class RolloutTest {
     private static Set<String> waveOne(JsonNode status) {
         Set<String> out = new HashSet<>();
         status.get("devices").forEach(d -> {
-            if (d.get("wave").asInt() == 0) {
+            if (d.get("wave").asInt() == 1) {
                 out.add(d.get("fleet").asText() + "/" + d.get("device").asText());
             }
         });
@@ -311,7 +311,7 @@ class RolloutTest {
                 passed.add(l);
             }
         });
-        assertThat(passed).extracting(l -> l.get("wave").asInt()).containsExactly(0, 1, 2);
+        assertThat(passed).extracting(l -> l.get("wave").asInt()).containsExactly(1, 2, 3);
         assertThat(passed.get(0).get("detail").get("reportingDevices").asInt()).isGreaterThanOrEqualTo(1);
         assertThat(passed.get(0).get("detail").get("requests").asInt()).isPositive();
         assertThat(passed.get(0).get("detail").get("nonFiniteRate").asDouble()).isZero();
@@ -337,7 +337,7 @@ class RolloutTest {
         await(Duration.ofSeconds(60), "wave-1 devices rolled back", () -> {
             List<String> states = new ArrayList<>();
             status(id).get("devices").forEach(d -> {
-                if (d.get("wave").asInt() == 0) {
+                if (d.get("wave").asInt() == 1) {
                     states.add(d.get("state").asText());
                 }
             });
@@ -348,7 +348,7 @@ class RolloutTest {
         assertThat(commands("nan").values().stream().flatMap(List::stream).collect(Collectors.toSet()))
                 .containsOnly("DEPLOY:3", "ROLLBACK:" + base);
         status(id).get("devices").forEach(d -> {
-            if (d.get("wave").asInt() > 0) {
+            if (d.get("wave").asInt() > 1) {
                 assertThat(d.get("state").asText()).isEqualTo("pending");
                 assertThat(d.get("attempts").asInt()).isZero();
             }

@@ -450,7 +450,7 @@ class SpoofedSenderTest {
         assertThat(cp.senderGate().dropped()).containsKeys("unsigned", "certificate-of-another-identity");
         JsonNode passed = null;
         for (JsonNode l : st.get("log")) {
-            if (l.get("kind").asText().equals("gate-passed") && l.get("wave").asInt() == 0) {
+            if (l.get("kind").asText().equals("gate-passed") && l.get("wave").asInt() == 1) {
                 passed = l;
             }
         }

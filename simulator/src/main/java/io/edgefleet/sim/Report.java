@@ -39,17 +39,41 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
     public record Expectation(String what, String expected, String actual, boolean ok) {
     }
 
-    /** A step: a registration, a rollout (with its waves, gates and sync volume) or a wait. */
-    public record StepResult(String name, String type, double startedAt, double endedAt, Optional<String> version, Optional<String> kind,
-            Optional<String> rolloutId, Optional<String> state, Optional<String> reason, Optional<Integer> stoppedInWave,
-            List<WaveResult> waves, List<Gate> gates, Optional<Sync> sync) {
+    /**
+     * The wave number a reader sees (1 for a rollout's first wave) for the control plane's internal
+     * wave index (0 for the first). Every wave number in the report (JSON, HTML, summary) is one of
+     * these, converted here and nowhere else, as the API numbers them.
+     */
+    static int waveNumber(int index) {
+        return index + 1;
     }
 
-    /** A wave of a rollout at its end: how many devices, in which states. */
+    /**
+     * A step: a registration, a rollout (with its waves, gates and sync volume) or a wait.
+     *
+     * @param stoppedInWave the number (from 1) of the wave a rollout that did not succeed stopped in
+     * @param activations for a rollout: activated devices per wave, sampled while it ran, the last sample read after it ended
+     * @param gatesInForce for a rollout: the gates' thresholds (the spec's over the control plane's defaults), by name
+     */
+    public record StepResult(String name, String type, double startedAt, double endedAt, Optional<String> version, Optional<String> kind,
+            Optional<String> rolloutId, Optional<String> state, Optional<String> reason, Optional<Integer> stoppedInWave,
+            List<WaveResult> waves, List<Gate> gates, Optional<Sync> sync, List<WaveSample> activations, Map<String, Object> gatesInForce) {
+        /** A step that is not a rollout. */
+        static StepResult plain(String name, String type, double startedAt, double endedAt, Optional<String> version, Optional<String> kind) {
+            return new StepResult(name, type, startedAt, endedAt, version, kind, Optional.empty(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), List.of(), List.of(), Optional.empty(), List.of(), Map.of());
+        }
+    }
+
+    /** A wave of a rollout at its end: its number (from 1), how many devices, in which states. */
     public record WaveResult(int wave, long devices, Map<String, Long> states) {
     }
 
-    /** A gate evaluation from the rollout's log. */
+    /** Activated devices per wave number (from 1) at {@code t} seconds into the run. */
+    public record WaveSample(double t, Map<Integer, Long> activatedByWave) {
+    }
+
+    /** A gate evaluation from the rollout's log, in the wave numbered {@code wave} (from 1). */
     public record Gate(double at, int wave, boolean passed, Map<String, Object> values) {
     }
 
@@ -90,7 +114,7 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
     public record Telemetry(long recorded, long ingested, long lostOnKilled, long lostOnKilledBound, long lost, long duplicatesDropped) {
     }
 
-    /** One second of the run. */
+    /** One second of the run; {@code activatedByWave} is keyed by wave number, from 1. */
     public record Sample(double t, int requests, int errors, int cloud, int lowConfidence, double accuracy, double p50Ms, double p95Ms,
             double p99Ms, Map<String, Integer> versions, int online, int connected, Optional<String> step, Optional<String> rollout,
             Map<String, Long> rolloutStates, Map<Integer, Long> activatedByWave, long syncBytes, boolean brokerUp) {
@@ -98,8 +122,40 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
 
     static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
             .registerModule(new com.fasterxml.jackson.datatype.jdk8.Jdk8Module())
+            .registerModule(new com.fasterxml.jackson.databind.module.SimpleModule().addSerializer(Double.class, new Rounded())
+                    .addSerializer(double.class, new Rounded()))
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .enable(SerializationFeature.INDENT_OUTPUT);
+
+    /**
+     * Writes a double with at most {@value #DIGITS} significant digits ({@code 0.8341}, not
+     * {@code 0.8341232876712329}): the report's numbers are measurements, and what a reader opens
+     * must not show float noise. Non-finite values as Jackson writes them.
+     */
+    static final class Rounded extends com.fasterxml.jackson.databind.ser.std.StdSerializer<Double> {
+        static final int DIGITS = 6;
+
+        Rounded() {
+            super(Double.class);
+        }
+
+        @Override
+        public void serialize(Double v, com.fasterxml.jackson.core.JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p)
+                throws IOException {
+            if (!Double.isFinite(v)) {
+                g.writeNumber(v);
+                return;
+            }
+            g.writeNumber(new java.math.BigDecimal(v).round(new java.math.MathContext(DIGITS)).stripTrailingZeros().toPlainString());
+        }
+    }
+
+    /** {@code "overloaded: 71, queue full: 3"}: counts by a human name, for the summary and the page. */
+    static String counts(Map<String, Long> byName) {
+        StringBuilder b = new StringBuilder();
+        byName.forEach((k, v) -> b.append(b.isEmpty() ? "" : ", ").append(k).append(": ").append(String.format(Locale.ROOT, "%,d", v)));
+        return b.toString();
+    }
 
     public Path writeJson(Path file) {
         try {
@@ -154,7 +210,7 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
         }
         b.append(String.format(Locale.ROOT, "  requests %,d: cloud answered %,d (%s), low-confidence local %,d, errors %,d%s%n", requests.total(),
                 requests.cloudAnswered(), pct(requests.total() == 0 ? 0 : (double) requests.cloudAnswered() / requests.total()),
-                requests.lowConfidence(), requests.errors(), requests.errorKinds().isEmpty() ? "" : " " + requests.errorKinds()));
+                requests.lowConfidence(), requests.errors(), requests.errorKinds().isEmpty() ? "" : " (" + counts(requests.errorKinds()) + ")"));
         requests.byVersion().forEach((v, s) -> b.append(String.format(Locale.ROOT,
                 "    %-8s %,7d requests, edge model alone %s accurate, answers given %s (cloud answered %s), p95 %.1f ms%n",
                 v, s.requests(), s.edgeAccuracy() < 0 ? "n/a" : pct(s.edgeAccuracy()), pct(s.accuracy()), pct(s.cloudShare()), s.p95Ms())));
@@ -164,7 +220,7 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
                         telemetry.lostOnKilled(), telemetry.lostOnKilledBound()) : ""));
         security.ifPresent(x -> b.append(String.format(Locale.ROOT, "  security: %s, %d devices enrolled with a token, signed messages %s, %,d refused%s%n",
                 x.transport(), x.enrolled(), x.signedMessagesRequired() ? "required" : "not required", x.refused(),
-                x.refusedByReason().isEmpty() ? "" : " " + x.refusedByReason())));
+                x.refusedByReason().isEmpty() ? "" : " (" + counts(x.refusedByReason()) + ")")));
         long ok = expectations.stream().filter(Expectation::ok).count();
         for (Expectation e : expectations) {
             b.append(String.format(Locale.ROOT, "  [%s] %s: %s%n", e.ok() ? "ok" : "FAILED", e.what(), e.ok() ? e.actual()

@@ -5,6 +5,10 @@ import io.edgefleet.agent.AgentConfig;
 import io.edgefleet.agent.EdgeAgent;
 import io.edgefleet.agent.mqtt.MqttLink;
 import io.edgefleet.agent.serving.EscalationPolicy;
+import io.edgefleet.agent.serving.Failure;
+import io.edgefleet.agent.serving.OverloadedException;
+import io.edgefleet.agent.slots.ModelNotReadyException;
+import io.edgefleet.agent.slots.ModelNotServedException;
 import io.edgefleet.agent.slots.Watchdog;
 import io.edgefleet.cloud.CloudConfig;
 import io.edgefleet.cloud.ControlPlane;
@@ -14,7 +18,10 @@ import io.edgefleet.cloud.client.CloudClient;
 import io.edgefleet.cloud.fleet.Selector;
 import io.edgefleet.cloud.rollout.RolloutStore;
 import io.edgefleet.cloud.store.Aggregate;
+import io.edgefleet.engines.EngineBusyException;
 import io.edgefleet.engines.EngineOptions;
+import io.edgefleet.engines.InferenceFailedException;
+import io.edgefleet.engines.InvalidInputException;
 import io.edgefleet.protocols.oip.InferRequest;
 import io.edgefleet.protocols.oip.InferResponse;
 import io.edgefleet.protocols.oip.InferTensor;
@@ -467,8 +474,7 @@ public final class Simulation implements AutoCloseable {
         kinds.put(r.version(), r.kind());
         say("%s: registered %s v%s (%s, %s)", r.name(), sc.model().name(), r.version(), r.kind().name().toLowerCase(Locale.ROOT),
                 Report.mb(fileSizes.get(sc.model().name() + "@" + r.version())));
-        return new Report.StepResult(r.name(), "register", s, now(), Optional.of(r.version()), Optional.of(r.kind().name().toLowerCase(Locale.ROOT)),
-                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), List.of(), List.of(), Optional.empty());
+        return Report.StepResult.plain(r.name(), "register", s, now(), Optional.of(r.version()), Optional.of(r.kind().name().toLowerCase(Locale.ROOT)));
     }
 
     private Report.StepResult waitStep(Scenario.Wait w) throws InterruptedException {
@@ -478,8 +484,7 @@ public final class Simulation implements AutoCloseable {
             progress(w.name() + " " + bar(System.nanoTime() - (until - w.time().toNanos()), w.time().toNanos()));
             Thread.sleep(250);
         }
-        return new Report.StepResult(w.name(), "wait", s, now(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), List.of(), List.of(), Optional.empty());
+        return Report.StepResult.plain(w.name(), "wait", s, now(), Optional.empty(), Optional.empty());
     }
 
     private Report.StepResult rolloutStep(Scenario.Rollout r) throws Exception {
@@ -495,12 +500,15 @@ public final class Simulation implements AutoCloseable {
         say("%s: rollout %s of v%s started (%d waves)", r.name(), id, r.version(), r.spec().path("waves").size());
         long until = System.nanoTime() + r.timeout().toNanos();
         RolloutStore.RolloutRow row = cp.rollouts().get(id).orElseThrow();
+        List<Report.WaveSample> activations = new ArrayList<>();
         while (!TERMINAL.contains(row.state()) && !(row.state().equals("paused") && r.expect().equals(Optional.of("paused")))
                 && System.nanoTime() < until) {
             Thread.sleep(250);
             row = cp.rollouts().get(id).orElseThrow();
-            Map<String, Long> st = states(cp.rollouts().waves(id));
-            progress(String.format(Locale.ROOT, "%s wave %d/%d %s %s", r.name(), row.wave() + 1, r.spec().path("waves").size(),
+            Map<Integer, Map<String, Long>> waves = cp.rollouts().waves(id);
+            activations.add(new Report.WaveSample(Math.round(now() * 10) / 10.0, activatedByWave(waves)));
+            Map<String, Long> st = states(waves);
+            progress(String.format(Locale.ROOT, "%s wave %d/%d %s %s", r.name(), Report.waveNumber(row.wave()), r.spec().path("waves").size(),
                     bar(st.getOrDefault("activated", 0L), st.values().stream().mapToLong(Long::longValue).sum()), row.state()));
         }
         if (!TERMINAL.contains(row.state()) && !row.state().equals("paused")) {
@@ -511,14 +519,17 @@ public final class Simulation implements AutoCloseable {
         rollout = null;
         List<RolloutStore.DeviceRow> rows = cp.rollouts().devices(id);
         rolloutDevices.put(id, rows);
+        // Read after the rollout's final state: the last wave's activations, which the per-second timeline may not have caught.
         Map<Integer, Map<String, Long>> waves = cp.rollouts().waves(id);
+        activations.add(new Report.WaveSample(Math.round(now() * 10) / 10.0, activatedByWave(waves)));
         List<Report.WaveResult> wr = new ArrayList<>();
-        waves.forEach((w, m) -> wr.add(new Report.WaveResult(w + 1, m.values().stream().mapToLong(Long::longValue).sum(), new TreeMap<>(m))));
+        waves.forEach((w, m) -> wr.add(new Report.WaveResult(Report.waveNumber(w), m.values().stream().mapToLong(Long::longValue).sum(),
+                new TreeMap<>(m))));
         List<Report.Gate> gates = new ArrayList<>();
         for (RolloutStore.LogRow l : cp.rollouts().logs(id)) {
             if (l.kind().startsWith("gate-")) {
-                gates.add(new Report.Gate((l.at().toEpochMilli() - startedAt.toEpochMilli()) / 1000.0, l.wave(), l.kind().equals("gate-passed"),
-                        l.detail()));
+                gates.add(new Report.Gate((l.at().toEpochMilli() - startedAt.toEpochMilli()) / 1000.0, Report.waveNumber(l.wave()),
+                        l.kind().equals("gate-passed"), l.detail()));
             }
         }
         long activated = rows.stream().filter(d -> d.state().equals("activated") || d.state().equals("rolled-back") || d.state().equals("rolling-back"))
@@ -527,11 +538,30 @@ public final class Simulation implements AutoCloseable {
         long fetched = syncBytes() - bytes0;
         Report.Sync sync = new Report.Sync(fetched, variant, activated, variant * activated,
                 activated == 0 ? 0 : (double) fetched / (variant * activated), corrupted() - corrupted0);
-        Optional<Integer> stopped = row.state().equals("succeeded") ? Optional.empty() : Optional.of(row.wave() + 1);
+        Optional<Integer> stopped = row.state().equals("succeeded") ? Optional.empty() : Optional.of(Report.waveNumber(row.wave()));
         say("%s: %s after %.1f s%s", r.name(), row.state(), now() - s, row.reason().map(x -> " (" + x + ")").orElse(""));
         return new Report.StepResult(r.name(), "rollout", s, now(), Optional.of(r.version()),
                 Optional.ofNullable(kinds.get(r.version())).map(k -> k.name().toLowerCase(Locale.ROOT)), Optional.of(id), Optional.of(row.state()),
-                row.reason(), stopped, wr, gates, Optional.of(sync));
+                row.reason(), stopped, wr, gates, Optional.of(sync), activations, gatesInForce(row));
+    }
+
+    /** Activated devices per wave number (from 1), from the engine's counts per wave index and state. */
+    private static Map<Integer, Long> activatedByWave(Map<Integer, Map<String, Long>> waves) {
+        Map<Integer, Long> out = new TreeMap<>();
+        waves.forEach((w, m) -> out.put(Report.waveNumber(w), m.getOrDefault("activated", 0L)));
+        return out;
+    }
+
+    /** The thresholds in force (the spec's gates over the defaults), by gate name; gates that are off are left out. */
+    private static Map<String, Object> gatesInForce(RolloutStore.RolloutRow row) {
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        Report.JSON.convertValue(row.spec().effectiveGates(), new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { })
+                .forEach((k, v) -> {
+                    if (v != null) {
+                        out.put(k, v);
+                    }
+                });
+        return out;
     }
 
     private static Map<String, Long> states(Map<Integer, Map<String, Long>> waves) {
@@ -588,8 +618,27 @@ public final class Simulation implements AutoCloseable {
             boolean correct = ActivityModels.argmax(r.outputs().get(0).data().toFloatArray()) == inputs.labels()[k];
             stats.ok(v, ms, cloud, low, correct);
         } catch (RuntimeException e) {
-            stats.error(v, d.agent == null ? "agent down" : e.getClass().getSimpleName());
+            stats.error(v, d.agent == null ? "agent down" : errorKind(e));
         }
+    }
+
+    /**
+     * A failed request's kind as the report names it: what the agent's answer means to its client
+     * (the status its {@link Failure} table gives), never an exception's class name.
+     */
+    static String errorKind(RuntimeException e) {
+        return switch (e) {
+            case OverloadedException o -> o.queueFull() ? "queue full" : "overloaded";
+            case EngineBusyException b -> "engine busy";
+            case ModelNotServedException m -> "model not served";
+            case ModelNotReadyException m -> "model not ready";
+            case InvalidInputException i -> "invalid input";
+            case InferenceFailedException f -> "inference failed";
+            default -> {
+                Failure f = Failure.of(e);
+                yield f.status() == 500 ? "internal error" : "failed with status " + f.status();
+            }
+        };
     }
 
     /** Request outcomes: per second (the timeline) and per edge version (the totals). */
@@ -662,9 +711,7 @@ public final class Simulation implements AutoCloseable {
             if (r != null) {
                 Map<Integer, Map<String, Long>> waves = cp.rollouts().waves(r);
                 rs = states(waves);
-                Map<Integer, Long> bw = new TreeMap<>();
-                waves.forEach((w, m) -> bw.put(w, m.getOrDefault("activated", 0L)));
-                byWave = bw;
+                byWave = activatedByWave(waves);
             }
             timeline.add(new Report.Sample(Math.round(now() * 10) / 10.0, (int) s[0], (int) s[1], (int) s[2], (int) s[3], s[4], s[5], s[6], s[7],
                     versions, online, connected, Optional.ofNullable(step), Optional.ofNullable(r), rs, byWave, syncBytes(), brokerUp));
@@ -984,10 +1031,10 @@ public final class Simulation implements AutoCloseable {
                         s.state().equals(spec.expect())));
                 if (!spec.expect().get().equals("succeeded")) {
                     List<RolloutStore.DeviceRow> rows = rolloutDevices.getOrDefault(s.rolloutId().orElse(""), List.of());
-                    int last = s.stoppedInWave().orElse(0) - 1;
-                    long beyond = rows.stream().filter(d -> d.wave() > last && d.commandId().isPresent()).count();
+                    int stoppedIn = s.stoppedInWave().orElse(0);
+                    long beyond = rows.stream().filter(d -> Report.waveNumber(d.wave()) > stoppedIn && d.commandId().isPresent()).count();
                     ex.add(new Report.Expectation(s.name() + ": no device after the wave it was stopped in got v" + s.version().orElse("?"),
-                            "0 devices commanded after wave " + (last + 1), beyond + " devices commanded", beyond == 0));
+                            "0 devices commanded after wave " + stoppedIn, beyond + " devices commanded", beyond == 0));
                     long stuck = rows.stream().filter(d -> d.state().equals("activated") || d.state().equals("rolling-back")).count();
                     if (spec.expect().get().equals("rolled-back")) {
                         ex.add(new Report.Expectation(s.name() + ": every device that took v" + s.version().orElse("?") + " was rolled back",

@@ -124,14 +124,17 @@ class CloudCommandsTest {
         assertThat(status.out()).contains("rollout " + id).contains("kws@2")
                 .contains("waiting for:").contains("install: 1 device(s) of wave 1 not yet activated")
                 .contains("gates in force: minDevices=3 maxInstallFailures=2").contains("minSamples=30");
+        // waves numbered from 1, as the API gives them: the header, the first wave's bar, the list's WAVE column
+        assertThat(status.out()).contains("  running  wave 1/4").contains("\n  wave 1 [").doesNotContain("wave 0");
         Run list = cli("rollout", "list");
-        assertThat(list.out()).contains(id);
+        assertThat(list.out()).contains(id).containsPattern(id + "\\s+\\S+\\s+running\\s+1\\s");
         Run second = cli("rollout", "create", example.toString());
         assertThat(second.code()).isEqualTo(Main.FAILED);
         assertThat(second.err()).contains("error 409");
         Run abort = cli("rollout", "op", "abort", id, "--reason", "test over");
         assertThat(abort.code()).as(abort.err()).isZero();
         assertThat(abort.out()).contains("aborted");
+        assertThat(cli("rollout", "status", id).out()).containsPattern(" wave 1 aborted by ").doesNotContain("wave 0");
         Run missing = cli("rollout", "create", dir.resolve("none.yaml").toString());
         assertThat(missing.code()).isEqualTo(Main.FAILED);
     }

@@ -120,6 +120,30 @@ class SimulationTest {
         assertThat(html).startsWith("<!DOCTYPE html>").contains("<svg", "PASSED", "activated devices per wave", "bytes synced", "broker-restart")
                 .doesNotContain("src=\"http", "href=\"http");
         assertThat(out).contains("PASSED: ", "report: " + dir.resolve("report.html"));
+
+        // the page a reader opens: waves numbered from 1 in the charts, the gate tables and the JSON alike; the last
+        // wave's activations recorded; fault shading inside the plots; no class names, nulls or float noise
+        ReportPage page = new ReportPage(html);
+        page.assertReadable();
+        for (String name : java.util.List.of("rollout-v1", "rollout-v2", "rollout-v3")) {
+            Report.StepResult s = step(r, name);
+            java.util.List<Integer> waves = s.waves().stream().map(Report.WaveResult::wave).toList();
+            assertThat(waves).as(name).containsExactly(1, 2);
+            assertThat(page.chartWaves(name)).as(name).isEqualTo(waves);
+            assertThat(page.gateWaves(name)).as(name).isNotEmpty().first().isEqualTo(1);
+            assertThat(waves).as(name).containsAll(page.gateWaves(name));
+            assertThat(s.gates()).extracting(Report.Gate::wave).as(name).isSubsetOf(waves);
+            assertThat(page.gateHeadings(name)).as(name).anyMatch(h -> h.startsWith("minDevices: reporting devices min 2"));
+        }
+        for (String name : java.util.List.of("rollout-v1", "rollout-v2")) {
+            Report.StepResult s = step(r, name);
+            java.util.Map<Integer, Long> activated = new java.util.TreeMap<>();
+            s.waves().forEach(w -> activated.put(w.wave(), w.states().getOrDefault("activated", 0L)));
+            assertThat(activated.get(2)).as(name + ": the last wave activated devices").isPositive();
+            assertThat(s.activations().getLast().activatedByWave()).as(name + ": the last sample holds every wave's activations")
+                    .isEqualTo(activated);
+        }
+        assertThat(v3.gates()).allMatch(g -> g.wave() == 1);
     }
 
     private static Report.StepResult step(Report r, String name) {

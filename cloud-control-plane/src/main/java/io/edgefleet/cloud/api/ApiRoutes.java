@@ -159,7 +159,7 @@ public final class ApiRoutes {
                 events.list(q.query().first("subject").asOptional(), intParam(q, "limit", 100, 1, 10_000))));
         route(r, Method.GET, "/api/v1/ingest", Scope.FLEET_READ, (q, s, t) -> json(s, 200, ingest.snapshot()));
         route(r, Method.POST, "/api/v1/rollouts", Scope.ROLLOUTS_WRITE, this::createRollout);
-        route(r, Method.GET, "/api/v1/rollouts", Scope.ROLLOUTS_READ, (q, s, t) -> json(s, 200, rollouts.list()));
+        route(r, Method.GET, "/api/v1/rollouts", Scope.ROLLOUTS_READ, (q, s, t) -> json(s, 200, RolloutViews.list(rollouts.list())));
         route(r, Method.GET, "/api/v1/rollouts/{id}", Scope.ROLLOUTS_READ, (q, s, t) -> json(s, 200, rolloutStatus(p(q, "id"))));
         route(r, Method.POST, "/api/v1/rollouts/{id}/{op}", Scope.ROLLOUTS_WRITE, (q, s, t) -> {
             JsonNode body = body(q);
@@ -380,23 +380,9 @@ public final class ApiRoutes {
         json(s, 201, rolloutStatus(r.id()));
     }
 
-    /**
-     * A rollout with what it waits for now ({@code waitingFor}, empty once it has ended), the gates in
-     * force ({@code gates}: the spec's over the defaults), its waves (device counts per state),
-     * devices, and log (operations, gate values).
-     */
+    /** A rollout's status as {@link RolloutViews#status} shows it (waves numbered from 1). */
     private Map<String, Object> rolloutStatus(String id) {
-        RolloutEngine.Snapshot snap = rollouts.snapshot(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id));
-        RolloutStore.RolloutRow r = snap.rollout();
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("rollout", r);
-        out.put("currentWave", r.wave() + 1);
-        out.put("waitingFor", snap.waitingFor());
-        out.put("gates", r.spec().effectiveGates());
-        out.put("waves", snap.waves());
-        out.put("devices", snap.devices());
-        out.put("log", snap.log());
-        return out;
+        return RolloutViews.status(rollouts.snapshot(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id)));
     }
 
     private static Optional<String> text(JsonNode n, String field) {

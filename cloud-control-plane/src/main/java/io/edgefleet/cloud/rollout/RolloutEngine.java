@@ -148,7 +148,8 @@ public final class RolloutEngine implements AutoCloseable {
      *
      * @param rollout the stored row
      * @param waitingFor as {@link #waitingFor}
-     * @param waves device counts per wave (1-based) and state
+     * @param waves device counts per wave and state, keyed by the wave's index (0 for the first,
+     *        as everywhere inside the engine; the API numbers waves from 1)
      * @param devices every device of the rollout
      * @param log operations and gate evaluations, oldest first
      */
@@ -588,7 +589,7 @@ public final class RolloutEngine implements AutoCloseable {
         return Topic.command(fleet, device).value();
     }
 
-    /** Status summary: counts per wave and state. */
+    /** Status summary: counts per wave (keyed by the wave's index, 0 for the first) and state. */
     public Map<Integer, Map<String, Long>> waves(String id) {
         return waves(store.devices(id));
     }
@@ -597,7 +598,7 @@ public final class RolloutEngine implements AutoCloseable {
         Map<Integer, Map<String, Long>> out = new java.util.TreeMap<>();
         Map<Integer, List<DeviceRow>> byWave = new HashMap<>();
         devices.forEach(d -> byWave.computeIfAbsent(d.wave(), k -> new ArrayList<>()).add(d));
-        byWave.forEach((w, l) -> out.put(w + 1, counts(l)));
+        byWave.forEach((w, l) -> out.put(w, counts(l)));
         return out;
     }
 
