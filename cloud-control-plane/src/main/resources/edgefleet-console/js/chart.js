@@ -10,7 +10,8 @@ const COLOURS = ['#0969da', '#cf222e', '#1a7f37', '#9a6700', '#8250df', '#57606a
  * @param {string} title shown above the chart (and its accessible name)
  * @param {number[]} xs times, Unix seconds
  * @param {{label: string, values: (number|null)[]}[]} series one line each
- * @param {{unit?: string, integer?: boolean}} opts integer: whole-number ticks (counts)
+ * @param {{unit?: string, integer?: boolean, from?: number, to?: number}} opts integer: whole-number ticks (counts);
+ *     from, to: the time range shown (Unix seconds), else the data's
  */
 export function lineChart(title, xs, series, opts = {}) {
   const box = h('figure', { class: 'chart', role: 'img', 'aria-label': `${title}: ${series.map((s) => s.label).join(', ')}` },
@@ -18,7 +19,7 @@ export function lineChart(title, xs, series, opts = {}) {
   const plot = new uPlot({
     width: 420,
     height: 200,
-    scales: { x: { time: true } },
+    scales: { x: opts.from !== undefined ? { time: true, range: [opts.from, opts.to] } : { time: true } },
     axes: [
       {},
       {

@@ -104,16 +104,22 @@ function telemetry(tel) {
     }
     byModel.get(k).push(a);
   }
-  const xs = [...new Set(series.map((a) => Date.parse(a.bucket) / 1000))].sort((a, b) => a - b);
+  const xs = [...new Set(series.map((a) => seconds(a.bucket)))].sort((a, b) => a - b);
   const line = (f) => [...byModel.entries()].map(([label, rows]) => {
-    const at = new Map(rows.map((a) => [Date.parse(a.bucket) / 1000, f(a)]));
+    const at = new Map(rows.map((a) => [seconds(a.bucket), f(a)]));
     return { label, values: xs.map((x) => (at.has(x) ? at.get(x) : null)) };
   });
+  const range = { from: seconds(tel.from), to: seconds(tel.to) };
   return [
-    lineChart(`Requests per ${tel.bucketSeconds} s`, xs, line((a) => a.count), { integer: true }),
-    lineChart('p95 latency', xs, line((a) => a.p95Ms), { unit: 'ms' }),
-    lineChart(`Errors per ${tel.bucketSeconds} s (model and client)`, xs, line((a) => a.errors + a.clientErrorCount), { integer: true }),
+    lineChart(`Requests per ${tel.bucketSeconds} s`, xs, line((a) => a.count), { integer: true, ...range }),
+    lineChart('p95 latency', xs, line((a) => a.p95Ms), { unit: 'ms', ...range }),
+    lineChart(`Errors per ${tel.bucketSeconds} s (model and client)`, xs, line((a) => a.errors + a.clientErrorCount), { integer: true, ...range }),
   ];
+}
+
+/** An instant as the API writes it (ISO-8601 text, or epoch seconds) in Unix seconds. */
+function seconds(t) {
+  return typeof t === 'number' ? t : Date.parse(t) / 1000;
 }
 
 export function detail(d) {

@@ -44,12 +44,12 @@ export function mount(main, [id], ctx) {
   const timeline = h('div', { id: 'rollout-timeline' });
   const devices = h('div', { id: 'rollout-devices' });
   const actions = ctx.may('rollouts:write') ? operations(id, ctx) : null;
-  main.append(h('h1', {}, `Rollout ${id}`), summary, actions ? actions.el : null,
+  main.append(...[h('h1', {}, `Rollout ${id}`), summary, actions ? actions.el : null,
     h('h2', {}, 'Waves'), waves,
     h('h2', {}, 'Waiting for'), waiting,
     h('h2', {}, 'Gates'), gates,
     h('h2', {}, 'Timeline'), timeline,
-    h('details', {}, h('summary', {}, 'Devices'), devices));
+    h('details', {}, h('summary', {}, 'Devices'), devices)].filter(Boolean));
   return {
     async refresh() {
       const st = await api(`/rollouts/${enc(id)}`);
