@@ -69,7 +69,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  * <li>{@code control}: model registry (+ the sync endpoints {@code /sync/v1}), fleet registry fed by
- *     retained {@code state} messages, the REST API {@code /api/v1}, events to Kafka when configured.
+ *     retained {@code state} messages, the REST API {@code /api/v1}, the web console {@code /ui/}
+ *     ({@link io.edgefleet.cloud.console.Console}), events to Kafka when configured.
  * <li>{@code ingest}: the MQTT → (Kafka →) aggregates pipeline.
  * </ul>
  * Every role has {@code /observe/health} and {@code /observe/metrics}. The listener is HTTPS by
@@ -416,6 +417,7 @@ public final class ControlPlane implements AutoCloseable {
                         pkiRoutes.routing(r, api);
                     }
                     if (api != null) {
+                        io.edgefleet.cloud.console.Console.routing(r);
                         api.routing(r);
                     }
                     if (inference != null) {

@@ -65,6 +65,7 @@ class OperatorAccessTest {
             new Object[] {"GET", "/api/v1/rollouts", Scope.ROLLOUTS_READ},
             new Object[] {"GET", "/api/v1/rollouts/{id}", Scope.ROLLOUTS_READ},
             new Object[] {"POST", "/api/v1/rollouts/{id}/{op}", Scope.ROLLOUTS_WRITE},
+            new Object[] {"GET", "/api/v1/fleets/{f}/devices/{d}/commands", Scope.ROLLOUTS_READ},
             new Object[] {"GET", "/api/v1/tokens", Scope.TOKENS_ADMIN},
             new Object[] {"POST", "/api/v1/tokens", Scope.TOKENS_ADMIN},
             new Object[] {"POST", "/api/v1/tokens/{name}/revoke", Scope.TOKENS_ADMIN},

@@ -166,6 +166,9 @@ public final class ApiRoutes {
             rollouts.operate(p(q, "id"), p(q, "op"), t.name(), body.path("reason").asText(""));
             json(s, 200, rolloutStatus(p(q, "id")));
         });
+        route(r, Method.GET, "/api/v1/fleets/{f}/devices/{d}/commands", Scope.ROLLOUTS_READ, this::deviceCommands);
+        // Any valid credential: who it is and what it may do (the console shows operators' actions only to them).
+        route(r, Method.GET, "/api/v1/whoami", null, (q, s, t) -> json(s, 200, whoami(t)));
         route(r, Method.GET, "/api/v1/tokens", Scope.TOKENS_ADMIN, (q, s, t) -> json(s, 200, access.list()));
         route(r, Method.POST, "/api/v1/tokens", Scope.TOKENS_ADMIN, (q, s, t) -> access.create(body(q), s, t));
         route(r, Method.POST, "/api/v1/tokens/{name}/revoke", Scope.TOKENS_ADMIN, (q, s, t) -> json(s, 200, access.revoke(p(q, "name"), t)));
@@ -382,7 +385,48 @@ public final class ApiRoutes {
 
     /** A rollout's status as {@link RolloutViews#status} shows it (waves numbered from 1). */
     private Map<String, Object> rolloutStatus(String id) {
-        return RolloutViews.status(rollouts.snapshot(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id)));
+        Map<String, Object> out = RolloutViews.status(rollouts.snapshot(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id)));
+        rollouts.evaluation(id).ifPresent(e -> out.put("evaluation", e));
+        return out;
+    }
+
+    /**
+     * {@code {"name", "kind": "token"|"jwt"|"device", "role": "operator"|"viewer"|"custom", "scopes": [...]}}:
+     * the role is {@code operator} for every scope, {@code viewer} for exactly the viewer's.
+     */
+    static Map<String, Object> whoami(Principal who) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", who.name());
+        out.put("kind", who.kind().wire());
+        out.put("role", who.scopes().containsAll(Scope.OPERATOR) ? "operator" : who.scopes().equals(Scope.VIEWER) ? "viewer" : "custom");
+        out.put("scopes", java.util.Arrays.stream(Scope.values()).filter(who::may).map(Scope::wire).toList());
+        return out;
+    }
+
+    /** The rollouts that included a device, latest first: its command history (waves numbered from 1). */
+    private void deviceCommands(ServerRequest q, ServerResponse s, Principal t) throws Exception {
+        String f = p(q, "f");
+        String d = p(q, "d");
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (RolloutStore.DeviceCommand c : rollouts.commandsOf(f, d, intParam(q, "limit", 50, 1, 1000))) {
+            RolloutStore.DeviceRow row = c.device();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("rollout", c.rollout());
+            m.put("model", c.model());
+            m.put("version", c.version());
+            m.put("rolloutState", c.rolloutState());
+            m.put("wave", row.wave() + 1);
+            m.put("state", row.state());
+            m.put("fromVersion", row.fromVersion());
+            m.put("commandId", row.commandId());
+            m.put("attempts", row.attempts());
+            m.put("commandedAt", row.commandedAt());
+            m.put("activatedAt", row.activatedAt());
+            m.put("error", row.error());
+            m.put("updatedAt", row.updatedAt());
+            out.add(m);
+        }
+        json(s, 200, Map.of("fleet", f, "device", d, "commands", out));
     }
 
     private static Optional<String> text(JsonNode n, String field) {
@@ -501,6 +545,10 @@ public final class ApiRoutes {
         out.put("to", r[1]);
         out.put("models", telemetry.deviceTotals(f, d, r[0], r[1]));
         out.put("lostBatches", telemetry.lost(f, d));
+        if (q.query().first("series").asOptional().map(Boolean::parseBoolean).orElse(false)) {
+            out.put("bucketSeconds", telemetry.bucket().toSeconds());
+            out.put("series", telemetry.deviceSeries(f, d, r[0], r[1]));
+        }
         json(s, 200, out);
     }
 

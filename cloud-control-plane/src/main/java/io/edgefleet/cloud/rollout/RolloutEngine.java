@@ -71,6 +71,26 @@ public final class RolloutEngine implements AutoCloseable {
     private final ReadingsSource readings;
     /** Violation streaks of noisy gates per rollout and wave (rolloutId/wave); a restart starts them again, which only delays a failure. */
     private final Map<String, Gates.Streaks> streaks = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The latest gate evaluation per rollout id, for the live status; a restart forgets it until the next tick. */
+    private final Map<String, Evaluation> evaluations = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The gates' latest evaluation of a rollout's current wave, as the engine saw it on a tick (every
+     * tick while it runs, whether or not the wave is baked): the values next to the gates in force.
+     *
+     * @param at when it was evaluated
+     * @param wave the wave evaluated, numbered from 1
+     * @param verdict {@code pass}, {@code wait} or {@code fail}
+     * @param detail every value computed (the keys of a {@code gate-passed} log entry: {@code requests},
+     *     {@code errorRate}, {@code p95Ms}, {@code installFailures}, ..., {@code failures}, {@code notJudged})
+     */
+    public record Evaluation(Instant at, int wave, String verdict, Map<String, Object> detail) {
+    }
+
+    /** The latest evaluation of {@code id} since this process started, if any. Any thread. */
+    public Optional<Evaluation> evaluation(String id) {
+        return Optional.ofNullable(evaluations.get(id));
+    }
     private final MessageCodec json = MessageCodec.json();
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "rollout-engine");
@@ -136,6 +156,11 @@ public final class RolloutEngine implements AutoCloseable {
 
     public List<DeviceRow> devices(String id) {
         return store.devices(id);
+    }
+
+    /** Every rollout's part for one device, the latest first (its command history). Any thread. */
+    public List<RolloutStore.DeviceCommand> commandsOf(String fleet, String device, int limit) {
+        return store.commandsOf(fleet, device, limit);
     }
 
     public List<RolloutStore.LogRow> logs(String id) {
@@ -328,6 +353,7 @@ public final class RolloutEngine implements AutoCloseable {
         Gates.Decision g = Gates.evaluate(spec.effectiveGates(), readings.read(r, devices, wave, now),
                 streaks.getOrDefault(streakKey, Gates.Streaks.NONE));
         streaks.put(streakKey, g.streaks());
+        evaluations.put(r.id(), new Evaluation(now, w + 1, g.verdict().name().toLowerCase(java.util.Locale.ROOT), g.detail()));
         if (g.verdict() == Gates.Verdict.FAIL) {
             streaks.remove(streakKey);
             store.log(r.id(), w, "gate-failed", null, g.detail(), now);

@@ -145,14 +145,47 @@ public final class RolloutStore {
                 ResultSet r = Jdbc.bind(p, id).executeQuery();
                 List<DeviceRow> out = new ArrayList<>();
                 while (r.next()) {
-                    out.add(new DeviceRow(r.getString("fleet"), r.getString("device"), r.getString("rank"), r.getInt("wave"), r.getString("state"),
-                            Optional.ofNullable(r.getString("from_version")), Optional.ofNullable(r.getString("command_id")), r.getInt("attempts"),
-                            Jdbc.instant(r, "commanded_at"), Jdbc.instant(r, "activated_at"), Optional.ofNullable(r.getString("error")),
-                            Instant.ofEpochMilli(r.getLong("updated_at"))));
+                    out.add(deviceRow(r));
                 }
                 return out;
             }
         });
+    }
+
+    /**
+     * A device's part in one rollout.
+     *
+     * @param rollout the rollout's id
+     * @param model the rollout's model
+     * @param version the version the rollout installs
+     * @param rolloutState the rollout's state now
+     * @param device the device's row (its wave numbered from 0, as stored)
+     */
+    public record DeviceCommand(String rollout, String model, String version, String rolloutState, DeviceRow device) {
+    }
+
+    /** The rollouts that included a device, the most recently changed first, at most {@code limit}. */
+    public List<DeviceCommand> commandsOf(String fleet, String device, int limit) {
+        return store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT d.*, r.model AS r_model, r.version AS r_version, r.state AS r_state "
+                    + "FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout WHERE d.fleet = ? AND d.device = ? "
+                    + "ORDER BY d.updated_at DESC LIMIT ?")) {
+                ResultSet r = Jdbc.bind(p, fleet, device, limit).executeQuery();
+                List<DeviceCommand> out = new ArrayList<>();
+                while (r.next()) {
+                    out.add(new DeviceCommand(r.getString("rollout"), r.getString("r_model"), r.getString("r_version"), r.getString("r_state"),
+                            deviceRow(r)));
+                }
+                return out;
+            }
+        });
+    }
+
+    private static DeviceRow deviceRow(ResultSet r) throws SQLException {
+        return new DeviceRow(r.getString("fleet"), r.getString("device"), r.getString("rank"), r.getInt("wave"), r.getString("state"),
+                Optional.ofNullable(r.getString("from_version")), Optional.ofNullable(r.getString("command_id")), r.getInt("attempts"),
+                Jdbc.instant(r, "commanded_at"), Jdbc.instant(r, "activated_at"), Optional.ofNullable(r.getString("error")),
+                Instant.ofEpochMilli(r.getLong("updated_at")));
     }
 
     /** Records a command sent (state, command id, attempt count, time). */

@@ -196,6 +196,25 @@ public final class TelemetryRepository {
     }
 
     /**
+     * Per-bucket series for a device, one aggregate per (model, version, bucket), ordered by model,
+     * version and bucket (the console's charts). Client errors are counted in {@code clientErrorCount},
+     * not split by kind.
+     */
+    public List<Aggregate> deviceSeries(String fleet, String device, Instant from, Instant to) {
+        return store.read(c -> {
+            List<Aggregate> out = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT " + SUMS + ", model, version, bucket FROM telemetry_device WHERE fleet = ? "
+                    + "AND device = ? AND bucket >= ? AND bucket < ? GROUP BY model, version, bucket ORDER BY model, version, bucket")) {
+                ResultSet r = Jdbc.bind(p, fleet, device, from, to).executeQuery();
+                while (r.next()) {
+                    out.add(read(r, Optional.of(r.getString(18)), Optional.of(r.getString(19)), Optional.of(Instant.ofEpochMilli(r.getLong(20))), 1));
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
      * Totals of a model version over a set of devices ({@code fleet/device} keys), for rollout gates:
      * the devices of a wave against the baseline devices still on the previous version.
      */
