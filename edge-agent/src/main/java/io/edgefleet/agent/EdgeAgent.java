@@ -109,6 +109,7 @@ public final class EdgeAgent implements AutoCloseable {
                 config.fleet(), config.device(), Clock.systemUTC())));
         this.coap = config.coapPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(
                 new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), config.tls().coap(), inference, slots, codec, health));
+        coap.ifPresent(c -> c.useTracing(tracing));
         this.registerHealthChecks();
         if (config.httpPort() < 0) {
             this.http = java.util.Optional.empty();

@@ -78,7 +78,7 @@ class AgentTracingTest {
         tracing = Tracing.of(OpenTelemetrySdk.builder().setTracerProvider(provider).build(), provider::close);
         Path models = Files.createDirectories(dir.resolve("models"));
         Files.move(SyntheticModels.classifierOnnx(dir), models.resolve("cls.onnx"));
-        agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(-1)
+        agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(0)
                 .withIdentity("tr", "dev-1").withMqtt(MQTT.broker().url()), tracing);
         await("the agent subscribed", () -> agent.mqtt().orElseThrow().isSubscribed());
         cloud = new MqttClient(MQTT.broker().url(), "tracing-test", new MemoryPersistence());
@@ -222,6 +222,31 @@ class AgentTracingTest {
                     .map(UserProperty::getValue).findFirst().orElseThrow(() -> new AssertionError("an ack without traceparent"));
             assertThat(carried).isEqualTo("00-" + cmdTrace[1] + "-" + command.getSpanId() + "-01");
         });
+    }
+
+    @Test
+    void a_traceparent_in_the_coap_option_parents_the_request_span() throws Exception {
+        String[] tp = traceparent();
+        org.eclipse.californium.core.coap.Request post = org.eclipse.californium.core.coap.Request.newPost();
+        post.setURI("coap://127.0.0.1:" + agent.coapPort().getAsInt() + "/infer/cls");
+        post.getOptions().setContentFormat(io.edgefleet.protocols.coap.CoapResources.FORMAT_JSON)
+                .addOtherOption(io.edgefleet.agent.coap.CoapApi.TRACEPARENT.create(tp[0]));
+        post.setPayload(BODY);
+        org.eclipse.californium.core.CoapClient client = new org.eclipse.californium.core.CoapClient();
+        try {
+            org.eclipse.californium.core.CoapResponse r = client.advanced(post);
+            assertThat(r).as("a CoAP answer").isNotNull();
+            assertThat(r.getCode()).as(r.getResponseText()).isEqualTo(org.eclipse.californium.core.coap.CoAP.ResponseCode.CONTENT);
+        } finally {
+            client.shutdown();
+        }
+        await("the CoAP request's span", () -> trace(tp[1]).stream().anyMatch(s -> s.getKind() == SpanKind.SERVER));
+        List<SpanData> spans = trace(tp[1]);
+        SpanData server = named(spans, "POST /infer/{model}");
+        assertThat(server.getParentSpanId()).isEqualTo(tp[2]);
+        for (String child : List.of("decode", "queue", "engine.infer")) {
+            assertThat(named(spans, child).getParentSpanId()).as(child).isEqualTo(server.getSpanId());
+        }
     }
 
     @Test
