@@ -123,7 +123,16 @@ final class AgentCommand implements Callable<Integer> {
         }
         // systemd (Type=notify) or podman --sdnotify: told READY=1 once the agent serves, STOPPING=1 on SIGTERM; else a no-op
         SystemdNotify systemd = SystemdNotify.fromEnvironment();
-        EdgeAgent agent = EdgeAgent.start(c);
+        // OpenTelemetry: off unless agent.tracing.enabled or OTEL_TRACES_EXPORTER=otlp (docs/edge-agent.md, Tracing)
+        io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.create(
+                AgentSettings.tracing(java.util.Optional.ofNullable(config)), EdgeAgent.VERSION, c.fleet() + "/" + c.device());
+        EdgeAgent agent;
+        try {
+            agent = EdgeAgent.start(c, tracing);
+        } catch (RuntimeException e) {
+            tracing.close();
+            throw e;
+        }
         agent.onListenerDeath(reason -> { // health is DOWN by now; the supervisor restarts a process that exits
             systemd.stopping(reason + "; exiting (status 75)");
             spec.commandLine().getErr().println("edgefleet agent: " + reason + "; exiting (status 75) so that a supervisor restarts it");
@@ -143,6 +152,7 @@ final class AgentCommand implements Callable<Integer> {
         BoundedShutdown.register("agent", () -> {
             systemd.stopping("draining in-flight requests (at most " + drain.toMillis() + " ms)");
             agent.close();
+            tracing.close(); // the last spans, at most 5 s
         }, drain.plusSeconds(4)).await();
         return Main.OK;
     }

@@ -152,7 +152,16 @@ final class CloudCommands {
                         io.edgefleet.cloud.broker.MosquittoConfig.DEBIAN_PLUGIN, java.time.Duration.ofDays(365)), java.util.List.of(), java.util.Map.of());
                 io.edgefleet.cloud.broker.MosquittoConfig.writeAdmin(c.pkiDir(), ca, java.time.Duration.ofDays(365));
             }
-            ControlPlane cp = ControlPlane.start(c);
+            // OpenTelemetry: off unless cloud.tracing.enabled or OTEL_TRACES_EXPORTER=otlp (docs/control-plane.md, Tracing)
+            io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.create(
+                    CloudSettings.tracing(java.util.Optional.ofNullable(config)), ControlPlane.VERSION, c.instance());
+            ControlPlane cp;
+            try {
+                cp = ControlPlane.start(c, java.time.Clock.systemUTC(), io.edgefleet.cloud.pki.Revocations.none(), tracing);
+            } catch (RuntimeException e) {
+                tracing.close();
+                throw e;
+            }
             PrintWriter out = spec.commandLine().getOut();
             out.printf("control plane on %s://%s:%d/api/v1 (roles %s), data in %s%n", c.httpTls().scheme(), c.httpHost(), cp.port(),
                     c.roles().stream().map(Role::wire).sorted().toList(), c.dataDir().toAbsolutePath().normalize());
@@ -169,7 +178,10 @@ final class CloudCommands {
             }
             out.flush();
             // SIGTERM: every close step is bounded; this bound is the backstop (the promise: gone within 10 s)
-            BoundedShutdown.register("cloud", cp::close, java.time.Duration.ofSeconds(8)).await();
+            BoundedShutdown.register("cloud", () -> {
+                cp.close();
+                tracing.close(); // the last spans, at most 5 s
+            }, java.time.Duration.ofSeconds(8)).await();
             return Main.OK;
         }
     }

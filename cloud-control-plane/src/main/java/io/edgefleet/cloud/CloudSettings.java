@@ -84,6 +84,29 @@ public final class CloudSettings {
         });
     }
 
+    /** {@code service.name} of the control plane's spans unless configured. */
+    public static final String SERVICE_NAME = "edgefleet-cloud";
+
+    /**
+     * The {@code cloud.tracing} node of the file ({@code enabled}, {@code otlp-endpoint},
+     * {@code sampler-ratio}, {@code service-name}), overlaid by the OTEL_* environment variables
+     * ({@link io.edgefleet.transport.tracing.TracingSettings}); without a file, the variables alone.
+     *
+     * @throws IllegalArgumentException one line, "configuration FILE: reason", for a value that does not fit
+     */
+    public static io.edgefleet.transport.tracing.TracingSettings tracing(java.util.Optional<Path> yaml) {
+        if (yaml.isEmpty()) {
+            return io.edgefleet.transport.tracing.TracingSettings.read(k -> java.util.Optional.empty(), System.getenv(), SERVICE_NAME);
+        }
+        return io.edgefleet.transport.ConfigFiles.read(yaml.get(), () -> {
+            Config t = Config.builder()
+                    .disableSystemPropertiesSource()
+                    .sources(ConfigSources.environmentVariables(), ConfigSources.file(yaml.get()))
+                    .build().get("cloud.tracing");
+            return io.edgefleet.transport.tracing.TracingSettings.read(k -> t.get(k).asString().asOptional(), System.getenv(), SERVICE_NAME);
+        });
+    }
+
     static CloudConfig from(Config c) {
         CloudConfig base = CloudConfig.defaults(Path.of(c.get("data-dir").asString().orElse("cloud-data")));
         CloudConfig out = base

@@ -114,6 +114,8 @@ public final class ControlPlane implements AutoCloseable {
 
     private final io.edgefleet.cloud.pki.Revocations revocations;
     private io.edgefleet.transport.pki.CertificateAuthority ca;
+    private io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
+    private io.edgefleet.cloud.rollout.CommandTracing commandTracing;
 
     private ControlPlane(CloudConfig config, Clock clock, io.edgefleet.cloud.pki.Revocations revocations) {
         this.config = config;
@@ -146,7 +148,20 @@ public final class ControlPlane implements AutoCloseable {
      * @throws PortUnavailableException when the HTTP port cannot be bound (nothing is left running)
      */
     public static ControlPlane start(CloudConfig config, Clock clock, io.edgefleet.cloud.pki.Revocations revocations) {
+        return start(config, clock, revocations, io.edgefleet.transport.tracing.Tracing.off());
+    }
+
+    /**
+     * Starts the roles of {@code config}, tracing cloud inference (request, batch, model call) and
+     * rollout commands with their acknowledgements with {@code tracing}. The caller owns
+     * {@code tracing} and closes it after the control plane.
+     *
+     * @throws PortUnavailableException when the HTTP port cannot be bound (nothing is left running)
+     */
+    public static ControlPlane start(CloudConfig config, Clock clock, io.edgefleet.cloud.pki.Revocations revocations,
+            io.edgefleet.transport.tracing.Tracing tracing) {
         ControlPlane cp = new ControlPlane(config, clock, revocations);
+        cp.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
         try {
             cp.startRoles();
             return cp;
@@ -234,6 +249,7 @@ public final class ControlPlane implements AutoCloseable {
             inference = new CloudInference(registry, config.dataDir().resolve("inference"), config.batching(),
                     new io.edgefleet.engines.EngineOptions(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), true,
                             List.of("cuda", "cpu"), 0, 4L << 30, true, java.time.Duration.ofSeconds(5)), n -> sizes.record(n));
+            inference.useTracing(tracing);
             meters.getOrCreate(Gauge.builder("edgefleet.cloud.inference.queued",
                     () -> inference.queueDepths().values().stream().mapToInt(Integer::intValue).sum()));
             events.listen(e -> {
@@ -248,11 +264,13 @@ public final class ControlPlane implements AutoCloseable {
             long day = TimeUnit.DAYS.toMillis(1);
             housekeeping.scheduleWithFixedDelay(() -> safely(() -> auditLog.prune(clock.instant().minus(config.access().auditRetention()))),
                     0, day, TimeUnit.MILLISECONDS);
+            commandTracing = new io.edgefleet.cloud.rollout.CommandTracing(tracing);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
-                    (f, d, bytes) -> control != null && commandSigning.send(RolloutEngine.topic(f, d), bytes,
-                            (topic, payload, props) -> control.publish(topic, payload, props.stream().reduce(
+                    (f, d, bytes) -> control != null && commandTracing.send(RolloutEngine.topic(f, d), bytes,
+                            traced -> commandSigning.send(RolloutEngine.topic(f, d), bytes,
+                            (topic, payload, props) -> control.publish(topic, payload, traced.apply(props).stream().reduce(
                                     io.edgefleet.transport.mqtt.Metadata.qos1(), (md, e) -> md.withUserProperty(e.getKey(), e.getValue()),
-                                    (x, y) -> x))), clock);
+                                    (x, y) -> x)))), clock);
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet, senders);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
@@ -277,7 +295,7 @@ public final class ControlPlane implements AutoCloseable {
                                             a.error().orElseThrow().message());
                                     return;
                                 }
-                                rollouts.onAck(a);
+                                commandTracing.acknowledged(topic, a, m.metadata(), () -> rollouts.onAck(a));
                             } catch (RuntimeException e) {
                                 LOG.log(System.Logger.Level.WARNING, "acknowledgement on {0} not applied: {1}", topic, e.getMessage());
                             }
@@ -423,7 +441,8 @@ public final class ControlPlane implements AutoCloseable {
                     if (inference != null) {
                         new InferenceRoutes(inference, io.edgefleet.protocols.oip.OipCodec.create(), (model, took) -> meters.getOrCreate(
                                 io.helidon.metrics.api.Timer.builder("edgefleet.cloud.inference.latency")
-                                        .tags(List.of(io.helidon.metrics.api.Tag.create("model", model)))).record(took)).routing(r);
+                                        .tags(List.of(io.helidon.metrics.api.Tag.create("model", model)))).record(took))
+                                .useTracing(tracing).routing(r);
                     }
                 })
                 .addFeature(ObserveFeature.just(health.build(), MetricsObserver.create()));

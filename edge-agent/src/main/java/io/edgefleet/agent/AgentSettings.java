@@ -94,6 +94,29 @@ public final class AgentSettings {
         });
     }
 
+    /** {@code service.name} of the agent's spans unless configured. */
+    public static final String SERVICE_NAME = "edgefleet-agent";
+
+    /**
+     * The {@code agent.tracing} node of the file ({@code enabled}, {@code otlp-endpoint},
+     * {@code sampler-ratio}, {@code service-name}), overlaid by the OTEL_* environment variables
+     * ({@link io.edgefleet.transport.tracing.TracingSettings}); without a file, the variables alone.
+     *
+     * @throws IllegalArgumentException one line, "configuration FILE: reason", for a value that does not fit
+     */
+    public static io.edgefleet.transport.tracing.TracingSettings tracing(java.util.Optional<Path> yaml) {
+        if (yaml.isEmpty()) {
+            return io.edgefleet.transport.tracing.TracingSettings.read(k -> java.util.Optional.empty(), System.getenv(), SERVICE_NAME);
+        }
+        return io.edgefleet.transport.ConfigFiles.read(yaml.get(), () -> {
+            Config t = Config.builder()
+                    .disableSystemPropertiesSource()
+                    .sources(ConfigSources.environmentVariables(), ConfigSources.file(yaml.get()))
+                    .build().get("agent.tracing");
+            return io.edgefleet.transport.tracing.TracingSettings.read(k -> t.get(k).asString().asOptional(), System.getenv(), SERVICE_NAME);
+        });
+    }
+
     /**
      * Applies the settings that belong to the process rather than to one agent: a JNI library is loaded
      * once per JVM, so {@code engines.tflite.native-library} goes to {@link io.edgefleet.profiles.probe.TfliteNative#configure}.

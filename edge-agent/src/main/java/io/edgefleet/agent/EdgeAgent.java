@@ -53,7 +53,7 @@ public final class EdgeAgent implements AutoCloseable {
     private final HostRuntimes runtimes = HostRuntimes.probed();
     private volatile java.util.function.Consumer<String> onListenerDeath = reason -> { };
 
-    private EdgeAgent(AgentConfig config) {
+    private EdgeAgent(AgentConfig config, io.edgefleet.transport.tracing.Tracing tracing) {
         // fields that the constructor's failure path (close) touches are set first
         this.config = config;
         // first: without its identity a device with enrolment settings must not start at all (fail closed)
@@ -66,14 +66,16 @@ public final class EdgeAgent implements AutoCloseable {
         this.store = AgentStore.open(config.dataDir());
         this.slots = new ModelSlots(config.dataDir(), store, config.engineOptions(), config.isolation(), config.selfTest());
         this.inference = new InferenceService(slots, config.threadsPerModel(), config.queueCapacity(), config.requestTimeout());
+        inference.useTracing(tracing);
         config.escalation().ifPresent(e -> inference.enableEscalation(
-                new io.edgefleet.agent.serving.CloudFallback(e.url(), e.breakerFailures(), e.breakerOpen(), cloud, Clock.systemUTC()),
+                traced(new io.edgefleet.agent.serving.CloudFallback(e.url(), e.breakerFailures(), e.breakerOpen(), cloud, Clock.systemUTC()), tracing),
                 // A policy the cloud set with a configure command wins over the configuration file's.
                 model -> io.edgefleet.agent.serving.EscalationPolicy.fromSettings(store.settings(model))
                         .or(() -> java.util.Optional.ofNullable(e.policies().get(model)))));
         OipCodec codec = OipCodec.create(DecodeLimits.DEFAULT.withMaxMessageBytes(config.maxPayloadBytes()));
         OipHttp oip = new OipHttp(inference, slots, codec, "edgefleet-agent", VERSION, ready::get, clientFailures,
                 config.maxPayloadBytes());
+        oip.useTracing(tracing);
         this.telemetry = new TelemetryRecorder(store, config.fleet(), config.device(), config.telemetry().window(),
                 config.telemetry().maxOutboxRows(), Clock.systemUTC());
         this.watchdog = new Watchdog(slots, config.watchdog(), Clock.systemUTC());
@@ -99,6 +101,7 @@ public final class EdgeAgent implements AutoCloseable {
                 .filter(u -> u.startsWith("ssl://")).flatMap(u -> identity.map(i -> new io.edgefleet.transport.mqtt.MqttTls(i.sslContexts()))));
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, mqttTls, config.fleet(), config.device(), config.profile(), slots, inference,
                 commands, codec, config.mqttMaxInFlight(), config.maxPayloadBytes(), clientFailures, Clock.systemUTC()));
+        mqtt.ifPresent(m -> m.useTracing(tracing));
         mqtt.ifPresent(m -> watchdog.onRollback(m::reportAutoRollback));
         mqtt.ifPresent(m -> m.reportRuntimes(runtimes::reports));
         // issue 15: sign with the enrolled key, run only the control plane's signed commands (once enrolled)
@@ -106,6 +109,7 @@ public final class EdgeAgent implements AutoCloseable {
                 config.fleet(), config.device(), Clock.systemUTC())));
         this.coap = config.coapPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(
                 new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), config.tls().coap(), inference, slots, codec, health));
+        coap.ifPresent(c -> c.useTracing(tracing));
         this.registerHealthChecks();
         if (config.httpPort() < 0) {
             this.http = java.util.Optional.empty();
@@ -161,7 +165,25 @@ public final class EdgeAgent implements AutoCloseable {
      * @throws io.edgefleet.agent.slots.SlotException when the models folder cannot be read, or in strict mode a file of it does not load
      */
     public static EdgeAgent start(AgentConfig config) {
-        EdgeAgent agent = new EdgeAgent(config);
+        return start(config, io.edgefleet.transport.tracing.Tracing.off());
+    }
+
+    private static io.edgefleet.agent.serving.CloudFallback traced(io.edgefleet.agent.serving.CloudFallback f,
+            io.edgefleet.transport.tracing.Tracing tracing) {
+        f.useTracing(tracing);
+        return f;
+    }
+
+    /**
+     * Builds and starts an agent that traces its requests, commands and escalations with
+     * {@code tracing} ({@link io.edgefleet.transport.tracing.Tracing#off()}: not at all). The caller
+     * owns {@code tracing} and closes it after the agent (that flushes the last spans).
+     *
+     * @throws PortUnavailableException when the HTTP or CoAP port cannot be bound (nothing is left running)
+     * @throws io.edgefleet.agent.slots.SlotException when the models folder cannot be read, or in strict mode a file of it does not load
+     */
+    public static EdgeAgent start(AgentConfig config, io.edgefleet.transport.tracing.Tracing tracing) {
+        EdgeAgent agent = new EdgeAgent(config, java.util.Objects.requireNonNull(tracing, "tracing"));
         try {
             agent.slots.restore();
             config.modelsDir().ifPresent(dir -> {

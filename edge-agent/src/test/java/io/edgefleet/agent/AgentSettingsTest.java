@@ -37,6 +37,29 @@ class AgentSettingsTest {
     }
 
     @Test
+    void the_tracing_node_is_read_from_the_file() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
+                agent:
+                  data-dir: %s
+                  tracing:
+                    enabled: true
+                    otlp-endpoint: http://collector:4318
+                    sampler-ratio: 0.5
+                """.formatted(dir.resolve("data")));
+        io.edgefleet.transport.tracing.TracingSettings t = AgentSettings.tracing(java.util.Optional.of(yaml));
+        // the OTEL_* variables would win; CI does not set them
+        if (System.getenv("OTEL_TRACES_EXPORTER") == null && System.getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == null
+                && System.getenv("OTEL_SDK_DISABLED") == null && System.getenv("OTEL_TRACES_SAMPLER_ARG") == null
+                && System.getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == null && System.getenv("OTEL_SERVICE_NAME") == null) {
+            assertThat(t).isEqualTo(new io.edgefleet.transport.tracing.TracingSettings(true,
+                    java.net.URI.create("http://collector:4318/v1/traces"), 0.5, "edgefleet-agent"));
+        }
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), "agent:\n  tracing:\n    sampler-ratio: lots\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AgentSettings.tracing(java.util.Optional.of(bad)))
+                .hasMessageContaining("tracing.sampler-ratio must be a number between 0 and 1, got 'lots'");
+    }
+
+    @Test
     void tls_settings_give_cloud_credentials_an_https_api_and_coap_over_dtls() throws Exception {
         var ca = io.edgefleet.transport.pki.CertificateAuthority.create("ca", Duration.ofDays(1));
         ca.save(dir);

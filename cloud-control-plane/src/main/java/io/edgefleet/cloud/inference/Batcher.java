@@ -42,7 +42,9 @@ public final class Batcher implements AutoCloseable {
         }
     }
 
-    private record Pending(List<InferTensor> inputs, long deadlineNanos, int rows, CompletableFuture<List<InferTensor>> result) {
+    /** @param trace the submitter's context when tracing is on (its request span), else null */
+    private record Pending(List<InferTensor> inputs, long deadlineNanos, int rows, CompletableFuture<List<InferTensor>> result,
+            io.opentelemetry.context.Context trace) {
     }
 
     private final LoadedModel model;
@@ -59,6 +61,19 @@ public final class Batcher implements AutoCloseable {
     private volatile boolean closed;
 
     public Batcher(String name, LoadedModel model, BatchingSettings settings, IntConsumer batchSizes) {
+        this(name, model, settings, batchSizes, io.edgefleet.transport.tracing.Tracing.off());
+    }
+
+    private final io.edgefleet.transport.tracing.Tracing tracing;
+
+    /**
+     * A batcher that traces each batch: a {@code batch} span, a child of the first request's span
+     * and linked to every request's span (a batch serves several traces), with the model call
+     * ({@code model.infer}) inside it.
+     */
+    public Batcher(String name, LoadedModel model, BatchingSettings settings, IntConsumer batchSizes,
+            io.edgefleet.transport.tracing.Tracing tracing) {
+        this.tracing = tracing;
         this.name = name;
         this.model = model;
         this.settings = settings;
@@ -96,7 +111,8 @@ public final class Batcher implements AutoCloseable {
         }
         List<InferTensor> inputs = model.check(request);
         int rows = inputs.isEmpty() || inputs.get(0).shape().length == 0 ? 1 : (int) inputs.get(0).shape()[0];
-        Pending p = new Pending(inputs, System.nanoTime() + deadline.toNanos(), rows, new CompletableFuture<>());
+        Pending p = new Pending(inputs, System.nanoTime() + deadline.toNanos(), rows, new CompletableFuture<>(),
+                tracing.on() ? io.opentelemetry.context.Context.current() : null);
         outstanding.incrementAndGet();
         p.result().whenComplete((r, e) -> outstanding.decrementAndGet());
         if (!queue.offer(p)) {
@@ -189,6 +205,31 @@ public final class Batcher implements AutoCloseable {
         if (live.isEmpty()) {
             return;
         }
+        if (!tracing.on()) {
+            run(live);
+            return;
+        }
+        io.opentelemetry.api.trace.SpanBuilder b = tracing.tracer().spanBuilder("batch").setParent(live.get(0).trace())
+                .setAttribute("edgefleet.model", name)
+                .setAttribute("edgefleet.batch.requests", (long) live.size())
+                .setAttribute("edgefleet.batch.rows", (long) live.stream().mapToInt(Pending::rows).sum());
+        for (Pending p : live) {
+            b.addLink(io.opentelemetry.api.trace.Span.fromContext(p.trace()).getSpanContext());
+        }
+        io.opentelemetry.api.trace.Span span = b.startSpan();
+        try (io.opentelemetry.context.Scope s = span.makeCurrent()) {
+            run(live);
+        } finally {
+            span.end();
+        }
+    }
+
+    /** One model call for the whole batch; the span current here (the batch's) is the parent of each call's span. */
+    private List<InferTensor> call(List<InferTensor> inputs) {
+        return tracing.within("model.infer", () -> model.infer(inputs));
+    }
+
+    private void run(List<Pending> live) {
         batchSizes.accept(live.stream().mapToInt(Pending::rows).sum());
         if (live.size() == 1) {
             runAlone(live.get(0));
@@ -196,7 +237,7 @@ public final class Batcher implements AutoCloseable {
         }
         List<InferTensor> outputs;
         try {
-            outputs = model.infer(concat(live));
+            outputs = call(concat(live));
         } catch (RuntimeException e) {
             // One bad request must not fail its neighbours: run them one by one to see whose it is.
             live.forEach(this::runAlone);
@@ -220,7 +261,7 @@ public final class Batcher implements AutoCloseable {
 
     private void runAlone(Pending p) {
         try {
-            p.result().complete(model.infer(p.inputs()));
+            p.result().complete(call(p.inputs()));
         } catch (RuntimeException e) {
             p.result().completeExceptionally(e);
         }

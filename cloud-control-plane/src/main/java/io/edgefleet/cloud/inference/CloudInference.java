@@ -67,6 +67,13 @@ public final class CloudInference implements AutoCloseable {
         };
     }
 
+    private volatile io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
+
+    /** Traces the batches and model calls of versions loaded from now on (see {@link Batcher}). Off by default. */
+    public void useTracing(io.edgefleet.transport.tracing.Tracing t) {
+        this.tracing = java.util.Objects.requireNonNull(t);
+    }
+
     /** Model calls, rows they computed, and the largest batch, since start. */
     public Map<String, Long> stats() {
         return Map.of("runs", runs.get(), "rows", rows.get(), "largestBatch", (long) largest.get());
@@ -112,7 +119,7 @@ public final class CloudInference implements AutoCloseable {
             throw new IllegalStateException("the registry's chunk store lacks " + missing.size() + " chunk(s) of " + model + "/" + version);
         }
         LoadedModel lm = Engines.forRuntime(v.runtime()).load(file, model, engine);
-        Batcher b = new Batcher(model + "/" + version, lm, batching, batchSizes);
+        Batcher b = new Batcher(model + "/" + version, lm, batching, batchSizes, tracing);
         LOG.log(System.Logger.Level.INFO, "serving {0}/{1}: variant {2} on {3} {4}, {5}", model, version, v.id(), v.runtime(),
                 "providers " + lm.stats().providers(), b.batchable() ? "dynamic batching up to " + batching.maxBatch() : "one request at a time (fixed batch dimension)");
         return new Served(model, version, v, lm, b);

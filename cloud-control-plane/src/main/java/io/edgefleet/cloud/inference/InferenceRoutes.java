@@ -52,6 +52,56 @@ public final class InferenceRoutes {
         this.latency = latency;
     }
 
+    private volatile io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
+
+    /**
+     * Traces each inference request as an HTTP server span, a child of the caller's W3C
+     * {@code traceparent} (an agent's escalation), current while it waits for its batch. Off by default.
+     */
+    public InferenceRoutes useTracing(io.edgefleet.transport.tracing.Tracing t) {
+        this.tracing = java.util.Objects.requireNonNull(t);
+        return this;
+    }
+
+    private static final io.opentelemetry.context.propagation.TextMapGetter<io.helidon.http.Headers> HEADERS = new io.opentelemetry.context.propagation.TextMapGetter<>() {
+        @Override
+        public Iterable<String> keys(io.helidon.http.Headers h) {
+            return h.stream().map(x -> x.name()).toList();
+        }
+
+        @Override
+        public String get(io.helidon.http.Headers h, String key) {
+            return h == null ? null : h.first(HeaderNames.create(key)).orElse(null);
+        }
+    };
+
+    /** Runs {@code a} in a server span for {@code route} when tracing is on. */
+    private void traced(ServerRequest req, ServerResponse res, String route, String model, Runnable a) {
+        io.edgefleet.transport.tracing.Tracing t = tracing;
+        if (!t.on()) {
+            a.run();
+            return;
+        }
+        io.opentelemetry.api.trace.Span span = t.span("POST " + route, io.opentelemetry.api.trace.SpanKind.SERVER, t.extract(req.headers(), HEADERS))
+                .setAttribute("http.request.method", "POST")
+                .setAttribute("http.route", route)
+                .setAttribute("url.path", req.path().rawPath())
+                .setAttribute("url.scheme", req.isSecure() ? "https" : "http")
+                .setAttribute("edgefleet.model", model)
+                .startSpan();
+        try (io.opentelemetry.context.Scope s = span.makeCurrent()) {
+            a.run();
+        } finally {
+            int status = res.status().code();
+            span.setAttribute("http.response.status_code", status);
+            if (status >= 500) {
+                span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR);
+                span.setAttribute("error.type", Integer.toString(status));
+            }
+            span.end();
+        }
+    }
+
     public void routing(HttpRouting.Builder r) {
         r.get("/v2", (req, res) -> json(res, 200, codec.encodeServerMetadata(new ServerMetadata("edgefleet-cloud",
                 io.edgefleet.cloud.ControlPlane.VERSION, List.of("binary_tensor_data")))));
@@ -67,8 +117,10 @@ public final class InferenceRoutes {
             inference.served(p(req, "m"), Optional.of(p(req, "v")));
             res.status(Status.OK_200).send();
         }));
-        r.post("/v2/models/{m}/infer", (req, res) -> handle(res, () -> infer(req, res, p(req, "m"), Optional.empty())));
-        r.post("/v2/models/{m}/versions/{v}/infer", (req, res) -> handle(res, () -> infer(req, res, p(req, "m"), Optional.of(p(req, "v")))));
+        r.post("/v2/models/{m}/infer", (req, res) -> traced(req, res, "/v2/models/{m}/infer", p(req, "m"),
+                () -> handle(res, () -> infer(req, res, p(req, "m"), Optional.empty()))));
+        r.post("/v2/models/{m}/versions/{v}/infer", (req, res) -> traced(req, res, "/v2/models/{m}/versions/{v}/infer", p(req, "m"),
+                () -> handle(res, () -> infer(req, res, p(req, "m"), Optional.of(p(req, "v"))))));
     }
 
     private static String p(ServerRequest req, String name) {

@@ -83,7 +83,9 @@ public final class CoapApi implements AutoCloseable {
         config.set(CoapConfig.PREFERRED_BLOCK_SIZE, 1024);
         config.set(CoapConfig.MAX_MESSAGE_SIZE, 1024);
         InetSocketAddress address = new InetSocketAddress(host, port);
-        CoapEndpoint.Builder eb = new CoapEndpoint.Builder().setConfiguration(config);
+        CoapEndpoint.Builder eb = new CoapEndpoint.Builder().setConfiguration(config)
+                .setOptionRegistry(new org.eclipse.californium.core.coap.option.MapBasedOptionRegistry(
+                        org.eclipse.californium.core.coap.option.StandardOptionRegistry.getDefaultOptionRegistry(), TRACEPARENT));
         if (dtls.isPresent()) {
             eb.setConnector(new org.eclipse.californium.scandium.DTLSConnector(dtls.get().connectorConfig(config, address)));
         } else {
@@ -93,7 +95,8 @@ public final class CoapApi implements AutoCloseable {
         this.server = new CoapServer(config);
         server.addEndpoint(endpoint);
         this.models = new ModelsResource(slots);
-        server.add(new InferResource(inference, oip, workers), models, new HealthResource(slots, health));
+        this.infer = new InferResource(inference, oip, workers);
+        server.add(infer, models, new HealthResource(slots, health));
         slots.onActivation((model, version) -> models.changed());
     }
 
@@ -131,6 +134,29 @@ public final class CoapApi implements AutoCloseable {
         workers.shutdown();
     }
 
+    /**
+     * The CoAP option carrying a W3C {@code traceparent} (its text, as in HTTP): number
+     * {@value #TRACEPARENT_OPTION}, from the range RFC 7252 section 12.2 sets aside for experimental
+     * use (65000-65535, never registered), chosen elective (even: a server that does not know it
+     * ignores it), safe to forward and NoCacheKey ({@code (number & 0x1e) == 0x1c}, RFC 7252 section 5.4.6),
+     * so a proxy passes it on and caches across it.
+     */
+    public static final int TRACEPARENT_OPTION = 65020;
+    /** Californium's definition of {@link #TRACEPARENT_OPTION}: a string, one value. */
+    public static final org.eclipse.californium.core.coap.option.StringOptionDefinition TRACEPARENT =
+            new org.eclipse.californium.core.coap.option.StringOptionDefinition(TRACEPARENT_OPTION, "traceparent");
+
+    private final InferResource infer;
+
+    /**
+     * Traces inference requests: a server span per request, a child of its
+     * {@link #TRACEPARENT_OPTION traceparent option} when it carries one, current while it is
+     * answered (decode, queue and engine spans inside). Off by default; call before {@link #start}.
+     */
+    public void useTracing(io.edgefleet.transport.tracing.Tracing t) {
+        infer.tracing = java.util.Objects.requireNonNull(t);
+    }
+
     /** {@code /infer}; each child name is a model, resolved at request time. */
     static final class InferResource extends CoapResource {
         private final InferenceService inference;
@@ -138,6 +164,7 @@ public final class CoapApi implements AutoCloseable {
         private final ExecutorService workers;
         private final ObjectMapper cbor = Json.cborMapper(DecodeLimits.DEFAULT);
         private final ObjectMapper json = Json.jsonMapper(DecodeLimits.DEFAULT);
+        volatile io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
 
         InferResource(InferenceService inference, OipCodec oip, ExecutorService workers) {
             super(CoapResources.INFER);
@@ -164,6 +191,37 @@ public final class CoapApi implements AutoCloseable {
         }
 
         private void infer(CoapExchange ex, String model) {
+            io.edgefleet.transport.tracing.Tracing t = tracing;
+            if (!t.on()) {
+                untraced(ex, model);
+                return;
+            }
+            org.eclipse.californium.core.coap.Option tp = ex.getRequestOptions().getOtherOption(TRACEPARENT);
+            io.opentelemetry.context.Context parent = tp == null ? io.opentelemetry.context.Context.root()
+                    : t.extract(tp.getStringValue(), new io.opentelemetry.context.propagation.TextMapGetter<String>() {
+                        @Override
+                        public Iterable<String> keys(String c) {
+                            return java.util.List.of("traceparent");
+                        }
+
+                        @Override
+                        public String get(String c, String key) {
+                            return "traceparent".equals(key) ? c : null;
+                        }
+                    });
+            io.opentelemetry.api.trace.Span span = t.span("POST /infer/{model}", io.opentelemetry.api.trace.SpanKind.SERVER, parent)
+                    .setAttribute("network.protocol.name", "coap")
+                    .setAttribute("url.path", "/infer/" + model)
+                    .setAttribute("edgefleet.model", model)
+                    .startSpan();
+            try (io.opentelemetry.context.Scope s = span.makeCurrent()) {
+                untraced(ex, model);
+            } finally {
+                span.end();
+            }
+        }
+
+        private void untraced(CoapExchange ex, String model) {
             int format = ex.getRequestOptions().getContentFormat();
             boolean isCbor = format == CoapResources.FORMAT_CBOR;
             if (format != CoapResources.FORMAT_JSON && format != CoapResources.FORMAT_CBOR && format != -1) {
@@ -174,7 +232,7 @@ public final class CoapApi implements AutoCloseable {
             try {
                 byte[] body = ex.getRequestPayload();
                 byte[] jsonBody = isCbor ? json.writeValueAsBytes(readCbor(body)) : body;
-                InferRequest request = oip.decodeRequest(jsonBody, OptionalInt.empty());
+                InferRequest request = tracing.within("decode", () -> oip.decodeRequest(jsonBody, OptionalInt.empty()));
                 InferResponse response = inference.infer(model, Optional.empty(), request);
                 byte[] out = oip.encodeResponse(response, n -> false).body();
                 ex.respond(ResponseCode.CONTENT, isCbor ? cbor.writeValueAsBytes(json.readTree(out)) : out,

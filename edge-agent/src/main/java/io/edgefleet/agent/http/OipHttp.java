@@ -44,6 +44,29 @@ public final class OipHttp {
     private final io.edgefleet.transport.net.ClientFailureLog clientFailures;
 
     private final int maxPayloadBytes;
+    private volatile io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
+
+    /**
+     * Traces inference requests: a server span per request (a child of the caller's W3C
+     * {@code traceparent} header when it sends one), current while the request is decoded and
+     * answered, with a {@code decode} span inside. Off by default; call before the server starts.
+     */
+    public void useTracing(io.edgefleet.transport.tracing.Tracing t) {
+        this.tracing = java.util.Objects.requireNonNull(t);
+    }
+
+    /** Reads W3C trace context fields from Helidon's request headers. */
+    private static final io.opentelemetry.context.propagation.TextMapGetter<io.helidon.http.Headers> HEADERS = new io.opentelemetry.context.propagation.TextMapGetter<>() {
+        @Override
+        public Iterable<String> keys(io.helidon.http.Headers h) {
+            return h.stream().map(x -> x.name()).toList();
+        }
+
+        @Override
+        public String get(io.helidon.http.Headers h, String key) {
+            return h == null ? null : h.first(HeaderNames.create(key)).orElse(null);
+        }
+    };
 
     /**
      * @param maxPayloadBytes the largest request body, bytes; a larger one is answered 413 with a
@@ -108,6 +131,33 @@ public final class OipHttp {
 
     /** Answers an inference request; a failure is answered by {@link Failure} and, when it is the client's, counted as such. */
     private void infer(ServerRequest req, ServerResponse res, String model, Optional<String> version) {
+        io.edgefleet.transport.tracing.Tracing t = tracing;
+        if (!t.on()) {
+            untraced(req, res, model, version);
+            return;
+        }
+        String route = version.isPresent() ? "/v2/models/{m}/versions/{v}/infer" : "/v2/models/{m}/infer";
+        io.opentelemetry.api.trace.Span span = t.span("POST " + route, io.opentelemetry.api.trace.SpanKind.SERVER, t.extract(req.headers(), HEADERS))
+                .setAttribute("http.request.method", "POST")
+                .setAttribute("http.route", route)
+                .setAttribute("url.path", req.path().rawPath())
+                .setAttribute("url.scheme", req.isSecure() ? "https" : "http")
+                .setAttribute("edgefleet.model", model)
+                .startSpan();
+        try (io.opentelemetry.context.Scope s = span.makeCurrent()) {
+            untraced(req, res, model, version);
+        } finally {
+            int status = res.status().code();
+            span.setAttribute("http.response.status_code", status);
+            if (status >= 500) { // semantic conventions: a server span fails on 5xx only
+                span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR);
+                span.setAttribute("error.type", Integer.toString(status));
+            }
+            span.end();
+        }
+    }
+
+    private void untraced(ServerRequest req, ServerResponse res, String model, Optional<String> version) {
         try {
             answer(req, res, model, version);
         } catch (RuntimeException e) {
@@ -123,9 +173,11 @@ public final class OipHttp {
     }
 
     private void answer(ServerRequest req, ServerResponse res, String model, Optional<String> version) {
-        byte[] body = io.edgefleet.http.limits.BoundedBody.read(req, maxPayloadBytes);
-        InferRequest request = codec.decodeRequest(body,
-                OipCodec.parseHeaderLength(req.headers().first(HeaderNames.create(OipCodec.HEADER_CONTENT_LENGTH)).orElse(null)));
+        InferRequest request = tracing.within("decode", () -> {
+            byte[] body = io.edgefleet.http.limits.BoundedBody.read(req, maxPayloadBytes);
+            return codec.decodeRequest(body,
+                    OipCodec.parseHeaderLength(req.headers().first(HeaderNames.create(OipCodec.HEADER_CONTENT_LENGTH)).orElse(null)));
+        });
         InferResponse response = inference.infer(model, version, request);
         Encoded e = codec.encodeResponse(response, request::wantsBinary);
         if (e.headerLength().isPresent()) {

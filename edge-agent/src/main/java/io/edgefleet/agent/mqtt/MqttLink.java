@@ -171,6 +171,29 @@ public final class MqttLink implements AutoCloseable {
     }
 
     private volatile boolean subscribed;
+    private volatile io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
+
+    /**
+     * Traces inference requests and commands as messaging {@code process} spans (consumer), each a
+     * child of the W3C {@code traceparent} user property its PUBLISH carries, current while it is
+     * processed; acknowledgements carry the command span's {@code traceparent}, so the control plane
+     * links each ack to its command. Off by default; call before {@link #start}.
+     */
+    public void useTracing(io.edgefleet.transport.tracing.Tracing t) {
+        this.tracing = java.util.Objects.requireNonNull(t);
+    }
+
+    /** A messaging consumer span for a PUBLISH on {@code topic} (semantic conventions for messaging). */
+    private io.opentelemetry.api.trace.Span processSpan(String template, String topic, Metadata m) {
+        return tracing.span("process " + template, io.opentelemetry.api.trace.SpanKind.CONSUMER,
+                        io.edgefleet.transport.tracing.TraceHeaders.extract(tracing, m))
+                .setAttribute("messaging.system", "mqtt")
+                .setAttribute("messaging.operation.type", "process")
+                .setAttribute("messaging.operation.name", "process")
+                .setAttribute("messaging.destination.name", topic)
+                .setAttribute("messaging.destination.template", template)
+                .startSpan();
+    }
 
     /** Proof of sender (issue 15); call before {@code start}. Default: none (an agent that never enrolled). */
     public void useSenderProof(SenderProof proof) {
@@ -223,7 +246,23 @@ public final class MqttLink implements AutoCloseable {
                     return;
                 }
                 commands.accept(c);
-                commandThread.submit(() -> commands.process(c, this::ack));
+                if (!tracing.on()) {
+                    commandThread.submit(() -> commands.process(c, this::ack));
+                    return;
+                }
+                Metadata meta = message.metadata();
+                commandThread.submit(() -> {
+                    io.opentelemetry.api.trace.Span span = processSpan("ef/v1/{fleet}/{device}/cmd", message.topic(), meta);
+                    span.setAttribute("edgefleet.command.id", c.commandId());
+                    span.setAttribute("edgefleet.command.type", c.type().wire());
+                    span.setAttribute("edgefleet.model", c.model());
+                    c.rolloutId().ifPresent(r -> span.setAttribute("edgefleet.rollout.id", r));
+                    try (io.opentelemetry.context.Scope scope = span.makeCurrent()) {
+                        commands.process(c, this::ack); // each ack carries this span's traceparent
+                    } finally {
+                        span.end();
+                    }
+                });
             });
         } else if (t.kind() == TopicKind.INFER) {
             received.incrementAndGet();
@@ -279,6 +318,20 @@ public final class MqttLink implements AutoCloseable {
     }
 
     private void onInfer(String model, Delivery message) {
+        if (!tracing.on()) {
+            untracedInfer(model, message);
+            return;
+        }
+        io.opentelemetry.api.trace.Span span = processSpan("ef/v1/{fleet}/{device}/infer/{model}", message.topic(), message.metadata());
+        span.setAttribute("edgefleet.model", model);
+        try (io.opentelemetry.context.Scope scope = span.makeCurrent()) {
+            untracedInfer(model, message);
+        } finally {
+            span.end();
+        }
+    }
+
+    private void untracedInfer(String model, Delivery message) {
         Metadata p = message.metadata();
         if (p.responseTopic().isEmpty()) {
             dropped.incrementAndGet();
@@ -293,7 +346,7 @@ public final class MqttLink implements AutoCloseable {
         }
         try {
             OptionalInt headerLength = OipCodec.parseHeaderLength(p.userProperty(OipCodec.HEADER_CONTENT_LENGTH).orElse(null));
-            InferRequest request = oip.decodeRequest(message.payload(), headerLength);
+            InferRequest request = tracing.within("decode", () -> oip.decodeRequest(message.payload(), headerLength));
             InferResponse response = inference.infer(model, Optional.empty(), request);
             Encoded e = oip.encodeResponse(response, request::wantsBinary);
             publishAnswer(p.responseTopic().get(), p, e.body(), 200, e.headerLength(), false, false);
@@ -355,7 +408,9 @@ public final class MqttLink implements AutoCloseable {
     private void ack(CommandAck a) {
         String topic = Topic.commandAck(fleet, device).value();
         byte[] payload = json.encode(a);
-        publish(topic, payload, senderProof.sign(topic, payload, Metadata.qos1()));
+        // the trace fields lie outside the signature (topic, sequence, payload): they link, they never authorise
+        publish(topic, payload, io.edgefleet.transport.tracing.TraceHeaders.inject(tracing, io.opentelemetry.context.Context.current(),
+                senderProof.sign(topic, payload, Metadata.qos1())));
     }
 
     /**

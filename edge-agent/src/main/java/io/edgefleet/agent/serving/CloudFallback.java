@@ -61,6 +61,17 @@ public final class CloudFallback {
         this.clock = clock;
     }
 
+    private volatile io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
+
+    /**
+     * Traces each call to the cloud as an HTTP client span ({@code POST}, semantic conventions for
+     * HTTP clients), a child of the current span, whose context goes to the cloud in the W3C
+     * {@code traceparent} header. Off by default.
+     */
+    public void useTracing(io.edgefleet.transport.tracing.Tracing t) {
+        this.tracing = java.util.Objects.requireNonNull(t);
+    }
+
     public synchronized State state() {
         if (openedAt == null) {
             return State.CLOSED;
@@ -101,13 +112,41 @@ public final class CloudFallback {
         if (!admit()) {
             throw new UnavailableException("the cloud circuit breaker is open after " + failureThreshold + " consecutive failures");
         }
+        io.edgefleet.transport.tracing.Tracing t = tracing;
+        if (!t.on()) {
+            return call(model, request, timeout, null);
+        }
+        URI url = base.resolve("/v2/models/" + model + "/infer");
+        io.opentelemetry.api.trace.Span span = t.tracer().spanBuilder("POST").setSpanKind(io.opentelemetry.api.trace.SpanKind.CLIENT)
+                .setAttribute("http.request.method", "POST")
+                .setAttribute("url.full", url.toString())
+                .setAttribute("server.address", url.getHost())
+                .setAttribute("server.port", (long) (url.getPort() > 0 ? url.getPort() : url.getScheme().equals("https") ? 443 : 80))
+                .startSpan();
+        try (io.opentelemetry.context.Scope s = span.makeCurrent()) {
+            return call(model, request, timeout, span);
+        } catch (RuntimeException e) {
+            io.edgefleet.transport.tracing.Tracing.failed(span, e);
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    private InferResponse call(String model, InferRequest request, Duration timeout, io.opentelemetry.api.trace.Span span) {
         try {
             Encoded e = codec.encodeRequest(request, true);
             HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("/v2/models/" + model + "/infer")).timeout(timeout)
                     .header("Content-Type", e.contentType()).header("EdgeFleet-Timeout-Ms", Long.toString(Math.max(1, timeout.toMillis())))
                     .POST(HttpRequest.BodyPublishers.ofByteArray(e.body()));
             e.headerLength().ifPresent(h -> b.header(OipCodec.HEADER_CONTENT_LENGTH, Integer.toString(h)));
+            if (span != null) {
+                tracing.inject(io.opentelemetry.context.Context.current(), b, (builder, k, v) -> builder.header(k, v));
+            }
             HttpResponse<byte[]> r = credentials.client(httpSettings).send(credentials.authorize(b).build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (span != null) {
+                span.setAttribute("http.response.status_code", (long) r.statusCode());
+            }
             if (r.statusCode() != 200) {
                 failure();
                 throw new UnavailableException("the cloud answered " + r.statusCode());

@@ -41,6 +41,17 @@ public final class InferenceService implements AutoCloseable {
     private volatile boolean draining;
     private volatile java.util.function.Consumer<io.edgefleet.agent.telemetry.Observation> observer = o -> { };
 
+    private volatile io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
+
+    /**
+     * Traces each request's wait in the model's queue ({@code queue}) and its native call
+     * ({@code engine.infer}, current on the inference thread while it runs), and an escalation
+     * ({@code escalate}), as children of the span current on the caller's thread. Off by default.
+     */
+    public void useTracing(io.edgefleet.transport.tracing.Tracing t) {
+        this.tracing = java.util.Objects.requireNonNull(t);
+    }
+
     /** Receives one observation per answered or failed request (telemetry). */
     public void observe(java.util.function.Consumer<io.edgefleet.agent.telemetry.Observation> o) {
         this.observer = o;
@@ -139,7 +150,13 @@ public final class InferenceService implements AutoCloseable {
             return mark(local, "edge", confidence, true, "escalation budget of " + policy.maxShare() + " per minute spent");
         }
         java.time.Duration left = policy.deadline().minusNanos(System.nanoTime() - t0);
-        try {
+        io.edgefleet.transport.tracing.Tracing t = tracing;
+        io.opentelemetry.api.trace.Span span = !t.on() ? null : t.tracer().spanBuilder("escalate")
+                .setAttribute("edgefleet.model", model)
+                .setAttribute("edgefleet.cloud_model", policy.cloudModel().orElse(model))
+                .setAttribute("edgefleet.escalation.reason", local == null ? "local_failed" : "low_confidence")
+                .startSpan();
+        try (io.opentelemetry.context.Scope scope = span == null ? null : span.makeCurrent()) {
             long c0 = System.nanoTime();
             InferResponse answer = cloud.infer(policy.cloudModel().orElse(model), request, left);
             emit(seen[0], true, true, (System.nanoTime() - c0) / 1e6);
@@ -151,12 +168,19 @@ public final class InferenceService implements AutoCloseable {
                     .with("edgefleet.edge_confidence", confidence.isPresent() ? confidence.getAsDouble() : -1.0)
                     .with("edgefleet.cloud_ms", (System.nanoTime() - t0) / 1e6), answer.outputs());
         } catch (CloudFallback.UnavailableException e) {
+            if (span != null) {
+                io.edgefleet.transport.tracing.Tracing.failed(span, e);
+            }
             emit(seen[0], true, false, (System.nanoTime() - t0) / 1e6 - (seen[0] == null ? 0 : seen[0].latencyMillis()));
             if (local != null) {
                 return mark(local, "edge", confidence, true, "cloud unavailable: " + e.getMessage());
             }
             throw new OverloadedException("model '" + model + "' cannot answer here (" + localFailure.getMessage()
                     + ") and the cloud is unavailable (" + e.getMessage() + ")", false);
+        } finally {
+            if (span != null) {
+                span.end();
+            }
         }
     }
 
@@ -216,17 +240,40 @@ public final class InferenceService implements AutoCloseable {
         ThreadPoolExecutor ex = executor(model);
         Future<List<InferTensor>> f;
         long[] execNanos = {0};
+        io.edgefleet.transport.tracing.Tracing t = tracing;
+        io.opentelemetry.context.Context caller = t.on() ? io.opentelemetry.context.Context.current() : null;
+        io.opentelemetry.api.trace.Span queued = caller == null ? null : t.tracer().spanBuilder("queue").setParent(caller)
+                .setAttribute("edgefleet.model", model).setAttribute("edgefleet.model.version", lease.version()).startSpan();
         try {
             f = ex.submit(() -> {
+                io.opentelemetry.api.trace.Span engine = null;
+                if (queued != null) {
+                    queued.end();
+                    engine = t.tracer().spanBuilder("engine.infer").setParent(caller)
+                            .setAttribute("edgefleet.model", model).setAttribute("edgefleet.model.version", lease.version())
+                            .setAttribute("edgefleet.engine", lease.model().signature().runtime()).startSpan();
+                }
                 // the model's own time, without the wait in the queue: what the watchdog compares across versions
                 long s0 = System.nanoTime();
-                try {
+                try (io.opentelemetry.context.Scope scope = engine == null ? null : engine.makeCurrent()) {
                     return lease.model().infer(request.inputs());
+                } catch (RuntimeException e) {
+                    if (engine != null) {
+                        io.edgefleet.transport.tracing.Tracing.failed(engine, e);
+                    }
+                    throw e;
                 } finally {
                     execNanos[0] = System.nanoTime() - s0;
+                    if (engine != null) {
+                        engine.end();
+                    }
                 }
             });
         } catch (RejectedExecutionException e) {
+            if (queued != null) {
+                io.edgefleet.transport.tracing.Tracing.failed(queued, e);
+                queued.end();
+            }
             lease.close();
             if (draining) {
                 throw new OverloadedException("the agent is shutting down", false);
@@ -255,6 +302,9 @@ public final class InferenceService implements AutoCloseable {
             throw new IllegalStateException("model '" + model + "' failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
             f.cancel(false);
+            if (queued != null) {
+                queued.end(); // still waiting when cancelled: never started, so ended here (a second end is ignored)
+            }
             sink.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
             throw new OverloadedException("model '" + model + "' did not answer within " + requestTimeout.toMillis() + " ms", false);
         } catch (InterruptedException e) {
