@@ -1,6 +1,6 @@
 -- One store-and-forward outbox for every stream the agent sends the cloud: telemetry batches and, since
 -- central logs, batches of its WARN and ERROR log records. Each stream keeps its own sequence numbers
--- (counters '<stream>.sequence', '<stream>.lost', '<stream>.lost.unreported'); rows leave in id order
+-- (counters '<stream>.sequence', '<stream>.lost', '<stream>.lost.unreported'), and rows leave in id order
 -- per stream, deleted only after the broker acknowledged them.
 ALTER TABLE outbox RENAME TO outbox_v3;
 CREATE TABLE outbox (
