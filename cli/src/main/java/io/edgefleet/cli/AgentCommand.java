@@ -65,6 +65,9 @@ final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (config != null) {
+            LoggingOptions.applyFile(config);
+        }
         AgentConfig c = config != null ? AgentSettings.load(config) : AgentConfig.defaults(Path.of("agent-data"));
         if (dataDir != null) {
             c = c.withDataDir(dataDir);

@@ -120,6 +120,9 @@ final class CloudCommands {
 
         @Override
         public Integer call() throws InterruptedException {
+            if (config != null) {
+                LoggingOptions.applyFile(config);
+            }
             CloudConfig c = config != null ? CloudSettings.load(config) : CloudConfig.defaults(Path.of("cloud-data"));
             if (dataDir != null) {
                 c = c.withDataDir(dataDir);

@@ -14,6 +14,9 @@ import picocli.CommandLine.Spec;
 public final class EdgeFleetCommand implements Runnable {
     @Spec
     CommandSpec spec;
+    /** --log-format and --log-level, inherited by every sub-command (see {@link LoggingOptions}). */
+    @picocli.CommandLine.Mixin
+    LoggingOptions logging;
 
     @Override
     public void run() {

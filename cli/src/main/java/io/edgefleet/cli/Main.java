@@ -81,6 +81,7 @@ public final class Main {
                 return;
             }
             cl.setCommandName("edgefleet " + role);
+            cl.addMixin("logging", new LoggingOptions()); // the root here is the role's command: it carries the logging flags
             System.exit(run(cl, out, err, rest));
         }
     }
@@ -142,6 +143,11 @@ public final class Main {
             return FAILED;
         });
         cl.setExitCodeExceptionMapper(t -> t instanceof CommandLine.ParameterException ? USAGE : FAILED);
+        // one log format for every command: the logging flags are applied before the command runs
+        cl.setExecutionStrategy(parsed -> {
+            LoggingOptions.applyFlags(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
     }
 
     private static void add(CommandLine cl, String name, boolean present, String module, Supplier<Object> command) {

@@ -89,6 +89,7 @@ public final class ControlPlane implements AutoCloseable {
     private final AuditLog auditLog;
     private final EventRepository events;
     private final TelemetryRepository telemetry;
+    private final io.edgefleet.cloud.store.LogRepository logs;
     private final IngestStats stats = new IngestStats();
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -126,6 +127,7 @@ public final class ControlPlane implements AutoCloseable {
         this.auditLog = new AuditLog(store, clock);
         this.events = new EventRepository(store, clock);
         this.telemetry = new TelemetryRepository(store, config.bucket());
+        this.logs = new io.edgefleet.cloud.store.LogRepository(store, clock, io.edgefleet.cloud.store.LogRepository.Retention.DEFAULT);
     }
 
     public static ControlPlane start(CloudConfig config) {
@@ -276,10 +278,14 @@ public final class ControlPlane implements AutoCloseable {
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
                 control = CloudMqtt.session(config.mqttUrl().get(), mqttTls().map(io.edgefleet.cloud.mqtt.CloudMqttTls::control),
                         "ef-cloud-control-" + config.instance(), false,
-                        List.of(Topic.filterAll(TopicKind.STATE), Topic.filterAll(TopicKind.COMMAND_ACK)), (m, ack) -> {
+                        List.of(Topic.filterAll(TopicKind.STATE), Topic.filterAll(TopicKind.COMMAND_ACK), Topic.filterAll(TopicKind.LOGS)), (m, ack) -> {
                             String topic = m.topic();
                             if (topic.endsWith("/state")) {
                                 states.onMessage(m, ack);
+                                return;
+                            }
+                            if (topic.endsWith("/" + TopicKind.LOGS.wire())) {
+                                storeLogs(m, json);
                                 return;
                             }
                             if (!senders.accept(topic, m.payload(), io.edgefleet.transport.signing.SessionSignatures.userProperties(m.metadata()))) {
@@ -307,6 +313,7 @@ public final class ControlPlane implements AutoCloseable {
             brokerAdmin().ifPresent(this::administerBroker);
             long sweep = Math.max(100, config.staleAfter().toMillis() / 4);
             housekeeping.scheduleWithFixedDelay(() -> safely(fleet::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
+            housekeeping.scheduleWithFixedDelay(() -> safely(logs::prune), 1, 60, TimeUnit.MINUTES); // central logs' retention
         }
         server = webServer(sync);
         server.start();
@@ -315,6 +322,24 @@ public final class ControlPlane implements AutoCloseable {
         }
         LOG.log(System.Logger.Level.INFO, "control plane {0} ({1}) on {2}://{3}:{4,number,#}/api/v1, data in {5}", config.instance(),
                 config.roles(), config.httpTls().scheme(), config.httpHost(), server.port(), config.dataDir());
+    }
+
+    /** Central logs: a batch an agent forwarded, stored once when its sender is proven and it names the topic's device. */
+    private void storeLogs(io.edgefleet.transport.mqtt.Delivery m, io.edgefleet.protocols.messages.MessageCodec json) {
+        String topic = m.topic();
+        if (!senders.accept(topic, m.payload(), io.edgefleet.transport.signing.SessionSignatures.userProperties(m.metadata()))) {
+            return; // as for acks: a batch whose sender is not proven is not stored
+        }
+        try {
+            var b = json.decode(m.payload(), io.edgefleet.protocols.messages.LogBatch.class);
+            var t = m.parsed().orElseThrow(() -> new io.edgefleet.protocols.ProtocolException("topic", "not a device topic"));
+            if (!b.device().equals(t.device()) || !b.fleet().equals(t.fleet())) {
+                throw new io.edgefleet.protocols.ProtocolException("device", "logs of " + b.fleet() + "/" + b.device() + " published on " + topic);
+            }
+            logs.store(b);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "log batch on {0} not stored: {1}", topic, e.getMessage());
+        }
     }
 
     private static void safely(Runnable r) {
@@ -433,6 +458,9 @@ public final class ControlPlane implements AutoCloseable {
                     }
                     if (pkiRoutes != null) { // before the API's catch-all
                         pkiRoutes.routing(r, api);
+                    }
+                    if (api != null) { // central logs, before the API's catch-all
+                        new io.edgefleet.cloud.api.LogRoutes(logs, clock).routing(r, api);
                     }
                     if (api != null) {
                         io.edgefleet.cloud.console.Console.routing(r);
@@ -555,6 +583,11 @@ public final class ControlPlane implements AutoCloseable {
 
     public FleetRegistry fleet() {
         return fleet;
+    }
+
+    /** Central logs: what agents forwarded. */
+    public io.edgefleet.cloud.store.LogRepository logs() {
+        return logs;
     }
 
     public TelemetryRepository telemetry() {

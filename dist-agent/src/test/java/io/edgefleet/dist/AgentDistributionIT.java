@@ -80,7 +80,7 @@ class AgentDistributionIT {
             assertThat(t.statusCode()).as(t.body()).isEqualTo(200);
             assertThat(t.body()).contains("\"model_name\":\"cls\"");
             assertThat(agent.output()).as("one line per record, from conf/logging.properties")
-                    .containsPattern("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z INFO io\\.edgefleet\\.");
+                    .containsPattern("(?m)^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z INFO  [A-Z]\\w*: ");
             // the JVM ends on SIGTERM with 128 + 15 once its shutdown hooks (the drain) ran; systemd units say SuccessExitStatus=143
             assertThat(agent.terminate(Duration.ofSeconds(60))).as(agent.output()).isIn(0, 143);
         }

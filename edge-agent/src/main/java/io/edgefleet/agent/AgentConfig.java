@@ -29,7 +29,7 @@ import java.util.Optional;
  * @param selfTest limits of a candidate's latency comparison with the active version (paired runs, floor, factor)
  * @param engineOptions engine settings (from the device profile)
  * @param isolation limits of the first-load verifier JVM
- * @param telemetry telemetry window and outbox bound
+ * @param telemetry telemetry window and outbox bound, and central logs (which share the outbox)
  * @param watchdog limits of the local watchdog that rolls back a misbehaving new version
  * @param sync model sync for {@code deploy} commands: the sync server and the trusted signing keys
  * @param httpLimits idle and read timeouts and connection caps of the HTTP listener
@@ -98,11 +98,13 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
      * @param maxOutboxRows batches kept while the broker is away; beyond, the oldest are dropped and counted
      * @param heartbeat how often the retained state is republished while connected, so the cloud can
      *     tell a quiet device (no requests, no telemetry) from a silent one and mark the latter stale
+     * @param logs central logs: which records go to the control plane through the same outbox, at what rate
      */
-    public record Telemetry(Duration window, int maxOutboxRows, Duration heartbeat) {
+    public record Telemetry(Duration window, int maxOutboxRows, Duration heartbeat, io.edgefleet.agent.logs.CentralLogs logs) {
         public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(60);
 
         public Telemetry {
+            Objects.requireNonNull(logs, "logs");
             if (window.toMillis() < 10 || maxOutboxRows < 1) {
                 throw new IllegalArgumentException("telemetry window must be >= 10 ms and the outbox >= 1 row");
             }
@@ -113,6 +115,16 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
 
         public Telemetry(Duration window, int maxOutboxRows) {
             this(window, maxOutboxRows, DEFAULT_HEARTBEAT);
+        }
+
+        /** With central logs at their defaults ({@link io.edgefleet.agent.logs.CentralLogs#defaults}). */
+        public Telemetry(Duration window, int maxOutboxRows, Duration heartbeat) {
+            this(window, maxOutboxRows, heartbeat, io.edgefleet.agent.logs.CentralLogs.defaults());
+        }
+
+        /** These settings with central logs as given. */
+        public Telemetry withLogs(io.edgefleet.agent.logs.CentralLogs l) {
+            return new Telemetry(window, maxOutboxRows, heartbeat, l);
         }
     }
 
@@ -202,7 +214,7 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
     }
 
     public AgentConfig withTelemetry(Duration window, int maxOutboxRows) {
-        return withTelemetry(new Telemetry(window, maxOutboxRows, telemetry.heartbeat()));
+        return withTelemetry(new Telemetry(window, maxOutboxRows, telemetry.heartbeat(), telemetry.logs()));
     }
 
     public AgentConfig withTelemetry(Telemetry t) {

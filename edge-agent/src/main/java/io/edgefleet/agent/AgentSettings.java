@@ -54,6 +54,14 @@ import java.time.Duration;
  *     sustained-windows: 3                # violating windows in a row that roll back
  *     min-baseline-requests: 50           # answers of the previous version needed to compare with it
  *   telemetry: { window-ms: 10000, max-outbox-rows: 10000, heartbeat-ms: 60000 }
+ *   logs:                                 # central logs: records forwarded to the control plane through the telemetry outbox
+ *     forward: true
+ *     level: WARN                         # WARN and ERROR
+ *     max-records: 60                     # per period at most (token bucket); the rest are dropped and counted
+ *     period-ms: 60000
+ *     queue-capacity: 1000                # in memory between two flushes into the outbox
+ *     max-outbox-rows: 1000               # log batches kept while the broker is away
+ *     loggers: [""]                       # "" = every logger of the process
  *   sync:                                 # where deploy commands download models from (needed to take rollouts)
  *     url: https://cloud:8080             # default: identity.control-plane
  *     trust: [ { key-id: edgefleet-registry, file: edgefleet-registry.pub } ]   # the registry's signing key(s)
@@ -126,6 +134,22 @@ public final class AgentSettings {
                 .ifPresent(p -> io.edgefleet.profiles.probe.TfliteNative.configure(java.util.Optional.of(Path.of(p))));
     }
 
+    /** {@code agent.logs}: central logs (docs/edge-agent.md "Logs"). */
+    static io.edgefleet.agent.logs.CentralLogs centralLogs(Config l, io.edgefleet.agent.logs.CentralLogs d) {
+        java.util.logging.Level level;
+        try {
+            level = l.get("level").asString().map(io.edgefleet.transport.logging.LogLevels::parse).orElse(d.level());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("agent.logs.level: " + e.getMessage());
+        }
+        return new io.edgefleet.agent.logs.CentralLogs(l.get("forward").asBoolean().orElse(d.forward()), level,
+                l.get("max-records").asInt().orElse(d.maxRecords()),
+                Duration.ofMillis(l.get("period-ms").asLong().orElse(d.period().toMillis())),
+                l.get("queue-capacity").asInt().orElse(d.queueCapacity()),
+                l.get("max-outbox-rows").asInt().orElse(d.maxOutboxRows()),
+                l.get("loggers").asList(String.class).orElse(d.loggers()));
+    }
+
     static AgentConfig from(Config c) {
         AgentConfig base = AgentConfig.defaults(Path.of(c.get("data-dir").asString().orElse("agent-data")));
         AgentConfig a = base
@@ -162,7 +186,10 @@ public final class AgentSettings {
             a = a.withTelemetry(new AgentConfig.Telemetry(
                     Duration.ofMillis(c.get("telemetry.window-ms").asLong().orElse(t.window().toMillis())),
                     c.get("telemetry.max-outbox-rows").asInt().orElse(t.maxOutboxRows()),
-                    Duration.ofMillis(c.get("telemetry.heartbeat-ms").asLong().orElse(t.heartbeat().toMillis()))));
+                    Duration.ofMillis(c.get("telemetry.heartbeat-ms").asLong().orElse(t.heartbeat().toMillis())), t.logs()));
+        }
+        if (c.get("logs").exists()) {
+            a = a.withTelemetry(a.telemetry().withLogs(centralLogs(c.get("logs"), a.telemetry().logs())));
         }
         if (c.get("escalation.url").exists()) {
             java.util.Map<String, io.edgefleet.agent.serving.EscalationPolicy> policies = new java.util.HashMap<>();

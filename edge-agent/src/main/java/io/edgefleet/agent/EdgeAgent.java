@@ -40,6 +40,7 @@ public final class EdgeAgent implements AutoCloseable {
     private final java.util.Optional<MqttLink> mqtt;
     private final java.util.Optional<CoapApi> coap;
     private final TelemetryRecorder telemetry;
+    private final java.util.Optional<io.edgefleet.agent.logs.LogForwarder> centralLogs;
     private final Watchdog watchdog;
     private final java.util.concurrent.ScheduledExecutorService loop = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("agent-telemetry").daemon().unstarted(r));
@@ -102,6 +103,10 @@ public final class EdgeAgent implements AutoCloseable {
         this.mqtt = config.mqttUrl().map(url -> new MqttLink(url, mqttTls, config.fleet(), config.device(), config.profile(), slots, inference,
                 commands, codec, config.mqttMaxInFlight(), config.maxPayloadBytes(), clientFailures, Clock.systemUTC()));
         mqtt.ifPresent(m -> m.useTracing(tracing));
+        this.centralLogs = mqtt.isPresent() && config.telemetry().logs().forward()
+                ? java.util.Optional.of(new io.edgefleet.agent.logs.LogForwarder(config.telemetry().logs(), store, config.fleet(), config.device(),
+                        Clock.systemUTC()))
+                : java.util.Optional.empty();
         mqtt.ifPresent(m -> watchdog.onRollback(m::reportAutoRollback));
         mqtt.ifPresent(m -> m.reportRuntimes(runtimes::reports));
         // issue 15: sign with the enrolled key, run only the control plane's signed commands (once enrolled)
@@ -145,6 +150,11 @@ public final class EdgeAgent implements AutoCloseable {
             this.deadlines = java.util.Optional.of(config.httpLimits().applyTo(builder, clientFailures));
             this.http = java.util.Optional.of(builder.build());
         }
+    }
+
+    /** The central-log forwarder: present in connected mode unless {@code agent.logs.forward} is false. */
+    public java.util.Optional<io.edgefleet.agent.logs.LogForwarder> centralLogs() {
+        return centralLogs;
     }
 
     /** Which model runtimes load on this device, with the reasons (probed on first use). */
@@ -230,12 +240,20 @@ public final class EdgeAgent implements AutoCloseable {
 
     private void startTelemetryLoop() {
         TelemetryPublisher publisher = mqtt.map(m -> new TelemetryPublisher(store, m::sendTelemetry)).orElse(null);
+        // central logs: the forwarder's queue into the outbox, then the outbox's log batches out, both marked as the
+        // forwarding path (what they log is never forwarded)
+        TelemetryPublisher logs = centralLogs.flatMap(f -> mqtt.map(m -> new TelemetryPublisher(store, AgentStore.LOGS, m::sendLogs))).orElse(null);
+        centralLogs.ifPresent(io.edgefleet.agent.logs.LogForwarder::install);
         long period = Math.max(10, Math.min(1000, config.telemetry().window().toMillis() / 4));
         loop.scheduleWithFixedDelay(() -> {
             try {
                 telemetry.runOnce();
                 if (publisher != null) {
                     publisher.runOnce();
+                }
+                if (logs != null) {
+                    centralLogs.get().runOnce();
+                    io.edgefleet.agent.logs.LogForwarder.forwarding(logs::runOnce);
                 }
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "telemetry loop: {0}", e.toString());
@@ -352,6 +370,7 @@ public final class EdgeAgent implements AutoCloseable {
     public void close() {
         closing.set(true);
         ready.set(false);
+        centralLogs.ifPresent(io.edgefleet.agent.logs.LogForwarder::close);
         loop.shutdownNow();
         watchdog.close();
         identity.ifPresent(io.edgefleet.agent.identity.AgentIdentity::close);
@@ -373,6 +392,7 @@ public final class EdgeAgent implements AutoCloseable {
     public void crash() {
         closing.set(true);
         ready.set(false);
+        centralLogs.ifPresent(io.edgefleet.agent.logs.LogForwarder::close);
         loop.shutdownNow();
         watchdog.close();
         identity.ifPresent(io.edgefleet.agent.identity.AgentIdentity::close);

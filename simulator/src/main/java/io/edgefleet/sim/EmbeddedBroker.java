@@ -183,6 +183,8 @@ public final class EmbeddedBroker implements Broker {
             throw new IllegalStateException("the embedded MQTT broker did not start on port " + port + ": " + e.getMessage(), e);
         }
         hive = h;
+        // HiveMQ's start routes java.util.logging into Logback (jul-to-slf4j): our records keep EdgeFleet's one format
+        io.edgefleet.transport.logging.LogSetup.reapply();
     }
 
     @Override

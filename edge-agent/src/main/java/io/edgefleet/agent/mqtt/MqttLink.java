@@ -488,6 +488,18 @@ public final class MqttLink implements AutoCloseable {
         return session.publish(topic, batch, senderProof.sign(topic, batch, Metadata.qos1()));
     }
 
+    /**
+     * Publishes one central-log batch (QoS 1, signed like telemetry) on {@code ef/v1/{fleet}/{device}/logs};
+     * false when not connected, just reconnected (the same grace as telemetry) or not acknowledged.
+     */
+    public boolean sendLogs(byte[] batch) {
+        if (!session.isConnected() || System.nanoTime() - connectedAt < TELEMETRY_GRACE_NANOS) {
+            return false;
+        }
+        String topic = Topic.logs(fleet, device).value();
+        return session.publish(topic, batch, senderProof.sign(topic, batch, Metadata.qos1()));
+    }
+
     /** Messages that could not be answered or sent (no response topic, broker away, malformed command, busy answers beyond their bound). */
     public long dropped() {
         return dropped.get();

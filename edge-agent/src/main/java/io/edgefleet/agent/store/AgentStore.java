@@ -23,7 +23,7 @@ import java.util.Optional;
  * every write is its own transaction, so a kill -9 leaves either the old or the new row.
  */
 public final class AgentStore implements AutoCloseable {
-    private static final String[] MIGRATIONS = {"V1__slots.sql", "V2__commands.sql", "V3__outbox.sql", "V4__command_payload.sql"};
+    private static final String[] MIGRATIONS = {"V1__slots.sql", "V2__commands.sql", "V3__outbox.sql", "V4__command_payload.sql", "V5__outbox_streams.sql"};
 
     private final Connection db;
 
@@ -206,6 +206,11 @@ public final class AgentStore implements AutoCloseable {
         }
     }
 
+    /** The outbox stream of telemetry batches. */
+    public static final String TELEMETRY = "telemetry";
+    /** The outbox stream of central-log batches. */
+    public static final String LOGS = "logs";
+
     /**
      * Appends a telemetry batch under the next sequence number, in one transaction with the
      * counter; beyond {@code maxRows} the oldest rows are dropped and counted as lost.
@@ -214,32 +219,48 @@ public final class AgentStore implements AutoCloseable {
      * @return the sequence number used
      */
     public synchronized long appendOutbox(java.util.function.BiFunction<Long, Long, byte[]> payload, int maxRows) {
+        return appendOutbox(TELEMETRY, payload, maxRows);
+    }
+
+    /**
+     * Appends a batch of {@code stream} ({@link #TELEMETRY}, {@link #LOGS}) under the stream's next
+     * sequence number, in one transaction with its counter; beyond {@code maxRows} rows of the stream
+     * its oldest rows are dropped and counted as lost ({@code payload} is told how many since its last batch).
+     *
+     * @return the sequence number used
+     */
+    public synchronized long appendOutbox(String stream, java.util.function.BiFunction<Long, Long, byte[]> payload, int maxRows) {
         try {
             db.setAutoCommit(false);
             try {
-                long seq = counter("telemetry.sequence") + 1;
-                long unreported = counter("telemetry.lost.unreported");
-                try (PreparedStatement p = db.prepareStatement("INSERT INTO outbox (sequence, payload, created_at) VALUES (?, ?, ?)")) {
-                    p.setLong(1, seq);
-                    p.setBytes(2, payload.apply(seq, unreported));
-                    p.setString(3, Instant.now().toString());
+                long seq = counter(stream + ".sequence", -1) + 1;
+                long unreported = counter(stream + ".lost.unreported");
+                try (PreparedStatement p = db.prepareStatement("INSERT INTO outbox (stream, sequence, payload, created_at) VALUES (?, ?, ?, ?)")) {
+                    p.setString(1, stream);
+                    p.setLong(2, seq);
+                    p.setBytes(3, payload.apply(seq, unreported));
+                    p.setString(4, Instant.now().toString());
                     p.executeUpdate();
                 }
-                setCounter("telemetry.sequence", seq);
-                setCounter("telemetry.lost.unreported", 0);
+                setCounter(stream + ".sequence", seq);
+                setCounter(stream + ".lost.unreported", 0);
                 long rows;
-                try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT COUNT(*) FROM outbox")) {
-                    rows = r.getLong(1);
+                try (PreparedStatement c = db.prepareStatement("SELECT COUNT(*) FROM outbox WHERE stream = ?")) {
+                    c.setString(1, stream);
+                    try (ResultSet r = c.executeQuery()) {
+                        rows = r.getLong(1);
+                    }
                 }
                 if (rows > maxRows) {
                     long drop = rows - maxRows;
                     try (PreparedStatement d = db.prepareStatement(
-                            "DELETE FROM outbox WHERE sequence IN (SELECT sequence FROM outbox ORDER BY sequence LIMIT ?)")) {
-                        d.setLong(1, drop);
+                            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE stream = ? ORDER BY id LIMIT ?)")) {
+                        d.setString(1, stream);
+                        d.setLong(2, drop);
                         d.executeUpdate();
                     }
-                    setCounter("telemetry.lost", counter("telemetry.lost") + drop);
-                    setCounter("telemetry.lost.unreported", drop);
+                    setCounter(stream + ".lost", counter(stream + ".lost") + drop);
+                    setCounter(stream + ".lost.unreported", drop);
                 }
                 db.commit();
                 return seq;
@@ -250,15 +271,21 @@ public final class AgentStore implements AutoCloseable {
                 db.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot append telemetry: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot append to the " + stream + " outbox: " + e.getMessage(), e);
         }
     }
 
-    /** Up to {@code limit} outbox rows, oldest first: (sequence, payload). */
+    /** Up to {@code limit} telemetry outbox rows, oldest first: (sequence, payload). */
     public synchronized List<Map.Entry<Long, byte[]>> peekOutbox(int limit) {
+        return peekOutbox(TELEMETRY, limit);
+    }
+
+    /** Up to {@code limit} outbox rows of {@code stream}, oldest first: (sequence, payload). */
+    public synchronized List<Map.Entry<Long, byte[]>> peekOutbox(String stream, int limit) {
         List<Map.Entry<Long, byte[]>> out = new ArrayList<>();
-        try (PreparedStatement p = db.prepareStatement("SELECT sequence, payload FROM outbox ORDER BY sequence LIMIT ?")) {
-            p.setInt(1, limit);
+        try (PreparedStatement p = db.prepareStatement("SELECT sequence, payload FROM outbox WHERE stream = ? ORDER BY id LIMIT ?")) {
+            p.setString(1, stream);
+            p.setInt(2, limit);
             try (ResultSet r = p.executeQuery()) {
                 while (r.next()) {
                     out.add(Map.entry(r.getLong(1), r.getBytes(2)));
@@ -266,23 +293,38 @@ public final class AgentStore implements AutoCloseable {
             }
             return out;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read the telemetry outbox: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot read the " + stream + " outbox: " + e.getMessage(), e);
         }
     }
 
-    /** Removes a batch the broker acknowledged. */
+    /** Removes a telemetry batch the broker acknowledged. */
     public synchronized void deleteOutbox(long sequence) {
-        try (PreparedStatement p = db.prepareStatement("DELETE FROM outbox WHERE sequence = ?")) {
-            p.setLong(1, sequence);
+        deleteOutbox(TELEMETRY, sequence);
+    }
+
+    /** Removes a batch of {@code stream} the broker acknowledged. */
+    public synchronized void deleteOutbox(String stream, long sequence) {
+        try (PreparedStatement p = db.prepareStatement("DELETE FROM outbox WHERE stream = ? AND sequence = ?")) {
+            p.setString(1, stream);
+            p.setLong(2, sequence);
             p.executeUpdate();
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot delete telemetry batch " + sequence + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot delete " + stream + " batch " + sequence + ": " + e.getMessage(), e);
         }
     }
 
+    /** Telemetry batches waiting for the broker. */
     public synchronized long outboxSize() {
-        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT COUNT(*) FROM outbox")) {
-            return r.getLong(1);
+        return outboxSize(TELEMETRY);
+    }
+
+    /** Batches of {@code stream} waiting for the broker. */
+    public synchronized long outboxSize(String stream) {
+        try (PreparedStatement p = db.prepareStatement("SELECT COUNT(*) FROM outbox WHERE stream = ?")) {
+            p.setString(1, stream);
+            try (ResultSet r = p.executeQuery()) {
+                return r.getLong(1);
+            }
         } catch (SQLException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
@@ -298,10 +340,14 @@ public final class AgentStore implements AutoCloseable {
     }
 
     private long counter(String name) throws SQLException {
+        return counter(name, 0);
+    }
+
+    private long counter(String name, long absent) throws SQLException {
         try (PreparedStatement p = db.prepareStatement("SELECT value FROM counters WHERE name = ?")) {
             p.setString(1, name);
             try (ResultSet r = p.executeQuery()) {
-                return r.next() ? r.getLong(1) : 0;
+                return r.next() ? r.getLong(1) : absent;
             }
         }
     }

@@ -12,11 +12,21 @@ import java.util.function.Predicate;
  */
 public final class TelemetryPublisher {
     private final AgentStore store;
+    private final String stream;
     private final Predicate<byte[]> send;
 
-    /** @param send publishes one batch and returns whether the broker acknowledged it */
+    /** @param send publishes one telemetry batch and returns whether the broker acknowledged it */
     public TelemetryPublisher(AgentStore store, Predicate<byte[]> send) {
+        this(store, AgentStore.TELEMETRY, send);
+    }
+
+    /**
+     * @param stream the outbox stream drained ({@link AgentStore#TELEMETRY}, {@link AgentStore#LOGS})
+     * @param send publishes one batch and returns whether the broker acknowledged it
+     */
+    public TelemetryPublisher(AgentStore store, String stream, Predicate<byte[]> send) {
         this.store = store;
+        this.stream = stream;
         this.send = send;
     }
 
@@ -24,7 +34,7 @@ public final class TelemetryPublisher {
     public int runOnce() {
         int sent = 0;
         for (;;) {
-            var rows = store.peekOutbox(200);
+            var rows = store.peekOutbox(stream, 200);
             if (rows.isEmpty()) {
                 return sent;
             }
@@ -32,7 +42,7 @@ public final class TelemetryPublisher {
                 if (!send.test(row.getValue())) {
                     return sent;
                 }
-                store.deleteOutbox(row.getKey());
+                store.deleteOutbox(stream, row.getKey());
                 sent++;
             }
         }

@@ -42,6 +42,10 @@ public record Topic(String fleet, String device, TopicKind kind, Optional<String
         return new Topic(fleet, device, TopicKind.TELEMETRY, Optional.empty());
     }
 
+    public static Topic logs(String fleet, String device) {
+        return new Topic(fleet, device, TopicKind.LOGS, Optional.empty());
+    }
+
     public static Topic command(String fleet, String device) {
         return new Topic(fleet, device, TopicKind.COMMAND, Optional.empty());
     }

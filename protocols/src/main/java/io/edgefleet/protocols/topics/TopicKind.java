@@ -12,6 +12,8 @@ public enum TopicKind {
     COMMAND("cmd"),
     /** agent → cloud, command acknowledgements; QoS 1. */
     COMMAND_ACK("cmd/ack"),
+    /** agent → cloud, the agent's WARN and ERROR log records (central logs); QoS 1. */
+    LOGS("logs"),
     /** device → agent, inference requests for one model; QoS 1, answered on the MQTT 5 response topic. */
     INFER("infer");
 

@@ -15,12 +15,12 @@ import java.util.Objects;
  * <caption>broker rights</caption>
  * <tr><th>identity</th><th>publishes</th><th>subscribes</th></tr>
  * <tr><td>device {@code F/D}</td>
- *     <td>{@code ef/v1/F/D/state} (retained; also its will), {@code ef/v1/F/D/telemetry},
+ *     <td>{@code ef/v1/F/D/state} (retained; also its will), {@code ef/v1/F/D/telemetry}, {@code ef/v1/F/D/logs},
  *     {@code ef/v1/F/D/cmd/ack}, {@code ef/v1/F/+/infer/+} (requests to agents of its fleet),
  *     {@code ef/replies/F/+/#} (answers to requesters of its fleet)</td>
  *     <td>{@code ef/v1/F/D/cmd}, {@code ef/v1/F/D/infer/+}, {@code ef/replies/F/D/#}</td></tr>
  * <tr><td>{@value #CONTROL}</td><td>{@code ef/v1/+/+/cmd}</td>
- *     <td>{@code ef/v1/+/+/state}, {@code ef/v1/+/+/cmd/ack}</td></tr>
+ *     <td>{@code ef/v1/+/+/state}, {@code ef/v1/+/+/cmd/ack}, {@code ef/v1/+/+/logs}</td></tr>
  * <tr><td>{@value #INGEST}</td><td>nothing</td>
  *     <td>{@code ef/v1/+/+/telemetry}, also shared: {@code $share/{group}/ef/v1/+/+/telemetry}</td></tr>
  * <tr><td>anyone else</td><td>nothing</td><td>nothing</td></tr>
@@ -88,6 +88,7 @@ public final class TopicRights {
             return List.of(
                     pub(Topic.state(fleet, device).value()),
                     pub(Topic.telemetry(fleet, device).value()),
+                    pub(Topic.logs(fleet, device).value()),
                     pub(Topic.commandAck(fleet, device).value()),
                     pub(Topic.ROOT + "/" + fleet + "/+/infer/+"),
                     pub(ReplySpace.fleetFilter(fleet)),
@@ -99,7 +100,8 @@ public final class TopicRights {
             case CONTROL -> List.of(
                     pub(Topic.filterAll(TopicKind.COMMAND)),
                     sub(Topic.filterAll(TopicKind.STATE)),
-                    sub(Topic.filterAll(TopicKind.COMMAND_ACK)));
+                    sub(Topic.filterAll(TopicKind.COMMAND_ACK)),
+                    sub(Topic.filterAll(TopicKind.LOGS)));
             case INGEST -> List.of(new Rule(Action.SUBSCRIBE, Topic.filterAll(TopicKind.TELEMETRY), true));
             default -> List.of();
         };

@@ -131,6 +131,7 @@ class TopicRightsTest {
         assertThat(TopicRights.rules("f/d")).containsExactly(
                 new Rule(PUBLISH, "ef/v1/f/d/state", false),
                 new Rule(PUBLISH, "ef/v1/f/d/telemetry", false),
+                new Rule(PUBLISH, "ef/v1/f/d/logs", false),
                 new Rule(PUBLISH, "ef/v1/f/d/cmd/ack", false),
                 new Rule(PUBLISH, "ef/v1/f/+/infer/+", false),
                 new Rule(PUBLISH, "ef/replies/f/+/#", false),
@@ -140,7 +141,8 @@ class TopicRightsTest {
         assertThat(TopicRights.rules(TopicRights.CONTROL)).containsExactly(
                 new Rule(PUBLISH, "ef/v1/+/+/cmd", false),
                 new Rule(SUBSCRIBE, "ef/v1/+/+/state", false),
-                new Rule(SUBSCRIBE, "ef/v1/+/+/cmd/ack", false));
+                new Rule(SUBSCRIBE, "ef/v1/+/+/cmd/ack", false),
+                new Rule(SUBSCRIBE, "ef/v1/+/+/logs", false));
         assertThat(TopicRights.rules(TopicRights.INGEST)).containsExactly(new Rule(SUBSCRIBE, "ef/v1/+/+/telemetry", true));
     }
 
