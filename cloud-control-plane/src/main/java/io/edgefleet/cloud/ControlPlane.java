@@ -91,6 +91,11 @@ public final class ControlPlane implements AutoCloseable {
     private final TelemetryRepository telemetry;
     private final io.edgefleet.cloud.store.LogRepository logs;
     private final IngestStats stats = new IngestStats();
+    private final io.edgefleet.cloud.metrics.CloudMeters meters = new io.edgefleet.cloud.metrics.CloudMeters(Services.get(MeterRegistry.class));
+    /** How often the fleet gauges (devices, rollouts, registry, resources) are recomputed. */
+    static final long FLEET_METERS_PERIOD_MILLIS = 5_000;
+    /** Devices per resource figure that get a series of their own on /observe/metrics (the worst ones). */
+    static final int RESOURCE_TOP_N = 10;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "cloud-housekeeping");
@@ -184,7 +189,7 @@ public final class ControlPlane implements AutoCloseable {
             closeables.add(ke);
             events.listen(ke);
         });
-        Aggregator aggregator = new Aggregator(telemetry, stats, clock);
+        Aggregator aggregator = new Aggregator(telemetry, stats, clock, meters::ingestLag);
         // the device CA (own, or the operator's): trust anchor of client certificates, issuer of the
         // embedded server certificate, of the control plane's service identities and of device certificates
         ca = io.edgefleet.cloud.pki.DevicePki.authority(config.pki(), config.pkiDir());
@@ -246,14 +251,12 @@ public final class ControlPlane implements AutoCloseable {
                     DeviceCatalog.builtIn(), config.validation(), 2, clock);
         }
         if (config.roles().contains(Role.INFERENCE)) {
-            MeterRegistry meters = Services.get(MeterRegistry.class);
-            var sizes = meters.getOrCreate(io.helidon.metrics.api.DistributionSummary.builder("edgefleet.cloud.inference.batch.size"));
+            java.util.function.IntConsumer sizes = meters.inference(
+                    () -> inference == null ? 0 : inference.queueDepths().values().stream().mapToInt(Integer::intValue).sum());
             inference = new CloudInference(registry, config.dataDir().resolve("inference"), config.batching(),
                     new io.edgefleet.engines.EngineOptions(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), true,
-                            List.of("cuda", "cpu"), 0, 4L << 30, true, java.time.Duration.ofSeconds(5)), n -> sizes.record(n));
+                            List.of("cuda", "cpu"), 0, 4L << 30, true, java.time.Duration.ofSeconds(5)), n -> sizes.accept(n));
             inference.useTracing(tracing);
-            meters.getOrCreate(Gauge.builder("edgefleet.cloud.inference.queued",
-                    () -> inference.queueDepths().values().stream().mapToInt(Integer::intValue).sum()));
             events.listen(e -> {
                 if (e.kind().equals("model.registered")) {
                     String[] mv = e.subject().split("/", 2);
@@ -422,13 +425,12 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private WebServer webServer(SyncRoutes sync) {
-        MeterRegistry meters = Services.get(MeterRegistry.class);
-        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.received", () -> stats.received.get()));
-        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.applied", () -> stats.applied.get()));
-        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.duplicates", () -> stats.duplicates.get()));
-        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.rejected", () -> stats.rejected.get()));
-        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.produced", () -> stats.produced.get()));
-        meters.getOrCreate(Gauge.builder("edgefleet.cloud.ingest.pending", () -> sink == null ? 0 : sink.pending()));
+        meters.ingest(stats, () -> sink == null ? 0 : sink.pending());
+        if (fleet != null && config.roles().contains(Role.CONTROL)) {
+            var fleetMeters = new io.edgefleet.cloud.metrics.FleetMeters(Services.get(MeterRegistry.class), fleet,
+                    Optional.of(new io.edgefleet.cloud.rollout.RolloutStore(store)), Optional.ofNullable(registry), RESOURCE_TOP_N);
+            housekeeping.scheduleWithFixedDelay(() -> safely(fleetMeters::refresh), 0, FLEET_METERS_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        }
         var health = HealthObserver.builder().details(true)
                 .addCheck(() -> HealthCheckResponse.builder().status(true).detail("events", events.list(Optional.empty(), 1).size()).build(),
                         HealthCheckType.LIVENESS, "database");
@@ -467,9 +469,7 @@ public final class ControlPlane implements AutoCloseable {
                         api.routing(r);
                     }
                     if (inference != null) {
-                        new InferenceRoutes(inference, io.edgefleet.protocols.oip.OipCodec.create(), (model, took) -> meters.getOrCreate(
-                                io.helidon.metrics.api.Timer.builder("edgefleet.cloud.inference.latency")
-                                        .tags(List.of(io.helidon.metrics.api.Tag.create("model", model)))).record(took))
+                        new InferenceRoutes(inference, io.edgefleet.protocols.oip.OipCodec.create(), meters::inference)
                                 .useTracing(tracing).routing(r);
                     }
                 })

@@ -78,9 +78,9 @@ public final class EdgeAgent implements AutoCloseable {
                 config.maxPayloadBytes());
         oip.useTracing(tracing);
         this.telemetry = new TelemetryRecorder(store, config.fleet(), config.device(), config.telemetry().window(),
-                config.telemetry().maxOutboxRows(), Clock.systemUTC());
+                config.telemetry().maxOutboxRows(), Clock.systemUTC(), resourceReadings(config.dataDir()));
         this.watchdog = new Watchdog(slots, config.watchdog(), Clock.systemUTC());
-        AgentObserve observe = new AgentObserve();
+        AgentObserve observe = new AgentObserve(model -> slots.activeVersions().containsKey(model));
         inference.observe(o -> {
             telemetry.record(o);
             watchdog.observe(o);
@@ -160,6 +160,20 @@ public final class EdgeAgent implements AutoCloseable {
     /** Which model runtimes load on this device, with the reasons (probed on first use). */
     public HostRuntimes runtimes() {
         return runtimes;
+    }
+
+    /** Per window, what the process and host use; a reading that fails leaves the window's batch without it. */
+    private static java.util.function.Supplier<java.util.Optional<io.edgefleet.protocols.messages.ResourceUsage>> resourceReadings(
+            java.nio.file.Path dataDir) {
+        io.edgefleet.agent.telemetry.ResourceProbe probe = io.edgefleet.agent.telemetry.ResourceProbe.create(dataDir);
+        return () -> {
+            try {
+                return java.util.Optional.of(probe.read());
+            } catch (RuntimeException e) {
+                System.getLogger(EdgeAgent.class.getName()).log(System.Logger.Level.WARNING, "cannot read resource use: " + e);
+                return java.util.Optional.empty();
+            }
+        };
     }
 
     private void registerHealthChecks() {

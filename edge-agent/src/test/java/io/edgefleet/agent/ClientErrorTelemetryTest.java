@@ -85,8 +85,15 @@ class ClientErrorTelemetryTest {
             // the watchdog never saw a refused request as a sample of the version
             assertThat(agent.slots().activeVersions()).containsEntry("cls", active);
             try (HttpClientResponse r = client.get("/observe/metrics").header(HeaderNames.ACCEPT, "text/plain").request()) {
-                assertThat(r.as(String.class)).contains("outcome=\"invalid-input\"", "outcome=\"bad-request\"", "outcome=\"ok\"")
-                        .doesNotContain("outcome=\"error\"");
+                // 4xx are client errors by reason, never server (model) errors; client-chosen names are not label values
+                assertThat(r.as(String.class))
+                        .contains("edgefleet_agent_requests_total{model=\"cls\",outcome=\"client_error\",reason=\"invalid_input\"} 151.0",
+                                "edgefleet_agent_requests_total{model=\"cls\",outcome=\"client_error\",reason=\"bad_request\"} 2.0",
+                                "edgefleet_agent_requests_total{model=\"cls\",outcome=\"ok\",reason=\"none\"} 3.0",
+                                "edgefleet_agent_requests_total{model=\"_unknown\",outcome=\"client_error\",reason=\"unknown_model\"} 1.0",
+                                "edgefleet_agent_requests_total{model=\"cls\",outcome=\"client_error\",reason=\"unknown_model\"} 1.0",
+                                "edgefleet_agent_inference_duration_seconds_count{model=\"cls\"} 3")
+                        .doesNotContain("outcome=\"server_error\"", "model=\"nope\"");
             }
         }
     }

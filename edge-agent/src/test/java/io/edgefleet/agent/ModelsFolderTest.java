@@ -88,7 +88,7 @@ class ModelsFolderTest {
 
             HttpResponse<String> health = get(agent, "/observe/health");
             assertThat(health.statusCode()).isEqualTo(200);
-            assertThat(health.body()).contains("\"notReady\"", "preproc", "truncated", "CAST");
+            assertThat(health.body()).contains("\"not_ready.preproc\"", "\"not_ready.truncated\"", "CAST");
 
             CoapClient coap = new CoapClient("coap://127.0.0.1:" + agent.coapPort().getAsInt() + "/health");
             try {

@@ -50,7 +50,7 @@ class ModelsFolderProcessTest {
             HttpResponse<String> garbage = ChildJvm.get(base + "/v2/models/garbage");
             assertThat(garbage.statusCode()).isEqualTo(503);
             assertThat(garbage.body()).contains("garbage.onnx did not load");
-            assertThat(ChildJvm.get(base + "/observe/health").body()).contains("notReady", "preproc", "garbage");
+            assertThat(ChildJvm.get(base + "/observe/health").body()).contains("not_ready.preproc", "not_ready.garbage");
             assertThat(agent.log()).contains("ready: " + base + "/v2", "serving {cls=", "not ready {garbage=", "preproc=");
             agent.process().destroy();
             assertThat(agent.process().waitFor(30, TimeUnit.SECONDS)).as("SIGTERM ends it; log:%n%s", agent.log()).isTrue();

@@ -436,14 +436,15 @@ public final class ApiRoutes {
     /** A device as the API shows it: the record plus its truthful status. */
     public record DeviceView(String fleet, String device, String status, Optional<Instant> statusSince, Optional<String> profile,
             Optional<String> agentVersion, List<String> tags, List<ModelState> models, Optional<Instant> lastSeen, Instant registeredAt,
-            Optional<Instant> enrolledAt, List<io.edgefleet.protocols.messages.RuntimeReport> runtimes) {
+            Optional<Instant> enrolledAt, List<io.edgefleet.protocols.messages.RuntimeReport> runtimes,
+            Optional<io.edgefleet.protocols.messages.ResourceUsage> resources, Optional<Instant> resourcesAt) {
     }
 
     private DeviceView view(DeviceRecord d) {
         Instant now = fleet.now();
         return new DeviceView(d.fleet(), d.device(), d.status(now, fleet.staleAfter()).wire(), d.statusSince(now, fleet.staleAfter()),
                 d.profile(), d.agentVersion(), d.tags(), d.models(), d.lastSeen(), d.registeredAt(),
-                d.enrolledAt(), d.runtimes());
+                d.enrolledAt(), d.runtimes(), d.resources(), d.resourcesAt());
     }
 
     private void devices(ServerRequest q, ServerResponse s, Principal t) throws Exception {

@@ -17,11 +17,17 @@ import java.util.Optional;
  * @param enrolledAt when the device last received a certificate through enrolment (empty: never enrolled)
  * @param runtimes which model runtimes load on the device, with the reason for those that do not, from its last
  *     online state; empty until an agent that reports them (issue 16) has connected
+ * @param resources what the device's agent last reported using (CPU, memory, disk), with its telemetry; empty until an
+ *     agent that reports them (issue 17) has sent a batch
+ * @param resourcesAt when the agent measured {@code resources} (its batch's {@code sentAt})
  */
 public record DeviceRecord(String fleet, String device, Optional<String> profile, Optional<String> agentVersion, List<String> tags,
         List<ModelState> models, boolean online, Optional<Instant> stateAt, Optional<Instant> statusChangedAt, Optional<Instant> lastSeen,
-        Instant registeredAt, Optional<Instant> enrolledAt, List<io.edgefleet.protocols.messages.RuntimeReport> runtimes) {
+        Instant registeredAt, Optional<Instant> enrolledAt, List<io.edgefleet.protocols.messages.RuntimeReport> runtimes,
+        Optional<io.edgefleet.protocols.messages.ResourceUsage> resources, Optional<Instant> resourcesAt) {
     public DeviceRecord {
+        resources = resources == null ? Optional.empty() : resources;
+        resourcesAt = resourcesAt == null ? Optional.empty() : resourcesAt;
         tags = List.copyOf(tags);
         models = List.copyOf(models);
         runtimes = runtimes == null ? List.of() : List.copyOf(runtimes);

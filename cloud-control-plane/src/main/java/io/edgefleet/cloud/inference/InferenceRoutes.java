@@ -43,10 +43,16 @@ public final class InferenceRoutes {
 
     private final CloudInference inference;
     private final OipCodec codec;
-    private final java.util.function.BiConsumer<String, Duration> latency;
+    private final Latency latency;
 
-    /** @param latency receives each answered request's model and time (for the per-model latency metric) */
-    public InferenceRoutes(CloudInference inference, OipCodec codec, java.util.function.BiConsumer<String, Duration> latency) {
+    /** Receives each answered request's route (its pattern, e.g. {@code /v2/models/{m}/infer}), model and time. */
+    @FunctionalInterface
+    public interface Latency {
+        void record(String route, String model, Duration took);
+    }
+
+    /** @param latency receives each answered request's route, model and time (for the per-route, per-model latency metric) */
+    public InferenceRoutes(CloudInference inference, OipCodec codec, Latency latency) {
         this.inference = inference;
         this.codec = codec;
         this.latency = latency;
@@ -178,7 +184,8 @@ public final class InferenceRoutes {
             res.header(OipCodec.HEADER_CONTENT_LENGTH, Integer.toString(e.headerLength().getAsInt()));
         }
         res.status(Status.OK_200).header(HeaderNames.CONTENT_TYPE, e.contentType()).send(e.body());
-        latency.accept(model, Duration.ofNanos(System.nanoTime() - start));
+        latency.record(version.isPresent() ? "/v2/models/{m}/versions/{v}/infer" : "/v2/models/{m}/infer", model,
+                Duration.ofNanos(System.nanoTime() - start));
     }
 
     private static final io.edgefleet.transport.net.ClientFailureLog CLIENTS = new io.edgefleet.transport.net.ClientFailureLog(

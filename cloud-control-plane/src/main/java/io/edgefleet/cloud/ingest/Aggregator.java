@@ -10,15 +10,30 @@ public final class Aggregator {
     private final TelemetryRepository repo;
     private final IngestStats stats;
     private final Clock clock;
+    private final java.util.function.Consumer<java.time.Duration> lag;
 
     public Aggregator(TelemetryRepository repo, IngestStats stats, Clock clock) {
+        this(repo, stats, clock, d -> { });
+    }
+
+    /**
+     * @param lag receives, per batch folded in (duplicates included), how long after the agent sent it it was applied:
+     *     this clock minus the batch's {@code sentAt}, 0 when the agent's clock is ahead
+     */
+    public Aggregator(TelemetryRepository repo, IngestStats stats, Clock clock, java.util.function.Consumer<java.time.Duration> lag) {
         this.repo = repo;
         this.stats = stats;
         this.clock = clock;
+        this.lag = lag;
     }
 
     public TelemetryRepository.Applied apply(List<TelemetryBatch> batches) {
-        TelemetryRepository.Applied a = repo.apply(batches, clock.instant());
+        java.time.Instant now = clock.instant();
+        TelemetryRepository.Applied a = repo.apply(batches, now);
+        for (TelemetryBatch b : batches) {
+            java.time.Duration d = java.time.Duration.between(b.sentAt(), now);
+            lag.accept(d.isNegative() ? java.time.Duration.ZERO : d);
+        }
         stats.applied.addAndGet(a.batches());
         stats.duplicates.addAndGet(a.duplicates());
         stats.requests.addAndGet(a.requests());

@@ -21,7 +21,8 @@ import java.util.List;
 public final class CloudStore implements AutoCloseable {
     // V5__pki.sql (helper "pki") goes before V6 when merged: the runner numbers scripts by their place in this list
     static final List<String> MIGRATIONS = List.of("V1__registry_fleet_telemetry.sql", "V2__rollouts.sql", "V3__escalation_stats.sql",
-            "V4__client_errors.sql", "V5__pki.sql", "V6__access.sql", "V7__device_runtimes.sql", "V8__device_logs.sql");
+            "V4__client_errors.sql", "V5__pki.sql", "V6__access.sql", "V7__device_runtimes.sql", "V8__device_logs.sql",
+            "V9__device_resources.sql");
 
     private final Connection db;
     private final Path file;

@@ -128,6 +128,21 @@ public final class DeviceRepository {
                 Jdbc.fromJson(r.getString("models"), new TypeReference<List<ModelState>>() { }),
                 r.getInt("online") == 1, Jdbc.instant(r, "state_at"), Jdbc.instant(r, "status_changed_at"), Jdbc.instant(r, "last_seen"),
                 Instant.ofEpochMilli(r.getLong("registered_at")), Jdbc.instant(r, "enrolled_at"),
-                Jdbc.fromJson(r.getString("runtimes"), new TypeReference<List<io.edgefleet.protocols.messages.RuntimeReport>>() { }));
+                Jdbc.fromJson(r.getString("runtimes"), new TypeReference<List<io.edgefleet.protocols.messages.RuntimeReport>>() { }),
+                Optional.ofNullable(r.getString("resources"))
+                        .map(j -> Jdbc.fromJson(j, new TypeReference<io.edgefleet.protocols.messages.ResourceUsage>() { })),
+                Jdbc.instant(r, "resources_at"));
+    }
+
+    /**
+     * Keeps {@code usage} as the device's latest resource use when it was measured at or after the one stored (batches of
+     * a device can arrive out of order after a broker outage). Called inside the ingest transaction.
+     */
+    public static void resources(Connection c, String fleet, String device, io.edgefleet.protocols.messages.ResourceUsage usage,
+            Instant measuredAt) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE devices SET resources = ?, resources_at = ? WHERE fleet = ? AND device = ? "
+                + "AND (resources_at IS NULL OR resources_at <= ?)")) {
+            Jdbc.bind(p, Jdbc.json(usage), measuredAt, fleet, device, measuredAt).executeUpdate();
+        }
     }
 }

@@ -85,6 +85,9 @@ public final class TelemetryRepository {
                     }
                     applied++;
                     DeviceRepository.touch(c, b.fleet(), b.device(), receivedAt);
+                    if (b.resources().isPresent()) {
+                        DeviceRepository.resources(c, b.fleet(), b.device(), b.resources().get(), b.sentAt());
+                    }
                     if (b.lost() > 0) {
                         Jdbc.bind(lost, b.fleet(), b.device(), b.lost()).executeUpdate();
                     }

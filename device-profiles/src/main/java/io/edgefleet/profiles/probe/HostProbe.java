@@ -80,6 +80,14 @@ public final class HostProbe {
         return statuses;
     }
 
+    /**
+     * The NVIDIA GPUs visible here (the driver's {@code /proc} entry and device nodes, then {@code nvidia-smi -L}),
+     * e.g. {@code GPU 0: NVIDIA H200 (UUID: ...)}; empty when none. Loads no runtime; may take a few seconds.
+     */
+    public List<String> gpus() {
+        return CudaDevices.list(procRoot, devRoot);
+    }
+
     public HostReport probe() {
         List<RuntimeStatus> statuses = runtimes();
         List<RuntimeSupport> runtimes = statuses.stream().filter(RuntimeStatus::loaded)

@@ -2,6 +2,7 @@ package io.edgefleet.agent.telemetry;
 
 import io.edgefleet.agent.store.AgentStore;
 import io.edgefleet.protocols.messages.MessageCodec;
+import io.edgefleet.protocols.messages.ResourceUsage;
 import io.edgefleet.protocols.messages.TelemetryBatch;
 import io.edgefleet.protocols.messages.TelemetryRecord;
 import java.time.Clock;
@@ -30,6 +31,7 @@ public final class TelemetryRecorder {
     private final Clock clock;
     private final MessageCodec json = MessageCodec.json();
     private final Map<List<String>, Window> open = new LinkedHashMap<>();
+    private final java.util.function.Supplier<Optional<ResourceUsage>> resources;
     private Instant windowStart;
     private long droppedRefusals;
 
@@ -37,6 +39,16 @@ public final class TelemetryRecorder {
     static final int MAX_WINDOWS = 64;
 
     public TelemetryRecorder(AgentStore store, String fleet, String device, Duration window, int maxOutboxRows, Clock clock) {
+        this(store, fleet, device, window, maxOutboxRows, clock, Optional::empty);
+    }
+
+    /**
+     * @param resources read when a window closes ({@link ResourceProbe#read}); present, it goes into that window's batch, and a
+     *     window without requests still writes a batch carrying it alone, so an idle device keeps reporting its memory and disk
+     */
+    public TelemetryRecorder(AgentStore store, String fleet, String device, Duration window, int maxOutboxRows, Clock clock,
+            java.util.function.Supplier<Optional<ResourceUsage>> resources) {
+        this.resources = resources;
         this.store = store;
         this.fleet = fleet;
         this.device = device;
@@ -78,7 +90,7 @@ public final class TelemetryRecorder {
 
     /**
      * Closes the window when it is over: its batch goes to the outbox (nothing when no request
-     * came in). Returns the sequence number written, if any.
+     * came in and no resources are reported). Returns the sequence number written, if any.
      */
     public synchronized Optional<Long> runOnce() {
         Instant now = clock.instant();
@@ -91,11 +103,12 @@ public final class TelemetryRecorder {
         open.forEach((key, w) -> records.add(w.close(key.get(0), key.get(1), start, end)));
         open.clear();
         windowStart = align(now);
-        if (records.isEmpty()) {
+        Optional<ResourceUsage> used = resources.get();
+        if (records.isEmpty() && used.isEmpty()) {
             return Optional.empty();
         }
         long seq = store.appendOutbox((sequence, lost) -> json.encode(new TelemetryBatch(TelemetryBatch.SCHEMA_VERSION, fleet, device,
-                sequence, now, records, lost)), maxOutboxRows);
+                sequence, now, records, lost, used)), maxOutboxRows);
         return Optional.of(seq);
     }
 }
