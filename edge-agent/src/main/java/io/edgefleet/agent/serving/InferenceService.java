@@ -38,6 +38,7 @@ public final class InferenceService implements AutoCloseable {
     private final int queueCapacity;
     private final Duration requestTimeout;
     private final Map<String, ThreadPoolExecutor> executors = new ConcurrentHashMap<>();
+    private final ModelStatistics statistics = new ModelStatistics();
     private volatile boolean draining;
     private volatile java.util.function.Consumer<io.edgefleet.agent.telemetry.Observation> observer = o -> { };
 
@@ -206,20 +207,26 @@ public final class InferenceService implements AutoCloseable {
             throw new OverloadedException("the agent is shutting down", false);
         }
         Lease lease = slots.lease(model, version);
+        long taken = System.nanoTime();
         try {
             // Refused here, a bad request never takes a place in the queue nor a native thread.
             lease.model().check(request.inputs());
         } catch (RuntimeException e) {
+            statistics.fail(model, lease.version(), System.nanoTime() - taken);
             lease.close();
             throw e;
         }
+        long checkedNanos = System.nanoTime() - taken;
         ThreadPoolExecutor ex = executor(model);
         Future<List<InferTensor>> f;
         long[] execNanos = {0};
+        long[] queueNanos = {0};
+        long submitted = System.nanoTime();
         try {
             f = ex.submit(() -> {
                 // the model's own time, without the wait in the queue: what the watchdog compares across versions
                 long s0 = System.nanoTime();
+                queueNanos[0] = s0 - submitted;
                 try {
                     return lease.model().infer(request.inputs());
                 } finally {
@@ -227,6 +234,7 @@ public final class InferenceService implements AutoCloseable {
                 }
             });
         } catch (RejectedExecutionException e) {
+            statistics.fail(model, lease.version(), System.nanoTime() - taken);
             lease.close();
             if (draining) {
                 throw new OverloadedException("the agent is shutting down", false);
@@ -237,7 +245,14 @@ public final class InferenceService implements AutoCloseable {
         try {
             List<InferTensor> outputs = f.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
             // before the observation: a request naming an output the model lacks is refused, and counted once, as the client's
+            long picking = System.nanoTime();
             List<InferTensor> selected = select(outputs, request.outputs(), model);
+            ModelStatistics.Counters counters = statistics.of(model, lease.version());
+            counters.add("compute_output", System.nanoTime() - picking);
+            counters.add("compute_input", checkedNanos);
+            counters.add("queue", queueNanos[0]);
+            counters.add("compute_infer", execNanos[0]);
+            statistics.success(model, lease.version(), batch(lease, request), System.nanoTime() - taken);
             sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6));
             if (confidence != null) {
                 confidence[0] = Observations.confidence(lease, outputs);
@@ -245,6 +260,7 @@ public final class InferenceService implements AutoCloseable {
             return new InferResponse(model, Optional.of(lease.version()), request.id(),
                     Parameters.of("edgefleet.computed_at", "edge"), selected);
         } catch (ExecutionException e) {
+            statistics.fail(model, lease.version(), System.nanoTime() - taken);
             // A runtime's refusal of inputs that passed the checks is still the client's mistake, not a model error.
             if (!Failure.causedByClient(e.getCause())) {
                 sink.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
@@ -254,12 +270,16 @@ public final class InferenceService implements AutoCloseable {
             }
             throw new IllegalStateException("model '" + model + "' failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
+            statistics.fail(model, lease.version(), System.nanoTime() - taken);
             f.cancel(false);
             sink.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
             throw new OverloadedException("model '" + model + "' did not answer within " + requestTimeout.toMillis() + " ms", false);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new OverloadedException("interrupted while waiting for model '" + model + "'", false);
+        } catch (RuntimeException e) { // an output the model lacks
+            statistics.fail(model, lease.version(), System.nanoTime() - taken);
+            throw e;
         } finally {
             lease.close();
         }
@@ -290,6 +310,21 @@ public final class InferenceService implements AutoCloseable {
             ex.allowCoreThreadTimeOut(true);
             return ex;
         });
+    }
+
+    /** Triton-style per model version statistics of the requests this service ran ({@code GET /v2/models/{m}/stats}). */
+    public ModelStatistics statistics() {
+        return statistics;
+    }
+
+    /** Inferences in a request: the first input's first dimension when the model's is dynamic (a batch), else 1. */
+    private static long batch(Lease lease, InferRequest request) {
+        var specs = lease.model().signature().inputs();
+        if (specs.isEmpty() || request.inputs().isEmpty() || specs.get(0).shape().isEmpty() || specs.get(0).shape().get(0) != -1) {
+            return 1;
+        }
+        long[] shape = request.inputs().get(0).shape();
+        return shape.length == 0 ? 1 : Math.max(1, shape[0]);
     }
 
     /** Requests waiting per model, for metrics. */
