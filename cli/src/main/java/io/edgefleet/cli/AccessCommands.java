@@ -109,6 +109,7 @@ final class AccessCommands {
     @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke the active token NAME; its next call is refused (401).")
     static final class Revoke implements Callable<Integer> {
         @Parameters(paramLabel = "NAME") String name;
+        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
         @Mixin CloudCommands.Server server;
         @Spec
         CommandSpec spec;
@@ -118,6 +119,10 @@ final class AccessCommands {
             CloudClient.Response r = server.client().post("/api/v1/tokens/" + CloudClient.enc(name) + "/revoke", Map.of());
             if (!r.ok()) {
                 return CloudCommands.fail(spec, r);
+            }
+            if (json) {
+                spec.commandLine().getOut().println(r.text());
+                return Main.OK;
             }
             spec.commandLine().getOut().printf("token %s revoked%n", r.json().get("name").asText());
             return Main.OK;

@@ -28,9 +28,10 @@ final class BundleCommands {
     private BundleCommands() {
     }
 
-    @Command(name = "bundle", mixinStandardHelpOptions = true,
+    @Command(name = "bundle",
             description = "Write a signed model version and its chunks from a sync repository into one file, for offline devices.")
     static final class Bundle implements Callable<Integer> {
+        @picocli.CommandLine.Mixin HelpOption help; // not the standard mixin: its --version would clash with ours
         @Option(names = "--repo", required = true, paramLabel = "DIR") Path repo;
         @Option(names = "--model", required = true) String model;
         @Option(names = "--version", required = true) String version;

@@ -189,10 +189,11 @@ final class CloudCommands {
         }
     }
 
-    @Command(name = "push", mixinStandardHelpOptions = true,
+    @Command(name = "push",
             description = {"Register a model version: upload its variant files; the control plane loads each one in an isolated",
                 "runtime for the target profiles and refuses the version, naming the file and the runtime's message, if one fails."})
     static final class Push implements Callable<Integer> {
+        @picocli.CommandLine.Mixin HelpOption help; // not the standard mixin: its --version would clash with ours
         @Parameters(paramLabel = "FILE", arity = "1..*", description = "Variant files (.tflite, .onnx).")
         List<Path> files;
         @Option(names = "--name", required = true, paramLabel = "MODEL") String name;
@@ -204,6 +205,7 @@ final class CloudCommands {
         @Option(names = "--owner", paramLabel = "WHO") String owner;
         @Option(names = "--allow-signature-change", description = {"Register even though the inputs or outputs (names, datatypes, shapes)",
             "differ from the previous version's; clients must change with it."}) boolean allowSignatureChange;
+        @Option(names = "--json", description = "Print the API's JSON of the version (no progress bar).") boolean json;
         @Mixin Server server;
         @Spec
         CommandSpec spec;
@@ -229,7 +231,7 @@ final class CloudCommands {
                 meta.put("owner", owner);
             }
             PrintWriter out = spec.commandLine().getOut();
-            ProgressBar bar = new ProgressBar(out, "upload " + name + "/" + version, total);
+            ProgressBar bar = new ProgressBar(json ? new PrintWriter(java.io.Writer.nullWriter()) : out, "upload " + name + "/" + version, total);
             CloudClient.Response r = server.client().pushModel(name, version, files, profiles, meta, allowSignatureChange, bar::update);
             bar.done();
             if (!r.ok()) {
@@ -242,6 +244,10 @@ final class CloudCommands {
                             x.hasNonNull("profile") ? " (" + x.get("profile").asText() + ")" : "", x.get("reason").asText());
                 }
                 return Main.FAILED;
+            }
+            if (json) {
+                out.println(r.text());
+                return Main.OK;
             }
             JsonNode v = r.json();
             out.printf("registered %s/%s: %d variant(s), signed manifest at /sync/v1/manifests/%s/%s%n", name, version,
@@ -256,7 +262,7 @@ final class CloudCommands {
     }
 
     @Command(name = "devices", mixinStandardHelpOptions = true, description = "The fleet registry.",
-            subcommands = {Devices.ListDevices.class, EnrolmentCommands.RevokeDevice.class})
+            subcommands = {Devices.ListDevices.class, FleetCommands.Tags.class, EnrolmentCommands.RevokeDevice.class})
     static final class Devices implements Runnable {
         @Spec
         CommandSpec spec;
@@ -308,9 +314,10 @@ final class CloudCommands {
         }
     }
 
-    @Command(name = "telemetry", mixinStandardHelpOptions = true,
+    @Command(name = "telemetry",
             description = "Aggregated telemetry of a model version (or of one device with --device FLEET/DEVICE).")
     static final class Telemetry implements Callable<Integer> {
+        @picocli.CommandLine.Mixin HelpOption help; // not the standard mixin: its --version would clash with ours
         @Option(names = "--model", paramLabel = "M") String model;
         @Option(names = "--version", paramLabel = "V") String version;
         @Option(names = "--device", paramLabel = "FLEET/DEVICE") String device;

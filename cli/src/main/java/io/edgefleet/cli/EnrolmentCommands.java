@@ -42,6 +42,7 @@ final class EnrolmentCommands implements Runnable {
         @Option(names = "--uses", paramLabel = "N", defaultValue = "1", description = "Enrolments it allows (default 1).") int uses;
         @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "1h", description = "How long it is valid: 90s, 30m, 1h, 2d (default 1h).")
         String ttl;
+        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
         @Mixin CloudCommands.Server server;
         @Spec
         CommandSpec spec;
@@ -59,6 +60,10 @@ final class EnrolmentCommands implements Runnable {
             if (!r.ok()) {
                 return CloudCommands.fail(spec, r);
             }
+            if (json) {
+                spec.commandLine().getOut().println(r.text());
+                return Main.OK;
+            }
             JsonNode t = r.json();
             PrintWriter out = spec.commandLine().getOut();
             out.println(t.get("token").asText());
@@ -73,6 +78,7 @@ final class EnrolmentCommands implements Runnable {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Every enrolment token, newest first, without secrets.")
     static final class ListTokens implements Callable<Integer> {
+        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
         @Mixin CloudCommands.Server server;
         @Spec
         CommandSpec spec;
@@ -82,6 +88,10 @@ final class EnrolmentCommands implements Runnable {
             CloudClient.Response r = server.client().get("/api/v1/enrolment-tokens");
             if (!r.ok()) {
                 return CloudCommands.fail(spec, r);
+            }
+            if (json) {
+                spec.commandLine().getOut().println(r.text());
+                return Main.OK;
             }
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode t : r.json()) {
@@ -97,6 +107,7 @@ final class EnrolmentCommands implements Runnable {
     @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke a token: nothing can enrol with it any more.")
     static final class Revoke implements Callable<Integer> {
         @Parameters(paramLabel = "ID") String id;
+        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
         @Mixin CloudCommands.Server server;
         @Spec
         CommandSpec spec;
@@ -106,6 +117,10 @@ final class EnrolmentCommands implements Runnable {
             CloudClient.Response r = server.client().delete("/api/v1/enrolment-tokens/" + CloudClient.enc(id));
             if (!r.ok()) {
                 return CloudCommands.fail(spec, r);
+            }
+            if (json) {
+                spec.commandLine().getOut().println(r.text());
+                return Main.OK;
             }
             spec.commandLine().getOut().printf("revoked enrolment token %s%n", id);
             return Main.OK;
@@ -118,6 +133,7 @@ final class EnrolmentCommands implements Runnable {
                 "The device must enrol again with a new token to come back."})
     static final class RevokeDevice implements Callable<Integer> {
         @Parameters(paramLabel = "FLEET/DEVICE") String target;
+        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
         @Mixin CloudCommands.Server server;
         @Spec
         CommandSpec spec;
@@ -132,6 +148,10 @@ final class EnrolmentCommands implements Runnable {
                     + CloudClient.enc(target.substring(slash + 1)) + "/revoke", Map.of());
             if (!r.ok()) {
                 return CloudCommands.fail(spec, r);
+            }
+            if (json) {
+                spec.commandLine().getOut().println(r.text());
+                return Main.OK;
             }
             spec.commandLine().getOut().printf("revoked %s: %d certificate(s)%n", target, r.json().get("revoked").size());
             return Main.OK;

@@ -107,11 +107,13 @@ public final class Main {
         cl.addSubcommand(new ProfilesCommand());
         CommandLine model = new CommandLine(new ModelCommand());
         add(model, "push", cloud, CLOUD_DIST, () -> new CloudCommands.Push());
+        add(model, "deprecate", cloud, CLOUD_DIST, () -> new FleetCommands.Deprecate());
         cl.addSubcommand(model);
         add(cl, "cloud", cloud, CLOUD_DIST, () -> new CloudCommands.Cloud());
         add(cl, "devices", cloud, CLOUD_DIST, () -> new CloudCommands.Devices());
         add(cl, "enrolment-tokens", cloud, CLOUD_DIST, () -> new EnrolmentCommands());
         add(cl, "telemetry", cloud, CLOUD_DIST, () -> new CloudCommands.Telemetry());
+        add(cl, "events", cloud, CLOUD_DIST, () -> new FleetCommands.Events());
         add(cl, "broker", cloud, CLOUD_DIST, () -> new BrokerCommands());
         add(cl, "rollout", cloud, CLOUD_DIST, () -> new RolloutCommands());
         add(cl, "tokens", cloud, CLOUD_DIST, () -> new AccessCommands.Tokens());
@@ -139,7 +141,11 @@ public final class Main {
     /** One line "edgefleet: message" for a failure (exit 1), exit 2 for a usage error; applies to the sub-commands present. */
     private static void configure(CommandLine cl) {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            commandLine.getErr().println("edgefleet: " + message(ex));
+            String m = message(ex);
+            commandLine.getErr().println("edgefleet: " + m);
+            if (m.startsWith("unexpected internal error")) {
+                ex.printStackTrace(commandLine.getErr());
+            }
             return FAILED;
         });
         cl.setExitCodeExceptionMapper(t -> t instanceof CommandLine.ParameterException ? USAGE : FAILED);
@@ -172,7 +178,7 @@ public final class Main {
     }
 
     /** A command whose module this installation lacks: one line saying which has it. */
-    @Command(hidden = true)
+    @Command(hidden = true, mixinStandardHelpOptions = true)
     static final class Unavailable implements Callable<Integer> {
         private final String name;
         private final String module;
@@ -193,8 +199,16 @@ public final class Main {
         }
     }
 
-    private static String message(Throwable ex) {
-        String m = ex.getMessage();
-        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
+    /**
+     * The first message in the chain of causes; never a Java class name nor "null". A failure
+     * without any message is a bug of ours: its stack trace goes to stderr after the line.
+     */
+    static String message(Throwable ex) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return t.getMessage();
+            }
+        }
+        return "unexpected internal error without a message (a bug: please report it with the command line and the trace below)";
     }
 }

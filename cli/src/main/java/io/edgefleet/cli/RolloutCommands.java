@@ -33,6 +33,7 @@ final class RolloutCommands implements Runnable {
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a rollout from a YAML or JSON spec file.")
     static final class Create implements Callable<Integer> {
         @Parameters(paramLabel = "FILE") Path file;
+        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
         @Mixin CloudCommands.Server server;
         @Spec
         CommandSpec spec;
@@ -44,6 +45,10 @@ final class RolloutCommands implements Runnable {
             if (!r.ok()) {
                 return CloudCommands.fail(spec, r);
             }
+            if (json) {
+                spec.commandLine().getOut().println(r.text());
+                return Main.OK;
+            }
             JsonNode ro = r.json().get("rollout");
             spec.commandLine().getOut().printf("created rollout %s: %s/%s, %d wave(s)%n", ro.get("id").asText(), ro.get("model").asText(),
                     ro.get("version").asText(), ro.get("spec").get("waves").size());
@@ -53,6 +58,7 @@ final class RolloutCommands implements Runnable {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Every rollout, newest first.")
     static final class ListRollouts implements Callable<Integer> {
+        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
         @Mixin CloudCommands.Server server;
         @Spec
         CommandSpec spec;
@@ -62,6 +68,10 @@ final class RolloutCommands implements Runnable {
             CloudClient.Response r = server.client().get("/api/v1/rollouts");
             if (!r.ok()) {
                 return CloudCommands.fail(spec, r);
+            }
+            if (json) {
+                spec.commandLine().getOut().println(r.text());
+                return Main.OK;
             }
             List<List<String>> rows = new ArrayList<>();
             r.json().forEach(x -> rows.add(List.of(x.get("id").asText(), x.get("model").asText() + "@" + x.get("version").asText(),
@@ -157,7 +167,7 @@ final class RolloutCommands implements Runnable {
                     "escalationShare", "nonFiniteRate", "installFailures", "staleAfterUpdate", "failures", "notJudged", "violationStreaks",
                     "proceededWithout", "promoted")) {
                 if (d.has(k)) {
-                    parts.add(k + "=" + d.get(k));
+                    parts.add(k + "=" + Numbers.human(d.get(k)));
                 }
             }
             return String.join(" ", parts);
@@ -169,6 +179,7 @@ final class RolloutCommands implements Runnable {
         @Parameters(index = "0", paramLabel = "OPERATION") String op;
         @Parameters(index = "1", paramLabel = "ID") String id;
         @Option(names = "--reason", paramLabel = "TEXT") String reason = "";
+        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
         @Mixin CloudCommands.Server server;
         @Spec
         CommandSpec spec;
@@ -179,6 +190,10 @@ final class RolloutCommands implements Runnable {
                     Map.of("reason", reason));
             if (!r.ok()) {
                 return CloudCommands.fail(spec, r);
+            }
+            if (json) {
+                spec.commandLine().getOut().println(r.text());
+                return Main.OK;
             }
             spec.commandLine().getOut().printf("rollout %s: %s%n", id, r.json().get("rollout").get("state").asText());
             return Main.OK;

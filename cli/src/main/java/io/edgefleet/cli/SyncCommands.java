@@ -85,10 +85,11 @@ final class SyncCommands {
         }
     }
 
-    @Command(name = "sign", mixinStandardHelpOptions = true,
+    @Command(name = "sign",
             description = {"Publish a model version into a sync repository: each FILE becomes a variant (checked in an isolated JVM,",
                 "chunked into REPO/chunks), and the manifest, signed with Ed25519, goes to REPO/manifests/MODEL/VERSION.json."})
     static final class Sign implements Callable<Integer> {
+        @picocli.CommandLine.Mixin HelpOption help; // not the standard mixin: its --version would clash with ours
         @Parameters(paramLabel = "FILE", arity = "1..*", description = "Variant files (.tflite, .onnx).")
         List<Path> files;
         @Option(names = "--model", required = true) String model;

@@ -466,6 +466,7 @@ public final class ControlPlane implements AutoCloseable {
                     }
                     if (api != null) {
                         io.edgefleet.cloud.console.Console.routing(r);
+                        io.edgefleet.cloud.api.ApiDocs.routing(r);
                         api.routing(r);
                     }
                     if (inference != null) {
@@ -474,6 +475,9 @@ public final class ControlPlane implements AutoCloseable {
                     }
                 })
                 .addFeature(ObserveFeature.just(health.build(), MetricsObserver.create()));
+        if (api != null) {
+            builder.addFeature(io.edgefleet.cloud.api.ApiDocs.feature());
+        }
         if (config.httpTls().enabled()) {
             io.edgefleet.cloud.tls.HttpTls t = config.httpTls();
             io.edgefleet.cloud.tls.ServerCertificate cert = t.certificate().isPresent()

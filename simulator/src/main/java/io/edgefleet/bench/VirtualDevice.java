@@ -121,7 +121,7 @@ public final class VirtualDevice implements AutoCloseable {
             publish(Topic.state(fleet, device).value(), json.encode(state(true)), true);
             Files.deleteIfExists(target);
         } catch (Exception e) {
-            ack(CommandAck.failed(c, device, new AckError("download-failed", String.valueOf(e.getMessage())), Instant.now()));
+            ack(CommandAck.failed(c, device, new AckError("download-failed", java.util.Optional.ofNullable(e.getMessage()).orElse("the download failed")), Instant.now()));
         }
     }
 

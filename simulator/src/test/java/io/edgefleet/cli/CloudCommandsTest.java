@@ -138,4 +138,53 @@ class CloudCommandsTest {
         Run missing = cli("rollout", "create", dir.resolve("none.yaml").toString());
         assertThat(missing.code()).isEqualTo(Main.FAILED);
     }
+
+    @Test
+    void tags_are_added_listed_and_removed_and_selectors_see_them() {
+        assertThat(cli("devices", "tags", "add", "plant-9/cam-1", "line-3").code()).as("unknown device").isEqualTo(Main.FAILED);
+        cp.fleet().register("plant-9", "cam-1", List.of("north"), java.util.Optional.empty(), "test");
+        Run add = cli("devices", "tags", "add", "plant-9/cam-1", "line-3", "night");
+        assertThat(add.code()).as(add.err()).isZero();
+        assertThat(add.out()).isEqualTo("plant-9/cam-1: north line-3 night\n");
+        assertThat(cli("devices", "list", "--selector", "tag=line-3").out()).contains("cam-1");
+        Run remove = cli("devices", "tags", "remove", "plant-9/cam-1", "north", "absent");
+        assertThat(remove.out()).isEqualTo("plant-9/cam-1: line-3 night\n");
+        Run list = cli("devices", "tags", "list", "plant-9/cam-1", "--json");
+        assertThat(list.code()).isZero();
+        assertThat(list.out()).contains("\"tags\":[\"line-3\",\"night\"]");
+        Run bad = cli("devices", "tags", "list", "no-slash");
+        assertThat(bad.code()).isEqualTo(Main.USAGE);
+        assertThat(bad.err()).contains("FLEET/DEVICE");
+    }
+
+    @Test
+    void deprecate_records_who_and_why_and_events_list_it() throws Exception {
+        Path model = SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("dep")));
+        assertThat(cli("model", "push", model.toString(), "--name", "old", "--version", "1").code()).isZero();
+        Run dep = cli("model", "deprecate", "old", "1", "--reason", "accuracy drift");
+        assertThat(dep.code()).as(dep.err()).isZero();
+        assertThat(dep.out()).startsWith("old/1 deprecated by cli at ").endsWith(": accuracy drift\n");
+        Run unknown = cli("model", "deprecate", "old", "9", "--reason", "x");
+        assertThat(unknown.code()).isEqualTo(Main.FAILED);
+        assertThat(unknown.err()).contains("error 404").doesNotContain("null");
+        Run events = cli("events", "--subject", "old/1");
+        assertThat(events.code()).as(events.err()).isZero();
+        assertThat(events.out()).contains("model.registered", "old/1").containsPattern("event\\(s\\)");
+        Run json = cli("events", "--limit", "1", "--json");
+        assertThat(ProfilesCommandTest.class).isNotNull();
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out()).size()).isEqualTo(1);
+    }
+
+    @Test
+    void an_unreachable_control_plane_is_one_line_without_null_or_class_names() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Run r = ProfilesCommandTest.run("events", "--server", "http://127.0.0.1:" + closed, "--token", TOKEN);
+        assertThat(r.code()).isEqualTo(Main.FAILED);
+        assertThat(r.err()).startsWith("edgefleet: cannot reach the control plane at http://127.0.0.1:" + closed + ": connection refused")
+                .doesNotContain("null").doesNotContain("Exception");
+        assertThat(r.err().lines().count()).isEqualTo(1);
+    }
 }

@@ -124,6 +124,24 @@ public final class ApiRoutes {
         route(r, method, template, java.util.Objects.requireNonNull(scope, "scope"), h);
     }
 
+    /**
+     * Registers a route under {@code /api/v1} that authenticates its caller itself or not at all
+     * (device enrolment and renewal, the CA certificate and CRL): no wrapper, but listed in
+     * {@link #publicRoutes()} so that the OpenAPI document can be checked against it. Call it
+     * before {@link #routing}.
+     */
+    public void registerPublic(HttpRouting.Builder r, Method method, String template, io.helidon.webserver.http.Handler h) {
+        publicRoutes.add(new RouteSpec(method.text(), template, Optional.empty()));
+        r.route(method, template, h);
+    }
+
+    /** The routes {@link #registerPublic} registered, in order. */
+    public List<RouteSpec> publicRoutes() {
+        return List.copyOf(publicRoutes);
+    }
+
+    private final List<RouteSpec> publicRoutes = new ArrayList<>();
+
     private void route(HttpRouting.Builder r, Method method, String template, Scope scope, Handler h) {
         routes.add(new RouteSpec(method.text(), template, Optional.ofNullable(scope)));
         r.route(method, template, (req, res) -> run(req, res, template, Optional.ofNullable(scope), h));
@@ -221,12 +239,21 @@ public final class ApiRoutes {
                 problem(req, res, new ApiException(client.get().status(), client.get().status() == 413 ? "Upload too large" : "Malformed request",
                         client.get().message()));
             } else {
-                LOG.log(System.Logger.Level.ERROR, "failure on " + req.path().path(), e);
-                problem(req, res, new ApiException(500, "Internal error", "the request failed: " + e.getClass().getSimpleName()
-                        + "; see the control-plane log"));
+                problem(req, res, internalError(req, e));
             }
         }
         audit.record(req, Optional.ofNullable(who), template, res.status().code());
+    }
+
+    /**
+     * A failure of ours: logged with its stack trace under a short incident id, answered 500 with
+     * that id and no exception text nor class name (they are internals, and may be null).
+     */
+    public static ApiException internalError(ServerRequest req, Exception e) {
+        String incident = Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong(0x1000000L, 0xfffffffL), 16);
+        LOG.log(System.Logger.Level.ERROR, "incident " + incident + ": failure on " + req.prologue().method().text() + " " + req.path().path(), e);
+        return new ApiException(500, "Internal error", "the request failed on the control plane (incident " + incident
+                + "; its log has the details)");
     }
 
     private static final io.edgefleet.transport.net.ClientFailureLog CLIENTS = new io.edgefleet.transport.net.ClientFailureLog(

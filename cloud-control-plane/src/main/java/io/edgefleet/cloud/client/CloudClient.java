@@ -91,13 +91,16 @@ public final class CloudClient {
         public String problem() {
             try {
                 JsonNode n = JSON.readTree(body);
-                if (n.has("detail")) {
-                    return n.get("title").asText() + ": " + n.get("detail").asText();
+                if (n.hasNonNull("detail")) {
+                    return n.path("title").asText("HTTP " + status) + ": " + n.get("detail").asText();
+                }
+                if (n.hasNonNull("error")) { // Open Inference Protocol errors
+                    return n.get("error").asText();
                 }
             } catch (IOException | RuntimeException e) {
                 // not JSON
             }
-            return text();
+            return body.length == 0 ? "HTTP " + status + " without a body" : text();
         }
     }
 
@@ -204,14 +207,39 @@ public final class CloudClient {
             HttpResponse<byte[]> res = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
             return new Response(res.statusCode(), res.headers().firstValue("Content-Type").orElse(""), res.body());
         } catch (javax.net.ssl.SSLHandshakeException e) {
-            throw new UncheckedIOException("cannot reach the control plane at " + base + ": the TLS handshake failed (" + e.getMessage()
+            throw new UncheckedIOException("cannot reach the control plane at " + base + ": the TLS handshake failed (" + reason(e)
                     + "); trust the CA that issued its certificate (cloud-data/pki/ca.pem on embedded defaults)", e);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot reach the control plane at " + base + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot reach the control plane at " + base + ": " + reason(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
+    }
+
+    /**
+     * Why a call failed, in words: the JDK's HTTP client throws a {@link java.net.ConnectException}
+     * without a message for a refused connection, which printed as "null".
+     */
+    static String reason(IOException e) {
+        if (e instanceof java.net.http.HttpConnectTimeoutException) {
+            return "the connection timed out";
+        }
+        if (e instanceof java.net.http.HttpTimeoutException) {
+            return "no answer in time";
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) {
+                return "connection refused (is it running, and on this address and port?)";
+            }
+            if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
+                return "unknown host";
+            }
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return t.getMessage();
+            }
+        }
+        return "the connection failed";
     }
 
     private static byte[] bytes(Object o) {

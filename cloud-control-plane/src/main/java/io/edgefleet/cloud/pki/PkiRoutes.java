@@ -78,11 +78,11 @@ public final class PkiRoutes {
             json(s, 200, Map.of("identity", rv.identity().commonName(), "revokedAt", rv.at().toString(),
                     "revoked", rv.serials().stream().map(x -> x.toString(16)).toList()));
         });
-        r.post("/api/v1/enrol", (req, res) -> audited(req, res, "/api/v1/enrol", this::enrol));
-        r.post("/api/v1/certificates/renew", (req, res) -> audited(req, res, "/api/v1/certificates/renew", this::renew));
-        r.get("/api/v1/pki/ca.pem", (req, res) -> run(req, res, (q, s) -> s.status(Status.OK_200)
+        api.registerPublic(r, Method.POST, "/api/v1/enrol", (req, res) -> audited(req, res, "/api/v1/enrol", this::enrol));
+        api.registerPublic(r, Method.POST, "/api/v1/certificates/renew", (req, res) -> audited(req, res, "/api/v1/certificates/renew", this::renew));
+        api.registerPublic(r, Method.GET, "/api/v1/pki/ca.pem", (req, res) -> run(req, res, (q, s) -> s.status(Status.OK_200)
                 .header(HeaderNames.CONTENT_TYPE, "application/x-pem-file").send(Pem.write(pki.authority().certificate()))));
-        r.get("/api/v1/pki/crl", (req, res) -> run(req, res, (q, s) -> {
+        api.registerPublic(r, Method.GET, "/api/v1/pki/crl", (req, res) -> run(req, res, (q, s) -> {
             byte[] der;
             try {
                 der = pki.crl().getEncoded();
@@ -162,9 +162,7 @@ public final class PkiRoutes {
             LOG.log(System.Logger.Level.ERROR, "database failure on " + req.path().path(), e);
             ApiRoutes.problem(req, res, new ApiException(500, "Database error", "the request was not applied; see the control-plane log"));
         } catch (Exception e) {
-            LOG.log(System.Logger.Level.ERROR, "failure on " + req.path().path(), e);
-            ApiRoutes.problem(req, res, new ApiException(500, "Internal error", "the request failed: " + e.getClass().getSimpleName()
-                    + "; see the control-plane log"));
+            ApiRoutes.problem(req, res, ApiRoutes.internalError(req, e));
         }
     }
 

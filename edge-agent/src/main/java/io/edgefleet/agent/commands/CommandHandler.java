@@ -107,7 +107,8 @@ public final class CommandHandler {
         } catch (io.edgefleet.sync.client.SyncException e) {
             outcome = failed(cmd, e.retriable() ? "download-failed" : "verification-failed", e.getMessage());
         } catch (RuntimeException e) {
-            outcome = failed(cmd, "internal-error", "the agent could not apply the command: " + e.getClass().getSimpleName());
+            System.getLogger(CommandHandler.class.getName()).log(System.Logger.Level.ERROR, "command " + cmd.commandId() + " failed", e);
+            outcome = failed(cmd, "internal-error", "the agent could not apply the command (an internal error; the agent's log has it)");
         }
         store.commandDone(cmd.commandId(), outcome.phase().wire(), outcome.error().map(AckError::code),
                 outcome.error().map(AckError::message));

@@ -14,6 +14,7 @@ import io.edgefleet.protocols.oip.OipCodec;
 import io.edgefleet.protocols.oip.ServerMetadata;
 import io.edgefleet.protocols.oip.TensorMetadata;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -84,25 +85,41 @@ public final class OipHttp {
         this.ready = ready;
     }
 
-    /** Registers the v2 routes. */
-    public void routing(HttpRouting.Builder r) {
-        r.get("/v2", (req, res) -> json(res, Status.OK_200,
-                codec.encodeServerMetadata(new ServerMetadata(serverName, serverVersion, List.of("binary_tensor_data")))));
-        r.get("/v2/health/live", (req, res) -> res.status(Status.OK_200).send());
-        r.get("/v2/health/ready", (req, res) -> {
+    /** Writes the protocol's {@code {"error": message}} with {@code status}. */
+    @FunctionalInterface
+    interface Errors {
+        void send(ServerResponse res, Status status, String message);
+    }
+
+    /**
+     * Registers the v2 routes: inference, metadata and health, the model repository and statistics
+     * extensions ({@link RepositoryHttp}), and last the answer to what none of them takes (404, or
+     * 405 with {@code Allow}, both with the protocol's JSON error body; {@link V2Routes}).
+     */
+    public void routing(HttpRouting.Builder routing) {
+        V2Routes r = new V2Routes(routing);
+        r.route(Method.GET, "/v2", (req, res) -> json(res, Status.OK_200,
+                codec.encodeServerMetadata(new ServerMetadata(serverName, serverVersion, List.of("binary_tensor_data", "model_repository",
+                        "statistics")))));
+        r.route(Method.GET, "/v2/health/live", (req, res) -> res.status(Status.OK_200).send());
+        r.route(Method.GET, "/v2/health/ready", (req, res) -> {
             if (ready.getAsBoolean()) {
                 res.status(Status.OK_200).send();
             } else {
                 error(res, Status.SERVICE_UNAVAILABLE_503, "the agent is starting");
             }
         });
-        r.get("/v2/models/{m}", (req, res) -> handle(res, () -> metadata(res, param(req, "m"), Optional.empty())));
-        r.get("/v2/models/{m}/versions/{v}", (req, res) -> handle(res, () -> metadata(res, param(req, "m"), Optional.of(param(req, "v")))));
-        r.get("/v2/models/{m}/ready", (req, res) -> handle(res, () -> modelReady(res, param(req, "m"), Optional.empty())));
-        r.get("/v2/models/{m}/versions/{v}/ready", (req, res) -> handle(res, () -> modelReady(res, param(req, "m"),
+        new RepositoryHttp(slots, inference, this::error).routing(r); // its /v2/models/stats before /v2/models/{m}
+        r.route(Method.GET, "/v2/models/{m}", (req, res) -> handle(res, () -> metadata(res, param(req, "m"), Optional.empty())));
+        r.route(Method.GET, "/v2/models/{m}/versions/{v}", (req, res) -> handle(res, () -> metadata(res, param(req, "m"),
                 Optional.of(param(req, "v")))));
-        r.post("/v2/models/{m}/infer", (req, res) -> infer(req, res, param(req, "m"), Optional.empty()));
-        r.post("/v2/models/{m}/versions/{v}/infer", (req, res) -> infer(req, res, param(req, "m"), Optional.of(param(req, "v"))));
+        r.route(Method.GET, "/v2/models/{m}/ready", (req, res) -> handle(res, () -> modelReady(res, param(req, "m"), Optional.empty())));
+        r.route(Method.GET, "/v2/models/{m}/versions/{v}/ready", (req, res) -> handle(res, () -> modelReady(res, param(req, "m"),
+                Optional.of(param(req, "v")))));
+        r.route(Method.POST, "/v2/models/{m}/infer", (req, res) -> infer(req, res, param(req, "m"), Optional.empty()));
+        r.route(Method.POST, "/v2/models/{m}/versions/{v}/infer", (req, res) -> infer(req, res, param(req, "m"),
+                Optional.of(param(req, "v"))));
+        r.fallback((res, e) -> error(res, e.status(), e.message()));
     }
 
     private static String param(ServerRequest req, String name) {

@@ -157,12 +157,27 @@ public final class CloudFallback {
             return out;
         } catch (IOException ex) {
             failure();
-            throw new UnavailableException("the cloud did not answer: " + ex.getClass().getSimpleName()
-                    + (ex.getMessage() == null ? "" : " " + ex.getMessage()));
+            throw new UnavailableException("the cloud did not answer: " + reason(ex));
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             failure();
             throw new UnavailableException("interrupted");
         }
+    }
+
+    /** Why the call failed, in words (the JDK's client throws a refused connection without a message). */
+    static String reason(IOException ex) {
+        if (ex instanceof java.net.http.HttpTimeoutException) {
+            return "no answer in time";
+        }
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) {
+                return "connection refused";
+            }
+            if (t instanceof javax.net.ssl.SSLException) {
+                return "the TLS handshake failed";
+            }
+        }
+        return ex.getMessage() != null && !ex.getMessage().isBlank() ? ex.getMessage() : "the connection failed";
     }
 }

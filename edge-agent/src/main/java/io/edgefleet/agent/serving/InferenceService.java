@@ -38,6 +38,7 @@ public final class InferenceService implements AutoCloseable {
     private final int queueCapacity;
     private final Duration requestTimeout;
     private final Map<String, ThreadPoolExecutor> executors = new ConcurrentHashMap<>();
+    private final ModelStatistics statistics = new ModelStatistics();
     private volatile boolean draining;
     private volatile java.util.function.Consumer<io.edgefleet.agent.telemetry.Observation> observer = o -> { };
 
@@ -230,13 +231,16 @@ public final class InferenceService implements AutoCloseable {
             throw new OverloadedException("the agent is shutting down", false);
         }
         Lease lease = slots.lease(model, version);
+        long taken = System.nanoTime();
         try {
             // Refused here, a bad request never takes a place in the queue nor a native thread.
             lease.model().check(request.inputs());
         } catch (RuntimeException e) {
+            statistics.fail(model, lease.version(), System.nanoTime() - taken);
             lease.close();
             throw e;
         }
+        long checkedNanos = System.nanoTime() - taken;
         ThreadPoolExecutor ex = executor(model);
         Future<List<InferTensor>> f;
         long[] execNanos = {0};
@@ -244,6 +248,8 @@ public final class InferenceService implements AutoCloseable {
         io.opentelemetry.context.Context caller = t.on() ? io.opentelemetry.context.Context.current() : null;
         io.opentelemetry.api.trace.Span queued = caller == null ? null : t.tracer().spanBuilder("queue").setParent(caller)
                 .setAttribute("edgefleet.model", model).setAttribute("edgefleet.model.version", lease.version()).startSpan();
+        long[] queueNanos = {0};
+        long submitted = System.nanoTime();
         try {
             f = ex.submit(() -> {
                 io.opentelemetry.api.trace.Span engine = null;
@@ -255,6 +261,7 @@ public final class InferenceService implements AutoCloseable {
                 }
                 // the model's own time, without the wait in the queue: what the watchdog compares across versions
                 long s0 = System.nanoTime();
+                queueNanos[0] = s0 - submitted;
                 try (io.opentelemetry.context.Scope scope = engine == null ? null : engine.makeCurrent()) {
                     return lease.model().infer(request.inputs());
                 } catch (RuntimeException e) {
@@ -274,6 +281,7 @@ public final class InferenceService implements AutoCloseable {
                 io.edgefleet.transport.tracing.Tracing.failed(queued, e);
                 queued.end();
             }
+            statistics.fail(model, lease.version(), System.nanoTime() - taken);
             lease.close();
             if (draining) {
                 throw new OverloadedException("the agent is shutting down", false);
@@ -284,7 +292,14 @@ public final class InferenceService implements AutoCloseable {
         try {
             List<InferTensor> outputs = f.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
             // before the observation: a request naming an output the model lacks is refused, and counted once, as the client's
+            long picking = System.nanoTime();
             List<InferTensor> selected = select(outputs, request.outputs(), model);
+            ModelStatistics.Counters counters = statistics.of(model, lease.version());
+            counters.add("compute_output", System.nanoTime() - picking);
+            counters.add("compute_input", checkedNanos);
+            counters.add("queue", queueNanos[0]);
+            counters.add("compute_infer", execNanos[0]);
+            statistics.success(model, lease.version(), batch(lease, request), System.nanoTime() - taken);
             sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6));
             if (confidence != null) {
                 confidence[0] = Observations.confidence(lease, outputs);
@@ -292,6 +307,7 @@ public final class InferenceService implements AutoCloseable {
             return new InferResponse(model, Optional.of(lease.version()), request.id(),
                     Parameters.of("edgefleet.computed_at", "edge"), selected);
         } catch (ExecutionException e) {
+            statistics.fail(model, lease.version(), System.nanoTime() - taken);
             // A runtime's refusal of inputs that passed the checks is still the client's mistake, not a model error.
             if (!Failure.causedByClient(e.getCause())) {
                 sink.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
@@ -301,6 +317,7 @@ public final class InferenceService implements AutoCloseable {
             }
             throw new IllegalStateException("model '" + model + "' failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
+            statistics.fail(model, lease.version(), System.nanoTime() - taken);
             f.cancel(false);
             if (queued != null) {
                 queued.end(); // still waiting when cancelled: never started, so ended here (a second end is ignored)
@@ -310,6 +327,9 @@ public final class InferenceService implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new OverloadedException("interrupted while waiting for model '" + model + "'", false);
+        } catch (RuntimeException e) { // an output the model lacks
+            statistics.fail(model, lease.version(), System.nanoTime() - taken);
+            throw e;
         } finally {
             lease.close();
         }
@@ -340,6 +360,21 @@ public final class InferenceService implements AutoCloseable {
             ex.allowCoreThreadTimeOut(true);
             return ex;
         });
+    }
+
+    /** Triton-style per model version statistics of the requests this service ran ({@code GET /v2/models/{m}/stats}). */
+    public ModelStatistics statistics() {
+        return statistics;
+    }
+
+    /** Inferences in a request: the first input's first dimension when the model's is dynamic (a batch), else 1. */
+    private static long batch(Lease lease, InferRequest request) {
+        var specs = lease.model().signature().inputs();
+        if (specs.isEmpty() || request.inputs().isEmpty() || specs.get(0).shape().isEmpty() || specs.get(0).shape().get(0) != -1) {
+            return 1;
+        }
+        long[] shape = request.inputs().get(0).shape();
+        return shape.length == 0 ? 1 : Math.max(1, shape[0]);
     }
 
     /** Requests waiting per model, for metrics. */

@@ -44,6 +44,8 @@ public final class ModelSlots implements AutoCloseable {
     private final Map<String, ModelSlot> slots = new ConcurrentHashMap<>();
     private final List<BiConsumer<String, String>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, String> refused = new ConcurrentHashMap<>();
+    /** Models unloaded through the repository API: model → the version that was active. */
+    private final Map<String, String> unloaded = new ConcurrentHashMap<>();
 
     /** Slots whose self-test uses the default limits but for {@code maxLatencyFactor}. */
     public ModelSlots(Path dataDir, AgentStore store, EngineOptions engineOptions, IsolationOptions isolation,
@@ -174,7 +176,7 @@ public final class ModelSlots implements AutoCloseable {
 
     /** "FILE did not load: WHY", with the runtime's reason and the file named without its folder (no host paths reach clients). */
     private static String refusal(Path file, RuntimeException e) {
-        String why = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : String.valueOf(e.getMessage());
+        String why = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : Optional.ofNullable(e.getMessage()).orElse("refused without a reason");
         String name = file.getFileName().toString();
         why = why.replace(file.toAbsolutePath().toString(), name).replace(file.toString(), name);
         return name + " did not load: " + why;
@@ -227,6 +229,7 @@ public final class ModelSlots implements AutoCloseable {
                 nowActive.filter(v -> !v.version().equals(version))));
         slot(model).activate(new Loaded(version, m));
         refused.remove(model);
+        unloaded.remove(model);
         LOG.log(System.Logger.Level.INFO, "model {0}: version {1} active", model, version);
         notifyActivation(model, version);
     }
@@ -257,6 +260,9 @@ public final class ModelSlots implements AutoCloseable {
         if (lease == null && refused.containsKey(model)) {
             throw new ModelNotReadyException(model, refused.get(model));
         }
+        if (lease == null && unloaded.containsKey(model)) {
+            throw new ModelNotReadyException(model, UNLOADED.replace("{name}", model));
+        }
         if (lease == null) {
             throw new ModelNotServedException("model '" + printable(model) + "' is not served here (models: "
                     + String.join(", ", activeVersions().keySet()) + ")");
@@ -276,6 +282,91 @@ public final class ModelSlots implements AutoCloseable {
         } catch (ProtocolException e) {
             return "?";
         }
+    }
+
+    /** Why an unloaded model does not answer (the repository index's reason, and the 503's). */
+    public static final String UNLOADED = "unloaded through the model repository API (POST /v2/repository/models/{name}/load loads it again)";
+
+    /**
+     * A model of the repository index as Triton's repository extension shows it: {@code state}
+     * READY (it answers) or UNAVAILABLE, with the {@code reason} when it is not ready.
+     *
+     * @param version the active version, or the one that was active before an unload; empty when none ever loaded
+     */
+    public record RepositoryEntry(String name, String version, String state, String reason) {
+        public static final String READY = "READY";
+        public static final String UNAVAILABLE = "UNAVAILABLE";
+    }
+
+    /**
+     * Every model this agent knows, by name: those with an active version (READY), those unloaded
+     * through the repository API, those whose file was refused, and those whose recorded file did
+     * not load at start (UNAVAILABLE, with why).
+     */
+    public List<RepositoryEntry> index() {
+        Map<String, RepositoryEntry> out = new TreeMap<>();
+        Map<String, String> active = activeVersions();
+        for (SlotRecord r : store.slots()) {
+            String recorded = r.active().map(VersionedFile::version).orElse("");
+            out.put(r.model(), new RepositoryEntry(r.model(), recorded, RepositoryEntry.UNAVAILABLE, "its recorded file did not load at start"));
+        }
+        refused.forEach((m, why) -> out.put(m, new RepositoryEntry(m, "", RepositoryEntry.UNAVAILABLE, why)));
+        unloaded.forEach((m, v) -> out.put(m, new RepositoryEntry(m, v, RepositoryEntry.UNAVAILABLE, UNLOADED.replace("{name}", m))));
+        active.forEach((m, v) -> out.put(m, new RepositoryEntry(m, v, RepositoryEntry.READY, "")));
+        return List.copyOf(out.values());
+    }
+
+    /**
+     * Unloads {@code model}: new requests are answered 503 "not ready" while requests in flight
+     * finish on it, then its runtime session closes. The store keeps the version active, so the
+     * agent's next start (or {@link #load}) serves it again; a deploy activates its version as usual.
+     * Unloading a model that is not loaded does nothing.
+     *
+     * @return the version that was active, or empty when none was
+     * @throws ModelNotServedException when the agent does not know the model
+     */
+    public synchronized Optional<String> unload(String model) {
+        ModelSlot s = slots.get(model);
+        Optional<String> version = s == null ? Optional.empty() : s.activeVersion();
+        if (version.isEmpty()) {
+            if (unloaded.containsKey(model) || refused.containsKey(model) || store.slot(model).isPresent()) {
+                return Optional.empty();
+            }
+            throw new ModelNotServedException("model '" + printable(model) + "' is not in this agent's repository");
+        }
+        unloaded.put(model, version.get());
+        s.close();
+        LOG.log(System.Logger.Level.INFO, "model {0}: version {1} unloaded through the repository API", model, version.get());
+        return version;
+    }
+
+    /**
+     * Loads {@code model} again: the version the store records as active, from the data folder
+     * (verified when it was installed, so it loads in-process, as at start). Loading a model that
+     * is loaded does nothing.
+     *
+     * @return the version now active
+     * @throws ModelNotServedException when the agent has no file of the model (a refused models-folder file included)
+     * @throws SlotException when the file does not load
+     */
+    public synchronized String load(String model) {
+        ModelSlot s = slots.get(model);
+        Optional<String> active = s == null ? Optional.empty() : s.activeVersion();
+        if (active.isPresent()) {
+            return active.get();
+        }
+        VersionedFile v = store.slot(model).flatMap(SlotRecord::active).orElseThrow(() -> new ModelNotServedException("model '"
+                + printable(model) + "' has no installed version to load" + (refused.containsKey(model) ? " (" + refused.get(model) + ")" : "")));
+        LoadedModel m;
+        try {
+            m = Engines.forFile(v.file()).load(v.file(), model, engineOptions);
+        } catch (EngineException e) {
+            throw new SlotException("model '" + model + "' version " + v.version() + " does not load: " + e.getMessage(), e);
+        }
+        slot(model).activate(new Loaded(v.version(), m));
+        unloaded.remove(model);
+        LOG.log(System.Logger.Level.INFO, "model {0}: version {1} loaded through the repository API", model, v.version());
+        return v.version();
     }
 
     /** Model name → active version, for every model with an active version. */
