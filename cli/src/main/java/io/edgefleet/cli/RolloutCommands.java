@@ -155,22 +155,42 @@ final class RolloutCommands implements Runnable {
                         || kind.equals("promoted") || kind.equals("aborted") || kind.equals("telemetry-wait-expired")) {
                     JsonNode d = l.get("detail");
                     out.printf("  %s wave %d %s%s %s%n", l.get("at").asText(), l.get("wave").asInt(), kind,
-                            l.hasNonNull("actor") ? " by " + l.get("actor").asText() : "", summary(d));
+                            l.hasNonNull("actor") ? " by " + l.get("actor").asText() : "", summary(d, s.path("gates")));
                 }
             }
             return state;
         }
 
-        private static String summary(JsonNode d) {
+        /** The gate each logged value is judged by, so its threshold can stand next to it. */
+        private static final Map<String, String> GATE_OF = Map.of("reportingDevices", "minDevices", "requests", "minRequests",
+                "errorRate", "maxErrorRate", "p95Ratio", "maxP95Ratio", "confidenceDrop", "maxConfidenceDrop", "escalationShare",
+                "maxEscalationShare", "nonFiniteRate", "maxNonFiniteRate", "installFailures", "maxInstallFailures", "staleAfterUpdate", "maxStale");
+
+        /**
+         * A log line's values for a reader: {@code confidenceDrop=0.417 (max 0.15)}: fractions to three
+         * significant digits, each value a gate in force judges followed by that gate's threshold.
+         */
+        static String summary(JsonNode d, JsonNode gates) {
             List<String> parts = new ArrayList<>();
             for (String k : List.of("reason", "reportingDevices", "requests", "errorRate", "p95Ms", "p95Ratio", "meanConfidence", "confidenceDrop",
                     "escalationShare", "nonFiniteRate", "installFailures", "staleAfterUpdate", "failures", "notJudged", "violationStreaks",
                     "proceededWithout", "promoted")) {
                 if (d.has(k)) {
-                    parts.add(k + "=" + Numbers.human(d.get(k)));
+                    JsonNode v = d.get(k);
+                    String gate = GATE_OF.get(k);
+                    String threshold = gate != null && gates.path(gate).isNumber()
+                            ? " (" + (gate.startsWith("min") ? "min " : "max ") + number(gates.get(gate)) + ")" : "";
+                    parts.add(k + "=" + (v.isNumber() ? number(v) : v.isTextual() ? v.asText() : v.toString()) + threshold);
                 }
             }
             return String.join(" ", parts);
+        }
+
+        private static String number(JsonNode n) {
+            if (n.isIntegralNumber()) {
+                return n.asText();
+            }
+            return new java.math.BigDecimal(n.asDouble()).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
         }
     }
 
