@@ -227,7 +227,8 @@ public final class ApiRoutes {
             problem(req, res, new ApiException(400, "Bad request", e.getMessage()));
         } catch (StoreException e) {
             LOG.log(System.Logger.Level.ERROR, "database failure on " + req.path().path(), e);
-            problem(req, res, new ApiException(500, "Database error", "the request was not applied: " + e.getMessage()));
+            problem(req, res, new ApiException(500, "Database error", "the request was not applied: "
+                    + java.util.Objects.requireNonNullElse(e.getMessage(), "the database failed")));
         } catch (Exception e) {
             var client = io.edgefleet.http.limits.ClientErrors.of(e);
             if (client.isPresent()) { // the client's failure while its body was read: one line, no stack trace
@@ -265,7 +266,8 @@ public final class ApiRoutes {
         body.put("type", "https://edgefleet.io/problems/" + e.title().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-"));
         body.put("title", e.title());
         body.put("status", e.status());
-        body.put("detail", e.getMessage());
+        // every problem's detail comes through here: never "null" (an exception without a message) nor blank
+        body.put("detail", e.getMessage() == null || e.getMessage().isBlank() ? e.title() : e.getMessage());
         body.put("instance", req.path().path());
         body.putAll(e.extensions());
         if (e instanceof AccessDenied d) {

@@ -2,7 +2,7 @@
 // "Authorize" takes an API token (e.g. the contents of cloud-data/tokens/viewer.token).
 window.onload = function () {
   window.ui = SwaggerUIBundle({
-    url: "/openapi?format=JSON",
+    url: "/openapi",
     dom_id: "#swagger-ui",
     deepLinking: true,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
