@@ -11,7 +11,7 @@ export function mount(main, [fleet, device], ctx) {
   const charts = h('div', { class: 'charts', id: 'device-charts' });
   const commands = h('div', { id: 'device-commands' });
   const evts = h('div', { id: 'device-events' });
-  main.append(h('h1', {}, `Device ${key}`), head,
+  main.append(h('h1', {}, `Device ${key}`), h('p', {}, h('a', { href: `#/logs?device=${enc(key)}` }, 'Logs this device forwarded')), head,
     h('h2', {}, 'Telemetry, last 15 minutes'), charts,
     h('h2', {}, 'Command history (rollouts)'), commands,
     h('h2', {}, 'Events'), evts);
