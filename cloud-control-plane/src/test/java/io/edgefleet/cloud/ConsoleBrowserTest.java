@@ -265,6 +265,8 @@ class ConsoleBrowserTest {
             go("#/rollouts/" + id);
             waitFor(d -> text("#rollout-state").equals("running"));
             waitFor(d -> !text("#gate-table").isEmpty());
+            // What the wave waits for: its canary installed, the 10-minute bake (the time left is shown).
+            waitFor(ROLLOUT, d -> text("#rollout-waiting").contains("bake"));
             screenshot("viewer-rollout");
             assertThat(browser.findElements(By.cssSelector("#rollout-actions, button[data-op], #op-reason"))).isEmpty();
             assertThat(text("main")).doesNotContain("Pause").doesNotContain("Abort").doesNotContain("Roll back");
