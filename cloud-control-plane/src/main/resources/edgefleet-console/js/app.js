@@ -1,5 +1,5 @@
 // The console's shell: sign-in, the hash router (#/fleet, #/devices/F/D, #/models[/M], #/rollouts[/ID],
-// #/events, #/audit), the problem banner and live updates by polling the API every few seconds.
+// #/events, #/audit, #/logs?device=&trace_id=), the problem banner and live updates by polling the API every few seconds.
 import { api, ApiError, setToken, token } from './api.js';
 import { h } from './dom.js';
 import * as fleet from './pages/fleet.js';
@@ -10,6 +10,7 @@ import * as rollouts from './pages/rollouts.js';
 import * as rollout from './pages/rollout.js';
 import * as events from './pages/events.js';
 import * as audit from './pages/audit.js';
+import * as logs from './pages/logs.js';
 
 const POLL_MS = 3000;
 const ROUTES = [
@@ -21,6 +22,7 @@ const ROUTES = [
   [/^\/rollouts\/([^/]+)$/, rollout, 'rollouts'],
   [/^\/events$/, events, 'events'],
   [/^\/audit$/, audit, 'audit'],
+  [/^\/logs$/, logs, 'logs'],
 ];
 
 const main = document.getElementById('main');
@@ -115,13 +117,15 @@ function route() {
   }
   stopPolling();
   clearProblem();
-  const path = decodeURI(location.hash.replace(/^#/, '')) || '/fleet';
+  const [rawPath, rawQuery] = location.hash.replace(/^#/, '').split('?');
+  const path = rawPath || '/fleet';
+  const query = new URLSearchParams(rawQuery || '');
   const found = ROUTES.map(([re, page, section]) => [path.match(re), page, section]).find(([m]) => m);
   for (const a of nav.querySelectorAll('a')) {
     a.toggleAttribute('aria-current', false);
   }
   if (!found) {
-    main.replaceChildren(h('h1', {}, 'Not found'), h('p', {}, `Nothing is at ${path}. `, h('a', { href: '#/fleet' }, 'Go to the fleet.')));
+    main.replaceChildren(h('h1', {}, 'Not found'), h('p', {}, `Nothing is at ${decodeURIComponent(path)}. `, h('a', { href: '#/fleet' }, 'Go to the fleet.')));
     return;
   }
   const [m, page, section] = found;
@@ -129,7 +133,7 @@ function route() {
   generation += 1;
   main.replaceChildren();
   const params = m.slice(1).map(decodeURIComponent);
-  current = { view: page.mount(main, params, ctx), generation };
+  current = { view: page.mount(main, params, ctx, query), generation };
   tick(true);
 }
 

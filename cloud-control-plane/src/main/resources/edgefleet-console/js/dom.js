@@ -94,10 +94,15 @@ export function pct(x) {
   return x === undefined || x === null ? '—' : `${num(x * 100)} %`;
 }
 
-export function ms(x) {
-  return x === undefined || x === null ? '—' : `${num(x)} ms`;
-}
-
 export function opt(x) {
   return x === undefined || x === null || x === '' ? '—' : String(x);
+}
+
+/** An event's or log entry's detail object as one line of key: value pairs. */
+export function detail(d) {
+  if (!d || typeof d !== 'object') {
+    return opt(d);
+  }
+  const parts = Object.entries(d).map(([k, v]) => `${k}: ${typeof v === 'number' ? num(v) : typeof v === 'object' ? JSON.stringify(v) : v}`);
+  return h('span', { class: 'mono' }, parts.join('; '));
 }

@@ -1,7 +1,7 @@
 // A device: its state, models, runtimes and resources, recent telemetry charts, command history, events.
 import { api, enc } from '../api.js';
 import { lineChart } from '../chart.js';
-import { ago, badge, h, link, ms, num, opt, pct, table, time } from '../dom.js';
+import { ago, badge, detail, h, link, num, opt, pct, table, time } from '../dom.js';
 
 const WINDOW = '-15m';
 
@@ -11,7 +11,7 @@ export function mount(main, [fleet, device], ctx) {
   const charts = h('div', { class: 'charts', id: 'device-charts' });
   const commands = h('div', { id: 'device-commands' });
   const evts = h('div', { id: 'device-events' });
-  main.append(h('h1', {}, `Device ${key}`), head,
+  main.append(h('h1', {}, `Device ${key}`), h('p', {}, h('a', { href: `#/logs?device=${enc(key)}` }, 'Logs this device forwarded')), head,
     h('h2', {}, 'Telemetry, last 15 minutes'), charts,
     h('h2', {}, 'Command history (rollouts)'), commands,
     h('h2', {}, 'Events'), evts);
@@ -121,13 +121,3 @@ function telemetry(tel) {
 function seconds(t) {
   return typeof t === 'number' ? t : Date.parse(t) / 1000;
 }
-
-export function detail(d) {
-  if (!d || typeof d !== 'object') {
-    return opt(d);
-  }
-  const parts = Object.entries(d).map(([k, v]) => `${k}: ${typeof v === 'number' ? num(v) : typeof v === 'object' ? JSON.stringify(v) : v}`);
-  return h('span', { class: 'mono' }, parts.join('; '));
-}
-
-export { ms };

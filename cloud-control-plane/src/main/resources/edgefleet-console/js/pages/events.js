@@ -1,7 +1,6 @@
 // Events: device, model and rollout events, newest first, optionally about one subject.
 import { api, enc } from '../api.js';
-import { h, opt, table, time } from '../dom.js';
-import { detail } from './device.js';
+import { detail, h, opt, table, time } from '../dom.js';
 
 export function mount(main, params, ctx) {
   const subject = h('input', { type: 'search', id: 'event-subject', name: 'subject', placeholder: 'plant-7/cam-3, rollout/ro-1a2b3c4d, kws/' });

@@ -1,8 +1,7 @@
 // One model: its versions, the variants per device profile, validation results (what each runtime
 // checked, warnings, refused registrations) and how each version's signature differs from the one before.
 import { api, enc } from '../api.js';
-import { badge, h, num, opt, table, time } from '../dom.js';
-import { detail } from './device.js';
+import { badge, detail, h, num, opt, table, time } from '../dom.js';
 
 export function mount(main, [name]) {
   const live = h('div', { id: 'model-live' });

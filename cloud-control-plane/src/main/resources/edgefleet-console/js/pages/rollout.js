@@ -1,8 +1,7 @@
 // One rollout, live: progress per wave, what the wave waits for, the gates in force next to the values
 // of their latest evaluation, the event timeline, the devices, and (operators only) the operations.
 import { api, ApiError, enc } from '../api.js';
-import { ago, badge, h, link, num, opt, pct, table, time } from '../dom.js';
-import { detail } from './device.js';
+import { ago, badge, detail, h, link, num, opt, pct, table, time } from '../dom.js';
 
 const ENDED = ['succeeded', 'rolled-back', 'aborted'];
 const OPS = [

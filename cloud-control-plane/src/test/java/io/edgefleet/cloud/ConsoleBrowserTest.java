@@ -210,6 +210,7 @@ class ConsoleBrowserTest {
 
     @Test
     void a_rollout_started_from_the_console_advances_live_with_its_wave_progress_and_gate_values() throws Exception {
+        browser.manage().logs().get(LogType.BROWSER); // drains what earlier scenarios logged
         signIn(OPERATOR, "operator");
         go("#/rollouts");
         browser.findElement(By.cssSelector("#new-rollout summary")).click();
@@ -248,6 +249,9 @@ class ConsoleBrowserTest {
         waitFor(d -> text("#device-commands").contains(id));
         assertThat(text("#device-commands")).contains("good").contains("activated");
         assertThat(text("#device-state")).contains("online");
+        // No script error, refused module or failed call on the way.
+        assertThat(browser.manage().logs().get(LogType.BROWSER).getAll()).filteredOn(e -> e.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue())
+                .isEmpty();
     }
 
     @Test
@@ -261,6 +265,8 @@ class ConsoleBrowserTest {
             go("#/rollouts/" + id);
             waitFor(d -> text("#rollout-state").equals("running"));
             waitFor(d -> !text("#gate-table").isEmpty());
+            // What the wave waits for: its canary installed, the 10-minute bake (the time left is shown).
+            waitFor(ROLLOUT, d -> text("#rollout-waiting").contains("bake"));
             screenshot("viewer-rollout");
             assertThat(browser.findElements(By.cssSelector("#rollout-actions, button[data-op], #op-reason"))).isEmpty();
             assertThat(text("main")).doesNotContain("Pause").doesNotContain("Abort").doesNotContain("Roll back");
@@ -321,7 +327,8 @@ class ConsoleBrowserTest {
         }
         signIn(VIEWER, "viewer");
         go("#/devices/ui/ui-2");
-        waitFor(d -> d.findElements(By.cssSelector("#device-charts .uplot canvas")).size() >= 3);
+        // Ingest is asynchronous (agent window, MQTT, aggregates): waited for, not assumed.
+        waitFor(Duration.ofSeconds(60), d -> d.findElements(By.cssSelector("#device-charts .uplot canvas")).size() >= 3);
         assertThat(text("#device-charts")).contains("Requests per 1 s").contains("p95 latency").contains("chart@");
         screenshot("device-telemetry");
 

@@ -77,6 +77,7 @@ class ConsoleRoutesTest {
         assertThat(css.statusCode()).isEqualTo(200);
         assertThat(type(css)).startsWith("text/css");
         assertThat(type(get("/ui/console.css", null))).startsWith("text/css");
+        assertThat(type(get("/ui/favicon.svg", null))).startsWith("image/svg+xml");
         assertThat(get("/ui/js/nothing-here.js", null).statusCode()).isEqualTo(404);
         assertThat(get("/ui/lib/uplot/../../../../edgefleet-console/index.html", null).statusCode()).isIn(400, 404);
     }

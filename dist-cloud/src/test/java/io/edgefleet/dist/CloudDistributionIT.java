@@ -70,6 +70,15 @@ class CloudDistributionIT {
             HttpResponse<String> devices = https.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/api/v1/devices"))
                     .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(devices.statusCode()).as(devices.body()).isEqualTo(200);
+            // The web console from the packaged jars (its own files and the uPlot webjar), as a browser would ask.
+            for (String[] file : new String[][] {{"/ui/", "text/html", "EdgeFleet console"}, {"/ui/js/app.js", "text/javascript", "signIn"},
+                    {"/ui/lib/uplot/uPlot.esm.js", "text/javascript", "uPlot"}}) {
+                HttpResponse<String> r = https.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + file[0]))
+                        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(file[0]).isEqualTo(200);
+                assertThat(r.headers().firstValue("Content-Type")).as(file[0]).hasValueSatisfying(t -> assertThat(t).startsWith(file[1]));
+                assertThat(r.body()).as(file[0]).contains(file[2]);
+            }
             try (Distribution.Run agent = dist.start(work, Map.of(), "edgefleet", "agent")) {
                 assertThat(agent.exitCode(START)).isEqualTo(2);
                 assertThat(agent.output()).contains("'agent' needs the edge agent (edgefleet-agent distribution)");

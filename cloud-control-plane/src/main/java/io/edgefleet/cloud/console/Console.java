@@ -59,7 +59,8 @@ public final class Console {
                 .classLoader(Console.class.getClassLoader())
                 // modules must come as JavaScript (browsers refuse a module served as anything else)
                 .putContentType("js", MediaTypes.create("text/javascript"))
-                .putContentType("css", MediaTypes.create("text/css"));
+                .putContentType("css", MediaTypes.create("text/css"))
+                .putContentType("svg", MediaTypes.create("image/svg+xml"));
         if (welcome != null) {
             b.welcome(welcome);
         }
