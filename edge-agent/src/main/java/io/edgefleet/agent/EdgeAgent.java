@@ -121,6 +121,10 @@ public final class EdgeAgent implements AutoCloseable {
             this.deadlines = java.util.Optional.empty();
         } else {
             var builder = WebServer.builder()
+                    // only the features added below: with discovery on, whatever sits on the class path joins in
+                    // (the all-in-one launcher's class path carries the control plane's OpenAPI feature, which then
+                    // served the control plane's document from every agent)
+                    .featuresDiscoverServices(false)
                     .connectionOptions(o -> o.tcpNoDelay(true)) // small responses otherwise wait on Nagle + delayed ACK: 25 ms per chunk measured
                     .host(config.httpHost())
                     .port(config.httpPort())
