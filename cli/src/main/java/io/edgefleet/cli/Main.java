@@ -118,6 +118,7 @@ public final class Main {
         add(cl, "rollout", cloud, CLOUD_DIST, () -> new RolloutCommands());
         add(cl, "tokens", cloud, CLOUD_DIST, () -> new AccessCommands.Tokens());
         add(cl, "audit", cloud, CLOUD_DIST, () -> new AccessCommands.Audit());
+        add(cl, "logs", cloud, CLOUD_DIST, () -> new LogsCommand());
         for (CommandExtension e : ServiceLoader.load(CommandExtension.class, Main.class.getClassLoader())) {
             e.extend(cl);
         }

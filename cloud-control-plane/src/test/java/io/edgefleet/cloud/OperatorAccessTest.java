@@ -73,7 +73,10 @@ class OperatorAccessTest {
             new Object[] {"POST", "/api/v1/enrolment-tokens", Scope.DEVICES_ENROL},
             new Object[] {"GET", "/api/v1/enrolment-tokens", Scope.FLEET_READ},
             new Object[] {"DELETE", "/api/v1/enrolment-tokens/{id}", Scope.DEVICES_ENROL},
-            new Object[] {"POST", "/api/v1/fleets/{f}/devices/{d}/revoke", Scope.DEVICES_REVOKE});
+            new Object[] {"POST", "/api/v1/fleets/{f}/devices/{d}/revoke", Scope.DEVICES_REVOKE},
+            new Object[] {"GET", "/api/v1/logs", Scope.FLEET_READ},
+            new Object[] {"GET", "/api/v1/devices/{id}/logs", Scope.FLEET_READ},
+            new Object[] {"GET", "/api/v1/fleets/{f}/devices/{d}/logs", Scope.FLEET_READ});
 
     @TempDir
     static Path dir;
@@ -119,6 +122,7 @@ class OperatorAccessTest {
         ApiRoutes api = new ApiRoutes(null, null, null, null, null, null, null, null, null, null, null, 1024, null);
         HttpRouting.Builder b = HttpRouting.builder();
         new io.edgefleet.cloud.pki.PkiRoutes(null).routing(b, api);
+        new io.edgefleet.cloud.api.LogRoutes(null, null).routing(b, api);
         api.routing(b);
         List<String> registered = api.routes().stream().filter(r -> r.scope().isPresent())
                 .map(r -> r.method() + " " + r.template() + " " + r.scope().get().wire()).toList();

@@ -81,9 +81,35 @@ class RolloutTest {
     /** The version every agent starts with (the same file for every model: the first 12 hex digits of its SHA-256). */
     static String base;
     static Path baseFile;
+    /** Issue 17: the INFO lines of the rollout engine's decisions and the agents' deploy steps, formatted. */
+    static final List<String> decisions = new CopyOnWriteArrayList<>();
+    static final List<java.util.logging.Logger> recorded = List.of(
+            java.util.logging.Logger.getLogger("io.edgefleet.cloud.rollout.RolloutEngine"),
+            java.util.logging.Logger.getLogger("io.edgefleet.agent.commands.CommandHandler"));
+
+    static List<String> lines(String containing) {
+        return decisions.stream().filter(l -> l.contains(containing)).toList();
+    }
 
     @BeforeAll
     static void start() throws Exception {
+        java.util.logging.Formatter f = new java.util.logging.SimpleFormatter();
+        for (java.util.logging.Logger l : recorded) {
+            l.addHandler(new java.util.logging.Handler() {
+                @Override
+                public void publish(java.util.logging.LogRecord r) {
+                    decisions.add(r.getLevel() + " " + f.formatMessage(r));
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                }
+            });
+        }
         // A fixed port: the control plane restarts in one test and the agents' sync URL must stay valid.
         config = CloudTestSupport.config(dir.resolve("cloud")).withHttp("127.0.0.1", io.edgefleet.testkit.Ports.freePort())
                 .withMqtt(MQTT.broker().url()).withRolloutTick(Duration.ofMillis(100)).withBucket(Duration.ofSeconds(1));
@@ -320,6 +346,19 @@ class RolloutTest {
         JsonNode waves = st.get("waves");
         assertThat(waves.get("1").get("activated").asInt()).isEqualTo((int) Math.ceil(AGENTS * 0.10));
         assertThat(waves.get("1").get("activated").asInt() + waves.get("2").get("activated").asInt()).isEqualTo((int) Math.ceil(AGENTS * 0.5));
+        // the decisions as INFO lines: each wave started with its devices, the verdict with the gate values next to their thresholds
+        assertThat(lines("rollout " + id + " (happy 2): wave 1 of 3 started: " + (int) Math.ceil(AGENTS * 0.10) + " devices")).hasSize(1);
+        assertThat(lines("rollout " + id + " (happy 2): wave 3 of 3 started: " + AGENTS + " devices")).hasSize(1);
+        assertThat(lines("rollout " + id + " wave 1: verdict promote (to wave 2): gates passed")).singleElement().asString()
+                .startsWith("INFO ").contains("errorRate=0.0000 (max 0.0500)").contains("nonFiniteRate=0.0000 (max 0.0000)")
+                .contains("installFailures=0 (max 0)");
+        assertThat(lines("rollout " + id + " wave 3: verdict promote (last wave: rollout succeeded)")).hasSize(1);
+        // and each agent's deploy steps, with the command id, model and version
+        String cmd = lines(": deploy happy 2 received, rollout " + id).get(0).replaceAll("^INFO command (\\S+):.*", "$1");
+        assertThat(lines("command " + cmd + ": ")).extracting(l -> l.replaceAll("^INFO command \\S+: ", "")).containsSubsequence(
+                "deploy happy 2 received, rollout " + id, "deploy happy 2: downloading", "deploy happy 2: downloaded",
+                "deploy happy 2: verified against the signed manifest",
+                "happy 2: loading as candidate and self-testing against the active version", "deploy happy 2: activated");
     }
 
     @Test
@@ -332,6 +371,8 @@ class RolloutTest {
                 """);
         JsonNode st = awaitState(id, "rolled-back", Duration.ofSeconds(90));
         assertThat(st.get("rollout").get("reason").asText()).contains("non-finite");
+        assertThat(lines("rollout " + id + " wave 1: verdict rollback: ")).singleElement().asString().contains("non-finite")
+                .contains("nonFiniteRate=").contains("(max 0.0000)");
         Set<String> wave1 = waveOne(st);
         assertThat(wave1).hasSize((int) Math.ceil(AGENTS * 0.10));
         await(Duration.ofSeconds(60), "wave-1 devices rolled back", () -> {
@@ -344,6 +385,7 @@ class RolloutTest {
             return states.stream().allMatch("rolled-back"::equals);
         });
         assertThat(agents).allSatisfy(a -> assertThat(version(a, "nan")).isEqualTo(base));
+        assertThat(lines(": rollback nan " + base + ": rolled back; nan now serves " + base)).hasSize(wave1.size());
         assertThat(commands("nan").keySet()).as("only wave-1 devices ever got a command").isEqualTo(wave1);
         assertThat(commands("nan").values().stream().flatMap(List::stream).collect(Collectors.toSet()))
                 .containsOnly("DEPLOY:3", "ROLLBACK:" + base);

@@ -133,6 +133,26 @@ class AgentSettingsTest {
     }
 
     @Test
+    void central_logs_come_from_agent_logs_with_defaults_for_what_is_left_out() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("logs.yaml"), """
+                agent:
+                  logs: { level: ERROR, max-records: 5, period-ms: 1000, loggers: [io.edgefleet.agent] }
+                  telemetry: { window-ms: 500 }
+                """);
+        var l = AgentSettings.load(yaml).telemetry().logs();
+        assertThat(l.forward()).isTrue();
+        assertThat(l.level()).isEqualTo(java.util.logging.Level.SEVERE);
+        assertThat(l.maxRecords()).isEqualTo(5);
+        assertThat(l.period()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(l.maxOutboxRows()).isEqualTo(1000);
+        assertThat(l.loggers()).containsExactly("io.edgefleet.agent");
+        assertThat(AgentSettings.load(Files.writeString(dir.resolve("off.yaml"), "agent:\n  logs: { forward: false }\n")).telemetry().logs().forward())
+                .isFalse();
+        Path bad = Files.writeString(dir.resolve("bad-logs.yaml"), "agent:\n  logs: { level: LOUD }\n");
+        assertThatThrownBy(() -> AgentSettings.load(bad)).hasMessageContaining("agent.logs.level").hasMessageContaining("'LOUD'");
+    }
+
+    @Test
     void a_missing_garbled_or_mistyped_file_is_one_line_naming_the_file() throws Exception {
         Path missing = dir.resolve("nope.yaml");
         assertThatThrownBy(() -> AgentSettings.load(missing)).isInstanceOf(IllegalArgumentException.class)

@@ -154,7 +154,9 @@ public final class Simulation implements AutoCloseable {
                     // sync (through the group's proxy) and escalation authenticate with the simulator's token
                     .withTls(io.edgefleet.agent.AgentTls.none().withCloud(io.edgefleet.transport.http.HttpCredentials.tls(() -> cloudTls)
                             .withBearer(() -> cloudToken)))
-                    .withTelemetry(new AgentConfig.Telemetry(sc.fleet().telemetryWindow(), 100_000, sc.fleet().heartbeat()))
+                    // central logs off: the simulated devices share one JVM's loggers, so each would forward every device's records
+                    .withTelemetry(new AgentConfig.Telemetry(sc.fleet().telemetryWindow(), 100_000, sc.fleet().heartbeat(),
+                            io.edgefleet.agent.logs.CentralLogs.off()))
                     // on a shared 2-core host latency swings; latency alone must not roll versions back here
                     .withWatchdog(new Watchdog.Limits(Duration.ofMinutes(2), 20, 0.2, 0.0, 50.0))
                     .withMaxLatencyFactor(50.0)

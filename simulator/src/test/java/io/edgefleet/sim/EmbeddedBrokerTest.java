@@ -24,6 +24,10 @@ class EmbeddedBrokerTest {
     @Test
     void retained_will_shared_subscription_and_persistent_session_survive_a_restart() throws Exception {
         try (EmbeddedBroker broker = EmbeddedBroker.start(dir, Ports.freePort())) {
+            // HiveMQ's start bridged java.util.logging into Logback; EdgeFleet's one format is back on the root logger
+            assertThat(java.util.logging.Logger.getLogger("").getHandlers()).as("root handlers after the broker's start")
+                    .anySatisfy(h -> assertThat(h.getFormatter()).isInstanceOf(io.edgefleet.transport.logging.LineFormatter.class))
+                    .noneSatisfy(h -> assertThat(h.getClass().getName()).contains("SLF4JBridgeHandler"));
             BlockingQueue<String> got = new ArrayBlockingQueue<>(100);
             MqttClient sub = new MqttClient(broker.url(), "sub", new MemoryPersistence());
             sub.setCallback(MqttCallbacks.onMessage((t, m) -> got.add(t + "=" + new String(m.getPayload(), StandardCharsets.UTF_8))));

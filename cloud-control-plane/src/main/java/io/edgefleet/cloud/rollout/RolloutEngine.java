@@ -239,6 +239,7 @@ public final class RolloutEngine implements AutoCloseable {
             default -> throw new IllegalArgumentException("operation '" + op + "' is not one of pause, resume, abort, promote, rollback");
         }
         events.record("rollout." + op, "rollout/" + id, actor, Map.of("reason", why));
+        LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: {2} by {3}: {4}", id, r.wave() + 1, op, actor, why.isBlank() ? "(no reason)" : why);
         return store.get(id).orElseThrow();
     }
 
@@ -342,6 +343,8 @@ public final class RolloutEngine implements AutoCloseable {
             store.update(r.id(), "running", r.wave(), Optional.of(now), Optional.empty(), false, Optional.empty(), "wave-started", null,
                     Map.of("devices", devices.stream().filter(d -> d.wave() <= row.wave()).count()), now);
             events.record("rollout.wave", "rollout/" + r.id(), null, Map.of("wave", r.wave() + 1));
+            LOG.log(System.Logger.Level.INFO, "rollout {0} ({1} {2}): wave {3} of {4} started: {5} devices", r.id(), r.model(), spec.version(),
+                    r.wave() + 1, spec.waves().size(), devices.stream().filter(d -> d.wave() <= row.wave()).count());
             r = store.get(r.id()).orElseThrow();
         }
         int w = r.wave();
@@ -357,6 +360,8 @@ public final class RolloutEngine implements AutoCloseable {
         if (g.verdict() == Gates.Verdict.FAIL) {
             streaks.remove(streakKey);
             store.log(r.id(), w, "gate-failed", null, g.detail(), now);
+            LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict {2}: {3}; gates: {4}", r.id(), w + 1,
+                    spec.rollbackOnFailure() ? "rollback" : "hold (paused)", g.reason(), gateValues(spec.effectiveGates(), g.detail()));
             if (spec.rollbackOnFailure()) {
                 rollBack(r, null, g.reason(), g.detail());
                 events.record("rollout.rolled-back", "rollout/" + r.id(), null, Map.of("reason", g.reason()));
@@ -391,6 +396,8 @@ public final class RolloutEngine implements AutoCloseable {
                 String what = g.waiting().stream().map(Waiting::detail).collect(Collectors.joining("; "));
                 String why = "waited " + spec.telemetryWaitOf(w) + " for telemetry in wave " + (w + 1) + ": " + what;
                 if (!spec.proceedAfterTelemetryWait(w)) {
+                    LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict hold (paused): {2}; gates: {3}", r.id(), w + 1, why,
+                            gateValues(spec.effectiveGates(), g.detail()));
                     store.update(r.id(), "paused", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "paused", null,
                             Map.of("reason", why, "waitingFor", g.waiting()), now);
                     events.record("rollout.paused", "rollout/" + r.id(), null, Map.of("reason", why));
@@ -402,6 +409,10 @@ public final class RolloutEngine implements AutoCloseable {
         }
         streaks.remove(streakKey);
         store.log(r.id(), w, "gate-passed", null, detail, now);
+        LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict promote ({2}): gates passed{3}; gates: {4}", r.id(), w + 1,
+                w == lastWave ? "last wave: rollout succeeded" : "to wave " + (w + 2), r.promoted() ? " (promoted by an operator)"
+                        : detail.containsKey("proceededWithout") ? " without telemetry for " + detail.get("proceededWithout") : "",
+                gateValues(spec.effectiveGates(), g.detail()));
         if (w == lastWave) {
             store.update(r.id(), "succeeded", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.empty(), "succeeded", null,
                     Map.of("states", counts(devices)), now);
@@ -410,6 +421,41 @@ public final class RolloutEngine implements AutoCloseable {
             store.update(r.id(), "running", w + 1, Optional.empty(), Optional.empty(), false, Optional.empty(), "wave-advanced", null,
                     Map.of("from", w + 1, "to", w + 2), now);
         }
+    }
+
+    /**
+     * The gate readings next to their thresholds for the INFO line of a verdict, e.g.
+     * {@code installFailures=0 (max 0), errorRate=0.0120 (max 0.0500), errorRate-baseline=0.0020 (max 0.0500),
+     * p95Ms=12.3 (baseline 10.1; ratio max 1.50)}; a gate without a threshold shows its reading only.
+     */
+    static String gateValues(RolloutSpec.Gates gates, Map<String, Object> d) {
+        List<String> out = new ArrayList<>();
+        java.util.function.BiConsumer<String, String> add = (k, v) -> out.add(k + "=" + v);
+        java.util.function.Function<Object, String> num = o -> o instanceof Double x ? String.format(java.util.Locale.ROOT, "%.4f", x)
+                : String.valueOf(o);
+        add.accept("installFailures", d.get("installFailures") + gates.maxInstallFailures().map(m -> " (max " + m + ")").orElse(""));
+        add.accept("stale", d.get("staleAfterUpdate") + gates.maxStale().map(m -> " (max " + m + ")").orElse(""));
+        add.accept("requests", d.get("requests") + gates.minRequests().map(m -> " (min " + m + ")").orElse(""));
+        add.accept("errorRate", num.apply(d.get("errorRate")) + (gates.maxErrorRate().isPresent()
+                ? " (max " + num.apply(gates.maxErrorRate().getAsDouble()) + ")" : ""));
+        if (d.containsKey("baselineErrorRate")) {
+            add.accept("baselineErrorRate", num.apply(d.get("baselineErrorRate")) + (gates.maxErrorRateIncrease().isPresent()
+                    ? " (increase max " + num.apply(gates.maxErrorRateIncrease().getAsDouble()) + ")" : ""));
+        }
+        Object p95 = d.get("p95Ms");
+        add.accept("p95Ms", (p95 instanceof Double x ? String.format(java.util.Locale.ROOT, "%.1f", x) : String.valueOf(p95))
+                + (d.get("baselineP95Ms") instanceof Double b ? String.format(java.util.Locale.ROOT, " (baseline %.1f", b)
+                        + (gates.maxP95Ratio().isPresent() ? String.format(java.util.Locale.ROOT, "; ratio max %.2f)", gates.maxP95Ratio().getAsDouble()) : ")")
+                        : ""));
+        if (d.containsKey("meanConfidence") && d.containsKey("baselineMeanConfidence")) {
+            add.accept("meanConfidence", num.apply(d.get("meanConfidence")) + " (baseline " + num.apply(d.get("baselineMeanConfidence"))
+                    + (gates.maxConfidenceDrop().isPresent() ? "; drop max " + num.apply(gates.maxConfidenceDrop().getAsDouble()) : "") + ")");
+        }
+        add.accept("escalationShare", num.apply(d.get("escalationShare")) + (gates.maxEscalationShare().isPresent()
+                ? " (max " + num.apply(gates.maxEscalationShare().getAsDouble()) + ")" : ""));
+        add.accept("nonFiniteRate", num.apply(d.get("nonFiniteRate")) + (gates.maxNonFiniteRate().isPresent()
+                ? " (max " + num.apply(gates.maxNonFiniteRate().getAsDouble()) + ")" : ""));
+        return String.join(", ", out);
     }
 
     /** The telemetry-wait limit of the current wave counts from its bake's end, or from the last resume in this wave. */
@@ -590,6 +636,8 @@ public final class RolloutEngine implements AutoCloseable {
     /** Commands every device of the rollout that may run the new version back to its previous one. */
     private void rollBack(RolloutRow r, String actor, String reason, Map<String, ?> detail) {
         Instant now = clock.instant();
+        LOG.log(System.Logger.Level.INFO, "rollout {0} ({1} {2}): rolling back wave {3} and those before ({4}): {5}", r.id(), r.model(), r.version(),
+                r.wave() + 1, actor == null ? "gate" : "by " + actor, reason);
         store.update(r.id(), "rolled-back", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(reason), "rolled-back", actor,
                 detail, now);
         // Timed-out devices too: their deploy may still land later. The rollback names the version to

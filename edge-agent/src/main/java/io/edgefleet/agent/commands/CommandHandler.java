@@ -27,6 +27,7 @@ import java.util.function.Consumer;
  * Knows nothing of MQTT: acks go to the given consumer. Not thread-safe: one command at a time.
  */
 public final class CommandHandler {
+    private static final System.Logger LOG = System.getLogger(CommandHandler.class.getName());
     private final ModelSlots slots;
     private final AgentStore store;
     private final String device;
@@ -81,7 +82,8 @@ public final class CommandHandler {
      * then its recorded outcome is acknowledged again (a redelivery), and nothing runs twice.
      * Commands are processed one at a time, so the store's answer is current.
      */
-    public void process(Command cmd, Consumer<CommandAck> ack) {
+    public void process(Command cmd, Consumer<CommandAck> acks) {
+        Consumer<CommandAck> ack = logged(cmd, acks);
         Optional<CommandRecord> current = store.command(cmd.commandId());
         boolean unfinished = current.isEmpty() || current.get().phase().equals(AckPhase.RECEIVED.wire())
                 || current.get().phase().equals(AckPhase.DOWNLOADING.wire());
@@ -133,6 +135,7 @@ public final class CommandHandler {
                 }
                 // the staged file is checked against the signed manifest again (fetched anew if it changed since)
                 java.nio.file.Path checked = deployer.isPresent() ? deployer.get().fetch(model, version, downloading(cmd, ack)) : file.get();
+                loading(cmd);
                 slots.install(model, version, checked);
                 yield done(cmd, AckPhase.ACTIVATED);
             }
@@ -167,11 +170,51 @@ public final class CommandHandler {
                 }
                 ack.accept(done(cmd, AckPhase.VERIFIED));
                 if (!slots.activeVersions().getOrDefault(model, "").equals(version)) {
+                    loading(cmd);
                     slots.install(model, version, file);
                 }
                 yield done(cmd, AckPhase.ACTIVATED);
             }
         };
+    }
+
+    /**
+     * The deploy steps as INFO lines (a failure as WARN, which central logs forward), each naming the
+     * command, model and version: received, download started and done, verified, activated, rolled
+     * back; the acknowledgements pass on unchanged.
+     */
+    private Consumer<CommandAck> logged(Command cmd, Consumer<CommandAck> ack) {
+        String what = cmd.type().name().toLowerCase(java.util.Locale.ROOT) + " " + cmd.model() + cmd.version().map(v -> " " + v).orElse("");
+        String rollout = cmd.rolloutId().map(r -> ", rollout " + r).orElse("");
+        boolean[] downloading = {false};
+        return a -> {
+            switch (a.phase()) {
+                case RECEIVED -> LOG.log(System.Logger.Level.INFO, "command {0}: {1} received{2}", cmd.commandId(), what, rollout);
+                case DOWNLOADING -> {
+                    double f = a.progress().orElse(0);
+                    if (!downloading[0]) {
+                        downloading[0] = true;
+                        LOG.log(System.Logger.Level.INFO, "command {0}: {1}: downloading", cmd.commandId(), what);
+                    }
+                    if (f >= 1.0) {
+                        LOG.log(System.Logger.Level.INFO, "command {0}: {1}: downloaded", cmd.commandId(), what);
+                    }
+                }
+                case VERIFIED -> LOG.log(System.Logger.Level.INFO, "command {0}: {1}: verified against the signed manifest", cmd.commandId(), what);
+                case ACTIVATED -> LOG.log(System.Logger.Level.INFO, "command {0}: {1}: activated", cmd.commandId(), what);
+                case ROLLED_BACK -> LOG.log(System.Logger.Level.INFO, "command {0}: {1}: rolled back; {2} now serves {3}", cmd.commandId(), what,
+                        cmd.model(), slots.activeVersions().getOrDefault(cmd.model(), "nothing"));
+                case FAILED -> LOG.log(System.Logger.Level.WARNING, "command {0}: {1} failed: {2}", cmd.commandId(), what,
+                        a.error().map(e -> e.code() + ": " + e.message()).orElse("failed"));
+                default -> LOG.log(System.Logger.Level.INFO, "command {0}: {1}: {2}", cmd.commandId(), what, a.phase().wire());
+            }
+            ack.accept(a);
+        };
+    }
+
+    private void loading(Command cmd) {
+        LOG.log(System.Logger.Level.INFO, "command {0}: {1} {2}: loading as candidate and self-testing against the active version",
+                cmd.commandId(), cmd.model(), cmd.version().orElse(""));
     }
 
     /** Progress of a download as {@code downloading} acks, one per 10 % and one at the end. */
