@@ -66,6 +66,7 @@ class OpenApiDocumentTest {
         ApiRoutes api = new ApiRoutes(null, null, null, null, null, null, null, null, null, null, null, 1024, null);
         HttpRouting.Builder b = HttpRouting.builder();
         new io.edgefleet.cloud.pki.PkiRoutes(null).routing(b, api);
+        new io.edgefleet.cloud.api.LogRoutes(null, null).routing(b, api);
         api.routing(b);
         Map<String, String> out = new TreeMap<>();
         // a route with no scope of its own (whoami) still needs a valid credential: documented with an empty bearer list
