@@ -585,6 +585,9 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() {
         housekeeping.shutdownNow();
+        if (fleetMeters != null) {
+            fleetMeters.close(); // the registry is the process's: a closed control plane leaves no gauges behind
+        }
         if (rollouts != null) {
             rollouts.close();
         }
