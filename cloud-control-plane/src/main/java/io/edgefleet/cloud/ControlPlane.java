@@ -96,6 +96,14 @@ public final class ControlPlane implements AutoCloseable {
     static final long FLEET_METERS_PERIOD_MILLIS = 5_000;
     /** Devices per resource figure that get a series of their own on /observe/metrics (the worst ones). */
     static final int RESOURCE_TOP_N = 10;
+    private io.edgefleet.cloud.metrics.FleetMeters fleetMeters;
+
+    /** Recomputes the fleet gauges now rather than at the next period (tests); nothing without the control role. */
+    void refreshFleetMeters() {
+        if (fleetMeters != null) {
+            fleetMeters.refresh();
+        }
+    }
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "cloud-housekeeping");
@@ -427,9 +435,10 @@ public final class ControlPlane implements AutoCloseable {
     private WebServer webServer(SyncRoutes sync) {
         meters.ingest(stats, () -> sink == null ? 0 : sink.pending());
         if (fleet != null && config.roles().contains(Role.CONTROL)) {
-            var fleetMeters = new io.edgefleet.cloud.metrics.FleetMeters(Services.get(MeterRegistry.class), fleet,
+            fleetMeters = new io.edgefleet.cloud.metrics.FleetMeters(Services.get(MeterRegistry.class), fleet,
                     Optional.of(new io.edgefleet.cloud.rollout.RolloutStore(store)), Optional.ofNullable(registry), RESOURCE_TOP_N);
-            housekeeping.scheduleWithFixedDelay(() -> safely(fleetMeters::refresh), 0, FLEET_METERS_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+            var f = fleetMeters;
+            housekeeping.scheduleWithFixedDelay(() -> safely(f::refresh), 0, FLEET_METERS_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
         }
         var health = HealthObserver.builder().details(true)
                 .addCheck(() -> HealthCheckResponse.builder().status(true).detail("events", events.list(Optional.empty(), 1).size()).build(),
@@ -634,6 +643,9 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() {
         housekeeping.shutdownNow();
+        if (fleetMeters != null) {
+            fleetMeters.close(); // the registry is the process's: a closed control plane leaves no gauges behind
+        }
         if (rollouts != null) {
             rollouts.close();
         }

@@ -127,7 +127,7 @@ class CloudInferenceTest {
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(m.statusCode()).isEqualTo(200);
         assertThat(m.body()).contains("edgefleet_cloud_inference_queued").contains("edgefleet_cloud_inference_batch_size")
-                .contains("edgefleet_cloud_inference_latency").contains("model=\"cls\"");
+                .contains("edgefleet_cloud_inference_duration_seconds_bucket{model=\"cls\",route=\"/v2/models/{m}/infer\"");
     }
 
     /** A real model behind a gate, so the test decides when the worker is busy. */

@@ -78,7 +78,8 @@ public final class EdgeAgent implements AutoCloseable {
                 config.maxPayloadBytes());
         oip.useTracing(tracing);
         this.telemetry = new TelemetryRecorder(store, config.fleet(), config.device(), config.telemetry().window(),
-                config.telemetry().maxOutboxRows(), Clock.systemUTC(), resourceReadings(config.dataDir()));
+                config.telemetry().maxOutboxRows(), Clock.systemUTC(), resourceReadings(config.dataDir()),
+                config.telemetry().heartbeat());
         this.watchdog = new Watchdog(slots, config.watchdog(), Clock.systemUTC());
         AgentObserve observe = new AgentObserve(model -> slots.activeVersions().containsKey(model));
         inference.observe(o -> {

@@ -86,6 +86,11 @@ public final class FleetRegistry {
         return repo.get(fleet, device);
     }
 
+    /** The device's agent RSS in its last kept resource report measured before {@code before} (the memory gate's baseline). */
+    public Optional<Long> rssBefore(String fleet, String device, Instant before) {
+        return repo.rssBefore(fleet, device, before);
+    }
+
     public List<DeviceRecord> select(Selector s) {
         Instant now = clock.instant();
         return repo.list(s.fleet()).stream().filter(d -> s.matches(d, now, staleAfter)).toList();

@@ -38,7 +38,7 @@ import java.util.function.ToDoubleFunction;
  * </ul>
  * Thread-safe: {@link #refresh} runs on one thread; scrapes read the values.
  */
-public final class FleetMeters {
+public final class FleetMeters implements AutoCloseable {
     private final FleetRegistry fleet;
     private final Optional<RolloutStore> rollouts;
     private final Optional<ModelRegistry> models;
@@ -52,6 +52,7 @@ public final class FleetMeters {
     private final LabelledGauges registryVersions;
     private final LabelledGauges reporting;
     private final List<Figure> figures;
+    private boolean closed;
 
     /** One reported figure: its fleet aggregate and its top-N per-device family. */
     private record Figure(ToDoubleFunction<ResourceUsage> value, boolean worstIsHighest, LabelledGauges fleet, LabelledGauges device) {
@@ -98,8 +99,24 @@ public final class FleetMeters {
                         + (worstIsHighest ? "highest" : "lowest") + " values only (top N)", unit, List.of("fleet", "device")));
     }
 
+    /** Removes every gauge of this object from the registry (the control plane closes; the registry lives on with the JVM). */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        List<LabelledGauges> all = new ArrayList<>(List.of(devices, deviceModels, rolloutStates, rolloutWave, rolloutDevices, registryModels,
+                registryVersions, reporting));
+        for (Figure f : figures) {
+            all.add(f.fleet());
+            all.add(f.device());
+        }
+        all.forEach(g -> g.update(Map.of()));
+    }
+
     /** Recomputes every gauge from the database. */
-    public void refresh() {
+    public synchronized void refresh() {
+        if (closed) {
+            return;
+        }
         Instant now = fleet.now();
         List<DeviceRecord> all = fleet.select(Selector.ALL);
         Map<List<String>, Integer> byStatus = new HashMap<>();

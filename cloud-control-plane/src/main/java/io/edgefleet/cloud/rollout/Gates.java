@@ -116,6 +116,9 @@ final class Gates {
         confidenceDrop(g, r, d).ifPresent(checks::add);
         escalationShare(g, r).ifPresent(checks::add);
         clientErrorRateIncrease(g, r, d).ifPresent(checks::add);
+        if (g.maxMemoryGrowthRatio().isPresent()) {
+            checks.add(MemoryGrowthGate.check(g.maxMemoryGrowthRatio().getAsDouble(), r.memory(), d));
+        }
 
         long evidence = w.count() + r.baseline().map(Aggregate::count).orElse(0L);
         boolean fresh = evidence > prior.requests();

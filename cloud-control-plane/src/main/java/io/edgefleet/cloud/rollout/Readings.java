@@ -1,6 +1,7 @@
 package io.edgefleet.cloud.rollout;
 
 import io.edgefleet.cloud.store.Aggregate;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -16,9 +17,25 @@ import java.util.Optional;
  * @param baseline telemetry of those devices on that version over the same window; empty when no device is left on an old version
  * @param otherDevices devices of the rollout not updated (yet), whose reachability is the stale gate's baseline
  * @param staleOthers of those, how many are stale or offline now (a broker restart makes every device offline at once)
+ * @param memory per updated device with a resource report from before its command and one from after its activation had
+ *     settled, the agent's RSS then and now (for {@code maxMemoryGrowthRatio}); empty when none has both
  */
 public record Readings(long installFailures, Optional<String> firstInstallError, int updatedDevices, long staleAfterUpdate, Aggregate wave,
-        Optional<String> baselineVersion, Optional<Aggregate> baseline, int otherDevices, long staleOthers) {
+        Optional<String> baselineVersion, Optional<Aggregate> baseline, int otherDevices, long staleOthers, List<MemoryPair> memory) {
+
+    /** One device's agent RSS before its update (its last report before the command) and after (its last report). */
+    public record MemoryPair(String device, long beforeBytes, long afterBytes) {
+    }
+
+    public Readings {
+        memory = memory == null ? List.of() : List.copyOf(memory);
+    }
+
+    public Readings(long installFailures, Optional<String> firstInstallError, int updatedDevices, long staleAfterUpdate, Aggregate wave,
+            Optional<String> baselineVersion, Optional<Aggregate> baseline, int otherDevices, long staleOthers) {
+        this(installFailures, firstInstallError, updatedDevices, staleAfterUpdate, wave, baselineVersion, baseline, otherDevices, staleOthers,
+                List.of());
+    }
 
     /** Readings without a reachability baseline (every device of the rollout updated, or a test). */
     public Readings(long installFailures, Optional<String> firstInstallError, int updatedDevices, long staleAfterUpdate, Aggregate wave,

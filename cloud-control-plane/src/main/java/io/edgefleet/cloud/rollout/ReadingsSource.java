@@ -46,7 +46,29 @@ final class ReadingsSource {
                 .max(Map.Entry.<String, List<String>>comparingByValue(java.util.Comparator.comparingInt(List::size)).thenComparing(Map.Entry::getKey))
                 .map(Map.Entry::getKey);
         Optional<Aggregate> base = baseVersion.map(v -> telemetry.devicesTotal(r.model(), v, pendingByVersion.get(v), from, to));
-        return new Readings(failed.size(), firstError, updated.size(), stale, w, baseVersion, base, others.size(), staleOthers);
+        return new Readings(failed.size(), firstError, updated.size(), stale, w, baseVersion, base, others.size(), staleOthers,
+                r.spec().effectiveGates().maxMemoryGrowthRatio().isPresent() ? memory(updated) : List.of());
+    }
+
+    /**
+     * Per updated device, its agent's RSS in its last report before it was commanded and in its latest report, when that was
+     * measured at least {@link MemoryGrowthGate#SETTLE_MILLIS} after the activation; devices lacking either are left out.
+     */
+    private List<Readings.MemoryPair> memory(List<DeviceRow> updated) {
+        List<Readings.MemoryPair> out = new java.util.ArrayList<>();
+        for (DeviceRow x : updated) {
+            if (x.commandedAt().isEmpty() || x.activatedAt().isEmpty()) {
+                continue;
+            }
+            Instant settled = x.activatedAt().get().plusMillis(MemoryGrowthGate.SETTLE_MILLIS);
+            Optional<Long> after = fleet.get(x.fleet(), x.device()).filter(d -> d.resourcesAt().map(t -> !t.isBefore(settled)).orElse(false))
+                    .flatMap(DeviceRecord::resources).map(u -> u.processRssBytes()).filter(v -> v > 0);
+            Optional<Long> before = after.isEmpty() ? Optional.empty() : fleet.rssBefore(x.fleet(), x.device(), x.commandedAt().get());
+            if (before.isPresent()) {
+                out.add(new Readings.MemoryPair(x.key(), before.get(), after.get()));
+            }
+        }
+        return out;
     }
 
     private long unreachable(List<DeviceRow> rows, Instant now) {

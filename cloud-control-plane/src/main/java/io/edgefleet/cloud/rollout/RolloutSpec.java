@@ -179,8 +179,13 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
     public record Gates(Optional<Integer> minDevices, Optional<Integer> maxInstallFailures, OptionalDouble maxErrorRate,
             OptionalDouble maxErrorRateIncrease, OptionalDouble maxP95Ratio, OptionalDouble maxConfidenceDrop, OptionalDouble maxEscalationShare,
             OptionalDouble maxNonFiniteRate, Optional<Integer> maxStale, Optional<Integer> minRequests, Optional<Integer> minSamples,
-            OptionalDouble minP95IncreaseMs, Optional<Integer> sustainedEvaluations, OptionalDouble maxClientErrorRateIncrease) {
+            OptionalDouble minP95IncreaseMs, Optional<Integer> sustainedEvaluations, OptionalDouble maxClientErrorRateIncrease,
+            OptionalDouble maxMemoryGrowthRatio) {
         public Gates {
+            maxMemoryGrowthRatio = maxMemoryGrowthRatio == null ? OptionalDouble.empty() : maxMemoryGrowthRatio;
+            if (maxMemoryGrowthRatio.isPresent() && !(maxMemoryGrowthRatio.getAsDouble() >= 1)) {
+                throw new IllegalArgumentException("gates.maxMemoryGrowthRatio must be a ratio >= 1 (1.5: RSS may grow by half)");
+            }
             maxClientErrorRateIncrease = maxClientErrorRateIncrease == null ? OptionalDouble.empty() : maxClientErrorRateIncrease;
             if (maxClientErrorRateIncrease.isPresent() && !(maxClientErrorRateIncrease.getAsDouble() >= 0
                     && maxClientErrorRateIncrease.getAsDouble() <= 1)) {
@@ -248,12 +253,31 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
         }
 
         /** Every threshold this block leaves out taken from {@code base}. */
+        /** The gates without the memory-growth gate (issue 17), as written before it existed. */
+        public Gates(Optional<Integer> minDevices, Optional<Integer> maxInstallFailures, OptionalDouble maxErrorRate,
+                OptionalDouble maxErrorRateIncrease, OptionalDouble maxP95Ratio, OptionalDouble maxConfidenceDrop,
+                OptionalDouble maxEscalationShare, OptionalDouble maxNonFiniteRate, Optional<Integer> maxStale, Optional<Integer> minRequests,
+                Optional<Integer> minSamples, OptionalDouble minP95IncreaseMs, Optional<Integer> sustainedEvaluations,
+                OptionalDouble maxClientErrorRateIncrease) {
+            this(minDevices, maxInstallFailures, maxErrorRate, maxErrorRateIncrease, maxP95Ratio, maxConfidenceDrop, maxEscalationShare,
+                    maxNonFiniteRate, maxStale, minRequests, minSamples, minP95IncreaseMs, sustainedEvaluations, maxClientErrorRateIncrease,
+                    OptionalDouble.empty());
+        }
+
+        /** This block with {@code maxMemoryGrowthRatio} set. */
+        public Gates withMaxMemoryGrowthRatio(double ratio) {
+            return new Gates(minDevices, maxInstallFailures, maxErrorRate, maxErrorRateIncrease, maxP95Ratio, maxConfidenceDrop, maxEscalationShare,
+                    maxNonFiniteRate, maxStale, minRequests, minSamples, minP95IncreaseMs, sustainedEvaluations, maxClientErrorRateIncrease,
+                    OptionalDouble.of(ratio));
+        }
+
         public Gates over(Gates base) {
             return new Gates(or(minDevices, base.minDevices), or(maxInstallFailures, base.maxInstallFailures), or(maxErrorRate, base.maxErrorRate),
                     or(maxErrorRateIncrease, base.maxErrorRateIncrease), or(maxP95Ratio, base.maxP95Ratio), or(maxConfidenceDrop, base.maxConfidenceDrop),
                     or(maxEscalationShare, base.maxEscalationShare), or(maxNonFiniteRate, base.maxNonFiniteRate), or(maxStale, base.maxStale),
                     or(minRequests, base.minRequests), or(minSamples, base.minSamples), or(minP95IncreaseMs, base.minP95IncreaseMs),
-                    or(sustainedEvaluations, base.sustainedEvaluations), or(maxClientErrorRateIncrease, base.maxClientErrorRateIncrease));
+                    or(sustainedEvaluations, base.sustainedEvaluations), or(maxClientErrorRateIncrease, base.maxClientErrorRateIncrease),
+                    or(maxMemoryGrowthRatio, base.maxMemoryGrowthRatio));
         }
 
         private static <T> Optional<T> or(Optional<T> a, Optional<T> b) {
@@ -278,7 +302,8 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
         if (gates.isPresent() && !given.namesTelemetryGate()) {
             base = new Gates(Optional.of(0), base.maxInstallFailures(), base.maxErrorRate(), base.maxErrorRateIncrease(), base.maxP95Ratio(),
                     base.maxConfidenceDrop(), base.maxEscalationShare(), base.maxNonFiniteRate(), base.maxStale(), base.minRequests(),
-                    base.minSamples(), base.minP95IncreaseMs(), base.sustainedEvaluations(), base.maxClientErrorRateIncrease());
+                    base.minSamples(), base.minP95IncreaseMs(), base.sustainedEvaluations(), base.maxClientErrorRateIncrease(),
+                    base.maxMemoryGrowthRatio());
         }
         return given.over(base);
     }

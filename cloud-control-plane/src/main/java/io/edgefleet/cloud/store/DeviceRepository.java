@@ -144,5 +144,27 @@ public final class DeviceRepository {
                 + "AND (resources_at IS NULL OR resources_at <= ?)")) {
             Jdbc.bind(p, Jdbc.json(usage), measuredAt, fleet, device, measuredAt).executeUpdate();
         }
+        if (usage.processRssBytes() > 0) {
+            try (PreparedStatement p = c.prepareStatement("INSERT OR IGNORE INTO device_resources_history (fleet, device, at, process_rss_bytes) "
+                    + "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM device_resources_history WHERE fleet = ? AND device = ? "
+                    + "AND at > ? AND at <= ?)")) {
+                Jdbc.bind(p, fleet, device, measuredAt, usage.processRssBytes(), fleet, device,
+                        measuredAt.toEpochMilli() - RSS_HISTORY_SPACING_MILLIS, measuredAt).executeUpdate();
+            }
+        }
+    }
+
+    /** The least time between two kept RSS samples of a device (10,000 devices: 2.9 million rows a day). */
+    public static final long RSS_HISTORY_SPACING_MILLIS = 300_000;
+
+    /** The device's agent RSS in its last kept report measured before {@code before}. */
+    public Optional<Long> rssBefore(String fleet, String device, Instant before) {
+        return store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT process_rss_bytes FROM device_resources_history WHERE fleet = ? "
+                    + "AND device = ? AND at < ? ORDER BY at DESC LIMIT 1")) {
+                ResultSet r = Jdbc.bind(p, fleet, device, before).executeQuery();
+                return r.next() ? Optional.of(r.getLong(1)) : Optional.empty();
+            }
+        });
     }
 }

@@ -135,6 +135,9 @@ public final class TelemetryRepository {
     /** Drops dedupe rows older than {@code before} (a redelivery older than that is no longer expected). */
     public int pruneSeen(Instant before) {
         return store.tx(c -> {
+            try (PreparedStatement history = c.prepareStatement("DELETE FROM device_resources_history WHERE at < ?")) {
+                Jdbc.bind(history, before).executeUpdate();
+            }
             try (PreparedStatement p = c.prepareStatement("DELETE FROM telemetry_seen WHERE received_at < ?")) {
                 return Jdbc.bind(p, before).executeUpdate();
             }

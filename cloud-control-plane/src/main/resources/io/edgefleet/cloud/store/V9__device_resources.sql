@@ -2,3 +2,12 @@
 -- base units, see ResourceUsage) and when the agent measured it (its batch's sentAt, epoch milliseconds).
 ALTER TABLE devices ADD COLUMN resources TEXT;
 ALTER TABLE devices ADD COLUMN resources_at INTEGER;
+-- Each device's agent RSS at most every 5 minutes, for the maxMemoryGrowthRatio gate's "before" (the last report
+-- before a device was commanded), pruned with the telemetry dedupe records.
+CREATE TABLE device_resources_history (
+    fleet TEXT NOT NULL,
+    device TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    process_rss_bytes INTEGER NOT NULL,
+    PRIMARY KEY (fleet, device, at)
+);

@@ -32,6 +32,8 @@ public final class TelemetryRecorder {
     private final MessageCodec json = MessageCodec.json();
     private final Map<List<String>, Window> open = new LinkedHashMap<>();
     private final java.util.function.Supplier<Optional<ResourceUsage>> resources;
+    private final Duration idleEvery;
+    private Instant lastBatchAt;
     private Instant windowStart;
     private long droppedRefusals;
 
@@ -39,16 +41,19 @@ public final class TelemetryRecorder {
     static final int MAX_WINDOWS = 64;
 
     public TelemetryRecorder(AgentStore store, String fleet, String device, Duration window, int maxOutboxRows, Clock clock) {
-        this(store, fleet, device, window, maxOutboxRows, clock, Optional::empty);
+        this(store, fleet, device, window, maxOutboxRows, clock, Optional::empty, window);
     }
 
     /**
-     * @param resources read when a window closes ({@link ResourceProbe#read}); present, it goes into that window's batch, and a
-     *     window without requests still writes a batch carrying it alone, so an idle device keeps reporting its memory and disk
+     * @param resources read when a window closes ({@link ResourceProbe#read}); present, it goes into that window's batch
+     * @param idleEvery how often a window without requests still writes a batch carrying the resources alone (the state
+     *     heartbeat's period), so an idle device keeps reporting its memory and disk without a batch every window
      */
     public TelemetryRecorder(AgentStore store, String fleet, String device, Duration window, int maxOutboxRows, Clock clock,
-            java.util.function.Supplier<Optional<ResourceUsage>> resources) {
+            java.util.function.Supplier<Optional<ResourceUsage>> resources, Duration idleEvery) {
         this.resources = resources;
+        this.idleEvery = idleEvery;
+        this.lastBatchAt = clock.instant();
         this.store = store;
         this.fleet = fleet;
         this.device = device;
@@ -103,10 +108,14 @@ public final class TelemetryRecorder {
         open.forEach((key, w) -> records.add(w.close(key.get(0), key.get(1), start, end)));
         open.clear();
         windowStart = align(now);
+        if (records.isEmpty() && now.isBefore(lastBatchAt.plus(idleEvery))) {
+            return Optional.empty();
+        }
         Optional<ResourceUsage> used = resources.get();
         if (records.isEmpty() && used.isEmpty()) {
             return Optional.empty();
         }
+        lastBatchAt = now;
         long seq = store.appendOutbox((sequence, lost) -> json.encode(new TelemetryBatch(TelemetryBatch.SCHEMA_VERSION, fleet, device,
                 sequence, now, records, lost, used)), maxOutboxRows);
         return Optional.of(seq);
