@@ -226,7 +226,7 @@ public final class Batcher implements AutoCloseable {
 
     /** One model call for the whole batch; the span current here (the batch's) is the parent of each call's span. */
     private List<InferTensor> call(List<InferTensor> inputs) {
-        return tracing.within("model.infer", () -> model.infer(inputs));
+        return tracing.on() ? tracing.within("model.infer", () -> model.infer(inputs)) : model.infer(inputs);
     }
 
     private void run(List<Pending> live) {

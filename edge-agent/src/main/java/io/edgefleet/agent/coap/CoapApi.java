@@ -232,7 +232,8 @@ public final class CoapApi implements AutoCloseable {
             try {
                 byte[] body = ex.getRequestPayload();
                 byte[] jsonBody = isCbor ? json.writeValueAsBytes(readCbor(body)) : body;
-                InferRequest request = tracing.within("decode", () -> oip.decodeRequest(jsonBody, OptionalInt.empty()));
+                InferRequest request = tracing.on() ? tracing.within("decode", () -> oip.decodeRequest(jsonBody, OptionalInt.empty()))
+                        : oip.decodeRequest(jsonBody, OptionalInt.empty());
                 InferResponse response = inference.infer(model, Optional.empty(), request);
                 byte[] out = oip.encodeResponse(response, n -> false).body();
                 ex.respond(ResponseCode.CONTENT, isCbor ? cbor.writeValueAsBytes(json.readTree(out)) : out,

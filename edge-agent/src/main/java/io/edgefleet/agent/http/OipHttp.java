@@ -190,17 +190,19 @@ public final class OipHttp {
     }
 
     private void answer(ServerRequest req, ServerResponse res, String model, Optional<String> version) {
-        InferRequest request = tracing.within("decode", () -> {
-            byte[] body = io.edgefleet.http.limits.BoundedBody.read(req, maxPayloadBytes);
-            return codec.decodeRequest(body,
-                    OipCodec.parseHeaderLength(req.headers().first(HeaderNames.create(OipCodec.HEADER_CONTENT_LENGTH)).orElse(null)));
-        });
+        InferRequest request = tracing.on() ? tracing.within("decode", () -> decode(req)) : decode(req);
         InferResponse response = inference.infer(model, version, request);
         Encoded e = codec.encodeResponse(response, request::wantsBinary);
         if (e.headerLength().isPresent()) {
             res.header(OipCodec.HEADER_CONTENT_LENGTH, Integer.toString(e.headerLength().getAsInt()));
         }
         res.status(Status.OK_200).header(HeaderNames.CONTENT_TYPE, e.contentType()).send(e.body());
+    }
+
+    private InferRequest decode(ServerRequest req) {
+        byte[] body = io.edgefleet.http.limits.BoundedBody.read(req, maxPayloadBytes);
+        return codec.decodeRequest(body,
+                OipCodec.parseHeaderLength(req.headers().first(HeaderNames.create(OipCodec.HEADER_CONTENT_LENGTH)).orElse(null)));
     }
 
     private interface Action {

@@ -346,7 +346,8 @@ public final class MqttLink implements AutoCloseable {
         }
         try {
             OptionalInt headerLength = OipCodec.parseHeaderLength(p.userProperty(OipCodec.HEADER_CONTENT_LENGTH).orElse(null));
-            InferRequest request = tracing.within("decode", () -> oip.decodeRequest(message.payload(), headerLength));
+            InferRequest request = tracing.on() ? tracing.within("decode", () -> oip.decodeRequest(message.payload(), headerLength))
+                    : oip.decodeRequest(message.payload(), headerLength);
             InferResponse response = inference.infer(model, Optional.empty(), request);
             Encoded e = oip.encodeResponse(response, request::wantsBinary);
             publishAnswer(p.responseTopic().get(), p, e.body(), 200, e.headerLength(), false, false);

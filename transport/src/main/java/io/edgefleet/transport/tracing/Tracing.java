@@ -124,6 +124,7 @@ public final class Tracing implements AutoCloseable {
     /**
      * Runs {@code work} in an internal span named {@code name}, a child of the current span and
      * current while it runs; just runs it when tracing is off. A thrown exception marks the span failed.
+     * Hot paths test {@link #on()} first, so that the untraced call allocates no lambda.
      */
     public <T> T within(String name, java.util.function.Supplier<T> work) {
         if (!on) {
