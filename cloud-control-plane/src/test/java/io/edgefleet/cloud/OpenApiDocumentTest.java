@@ -70,7 +70,8 @@ class OpenApiDocumentTest {
         api.routing(b);
         Map<String, String> out = new TreeMap<>();
         // a route with no scope of its own (whoami) still needs a valid credential: documented with an empty bearer list
-        api.routes().forEach(r -> out.put(r.method() + " " + r.template(), r.scope().map(Scope::wire).orElse("")));
+        api.routes().stream().filter(r -> !r.template().endsWith("/*")) // the catch-all's problem 404, not an operation
+                .forEach(r -> out.put(r.method() + " " + r.template(), r.scope().map(Scope::wire).orElse("")));
         api.publicRoutes().forEach(r -> out.put(r.method() + " " + r.template(), ""));
         return out;
     }
