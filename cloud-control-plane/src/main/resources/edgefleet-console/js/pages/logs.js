@@ -1,5 +1,5 @@
 // Central logs: the WARN and ERROR records agents forward, by device, trace id and level
-// (GET /api/v1/logs, the log-forwarding part's route; until it exists the API's 404 is shown).
+// (GET /api/v1/logs; a device typed as FLEET/DEVICE is sent as the fleet and device parameters).
 import { api, enc } from '../api.js';
 import { h, opt, table, time } from '../dom.js';
 
@@ -21,8 +21,13 @@ export function mount(main, params, ctx, query) {
   return {
     async refresh() {
       const q = new URLSearchParams({ limit: '200' });
-      if (device.value.trim()) {
-        q.set('device', device.value.trim());
+      const d = device.value.trim();
+      const slash = d.indexOf('/');
+      if (slash > 0) {
+        q.set('fleet', d.slice(0, slash));
+        q.set('device', d.slice(slash + 1));
+      } else if (d) {
+        q.set('device', d);
       }
       if (trace.value.trim()) {
         q.set('trace_id', trace.value.trim());
