@@ -341,4 +341,17 @@ class ConsoleBrowserTest {
         waitFor(d -> text("#problem").contains("403"));
         assertThat(text("#problem")).contains("audit:read");
     }
+
+    @Test
+    void a_warning_an_agent_logged_is_found_on_the_logs_page_by_its_device() throws Exception {
+        // The agents of this class share the test's JVM and forward its WARN records (central logs), each as itself.
+        String marker = "console-logs-marker-" + java.util.UUID.randomUUID();
+        System.getLogger("io.edgefleet.test.console").log(System.Logger.Level.WARNING, marker);
+        signIn(VIEWER, "viewer");
+        go("#/logs?device=ui/ui-1");
+        // forwarded through the agent's outbox and MQTT, stored by the control plane: waited for, the page polls
+        waitFor(Duration.ofSeconds(60), d -> text("#logs-live").contains(marker));
+        assertThat(text("#logs-live")).contains("ui-1").contains("WARN");
+        screenshot("logs");
+    }
 }

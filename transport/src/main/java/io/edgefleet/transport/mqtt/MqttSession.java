@@ -220,6 +220,18 @@ public final class MqttSession implements AutoCloseable {
             deaf = null;
             lastConnectFailure = null;
         } catch (Exception e) {
+            if (e instanceof org.eclipse.paho.mqttv5.common.MqttException m
+                    && (m.getReasonCode() == MqttClientException.REASON_CODE_CLIENT_TIMEOUT
+                    || m.getReasonCode() == MqttClientException.REASON_CODE_CONNECT_IN_PROGRESS)) {
+                // Paho leaves its client "connecting" after a CONNACK time-out (eclipse-paho/paho.mqtt.java#81): every later
+                // connect then fails at once with "Connect already in progress" while that socket stays open (94 s seen after a
+                // broker restart). Dropping the half-open connection makes the next attempt a real one.
+                try {
+                    client.disconnectForcibly(0, 0, false);
+                } catch (org.eclipse.paho.mqttv5.common.MqttException ignored) {
+                    // nothing was left to drop
+                }
+            }
             String why = describe(e);
             if (!why.equals(lastConnectFailure)) {
                 LOG.log(System.Logger.Level.INFO, "MQTT broker {0} not reachable as {1} ({2}); retrying with backoff", config.url(),

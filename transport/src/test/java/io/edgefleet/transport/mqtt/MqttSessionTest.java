@@ -301,4 +301,64 @@ class MqttSessionTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> SessionConfig.of("ws://127.0.0.1:1883", "x"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tcp://host:port or ssl://host:port");
     }
+
+    /**
+     * A broker that accepts the TCP connection but never sends CONNACK (overloaded, half-started, a proxy in
+     * front of a dead broker), then recovers: the session connects once it has. Paho leaves its client
+     * "connecting" after a CONNACK time-out (eclipse-paho/paho.mqtt.java#81), and every later attempt failed
+     * with "Connect already in progress" for as long as that socket stayed open (94 s seen for the control
+     * plane after a Mosquitto restart).
+     */
+    @Test
+    void a_broker_that_never_answered_connect_is_reached_once_it_answers(MosquittoBroker broker) throws Exception {
+        int brokerPort = java.net.URI.create(broker.url()).getPort();
+        java.util.concurrent.atomic.AtomicBoolean silent = new java.util.concurrent.atomic.AtomicBoolean(true);
+        AtomicInteger silenced = new AtomicInteger();
+        List<java.net.Socket> held = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (java.net.ServerSocket front = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofPlatform().daemon().start(() -> {
+                while (!front.isClosed()) {
+                    try {
+                        java.net.Socket in = front.accept();
+                        held.add(in);
+                        if (silent.get()) {
+                            silenced.incrementAndGet(); // read nothing, answer nothing, keep it open
+                            continue;
+                        }
+                        java.net.Socket out = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), brokerPort);
+                        held.add(out);
+                        Thread.ofPlatform().daemon().start(() -> pipe(in, out));
+                        Thread.ofPlatform().daemon().start(() -> pipe(out, in));
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            MqttSession s = MqttSession.create(SessionConfig.of("tcp://127.0.0.1:" + front.getLocalPort(), "no-connack")
+                    .withCleanStart(true, 0).withTimeouts(30, 1, Duration.ofSeconds(5))
+                    .withReconnect(Duration.ofMillis(250), Duration.ofSeconds(1)), (d, ack) -> { });
+            sessions.add(s);
+            s.start();
+            await("two connect attempts timed out on the silent broker", () -> silenced.get() >= 2);
+            assertThat(s.isConnected()).isFalse();
+            silent.set(false);
+            await("connected once the broker answers", s::isConnected);
+        } finally {
+            for (java.net.Socket k : held) {
+                try {
+                    k.close();
+                } catch (java.io.IOException ignored) {
+                    // closing
+                }
+            }
+        }
+    }
+
+    private static void pipe(java.net.Socket from, java.net.Socket to) {
+        try {
+            from.getInputStream().transferTo(to.getOutputStream());
+        } catch (java.io.IOException e) {
+            // one side closed
+        }
+    }
 }
