@@ -1,12 +1,13 @@
 package io.edgefleet.agent;
 
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
 import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Reads an {@link AgentConfig} from a YAML file (node {@code agent}) overlaid by environment variables
- * ({@code AGENT_HTTP_PORT} overrides {@code agent.http.port}; the rules, Helidon config's, are in
- * {@link SettingsNode}). Keys, all
+ * Reads an {@link AgentConfig} from Helidon config: a YAML file (node {@code agent}) overlaid by
+ * environment variables ({@code AGENT_HTTP_PORT} overrides {@code agent.http.port}). Keys, all
  * optional (defaults from {@link AgentConfig#defaults}):
  *
  * <pre>
@@ -81,13 +82,12 @@ public final class AgentSettings {
      * @throws IllegalArgumentException one line, "configuration FILE: reason", when the file is missing, unreadable or wrong
      */
     public static AgentConfig load(Path yaml) {
-        return load(yaml, System.getenv());
-    }
-
-    /** {@link #load(Path)} with these environment variables instead of the process's. */
-    static AgentConfig load(Path yaml, java.util.Map<String, String> environment) {
         return io.edgefleet.transport.ConfigFiles.read(yaml, () -> {
-            SettingsNode agent = SettingsNode.read(yaml, environment).get("agent");
+            Config root = Config.builder()
+                    .disableSystemPropertiesSource()
+                    .sources(ConfigSources.environmentVariables(), ConfigSources.file(yaml))
+                    .build();
+            Config agent = root.get("agent");
             AgentConfig config = from(agent);
             applyProcessWide(agent);
             return config;
@@ -98,12 +98,12 @@ public final class AgentSettings {
      * Applies the settings that belong to the process rather than to one agent: a JNI library is loaded
      * once per JVM, so {@code engines.tflite.native-library} goes to {@link io.edgefleet.profiles.probe.TfliteNative#configure}.
      */
-    static void applyProcessWide(SettingsNode agent) {
-        agent.get("engines.tflite.native-library").asString().filter(s -> !s.isBlank())
+    static void applyProcessWide(Config agent) {
+        agent.get("engines.tflite.native-library").asString().asOptional().filter(s -> !s.isBlank())
                 .ifPresent(p -> io.edgefleet.profiles.probe.TfliteNative.configure(java.util.Optional.of(Path.of(p))));
     }
 
-    static AgentConfig from(SettingsNode c) {
+    static AgentConfig from(Config c) {
         AgentConfig base = AgentConfig.defaults(Path.of(c.get("data-dir").asString().orElse("agent-data")));
         AgentConfig a = base
                 .withIdentity(c.get("fleet").asString().orElse(base.fleet()), c.get("device").asString().orElse(base.device()))
@@ -145,7 +145,7 @@ public final class AgentSettings {
             java.util.Map<String, io.edgefleet.agent.serving.EscalationPolicy> policies = new java.util.HashMap<>();
             c.get("escalation.models").asNodeList().orElse(java.util.List.of()).forEach(m -> {
                 java.util.Map<String, String> settings = new java.util.HashMap<>();
-                m.asMap().orElse(java.util.Map.of()).forEach((k, v) -> settings.put("escalation." + k, v));
+                m.asMap().orElse(java.util.Map.of()).forEach((k, v) -> settings.put("escalation." + k.substring(k.lastIndexOf('.') + 1), v));
                 io.edgefleet.agent.serving.EscalationPolicy.fromSettings(settings).ifPresent(p -> policies.put(m.name(), p));
             });
             a = a.withEscalation(new AgentConfig.Escalation(java.net.URI.create(c.get("escalation.url").asString().get()), policies,
@@ -153,8 +153,8 @@ public final class AgentSettings {
                     Duration.ofMillis(c.get("escalation.breaker.open-ms").asLong().orElse(5000L))));
         }
         if (c.get("identity.control-plane").exists()) {
-            java.util.Optional<String> token = c.get("identity.enrol-token").asString()
-                    .or(() -> c.get("identity.enrol-token-env").asString().map(System::getenv));
+            java.util.Optional<String> token = c.get("identity.enrol-token").asString().asOptional()
+                    .or(() -> c.get("identity.enrol-token-env").asString().asOptional().map(System::getenv));
             var d = io.edgefleet.agent.identity.EnrolmentSettings.of(java.net.URI.create(c.get("identity.control-plane").asString().get()), token);
             a = a.withEnrolment(new io.edgefleet.agent.identity.EnrolmentSettings(d.controlPlane(), token,
                     c.get("identity.renew-at").asDouble().orElse(d.renewAt()),
@@ -180,13 +180,13 @@ public final class AgentSettings {
      *
      * @throws IllegalArgumentException naming the key when a setting is missing or a key file is unreadable
      */
-    static AgentConfig.Sync sync(SettingsNode c) {
-        SettingsNode s = c.get("sync");
-        java.net.URI url = s.get("url").asString().or(() -> c.get("identity.control-plane").asString())
+    static AgentConfig.Sync sync(Config c) {
+        Config s = c.get("sync");
+        java.net.URI url = s.get("url").asString().asOptional().or(() -> c.get("identity.control-plane").asString().asOptional())
                 .map(java.net.URI::create).orElseThrow(() -> new IllegalArgumentException(
                         "agent.sync needs a url (or identity.control-plane, which it defaults to)"));
         java.util.Map<String, java.security.PublicKey> trust = new java.util.LinkedHashMap<>();
-        for (SettingsNode k : s.get("trust").asNodeList().orElse(java.util.List.of())) {
+        for (Config k : s.get("trust").asNodeList().orElse(java.util.List.of())) {
             String id = k.get("key-id").asString().orElseThrow(() -> new IllegalArgumentException("agent.sync.trust: an entry without key-id"));
             Path file = Path.of(k.get("file").asString().orElseThrow(() -> new IllegalArgumentException("agent.sync.trust " + id + ": no file")));
             try {
@@ -203,10 +203,10 @@ public final class AgentSettings {
     }
 
     /** {@code http.tls}, {@code coap.dtls} and {@code cloud}; file paths are read at start, secrets come from the environment. */
-    static AgentTls tls(SettingsNode c) {
+    static AgentTls tls(Config c) {
         AgentTls t = AgentTls.none();
-        SettingsNode cloud = c.get("cloud");
-        java.util.List<java.security.cert.X509Certificate> cloudCa = cloud.get("ca").asString()
+        Config cloud = c.get("cloud");
+        java.util.List<java.security.cert.X509Certificate> cloudCa = cloud.get("ca").asString().asOptional()
                 .map(f -> io.edgefleet.transport.pki.Pem.certificates(io.edgefleet.transport.pki.Pem.read(Path.of(f)))).orElse(java.util.List.of());
         java.util.Optional<javax.net.ssl.SSLContext> cloudCtx = java.util.Optional.empty();
         if (cloud.get("certificate").exists()) {
@@ -222,8 +222,8 @@ public final class AgentSettings {
                         ? io.edgefleet.transport.http.HttpCredentials.tls(() -> ctx)
                         : io.edgefleet.transport.http.HttpCredentials.trusting(() -> ctx))
                 .orElse(io.edgefleet.transport.http.HttpCredentials.none());
-        java.util.Optional<String> token = cloud.get("token-env").asString().map(System::getenv)
-                .or(() -> cloud.get("token-file").asString().map(f -> io.edgefleet.transport.pki.Pem.read(Path.of(f)).strip()));
+        java.util.Optional<String> token = cloud.get("token-env").asString().asOptional().map(System::getenv)
+                .or(() -> cloud.get("token-file").asString().asOptional().map(f -> io.edgefleet.transport.pki.Pem.read(Path.of(f)).strip()));
         if (token.isPresent()) {
             String secret = token.get();
             creds = creds.withBearer(() -> secret);
@@ -235,27 +235,27 @@ public final class AgentSettings {
                     java.util.List.of());
             t = t.withLocalHttp(() -> ctx);
         }
-        SettingsNode d = c.get("coap.dtls");
+        Config d = c.get("coap.dtls");
         if (d.exists()) {
             java.util.Map<String, byte[]> psk = new java.util.LinkedHashMap<>();
-            for (SettingsNode e : d.get("psk").asNodeList().orElse(java.util.List.of())) {
+            for (Config e : d.get("psk").asNodeList().orElse(java.util.List.of())) {
                 String id = e.get("identity").asString().orElseThrow(() -> new IllegalArgumentException("agent.coap.dtls.psk: an entry has no identity"));
-                String secret = e.get("key-env").asString().map(System::getenv).orElseThrow(() ->
+                String secret = e.get("key-env").asString().asOptional().map(System::getenv).orElseThrow(() ->
                         new IllegalArgumentException("agent.coap.dtls.psk: identity " + id + " has no set key-env"));
                 psk.put(id, io.edgefleet.agent.coap.CoapDtls.secret(secret));
             }
-            java.util.Optional<java.security.PrivateKey> key = d.get("key").asString()
+            java.util.Optional<java.security.PrivateKey> key = d.get("key").asString().asOptional()
                     .map(f -> io.edgefleet.transport.pki.Pem.privateKey(io.edgefleet.transport.pki.Pem.read(Path.of(f))));
-            java.util.List<java.security.cert.X509Certificate> chain = d.get("certificate").asString()
+            java.util.List<java.security.cert.X509Certificate> chain = d.get("certificate").asString().asOptional()
                     .map(f -> io.edgefleet.transport.pki.Pem.certificates(io.edgefleet.transport.pki.Pem.read(Path.of(f)))).orElse(java.util.List.of());
-            java.util.List<java.security.cert.X509Certificate> ca = d.get("ca").asString()
+            java.util.List<java.security.cert.X509Certificate> ca = d.get("ca").asString().asOptional()
                     .map(f -> io.edgefleet.transport.pki.Pem.certificates(io.edgefleet.transport.pki.Pem.read(Path.of(f)))).orElse(java.util.List.of());
             t = t.withCoap(new io.edgefleet.agent.coap.CoapDtls(key, chain, ca, psk));
         }
         return t;
     }
 
-    private static io.edgefleet.agent.slots.SelfTest.Limits selfTest(SettingsNode s, io.edgefleet.agent.slots.SelfTest.Limits d) {
+    private static io.edgefleet.agent.slots.SelfTest.Limits selfTest(Config s, io.edgefleet.agent.slots.SelfTest.Limits d) {
         return new io.edgefleet.agent.slots.SelfTest.Limits(
                 s.get("max-latency-factor").asDouble().orElse(d.maxLatencyFactor()),
                 s.get("latency-floor-ms").asDouble().orElse(d.latencyFloorMillis()),
@@ -264,7 +264,7 @@ public final class AgentSettings {
                 Duration.ofMillis(s.get("self-test-budget-ms").asLong().orElse(d.budget().toMillis())));
     }
 
-    private static io.edgefleet.agent.slots.Watchdog.Limits watchdog(SettingsNode w, io.edgefleet.agent.slots.Watchdog.Limits d) {
+    private static io.edgefleet.agent.slots.Watchdog.Limits watchdog(Config w, io.edgefleet.agent.slots.Watchdog.Limits d) {
         return new io.edgefleet.agent.slots.Watchdog.Limits(
                 Duration.ofMillis(w.get("bake-ms").asLong().orElse(d.bake().toMillis())),
                 w.get("min-requests").asInt().orElse(d.minRequests()),

@@ -63,7 +63,7 @@ class AgentSettingsTest {
         assertThat(t.coap().orElseThrow().chain()).hasSize(1);
         assertThat(t.coap().orElseThrow().trusted()).hasSize(1);
         assertThat(t.coap().orElseThrow().toString()).doesNotContain("PRIVATE");
-        assertThat(AgentSettings.from(SettingsNode.empty()).tls().coap()).isEmpty();
+        assertThat(AgentSettings.from(io.helidon.config.Config.empty()).tls().coap()).isEmpty();
     }
 
     @Test
@@ -242,60 +242,5 @@ class AgentSettingsTest {
                   identity: { control-plane: ftp://cloud, renew-at: 0.5 }
                 """);
         assertThatThrownBy(() -> AgentSettings.load(bad)).hasMessageContaining("identity.control-plane");
-    }
-
-    @Test
-    void environment_variables_override_the_file_by_helidon_configs_rules() throws Exception {
-        Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
-                agent:
-                  data-dir: %s
-                  fleet: plant-7
-                  device: ${agent.fleet}-cam
-                  http: { host: 127.0.0.1, port: 8000, max-payload-bytes: 4096 }
-                """.formatted(dir.resolve("data")));
-        AgentConfig c = AgentSettings.load(yaml, java.util.Map.of(
-                "AGENT_HTTP_PORT", "8001",                          // upper case: agent.http.port
-                "agent_http_host", "0.0.0.0",                       // as written
-                "AGENT_HTTP_MAX_DASH_PAYLOAD_DASH_BYTES", "2048",   // _DASH_ is a dash
-                "AGENT_MQTT_URL", "tcp://broker:1883",              // a key the file does not have: connected mode
-                "AGENT_TELEMETRY_HEARTBEAT_dash_MS", "5000",        // makes agent.telemetry exist
-                "AGENT__NOT_AN_ALIAS", "x", "HOME", "/home/agent"));
-        assertThat(c.httpPort()).isEqualTo(8001);
-        assertThat(c.httpHost()).isEqualTo("0.0.0.0");
-        assertThat(c.maxPayloadBytes()).isEqualTo(2048);
-        assertThat(c.fleet()).isEqualTo("plant-7");
-        assertThat(c.device()).isEqualTo("plant-7-cam");
-        assertThat(c.mqttUrl()).hasValue("tcp://broker:1883");
-        assertThat(c.telemetry().heartbeat()).isEqualTo(Duration.ofSeconds(5));
-        AgentConfig fromFile = AgentSettings.load(yaml, java.util.Map.of());
-        assertThat(fromFile.httpPort()).isEqualTo(8000);
-        assertThat(fromFile.mqttUrl()).isEmpty();
-    }
-
-    @Test
-    void references_resolve_against_the_environment_and_other_keys_and_a_missing_one_stays_as_written() throws Exception {
-        Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
-                agent:
-                  data-dir: ${HOME}/agent-data
-                  models-dir: ${NO_SUCH_VARIABLE}/models
-                  escalation:
-                    url: http://127.0.0.1:9999
-                    models:
-                      kws: { threshold: 0.3 }
-                """);
-        AgentConfig c = AgentSettings.load(yaml, java.util.Map.of("HOME", dir.toString(),
-                "AGENT_ESCALATION_MODELS_PERSON_THRESHOLD", "0.6"));
-        assertThat(c.dataDir()).isEqualTo(dir.resolve("agent-data"));
-        assertThat(c.modelsDir().orElseThrow().path()).isEqualTo(Path.of("${NO_SUCH_VARIABLE}/models"));
-        assertThat(c.escalation().orElseThrow().policies()).containsOnlyKeys("kws", "person");
-        assertThat(c.escalation().orElseThrow().policies().get("person").threshold()).isEqualTo(0.6);
-    }
-
-    @Test
-    void a_mistyped_environment_variable_names_its_key_and_value() throws Exception {
-        Path yaml = Files.writeString(dir.resolve("agent.yaml"), "agent:\n  fleet: f\n");
-        assertThatThrownBy(() -> AgentSettings.load(yaml, java.util.Map.of("AGENT_HTTP_PORT", "eighty")))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("configuration " + yaml + ": Mapping of value 'eighty' stored under key 'agent.http.port' to int has failed");
     }
 }
