@@ -58,6 +58,16 @@ class AgentDistributionIT {
                 .anyMatch(j -> j.startsWith("onnxruntime-")).anyMatch(j -> j.startsWith("tflite-"));
         assertThat(jars).as("no control plane, Kafka, embedded broker, RocksDB, simulator or test kit")
                 .noneMatch(j -> j.matches("(?i).*(kafka|hivemq|rocksdb|simulator|cloud-control-plane|testkit|logback|testcontainers|junit).*"));
+        // signed jars would be verified at every start and never archived by CDS (dist-agent/pom.xml)
+        List<String> unsigned = jars.stream().filter(j -> j.matches("(californium-core|californium-legal|element-connector|scandium|"
+                + "org\\.eclipse\\.paho\\.mqttv5\\.client)-.*\\.jar")).toList();
+        assertThat(unsigned).hasSize(5);
+        for (String jar : unsigned) {
+            try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(home.resolve("lib").resolve(jar).toFile())) {
+                assertThat(z.stream().map(java.util.zip.ZipEntry::getName)).as(jar)
+                        .noneMatch(n -> n.matches("META-INF/[^/]+\\.(SF|RSA|DSA|EC)")).contains("META-INF/MANIFEST.MF");
+            }
+        }
     }
 
     @Test
@@ -79,6 +89,7 @@ class AgentDistributionIT {
                     "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,0,0,0]}]}");
             assertThat(t.statusCode()).as(t.body()).isEqualTo(200);
             assertThat(t.body()).contains("\"model_name\":\"cls\"");
+            assertThat(agent.output()).as("conf/jvm.options gives the JVM nothing to warn about").doesNotContain("warning][gc");
             assertThat(agent.output()).as("one line per record, from conf/logging.properties")
                     .containsPattern("(?m)^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z INFO  [A-Z]\\w*: ");
             // the JVM ends on SIGTERM with 128 + 15 once its shutdown hooks (the drain) ran; systemd units say SuccessExitStatus=143

@@ -106,6 +106,11 @@ public final class IsolatedVerifier {
         cmd.add("-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"));
         cmd.add("-XX:TieredStopAtLevel=1");
         cmd.add("-Xshare:auto");
+        if (compactObjectHeaders()) {
+            // the agent's archive was dumped with compact headers: the child can map it only with them too
+            cmd.add("-XX:+UnlockExperimentalVMOptions"); // needed on JDK 24, harmless later
+            cmd.add("-XX:+UseCompactObjectHeaders");
+        }
         sharedArchive().ifPresent(a -> {
             cmd.add("-XX:SharedArchiveFile=" + a); // read-only: no AutoCreateSharedArchive in the child
             cmd.add("-Xlog:cds=off");              // a stale or mismatched archive is skipped; say nothing
@@ -166,6 +171,13 @@ public final class IsolatedVerifier {
                     + options.maxHeapMb() + "m)");
             default -> throw new ModelLoadException(name, crash(code, dir, out, read(stderr)));
         };
+    }
+
+    /** Whether this JVM was started with {@code -XX:+UseCompactObjectHeaders} (conf/jvm.options, JDK 25+), the last such flag winning. */
+    static boolean compactObjectHeaders() {
+        return java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.equals("-XX:+UseCompactObjectHeaders") || a.equals("-XX:-UseCompactObjectHeaders"))
+                .reduce((a, b) -> b).filter(a -> a.startsWith("-XX:+")).isPresent();
     }
 
     /** This JVM's {@code -XX:SharedArchiveFile} when that file exists (it does not before the first start's exit). */
