@@ -34,6 +34,9 @@ class TelemetryResourcesTest {
         try (AgentStore store = AgentStore.open(dir.resolve("data"))) {
             StepClock clock = new StepClock();
             ResourceProbe probe = ResourceProbe.create(dir);
+            // /proc/stat counts in clock ticks (1/USER_HZ s, 10 ms): the host's CPU share needs at least one between
+            // readings, which 50 ms of wall time always gives, whatever the load (a reading sooner repeats the last one)
+            Thread.sleep(50);
             TelemetryRecorder recorder = new TelemetryRecorder(store, "f", "d", Duration.ofSeconds(1), 100, clock,
                     () -> Optional.of(probe.read()), Duration.ofSeconds(60));
             recorder.record(new Observation("m", "1", 2, false, OptionalDouble.empty(), false, false, false, Map.of()));

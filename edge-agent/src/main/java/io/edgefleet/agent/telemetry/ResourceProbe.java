@@ -34,6 +34,8 @@ public final class ResourceProbe {
     private final int cores = Runtime.getRuntime().availableProcessors();
     private long lastNanos;
     private long lastProcessCpuNanos;
+    /** The last host CPU share measured over at least one clock tick; -1 before the first. */
+    private double lastHostCpu = -1;
     private long[] lastHostTicks;
 
     /**
@@ -87,10 +89,18 @@ public final class ResourceProbe {
         double hostCpu = -1;
         if (ticks != null && lastHostTicks != null && ticks[0] > lastHostTicks[0]) {
             hostCpu = clamp((double) (ticks[1] - lastHostTicks[1]) / (ticks[0] - lastHostTicks[0]));
-        } else if (ticks == null && os != null && os.getCpuLoad() >= 0) {
-            hostCpu = clamp(os.getCpuLoad());
+            lastHostTicks = ticks;
+            lastHostCpu = hostCpu;
+        } else if (ticks != null && lastHostTicks != null) {
+            // less than one clock tick (1/USER_HZ s per core) since the last reading: nothing to measure yet, so the
+            // last figure stands (or the JDK's own, or unknown); the ticks are kept for the next, longer interval
+            hostCpu = lastHostCpu >= 0 ? lastHostCpu : os != null && os.getCpuLoad() >= 0 ? clamp(os.getCpuLoad()) : -1;
+        } else {
+            if (ticks == null && os != null && os.getCpuLoad() >= 0) {
+                hostCpu = clamp(os.getCpuLoad());
+            }
+            lastHostTicks = ticks;
         }
-        lastHostTicks = ticks;
         long heap = Math.max(0, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
         return new ResourceUsage(processCpu, hostCpu, kibibytes("self/status", "VmRSS:"), heap, memoryAvailable(), diskFree(),
                 accelerators.get());
