@@ -381,9 +381,11 @@ class SpoofedSenderTest {
                  "waves": [{"percent": 50, "bake": "4s"}, {"percent": 100, "bake": "1s"}],
                  "commandTimeout": "60s", "onFailure": "rollback",
                  "gates": {"minDevices": 1, "minRequests": 5, "minSamples": 5, "maxErrorRate": 0.05, "sustainedEvaluations": 1,
-                           "maxInstallFailures": 0}}
+                           "maxInstallFailures": 0, "maxP95Ratio": 1000}}
                 """.getBytes());
         assertThat(created.status()).as(created.text()).isEqualTo(201);
+        // The error gate is under test (forged errors must not move it); latency is not: on a loaded machine the two
+        // agents' p95 swings past the default 3x / +5 ms of a baseline measured minutes earlier (seen at load 35).
         String id = created.json().get("rollout").get("id").asText();
         long d = dropped();
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
