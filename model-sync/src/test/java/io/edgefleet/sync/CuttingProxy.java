@@ -56,12 +56,12 @@ final class CuttingProxy implements AutoCloseable {
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int n;
             while ((n = in.read(buf)) > 0) {
-                if (downstream && !cut.get() && forwarded.get() + n >= cutAfterBytes) {
+                // compareAndSet: two connections crossing the mark together (the client fetches over more than one) cut once
+                if (downstream && !cut.get() && forwarded.get() + n >= cutAfterBytes && cut.compareAndSet(false, true)) {
                     int allowed = (int) Math.max(0, cutAfterBytes - forwarded.get());
                     out.write(buf, 0, allowed);
                     out.flush();
                     forwarded.addAndGet(allowed);
-                    cut.set(true);
                     cuts.incrementAndGet();
                     from.close();
                     to.close();
