@@ -96,6 +96,11 @@ class RegistryApiTest {
         assertThat(refusals.get(0).get("reason").asText()).containsIgnoringCase("protobuf");
         assertProblem(ops.get("/api/v1/models/broken/versions/1"), 404, "broken/1");
         assertThat(ops.get("/api/v1/events?subject=broken/1").json().findValuesAsText("kind")).contains("model.refused");
+        // a subject ending in "/" is a prefix (the console's model page asks "broken/"), case-sensitive as ids are;
+        // without it, exact
+        assertThat(ops.get("/api/v1/events?subject=broken/").json().findValuesAsText("subject")).contains("broken/1");
+        assertThat(ops.get("/api/v1/events?subject=Broken/").json()).isEmpty();
+        assertThat(ops.get("/api/v1/events?subject=broken").json()).isEmpty();
     }
 
     @Test

@@ -56,12 +56,16 @@ public final class EventRepository {
     /** Events, newest first, optionally about one subject (exact) or a subject prefix ending in {@code /}. */
     public List<Event> list(Optional<String> subject, int limit) {
         return store.read(c -> {
-            String sql = "SELECT * FROM events" + (subject.isPresent() ? " WHERE subject = ? OR subject LIKE ?" : "") + " ORDER BY id DESC LIMIT ?";
+            boolean prefix = subject.isPresent() && subject.get().endsWith("/");
+            String sql = "SELECT * FROM events" + (subject.isEmpty() ? "" : prefix ? " WHERE substr(subject, 1, ?) = ?" : " WHERE subject = ?")
+                    + " ORDER BY id DESC LIMIT ?";
             try (PreparedStatement p = c.prepareStatement(sql)) {
                 int i = 1;
-                if (subject.isPresent()) {
+                if (prefix) { // "kws/": every subject under it, case-sensitive like the ids (SQLite's LIKE is not)
+                    p.setInt(i++, subject.get().length());
                     p.setString(i++, subject.get());
-                    p.setString(i++, subject.get().replace("%", "") + "/%");
+                } else if (subject.isPresent()) {
+                    p.setString(i++, subject.get());
                 }
                 p.setInt(i, limit);
                 ResultSet r = p.executeQuery();
