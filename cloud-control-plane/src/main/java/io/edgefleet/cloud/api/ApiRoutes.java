@@ -414,8 +414,12 @@ public final class ApiRoutes {
 
     /** A rollout's status as {@link RolloutViews#status} shows it (waves numbered from 1). */
     private Map<String, Object> rolloutStatus(String id) {
-        Map<String, Object> out = RolloutViews.status(rollouts.snapshot(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id)));
-        rollouts.evaluation(id).ifPresent(e -> out.put("evaluation", e));
+        RolloutEngine.Snapshot snap = rollouts.snapshot(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id));
+        Map<String, Object> out = RolloutViews.status(snap);
+        String state = String.valueOf(snap.rollout().state());
+        if (state.equals("running") || state.equals("paused")) { // an ended rollout's last verdict is its state and log, not a stale "wait"
+            rollouts.evaluation(id).ifPresent(e -> out.put("evaluation", e));
+        }
         return out;
     }
 
