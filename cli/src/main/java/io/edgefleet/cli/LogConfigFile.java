@@ -30,6 +30,29 @@ final class LogConfigFile {
             Config root = Config.builder().disableSystemPropertiesSource().disableEnvironmentVariablesSource()
                     .sources(ConfigSources.file(yaml)).build();
             Config logging = root.get("logging");
+            // a misplaced or misspelt node must not be ignored in silence (the process would log at defaults)
+            for (String role : java.util.List.of("agent", "cloud")) {
+                if (root.get(role).get("logging").exists()) {
+                    throw new IllegalArgumentException("configuration " + yaml + ": " + role + ".logging: logging is a top-level node, beside "
+                            + role + ":, not inside it");
+                }
+            }
+            if (logging.exists()) {
+                if (logging.type() != Config.Type.OBJECT) {
+                    throw new IllegalArgumentException("configuration " + yaml + ": logging: a mapping with format and levels, e.g."
+                            + " logging: {format: json, levels: {io.edgefleet: DEBUG}}");
+                }
+                for (Config child : logging.asNodeList().orElse(java.util.List.of())) {
+                    if (!child.name().equals("format") && !child.name().equals("levels")) {
+                        throw new IllegalArgumentException("configuration " + yaml + ": logging." + child.name() + ": unknown key (format and levels are)");
+                    }
+                }
+                Config levelsNode = logging.get("levels");
+                if (levelsNode.exists() && levelsNode.type() != Config.Type.OBJECT) {
+                    throw new IllegalArgumentException("configuration " + yaml + ": logging.levels: a mapping of logger to level, e.g."
+                            + " levels: {io.edgefleet.agent: DEBUG, io.helidon: WARN}");
+                }
+            }
             LogFormat format = logging.get("format").asString().map(s -> {
                 try {
                     return LogFormat.parse(s);

@@ -159,5 +159,14 @@ class LogsCommandTest {
         Path bad = Files.writeString(dir.resolve("bad.yaml"), "logging:\n  levels:\n    io.edgefleet.agent: LOUD\n");
         assertThatThrownBy(() -> LogConfigFile.read(bad)).hasMessageContaining("bad.yaml")
                 .hasMessageContaining("logging.levels.io.edgefleet.agent").hasMessageContaining("'LOUD'");
+        // a node of the wrong shape, a misspelt key or a misplaced node is an error, never silently the defaults
+        for (String[] c : new String[][] {
+                {"logging: json\n", "logging: a mapping"},
+                {"logging:\n  levels: WARN\n", "logging.levels: a mapping"},
+                {"logging:\n  levls: {io.edgefleet: DEBUG}\n", "logging.levls: unknown key"},
+                {"agent:\n  logging:\n    format: json\n", "agent.logging: logging is a top-level node"}}) {
+            Path wrong = Files.writeString(dir.resolve("wrong.yaml"), c[0]);
+            assertThatThrownBy(() -> LogConfigFile.read(wrong)).as(c[0]).hasMessageContaining("wrong.yaml").hasMessageContaining(c[1]);
+        }
     }
 }
