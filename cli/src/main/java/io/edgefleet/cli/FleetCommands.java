@@ -172,8 +172,8 @@ final class FleetCommands {
             description = {"Deprecate a model version: devices can still download it (and roll back to it), but no new rollout may",
                 "target it (POST /api/v1/models/M/versions/V/deprecate, scope models:write)."})
     static final class Deprecate implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MODEL") String model;
-        @Parameters(index = "1", paramLabel = "VERSION") String version;
+        @Parameters(index = "0", paramLabel = "MODEL", description = "The model's name in the registry.") String model;
+        @Parameters(index = "1", paramLabel = "VERSION", description = "The version to deprecate.") String version;
         @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why, recorded with who and when.") String reason;
         @Option(names = "--json", description = "Print the API's JSON.") boolean json;
         @Mixin CloudCommands.Server server;

@@ -26,7 +26,7 @@ final class LogsCommand implements Callable<Integer> {
     String fleet;
     @Option(names = "--trace-id", paramLabel = "T", description = "Only records logged under this trace (OpenTelemetry/W3C trace id).")
     String traceId;
-    @Option(names = "--level", paramLabel = "L", description = "Lowest level shown: ERROR or WARN (default: all forwarded).")
+    @Option(names = "--level", paramLabel = "L", description = "Lowest level shown: ERROR, WARN, INFO, DEBUG or TRACE (agents forward WARN and ERROR; default: all).")
     String level;
     @Option(names = "--since", paramLabel = "T", description = "ISO instant or -N[s|m|h|d], e.g. -1h.")
     String since;

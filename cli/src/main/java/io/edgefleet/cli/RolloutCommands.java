@@ -196,9 +196,10 @@ final class RolloutCommands implements Runnable {
 
     @Command(name = "op", mixinStandardHelpOptions = true, description = "pause | resume | abort | promote (skip the bake) | rollback, recorded with who and why.")
     static final class Operate implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "OPERATION") String op;
-        @Parameters(index = "1", paramLabel = "ID") String id;
-        @Option(names = "--reason", paramLabel = "TEXT") String reason = "";
+        @Parameters(index = "0", paramLabel = "OPERATION", description = "pause, resume, abort, promote or rollback.") String op;
+        @Parameters(index = "1", paramLabel = "ID", description = "The rollout's id (rollout list).") String id;
+        @Option(names = "--reason", paramLabel = "TEXT", description = "Why: recorded in the rollout's log and the audit with who and when "
+                + "(the console asks for one; without it the log says \"no reason given\").") String reason = "";
         @Option(names = "--json", description = "Print the API's JSON.") boolean json;
         @Mixin CloudCommands.Server server;
         @Spec
