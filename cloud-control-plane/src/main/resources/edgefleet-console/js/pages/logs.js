@@ -37,7 +37,7 @@ export function mount(main, params, ctx, query) {
       }
       const data = await api(`/logs?${q}`);
       live.replaceChildren(table(['Time', 'Device', 'Level', 'Logger', 'Message', 'Trace'], (data.records || []).map((r) => [time(r.time),
-        opt(r.device), h('span', { class: r.level === 'ERROR' || r.level === 'SEVERE' ? 's-bad' : 's-stale' }, opt(r.level)), opt(r.logger),
+        opt(r.fleet ? `${r.fleet}/${r.device}` : r.device), h('span', { class: r.level === 'ERROR' || r.level === 'SEVERE' ? 's-bad' : 's-stale' }, opt(r.level)), opt(r.logger),
         opt(r.message), r.trace_id ? h('a', { href: `#/logs?trace_id=${enc(r.trace_id)}` }, r.trace_id) : '—']), { empty: 'No record.' }));
     },
   };

@@ -351,7 +351,7 @@ class ConsoleBrowserTest {
         go("#/logs?device=ui/ui-1");
         // forwarded through the agent's outbox and MQTT, stored by the control plane: waited for, the page polls
         waitFor(Duration.ofSeconds(60), d -> text("#logs-live").contains(marker));
-        assertThat(text("#logs-live")).contains("ui-1").contains("WARN");
+        assertThat(text("#logs-live")).contains("ui/ui-1").contains("WARN");
         screenshot("logs");
     }
 }

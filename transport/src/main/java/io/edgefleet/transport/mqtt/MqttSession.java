@@ -540,7 +540,11 @@ public final class MqttSession implements AutoCloseable {
 
         @Override
         public void disconnected(MqttDisconnectResponse r) {
-            LOG.log(System.Logger.Level.INFO, "MQTT {0} disconnected: {1}", config.clientId(), r.getReasonString());
+            // WARN: the link is down until the reconnect (central logs then carry it once forwarding is back)
+            String why = r.getReasonString() != null ? r.getReasonString()
+                    : r.getException() != null && r.getException().getMessage() != null ? r.getException().getMessage()
+                    : "reason code " + r.getReturnCode();
+            LOG.log(System.Logger.Level.WARNING, "MQTT {0} disconnected from {1}: {2}; reconnecting", config.clientId(), config.url(), why);
         }
 
         @Override
