@@ -190,6 +190,21 @@ class OpenApiDocumentTest {
         }
     }
 
+    @Test
+    void a_wrong_method_on_an_endpoint_is_405_naming_the_allowed_ones_and_an_unknown_path_404() throws Exception {
+        Map<String, String> auth = Map.of("Authorization", "Bearer " + OPERATOR);
+        HttpResponse<String> r = call("DELETE", "/api/v1/logs", auth, null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(405);
+        assertThat(r.headers().firstValue("Allow")).hasValue("GET");
+        assertThat(JSON.readTree(r.body()).get("detail").asText()).contains("DELETE /api/v1/logs").contains("GET");
+        r = call("PATCH", "/api/v1/fleets/f1/devices/d1", auth, null);
+        assertThat(r.statusCode()).isEqualTo(405);
+        assertThat(r.headers().firstValue("Allow")).hasValue("GET, PUT");
+        r = call("GET", "/api/v1/no-such-thing", auth, null);
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(r.headers().firstValue("Allow")).isEmpty();
+    }
+
     static HttpResponse<String> call(String method, String path, Map<String, String> headers, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.port() + path)).timeout(Duration.ofSeconds(30));
         headers.forEach(b::header);

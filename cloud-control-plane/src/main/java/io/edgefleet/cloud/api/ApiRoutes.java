@@ -197,9 +197,28 @@ public final class ApiRoutes {
             routes.add(new RouteSpec(m.text(), "/api/v1/*", Optional.empty()));
         }
         r.any("/api/v1/*", (req, res) -> run(req, res, "/api/v1/*", Optional.empty(), (q, s, t) -> {
-            throw new ApiException(404, "Not found", q.prologue().method().text() + " " + q.path().path()
+            String path = q.path().path();
+            java.util.SortedSet<String> allowed = new java.util.TreeSet<>();
+            java.util.stream.Stream.concat(routes.stream(), publicRoutes.stream())
+                    .filter(x -> !x.template().endsWith("/*") && templatePattern(x.template()).matcher(path).matches())
+                    .forEach(x -> allowed.add(x.method()));
+            if (!allowed.isEmpty()) { // RFC 9110 15.5.6: the path exists, the method does not
+                s.header(HeaderNames.ALLOW, String.join(", ", allowed));
+                throw new ApiException(405, "Method not allowed", q.prologue().method().text() + " " + path + ": this endpoint answers "
+                        + String.join(", ", allowed));
+            }
+            throw new ApiException(404, "Not found", q.prologue().method().text() + " " + path
                     + " is not an endpoint of this API (see GET /api/v1)");
         }));
+    }
+
+    /** A route template ({@code /api/v1/models/{m}}) as a pattern matching the paths it serves. */
+    private static java.util.regex.Pattern templatePattern(String template) {
+        StringBuilder b = new StringBuilder();
+        for (String part : template.split("(?=\\{)|(?<=\\})")) {
+            b.append(part.startsWith("{") && part.endsWith("}") ? "[^/]+" : java.util.regex.Pattern.quote(part));
+        }
+        return java.util.regex.Pattern.compile(b.toString());
     }
 
     /** The route wrapper: authentication, the route's scope, the handler, errors as problem JSON, and the audit row. */
