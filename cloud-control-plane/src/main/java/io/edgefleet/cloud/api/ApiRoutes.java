@@ -224,8 +224,18 @@ public final class ApiRoutes {
     /** The route wrapper: authentication, the route's scope, the handler, errors as problem JSON, and the audit row. */
     private void run(ServerRequest req, ServerResponse res, String template, Optional<Scope> scope, Handler h) {
         Principal who = null;
+        // The audit row is written before the response's first byte: a client that got its answer finds the call in the
+        // audit (written after the send, an audit query right behind the call could miss it). Once per call.
+        Principal[] caller = {null};
+        java.util.concurrent.atomic.AtomicBoolean audited = new java.util.concurrent.atomic.AtomicBoolean();
+        res.beforeSend(() -> {
+            if (audited.compareAndSet(false, true)) {
+                audit.record(req, Optional.ofNullable(caller[0]), template, res.status().code());
+            }
+        });
         try {
             who = auth.authenticate(req.headers().first(HeaderNames.AUTHORIZATION));
+            caller[0] = who;
             if (scope.isPresent()) {
                 Auth.require(who, scope.get());
             }
@@ -253,6 +263,7 @@ public final class ApiRoutes {
             if (client.isPresent()) { // the client's failure while its body was read: one line, no stack trace
                 CLIENTS.log(client.get().kind(), req.path().path() + ": " + client.get().message());
                 if (client.get().gone()) {
+                    audited.set(true);
                     audit.record(req, Optional.ofNullable(who), template, 499);
                     throw new io.helidon.webserver.CloseConnectionException(client.get().kind());
                 }
@@ -262,7 +273,9 @@ public final class ApiRoutes {
                 problem(req, res, internalError(req, e));
             }
         }
-        audit.record(req, Optional.ofNullable(who), template, res.status().code());
+        if (audited.compareAndSet(false, true)) { // nothing was sent (or the response type has no before-send hook)
+            audit.record(req, Optional.ofNullable(who), template, res.status().code());
+        }
     }
 
     /**
