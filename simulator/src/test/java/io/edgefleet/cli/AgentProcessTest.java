@@ -181,7 +181,7 @@ class AgentProcessTest {
     }
 
     private void awaitReady(Process p, int port) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + ChildJvm.PATIENCE.toNanos();
         while (System.nanoTime() < deadline) {
             assertThat(p.isAlive()).as("agent alive; log:%n%s", Files.readString(dir.resolve("agent.log"))).isTrue();
             try {
@@ -193,7 +193,7 @@ class AgentProcessTest {
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("agent not ready within 60 s");
+        throw new AssertionError("agent not ready within " + ChildJvm.PATIENCE + "; log:\n" + Files.readString(dir.resolve("agent.log")));
     }
 
     private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {

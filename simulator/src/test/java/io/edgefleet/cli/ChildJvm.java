@@ -41,15 +41,50 @@ final class ChildJvm implements AutoCloseable {
         return Files.exists(log) ? Files.readString(log) : "";
     }
 
-    /** Waits for the process to end on its own; fails after {@code timeout}. */
+    /**
+     * How long a child may take to start or to end before the test gives up: a liveness guard, not a speed check. The
+     * agent's way to ready or to a strict refusal starts a verifier JVM per model file, each on this test's whole class
+     * path; on a loaded CI machine three JVM starts in a row took over a minute.
+     */
+    static final Duration PATIENCE = Duration.ofSeconds(180);
+
+    /** Waits for the process to end on its own; fails after {@code timeout} with the log and thread dumps of it and its children. */
     int awaitExit(Duration timeout) throws Exception {
-        assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)).as("process ended within %s; log:%n%s", timeout, log()).isTrue();
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("process did not end within " + timeout + "; log:\n" + log() + "\n" + threadDumps());
+        }
         return process.exitValue();
     }
 
-    /** Polls {@code url} until it answers 200; fails if the process dies or after 60 s. */
+    /**
+     * {@code jcmd PID Thread.print} of the child and of every JVM it started (the model verifiers), so a hang says
+     * where it hangs instead of only that it did.
+     */
+    String threadDumps() {
+        StringBuilder b = new StringBuilder();
+        java.util.stream.Stream.concat(java.util.stream.Stream.of(process.toHandle()), process.descendants()).filter(ProcessHandle::isAlive)
+                .forEach(h -> {
+                    b.append("---- threads of ").append(h.pid()).append(' ').append(h.info().commandLine().map(c -> c.length() > 300 ? c.substring(0, 300) + "…" : c)
+                            .orElse("")).append('\n');
+                    try {
+                        Process j = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(h.pid()), "Thread.print")
+                                .redirectErrorStream(true).start();
+                        j.getOutputStream().close();
+                        byte[] out = j.getInputStream().readAllBytes();
+                        j.waitFor(30, TimeUnit.SECONDS);
+                        b.append(new String(out, java.nio.charset.StandardCharsets.UTF_8));
+                    } catch (IOException e) {
+                        b.append("(jcmd failed: ").append(e.getMessage()).append(")\n");
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+        return b.toString();
+    }
+
+    /** Polls {@code url} until it answers 200; fails if the process dies or after {@link #PATIENCE}. */
     void awaitOk(String url) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (System.nanoTime() < deadline) {
             assertThat(process.isAlive()).as("process alive; log:%n%s", log()).isTrue();
             try {
@@ -61,7 +96,7 @@ final class ChildJvm implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("no 200 from " + url + " within 60 s; log:\n" + log());
+        throw new AssertionError("no 200 from " + url + " within " + PATIENCE + "; log:\n" + log() + "\n" + threadDumps());
     }
 
     static HttpResponse<String> get(String url) throws IOException, InterruptedException {

@@ -7,7 +7,6 @@ import io.edgefleet.testkit.Ports;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -62,7 +61,7 @@ class ModelsFolderProcessTest {
         int port = Ports.freePort();
         try (ChildJvm agent = ChildJvm.start(dir.resolve("agent.log"), "agent", "--data-dir", dir.resolve("data").toString(),
                 "--models-dir", folder().toString(), "--strict", "--http-port", Integer.toString(port), "--coap-port", "-1")) {
-            assertThat(agent.awaitExit(Duration.ofSeconds(60))).isNotZero();
+            assertThat(agent.awaitExit(ChildJvm.PATIENCE)).isNotZero();
             String log = agent.log();
             assertThat(log).contains("edgefleet: model '").doesNotContain("ready:");
             assertThat(log.lines().filter(l -> l.startsWith("edgefleet: ")).toList()).as(log).hasSize(1)

@@ -64,7 +64,7 @@ class StartStopProcessTest {
             int port = taken.getLocalPort();
             try (ChildJvm agent = ChildJvm.start(dir.resolve("agent.log"), "agent", "--data-dir", dir.resolve("data").toString(),
                     "--models-dir", models().toString(), "--http-port", Integer.toString(port), "--coap-port", "0")) {
-                assertThat(agent.awaitExit(Duration.ofSeconds(60))).isNotZero();
+                assertThat(agent.awaitExit(ChildJvm.PATIENCE)).isNotZero();
                 assertOneLineNaming(agent.log(), port, "--http-port");
             }
         }
@@ -76,7 +76,7 @@ class StartStopProcessTest {
             int port = taken.getLocalPort();
             try (ChildJvm agent = ChildJvm.start(dir.resolve("agent.log"), "agent", "--data-dir", dir.resolve("data").toString(),
                     "--models-dir", models().toString(), "--http-port", "0", "--coap-port", Integer.toString(port))) {
-                assertThat(agent.awaitExit(Duration.ofSeconds(60))).isNotZero();
+                assertThat(agent.awaitExit(ChildJvm.PATIENCE)).isNotZero();
                 assertOneLineNaming(agent.log(), port, "--coap-port");
             }
         }
@@ -88,7 +88,7 @@ class StartStopProcessTest {
             int port = taken.getLocalPort();
             try (ChildJvm cloud = ChildJvm.start(dir.resolve("cloud.log"), "cloud", "--data-dir", dir.resolve("cloud").toString(),
                     "--http-port", Integer.toString(port))) {
-                assertThat(cloud.awaitExit(Duration.ofSeconds(60))).isNotZero();
+                assertThat(cloud.awaitExit(ChildJvm.PATIENCE)).isNotZero();
                 assertOneLineNaming(cloud.log(), port, "--http-port");
             }
         }

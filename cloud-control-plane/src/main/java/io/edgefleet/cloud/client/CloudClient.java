@@ -173,7 +173,14 @@ public final class CloudClient {
         text.accept("--" + boundary + "--\r\n");
         long size = total[0];
         InputStream body = new CountingStream(new SequenceInputStream(Collections.enumeration(parts)), progress);
+        // Expect: 100-continue (RFC 9110 §10.1.1): the server refuses an oversize, unauthenticated or
+        // unauthorised upload before a byte of the body is sent. Without it the server answered 413
+        // and closed while the client still wrote, and the reset could discard the answer on the
+        // client's side ("header parser received no bytes" instead of the 413). HTTP/1.1 because
+        // 100-continue is an HTTP/1.1 exchange and an h2c upgrade cannot carry a streamed body.
         HttpRequest req = request("/api/v1/models/" + enc(model) + "/versions")
+                .version(HttpClient.Version.HTTP_1_1)
+                .expectContinue(true)
                 .timeout(Duration.ofMinutes(15))
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> body), size))
