@@ -52,7 +52,8 @@ import java.time.Duration;
  *     max-latency-factor: 3.0             # a window's median above 3x the previous version's median...
  *     latency-floor-ms: 2.0               # ...and more than 2 ms above it violates
  *     sustained-windows: 3                # violating windows in a row that roll back
- *     min-baseline-requests: 50           # answers of the previous version needed to compare with it
+ *     min-baseline-requests: 50           # answers of the previous version needed to compare with it unpaired
+ *     pairs-per-window: 10                # paired timings of the previous and the new version per window (0: off, else 6..100)
  *   telemetry: { window-ms: 10000, max-outbox-rows: 10000, heartbeat-ms: 60000 }
  *   logs:                                 # central logs: records forwarded to the control plane through the telemetry outbox
  *     forward: true
@@ -324,6 +325,7 @@ public final class AgentSettings {
                 Duration.ofMillis(w.get("window-ms").asLong().orElse(d.window().toMillis())),
                 w.get("latency-floor-ms").asDouble().orElse(d.latencyFloorMillis()),
                 w.get("sustained-windows").asInt().orElse(d.sustainedWindows()),
-                w.get("min-baseline-requests").asInt().orElse(d.minBaselineRequests()));
+                w.get("min-baseline-requests").asInt().orElse(d.minBaselineRequests()),
+                w.get("pairs-per-window").asInt().orElse(d.pairsPerWindow()));
     }
 }

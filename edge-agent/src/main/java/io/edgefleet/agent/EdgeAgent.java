@@ -88,6 +88,7 @@ public final class EdgeAgent implements AutoCloseable {
             observe.count(o);
             listeners.forEach(l -> l.accept(o));
         });
+        inference.sampleInputs(watchdog::offer); // paired timings of a new version against the one it replaced
         CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC(), config.sync().map(sync -> {
             io.edgefleet.profiles.DeviceProfile profile = io.edgefleet.profiles.catalog.DeviceCatalog.builtIn().find(config.profile())
                     .orElseGet(() -> io.edgefleet.profiles.probe.HostProbe.create().probe().profile());

@@ -197,11 +197,12 @@ class AgentSettingsTest {
                     latency-floor-ms: 5
                     sustained-windows: 4
                     min-baseline-requests: 100
+                    pairs-per-window: 8
                 """.formatted(dir.resolve("data")));
         AgentConfig c = AgentSettings.load(yaml);
         assertThat(c.selfTest()).isEqualTo(new io.edgefleet.agent.slots.SelfTest.Limits(4.0, 3.5, 80, 40, Duration.ofMillis(1500)));
         assertThat(c.watchdog()).isEqualTo(new io.edgefleet.agent.slots.Watchdog.Limits(Duration.ofMinutes(5), 40, 0.1, 0.0, 2.5,
-                Duration.ofSeconds(20), 5.0, 4, 100));
+                Duration.ofSeconds(20), 5.0, 4, 100, 8));
         Path empty = Files.writeString(dir.resolve("empty.yaml"), "agent:\n  data-dir: %s\n".formatted(dir.resolve("data")));
         AgentConfig d = AgentSettings.load(empty);
         assertThat(d.selfTest()).isEqualTo(io.edgefleet.agent.slots.SelfTest.Limits.defaults());

@@ -74,6 +74,7 @@ final class SlotRig implements AutoCloseable {
         this.watchdog = new Watchdog(slots, limits, clock);
         watchdog.onRollback((model, reason) -> rollbacks.add(model + ": " + reason));
         inference.observe(watchdog::observe);
+        inference.sampleInputs(watchdog::offer);
     }
 
     /** An {@code x[rows, cols]} FP32 request with small deterministic values. */
@@ -129,8 +130,17 @@ final class SlotRig implements AutoCloseable {
         return answered;
     }
 
-    /** Moves the clock past the current latency window and lets the watchdog close it. */
+    /**
+     * Lets the window's paired timings finish (in real time a window lasts seconds, far longer than its pairs), then moves
+     * the clock past the current latency window and lets the watchdog close it.
+     */
     void endWindow() {
+        try {
+            watchdog.awaitPairs(Duration.ofSeconds(60));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
         clock.advance(limits.window());
         watchdog.runOnce();
     }

@@ -145,9 +145,13 @@ class WatchdogRulesTest {
     void the_bake_ends_and_with_it_the_watch() {
         try (SlotRig rig = rig()) {
             baselineThenV2(rig, v1, v2, 100, 1.0);
+            try (var standby = rig.slots.standby("cls").orElseThrow()) {
+                assertThat(standby.version()).as("the version replaced stays loaded for paired timings during the bake").isEqualTo("1");
+            }
             rig.clock.advance(Watchdog.Limits.defaults().bake().plusSeconds(1));
             rig.watchdog.runOnce();
             assertThat(rig.watchdog.bake("cls")).isEmpty();
+            assertThat(rig.slots.standby("cls")).as("released when the bake ends").isEmpty();
             observe(rig, "2", 100, 50.0);
             assertThat(rig.watchdog.bake("cls")).isEmpty();
             assertThat(rig.slots.activeVersions()).containsEntry("cls", "2");

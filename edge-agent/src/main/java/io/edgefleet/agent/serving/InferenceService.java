@@ -53,6 +53,24 @@ public final class InferenceService implements AutoCloseable {
         this.tracing = java.util.Objects.requireNonNull(t);
     }
 
+    /** Receives the inputs of answered requests; called on the inference path, so it must return at once. */
+    @FunctionalInterface
+    public interface InputSink {
+        /**
+         * @param model the model that answered
+         * @param version the version that answered
+         * @param inputs the request's inputs as the model took them (immutable; keep a reference only as long as needed)
+         */
+        void offer(String model, String version, List<InferTensor> inputs);
+    }
+
+    private volatile InputSink inputSink = (m, v, in) -> { };
+
+    /** Receives the inputs of every answered request (the watchdog samples a few per window to time versions on them). */
+    public void sampleInputs(InputSink sink) {
+        this.inputSink = java.util.Objects.requireNonNull(sink);
+    }
+
     /** Receives one observation per answered or failed request (telemetry). */
     public void observe(java.util.function.Consumer<io.edgefleet.agent.telemetry.Observation> o) {
         this.observer = o;
@@ -301,6 +319,7 @@ public final class InferenceService implements AutoCloseable {
             counters.add("compute_infer", execNanos[0]);
             statistics.success(model, lease.version(), batch(lease, request), System.nanoTime() - taken);
             sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6));
+            inputSink.offer(model, lease.version(), request.inputs());
             if (confidence != null) {
                 confidence[0] = Observations.confidence(lease, outputs);
             }

@@ -3,10 +3,14 @@ package io.edgefleet.agent.slots;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** One model name's active version, swapped atomically. Thread-safe. */
+/**
+ * One model name's active version, swapped atomically, and optionally the version it replaced kept
+ * loaded as a <em>standby</em> while the watchdog compares the two (see {@link Watchdog}). Thread-safe.
+ */
 final class ModelSlot {
     private final String name;
     private final AtomicReference<Loaded> active = new AtomicReference<>();
+    private final AtomicReference<Loaded> standby = new AtomicReference<>();
 
     ModelSlot(String name) {
         this.name = name;
@@ -31,11 +35,40 @@ final class ModelSlot {
         return l == null ? Optional.empty() : Optional.of(l.version);
     }
 
-    /** Makes {@code next} active; the old version closes when its last request finishes. */
-    void activate(Loaded next) {
+    /**
+     * Makes {@code next} active. With {@code keepStandby} the version it replaces stays loaded as the
+     * standby (until {@link #releaseStandby}); otherwise it closes when its last request finishes. Any
+     * earlier standby is released either way.
+     */
+    void activate(Loaded next, boolean keepStandby) {
         Loaded old = active.getAndSet(next);
-        if (old != null) {
+        Loaded earlier = standby.getAndSet(keepStandby ? old : null);
+        if (earlier != null) {
+            earlier.release();
+        }
+        if (old != null && !keepStandby) {
             old.release();
+        }
+    }
+
+    /** A lease on the standby version, or empty when none is kept. */
+    Optional<Lease> standbyLease() {
+        for (;;) {
+            Loaded l = standby.get();
+            if (l == null) {
+                return Optional.empty();
+            }
+            if (l.retain()) {
+                return Optional.of(new Lease(name, l));
+            }
+        }
+    }
+
+    /** Releases the standby if it is {@code version}; a later standby (of a newer activation) stays. */
+    void releaseStandby(String version) {
+        Loaded l = standby.get();
+        if (l != null && l.version.equals(version) && standby.compareAndSet(l, null)) {
+            l.release();
         }
     }
 
@@ -43,6 +76,10 @@ final class ModelSlot {
         Loaded old = active.getAndSet(null);
         if (old != null) {
             old.release();
+        }
+        Loaded kept = standby.getAndSet(null);
+        if (kept != null) {
+            kept.release();
         }
     }
 }

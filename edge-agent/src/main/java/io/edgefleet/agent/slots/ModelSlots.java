@@ -63,6 +63,32 @@ public final class ModelSlots implements AutoCloseable {
         this.selfTest = selfTest;
     }
 
+    private volatile boolean keepStandby;
+
+    /**
+     * After a forward install, keep the version it replaced loaded as a standby until
+     * {@link #releaseStandby} (the watchdog times the two on the same inputs during the bake). Off
+     * by default: a standby holds a second copy of the model in memory, as the self-test already
+     * does for the length of an activation.
+     */
+    public void keepStandbyAfterInstall(boolean keep) {
+        this.keepStandby = keep;
+    }
+
+    /** A lease on the standby (the version the active one replaced), if one is kept for {@code model}. */
+    public Optional<Lease> standby(String model) {
+        ModelSlot s = slots.get(model);
+        return s == null ? Optional.empty() : s.standbyLease();
+    }
+
+    /** Unloads {@code model}'s standby if it is {@code version} (it closes when its last run ends). */
+    public void releaseStandby(String model, String version) {
+        ModelSlot s = slots.get(model);
+        if (s != null) {
+            s.releaseStandby(version);
+        }
+    }
+
     /** Called with (model, version) after every activation. */
     public void onActivation(BiConsumer<String, String> listener) {
         listeners.add(listener);
@@ -87,7 +113,7 @@ public final class ModelSlots implements AutoCloseable {
                 VersionedFile v = candidate.get();
                 try {
                     LoadedModel m = Engines.forFile(v.file()).load(v.file(), r.model(), engineOptions);
-                    slot(r.model()).activate(new Loaded(v.version(), m));
+                    slot(r.model()).activate(new Loaded(v.version(), m), false);
                     if (candidate == r.previous()) {
                         store.saveSlot(new SlotRecord(r.model(), r.previous(), Optional.empty()));
                         LOG.log(System.Logger.Level.WARNING, "model {0}: active file unusable, restored previous version {1}",
@@ -227,7 +253,8 @@ public final class ModelSlots implements AutoCloseable {
         }
         store.saveSlot(new SlotRecord(model, Optional.of(new VersionedFile(version, file)),
                 nowActive.filter(v -> !v.version().equals(version))));
-        slot(model).activate(new Loaded(version, m));
+        // forward installs only: after a rollback there is nothing left to compare with
+        slot(model).activate(new Loaded(version, m), keepStandby && compareLatency && nowActive.isPresent());
         refused.remove(model);
         unloaded.remove(model);
         LOG.log(System.Logger.Level.INFO, "model {0}: version {1} active", model, version);
@@ -363,7 +390,7 @@ public final class ModelSlots implements AutoCloseable {
         } catch (EngineException e) {
             throw new SlotException("model '" + model + "' version " + v.version() + " does not load: " + e.getMessage(), e);
         }
-        slot(model).activate(new Loaded(v.version(), m));
+        slot(model).activate(new Loaded(v.version(), m), false);
         unloaded.remove(model);
         LOG.log(System.Logger.Level.INFO, "model {0}: version {1} loaded through the repository API", model, v.version());
         return v.version();
