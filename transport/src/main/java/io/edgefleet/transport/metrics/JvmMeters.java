@@ -21,6 +21,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Bound once per process ({@link #bind} is idempotent): agent and control plane tests share one JVM and one
  * registry. {@link JvmGcMetrics} is left open for the life of the process on purpose (it listens to GC notifications).
+ *
+ * <p><b>Lock order.</b> {@link JvmGcMetrics} creates its {@code jvm.gc.pause} timer for each new (gc, action, cause) on the
+ * JVM's "Notification Thread", through Micrometer: Micrometer's meter lock, then (its meter-added listener) the lock of
+ * Helidon's registry. Every {@code getOrCreate} through Helidon's API takes them the other way round, so a collection that
+ * ended while the agent registered a meter deadlocked both threads (seen: the agent never became ready, 2026-11-30). Around
+ * each GC notification this class takes Helidon's registry lock first ({@link #gcLockOrder}), so both orders agree.
  */
 public final class JvmMeters {
     private static final AtomicBoolean BOUND = new AtomicBoolean();
@@ -46,12 +52,67 @@ public final class JvmMeters {
         });
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
+        java.util.Optional<java.util.concurrent.locks.Lock> helidonLock = gcLockOrder(helidon).map(rw -> rw.writeLock());
+        // the lock is taken by a listener before JvmGcMetrics' and released by one after it (listeners of an emitter run
+        // in the order they were added, on the one notification thread)
+        helidonLock.ifPresent(l -> gcListeners((n, h) -> {
+            unlockIfHeld(l); // a previous notification whose listeners stopped early: never keep the lock past one
+            l.lock();
+        }));
         @SuppressWarnings("resource") // process lifetime: see the class comment
         JvmGcMetrics gc = new JvmGcMetrics();
         gc.bindTo(registry);
+        helidonLock.ifPresent(l -> gcListeners((n, h) -> unlockIfHeld(l)));
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+    }
+
+    /**
+     * The lock of Helidon's Micrometer-backed registry ({@code MMeterRegistry.lock}, Helidon 4.x), whose write lock its
+     * {@code getOrCreate} holds while it registers with Micrometer, and which {@link #bind} makes GC notifications take
+     * first; empty (with a warning) when the registry has no such field, e.g. another provider or a Helidon that changed
+     * it: then GC notifications take no lock, as before. Public for the test that proves the order.
+     */
+    public static java.util.Optional<java.util.concurrent.locks.ReentrantReadWriteLock> gcLockOrder(io.helidon.metrics.api.MeterRegistry helidon) {
+        for (Class<?> c = helidon.getClass(); c != null; c = c.getSuperclass()) {
+            for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                if (java.util.concurrent.locks.ReadWriteLock.class.isAssignableFrom(f.getType())
+                        && !java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                    try {
+                        f.setAccessible(true);
+                        // only a reentrant lock: the listener after JvmGcMetrics' must be able to tell that it holds it
+                        if (f.get(helidon) instanceof java.util.concurrent.locks.ReentrantReadWriteLock rw) {
+                            return java.util.Optional.of(rw);
+                        }
+                    } catch (ReflectiveOperationException | RuntimeException e) {
+                        // no usable lock: warn below
+                    }
+                }
+            }
+        }
+        System.getLogger(JvmMeters.class.getName()).log(System.Logger.Level.WARNING,
+                "{0} has no registry lock to order GC notifications by: a collection that ends while a meter is registered may deadlock",
+                helidon.getClass().getName());
+        return java.util.Optional.empty();
+    }
+
+    private static void gcListeners(javax.management.NotificationListener listener) {
+        javax.management.NotificationFilter gcOnly = n -> n.getType().equals(
+                com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION);
+        for (java.lang.management.GarbageCollectorMXBean bean : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (bean instanceof javax.management.NotificationEmitter emitter) {
+                emitter.addNotificationListener(listener, gcOnly, null);
+            }
+        }
+    }
+
+    private static void unlockIfHeld(java.util.concurrent.locks.Lock lock) {
+        if (lock instanceof java.util.concurrent.locks.ReentrantReadWriteLock.WriteLock w) {
+            while (w.isHeldByCurrentThread()) {
+                w.unlock();
+            }
+        }
     }
 }
