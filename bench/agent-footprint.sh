@@ -113,7 +113,7 @@ wait_ready() {
   until curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready"; do
     kill -0 "$pid" 2>/dev/null || { echo "agent-footprint: the agent exited before it was ready; its log:" >&2; cat "$tmp"/*.log >&2; exit 1; }
     [ $SECONDS -lt $deadline ] || { echo "agent-footprint: not ready within 120 s; its log and threads:" >&2; cat "$tmp"/*.log >&2
-                                    "$JAVA_HOME/bin/jcmd" "$pid" Thread.print >&2 || true; exit 1; }
+                                    "$JAVA_HOME/bin/jcmd" "$pid" Thread.print >&2 || true; kill -9 "$pid"; exit 1; }
     sleep 0.01
   done
 }

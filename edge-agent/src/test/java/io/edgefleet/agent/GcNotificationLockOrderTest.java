@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Timeout;
  * agent never became ready, its main thread in Helidon's {@code getOrCreate} waiting for Micrometer's meter lock, the
  * JVM's notification thread in Micrometer's {@code JvmGcMetrics} holding that lock and waiting for Helidon's).
  * Real registry, real collections: this test holds Helidon's registry lock as {@code getOrCreate} does, makes the JVM
- * collect, and checks that the GC notification now waits for Helidon's lock before it touches Micrometer's, so that
- * registering a new meter meanwhile (what deadlocked) still goes through.
+ * collect, and checks that the GC notification, about to create the collection's {@code jvm.gc.pause} timer, now waits
+ * for Helidon's lock before it takes Micrometer's, so that registering a new meter meanwhile (what deadlocked) still goes
+ * through.
  */
 class GcNotificationLockOrderTest {
     @Test
@@ -29,6 +30,8 @@ class GcNotificationLockOrderTest {
         ReentrantReadWriteLock lock = JvmMeters.gcLockOrder(helidon).orElseThrow(
                 () -> new AssertionError("Helidon's registry has no lock to order GC notifications by (a Helidon upgrade?)"));
         io.micrometer.core.instrument.MeterRegistry micrometer = helidon.unwrap(io.micrometer.core.instrument.MeterRegistry.class);
+        // the timer of a System.gc() may exist from an earlier collection in this JVM: the next one must create it again
+        micrometer.find("jvm.gc.pause").tag("cause", "System.gc()").meters().forEach(micrometer::remove);
         lock.writeLock().lock(); // as Helidon's getOrCreate holds it while it registers with Micrometer
         try {
             CompletableFuture.runAsync(System::gc);
