@@ -17,6 +17,8 @@
 #   req_s      requests/s of POST /v2/models/NAME/infer from an out-of-process load generator
 #              (bench/HttpLoad.java, its own JVM, CONNECTIONS keep-alive connections, 3 s warm-up)
 #   load_rss   VmRSS right after the load
+#   re_ready_ms, re_cpu_ms  the same agent restarted on the data folder of that start (a device's reboot:
+#              the model is already installed there, so it loads in-process without the verifier child)
 # then the medians and the ratios packaged/today. The packaged agent's first start (not timed)
 # writes its AppCDS archive into a temporary EDGEFLEET_CACHE_DIR, as a device's first boot does.
 # --agent-home: an unpacked distribution (default: dist-agent/target/edgefleet-agent-*.tar.gz
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
     --connections) connections=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --idle) idle=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "agent-footprint: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -94,10 +96,10 @@ unset EDGEFLEET_JAVA_OPTS EDGEFLEET_JVM_OPTIONS_FILE EDGEFLEET_CONFIG
 free_port() { "$java" -XX:TieredStopAtLevel=1 -Xshare:auto "$root/bench/FreePort.java"; }
 ticks=$(getconf CLK_TCK)
 
-# start KIND PORT: starts one agent in the background, sets $pid
+# start KIND PORT [DATA]: starts one agent in the background (on a new data folder unless DATA), sets $pid and $data
 start() {
-  local kind=$1 port=$2 data
-  data=$tmp/data-$kind-$RANDOM
+  local kind=$1 port=$2
+  data=${3:-$tmp/data-$kind-$RANDOM}
   local -a args=(--models-dir "$tmp/models" --data-dir "$data" --http-port "$port" --coap-port 0)
   case $kind in
     today) "$java" "${today_flags[@]}" -cp "$today_cp" io.edgefleet.cli.Main agent "${args[@]}" > "$tmp/$kind.log" 2>&1 & ;;
@@ -110,7 +112,8 @@ wait_ready() {
   local port=$1 deadline=$((SECONDS + 120))
   until curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready"; do
     kill -0 "$pid" 2>/dev/null || { echo "agent-footprint: the agent exited before it was ready; its log:" >&2; cat "$tmp"/*.log >&2; exit 1; }
-    [ $SECONDS -lt $deadline ] || { echo "agent-footprint: not ready within 120 s" >&2; exit 1; }
+    [ $SECONDS -lt $deadline ] || { echo "agent-footprint: not ready within 120 s; its log and threads:" >&2; cat "$tmp"/*.log >&2
+                                    "$JAVA_HOME/bin/jcmd" "$pid" Thread.print >&2 || true; kill -9 "$pid"; exit 1; }
     sleep 0.01
   done
 }
@@ -124,9 +127,9 @@ stop() {
   pid=""
 }
 
-# measure KIND: one start, prints "ready_ms cpu_ms idle_rss req_s load_rss"
+# measure KIND: one start and one restart, prints "ready_ms cpu_ms idle_rss req_s load_rss re_ready_ms re_cpu_ms"
 measure() {
-  local kind=$1 port t0 t1 cpu irss load lrss
+  local kind=$1 port t0 t1 cpu irss load lrss rt0 rt1 rcpu
   port=$(free_port)
   t0=$(date +%s%N)
   start "$kind" "$port"
@@ -141,7 +144,14 @@ measure() {
   load=${load#requests_per_s=}; load=${load%% *}
   lrss=$(rss_mib "$pid")
   stop
-  echo "$(( (t1 - t0) / 1000000 )) $cpu $irss $load $lrss"
+  port=$(free_port)
+  rt0=$(date +%s%N)
+  start "$kind" "$port" "$data"
+  wait_ready "$port"
+  rt1=$(date +%s%N)
+  rcpu=$(cpu_ms "$pid")
+  stop
+  echo "$(( (t1 - t0) / 1000000 )) $cpu $irss $load $lrss $(( (rt1 - rt0) / 1000000 )) $rcpu"
 }
 
 echo "# $(nproc) cores, $("$java" -version 2>&1 | head -n 1), model $name ($(wc -c < "$model") bytes), $runs starts each, alternating"
@@ -149,29 +159,29 @@ echo "# packaged: $home; JVM options: $(grep -v '^[[:space:]]*#' "$home/conf/jvm
 echo "# first start of the packaged agent (writes its CDS archive; not counted)"
 port=$(free_port); start packaged "$port"; wait_ready "$port"; stop
 echo "# CDS archive after it: $(ls -l "$EDGEFLEET_CACHE_DIR"/*.jsa 2>/dev/null | awk '{ printf "%s %.1f MiB", $NF, $5 / 1048576 }' || true)"
-printf '%-9s %4s %9s %8s %9s %9s %9s\n' kind run ready_ms cpu_ms idle_MiB req_s load_MiB
+printf '%-9s %4s %9s %8s %9s %9s %9s %11s %9s\n' kind run ready_ms cpu_ms idle_MiB req_s load_MiB re_ready_ms re_cpu_ms
 : > "$tmp/today.txt"; : > "$tmp/packaged.txt"
 for i in $(seq 1 "$runs"); do
   for kind in today packaged; do
     r=$(measure "$kind")
     echo "$r" >> "$tmp/$kind.txt"
     # shellcheck disable=SC2086
-    printf '%-9s %4d %9s %8s %9s %9s %9s\n' "$kind" "$i" $r
+    printf '%-9s %4d %9s %8s %9s %9s %9s %11s %9s\n' "$kind" "$i" $r
   done
 done
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 echo "# medians and ratios (packaged / today)"
-printf '%-9s %9s %8s %9s %9s %9s\n' "" ready_ms cpu_ms idle_MiB req_s load_MiB
+printf '%-9s %9s %8s %9s %9s %9s %11s %9s\n' "" ready_ms cpu_ms idle_MiB req_s load_MiB re_ready_ms re_cpu_ms
 declare -A med
 for kind in today packaged; do
   line=""
-  for col in 1 2 3 4 5; do
+  for col in 1 2 3 4 5 6 7; do
     m=$(cut -d' ' -f"$col" "$tmp/$kind.txt" | median)
     med[$kind$col]=$m; line="$line $m"
   done
   # shellcheck disable=SC2086
-  printf '%-9s %9s %8s %9s %9s %9s\n' "$kind" $line
+  printf '%-9s %9s %8s %9s %9s %9s %11s %9s\n' "$kind" $line
 done
 printf '%-9s' ratio
-for col in 1 2 3 4 5; do printf ' %8.2fx' "$(awk -v a="${med[packaged$col]}" -v b="${med[today$col]}" 'BEGIN { print a / b }')"; done
+for col in 1 2 3 4 5 6 7; do printf ' %8.2fx' "$(awk -v a="${med[packaged$col]}" -v b="${med[today$col]}" 'BEGIN { print a / b }')"; done
 echo
