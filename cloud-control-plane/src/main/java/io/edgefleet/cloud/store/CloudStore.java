@@ -1,105 +1,223 @@
 package io.edgefleet.cloud.store;
 
-import io.edgefleet.protocols.sql.SqlMigrations;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+import javax.sql.DataSource;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
 
 /**
- * The control plane's database: SQLite ({@code cloud.db}, WAL) by default, reached through plain
- * JDBC only, so another JDBC database can take its place by changing {@link #open}. One
- * connection, used under this object's lock; {@link #tx} runs a unit of work in one transaction.
- * The repositories ({@link ModelRepository}, {@link DeviceRepository}, {@link TelemetryRepository},
- * {@link EventRepository}) hold the SQL.
+ * The control plane's database, reached through plain JDBC: SQLite ({@code cloud.db} in the data
+ * folder, WAL) by default, PostgreSQL when {@link DatabaseSettings} names one. The schema is
+ * migrated by Flyway when the store opens ({@link Migrations}); the repositories
+ * ({@link ModelRepository}, {@link DeviceRepository}, {@link TelemetryRepository},
+ * {@link EventRepository}, ...) hold SQL that runs unchanged on both.
+ *
+ * <p><b>SQLite</b>: one connection, used under this object's lock, exactly as before PostgreSQL
+ * came: SQLite has one writer anyway, and one connection keeps the file's WAL, busy timeout and
+ * foreign keys in one place. Units of work run one at a time in the order their threads take the lock.
+ *
+ * <p><b>PostgreSQL</b>: a HikariCP pool; units of work of different threads (and of other
+ * control-plane processes on the same database) run concurrently. Transactions of {@link #tx} run
+ * at {@code SERIALIZABLE}: the repositories were written for one connection under a lock, with
+ * read-then-write steps (a model version inserted only when absent, a device row read then
+ * updated), and serializable isolation is the level under which those steps stay correct without
+ * rewriting each of them with row locks. The price is that PostgreSQL may abort a transaction that
+ * conflicts with a concurrent one (SQLSTATE {@code 40001}, or {@code 40P01} for a deadlock):
+ * {@link #tx} then rolls back and runs the whole unit of work again, up to {@value #MAX_ATTEMPTS}
+ * times with a short random pause, so units of work must touch nothing but the connection (they
+ * do: they build their result from what they read). {@link #read} runs in auto-commit, each
+ * statement its own snapshot, and is retried the same way.
+ *
+ * <p>Thread safety: every method may be called from any thread. A unit of work must not call back
+ * into the store (on PostgreSQL it would take a second pooled connection).
  */
 public final class CloudStore implements AutoCloseable {
-    // V5__pki.sql (helper "pki") goes before V6 when merged: the runner numbers scripts by their place in this list
-    static final List<String> MIGRATIONS = List.of("V1__registry_fleet_telemetry.sql", "V2__rollouts.sql", "V3__escalation_stats.sql",
-            "V4__client_errors.sql", "V5__pki.sql", "V6__access.sql", "V7__device_runtimes.sql", "V8__device_logs.sql",
-            "V9__device_resources.sql");
+    /** How often a unit of work is tried when PostgreSQL aborts it for a conflict. */
+    static final int MAX_ATTEMPTS = 10;
 
-    private final Connection db;
-    private final Path file;
+    private final DatabaseSettings.Kind kind;
+    private final Optional<Connection> single;
+    private final DataSource pool;
+    private final Optional<Path> file;
 
-    private CloudStore(Connection db, Path file) {
-        this.db = db;
+    private CloudStore(DatabaseSettings.Kind kind, Optional<Connection> single, DataSource pool, Optional<Path> file) {
+        this.kind = kind;
+        this.single = single;
+        this.pool = pool;
         this.file = file;
     }
 
-    /** Opens (creating and migrating when needed) {@code dataDir/cloud.db}. */
+    /** Opens (creating and migrating when needed) the embedded SQLite {@code dataDir/cloud.db}. */
     public static CloudStore open(Path dataDir) {
-        Path file = dataDir.resolve("cloud.db");
+        return open(dataDir, DatabaseSettings.embedded());
+    }
+
+    /**
+     * Opens the database {@code settings} name ({@code dataDir/cloud.db} when they name none) and migrates its schema.
+     *
+     * @throws IllegalStateException the database cannot be reached, a migration fails, or its schema is newer than this build
+     * @throws IllegalArgumentException the password file or variable is missing
+     */
+    public static CloudStore open(Path dataDir, DatabaseSettings settings) {
+        return settings.kind() == DatabaseSettings.Kind.POSTGRESQL ? openPostgres(settings) : openSqlite(dataDir, settings);
+    }
+
+    private static CloudStore openSqlite(Path dataDir, DatabaseSettings settings) {
+        Path path = settings.url().map(u -> Path.of(u.substring("jdbc:sqlite:".length()))).orElse(dataDir.resolve("cloud.db"));
         try {
-            Files.createDirectories(dataDir);
-            Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
-            try (Statement s = c.createStatement()) {
-                s.execute("PRAGMA journal_mode=WAL");
-                // NORMAL in WAL mode: a power cut may lose the last transactions but never corrupts; the
-                // ingest path acknowledges to the broker (or commits Kafka offsets) only after commit, and
-                // redelivered batches are dropped by (device, sequence), so nothing is double-counted.
-                s.execute("PRAGMA synchronous=NORMAL");
-                s.execute("PRAGMA busy_timeout=5000");
-                s.execute("PRAGMA foreign_keys=ON");
+            Path parent = path.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
             }
-            SqlMigrations.apply(c, CloudStore.class, MIGRATIONS);
-            return new CloudStore(c, file);
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot open the control-plane database " + file + ": " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create data folder " + dataDir, e);
+            throw new UncheckedIOException("cannot create data folder " + path.getParent(), e);
+        }
+        SQLiteConfig cfg = new SQLiteConfig();
+        cfg.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        // NORMAL in WAL mode: a power cut may lose the last transactions but never corrupts; the
+        // ingest path acknowledges to the broker (or commits Kafka offsets) only after commit, and
+        // redelivered batches are dropped by (device, sequence), so nothing is double-counted.
+        cfg.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        cfg.setBusyTimeout(5000);
+        cfg.enforceForeignKeys(true);
+        SQLiteDataSource ds = new SQLiteDataSource(cfg);
+        ds.setUrl("jdbc:sqlite:" + path);
+        try {
+            Migrations.apply(ds, DatabaseSettings.Kind.SQLITE, path.toString());
+            return new CloudStore(DatabaseSettings.Kind.SQLITE, Optional.of(ds.getConnection()), ds, Optional.of(path));
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot open the control-plane database " + path + ": " + e.getMessage(), e);
         }
     }
 
-    public Path file() {
+    private static CloudStore openPostgres(DatabaseSettings settings) {
+        HikariConfig h = new HikariConfig();
+        h.setJdbcUrl(settings.url().orElseThrow());
+        settings.user().ifPresent(h::setUsername);
+        settings.password().ifPresent(h::setPassword);
+        h.setMaximumPoolSize(settings.poolSize());
+        h.setConnectionTimeout(settings.connectTimeout().toMillis());
+        h.setTransactionIsolation("TRANSACTION_SERIALIZABLE");
+        h.setPoolName("edgefleet-db");
+        HikariDataSource ds;
+        try {
+            ds = new HikariDataSource(h);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot connect to the control-plane database " + settings.safeUrl() + ": " + e.getMessage(), e);
+        }
+        try {
+            Migrations.apply(ds, DatabaseSettings.Kind.POSTGRESQL, settings.safeUrl());
+            return new CloudStore(DatabaseSettings.Kind.POSTGRESQL, Optional.empty(), ds, Optional.empty());
+        } catch (RuntimeException | SQLException e) {
+            ds.close();
+            throw e instanceof RuntimeException r ? r : new IllegalStateException("cannot open the control-plane database " + settings.safeUrl()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The SQLite file; empty on PostgreSQL. */
+    public Optional<Path> file() {
         return file;
     }
 
-    /** A unit of work on the connection. */
+    public DatabaseSettings.Kind kind() {
+        return kind;
+    }
+
+    /** A unit of work on a connection. */
     @FunctionalInterface
     public interface Work<T> {
         T run(Connection c) throws SQLException;
     }
 
-    /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
-    public synchronized <T> T tx(Work<T> work) {
+    /**
+     * Runs {@code work} in one transaction: committed when it returns, rolled back when it throws.
+     * On PostgreSQL a transaction aborted by a conflict with another one is run again (see the class doc).
+     *
+     * @throws StoreException a database error, or a conflict that persisted for {@value #MAX_ATTEMPTS} attempts
+     */
+    public <T> T tx(Work<T> work) {
+        return attempt(work, true);
+    }
+
+    /** Runs a read (or a single statement) without an explicit transaction. */
+    public <T> T read(Work<T> work) {
+        return attempt(work, false);
+    }
+
+    private <T> T attempt(Work<T> work, boolean transaction) {
+        if (single.isPresent()) {
+            synchronized (this) {
+                return transaction ? inTx(single.get(), work) : run(single.get(), work);
+            }
+        }
+        for (int attempt = 1;; attempt++) {
+            try (Connection c = pool.getConnection()) {
+                return transaction ? inTx(c, work) : run(c, work);
+            } catch (StoreException e) {
+                if (!retriable(e.getCause()) || attempt >= MAX_ATTEMPTS) {
+                    throw e;
+                }
+            } catch (SQLException e) { // getConnection or close
+                throw new StoreException(e);
+            }
+            LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1_000_000L, 5_000_000L * attempt));
+        }
+    }
+
+    private static <T> T inTx(Connection c, Work<T> work) {
         try {
-            db.setAutoCommit(false);
+            c.setAutoCommit(false);
             try {
-                T out = work.run(db);
-                db.commit();
+                T out = work.run(c);
+                c.commit();
                 return out;
             } catch (SQLException | RuntimeException e) {
-                db.rollback();
+                c.rollback();
                 throw e;
             } finally {
-                db.setAutoCommit(true);
+                c.setAutoCommit(true);
             }
         } catch (SQLException e) {
             throw new StoreException(e);
         }
     }
 
-    /** Runs a read (or a single statement) without an explicit transaction. */
-    public synchronized <T> T read(Work<T> work) {
+    private static <T> T run(Connection c, Work<T> work) {
         try {
-            return work.run(db);
+            return work.run(c);
         } catch (SQLException e) {
             throw new StoreException(e);
         }
     }
 
+    /** PostgreSQL's serialization failure and deadlock: the transaction did nothing and may be run again. */
+    static boolean retriable(Throwable e) {
+        return e instanceof SQLException s && ("40001".equals(s.getSQLState()) || "40P01".equals(s.getSQLState()));
+    }
+
     @Override
-    public synchronized void close() {
-        try {
-            db.close();
-        } catch (SQLException e) {
-            throw new StoreException(e);
+    public void close() {
+        if (single.isPresent()) {
+            synchronized (this) {
+                try {
+                    single.get().close();
+                } catch (SQLException e) {
+                    throw new StoreException(e);
+                }
+            }
+        } else if (pool instanceof HikariDataSource h) {
+            h.close();
         }
     }
 }

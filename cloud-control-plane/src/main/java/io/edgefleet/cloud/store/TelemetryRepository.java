@@ -34,7 +34,7 @@ public final class TelemetryRepository {
             + "low_confidence = low_confidence + excluded.low_confidence, confidence_sum = confidence_sum + excluded.confidence_sum, "
             + "confidence_count = confidence_count + excluded.confidence_count, p50_sum = p50_sum + excluded.p50_sum, "
             + "p95_sum = p95_sum + excluded.p95_sum, p99_sum = p99_sum + excluded.p99_sum, "
-            + "latency_weight = latency_weight + excluded.latency_weight, max_ms = MAX(max_ms, excluded.max_ms), batches = batches + excluded.batches, "
+            + "latency_weight = latency_weight + excluded.latency_weight, max_ms = CASE WHEN excluded.max_ms > max_ms THEN excluded.max_ms ELSE max_ms END, batches = batches + excluded.batches, "
             + "cloud_answers = cloud_answers + excluded.cloud_answers, cloud_failures = cloud_failures + excluded.cloud_failures, "
             + "escalation_ms = escalation_ms + excluded.escalation_ms, client_errors = client_errors + excluded.client_errors";
 
@@ -231,7 +231,7 @@ public final class TelemetryRepository {
         return store.read(c -> {
             c.createStatement().execute("CREATE TEMP TABLE IF NOT EXISTS gate_devices (k TEXT PRIMARY KEY)");
             c.createStatement().execute("DELETE FROM gate_devices");
-            try (PreparedStatement ins = c.prepareStatement("INSERT OR IGNORE INTO gate_devices (k) VALUES (?)")) {
+            try (PreparedStatement ins = c.prepareStatement("INSERT INTO gate_devices (k) VALUES (?) ON CONFLICT DO NOTHING")) {
                 for (String k : deviceKeys) {
                     ins.setString(1, k);
                     ins.addBatch();
@@ -263,6 +263,7 @@ public final class TelemetryRepository {
     public long seenBatches() {
         return store.read(c -> {
             try (ResultSet r = c.createStatement().executeQuery("SELECT COUNT(*) FROM telemetry_seen")) {
+                r.next();
                 return r.getLong(1);
             }
         });

@@ -73,7 +73,7 @@ class ClientErrorAggregatesTest {
     void a_database_written_before_client_errors_migrates_and_its_rows_count_none() throws Exception {
         Files.createDirectories(dir);
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cloud.db"))) {
-            SqlMigrations.apply(c, CloudStore.class, CloudStore.MIGRATIONS.subList(0, 3));
+            SqlMigrations.apply(c, CloudStore.class, LegacySchema.SCRIPTS.subList(0, 3));
             try (Statement s = c.createStatement()) {
                 s.execute("INSERT INTO telemetry_model (model, version, bucket, count, errors, escalations, non_finite, low_confidence, "
                         + "confidence_sum, confidence_count, p50_sum, p95_sum, p99_sum, latency_weight, max_ms, batches) "
