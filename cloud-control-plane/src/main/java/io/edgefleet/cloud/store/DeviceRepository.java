@@ -73,7 +73,7 @@ public final class DeviceRepository {
     public DeviceRecord register(String fleet, String device, List<String> tags, Optional<String> profile, Instant at) {
         return store.tx(c -> {
             try (PreparedStatement p = c.prepareStatement("INSERT INTO devices (fleet, device, profile, tags, registered_at) VALUES (?, ?, ?, ?, ?) "
-                    + "ON CONFLICT(fleet, device) DO UPDATE SET tags = excluded.tags, profile = COALESCE(excluded.profile, profile)")) {
+                    + "ON CONFLICT(fleet, device) DO UPDATE SET tags = excluded.tags, profile = COALESCE(excluded.profile, devices.profile)")) {
                 Jdbc.bind(p, fleet, device, profile, Jdbc.json(tags), at).executeUpdate();
             }
             return get(c, fleet, device).orElseThrow();

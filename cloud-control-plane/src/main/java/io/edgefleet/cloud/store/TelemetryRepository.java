@@ -29,14 +29,19 @@ public final class TelemetryRepository {
     private static final String SUMS = "SUM(count), SUM(errors), SUM(escalations), SUM(non_finite), SUM(low_confidence), "
             + "SUM(confidence_sum), SUM(confidence_count), SUM(p50_sum), SUM(p95_sum), SUM(p99_sum), SUM(latency_weight), MAX(max_ms), SUM(batches), "
             + "SUM(cloud_answers), SUM(cloud_failures), SUM(escalation_ms), SUM(client_errors)";
-    private static final String UPDATE = "count = count + excluded.count, errors = errors + excluded.errors, "
-            + "escalations = escalations + excluded.escalations, non_finite = non_finite + excluded.non_finite, "
-            + "low_confidence = low_confidence + excluded.low_confidence, confidence_sum = confidence_sum + excluded.confidence_sum, "
-            + "confidence_count = confidence_count + excluded.confidence_count, p50_sum = p50_sum + excluded.p50_sum, "
-            + "p95_sum = p95_sum + excluded.p95_sum, p99_sum = p99_sum + excluded.p99_sum, "
-            + "latency_weight = latency_weight + excluded.latency_weight, max_ms = CASE WHEN excluded.max_ms > max_ms THEN excluded.max_ms ELSE max_ms END, batches = batches + excluded.batches, "
-            + "cloud_answers = cloud_answers + excluded.cloud_answers, cloud_failures = cloud_failures + excluded.cloud_failures, "
-            + "escalation_ms = escalation_ms + excluded.escalation_ms, client_errors = client_errors + excluded.client_errors";
+    /**
+     * The upsert's sums; the stored row's columns named through its table ({@code T.count}), as PostgreSQL requires
+     * (an unqualified column in {@code DO UPDATE} is ambiguous there) and SQLite accepts.
+     */
+    private static String update(String t) {
+        StringBuilder out = new StringBuilder();
+        for (String col : List.of("count", "errors", "escalations", "non_finite", "low_confidence", "confidence_sum", "confidence_count",
+                "p50_sum", "p95_sum", "p99_sum", "latency_weight", "batches", "cloud_answers", "cloud_failures", "escalation_ms", "client_errors")) {
+            out.append(col).append(" = ").append(t).append('.').append(col).append(" + excluded.").append(col).append(", ");
+        }
+        return out.append("max_ms = CASE WHEN excluded.max_ms > ").append(t).append(".max_ms THEN excluded.max_ms ELSE ").append(t)
+                .append(".max_ms END").toString();
+    }
 
     private final CloudStore store;
     private final long bucketMillis;
@@ -67,17 +72,17 @@ public final class TelemetryRepository {
                     "INSERT INTO telemetry_seen (fleet, device, sequence, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
                     PreparedStatement dev = c.prepareStatement("INSERT INTO telemetry_device (fleet, device, model, version, bucket, " + COLUMNS
                             + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
-                            + "ON CONFLICT(fleet, device, model, version, bucket) DO UPDATE SET " + UPDATE);
+                            + "ON CONFLICT(fleet, device, model, version, bucket) DO UPDATE SET " + update("telemetry_device"));
                     PreparedStatement mod = c.prepareStatement("INSERT INTO telemetry_model (model, version, bucket, " + COLUMNS
                             + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
-                            + "ON CONFLICT(model, version, bucket) DO UPDATE SET " + UPDATE);
+                            + "ON CONFLICT(model, version, bucket) DO UPDATE SET " + update("telemetry_model"));
                     PreparedStatement devKind = c.prepareStatement("INSERT INTO telemetry_device_client_errors (fleet, device, model, version, "
                             + "bucket, kind, count) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(fleet, device, model, version, bucket, kind) "
-                            + "DO UPDATE SET count = count + excluded.count");
+                            + "DO UPDATE SET count = telemetry_device_client_errors.count + excluded.count");
                     PreparedStatement modKind = c.prepareStatement("INSERT INTO telemetry_model_client_errors (model, version, bucket, kind, count) "
-                            + "VALUES (?, ?, ?, ?, ?) ON CONFLICT(model, version, bucket, kind) DO UPDATE SET count = count + excluded.count");
+                            + "VALUES (?, ?, ?, ?, ?) ON CONFLICT(model, version, bucket, kind) DO UPDATE SET count = telemetry_model_client_errors.count + excluded.count");
                     PreparedStatement lost = c.prepareStatement("INSERT INTO telemetry_lost (fleet, device, lost) VALUES (?, ?, ?) "
-                            + "ON CONFLICT(fleet, device) DO UPDATE SET lost = lost + excluded.lost")) {
+                            + "ON CONFLICT(fleet, device) DO UPDATE SET lost = telemetry_lost.lost + excluded.lost")) {
                 for (TelemetryBatch b : batches) {
                     if (Jdbc.bind(seen, b.fleet(), b.device(), b.sequence(), receivedAt).executeUpdate() == 0) {
                         dup++;
