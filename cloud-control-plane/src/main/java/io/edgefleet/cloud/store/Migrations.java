@@ -9,6 +9,7 @@ import java.util.OptionalInt;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
 import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.MigrationVersion;
 import org.flywaydb.core.api.output.MigrateResult;
@@ -48,12 +49,13 @@ final class Migrations {
                 .baselineVersion(MigrationVersion.fromVersion(Integer.toString(legacy.orElse(1))))
                 .baselineDescription("schema_version " + legacy.orElse(0) + " (the migration runner before Flyway)")
                 .load();
-        int known = Arrays.stream(flyway.info().all()).filter(i -> i.getState().isResolved() && i.getVersion() != null)
+        MigrationInfoService info = flyway.info();
+        int known = Arrays.stream(info.all()).filter(i -> i.getState().isResolved() && i.getVersion() != null)
                 .mapToInt(i -> Integer.parseInt(i.getVersion().getVersion())).max().orElse(0);
         if (legacy.isPresent() && legacy.getAsInt() > known) {
             throw newer(name, legacy.getAsInt(), known);
         }
-        for (MigrationInfo i : flyway.info().applied()) {
+        for (MigrationInfo i : info.applied()) {
             if (i.getState() == MigrationState.FUTURE_SUCCESS || i.getState() == MigrationState.FUTURE_FAILED) {
                 throw newer(name, Integer.parseInt(i.getVersion().getVersion()), known);
             }
