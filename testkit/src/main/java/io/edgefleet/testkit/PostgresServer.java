@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 /**
  * A real PostgreSQL server from Debian's {@code postgresql} package for tests: {@code initdb} and
  * {@code pg_ctl} (from {@code /usr/lib/postgresql/VERSION/bin}, the newest version there) in a temp
- * folder, listening on a free port of 127.0.0.1 only, its Unix socket in that folder, trust
+ * folder under {@code /tmp} (system property {@code edgefleet.postgres.tmp} to change it), listening on a free port of 127.0.0.1 only, its Unix socket in that folder, trust
  * authentication for the superuser {@code postgres} (loopback only, throwaway data), and fsync off
  * (a test never survives a power cut). When the JVM runs as root the server runs as the
  * {@code postgres} user ({@code runuser}), since {@code initdb} refuses to run as root.
@@ -53,6 +53,7 @@ public final class PostgresServer implements AutoCloseable {
     /** The server of this JVM, started on first use and stopped at JVM exit. */
     public static synchronized PostgresServer shared() {
         if (shared == null || !shared.running) {
+            stopOrphans();
             shared = start();
             PostgresServer s = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(s::close, "postgres-stop"));
@@ -70,7 +71,11 @@ public final class PostgresServer implements AutoCloseable {
                 + "/usr/lib/postgresql/*/bin: install Debian's package: apt-get install postgresql"));
         boolean root = "root".equals(System.getProperty("user.name"));
         try {
-            Path dir = Files.createTempDirectory("edgefleet-pg-");
+            // Under /tmp, not java.io.tmpdir (surefire points it into target/): the postgres user must reach the folder
+            // (a checkout under /root is closed to it) and the socket path must stay under the 107 bytes Unix allows.
+            Path dir = Files.createTempDirectory(Path.of(System.getProperty("edgefleet.postgres.tmp", "/tmp")), "edgefleet-pg-");
+            // whose server this is: a later JVM stops it if this one dies without its shutdown hook (kill -9, a fork timeout)
+            Files.writeString(dir.resolve("owner.pid"), Long.toString(ProcessHandle.current().pid()));
             if (root) {
                 own(dir, USER);
             }
@@ -88,6 +93,34 @@ public final class PostgresServer implements AutoCloseable {
             throw last;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare a PostgreSQL data folder", e);
+        }
+    }
+
+    /** Stops the servers of test JVMs that died without stopping them (their {@code owner.pid} is gone) and deletes their folders. */
+    static void stopOrphans() {
+        Optional<Path> bin = binaries();
+        Path tmp = Path.of(System.getProperty("edgefleet.postgres.tmp", "/tmp"));
+        if (bin.isEmpty() || !Files.isDirectory(tmp)) {
+            return;
+        }
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, "edgefleet-pg-*")) {
+            for (Path d : dirs) {
+                Path owner = d.resolve("owner.pid");
+                try {
+                    long pid = Long.parseLong(Files.readString(owner).strip());
+                    if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                        continue;
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    continue; // not ours, or still being written
+                }
+                boolean root = "root".equals(System.getProperty("user.name"));
+                PostgresServer orphan = new PostgresServer(bin.get(), d, 0, root);
+                orphan.running = Files.exists(d.resolve("data/postmaster.pid"));
+                orphan.close();
+            }
+        } catch (IOException e) {
+            // nothing to clean
         }
     }
 

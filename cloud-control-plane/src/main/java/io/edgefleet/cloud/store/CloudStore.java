@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
@@ -42,6 +43,7 @@ import org.sqlite.SQLiteDataSource;
  * into the store (on PostgreSQL it would take a second pooled connection).
  */
 public final class CloudStore implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(CloudStore.class.getName());
     /** How often a unit of work is tried when PostgreSQL aborts it for a conflict. */
     static final int MAX_ATTEMPTS = 10;
 
@@ -117,11 +119,27 @@ public final class CloudStore implements AutoCloseable {
         }
         try {
             Migrations.apply(ds, DatabaseSettings.Kind.POSTGRESQL, settings.safeUrl());
+            warnOnCollation(ds, settings.safeUrl());
             return new CloudStore(DatabaseSettings.Kind.POSTGRESQL, Optional.empty(), ds, Optional.empty());
         } catch (RuntimeException | SQLException e) {
             ds.close();
             throw e instanceof RuntimeException r ? r : new IllegalStateException("cannot open the control-plane database " + settings.safeUrl()
                     + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * SQLite orders text by its bytes; a PostgreSQL database created with a language collation (en_US.UTF-8, ...)
+     * orders it otherwise (punctuation ignored, case folded), so lists would come out in another order than on
+     * SQLite. Ranks and ids compare the same either way; the operator is told once, at start.
+     */
+    private static void warnOnCollation(DataSource ds, String name) throws SQLException {
+        try (Connection c = ds.getConnection(); java.sql.Statement s = c.createStatement();
+                java.sql.ResultSet r = s.executeQuery("SELECT datcollate FROM pg_database WHERE datname = current_database()")) {
+            if (r.next() && !List.of("C", "POSIX", "C.UTF-8", "C.utf8").contains(r.getString(1))) {
+                LOG.log(System.Logger.Level.WARNING, "database {0} sorts text by collation {1}: listings may be ordered differently "
+                        + "than on SQLite; create it with --locale=C (docs/control-plane.md)", name, r.getString(1));
+            }
         }
     }
 
