@@ -35,7 +35,10 @@ import org.sqlite.SQLiteDataSource;
  * rewriting each of them with row locks. The price is that PostgreSQL may abort a transaction that
  * conflicts with a concurrent one (SQLSTATE {@code 40001}, or {@code 40P01} for a deadlock):
  * {@link #tx} then rolls back and runs the whole unit of work again, up to {@value #MAX_ATTEMPTS}
- * times with a short random pause, so units of work must touch nothing but the connection (they
+ * times with a random exponential pause. The ingest paths, made only of atomic upserts that all
+ * add to the same per-model rows, ask for {@link Isolation#READ_COMMITTED} instead: there a
+ * concurrent writer of the same row makes them wait, not fail (measured: 8 threads of serializable
+ * ingest on one bucket exhausted 10 attempts), so units of work must touch nothing but the connection (they
  * do: they build their result from what they read). {@link #read} runs in auto-commit, each
  * statement its own snapshot, and is retried the same way.
  *
@@ -45,7 +48,24 @@ import org.sqlite.SQLiteDataSource;
 public final class CloudStore implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(CloudStore.class.getName());
     /** How often a unit of work is tried when PostgreSQL aborts it for a conflict. */
-    static final int MAX_ATTEMPTS = 10;
+    static final int MAX_ATTEMPTS = 20;
+
+    /**
+     * The isolation of a transaction on PostgreSQL (SQLite runs every transaction alone, whatever is asked).
+     * {@link #SERIALIZABLE} for read-then-write units of work; {@link #READ_COMMITTED} for units of work made only of
+     * statements that are atomic by themselves (upserts, conditional updates, {@code ON CONFLICT DO NOTHING} inserts),
+     * which then wait for a concurrent writer of the same row instead of failing with it: the ingest of telemetry and
+     * logs, where every batch adds to the same per-model rows.
+     */
+    public enum Isolation {
+        SERIALIZABLE(Connection.TRANSACTION_SERIALIZABLE), READ_COMMITTED(Connection.TRANSACTION_READ_COMMITTED);
+
+        final int jdbc;
+
+        Isolation(int jdbc) {
+            this.jdbc = jdbc;
+        }
+    }
 
     private final DatabaseSettings.Kind kind;
     private final Optional<Connection> single;
@@ -165,23 +185,28 @@ public final class CloudStore implements AutoCloseable {
      * @throws StoreException a database error, or a conflict that persisted for {@value #MAX_ATTEMPTS} attempts
      */
     public <T> T tx(Work<T> work) {
-        return attempt(work, true);
+        return attempt(work, Optional.of(Isolation.SERIALIZABLE));
+    }
+
+    /** {@link #tx(Work)} at the given isolation (see {@link Isolation} for which units of work may ask for less). */
+    public <T> T tx(Isolation isolation, Work<T> work) {
+        return attempt(work, Optional.of(isolation));
     }
 
     /** Runs a read (or a single statement) without an explicit transaction. */
     public <T> T read(Work<T> work) {
-        return attempt(work, false);
+        return attempt(work, Optional.empty());
     }
 
-    private <T> T attempt(Work<T> work, boolean transaction) {
+    private <T> T attempt(Work<T> work, Optional<Isolation> transaction) {
         if (single.isPresent()) {
             synchronized (this) {
-                return transaction ? inTx(single.get(), work) : run(single.get(), work);
+                return transaction.isPresent() ? inTx(single.get(), Optional.empty(), work) : run(single.get(), work);
             }
         }
         for (int attempt = 1;; attempt++) {
             try (Connection c = pool.getConnection()) {
-                return transaction ? inTx(c, work) : run(c, work);
+                return transaction.isPresent() ? inTx(c, transaction, work) : run(c, work);
             } catch (StoreException e) {
                 if (!retriable(e.getCause()) || attempt >= MAX_ATTEMPTS) {
                     throw e;
@@ -189,12 +214,17 @@ public final class CloudStore implements AutoCloseable {
             } catch (SQLException e) { // getConnection or close
                 throw new StoreException(e);
             }
-            LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1_000_000L, 5_000_000L * attempt));
+            // random exponential back-off (1 ms .. 2^attempt ms, at most 256 ms) so conflicting transactions spread out
+            LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1_000_000L, 1_000_000L * (2L << Math.min(attempt, 7))));
         }
     }
 
-    private static <T> T inTx(Connection c, Work<T> work) {
+    private static <T> T inTx(Connection c, Optional<Isolation> isolation, Work<T> work) {
         try {
+            int before = c.getTransactionIsolation();
+            if (isolation.isPresent() && isolation.get().jdbc != before) {
+                c.setTransactionIsolation(isolation.get().jdbc);
+            }
             c.setAutoCommit(false);
             try {
                 T out = work.run(c);
@@ -205,6 +235,9 @@ public final class CloudStore implements AutoCloseable {
                 throw e;
             } finally {
                 c.setAutoCommit(true);
+                if (c.getTransactionIsolation() != before) {
+                    c.setTransactionIsolation(before);
+                }
             }
         } catch (SQLException e) {
             throw new StoreException(e);

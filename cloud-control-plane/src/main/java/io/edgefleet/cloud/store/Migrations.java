@@ -39,7 +39,8 @@ final class Migrations {
      * @throws IllegalStateException the schema is newer than this build, or a migration failed (nothing of it is committed)
      */
     static void apply(DataSource ds, DatabaseSettings.Kind kind, String name) throws SQLException {
-        OptionalInt legacy = legacyVersion(ds);
+        // only SQLite files predate Flyway; on PostgreSQL a schema_version table would be someone else's
+        OptionalInt legacy = kind == DatabaseSettings.Kind.SQLITE ? legacyVersion(ds) : OptionalInt.empty();
         Flyway flyway = Flyway.configure(Migrations.class.getClassLoader())
                 .dataSource(ds)
                 .locations(LOCATION + kind.name().toLowerCase(java.util.Locale.ROOT))

@@ -62,9 +62,13 @@ public final class TelemetryRepository {
     public record Applied(int batches, int duplicates, long requests) {
     }
 
-    /** Folds new batches into the aggregates (one transaction); batches already seen are skipped. */
+    /**
+     * Folds new batches into the aggregates (one transaction); batches already seen are skipped. Read committed on
+     * PostgreSQL: every statement is an atomic upsert or a conditional update, so concurrent ingest transactions wait
+     * for each other's rows instead of aborting on the shared per-model buckets ({@link CloudStore.Isolation}).
+     */
     public Applied apply(List<TelemetryBatch> batches, Instant receivedAt) {
-        return store.tx(c -> {
+        return store.tx(CloudStore.Isolation.READ_COMMITTED, c -> {
             int applied = 0;
             int dup = 0;
             long requests = 0;
