@@ -33,6 +33,7 @@ import java.util.Set;
  * @param brokerAdmin the secured Mosquitto's admin session: grants each enrolled device its rights and
  *     applies revocations (dynamic security); empty with the embedded broker or an open one
  * @param mqttTls MQTT over TLS ({@code ssl://} broker URL): each role's identity, read at every connect
+ * @param database the store: SQLite in {@code dataDir} by default, PostgreSQL when configured (issue 18)
  */
 public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int httpPort, long maxUploadBytes, Optional<String> mqttUrl,
         Optional<KafkaSettings> kafka, Duration staleAfter, Duration bucket, Duration dedupeRetention, String signingKeyId,
@@ -42,7 +43,8 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
         io.edgefleet.cloud.sender.SenderSettings senders,
         io.edgefleet.cloud.pki.PkiSettings pki,
         io.edgefleet.cloud.tls.HttpTls httpTls, Optional<io.edgefleet.cloud.broker.BrokerAdminSettings> brokerAdmin,
-        Optional<io.edgefleet.cloud.mqtt.CloudMqttTls> mqttTls) {
+        Optional<io.edgefleet.cloud.mqtt.CloudMqttTls> mqttTls,
+        io.edgefleet.cloud.store.DatabaseSettings database) {
 
     public CloudConfig {
         roles = Set.copyOf(roles);
@@ -53,6 +55,7 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
         java.util.Objects.requireNonNull(httpTls, "httpTls");
         java.util.Objects.requireNonNull(brokerAdmin, "brokerAdmin");
         java.util.Objects.requireNonNull(mqttTls, "mqttTls");
+        java.util.Objects.requireNonNull(database, "database");
         tokens = List.copyOf(tokens);
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http.port must be 0..65535, got " + httpPort);
@@ -73,88 +76,89 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
                 io.edgefleet.cloud.inference.BatchingSettings.defaults(), io.edgefleet.http.limits.HttpLimits.cloudDefaults(),
                 io.edgefleet.cloud.access.AccessSettings.defaults(), io.edgefleet.cloud.sender.SenderSettings.defaults(),
                 io.edgefleet.cloud.pki.PkiSettings.defaults(),
-                io.edgefleet.cloud.tls.HttpTls.embedded(), Optional.empty(), Optional.empty());
+                io.edgefleet.cloud.tls.HttpTls.embedded(), Optional.empty(), Optional.empty(),
+                io.edgefleet.cloud.store.DatabaseSettings.embedded());
     }
 
     public CloudConfig withRoles(Set<Role> r) {
         return new CloudConfig(r, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     /** The same configuration over another data folder (every path under it follows). */
     public CloudConfig withDataDir(Path dir) {
         return new CloudConfig(roles, dir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withHttp(String host, int port) {
         return new CloudConfig(roles, dataDir, host, port, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withMaxUploadBytes(long bytes) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, bytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withMqtt(String url) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, Optional.of(url), kafka, staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withKafka(KafkaSettings k) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, Optional.of(k), staleAfter, bucket,
-                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                dedupeRetention, signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withStaleAfter(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, d, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withBucket(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, d, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withSigningKey(String keyId, Optional<Path> dir) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                keyId, dir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                keyId, dir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withTokens(List<Token> t) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, t, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withValidation(IsolationOptions v) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, v, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withInstance(String id) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, id, rolloutTick, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withRolloutTick(Duration d) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, d, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, d, batching, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withBatching(io.edgefleet.cloud.inference.BatchingSettings b) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, b, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, b, httpLimits, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withHttpLimits(io.edgefleet.http.limits.HttpLimits l) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, l, access, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, l, access, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withPki(io.edgefleet.cloud.pki.PkiSettings p) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, p, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, p, httpTls, brokerAdmin, mqttTls, database);
     }
 
     /** Where the control plane's own CA and server certificates live: {@code dataDir/pki}. */
@@ -164,19 +168,19 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
 
     public CloudConfig withHttpTls(io.edgefleet.cloud.tls.HttpTls t) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, t, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, t, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withBrokerAdmin(io.edgefleet.cloud.broker.BrokerAdminSettings b) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
                 signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls,
-                Optional.of(b), mqttTls);
+                Optional.of(b), mqttTls, database);
     }
 
     public CloudConfig withMqttTls(io.edgefleet.cloud.mqtt.CloudMqttTls tls) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
                 signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls,
-                brokerAdmin, Optional.of(tls));
+                brokerAdmin, Optional.of(tls), database);
     }
 
     public Path keyDir() {
@@ -185,11 +189,18 @@ public record CloudConfig(Set<Role> roles, Path dataDir, String httpHost, int ht
 
     public CloudConfig withAccess(io.edgefleet.cloud.access.AccessSettings a) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, a, senders, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, a, senders, pki, httpTls, brokerAdmin, mqttTls, database);
     }
 
     public CloudConfig withSenders(io.edgefleet.cloud.sender.SenderSettings s) {
         return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
-                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, s, pki, httpTls, brokerAdmin, mqttTls);
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, s, pki, httpTls, brokerAdmin, mqttTls, database);
+    }
+
+    /** The same configuration over another database (PostgreSQL in production; SQLite in {@code dataDir} by default). */
+    public CloudConfig withDatabase(io.edgefleet.cloud.store.DatabaseSettings d) {
+        return new CloudConfig(roles, dataDir, httpHost, httpPort, maxUploadBytes, mqttUrl, kafka, staleAfter, bucket, dedupeRetention,
+                signingKeyId, signingKeyDir, tokens, validation, instance, rolloutTick, batching, httpLimits, access, senders, pki, httpTls,
+                brokerAdmin, mqttTls, d);
     }
 }

@@ -62,6 +62,12 @@ import java.util.Optional;
  *     device-validity-seconds: 2592000
  *     max-token-ttl-seconds: 604800
  *     crl-next-update-seconds: 3600
+ *   database:                        # absent: SQLite in data-dir/cloud.db (the embedded default)
+ *     url: jdbc:postgresql://db.example.com:5432/edgefleet   # or host: db.example.com, port: 5432, name: edgefleet
+ *     user: edgefleet
+ *     password-file: /run/secrets/edgefleet-db   # or password-env: EDGEFLEET_DB_PASSWORD
+ *     pool-size: 10
+ *     connect-timeout-ms: 30000
  * </pre>
  * Secrets belong in the environment: {@code token-env} names the variable holding a token.
  */
@@ -183,7 +189,24 @@ public final class CloudSettings {
                     new IllegalArgumentException("cloud.auth.tokens: token " + name + " has neither token nor a set token-env"))));
         }
         out = out.withAccess(access(c.get("access")));
+        if (c.get("database").exists()) {
+            out = out.withDatabase(database(c.get("database")));
+        }
         return tokens.isEmpty() ? out : out.withTokens(tokens);
+    }
+
+    /** {@code cloud.database}: {@code url}, or {@code host} (+ {@code port}, {@code name}) of a PostgreSQL server; the rest optional. */
+    static io.edgefleet.cloud.store.DatabaseSettings database(Config d) {
+        io.edgefleet.cloud.store.DatabaseSettings e = io.edgefleet.cloud.store.DatabaseSettings.embedded();
+        Optional<String> url = d.get("url").asString().asOptional();
+        if (url.isEmpty() && d.get("host").exists()) {
+            url = Optional.of("jdbc:postgresql://" + d.get("host").asString().get() + ":" + d.get("port").asInt().orElse(5432) + "/"
+                    + d.get("name").asString().orElse("edgefleet"));
+        }
+        return new io.edgefleet.cloud.store.DatabaseSettings(url, d.get("user").asString().asOptional(),
+                d.get("password-file").asString().asOptional().map(Path::of), d.get("password-env").asString().asOptional(),
+                d.get("pool-size").asInt().orElse(e.poolSize()),
+                Duration.ofMillis(d.get("connect-timeout-ms").asLong().orElse(e.connectTimeout().toMillis())));
     }
 
     static io.edgefleet.cloud.access.AccessSettings access(Config a) {

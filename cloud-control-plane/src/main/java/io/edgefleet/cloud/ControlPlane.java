@@ -135,7 +135,7 @@ public final class ControlPlane implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.revocations = java.util.Objects.requireNonNull(revocations, "revocations");
-        this.store = CloudStore.open(config.dataDir());
+        this.store = CloudStore.open(config.dataDir(), config.database());
         this.tokenStore = new TokenStore(store, clock);
         this.auditLog = new AuditLog(store, clock);
         this.events = new EventRepository(store, clock);

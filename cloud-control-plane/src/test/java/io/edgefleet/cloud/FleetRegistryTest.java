@@ -41,6 +41,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The fleet registry on a real Mosquitto: devices from retained state, truthful stale/offline, selectors, and a real agent deploying from the registry. */
+@org.junit.jupiter.api.extension.ExtendWith(DatabaseParameter.class)
 class FleetRegistryTest {
     @RegisterExtension
     static final MosquittoExtension MQTT = new MosquittoExtension();
@@ -50,9 +51,11 @@ class FleetRegistryTest {
     static CloudClient ops;
     static MqttClient pub;
 
+    /** SQLite, or PostgreSQL in the {@link OnPostgres} subclass. */
     @BeforeAll
-    static void start() throws Exception {
-        cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withMqtt(MQTT.broker().url()).withStaleAfter(Duration.ofSeconds(2)));
+    static void start(io.edgefleet.cloud.store.DatabaseSettings database) throws Exception {
+        cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withMqtt(MQTT.broker().url()).withStaleAfter(Duration.ofSeconds(2))
+                .withDatabase(database));
         ops = client(cp, OPERATOR);
         pub = new MqttClient(MQTT.broker().url(), "fleet-test-pub", new MemoryPersistence());
         pub.connect();

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The model registry through the REST API: validation in the isolated verifier, signing, immutability, auth, problem JSON. */
+@org.junit.jupiter.api.extension.ExtendWith(DatabaseParameter.class)
 class RegistryApiTest {
     @TempDir
     static Path dir;
@@ -33,9 +34,10 @@ class RegistryApiTest {
     static Path onnx;
     static Path tflite;
 
+    /** SQLite, or PostgreSQL in the {@link OnPostgres} subclass. */
     @BeforeAll
-    static void start() throws Exception {
-        cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withMaxUploadBytes(2 * 1024 * 1024));
+    static void start(io.edgefleet.cloud.store.DatabaseSettings database) throws Exception {
+        cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withMaxUploadBytes(2 * 1024 * 1024).withDatabase(database));
         ops = client(cp, OPERATOR);
         onnx = SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("onnx")));
         tflite = SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("tflite")));

@@ -22,15 +22,17 @@ import org.junit.jupiter.api.io.TempDir;
  * leaves it, so devices stay pending): strict keys, selectors that match nothing, the gates in force
  * and {@code waitingFor}. Every test owns its model and fleet names.
  */
+@org.junit.jupiter.api.extension.ExtendWith(DatabaseParameter.class)
 class RolloutApiTest {
     @TempDir
     static Path dir;
     static ControlPlane cp;
     static CloudClient ops;
 
+    /** SQLite, or PostgreSQL in the {@link OnPostgres} subclass. */
     @BeforeAll
-    static void start() throws Exception {
-        cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withRolloutTick(Duration.ofMillis(50)));
+    static void start(io.edgefleet.cloud.store.DatabaseSettings database) throws Exception {
+        cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withRolloutTick(Duration.ofMillis(50)).withDatabase(database));
         ops = client(cp, OPERATOR);
         Path onnx = SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("onnx")));
         for (String m : List.of("keys", "empty", "joins", "merged", "numbered")) {

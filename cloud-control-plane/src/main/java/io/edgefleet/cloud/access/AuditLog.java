@@ -43,10 +43,9 @@ public final class AuditLog {
         Instant at = clock.instant();
         long id = store.read(c -> {
             try (PreparedStatement p = Jdbc.bind(c.prepareStatement(
-                    "INSERT INTO audit (at, actor_kind, actor, method, route, target, status, remote) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    java.sql.Statement.RETURN_GENERATED_KEYS), at, actorKind, actor, method, route, target, status, remote)) {
-                p.executeUpdate();
-                try (ResultSet k = p.getGeneratedKeys()) {
+                    "INSERT INTO audit (at, actor_kind, actor, method, route, target, status, remote) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
+                    at, actorKind, actor, method, route, target, status, remote)) {
+                try (ResultSet k = p.executeQuery()) {
                     return k.next() ? k.getLong(1) : -1L;
                 }
             }
@@ -58,7 +57,7 @@ public final class AuditLog {
     public List<Entry> query(Optional<Instant> since, Optional<String> actor, int limit) {
         return store.read(c -> {
             try (PreparedStatement p = Jdbc.bind(c.prepareStatement(
-                    "SELECT * FROM audit WHERE at >= ? AND (? IS NULL OR actor = ?) ORDER BY at DESC, id DESC LIMIT ?"),
+                    "SELECT * FROM audit WHERE at >= ? AND (CAST(? AS TEXT) IS NULL OR actor = ?) ORDER BY at DESC, id DESC LIMIT ?"),
                     since.map(Instant::toEpochMilli).orElse(Long.MIN_VALUE), actor, actor, limit);
                     ResultSet r = p.executeQuery()) {
                 List<Entry> out = new ArrayList<>();

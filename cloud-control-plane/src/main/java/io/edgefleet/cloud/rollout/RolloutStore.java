@@ -208,7 +208,7 @@ public final class RolloutStore {
         return store.tx(c -> {
             String guard = protect.isEmpty() ? "" : " AND state NOT IN (" + String.join(",", protect.stream().map(s -> "'" + s + "'").toList()) + ")";
             try (PreparedStatement p = c.prepareStatement("UPDATE rollout_devices SET state = ?, error = COALESCE(?, error), "
-                    + "activated_at = CASE WHEN ? THEN ? ELSE activated_at END, updated_at = ? WHERE rollout = ? AND fleet = ? AND device = ?" + guard)) {
+                    + "activated_at = CASE WHEN ? = 1 THEN ? ELSE activated_at END, updated_at = ? WHERE rollout = ? AND fleet = ? AND device = ?" + guard)) {
                 return Jdbc.bind(p, state, error, activated, at, at, id, fleet, device).executeUpdate() == 1;
             }
         });

@@ -42,8 +42,8 @@ public final class DeviceRepository {
             } else if (s.online()) {
                 try (PreparedStatement p = c.prepareStatement("UPDATE devices SET profile = ?, agent_version = ?, models = ?, online = 1, "
                         + "state_at = ?, status_changed_at = CASE WHEN online = 0 THEN ? ELSE status_changed_at END, "
-                        + "last_seen = MAX(COALESCE(last_seen, 0), ?), runtimes = ? WHERE fleet = ? AND device = ?")) {
-                    Jdbc.bind(p, s.profile(), s.agentVersion(), Jdbc.json(s.models()), at, at, at, Jdbc.json(s.runtimes()), s.fleet(), s.device())
+                        + "last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END, runtimes = ? WHERE fleet = ? AND device = ?")) {
+                    Jdbc.bind(p, s.profile(), s.agentVersion(), Jdbc.json(s.models()), at, at, at, at, Jdbc.json(s.runtimes()), s.fleet(), s.device())
                             .executeUpdate();
                 }
             } else {
@@ -63,7 +63,8 @@ public final class DeviceRepository {
      */
     public static void touch(Connection c, String fleet, String device, Instant at) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO devices (fleet, device, online, status_changed_at, last_seen, registered_at) "
-                + "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT(fleet, device) DO UPDATE SET last_seen = MAX(COALESCE(last_seen, 0), excluded.last_seen)")) {
+                + "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT(fleet, device) DO UPDATE SET last_seen = CASE WHEN devices.last_seen > excluded.last_seen "
+                + "THEN devices.last_seen ELSE excluded.last_seen END")) {
             Jdbc.bind(p, fleet, device, at, at, at).executeUpdate();
         }
     }
@@ -72,7 +73,7 @@ public final class DeviceRepository {
     public DeviceRecord register(String fleet, String device, List<String> tags, Optional<String> profile, Instant at) {
         return store.tx(c -> {
             try (PreparedStatement p = c.prepareStatement("INSERT INTO devices (fleet, device, profile, tags, registered_at) VALUES (?, ?, ?, ?, ?) "
-                    + "ON CONFLICT(fleet, device) DO UPDATE SET tags = excluded.tags, profile = COALESCE(excluded.profile, profile)")) {
+                    + "ON CONFLICT(fleet, device) DO UPDATE SET tags = excluded.tags, profile = COALESCE(excluded.profile, devices.profile)")) {
                 Jdbc.bind(p, fleet, device, profile, Jdbc.json(tags), at).executeUpdate();
             }
             return get(c, fleet, device).orElseThrow();
@@ -145,9 +146,9 @@ public final class DeviceRepository {
             Jdbc.bind(p, Jdbc.json(usage), measuredAt, fleet, device, measuredAt).executeUpdate();
         }
         if (usage.processRssBytes() > 0) {
-            try (PreparedStatement p = c.prepareStatement("INSERT OR IGNORE INTO device_resources_history (fleet, device, at, process_rss_bytes) "
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO device_resources_history (fleet, device, at, process_rss_bytes) "
                     + "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM device_resources_history WHERE fleet = ? AND device = ? "
-                    + "AND at > ? AND at <= ?)")) {
+                    + "AND at > ? AND at <= ?) ON CONFLICT DO NOTHING")) {
                 Jdbc.bind(p, fleet, device, measuredAt, usage.processRssBytes(), fleet, device,
                         measuredAt.toEpochMilli() - RSS_HISTORY_SPACING_MILLIS, measuredAt).executeUpdate();
             }

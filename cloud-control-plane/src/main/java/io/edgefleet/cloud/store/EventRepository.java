@@ -3,7 +3,6 @@ package io.edgefleet.cloud.store;
 import com.fasterxml.jackson.core.type.TypeReference;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -34,10 +33,8 @@ public final class EventRepository {
         Instant at = clock.instant();
         Map<String, Object> d = Map.copyOf(detail);
         long id = store.tx(c -> {
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO events (at, kind, subject, actor, detail) VALUES (?, ?, ?, ?, ?)",
-                    Statement.RETURN_GENERATED_KEYS)) {
-                Jdbc.bind(p, at, kind, subject, actor, Jdbc.json(d)).executeUpdate();
-                ResultSet k = p.getGeneratedKeys();
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO events (at, kind, subject, actor, detail) VALUES (?, ?, ?, ?, ?) RETURNING id")) {
+                ResultSet k = Jdbc.bind(p, at, kind, subject, actor, Jdbc.json(d)).executeQuery();
                 k.next();
                 return k.getLong(1);
             }

@@ -116,8 +116,8 @@ public final class LogRepository {
             }
             if (b.dropped() > 0 || b.lost() > 0) {
                 try (PreparedStatement p = c.prepareStatement("INSERT INTO device_log_losses (fleet, device, dropped_records, lost_batches) "
-                        + "VALUES (?, ?, ?, ?) ON CONFLICT (fleet, device) DO UPDATE SET dropped_records = dropped_records + excluded.dropped_records, "
-                        + "lost_batches = lost_batches + excluded.lost_batches")) {
+                        + "VALUES (?, ?, ?, ?) ON CONFLICT (fleet, device) DO UPDATE SET dropped_records = device_log_losses.dropped_records + excluded.dropped_records, "
+                        + "lost_batches = device_log_losses.lost_batches + excluded.lost_batches")) {
                     Jdbc.bind(p, b.fleet(), b.device(), b.dropped(), b.lost()).executeUpdate();
                 }
             }

@@ -37,7 +37,7 @@ public final class ModelRepository {
                 }
             }
             try (PreparedStatement p = c.prepareStatement("INSERT INTO models (name, task, owner, labels, created_at) VALUES (?, ?, ?, ?, ?) "
-                    + "ON CONFLICT(name) DO UPDATE SET task = COALESCE(excluded.task, task), owner = COALESCE(excluded.owner, owner)")) {
+                    + "ON CONFLICT(name) DO UPDATE SET task = COALESCE(excluded.task, models.task), owner = COALESCE(excluded.owner, models.owner)")) {
                 Jdbc.bind(p, v.model(), v.metadata().task(), v.metadata().owner(), Jdbc.json(v.metadata().labels()), v.createdAt()).executeUpdate();
             }
             try (PreparedStatement p = c.prepareStatement("INSERT INTO model_versions (model, version, status, target_profiles, metadata, "

@@ -29,14 +29,19 @@ public final class TelemetryRepository {
     private static final String SUMS = "SUM(count), SUM(errors), SUM(escalations), SUM(non_finite), SUM(low_confidence), "
             + "SUM(confidence_sum), SUM(confidence_count), SUM(p50_sum), SUM(p95_sum), SUM(p99_sum), SUM(latency_weight), MAX(max_ms), SUM(batches), "
             + "SUM(cloud_answers), SUM(cloud_failures), SUM(escalation_ms), SUM(client_errors)";
-    private static final String UPDATE = "count = count + excluded.count, errors = errors + excluded.errors, "
-            + "escalations = escalations + excluded.escalations, non_finite = non_finite + excluded.non_finite, "
-            + "low_confidence = low_confidence + excluded.low_confidence, confidence_sum = confidence_sum + excluded.confidence_sum, "
-            + "confidence_count = confidence_count + excluded.confidence_count, p50_sum = p50_sum + excluded.p50_sum, "
-            + "p95_sum = p95_sum + excluded.p95_sum, p99_sum = p99_sum + excluded.p99_sum, "
-            + "latency_weight = latency_weight + excluded.latency_weight, max_ms = MAX(max_ms, excluded.max_ms), batches = batches + excluded.batches, "
-            + "cloud_answers = cloud_answers + excluded.cloud_answers, cloud_failures = cloud_failures + excluded.cloud_failures, "
-            + "escalation_ms = escalation_ms + excluded.escalation_ms, client_errors = client_errors + excluded.client_errors";
+    /**
+     * The upsert's sums; the stored row's columns named through its table ({@code T.count}), as PostgreSQL requires
+     * (an unqualified column in {@code DO UPDATE} is ambiguous there) and SQLite accepts.
+     */
+    private static String update(String t) {
+        StringBuilder out = new StringBuilder();
+        for (String col : List.of("count", "errors", "escalations", "non_finite", "low_confidence", "confidence_sum", "confidence_count",
+                "p50_sum", "p95_sum", "p99_sum", "latency_weight", "batches", "cloud_answers", "cloud_failures", "escalation_ms", "client_errors")) {
+            out.append(col).append(" = ").append(t).append('.').append(col).append(" + excluded.").append(col).append(", ");
+        }
+        return out.append("max_ms = CASE WHEN excluded.max_ms > ").append(t).append(".max_ms THEN excluded.max_ms ELSE ").append(t)
+                .append(".max_ms END").toString();
+    }
 
     private final CloudStore store;
     private final long bucketMillis;
@@ -57,9 +62,13 @@ public final class TelemetryRepository {
     public record Applied(int batches, int duplicates, long requests) {
     }
 
-    /** Folds new batches into the aggregates (one transaction); batches already seen are skipped. */
+    /**
+     * Folds new batches into the aggregates (one transaction); batches already seen are skipped. Read committed on
+     * PostgreSQL: every statement is an atomic upsert or a conditional update, so concurrent ingest transactions wait
+     * for each other's rows instead of aborting on the shared per-model buckets ({@link CloudStore.Isolation}).
+     */
     public Applied apply(List<TelemetryBatch> batches, Instant receivedAt) {
-        return store.tx(c -> {
+        return store.tx(CloudStore.Isolation.READ_COMMITTED, c -> {
             int applied = 0;
             int dup = 0;
             long requests = 0;
@@ -67,17 +76,17 @@ public final class TelemetryRepository {
                     "INSERT INTO telemetry_seen (fleet, device, sequence, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
                     PreparedStatement dev = c.prepareStatement("INSERT INTO telemetry_device (fleet, device, model, version, bucket, " + COLUMNS
                             + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
-                            + "ON CONFLICT(fleet, device, model, version, bucket) DO UPDATE SET " + UPDATE);
+                            + "ON CONFLICT(fleet, device, model, version, bucket) DO UPDATE SET " + update("telemetry_device"));
                     PreparedStatement mod = c.prepareStatement("INSERT INTO telemetry_model (model, version, bucket, " + COLUMNS
                             + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
-                            + "ON CONFLICT(model, version, bucket) DO UPDATE SET " + UPDATE);
+                            + "ON CONFLICT(model, version, bucket) DO UPDATE SET " + update("telemetry_model"));
                     PreparedStatement devKind = c.prepareStatement("INSERT INTO telemetry_device_client_errors (fleet, device, model, version, "
                             + "bucket, kind, count) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(fleet, device, model, version, bucket, kind) "
-                            + "DO UPDATE SET count = count + excluded.count");
+                            + "DO UPDATE SET count = telemetry_device_client_errors.count + excluded.count");
                     PreparedStatement modKind = c.prepareStatement("INSERT INTO telemetry_model_client_errors (model, version, bucket, kind, count) "
-                            + "VALUES (?, ?, ?, ?, ?) ON CONFLICT(model, version, bucket, kind) DO UPDATE SET count = count + excluded.count");
+                            + "VALUES (?, ?, ?, ?, ?) ON CONFLICT(model, version, bucket, kind) DO UPDATE SET count = telemetry_model_client_errors.count + excluded.count");
                     PreparedStatement lost = c.prepareStatement("INSERT INTO telemetry_lost (fleet, device, lost) VALUES (?, ?, ?) "
-                            + "ON CONFLICT(fleet, device) DO UPDATE SET lost = lost + excluded.lost")) {
+                            + "ON CONFLICT(fleet, device) DO UPDATE SET lost = telemetry_lost.lost + excluded.lost")) {
                 for (TelemetryBatch b : batches) {
                     if (Jdbc.bind(seen, b.fleet(), b.device(), b.sequence(), receivedAt).executeUpdate() == 0) {
                         dup++;
@@ -231,7 +240,7 @@ public final class TelemetryRepository {
         return store.read(c -> {
             c.createStatement().execute("CREATE TEMP TABLE IF NOT EXISTS gate_devices (k TEXT PRIMARY KEY)");
             c.createStatement().execute("DELETE FROM gate_devices");
-            try (PreparedStatement ins = c.prepareStatement("INSERT OR IGNORE INTO gate_devices (k) VALUES (?)")) {
+            try (PreparedStatement ins = c.prepareStatement("INSERT INTO gate_devices (k) VALUES (?) ON CONFLICT DO NOTHING")) {
                 for (String k : deviceKeys) {
                     ins.setString(1, k);
                     ins.addBatch();
@@ -263,6 +272,7 @@ public final class TelemetryRepository {
     public long seenBatches() {
         return store.read(c -> {
             try (ResultSet r = c.createStatement().executeQuery("SELECT COUNT(*) FROM telemetry_seen")) {
+                r.next();
                 return r.getLong(1);
             }
         });

@@ -17,12 +17,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import io.edgefleet.testkit.PostgresExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Client errors through the telemetry store on a real SQLite file: by kind, per device and model, and across the migration. */
+/** Client errors through the telemetry store on a real SQLite file and a real PostgreSQL server: by kind, per device and model, and across the migration. */
 class ClientErrorAggregatesTest {
     static final Instant T0 = Instant.parse("2026-11-29T08:00:00Z");
+
+    @RegisterExtension
+    static final PostgresExtension PG = new PostgresExtension();
 
     @TempDir
     Path dir;
@@ -36,9 +43,10 @@ class ClientErrorAggregatesTest {
         return new TelemetryBatch("f", device, seq, T0.plusSeconds(11), List.of(records));
     }
 
-    @Test
-    void client_errors_are_summed_by_kind_and_leave_the_model_error_rate_and_latency_alone() {
-        try (CloudStore store = CloudStore.open(dir)) {
+    @ParameterizedTest
+    @EnumSource(Stores.class)
+    void client_errors_are_summed_by_kind_and_leave_the_model_error_rate_and_latency_alone(Stores kind) {
+        try (CloudStore store = kind.open(dir, PG)) {
             TelemetryRepository repo = new TelemetryRepository(store, Duration.ofMinutes(1));
             // d1: 150 requests of which 149 were refused (the field's FP32 -> INT8 case); one answered in 4 ms
             // d2: 100 valid requests, 2 model errors, p95 4 ms; a window of d2 with only refused requests (p95 0)
@@ -73,7 +81,7 @@ class ClientErrorAggregatesTest {
     void a_database_written_before_client_errors_migrates_and_its_rows_count_none() throws Exception {
         Files.createDirectories(dir);
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cloud.db"))) {
-            SqlMigrations.apply(c, CloudStore.class, CloudStore.MIGRATIONS.subList(0, 3));
+            SqlMigrations.apply(c, CloudStore.class, LegacySchema.SCRIPTS.subList(0, 3));
             try (Statement s = c.createStatement()) {
                 s.execute("INSERT INTO telemetry_model (model, version, bucket, count, errors, escalations, non_finite, low_confidence, "
                         + "confidence_sum, confidence_count, p50_sum, p95_sum, p99_sum, latency_weight, max_ms, batches) "

@@ -9,11 +9,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.Test;
+import io.edgefleet.testkit.PostgresExtension;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Resource reports through the real ingest path into SQLite: latest per device, out-of-order batches, the RSS history the memory gate reads. */
+/** Resource reports through the real ingest path into SQLite and PostgreSQL: latest per device, out-of-order batches, the RSS history the memory gate reads. */
 class DeviceResourcesTest {
+    @RegisterExtension
+    static final PostgresExtension PG = new PostgresExtension();
+
     @TempDir
     Path dir;
 
@@ -25,9 +31,10 @@ class DeviceResourcesTest {
         return new TelemetryBatch(TelemetryBatch.SCHEMA_VERSION, "f", "d", seq, sentAt, List.of(), 0, Optional.of(rss(rss)));
     }
 
-    @Test
-    void the_latest_report_wins_an_older_one_never_overwrites_it_and_the_history_keeps_one_sample_per_five_minutes() {
-        try (CloudStore store = CloudStore.open(dir)) {
+    @ParameterizedTest
+    @EnumSource(Stores.class)
+    void the_latest_report_wins_an_older_one_never_overwrites_it_and_the_history_keeps_one_sample_per_five_minutes(Stores kind) {
+        try (CloudStore store = kind.open(dir, PG)) {
             TelemetryRepository telemetry = new TelemetryRepository(store, Duration.ofMinutes(1));
             DeviceRepository devices = new DeviceRepository(store);
             Instant t0 = Instant.parse("2026-11-30T06:00:00Z");

@@ -11,7 +11,8 @@ import java.sql.Statement;
 import java.util.List;
 
 /**
- * Forward-only schema migrations for the SQLite stores of the agent and the control plane: numbered
+ * Forward-only schema migrations for the agent's SQLite store (the control plane migrates with Flyway
+ * since issue 18 and baselines databases this runner wrote at the version it recorded): numbered
  * SQL scripts on the class path, each applied once in its own transaction and recorded in
  * {@code schema_version}. A script is a list of statements separated by {@code ;} (no semicolons
  * inside string literals or triggers). Plain JDBC, so another database with the same SQL works.

@@ -1,0 +1,26 @@
+-- Device identity (issue 15): every certificate the device CA issued, enrolment tokens (hashed), and when a device enrolled.
+-- serial: the certificate's serial number, lowercase hex, and times are epoch milliseconds like every other table.
+CREATE TABLE certificates (
+    serial TEXT PRIMARY KEY,
+    fleet TEXT NOT NULL,
+    device TEXT NOT NULL,
+    not_before BIGINT NOT NULL,
+    not_after BIGINT NOT NULL,
+    revoked_at BIGINT,
+    pem TEXT NOT NULL
+);
+CREATE INDEX certificates_identity ON certificates (fleet, device, not_after);
+CREATE INDEX certificates_revoked ON certificates (revoked_at) WHERE revoked_at IS NOT NULL;
+-- hash: SHA-256 of the token's 256-bit secret (the secret itself is never stored), device NULL: any device of the fleet.
+CREATE TABLE enrolment_tokens (
+    id TEXT PRIMARY KEY,
+    hash BYTEA NOT NULL,
+    fleet TEXT NOT NULL,
+    device TEXT,
+    uses_left BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    created_by TEXT,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+ALTER TABLE devices ADD COLUMN enrolled_at BIGINT;
