@@ -123,7 +123,7 @@ final class CloudCommands {
             if (config != null) {
                 LoggingOptions.applyFile(config);
             }
-            CloudConfig c = config != null ? CloudSettings.load(config) : CloudConfig.defaults(Path.of("cloud-data"));
+            CloudConfig c = config != null ? CloudSettings.load(config) : CloudSettings.fromEnvironment();
             if (dataDir != null) {
                 c = c.withDataDir(dataDir);
             }

@@ -90,6 +90,26 @@ public final class CloudSettings {
         });
     }
 
+    /**
+     * Without a file: the embedded defaults (data under {@code cloud-data}) overlaid by the environment, so that
+     * {@code CLOUD_HTTP_PORT} or {@code CLOUD_DATABASE_URL} apply with or without {@code --config} (they were
+     * silently ignored without one). No {@code CLOUD_*} variable set: exactly {@link CloudConfig#defaults}.
+     *
+     * @throws IllegalArgumentException one line naming the variable's key when a value is wrong
+     */
+    public static CloudConfig fromEnvironment() {
+        if (System.getenv().keySet().stream().noneMatch(k -> k.startsWith("CLOUD_"))) {
+            return CloudConfig.defaults(Path.of("cloud-data"));
+        }
+        try {
+            Config root = Config.builder().disableSystemPropertiesSource()
+                    .sources(ConfigSources.environmentVariables()).build();
+            return from(root.get("cloud"));
+        } catch (io.helidon.config.ConfigException e) {
+            throw new IllegalArgumentException("environment (CLOUD_* variables): " + e.getMessage(), e);
+        }
+    }
+
     /** {@code service.name} of the control plane's spans unless configured. */
     public static final String SERVICE_NAME = "edgefleet-cloud";
 

@@ -76,18 +76,46 @@ class CloudRetryAfterTest {
         return HTTP.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    /** Batches the cloud has started running, all models together, read from its Prometheus endpoint as a scraper would. */
-    private static long batchesStarted() throws Exception {
+    /** The sum of a metric family's samples on the cloud's Prometheus endpoint, read as a scraper would. */
+    private static double metric(String name) throws Exception {
         String text = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cp.port() + "/observe/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-        return text.lines().filter(l -> l.startsWith("edgefleet_cloud_inference_batch_size_count"))
-                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return text.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
-    private static List<HttpResponse<String>> burst(int n, String deadlineMs) throws Exception {
+    /** Batches the cloud has started running, all models together. */
+    private static long batchesStarted() throws Exception {
+        return (long) metric("edgefleet_cloud_inference_batch_size_count");
+    }
+
+    private static void await(String what, java.util.function.BooleanSupplier condition) throws Exception {
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as(what + " within 60 s").isLessThan(until);
+            Thread.sleep(5);
+        }
+    }
+
+    /** Sends a request on the slow model and returns once the model's only worker runs it. */
+    private static CompletableFuture<HttpResponse<String>> runningSlowRequest() throws Exception {
+        long before = batchesStarted();
+        CompletableFuture<HttpResponse<String>> running = infer("slow", null);
+        await("the slow request started", () -> {
+            try {
+                assertThat(running).as("the slow request is still running").isNotDone();
+                return batchesStarted() > before;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        return running;
+    }
+
+    private static List<HttpResponse<String>> burst(String model, int n, String deadlineMs) throws Exception {
         List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            sent.add(infer("dense", deadlineMs));
+            sent.add(infer(model, deadlineMs));
         }
         List<HttpResponse<String>> out = new ArrayList<>();
         for (CompletableFuture<HttpResponse<String>> f : sent) {
@@ -96,32 +124,42 @@ class CloudRetryAfterTest {
         return out;
     }
 
+    /**
+     * Both by design, not by arrival timing (24 concurrent requests on a fast model, as before, never filled the queue
+     * when a loaded machine spaced their arrivals out; three 1 ms requests each found an idle worker): the slow model's
+     * only worker runs a request that takes hundreds of milliseconds while the test fills its queue of 2 (seen on the
+     * {@code edgefleet_cloud_inference_queued} gauge), so the next requests find it full (429); later a request with a
+     * 1 ms deadline waits behind a running one, so its deadline has passed when the worker takes it (504).
+     */
     @Test
     void a_full_queue_is_429_and_a_missed_deadline_504_both_with_retry_after() throws Exception {
-        List<HttpResponse<String>> full = burst(24, null);
-        assertThat(full).extracting(HttpResponse::statusCode).as("a queue of 2 against 24 concurrent requests").contains(429)
+        CompletableFuture<HttpResponse<String>> running = runningSlowRequest();
+        List<CompletableFuture<HttpResponse<String>>> waiting = List.of(infer("slow", null), infer("slow", null));
+        await("two requests queued behind the running one", () -> {
+            try {
+                return metric("edgefleet_cloud_inference_queued") >= 2;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        List<HttpResponse<String>> full = burst("slow", 6, null);
+        assertThat(full).extracting(HttpResponse::statusCode).as("a full queue of 2 against 6 more requests").contains(429)
                 .allMatch(s -> s == 200 || s == 429);
         full.stream().filter(r -> r.statusCode() == 429)
                 .forEach(r -> assertThat(r.headers().firstValue("Retry-After")).as(r.body()).contains("1"));
-
-        // The 504 by design, not by arrival timing: a request with a 1 ms deadline joins the queue while the
-        // model's only worker runs a request that takes hundreds of milliseconds, so its deadline has passed
-        // when the worker takes it. (Three concurrent 1 ms requests on the fast model, as before, each found
-        // an idle worker when a loaded machine spaced them out.)
-        long before = batchesStarted();
-        CompletableFuture<HttpResponse<String>> running = infer("slow", null);
-        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (batchesStarted() == before) {
-            assertThat(System.nanoTime()).as("the slow request started within 60 s").isLessThan(until);
-            assertThat(running).as("the slow request is still running").isNotDone();
-            Thread.sleep(5);
+        assertThat(full.stream().filter(r -> r.statusCode() == 429).findFirst().orElseThrow().body()).contains("queue", "full");
+        assertThat(running.get().statusCode()).isEqualTo(200);
+        for (CompletableFuture<HttpResponse<String>> w : waiting) {
+            assertThat(w.get().statusCode()).as("accepted requests are answered").isEqualTo(200);
         }
+
+        CompletableFuture<HttpResponse<String>> ahead = runningSlowRequest();
         HttpResponse<String> late = infer("slow", "1").get();
         assertThat(late.statusCode()).as(late.body()).isEqualTo(504);
         assertThat(late.headers().firstValue("Retry-After")).as(late.body()).contains("1");
         assertThat(late.body()).contains("deadline");
-        assertThat(running.get().statusCode()).as("the slow request itself").isEqualTo(200);
+        assertThat(ahead.get().statusCode()).as("the slow request itself").isEqualTo(200);
 
-        assertThat(burst(1, null)).extracting(HttpResponse::statusCode).as("still serving").containsExactly(200);
+        assertThat(burst("dense", 1, null)).extracting(HttpResponse::statusCode).as("still serving").containsExactly(200);
     }
 }

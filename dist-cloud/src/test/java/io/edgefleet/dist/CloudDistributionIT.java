@@ -54,6 +54,16 @@ class CloudDistributionIT {
                 .noneMatch(j -> j.matches("(?i).*(edge-agent|hivemq|rocksdb|simulator|testkit|kafka_2|kafka-server|logback|testcontainers|junit).*"));
     }
 
+    /** A --config of the caller's wins over conf/cloud.yaml (the launcher passed its own too: picocli refused the option twice). */
+    @Test
+    void a_config_argument_wins_over_the_installed_one() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("own-config"));
+        try (Distribution.Run cloud = dist.start(work, Map.of(), "edgefleet-cloud", "--config", "missing.yaml")) {
+            assertThat(cloud.exitCode(java.time.Duration.ofSeconds(120))).isNotZero();
+            assertThat(cloud.output()).contains("missing.yaml").doesNotContain("should be specified only once");
+        }
+    }
+
     @Test
     void the_control_plane_starts_on_embedded_defaults_answers_over_https_and_stops_on_sigterm() throws Exception {
         Path work = Files.createDirectories(dir.resolve("serve"));

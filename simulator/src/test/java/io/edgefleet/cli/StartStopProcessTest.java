@@ -160,6 +160,16 @@ class StartStopProcessTest {
         }
     }
 
+    /** The environment overrides apply without --config too (they were silently ignored: the control plane took 8080). */
+    @Test
+    void cloud_environment_variables_apply_without_a_config_file() throws Exception {
+        int port = Ports.freePort();
+        try (ChildJvm cloud = ChildJvm.start(dir.resolve("cloud.log"), java.util.Map.of("CLOUD_HTTP_PORT", Integer.toString(port)),
+                "cloud", "--data-dir", dir.resolve("cloud").toString(), "--mqtt", MQTT.broker().url(), "--plain-http")) {
+            cloud.awaitOk("http://127.0.0.1:" + port + "/observe/health/ready");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(BrokerFault.class)
     void sigterm_ends_a_control_plane_within_10_s_whatever_its_broker_does(BrokerFault fault) throws Exception {

@@ -39,6 +39,16 @@ public final class CloudInference implements AutoCloseable {
         }
     }
 
+    /**
+     * A registered version this role cannot load because its bytes are not where it reads them (its chunk store lacks
+     * chunks: a role on a shared database but its own data folder, docs/install.md): 503, the operator's to fix.
+     */
+    public static final class ModelUnavailableException extends RuntimeException {
+        ModelUnavailableException(String m) {
+            super(m);
+        }
+    }
+
     /** A loaded version. */
     public record Served(String model, String version, ManifestVariant variant, LoadedModel loaded, Batcher batcher) {
     }
@@ -116,7 +126,8 @@ public final class CloudInference implements AutoCloseable {
         Path file = dir.resolve(model).resolve(version).resolve(v.id() + (v.runtime().equals("tflite") ? ".tflite" : ".onnx"));
         List<String> missing = Assembler.assemble(registry.chunks(), v, file);
         if (!missing.isEmpty()) {
-            throw new IllegalStateException("the registry's chunk store lacks " + missing.size() + " chunk(s) of " + model + "/" + version);
+            throw new ModelUnavailableException("model " + model + "/" + version + " is registered but this inference role's chunk store lacks "
+                    + missing.size() + " of its chunks (roles on one database must share the chunk folder too: docs/install.md)");
         }
         LoadedModel lm = Engines.forRuntime(v.runtime()).load(file, model, engine);
         Batcher b = new Batcher(model + "/" + version, lm, batching, batchSizes, tracing);

@@ -209,6 +209,9 @@ public final class InferenceRoutes {
         } catch (Batcher.QueueFullException | EngineBusyException e) {
             res.header(HeaderNames.RETRY_AFTER, "1");
             json(res, 429, codec.encodeError(e.getMessage()));
+        } catch (CloudInference.ModelUnavailableException e) {
+            LOG.log(System.Logger.Level.WARNING, e.getMessage());
+            json(res, 503, codec.encodeError(e.getMessage()));
         } catch (Batcher.DeadlineExceededException e) {
             res.header(HeaderNames.RETRY_AFTER, "1"); // the queue was too long for the deadline: a later try may fit
             json(res, 504, codec.encodeError(e.getMessage()));

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
@@ -155,8 +154,10 @@ public final class CloudStore implements AutoCloseable {
      */
     private static void warnOnCollation(DataSource ds, String name) throws SQLException {
         try (Connection c = ds.getConnection(); java.sql.Statement s = c.createStatement();
-                java.sql.ResultSet r = s.executeQuery("SELECT datcollate FROM pg_database WHERE datname = current_database()")) {
-            if (r.next() && !List.of("C", "POSIX", "C.UTF-8", "C.utf8").contains(r.getString(1))) {
+                // asks how text sorts rather than reading datcollate alone: an ICU database (--locale-provider icu) reports
+                // datcollate C yet folds case; byte order puts 'B' (0x42) before 'a' (0x61)
+                java.sql.ResultSet r = s.executeQuery("SELECT datcollate, 'a' < 'B' FROM pg_database WHERE datname = current_database()")) {
+            if (r.next() && r.getBoolean(2)) {
                 LOG.log(System.Logger.Level.WARNING, "database {0} sorts text by collation {1}: listings may be ordered differently "
                         + "than on SQLite; create it with --locale=C (docs/control-plane.md)", name, r.getString(1));
             }

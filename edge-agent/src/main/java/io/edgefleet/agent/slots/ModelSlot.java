@@ -18,15 +18,19 @@ final class ModelSlot {
 
     /** A lease on the active version, or empty when none is active. */
     Optional<Lease> lease() {
+        return lease(active);
+    }
+
+    private Optional<Lease> lease(AtomicReference<Loaded> ref) {
         for (;;) {
-            Loaded l = active.get();
+            Loaded l = ref.get();
             if (l == null) {
                 return Optional.empty();
             }
             if (l.retain()) {
                 return Optional.of(new Lease(name, l));
             }
-            // lost a race with a swap that released l: read the new active version
+            // lost a race with a swap that released l: read the new version
         }
     }
 
@@ -53,15 +57,7 @@ final class ModelSlot {
 
     /** A lease on the standby version, or empty when none is kept. */
     Optional<Lease> standbyLease() {
-        for (;;) {
-            Loaded l = standby.get();
-            if (l == null) {
-                return Optional.empty();
-            }
-            if (l.retain()) {
-                return Optional.of(new Lease(name, l));
-            }
-        }
+        return lease(standby);
     }
 
     /** Releases the standby if it is {@code version}; a later standby (of a newer activation) stays. */

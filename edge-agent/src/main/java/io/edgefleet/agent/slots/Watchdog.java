@@ -207,6 +207,14 @@ public final class Watchdog {
         OptionalDouble baseline = before == null ? OptionalDouble.empty() : before.median(limits.minBaselineRequests());
         Instant now = clock.instant();
         bakes.put(model, new Bake(version, previous.get(), now.plus(limits.bake()), now.plus(limits.window()), baseline, limits));
+        boolean paired = limits.pairsPerWindow() > 0 && slots.standby(model).map(l -> {
+            l.close();
+            return true;
+        }).orElse(false);
+        LOG.log(System.Logger.Level.INFO, "model {0}: watching version {1} for {2} against version {3}, {4}", model, version,
+                duration(limits.bake()), previous.get(), paired ? "on paired timings (version " + previous.get()
+                        + " stays loaded until the bake ends; up to " + limits.pairsPerWindow() + " pairs per window)"
+                        : "against its earlier answers (no paired timings)");
     }
 
     /**
@@ -350,6 +358,9 @@ public final class Watchdog {
         if (now.isAfter(b.until)) {
             if (bakes.remove(model, b)) {
                 slots.releaseStandby(model, b.previous); // the bake passed: the version before is needed no more in memory
+                LOG.log(System.Logger.Level.INFO, "model {0}: version {1} passed its bake: {2} requests, {3} model errors, {4} latency "
+                        + "windows judged ({5} on paired timings); version {6} unloaded", model, b.version, b.count, b.errors,
+                        b.windowsJudged, b.pairedWindows, b.previous);
             }
             return true;
         }
