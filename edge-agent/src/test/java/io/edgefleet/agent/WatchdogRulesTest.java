@@ -165,4 +165,16 @@ class WatchdogRulesTest {
                 .hasMessage("watchdog: 3 windows of 10000 ms do not fit in a bake of 20000 ms, so the latency trigger could never fire");
         assertThat(new Watchdog.Limits(Duration.ofSeconds(15), 20, 0.2, 0.0, 3.0).window()).isEqualTo(Duration.ofSeconds(5));
     }
+
+    @Test
+    void pairs_per_window_is_off_or_enough_for_the_sign_test_and_bounded() {
+        Watchdog.Limits d = Watchdog.Limits.defaults();
+        assertThat(d.withPairsPerWindow(0).pairsPerWindow()).isZero();
+        assertThat(d.withPairsPerWindow(Watchdog.MIN_PAIRS).pairsPerWindow()).isEqualTo(Watchdog.MIN_PAIRS);
+        assertThat(d.withPairsPerWindow(100).pairsPerWindow()).isEqualTo(100);
+        for (int bad : new int[] {-1, 1, Watchdog.MIN_PAIRS - 1, 101}) {
+            assertThatThrownBy(() -> d.withPairsPerWindow(bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("watchdog pairs-per-window must be 0 (off) or " + Watchdog.MIN_PAIRS + "..100, got " + bad);
+        }
+    }
 }
