@@ -219,6 +219,10 @@ public final class CloudSettings {
     static io.edgefleet.cloud.store.DatabaseSettings database(Config d) {
         io.edgefleet.cloud.store.DatabaseSettings e = io.edgefleet.cloud.store.DatabaseSettings.embedded();
         Optional<String> url = d.get("url").asString().asOptional();
+        if (url.isPresent() && (d.get("host").exists() || d.get("port").exists() || d.get("name").exists())) {
+            throw new IllegalArgumentException("database: give either url or host (with port and name), not both: the url names "
+                    + "the server and database already");
+        }
         if (url.isEmpty() && d.get("host").exists()) {
             url = Optional.of("jdbc:postgresql://" + d.get("host").asString().get() + ":" + d.get("port").asInt().orElse(5432) + "/"
                     + d.get("name").asString().orElse("edgefleet"));

@@ -53,6 +53,8 @@ class DatabaseSettingsTest {
                 + "jdbc:postgresql: or jdbc:sqlite:, got 'jdbc:mysql://db/fleet'");
         assertThatThrownBy(() -> load("  database:\n    url: jdbc:postgresql://db/fleet\n    pool-size: 0\n"))
                 .hasMessageContaining("database.pool-size must be 1..1000, got 0");
+        assertThatThrownBy(() -> load("  database:\n    url: jdbc:postgresql://db/fleet\n    host: other\n"))
+                .hasMessageContaining("database: give either url or host (with port and name), not both");
     }
 
     @Test
@@ -60,7 +62,7 @@ class DatabaseSettingsTest {
         DatabaseSettings noFile = DatabaseSettings.postgresql("jdbc:postgresql://127.0.0.1:1/fleet", "u", Optional.empty())
                 .withPasswordFile(dir.resolve("absent"));
         assertThatThrownBy(() -> CloudStore.open(dir, noFile)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("database.password-file " + dir.resolve("absent") + " cannot be read");
+                .hasMessageContaining("database.password-file " + dir.resolve("absent") + " cannot be read: no such file");
         DatabaseSettings noVariable = DatabaseSettings.postgresql("jdbc:postgresql://127.0.0.1:1/fleet", "u",
                 Optional.of("EDGEFLEET_TEST_UNSET_VARIABLE"));
         assertThatThrownBy(() -> CloudStore.open(dir, noVariable)).isInstanceOf(IllegalArgumentException.class)

@@ -73,7 +73,10 @@ public record DatabaseSettings(Optional<String> url, Optional<String> user, Opti
             try {
                 return Optional.of(Files.readString(passwordFile.get(), StandardCharsets.UTF_8).stripTrailing());
             } catch (IOException e) {
-                throw new IllegalArgumentException("database.password-file " + passwordFile.get() + " cannot be read: " + e.getMessage(), e);
+                String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                        : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                        : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
+                throw new IllegalArgumentException("database.password-file " + passwordFile.get() + " cannot be read: " + why, e);
             }
         }
         if (passwordEnv.isPresent()) {
