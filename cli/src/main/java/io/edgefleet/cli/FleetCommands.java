@@ -197,4 +197,46 @@ final class FleetCommands {
             return Main.OK;
         }
     }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = {"The registry's models (GET /api/v1/models), or with MODEL its versions, newest first, with their status and",
+                "variants (GET /api/v1/models/MODEL; scope models:read)."})
+    static final class ListModels implements Callable<Integer> {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "List this model's versions.") String model;
+        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
+        @Mixin CloudCommands.Server server;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CloudClient.Response r = server.client().get(model == null ? "/api/v1/models" : "/api/v1/models/" + CloudClient.enc(model));
+            if (!r.ok()) {
+                return CloudCommands.fail(spec, r);
+            }
+            if (json) {
+                spec.commandLine().getOut().println(r.text());
+                return Main.OK;
+            }
+            List<List<String>> rows = new ArrayList<>();
+            if (model == null) {
+                r.json().forEach(m -> {
+                    JsonNode versions = m.path("versions");
+                    rows.add(List.of(m.path("name").asText(), m.path("task").asText("-"), Integer.toString(versions.size()),
+                            versions.isEmpty() ? "-" : versions.get(0).asText(), m.path("createdAt").asText("-")));
+                });
+                CloudCommands.table(spec.commandLine().getOut(), List.of("MODEL", "TASK", "VERSIONS", "LATEST", "CREATED"), rows);
+                return Main.OK;
+            }
+            r.json().path("versions").forEach(v -> {
+                List<String> variants = new ArrayList<>();
+                v.path("variants").forEach(x -> variants.add(x.path("runtime").asText() + "-" + x.path("precision").asText()
+                        + " " + ProgressBar.human(x.path("sizeBytes").asLong())));
+                rows.add(List.of(v.path("version").asText(), v.path("status").asText(), String.join(", ", variants),
+                        v.path("createdAt").asText("-"), v.path("createdBy").asText("-")));
+            });
+            CloudCommands.table(spec.commandLine().getOut(), List.of("VERSION", "STATUS", "VARIANTS", "CREATED", "BY"), rows);
+            return Main.OK;
+        }
+    }
 }

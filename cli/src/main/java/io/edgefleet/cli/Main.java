@@ -108,6 +108,7 @@ public final class Main {
         CommandLine model = new CommandLine(new ModelCommand());
         add(model, "push", cloud, CLOUD_DIST, () -> new CloudCommands.Push());
         add(model, "deprecate", cloud, CLOUD_DIST, () -> new FleetCommands.Deprecate());
+        add(model, "list", cloud, CLOUD_DIST, () -> new FleetCommands.ListModels());
         cl.addSubcommand(model);
         add(cl, "cloud", cloud, CLOUD_DIST, () -> new CloudCommands.Cloud());
         add(cl, "devices", cloud, CLOUD_DIST, () -> new CloudCommands.Devices());

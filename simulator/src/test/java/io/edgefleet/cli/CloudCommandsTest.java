@@ -176,6 +176,28 @@ class CloudCommandsTest {
     }
 
     @Test
+    void model_list_shows_the_registry_and_a_models_versions_with_status_and_variants() throws Exception {
+        Path model = SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("lst")));
+        assertThat(cli("model", "push", model.toString(), "--name", "listed", "--version", "1").code()).isZero();
+        assertThat(cli("model", "push", model.toString(), "--name", "listed", "--version", "2").code()).isZero();
+        assertThat(cli("model", "deprecate", "listed", "1", "--reason", "superseded").code()).isZero();
+        Run all = cli("model", "list");
+        assertThat(all.code()).as(all.err()).isZero();
+        assertThat(all.out()).containsPattern("MODEL\\s+TASK\\s+VERSIONS\\s+LATEST").containsPattern("listed\\s+\\S+\\s+2\\s+2\\s")
+                .doesNotContain("null");
+        Run versions = cli("model", "list", "listed");
+        assertThat(versions.code()).as(versions.err()).isZero();
+        assertThat(versions.out()).containsPattern("(?m)^2\\s+active\\s+tflite-fp32 ").containsPattern("(?m)^1\\s+deprecated\\s+tflite-fp32 ")
+                .contains("tflite-fp32 " + ProgressBar.human(Files.size(model))).doesNotContain("null").doesNotContain("Optional");
+        assertThat(versions.out().indexOf("\n2 ")).isLessThan(versions.out().indexOf("\n1 ")); // newest first
+        Run unknown = cli("model", "list", "nope");
+        assertThat(unknown.code()).isEqualTo(Main.FAILED);
+        assertThat(unknown.err()).contains("404").contains("no model named nope");
+        Run json = cli("model", "list", "--json");
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out()).findValuesAsText("name")).contains("listed");
+    }
+
+    @Test
     void an_unreachable_control_plane_is_one_line_without_null_or_class_names() throws Exception {
         int closed;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
