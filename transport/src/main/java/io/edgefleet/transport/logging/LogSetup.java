@@ -20,12 +20,19 @@ import java.util.logging.Logger;
  * our records keep our format. Levels already set by a {@code logging.properties} file stay unless
  * {@code levels} names the same logger.
  *
+ * <p>Libraries that narrate routine work at INFO ({@link #QUIET_LIBRARIES}: Flyway prints some
+ * twenty lines per start, HikariCP four) start at WARN unless a {@code logging.properties} file or
+ * {@code levels} names them ({@code --log-level org.flywaydb=INFO} brings them back); EdgeFleet's
+ * own line says what the migration did.
+ *
  * <p>JUL keeps loggers weakly: a level set on a logger nothing references would be lost when the
  * logger is collected, so this class holds every logger it configured. Thread-safe; the last call
  * wins.
  */
 public final class LogSetup {
     private static final Map<String, Logger> CONFIGURED = new ConcurrentHashMap<>();
+    /** Loggers that start at WARN unless configured (see the class comment). */
+    public static final List<String> QUIET_LIBRARIES = List.of("org.flywaydb", "com.zaxxer.hikari");
     private static volatile Settings current = new Settings(LogFormat.TEXT, Map.of());
 
     private LogSetup() {
@@ -73,6 +80,13 @@ public final class LogSetup {
         console.setLevel(Level.ALL);
         console.setFormatter(formatter(s.format()));
         root.addHandler(console);
+        for (String name : QUIET_LIBRARIES) {
+            Logger l = Logger.getLogger(name);
+            if (!s.levels().containsKey(name) && (l.getLevel() == null || CONFIGURED.containsKey(name))) {
+                l.setLevel(Level.WARNING);
+                CONFIGURED.put(name, l);
+            }
+        }
         for (Map.Entry<String, Level> e : s.levels().entrySet()) {
             Logger l = Logger.getLogger(e.getKey());
             l.setLevel(e.getValue());

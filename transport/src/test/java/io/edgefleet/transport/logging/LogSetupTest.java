@@ -94,6 +94,22 @@ class LogSetupTest {
     }
 
     @Test
+    void flyway_and_hikari_start_at_warn_and_a_named_level_brings_their_info_back() {
+        LogSetup.configure(new LogSetup.Settings(LogFormat.TEXT, Map.of()));
+        Logger flyway = Logger.getLogger("org.flywaydb.core.internal.command.DbMigrate");
+        flyway.info("Migrating schema \"main\" to version \"1\"");
+        Logger.getLogger("com.zaxxer.hikari.HikariDataSource").info("HikariPool-1 - Starting...");
+        flyway.warning("a real problem");
+        assertThat(lines()).singleElement().asString().endsWith("WARN  DbMigrate: a real problem");
+        LogSetup.configure(new LogSetup.Settings(LogFormat.TEXT, LogLevels.parseAll(List.of("org.flywaydb=INFO"))));
+        flyway.info("now shown");
+        assertThat(lines()).hasSize(2).last().asString().endsWith("INFO  DbMigrate: now shown");
+        LogSetup.configure(new LogSetup.Settings(LogFormat.TEXT, Map.of()));
+        flyway.info("quiet again");
+        assertThat(lines()).hasSize(2);
+    }
+
+    @Test
     void settings_from_a_file_are_overridden_by_flags() {
         LogSetup.Settings file = new LogSetup.Settings(LogFormat.JSON, Map.of("io.a", Level.FINE, "io.b", Level.WARNING));
         LogSetup.Settings s = file.overriddenBy(Optional.of(LogFormat.TEXT), Map.of("io.b", Level.SEVERE));
