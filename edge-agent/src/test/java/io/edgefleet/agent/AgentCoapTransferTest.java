@@ -367,4 +367,17 @@ class AgentCoapTransferTest {
         assertThat(Files.exists(out)).as(log).isTrue();
         assertThat(firstOutput(Files.readAllBytes(out)).data()).hasSize(SIZE);
     }
+
+    @Test
+    void the_sizes_come_from_agent_coap_in_the_yaml_and_bad_ones_are_refused_naming_the_setting() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("coap.yaml"), "agent:\n  coap:\n    max-message-bytes: 8192\n    block-size-bytes: 512\n");
+        assertThat(AgentSettings.load(yaml).coapTransfer()).isEqualTo(new CoapTransfer(8192, 512));
+        assertThat(AgentSettings.load(Files.writeString(dir.resolve("none.yaml"), "agent:\n  coap:\n    port: 0\n")).coapTransfer())
+                .isEqualTo(CoapTransfer.defaults());
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), "agent:\n  coap:\n    block-size-bytes: 1000\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AgentSettings.load(bad)).hasMessageContaining("coap.block-size-bytes")
+                .hasMessageContaining("1000");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new CoapTransfer(20_000, 1024).requireDtlsFit())
+                .hasMessageContaining("over DTLS must be at most 16000");
+    }
 }
