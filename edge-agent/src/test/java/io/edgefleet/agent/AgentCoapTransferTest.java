@@ -63,9 +63,12 @@ class AgentCoapTransferTest {
         Path models = Files.createDirectories(dir.resolve("models"));
         Files.move(SyntheticModels.denseOnnx(dir, SIZE), models.resolve("dense.onnx"));
         Files.move(SyntheticModels.classifierTflite(dir), models.resolve("cls.tflite"));
+        // the second agent takes the first one's verdict on the same model files instead of verifying them again in a child JVM
+        io.edgefleet.engines.isolation.IsolationOptions shared = io.edgefleet.engines.isolation.IsolationOptions.defaults().withSharedVerdicts(true);
+        plain = EdgeAgent.start(AgentConfig.defaults(dir.resolve("plain")).withModelsDir(models).withHttp("127.0.0.1", -1).withCoapPort(0)
+                .withIsolation(shared));
         lan = EdgeAgent.start(AgentConfig.defaults(dir.resolve("lan")).withModelsDir(models).withHttp("127.0.0.1", -1).withCoapPort(0)
-                .withCoapTransfer(new CoapTransfer(4096, 1024)));
-        plain = EdgeAgent.start(AgentConfig.defaults(dir.resolve("plain")).withModelsDir(models).withHttp("127.0.0.1", -1).withCoapPort(0));
+                .withIsolation(shared).withCoapTransfer(new CoapTransfer(4096, 1024)));
     }
 
     @AfterAll
