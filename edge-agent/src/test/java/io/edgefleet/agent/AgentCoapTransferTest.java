@@ -65,7 +65,7 @@ class AgentCoapTransferTest {
         Files.move(SyntheticModels.classifierTflite(dir), models.resolve("cls.tflite"));
         // the second agent takes the first one's verdict on the same model files instead of verifying them again in a child JVM
         io.edgefleet.engines.isolation.IsolationOptions shared = io.edgefleet.engines.isolation.IsolationOptions.defaults().withSharedVerdicts(true);
-        plain = EdgeAgent.start(AgentConfig.defaults(dir.resolve("plain")).withModelsDir(models).withHttp("127.0.0.1", -1).withCoapPort(0)
+        plain = EdgeAgent.start(AgentConfig.defaults(dir.resolve("plain")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(0)
                 .withIsolation(shared));
         lan = EdgeAgent.start(AgentConfig.defaults(dir.resolve("lan")).withModelsDir(models).withHttp("127.0.0.1", -1).withCoapPort(0)
                 .withIsolation(shared).withCoapTransfer(new CoapTransfer(4096, 1024)));
@@ -244,6 +244,14 @@ class AgentCoapTransferTest {
         Response huge = exchange(lan, big, CoapResources.FORMAT_JSON);
         assertThat(huge.getCode()).isEqualTo(ResponseCode.REQUEST_ENTITY_TOO_LARGE);
         assertThat(huge.getOptions().getSize1()).isEqualTo(lan.config().maxPayloadBytes());
+
+        // counted as a client error of the model, as HTTP's 413 is (the registry is the JVM's: at least this one)
+        java.net.http.HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + plain.httpPort() + "/observe/metrics")).header("Accept", "text/plain").build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.body().lines().filter(l -> l.startsWith(
+                "edgefleet_agent_requests_total{model=\"dense\",outcome=\"client_error\",reason=\"payload_too_large\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum()).isGreaterThanOrEqualTo(1);
 
         // Californium's client takes the hint and sends the same request block-wise
         List<Message> sent = new CopyOnWriteArrayList<>();

@@ -199,6 +199,7 @@ public final class CoapApi implements AutoCloseable {
             @Override
             public void handlePOST(CoapExchange ex) {
                 if (tooLargeForOneDatagram(ex)) {
+                    inference.refused(getName(), Optional.empty(), io.edgefleet.protocols.messages.ClientErrorKind.PAYLOAD_TOO_LARGE);
                     return;
                 }
                 workers.submit(() -> infer(ex, getName()));
