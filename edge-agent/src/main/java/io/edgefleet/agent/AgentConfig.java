@@ -38,13 +38,14 @@ import java.util.Optional;
  *     certificate (plain-text links, as before issue 15)
  * @param tls credentials towards the cloud (sync, escalation), TLS of the local HTTP API, DTLS of CoAP; none by default
  * @param mqttTls MQTT over TLS ({@code ssl://} broker URL): the CA, client key and certificate of each connect
+ * @param coapTransfer CoAP datagram and block sizes ({@code agent.coap.max-message-bytes}, {@code agent.coap.block-size-bytes})
  */
 public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String httpHost, int httpPort, int coapPort, String fleet, String device,
         String profile, Optional<String> mqttUrl, int threadsPerModel, int queueCapacity, int maxPayloadBytes, Duration requestTimeout, Duration drainTimeout,
         io.edgefleet.agent.slots.SelfTest.Limits selfTest, EngineOptions engineOptions, IsolationOptions isolation, Telemetry telemetry,
         io.edgefleet.agent.slots.Watchdog.Limits watchdog, Optional<Sync> sync, Optional<Escalation> escalation,
         io.edgefleet.http.limits.HttpLimits httpLimits, int mqttMaxInFlight, Optional<io.edgefleet.agent.identity.EnrolmentSettings> enrolment,
-        AgentTls tls, Optional<io.edgefleet.transport.mqtt.MqttTls> mqttTls) {
+        AgentTls tls, Optional<io.edgefleet.transport.mqtt.MqttTls> mqttTls, io.edgefleet.agent.coap.CoapTransfer coapTransfer) {
     /**
      * Standalone mode's models folder.
      *
@@ -145,6 +146,7 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
         Objects.requireNonNull(enrolment, "enrolment");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(mqttTls, "mqttTls");
+        Objects.requireNonNull(coapTransfer, "coapTransfer");
         if (mqttMaxInFlight < 1) {
             throw new IllegalArgumentException("mqtt max-in-flight must be >= 1, got " + mqttMaxInFlight);
         }
@@ -169,12 +171,12 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
         return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", DEFAULT_HTTP_PORT, DEFAULT_COAP_PORT, "local", "agent", "generic", Optional.empty(), 1, 64,
                 16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(5), io.edgefleet.agent.slots.SelfTest.Limits.defaults(), EngineOptions.defaults(), IsolationOptions.defaults(),
                 new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults(), Optional.empty(), Optional.empty(),
-                io.edgefleet.http.limits.HttpLimits.agentDefaults(), 256, Optional.empty(), AgentTls.none(), Optional.empty());
+                io.edgefleet.http.limits.HttpLimits.agentDefaults(), 256, Optional.empty(), AgentTls.none(), Optional.empty(), io.edgefleet.agent.coap.CoapTransfer.defaults());
     }
 
     public AgentConfig withDataDir(Path dir) {
         return new AgentConfig(dir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     /** Serves the models of {@code dir}, skipping (not failing on) a file that does not load. */
@@ -185,32 +187,39 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
     /** Serves the models of {@code dir}; with {@code strict} a file that does not load stops the start. */
     public AgentConfig withModelsDir(Path dir, boolean strict) {
         return new AgentConfig(dataDir, Optional.of(new ModelsDir(dir, strict)), httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withHttp(String host, int port) {
         return new AgentConfig(dataDir, modelsDir, host, port, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+    }
+
+    /** CoAP's datagram and block sizes. */
+    public AgentConfig withCoapTransfer(io.edgefleet.agent.coap.CoapTransfer t) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation,
+                httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, java.util.Objects.requireNonNull(t, "coapTransfer"));
     }
 
     public AgentConfig withCoapPort(int port) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, port, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withIdentity(String fleetId, String deviceId) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleetId, deviceId, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withProfile(String profileId, EngineOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profileId, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, options, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, options, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withMqtt(String url) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, Optional.of(url), threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withTelemetry(Duration window, int maxOutboxRows) {
@@ -220,39 +229,39 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
     public AgentConfig withTelemetry(Telemetry t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation,
-                t, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                t, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withWatchdog(io.edgefleet.agent.slots.Watchdog.Limits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, limits, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, limits, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withEscalation(Escalation e) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                sync, Optional.of(e), httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                sync, Optional.of(e), httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withSync(Sync settings) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                Optional.of(settings), escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                Optional.of(settings), escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withQueue(int threads, int capacity) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threads, capacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withMaxPayloadBytes(int bytes) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, bytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                queueCapacity, bytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withTimeouts(Duration request, Duration drain) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, request, drain, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                queueCapacity, maxPayloadBytes, request, drain, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     /** The self-test's factor; its other limits stay. */
@@ -262,24 +271,24 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
 
     public AgentConfig withSelfTest(io.edgefleet.agent.slots.SelfTest.Limits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, limits, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, limits, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withHttpLimits(io.edgefleet.http.limits.HttpLimits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                sync, escalation, limits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                sync, escalation, limits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withMqttMaxInFlight(int requests) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                sync, escalation, httpLimits, requests, enrolment, tls, mqttTls);
+                sync, escalation, httpLimits, requests, enrolment, tls, mqttTls, coapTransfer);
     }
 
     public AgentConfig withIsolation(IsolationOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, options, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, options, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
     }
 
     /** Enrols (or loads the identity in {@code dataDir/identity}) with these settings on start. */
@@ -287,19 +296,19 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
     public AgentConfig withTls(AgentTls t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation,
-                httpLimits, mqttMaxInFlight, enrolment, t, mqttTls);
+                httpLimits, mqttMaxInFlight, enrolment, t, mqttTls, coapTransfer);
     }
 
     public AgentConfig withMqttTls(io.edgefleet.transport.mqtt.MqttTls t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation,
-                httpLimits, mqttMaxInFlight, enrolment, tls, Optional.of(t));
+                httpLimits, mqttMaxInFlight, enrolment, tls, Optional.of(t), coapTransfer);
     }
 
     public AgentConfig withEnrolment(io.edgefleet.agent.identity.EnrolmentSettings e) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation,
-                httpLimits, mqttMaxInFlight, Optional.of(e), tls, mqttTls);
+                httpLimits, mqttMaxInFlight, Optional.of(e), tls, mqttTls, coapTransfer);
     }
 
     /** Where the device's key, certificate and CA live: {@code dataDir/identity}. */

@@ -22,6 +22,8 @@ import java.time.Duration;
  *           max-connections: 256, max-concurrent-requests: 128 }
  *           tls: { certificate: cert.pem, key: key.pem } }   # optional: the local API over HTTPS (PEM, PKCS#8 key)
  *   coap: { port: 5683,                   # -1: off
+ *           max-message-bytes: 1024,      # largest payload in one datagram (RFC 7252 4.6); larger goes block-wise; up to 65000 on a LAN
+ *           block-size-bytes: 1024,       # block-wise block size: 16..1024, a power of two (RFC 7959)
  *           dtls: {                       # optional: CoAP over DTLS only (coaps://); a client needs a PSK or a certificate
  *             certificate: identity/cert.pem, key: identity/key.pem, ca: identity/ca.pem,   # clients' certificates from ca
  *             psk: [ { identity: gateway-3, key-env: GATEWAY3_PSK } ] } }                   # secrets from the environment
@@ -172,6 +174,11 @@ public final class AgentSettings {
         }
         if (c.get("coap.port").exists()) {
             a = a.withCoapPort(c.get("coap.port").asInt().get());
+        }
+        if (c.get("coap.max-message-bytes").exists() || c.get("coap.block-size-bytes").exists()) {
+            io.edgefleet.agent.coap.CoapTransfer t = base.coapTransfer();
+            a = a.withCoapTransfer(new io.edgefleet.agent.coap.CoapTransfer(c.get("coap.max-message-bytes").asInt().orElse(t.maxMessageBytes()),
+                    c.get("coap.block-size-bytes").asInt().orElse(t.blockSizeBytes())));
         }
         if (c.get("mqtt.url").exists()) {
             a = a.withMqtt(c.get("mqtt.url").asString().get());

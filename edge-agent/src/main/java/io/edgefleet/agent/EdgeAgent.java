@@ -115,7 +115,8 @@ public final class EdgeAgent implements AutoCloseable {
         mqtt.ifPresent(m -> m.useSenderProof(io.edgefleet.agent.mqtt.SenderProof.fromFolder(config.dataDir().resolve("identity"), config.dataDir(),
                 config.fleet(), config.device(), Clock.systemUTC())));
         this.coap = config.coapPort() < 0 ? java.util.Optional.empty() : java.util.Optional.of(
-                new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), config.tls().coap(), inference, slots, codec, health));
+                new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), config.tls().coap(), config.coapTransfer(), inference,
+                        slots, codec, health));
         coap.ifPresent(c -> c.useTracing(tracing));
         this.registerHealthChecks();
         if (config.httpPort() < 0) {

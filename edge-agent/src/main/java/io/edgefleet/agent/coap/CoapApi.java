@@ -1,13 +1,11 @@
 package io.edgefleet.agent.coap;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.edgefleet.agent.serving.Failure;
 import io.edgefleet.agent.serving.InferenceService;
 import io.edgefleet.agent.slots.ModelSlots;
 import io.edgefleet.protocols.DecodeLimits;
 import io.edgefleet.protocols.Json;
-import io.edgefleet.protocols.ProtocolException;
 import io.edgefleet.protocols.coap.CoapResources;
 import io.edgefleet.protocols.oip.InferRequest;
 import io.edgefleet.protocols.oip.InferResponse;
@@ -32,7 +30,9 @@ import org.eclipse.californium.elements.config.UdpConfig;
 
 /**
  * The agent's CoAP side (Californium): {@code POST /infer/{model}} with a v2 request as JSON
- * (content format 50) or CBOR (60), block-wise for large bodies, answered in the same format;
+ * (content format 50) or CBOR (60, tensors as RFC 8746 typed arrays: {@link CborInference}), in one
+ * datagram up to {@link CoapTransfer#maxAcceptedPayloadBytes()} or block-wise (RFC 7959), answered in
+ * the same format; a larger single datagram gets 4.13 with Size1 and Block1;
  * {@code GET /models}, observable, notified on every activation; {@code GET /health}. Bad requests
  * get a 4.xx code with a plain-text diagnostic payload; the status mapping is {@link Failure}'s.
  *
@@ -66,22 +66,30 @@ public final class CoapApi implements AutoCloseable {
     /** Plain CoAP (UDP, no DTLS). */
     public CoapApi(String host, int port, int maxBodyBytes, InferenceService inference, ModelSlots slots, OipCodec oip,
             io.edgefleet.agent.health.ListenerHealth health) {
-        this(host, port, maxBodyBytes, Optional.empty(), inference, slots, oip, health);
+        this(host, port, maxBodyBytes, Optional.empty(), CoapTransfer.defaults(), inference, slots, oip, health);
     }
 
     /**
      * @param dtls present: only CoAP over DTLS ({@code coaps://}) on {@code port}, clients authenticated by
      *     certificate or PSK as {@link CoapDtls} says; empty: plain CoAP
+     * @param maxBodyBytes the largest request body, block-wise (4.13 with Size1 beyond, RFC 7959 section 2.9.3)
+     * @param transfer datagram and block sizes; over DTLS its datagram must fit one record
+     * @throws IllegalArgumentException when {@code transfer} does not fit DTLS
      */
-    public CoapApi(String host, int port, int maxBodyBytes, Optional<CoapDtls> dtls, InferenceService inference, ModelSlots slots, OipCodec oip,
-            io.edgefleet.agent.health.ListenerHealth health) {
+    public CoapApi(String host, int port, int maxBodyBytes, Optional<CoapDtls> dtls, CoapTransfer transfer, InferenceService inference,
+            ModelSlots slots, OipCodec oip, io.edgefleet.agent.health.ListenerHealth health) {
         if (dtls.isPresent()) {
+            transfer.requireDtlsFit();
             registerDtls(); // before the configuration is made: it takes the modules registered by then
         }
         Configuration config = Configuration.createStandardWithoutFile();
         config.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, maxBodyBytes);
-        config.set(CoapConfig.PREFERRED_BLOCK_SIZE, 1024);
-        config.set(CoapConfig.MAX_MESSAGE_SIZE, 1024);
+        config.set(CoapConfig.PREFERRED_BLOCK_SIZE, transfer.blockSizeBytes());
+        config.set(CoapConfig.MAX_MESSAGE_SIZE, transfer.maxMessageBytes());
+        // Californium's default receive buffer is 2048 bytes and a longer datagram is dropped without a word
+        // (issue 19: a 2.5 KB request went unanswered). Read every datagram UDP can carry, so that one over
+        // max-message-bytes gets 4.13 instead of silence.
+        config.set(UdpConfig.UDP_DATAGRAM_SIZE, CoapTransfer.RECEIVE_DATAGRAM_BYTES);
         InetSocketAddress address = new InetSocketAddress(host, port);
         CoapEndpoint.Builder eb = new CoapEndpoint.Builder().setConfiguration(config)
                 .setOptionRegistry(new org.eclipse.californium.core.coap.option.MapBasedOptionRegistry(
@@ -95,7 +103,7 @@ public final class CoapApi implements AutoCloseable {
         this.server = new CoapServer(config);
         server.addEndpoint(endpoint);
         this.models = new ModelsResource(slots);
-        this.infer = new InferResource(inference, oip, workers);
+        this.infer = new InferResource(inference, oip, workers, transfer, maxBodyBytes);
         server.add(infer, models, new HealthResource(slots, health));
         slots.onActivation((model, version) -> models.changed());
     }
@@ -162,15 +170,19 @@ public final class CoapApi implements AutoCloseable {
         private final InferenceService inference;
         private final OipCodec oip;
         private final ExecutorService workers;
-        private final ObjectMapper cbor = Json.cborMapper(DecodeLimits.DEFAULT);
-        private final ObjectMapper json = Json.jsonMapper(DecodeLimits.DEFAULT);
+        private final CborInference cbor;
+        private final CoapTransfer transfer;
+        private final int maxBodyBytes;
         volatile io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
 
-        InferResource(InferenceService inference, OipCodec oip, ExecutorService workers) {
+        InferResource(InferenceService inference, OipCodec oip, ExecutorService workers, CoapTransfer transfer, int maxBodyBytes) {
             super(CoapResources.INFER);
             this.inference = inference;
             this.oip = oip;
             this.workers = workers;
+            this.cbor = new CborInference(oip, oip.limits());
+            this.transfer = transfer;
+            this.maxBodyBytes = maxBodyBytes;
         }
 
         @Override
@@ -186,8 +198,32 @@ public final class CoapApi implements AutoCloseable {
 
             @Override
             public void handlePOST(CoapExchange ex) {
+                if (tooLargeForOneDatagram(ex)) {
+                    inference.refused(getName(), Optional.empty(), io.edgefleet.protocols.messages.ClientErrorKind.PAYLOAD_TOO_LARGE);
+                    return;
+                }
                 workers.submit(() -> infer(ex, getName()));
             }
+        }
+
+        /**
+         * A request that came in one datagram with more than max-message-bytes: 4.13 with Size1 (the largest body
+         * taken block-wise) and Block1 (the block size to use), RFC 7959 section 2.9.3; a Californium client then
+         * sends it again block-wise by itself. Block-wise requests arrive here assembled, with the last block to acknowledge set.
+         */
+        private boolean tooLargeForOneDatagram(CoapExchange ex) {
+            int size = ex.advanced().getRequest().getPayloadSize();
+            if (size <= transfer.maxAcceptedPayloadBytes() || ex.advanced().getBlock1ToAck() != null) {
+                return false;
+            }
+            org.eclipse.californium.core.coap.Response r = new org.eclipse.californium.core.coap.Response(ResponseCode.REQUEST_ENTITY_TOO_LARGE);
+            r.getOptions().setSize1(maxBodyBytes);
+            r.getOptions().setBlock1(transfer.szx(), false, 0);
+            r.getOptions().setContentFormat(CoapResources.FORMAT_TEXT);
+            r.setPayload("a single datagram carries at most " + transfer.maxAcceptedPayloadBytes() + " bytes of payload, this one " + size
+                    + ": send it block-wise (Block1, blocks of " + transfer.blockSizeBytes() + ")");
+            ex.respond(r);
+            return true;
         }
 
         private void infer(CoapExchange ex, String model) {
@@ -231,14 +267,17 @@ public final class CoapApi implements AutoCloseable {
             }
             try {
                 byte[] body = ex.getRequestPayload();
-                byte[] jsonBody = isCbor ? json.writeValueAsBytes(readCbor(body)) : body;
-                InferRequest request = tracing.on() ? tracing.within("decode", () -> oip.decodeRequest(jsonBody, OptionalInt.empty()))
-                        : oip.decodeRequest(jsonBody, OptionalInt.empty());
+                if (isCbor) {
+                    CborInference.Decoded d = tracing.on() ? tracing.within("decode", () -> cbor.decode(body)) : cbor.decode(body);
+                    InferResponse response = inference.infer(model, Optional.empty(), d.request());
+                    ex.respond(ResponseCode.CONTENT, cbor.encode(response, n -> d.binary() || d.request().wantsBinary(n)), CoapResources.FORMAT_CBOR);
+                    return;
+                }
+                InferRequest request = tracing.on() ? tracing.within("decode", () -> oip.decodeRequest(body, OptionalInt.empty()))
+                        : oip.decodeRequest(body, OptionalInt.empty());
                 InferResponse response = inference.infer(model, Optional.empty(), request);
-                byte[] out = oip.encodeResponse(response, n -> false).body();
-                ex.respond(ResponseCode.CONTENT, isCbor ? cbor.writeValueAsBytes(json.readTree(out)) : out,
-                        isCbor ? CoapResources.FORMAT_CBOR : CoapResources.FORMAT_JSON);
-            } catch (IOException e) {
+                ex.respond(ResponseCode.CONTENT, oip.encodeResponse(response, n -> false).body(), CoapResources.FORMAT_JSON);
+            } catch (java.io.UncheckedIOException e) {
                 ex.respond(ResponseCode.INTERNAL_SERVER_ERROR, "internal error");
             } catch (RuntimeException e) {
                 Failure f = Failure.of(e);
@@ -247,16 +286,6 @@ public final class CoapApi implements AutoCloseable {
                     ex.setMaxAge(1);
                 }
                 ex.respond(code(f.status()), f.message());
-            }
-        }
-
-        private JsonNode readCbor(byte[] body) {
-            try {
-                return cbor.readTree(body);
-            } catch (com.fasterxml.jackson.core.JacksonException e) {
-                throw Json.translate(e);
-            } catch (IOException e) {
-                throw new ProtocolException("$", "unreadable CBOR", e);
             }
         }
     }
