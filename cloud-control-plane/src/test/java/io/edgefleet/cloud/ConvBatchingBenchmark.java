@@ -109,6 +109,7 @@ class ConvBatchingBenchmark {
         }
         List<Setting> settings = List.of(
                 new Setting("unbatched: pool 2 x 1 thread, 16 callers", 2, 1, 1, CONC),
+                new Setting("unbatched: pool 1 x 1 thread, 16 callers", 1, 1, 1, CONC),
                 new Setting("batched 16: pool 1 x 1 thread", 1, 1, CONC, 1),
                 new Setting("batched 16: pool 1 x 2 threads", 1, 2, CONC, 1),
                 new Setting("batched 8: pool 2 x 1 thread, 2 callers", 2, 1, CONC / 2, 2),
