@@ -19,8 +19,11 @@ import java.util.concurrent.atomic.LongAdder;
  * an I/O error counts as failed (the connection is reopened).
  *
  * <p>Run with the JDK's source launcher, in its own JVM: {@code java bench/HttpLoad.java HOST PORT
- * PATH BODY_FILE CONNECTIONS WARMUP_S DURATION_S}. Raw sockets rather than java.net.http.HttpClient
- * so that the client spends little CPU per request on a machine it shares with the server.
+ * PATH BODY_FILE CONNECTIONS WARMUP_S DURATION_S [BINARY_HEADER_LENGTH]}; with BINARY_HEADER_LENGTH the body is an
+ * Open Inference Protocol binary-extension request (its first BINARY_HEADER_LENGTH bytes the JSON header, sent as
+ * {@code Inference-Header-Content-Length}, the tensor bytes after it). Raw sockets rather than java.net.http.HttpClient
+ * so that the client spends little CPU per request on a machine it shares with the server. The environment variable
+ * {@code HTTPLOAD_AUTHORIZATION}, when set, is sent as the {@code Authorization} header (e.g. {@code Bearer TOKEN}).
  */
 public final class HttpLoad {
     public static void main(String[] args) throws Exception {
@@ -32,6 +35,8 @@ public final class HttpLoad {
         long warmupMs = (long) (Double.parseDouble(args[5]) * 1000);
         long durationMs = (long) (Double.parseDouble(args[6]) * 1000);
         byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nContent-Type: application/json\r\n"
+                + (System.getenv("HTTPLOAD_AUTHORIZATION") != null ? "Authorization: " + System.getenv("HTTPLOAD_AUTHORIZATION") + "\r\n" : "")
+                + (args.length > 7 ? "Inference-Header-Content-Length: " + Integer.parseInt(args[7]) + "\r\n" : "")
                 + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
         byte[] request = new byte[head.length + body.length];
         System.arraycopy(head, 0, request, 0, head.length);

@@ -3,10 +3,8 @@ package io.edgefleet.cloud.inference;
 import io.edgefleet.engines.LoadedModel;
 import io.edgefleet.protocols.oip.InferTensor;
 import io.edgefleet.protocols.oip.TensorData;
-import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -82,6 +80,11 @@ public final class Batcher implements AutoCloseable {
                 .allMatch(t -> !t.shape().isEmpty() && t.shape().get(0) < 0 && t.datatype() != io.edgefleet.protocols.oip.DataType.BYTES);
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
         this.worker = Thread.ofPlatform().name("batcher-" + name).daemon().start(this::run);
+    }
+
+    /** The settings this batcher runs with (for a CPU-only model by default {@link BatchingSettings#unbatched()}). */
+    public BatchingSettings settings() {
+        return settings;
     }
 
     public boolean batchable() {
@@ -267,32 +270,46 @@ public final class Batcher implements AutoCloseable {
         }
     }
 
+    /**
+     * Each input of the batch as one tensor, the requests' rows one after the other: one copy of
+     * each request's little-endian bytes straight into a buffer of the batch's exact size (no
+     * per-value work, no intermediate copies).
+     */
     private static List<InferTensor> concat(List<Pending> batch) {
         List<InferTensor> out = new ArrayList<>();
         Pending first = batch.get(0);
         for (int i = 0; i < first.inputs().size(); i++) {
             InferTensor t0 = first.inputs().get(i);
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            long size = 0;
             long rows = 0;
             for (Pending p : batch) {
                 InferTensor t = p.inputs().get(i);
-                byte[] b = t.data().toByteArray();
-                bytes.write(b, 0, b.length);
+                size += t.data().byteSize();
                 rows += t.shape()[0];
+            }
+            byte[] bytes = new byte[Math.toIntExact(size)];
+            int at = 0;
+            for (Pending p : batch) {
+                java.nio.ByteBuffer b = p.inputs().get(i).data().buffer();
+                int n = b.remaining();
+                b.get(bytes, at, n);
+                at += n;
             }
             long[] shape = t0.shape().clone();
             shape[0] = rows;
-            out.add(new InferTensor(t0.name(), TensorData.ofRaw(t0.datatype(), shape, bytes.toByteArray()), t0.parameters()));
+            out.add(new InferTensor(t0.name(), TensorData.ofRaw(t0.datatype(), shape, bytes), t0.parameters()));
         }
         return out;
     }
 
+    /** Rows {@code [fromRow, fromRow + rows)} of an output: one copy of just those bytes. */
     private static InferTensor slice(InferTensor t, int fromRow, int rows) {
         long[] shape = t.shape().clone();
-        byte[] all = t.data().toByteArray();
-        int rowBytes = (int) (all.length / shape[0]);
+        java.nio.ByteBuffer all = t.data().buffer();
+        int rowBytes = (int) (all.remaining() / shape[0]);
         shape[0] = rows;
-        byte[] part = Arrays.copyOfRange(all, fromRow * rowBytes, (fromRow + rows) * rowBytes);
+        byte[] part = new byte[rows * rowBytes];
+        all.position(fromRow * rowBytes).get(part);
         return new InferTensor(t.name(), TensorData.ofRaw(t.datatype(), shape, part), t.parameters());
     }
 

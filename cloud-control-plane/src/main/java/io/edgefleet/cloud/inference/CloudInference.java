@@ -130,9 +130,13 @@ public final class CloudInference implements AutoCloseable {
                     + missing.size() + " of its chunks (roles on one database must share the chunk folder too: docs/install.md)");
         }
         LoadedModel lm = Engines.forRuntime(v.runtime()).load(file, model, engine);
-        Batcher b = new Batcher(model + "/" + version, lm, batching, batchSizes, tracing);
+        // On CPU alone batching does not pay by default (BatchingSettings#onCpu; docs/control-plane.md, "Batching on CPU and GPU")
+        BatchingSettings effective = batching.forProviders(lm.stats().providers());
+        Batcher b = new Batcher(model + "/" + version, lm, effective, batchSizes, tracing);
         LOG.log(System.Logger.Level.INFO, "serving {0}/{1}: variant {2} on {3} {4}, {5}", model, version, v.id(), v.runtime(),
-                "providers " + lm.stats().providers(), b.batchable() ? "dynamic batching up to " + batching.maxBatch() : "one request at a time (fixed batch dimension)");
+                "providers " + lm.stats().providers(), b.batchable() ? "dynamic batching up to " + effective.maxBatch()
+                        : effective.maxBatch() == 1 && batching.maxBatch() > 1 ? "one request at a time (batching is off on CPU by default: it does not pay there)"
+                        : effective.maxBatch() == 1 ? "one request at a time (batching off)" : "one request at a time (fixed batch dimension)");
         return new Served(model, version, v, lm, b);
     }
 

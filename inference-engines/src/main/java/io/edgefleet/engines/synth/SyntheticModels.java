@@ -291,6 +291,58 @@ public final class SyntheticModels {
         return write(dir.resolve("mlp" + size + "x" + layers + ".onnx"), g.toBytes());
     }
 
+    /**
+     * ONNX: a MobileNet-v1-style convolutional classifier (half width, {@code side}×{@code side} RGB):
+     * input {@code x} FP32 {@code [N,3,side,side]} (NCHW) → output {@code y} FP32 {@code [N,10]} logits.
+     * A 3×3 stride-2 convolution to 16 channels, then seven depthwise-separable blocks (3×3
+     * depthwise + 1×1 pointwise, each with ReLU; four of them stride 2) up to 256 channels, global
+     * average pooling and a 256×10 Gemm. Deterministic weights; at {@code side = 128} about 40 M
+     * multiply-adds per image, the cost profile of a small MobileNet (the cloud batching benchmark's
+     * model). {@code side} must be a multiple of 32.
+     */
+    public static Path mobileNetOnnx(Path dir, int side) {
+        if (side < 32 || side % 32 != 0) {
+            throw new IllegalArgumentException("side must be a positive multiple of 32, got " + side);
+        }
+        OnnxGraph g = OnnxGraph.create("mobilenet" + side).input("x", DataType.FP32, -1, 3, side, side);
+        String h = conv(g, "x", "c0", 3, 16, 3, 2, 1);
+        int[][] blocks = {{16, 32, 1}, {32, 64, 2}, {64, 64, 1}, {64, 128, 2}, {128, 128, 1}, {128, 256, 2}, {256, 256, 2}};
+        for (int i = 0; i < blocks.length; i++) {
+            int in = blocks[i][0];
+            h = conv(g, h, "dw" + i, in, in, 3, blocks[i][2], in);
+            h = conv(g, h, "pw" + i, in, blocks[i][1], 1, 1, 1);
+        }
+        g.node("GlobalAveragePool", List.of(h), List.of("gap"));
+        g.node("Flatten", List.of("gap"), List.of("flat"), Map.of("axis", 1L));
+        g.initializer("fcW", DataType.FP32, new long[] {256, 10}, floats(pattern(256 * 10, 1f / 16)));
+        g.initializer("fcB", DataType.FP32, new long[] {10}, floats(new float[10]));
+        g.node("Gemm", List.of("flat", "fcW", "fcB"), List.of("y"));
+        g.output("y", DataType.FP32, -1, 10);
+        return write(dir.resolve("mobilenet" + side + ".onnx"), g.toBytes());
+    }
+
+    /** Conv (with {@code group} groups, same padding) + Relu; returns the output's name. */
+    private static String conv(OnnxGraph g, String in, String name, int cin, int cout, int k, int stride, int group) {
+        int fan = cin / group * k * k;
+        g.initializer(name + "W", DataType.FP32, new long[] {cout, cin / group, k, k},
+                floats(pattern(cout * (cin / group) * k * k, (float) Math.sqrt(2.0 / fan))));
+        g.initializer(name + "B", DataType.FP32, new long[] {cout}, floats(new float[cout]));
+        long pad = k / 2;
+        g.node("Conv", List.of(in, name + "W", name + "B"), List.of(name + "c"), Map.of("kernel_shape", new long[] {k, k},
+                "strides", new long[] {stride, stride}, "pads", new long[] {pad, pad, pad, pad}, "group", (long) group));
+        g.node("Relu", List.of(name + "c"), List.of(name));
+        return name;
+    }
+
+    /** {@code n} deterministic values in {@code [-scale, scale]}. */
+    private static float[] pattern(int n, float scale) {
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = ((i * 37 % 17) - 8) / 8f * scale;
+        }
+        return w;
+    }
+
     /** {@code W[i][o]} of the dense models, row-major: small values in [-0.06, 0.06]. */
     static float[] denseWeights(int size) {
         float[] w = new float[size * size];
