@@ -26,8 +26,10 @@ import picocli.CommandLine.Spec;
 /** {@code edgefleet agent bench}: the agent's overhead per protocol, its start-to-ready time and idle memory. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmark the agent: the same model through HTTP JSON, HTTP binary, CoAP and MQTT versus the engine",
-            "called in-process, p50/p99 and calls/s at each concurrency, as ratios; then an agent process's start-to-ready",
-            "time and idle RSS with one small model. MQTT uses --mqtt, else a mosquitto started from the PATH, else is skipped."})
+            "called in-process, p50/p99 and calls/s at each concurrency, as ratios and as microseconds over the engine; HTTP is",
+            "driven from a second JVM (a small load generator), CoAP and MQTT from clients in this JVM (marked so); then an agent",
+            "process's start-to-ready time and idle RSS with one small model. MQTT uses --mqtt, else a mosquitto started from the",
+            "PATH, else is skipped."})
 final class AgentBench implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "FILE", description = "Model file (default: a synthetic 256-wide dense ONNX model).")
     Path model;
@@ -60,10 +62,13 @@ final class AgentBench implements Callable<Integer> {
                     out.println("# no mosquitto on this machine and no --mqtt: MQTT is skipped");
                 }
             }
-            out.printf(Locale.ROOT, "# %s, %d cores, Java %s, %d timed calls per client after %d warm-up calls%n", m.getFileName(),
-                    Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), iterations, warmup);
+            out.printf(Locale.ROOT, "# %s, %d cores, Java %s, %d timed calls per client after %d warm-up calls, load average %.2f "
+                    + "(other processes share the CPU: compare rows of one run)%n", m.getFileName(),
+                    Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), iterations, warmup,
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
             List<AgentOverhead.Row> rows = new AgentOverhead(iterations, warmup).run(m, tmp.resolve("data"), url, concurrency, out);
             AgentOverhead.print(rows, out);
+            out.printf(Locale.ROOT, "# load average %.2f at the end%n", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
             startAndIdle(tmp, out);
             return Main.OK;
         } finally {
