@@ -81,8 +81,10 @@ final class SyncBench implements Callable<Integer> {
             try {
                 URI base = URI.create("http://127.0.0.1:" + server.port());
                 var profile = DeviceCatalog.builtIn().get("intel-nuc-13-pro-i5");
+                double load0 = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
                 List<Double> sync = new ArrayList<>();
                 List<Double> curl = new ArrayList<>();
+                List<Double> perChunk = new ArrayList<>();
                 for (int i = 0; i < runs; i++) {
                     Path store = tmp.resolve("device-" + i);
                     SyncClient c = new SyncClient(base, new ChunkStore(store), Map.of("k1", key.getPublic()), SyncClient.Options.defaults(),
@@ -96,12 +98,25 @@ final class SyncBench implements Callable<Integer> {
                         throw new IllegalStateException("curl failed");
                     }
                     curl.add((System.nanoTime() - t1) / 1e9);
+                    // the sync 1.0 request pattern, same client otherwise: one GET per chunk
+                    Path oldStore = tmp.resolve("device-1.0-" + i);
+                    SyncClient old = new SyncClient(base, new ChunkStore(oldStore), Map.of("k1", key.getPublic()), SyncClient.Options.defaults(),
+                            Clock.systemUTC());
+                    var variant = SyncClient.choose(old.manifest("bench", "1"), profile);
+                    long t2 = System.nanoTime();
+                    old.download(variant, oldStore.resolve("v1.tflite"), (d, t, r, n) -> { });
+                    perChunk.add((System.nanoTime() - t2) / 1e9);
                 }
                 double s = median(sync);
                 double cu = median(curl);
-                out.printf(Locale.ROOT, "# %d MiB model, %d runs (median), loopback, 2 cores%n", sizeMib, runs);
-                out.printf(Locale.ROOT, "full download: model sync %.0f MiB/s (signature, chunk hashes, whole-file hash, fsync), curl %.0f MiB/s: %.2fx of curl%n",
-                        sizeMib / s, sizeMib / cu, cu / s);
+                out.printf(Locale.ROOT, "# %d MiB model, %d runs each (median; model sync and curl alternate), loopback, %d cores, load average %.2f "
+                        + "at the start (other processes share the CPU: ratios, not absolute times)%n", sizeMib, runs,
+                        Runtime.getRuntime().availableProcessors(), load0);
+                out.printf(Locale.ROOT, "full download: model sync %.0f MiB/s (manifest, signature, runs of chunks in ranged requests, one SHA-256 "
+                        + "pass per chunk, assembly, fsync), curl %.0f MiB/s: %.2fx of curl%n", sizeMib / s, sizeMib / cu, cu / s);
+                double pc = median(perChunk);
+                out.printf(Locale.ROOT, "the same client with one request per chunk (the sync 1.0 pattern): %.0f MiB/s, %.2fx of curl%n",
+                        sizeMib / pc, cu / pc);
                 Path store = tmp.resolve("device-delta");
                 SyncClient c = new SyncClient(base, new ChunkStore(store), Map.of("k1", key.getPublic()), SyncClient.Options.defaults(), Clock.systemUTC());
                 c.download("bench", "1", profile, store.resolve("v1.tflite"), (d, t, r, n) -> { });
@@ -126,6 +141,9 @@ final class SyncBench implements Callable<Integer> {
                 SyncClient.Result r3 = resumed.download("bench", "1", profile, cutStore.resolve("v1.tflite"), (d, t, r, n) -> { });
                 out.printf(Locale.ROOT, "after a cut at 50 %%: the resumed download fetched %.1f %% of the file (%d chunks reused)%n",
                         100.0 * r3.bytesFetched() / size, r3.chunksReused());
+                out.printf(Locale.ROOT, "ratios: full download %.2fx of curl (one request per chunk: %.2fx) | delta fetched %.2f %% | resume fetched "
+                        + "%.1f %% | load average %.2f at the end%n", cu / s, cu / pc, 100.0 * r2.bytesFetched() / size, 100.0 * r3.bytesFetched() / size,
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
             } finally {
                 server.stop();
             }

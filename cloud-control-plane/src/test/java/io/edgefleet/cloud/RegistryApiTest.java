@@ -81,6 +81,15 @@ class RegistryApiTest {
                 Instant.now());
         assertThat(verified.variants()).hasSize(2);
         assertThat(verified.variants()).allSatisfy(x -> assertThat(x.targetProfiles()).contains("raspberry-pi-4-4gb"));
+        // sync 1.1: a variant's whole file as one resource (devices ask it for byte ranges), the same bytes that were pushed
+        var onnxVariant = verified.variants().stream().filter(x -> x.runtime().equals("onnxruntime")).findFirst().orElseThrow();
+        CloudClient.Response file = ops.get("/sync/v1/variants/cls/1/" + onnxVariant.id());
+        assertThat(file.status()).as(file.text()).isEqualTo(200);
+        try {
+            assertThat(file.body()).isEqualTo(Files.readAllBytes(onnx));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
 
         // Versions are immutable.
         assertProblem(ops.pushModel("cls", "1", List.of(onnx), List.of(), Map.of(), n -> { }), 409, "immutable");

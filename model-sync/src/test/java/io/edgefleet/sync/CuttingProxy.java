@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A TCP proxy on loopback that forwards to a server and, once, drops every connection when the
  * bytes sent back to clients reach {@code cutAfterBytes}: a link that fails in the middle of a
- * download.
+ * download. {@link #flipping} makes one that instead inverts that one byte and carries on: a
+ * tampering middlebox.
  */
 final class CuttingProxy implements AutoCloseable {
     private final ServerSocket server;
@@ -22,8 +23,19 @@ final class CuttingProxy implements AutoCloseable {
     private final AtomicLong forwarded = new AtomicLong();
     private final AtomicBoolean cut = new AtomicBoolean();
     final AtomicInteger cuts = new AtomicInteger();
+    private final boolean flip;
 
     CuttingProxy(int upstream, long cutAfterBytes) throws IOException {
+        this(upstream, cutAfterBytes, false);
+    }
+
+    /** A proxy that inverts the byte at position {@code atByte} of everything sent back to clients, once. */
+    static CuttingProxy flipping(int upstream, long atByte) throws IOException {
+        return new CuttingProxy(upstream, atByte + 1, true);
+    }
+
+    private CuttingProxy(int upstream, long cutAfterBytes, boolean flip) throws IOException {
+        this.flip = flip;
         this.upstream = upstream;
         this.cutAfterBytes = cutAfterBytes;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -59,6 +71,14 @@ final class CuttingProxy implements AutoCloseable {
                 // compareAndSet: two connections crossing the mark together (the client fetches over more than one) cut once
                 if (downstream && !cut.get() && forwarded.get() + n >= cutAfterBytes && cut.compareAndSet(false, true)) {
                     int allowed = (int) Math.max(0, cutAfterBytes - forwarded.get());
+                    if (flip) {
+                        buf[allowed - 1] ^= (byte) 0xFF;
+                        out.write(buf, 0, n);
+                        out.flush();
+                        forwarded.addAndGet(n);
+                        cuts.incrementAndGet();
+                        continue;
+                    }
                     out.write(buf, 0, allowed);
                     out.flush();
                     forwarded.addAndGet(allowed);

@@ -39,7 +39,10 @@ import org.eclipse.californium.core.CoapResponse;
 /**
  * The agent's overhead per protocol: the same model through HTTP JSON, HTTP binary, CoAP and
  * MQTT, against the engine called in-process (the baseline of {@code model bench}), at each
- * concurrency, in one run. Clients run in the same JVM on loopback. A benchmark, not a test.
+ * concurrency, in one run. The HTTP paths are driven from a separate JVM ({@link HttpLoadGenerator}
+ * on loopback), so the agent's process carries only the agent; the same HTTP JSON request from a
+ * client inside the agent's JVM is kept as a row of its own to show what an in-process client adds.
+ * CoAP and MQTT clients still run in the agent's JVM (marked so). A benchmark, not a test.
  */
 public final class AgentOverhead {
     /** Latency percentiles (µs) and calls per second of one path at one concurrency. */
@@ -88,12 +91,12 @@ public final class AgentOverhead {
                 progress.printf(Locale.ROOT, "# concurrency %d...%n", conc);
                 progress.flush();
                 rows.add(measure("engine (in-process)", conc, () -> raw.infer(inputs)));
-                rows.add(measure("HTTP JSON", conc, () -> check(http.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+                rows.add(external("HTTP JSON", conc, agent.httpPort(), uri.getPath(), json, "application/json", List.of(), dataDir));
+                rows.add(external("HTTP binary", conc, agent.httpPort(), uri.getPath(), binary.body(), "application/octet-stream",
+                        List.of(OipCodec.HEADER_CONTENT_LENGTH + ": " + binary.headerLength().getAsInt()), dataDir));
+                rows.add(measure("HTTP JSON (in-JVM client)", conc, () -> check(http.send(HttpRequest.newBuilder(uri)
+                        .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofByteArray(json)).build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode())));
-                rows.add(measure("HTTP binary", conc, () -> check(http.send(HttpRequest.newBuilder(uri)
-                        .header("Content-Type", "application/octet-stream")
-                        .header(OipCodec.HEADER_CONTENT_LENGTH, Integer.toString(binary.headerLength().getAsInt()))
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(binary.body())).build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode())));
                 List<CoapClient> coaps = new java.util.concurrent.CopyOnWriteArrayList<>();
                 ThreadLocal<CoapClient> coap = ThreadLocal.withInitial(() -> {
                     CoapClient cc = new CoapClient("coap://127.0.0.1:" + agent.coapPort().getAsInt() + "/infer/" + name);
@@ -103,7 +106,7 @@ public final class AgentOverhead {
                     coaps.add(cc);
                     return cc;
                 });
-                rows.add(measure("CoAP JSON", conc, () -> {
+                rows.add(measure("CoAP JSON (in-JVM client)", conc, () -> {
                     CoapResponse r = coap.get().post(json, CoapResources.FORMAT_JSON);
                     if (r == null || !r.isSuccess()) {
                         throw new IllegalStateException("CoAP answer " + (r == null ? "timeout" : r.getCode()));
@@ -115,7 +118,7 @@ public final class AgentOverhead {
                 });
                 if (mqtt != null) {
                     MqttRequester m = mqtt;
-                    rows.add(measure("MQTT JSON", conc, () -> m.request(json)));
+                    rows.add(measure("MQTT JSON (in-JVM client)", conc, () -> m.request(json)));
                 }
             }
             if (mqtt != null) {
@@ -131,18 +134,48 @@ public final class AgentOverhead {
         }
     }
 
+    /**
+     * The same POST from {@link HttpLoadGenerator} in a second JVM (this JVM's java and class path,
+     * a small serial-GC heap): {@code threads} keep-alive connections, the same warm-up and timed
+     * calls as the in-process rows.
+     */
+    private Row external(String path, int threads, int port, String uriPath, byte[] body, String contentType, List<String> headers, Path dir)
+            throws Exception {
+        java.nio.file.Files.createDirectories(dir);
+        Path bodyFile = java.nio.file.Files.write(java.nio.file.Files.createTempFile(dir, "request-", ".bin"), body);
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:+UseSerialGC",
+                "-Xmx64m", "-cp", System.getProperty("java.class.path"), HttpLoadGenerator.class.getName(), "127.0.0.1",
+                Integer.toString(port), uriPath, bodyFile.toString(), contentType, Integer.toString(threads), Integer.toString(warmup),
+                Integer.toString(iterations)));
+        cmd.addAll(headers);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(path + ": the load generator failed: " + out);
+        }
+        String line = out.lines().filter(l -> l.startsWith("p50_us=")).reduce((a, b) -> b)
+                .orElseThrow(() -> new IllegalStateException(path + ": no result from the load generator: " + out));
+        java.util.Map<String, Double> v = new java.util.HashMap<>();
+        for (String kv : line.split(" ")) {
+            String[] parts = kv.split("=");
+            v.put(parts[0], Double.parseDouble(parts[1]));
+        }
+        return new Row(path + " (separate JVM)", threads, v.get("p50_us"), v.get("p99_us"), v.get("calls_per_s"));
+    }
+
     private Row measure(String path, int threads, Call call) {
         LatencyHarness.Stats s = LatencyHarness.run(path, java.util.Collections.nCopies(threads, call::call), warmup, iterations);
         return new Row(path, threads, s.p50Micros(), s.p99Micros(), s.callsPerSecond());
     }
 
     public static void print(List<Row> rows, PrintWriter out) {
-        out.printf(Locale.ROOT, "%-20s %4s | %10s %10s %10s | %s%n", "path", "conc", "p50 us", "p99 us", "calls/s", "p50 vs engine");
+        out.printf(Locale.ROOT, "%-32s %4s | %10s %10s %10s | %-13s | %s%n", "path", "conc", "p50 us", "p99 us", "calls/s", "p50 vs engine",
+                "p50 overhead us");
         for (Row r : rows) {
             double base = rows.stream().filter(x -> x.concurrency() == r.concurrency() && x.path().startsWith("engine"))
                     .mapToDouble(Row::p50Micros).findFirst().orElse(r.p50Micros());
-            out.printf(Locale.ROOT, "%-20s %4d | %10.1f %10.1f %10.0f | %.2fx%n", r.path(), r.concurrency(), r.p50Micros(), r.p99Micros(),
-                    r.callsPerSecond(), r.p50Micros() / base);
+            out.printf(Locale.ROOT, "%-32s %4d | %10.1f %10.1f %10.0f | %12.2fx | %.1f%n", r.path(), r.concurrency(), r.p50Micros(), r.p99Micros(),
+                    r.callsPerSecond(), r.p50Micros() / base, r.p50Micros() - base);
         }
         out.flush();
     }

@@ -77,9 +77,11 @@ final class SyncLink implements AutoCloseable {
             if (authorization != null) {
                 b.header("Authorization", authorization);
             }
-            String range = ex.getRequestHeaders().getFirst("Range");
-            if (range != null) {
-                b.header("Range", range);
+            for (String h : List.of("Range", "If-Range")) {
+                String v = ex.getRequestHeaders().getFirst(h);
+                if (v != null) {
+                    b.header(h, v);
+                }
             }
             HttpResponse<byte[]> r;
             try {
@@ -92,7 +94,7 @@ final class SyncLink implements AutoCloseable {
                 return;
             }
             byte[] body = r.body();
-            boolean chunk = path.startsWith("/sync/v1/chunks/");
+            boolean chunk = path.startsWith("/sync/v1/chunks/") || path.startsWith("/sync/v1/variants/"); // chunk bytes, alone or in runs
             if (path.startsWith("/sync/v1/manifests/")) {
                 manifestRequests.incrementAndGet();
             }

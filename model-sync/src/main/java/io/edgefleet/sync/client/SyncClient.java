@@ -35,6 +35,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -193,7 +194,7 @@ public final class SyncClient {
             progress.update(v.sizeBytes(), v.sizeBytes(), v.chunks().size(), v.chunks().size());
             return new Result(target, v, 0, v.sizeBytes(), 0, (int) v.chunks().stream().map(ChunkRef::sha256).distinct().count());
         }
-        return download(v, target, progress);
+        return download(Optional.of(variantUri(model, version, v)), v, target, progress);
     }
 
     /** The variant of a verified manifest that fits {@code profile}. */
@@ -229,8 +230,27 @@ public final class SyncClient {
         }
     }
 
-    /** Downloads one variant of a verified manifest. */
+    /** Downloads one variant of a verified manifest, chunk by chunk (sync protocol 1.0: the variant's name on the server is unknown here). */
     public Result download(ManifestVariant v, Path target, Progress progress) {
+        return download(Optional.empty(), v, target, progress);
+    }
+
+    /** Where the sync server serves a variant's whole file (sync protocol 1.1). */
+    private URI variantUri(String model, String version, ManifestVariant v) {
+        return base.resolve("/sync/v1/variants/" + enc(model) + "/" + enc(version) + "/" + enc(v.id()));
+    }
+
+    private static String enc(String segment) {
+        return java.net.URLEncoder.encode(segment, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /**
+     * The missing chunks go as runs: consecutive missing chunks (in file order) in one ranged
+     * request over the variant's file, the runs split into about {@code parallelism} requests
+     * of at least {@link #MIN_RUN_BYTES}, fetched at once. Without {@code variantUri}, or from a
+     * server without the variants resource, one request per chunk.
+     */
+    private Result download(Optional<URI> variantUri, ManifestVariant v, Path target, Progress progress) {
         Map<String, Long> unique = new LinkedHashMap<>();
         for (ChunkRef c : v.chunks()) {
             unique.putIfAbsent(c.sha256(), c.sizeBytes());
@@ -242,14 +262,30 @@ public final class SyncClient {
         AtomicLong fetched = new AtomicLong();
         long total = unique.values().stream().mapToLong(Long::longValue).sum();
         progress.update(done.get(), total, reused, unique.size());
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, options.parallelism()),
+        java.util.Set<String> missingSet = new java.util.HashSet<>(missing);
+        List<RunFetcher.Piece> pieces = new ArrayList<>();
+        long offset = 0;
+        for (ChunkRef c : v.chunks()) {
+            if (missingSet.remove(c.sha256())) {
+                pieces.add(new RunFetcher.Piece(c.sha256(), offset, c.sizeBytes()));
+            }
+            offset += c.sizeBytes();
+        }
+        long missingBytes = pieces.stream().mapToLong(RunFetcher.Piece::sizeBytes).sum();
+        long runBytes = Math.max(MIN_RUN_BYTES, -Math.floorDiv(-missingBytes, Math.max(1, options.parallelism())));
+        List<List<RunFetcher.Piece>> runs = variantUri.isPresent() ? RunFetcher.runs(pieces, runBytes)
+                : pieces.stream().map(List::of).toList();
+        RunFetcher.Done onChunk = n -> progress.update(done.addAndGet(n), total, reused, unique.size());
+        java.util.concurrent.atomic.AtomicBoolean noVariants = new java.util.concurrent.atomic.AtomicBoolean(variantUri.isEmpty());
+        java.util.Set<String> verified = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(options.parallelism(), Math.max(1, runs.size()))),
                 Thread.ofPlatform().name("sync-fetch-", 0).daemon().factory());
         try {
             List<Future<?>> futures = new ArrayList<>();
-            for (String h : missing) {
+            for (List<RunFetcher.Piece> run : runs) {
                 futures.add(pool.submit(() -> {
-                    long n = fetchChunk(h, unique.get(h), fetched);
-                    progress.update(done.addAndGet(n), total, reused, unique.size());
+                    fetchRun(variantUri, v.sha256(), run, noVariants, fetched, onChunk);
+                    run.forEach(p -> verified.add(p.sha256()));
                     return null;
                 }));
             }
@@ -270,19 +306,67 @@ public final class SyncClient {
         } finally {
             pool.shutdownNow();
         }
-        List<String> damaged = assemble(v, target);
+        List<String> damaged = Assembler.assemble(store, v, target, verified);
         if (!damaged.isEmpty()) {
             // chunks lost or torn by a power cut (the download path does not fsync each one): fetch them again
             for (String h : damaged) {
                 store.delete(h);
                 fetchChunk(h, unique.get(h), fetched);
+                verified.add(h);
             }
-            List<String> still = assemble(v, target);
+            List<String> still = Assembler.assemble(store, v, target, verified);
             if (!still.isEmpty()) {
                 throw new SyncException("chunks " + still + " do not verify after being fetched again", false, null);
             }
         }
         return new Result(target, v, fetched.get(), reusedBytes, missing.size(), reused);
+    }
+
+    /** Smallest run worth its own request when splitting a download across connections. */
+    static final long MIN_RUN_BYTES = 4L << 20;
+
+    /**
+     * One run: ranged requests until every chunk of it is stored, retried with backoff on network
+     * errors (each try asks only for what is still missing). Chunks whose bytes did not verify in
+     * a run are then fetched alone ({@link #fetchChunk}: a tampered or damaged chunk costs its own
+     * bytes again, not the run's; one that never verifies fails the download, naming it).
+     */
+    private void fetchRun(Optional<URI> variantUri, String fileSha, List<RunFetcher.Piece> run, java.util.concurrent.atomic.AtomicBoolean noVariants,
+            AtomicLong fetched, RunFetcher.Done onChunk) {
+        java.util.Set<String> failed = new java.util.LinkedHashSet<>();
+        if (!noVariants.get()) {
+            RunFetcher runs = new RunFetcher(store, partials, credentials.client(httpSettings), credentials::authorize, options.requestTimeout(),
+                    limiter, fetched);
+            for (int attempt = 1;; attempt++) {
+                List<RunFetcher.Piece> todo = run.stream().filter(p -> !failed.contains(p.sha256()) && !store.has(p.sha256())).toList();
+                if (todo.isEmpty() || noVariants.get()) {
+                    break;
+                }
+                try {
+                    for (List<RunFetcher.Piece> sub : RunFetcher.runs(todo, Long.MAX_VALUE)) {
+                        if (!runs.fetch(variantUri.orElseThrow(), fileSha, sub, failed, onChunk)) {
+                            noVariants.set(true); // a sync 1.0 server: chunk by chunk from here on
+                            break;
+                        }
+                    }
+                } catch (IOException e) {
+                    if (attempt >= options.maxAttempts()) {
+                        throw new SyncException("chunks " + todo.get(0).sha256() + " and " + (todo.size() - 1) + " after it not fetched after "
+                                + attempt + " tries: " + e.getMessage(), true, e);
+                    }
+                    sleep(attempt);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SyncException("interrupted", true, e);
+                }
+            }
+        }
+        for (RunFetcher.Piece p : run) {
+            if (!store.has(p.sha256())) { // failed in a run, or never asked for (no variants resource)
+                fetchChunk(p.sha256(), p.sizeBytes(), fetched);
+                onChunk.chunk(p.sizeBytes());
+            }
+        }
     }
 
     /**
@@ -373,10 +457,6 @@ public final class SyncClient {
             Thread.currentThread().interrupt();
             throw new SyncException("interrupted", true, e);
         }
-    }
-
-    private List<String> assemble(ManifestVariant v, Path target) {
-        return Assembler.assemble(store, v, target);
     }
 
     private interface Io<T> {

@@ -24,6 +24,12 @@ import java.util.regex.Pattern;
  * the hash as strong ETag and the chunk file's time as {@code Last-Modified} (304 on
  * {@code If-None-Match}) and immutable cache headers. At most {@code maxTransfers}
  * requests run at once; beyond, 503 with {@code Retry-After}.
+ *
+ * <p>Since sync protocol 1.1 (additive: every 1.0 route answers as before) also
+ * {@code GET /sync/v1/variants/{name}/{version}/{variant}}: the variant's file as one representation,
+ * the concatenation of its chunks in manifest order, with the same range rules (one range per
+ * request; the variant's SHA-256 as strong ETag, the manifest's {@code createdAt} as
+ * {@code Last-Modified}), so a device fetches a run of consecutive missing chunks in one request.
  */
 public final class SyncRoutes {
     private static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
@@ -31,16 +37,19 @@ public final class SyncRoutes {
     private final ManifestSource manifests;
     private final ChunkStore chunks;
     private final Semaphore transfers;
+    private final VariantFiles variants;
 
     public SyncRoutes(ManifestSource manifests, ChunkStore chunks, int maxTransfers) {
         this.manifests = manifests;
         this.chunks = chunks;
         this.transfers = new Semaphore(maxTransfers);
+        this.variants = new VariantFiles(manifests, chunks);
     }
 
     public void routing(HttpRouting.Builder r) {
         r.get("/sync/v1/manifests/{name}/{version}", (req, res) -> limited(res, () -> manifest(req, res)));
         r.get("/sync/v1/chunks/{sha}", (req, res) -> limited(res, () -> chunk(req, res)));
+        r.get("/sync/v1/variants/{name}/{version}/{variant}", (req, res) -> limited(res, () -> variant(req, res)));
     }
 
     private void limited(ServerResponse res, Runnable work) {
@@ -112,6 +121,55 @@ public final class SyncRoutes {
                 res.header(HeaderNames.CONTENT_RANGE, "bytes " + p.first() + "-" + p.last() + "/" + data.length);
                 res.send(data, (int) p.first(), (int) p.length());
             }
+        }
+    }
+
+    private void variant(ServerRequest req, ServerResponse res) {
+        String name = req.path().pathParameters().get("name");
+        String version = req.path().pathParameters().get("version");
+        String id = req.path().pathParameters().get("variant");
+        Optional<VariantFiles.Located> found = variants.find(name, version, id);
+        if (found.isEmpty()) {
+            error(res, Status.NOT_FOUND_404, "no variant '" + id + "' of model '" + name + "' version '" + version + "'");
+            return;
+        }
+        var v = found.get().variant();
+        long length = found.get().length();
+        String etag = "\"" + v.sha256() + "\"";
+        java.time.Instant modified = found.get().manifest().createdAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        res.header(HeaderNames.ETAG, etag);
+        res.header(HeaderNames.ACCEPT_RANGES, "bytes");
+        res.header(HeaderNames.CACHE_CONTROL, "no-cache"); // the name may be re-registered; the ETag (the file's hash) revalidates
+        if (req.headers().first(HeaderNames.IF_NONE_MATCH).filter(x -> noneMatchHits(x, etag)).isPresent()) {
+            res.status(Status.NOT_MODIFIED_304).send();
+            return;
+        }
+        res.header(HeaderNames.LAST_MODIFIED, DateTime.RFC_1123_DATE_TIME.format(modified.atZone(java.time.ZoneOffset.UTC)));
+        Optional<String> range = req.headers().first(HeaderNames.RANGE);
+        RangeRequest.Answer answer = RangeRequest.decide(range, req.headers().first(HeaderNames.IF_RANGE), etag, modified, length);
+        if (answer instanceof RangeRequest.Unsatisfiable) {
+            res.header(HeaderNames.CONTENT_RANGE, "bytes */" + length);
+            error(res, Status.REQUESTED_RANGE_NOT_SATISFIABLE_416, "range " + range.orElse("") + " is outside the " + length
+                    + " bytes of variant " + id);
+            return;
+        }
+        long first = answer instanceof RangeRequest.Partial p ? p.first() : 0;
+        long last = answer instanceof RangeRequest.Partial p ? p.last() : length - 1;
+        Optional<String> lacking = variants.missing(v, first, last);
+        if (lacking.isPresent()) {
+            error(res, Status.NOT_FOUND_404, "no chunk " + lacking.get() + " of variant '" + id + "' of " + name + "/" + version);
+            return;
+        }
+        if (answer instanceof RangeRequest.Partial) {
+            res.status(Status.PARTIAL_CONTENT_206);
+            res.header(HeaderNames.CONTENT_RANGE, "bytes " + first + "-" + last + "/" + length);
+        }
+        res.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
+        res.header(HeaderNames.CONTENT_LENGTH, String.valueOf(last - first + 1));
+        try (java.io.OutputStream out = res.outputStream()) {
+            variants.write(v, first, last, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

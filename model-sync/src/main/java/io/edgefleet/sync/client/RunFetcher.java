@@ -1,0 +1,199 @@
+package io.edgefleet.sync.client;
+
+import io.edgefleet.sync.chunks.ChunkStore;
+import io.edgefleet.sync.chunks.Sha256;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * Fetches runs of consecutive missing chunks of one variant with one ranged GET per run over the
+ * variant's file ({@code /sync/v1/variants/{model}/{version}/{variant}}, RFC 9110 §14 single
+ * range with {@code If-Range} on the file's hash). The body is split at the manifest's chunk
+ * boundaries as it arrives: each chunk's bytes are hashed once and written once to its partial
+ * file, which is moved into the store only when it hashes to the signed digest. A chunk that does
+ * not verify is remembered and the rest of the run still used; {@link #fetch} returns those for the
+ * caller to fetch alone. A connection cut mid-run keeps every finished chunk and the partial bytes
+ * of the chunk it cut, and the next try asks only for what is left (the partial chunk resumed
+ * inside it). A server that ignores {@code Range} (200) is read from the start, the bytes before
+ * the run skipped (they count as fetched); a server without the variants resource (404: sync
+ * protocol 1.0) makes {@link #fetch} return false so the caller fetches chunk by chunk.
+ *
+ * <p>Called from the download's worker threads, one run at a time per call; thread-safe.
+ */
+final class RunFetcher {
+    /** One chunk at its first position in the variant's file. */
+    record Piece(String sha256, long offset, long sizeBytes) {
+        long end() {
+            return offset + sizeBytes;
+        }
+    }
+
+    /** Called once per chunk that verified and is in the store (bytes = its size). */
+    interface Done {
+        void chunk(long sizeBytes);
+    }
+
+    private final ChunkStore store;
+    private final Path partials;
+    private final Function<HttpRequest.Builder, HttpRequest.Builder> authorize;
+    private final HttpClient http;
+    private final java.time.Duration timeout;
+    private final RateLimiter limiter;
+    private final AtomicLong fetched;
+
+    RunFetcher(ChunkStore store, Path partials, HttpClient http, Function<HttpRequest.Builder, HttpRequest.Builder> authorize,
+            java.time.Duration timeout, RateLimiter limiter, AtomicLong fetched) {
+        this.store = store;
+        this.partials = partials;
+        this.http = http;
+        this.authorize = authorize;
+        this.timeout = timeout;
+        this.limiter = limiter;
+        this.fetched = fetched;
+    }
+
+    /** Splits pieces (in file order) into runs of consecutive ones, each at most {@code maxBytes} (a longer chunk is a run alone). */
+    static List<List<Piece>> runs(List<Piece> pieces, long maxBytes) {
+        List<List<Piece>> out = new ArrayList<>();
+        List<Piece> cur = new ArrayList<>();
+        long bytes = 0;
+        for (Piece p : pieces) {
+            boolean adjacent = !cur.isEmpty() && cur.get(cur.size() - 1).end() == p.offset();
+            if (!cur.isEmpty() && (!adjacent || bytes + p.sizeBytes() > maxBytes)) {
+                out.add(cur);
+                cur = new ArrayList<>();
+                bytes = 0;
+            }
+            cur.add(p);
+            bytes += p.sizeBytes();
+        }
+        if (!cur.isEmpty()) {
+            out.add(cur);
+        }
+        return out;
+    }
+
+    /**
+     * One ranged request for a run, stopping at the first network error (an {@link IOException}:
+     * the caller retries what is still missing).
+     *
+     * @param run consecutive pieces, in file order, none in the store yet
+     * @param failed gets the hashes of chunks whose bytes did not verify (not stored)
+     * @return false when the server has no variants resource (404): nothing was fetched
+     */
+    boolean fetch(URI variant, String fileSha256, List<Piece> run, Set<String> failed, Done done) throws IOException, InterruptedException {
+        Piece head = run.get(0);
+        Path headPart = part(head.sha256());
+        long have = Files.exists(headPart) ? Files.size(headPart) : 0;
+        if (have >= head.sizeBytes()) {
+            Files.delete(headPart);
+            have = 0;
+        }
+        long first = head.offset() + have;
+        long last = run.get(run.size() - 1).end() - 1;
+        HttpRequest.Builder req = HttpRequest.newBuilder(variant).timeout(timeout)
+                .header("Range", "bytes=" + first + "-" + last)
+                .header("If-Range", "\"" + fileSha256 + "\"");
+        HttpResponse<InputStream> r = http.send(authorize.apply(req).build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = r.body()) {
+            switch (r.statusCode()) {
+                case 206 -> {
+                    String cr = r.headers().firstValue("Content-Range").orElse("");
+                    if (!cr.startsWith("bytes " + first + "-" + last + "/")) {
+                        throw new IOException("asked for bytes " + first + "-" + last + " of " + variant + ", the server sent '" + cr + "'");
+                    }
+                }
+                case 200 -> { // Range ignored (RFC 9110 §14.2 allows it): the whole file, from byte 0
+                    have = 0;
+                    skip(in, head.offset());
+                }
+                case 404 -> {
+                    return false;
+                }
+                default -> throw new IOException("variant " + variant + ": server answered " + r.statusCode());
+            }
+            byte[] buf = new byte[64 * 1024];
+            for (Piece p : run) {
+                long resumeAt = p == head ? have : 0;
+                receive(in, p, resumeAt, buf, failed, done);
+            }
+        }
+        return true;
+    }
+
+    private void skip(InputStream in, long n) throws IOException {
+        byte[] buf = new byte[64 * 1024];
+        long left = n;
+        while (left > 0) {
+            int got = in.read(buf, 0, (int) Math.min(buf.length, left));
+            if (got < 0) {
+                throw new IOException("connection closed " + left + " bytes before the run began");
+            }
+            fetched.addAndGet(got);
+            left -= got;
+        }
+    }
+
+    /** Reads one chunk's bytes (after {@code resumeAt} already on disk): hashed and written once, stored when it verifies. */
+    private void receive(InputStream in, Piece p, long resumeAt, byte[] buf, Set<String> failed, Done done) throws IOException {
+        Path part = part(p.sha256());
+        MessageDigest digest = Sha256.digest();
+        if (resumeAt > 0) {
+            try (InputStream old = Files.newInputStream(part)) { // the partial bytes from before the cut
+                int n;
+                while ((n = old.read(buf)) > 0) {
+                    digest.update(buf, 0, n);
+                }
+            }
+        }
+        try (FileChannel out = resumeAt > 0 ? FileChannel.open(part, StandardOpenOption.WRITE, StandardOpenOption.APPEND)
+                : FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            long left = p.sizeBytes() - resumeAt;
+            while (left > 0) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) {
+                    throw new IOException("connection closed with " + left + " bytes of chunk " + p.sha256() + " to come");
+                }
+                limiter.acquire(n);
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                while (bb.hasRemaining()) {
+                    out.write(bb); // unbuffered: what arrived survives a cut, the next try resumes here
+                }
+                digest.update(buf, 0, n);
+                fetched.addAndGet(n);
+                left -= n;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        String actual = HexFormat.of().formatHex(digest.digest());
+        if (!actual.equals(p.sha256())) {
+            Files.deleteIfExists(part);
+            failed.add(p.sha256());
+            return;
+        }
+        store.adopt(part, p.sha256());
+        done.chunk(p.sizeBytes());
+    }
+
+    private Path part(String sha) {
+        return partials.resolve(sha + ".part");
+    }
+}
