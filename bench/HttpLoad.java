@@ -19,7 +19,10 @@ import java.util.concurrent.atomic.LongAdder;
  * an I/O error counts as failed (the connection is reopened).
  *
  * <p>Run with the JDK's source launcher, in its own JVM: {@code java bench/HttpLoad.java HOST PORT
- * PATH BODY_FILE CONNECTIONS WARMUP_S DURATION_S}. Raw sockets rather than java.net.http.HttpClient
+ * PATH BODY_FILE CONNECTIONS WARMUP_S DURATION_S [HEADER...]}, each HEADER a {@code "Name: value"} line
+ * added to the request (bench/json-throughput.sh sends the binary tensor extension's
+ * {@code Inference-Header-Content-Length} that way; a {@code Content-Type} given there replaces
+ * {@code application/json}). Raw sockets rather than java.net.http.HttpClient
  * so that the client spends little CPU per request on a machine it shares with the server.
  */
 public final class HttpLoad {
@@ -31,7 +34,14 @@ public final class HttpLoad {
         int connections = Integer.parseInt(args[4]);
         long warmupMs = (long) (Double.parseDouble(args[5]) * 1000);
         long durationMs = (long) (Double.parseDouble(args[6]) * 1000);
-        byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nContent-Type: application/json\r\n"
+        StringBuilder extra = new StringBuilder();
+        boolean contentType = false;
+        for (int i = 7; i < args.length; i++) {
+            extra.append(args[i]).append("\r\n");
+            contentType |= args[i].toLowerCase(Locale.ROOT).startsWith("content-type:");
+        }
+        byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\n"
+                + (contentType ? "" : "Content-Type: application/json\r\n") + extra
                 + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
         byte[] request = new byte[head.length + body.length];
         System.arraycopy(head, 0, request, 0, head.length);
