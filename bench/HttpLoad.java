@@ -19,11 +19,14 @@ import java.util.concurrent.atomic.LongAdder;
  * an I/O error counts as failed (the connection is reopened).
  *
  * <p>Run with the JDK's source launcher, in its own JVM: {@code java bench/HttpLoad.java HOST PORT
- * PATH BODY_FILE CONNECTIONS WARMUP_S DURATION_S [BINARY_HEADER_LENGTH]}; with BINARY_HEADER_LENGTH the body is an
- * Open Inference Protocol binary-extension request (its first BINARY_HEADER_LENGTH bytes the JSON header, sent as
- * {@code Inference-Header-Content-Length}, the tensor bytes after it). Raw sockets rather than java.net.http.HttpClient
- * so that the client spends little CPU per request on a machine it shares with the server. The environment variable
- * {@code HTTPLOAD_AUTHORIZATION}, when set, is sent as the {@code Authorization} header (e.g. {@code Bearer TOKEN}).
+ * PATH BODY_FILE CONNECTIONS WARMUP_S DURATION_S [HEADER...]}, each HEADER a {@code "Name: value"} line
+ * added to the request (bench/json-throughput.sh sends the binary tensor extension's
+ * {@code Inference-Header-Content-Length} that way; a {@code Content-Type} given there replaces
+ * {@code application/json}); a bare number N as HEADER is short for
+ * {@code "Inference-Header-Content-Length: N"} (an Open Inference Protocol binary-extension body: its first N bytes
+ * the JSON header, the tensor bytes after it). The environment variable {@code HTTPLOAD_AUTHORIZATION}, when set, is
+ * sent as the {@code Authorization} header (e.g. {@code Bearer TOKEN}). Raw sockets rather than
+ * java.net.http.HttpClient so that the client spends little CPU per request on a machine it shares with the server.
  */
 public final class HttpLoad {
     public static void main(String[] args) throws Exception {
@@ -34,9 +37,18 @@ public final class HttpLoad {
         int connections = Integer.parseInt(args[4]);
         long warmupMs = (long) (Double.parseDouble(args[5]) * 1000);
         long durationMs = (long) (Double.parseDouble(args[6]) * 1000);
-        byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nContent-Type: application/json\r\n"
-                + (System.getenv("HTTPLOAD_AUTHORIZATION") != null ? "Authorization: " + System.getenv("HTTPLOAD_AUTHORIZATION") + "\r\n" : "")
-                + (args.length > 7 ? "Inference-Header-Content-Length: " + Integer.parseInt(args[7]) + "\r\n" : "")
+        StringBuilder extra = new StringBuilder();
+        boolean contentType = false;
+        for (int i = 7; i < args.length; i++) {
+            String h = args[i].matches("\\d+") ? "Inference-Header-Content-Length: " + args[i] : args[i];
+            extra.append(h).append("\r\n");
+            contentType |= h.toLowerCase(Locale.ROOT).startsWith("content-type:");
+        }
+        if (System.getenv("HTTPLOAD_AUTHORIZATION") != null) {
+            extra.append("Authorization: ").append(System.getenv("HTTPLOAD_AUTHORIZATION")).append("\r\n");
+        }
+        byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\n"
+                + (contentType ? "" : "Content-Type: application/json\r\n") + extra
                 + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
         byte[] request = new byte[head.length + body.length];
         System.arraycopy(head, 0, request, 0, head.length);

@@ -39,7 +39,10 @@ public final class BoundedPool<T> implements AutoCloseable {
             throw new EngineBusyException(what + " is closed");
         }
         try {
-            T t = idle.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            T t = idle.poll();
+            if (t == null) {
+                t = idle.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            }
             if (t == null) {
                 throw new EngineBusyException(what + ": all " + all.size() + " sessions busy for " + timeout.toMillis() + " ms");
             }

@@ -131,6 +131,14 @@ public final class InputRules {
      * @throws InvalidInputException naming the first rule broken
      */
     public List<InferTensor> check(List<InferTensor> inputs) {
+        if (inModelOrder(inputs)) {
+            // the usual request: every input once, in the model's order (names in a signature are unique)
+            for (int i = 0; i < inputs.size(); i++) {
+                checkInput(signature.inputs().get(i), inputs.get(i));
+            }
+            checkMemory(inputs, checkTies(inputs));
+            return inputs;
+        }
         Map<String, InferTensor> byName = new HashMap<>();
         for (InferTensor t : inputs) {
             if (byName.put(t.name(), t) != null) {
@@ -148,16 +156,33 @@ public final class InputRules {
                 throw new InvalidInputException(Rule.NAME, "model '" + model + "' is missing input '" + spec.name() + "' ("
                         + describe(List.of(spec)) + ")");
             }
-            if (t.datatype() != spec.datatype()) {
-                throw new InvalidInputException(Rule.DATATYPE, "model '" + model + "' input '" + spec.name() + "': expected "
-                        + spec.datatype() + ", got " + t.datatype());
-            }
-            checkShape(spec, t);
+            checkInput(spec, t);
             ordered.add(t);
         }
         Map<String, Long> bound = checkTies(ordered);
         checkMemory(ordered, bound);
         return ordered;
+    }
+
+    private boolean inModelOrder(List<InferTensor> inputs) {
+        List<TensorSpec> specs = signature.inputs();
+        if (inputs.size() != specs.size()) {
+            return false;
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            if (!specs.get(i).name().equals(inputs.get(i).name())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void checkInput(TensorSpec spec, InferTensor t) {
+        if (t.datatype() != spec.datatype()) {
+            throw new InvalidInputException(Rule.DATATYPE, "model '" + model + "' input '" + spec.name() + "': expected "
+                    + spec.datatype() + ", got " + t.datatype());
+        }
+        checkShape(spec, t);
     }
 
     private void checkShape(TensorSpec spec, InferTensor t) {
@@ -197,9 +222,10 @@ public final class InputRules {
                     continue;
                 }
                 Long prev = size.putIfAbsent(n, shape[d]);
-                String here = "input '" + ordered.get(k).name() + "' dimension " + d;
-                firstSeen.putIfAbsent(n, here);
-                if (prev != null && prev != shape[d]) {
+                if (prev == null) {
+                    firstSeen.put(n, "input '" + ordered.get(k).name() + "' dimension " + d);
+                } else if (prev != shape[d]) {
+                    String here = "input '" + ordered.get(k).name() + "' dimension " + d;
                     throw new InvalidInputException(Rule.INCONSISTENT_DIMS, "model '" + model + "': " + here + " is " + shape[d]
                             + " but " + firstSeen.get(n) + " is " + prev + "; the model names both '" + n + "', so they must be equal");
                 }

@@ -38,6 +38,15 @@ public interface LoadedModel extends AutoCloseable {
         return SignatureCheck.ordered("(model)", signature(), inputs);
     }
 
+    /**
+     * Runs the model on inputs that {@link #check} returned, without checking them again (the
+     * agent and the cloud role check before queueing). Same contract as {@link #infer} otherwise;
+     * inputs that did not come from {@link #check} may reach the runtime unchecked.
+     */
+    default List<InferTensor> inferChecked(List<InferTensor> checked) {
+        return infer(checked);
+    }
+
     @Override
     void close();
 }

@@ -47,6 +47,18 @@ public final class TensorBuffers {
         return out;
     }
 
+    /**
+     * The remaining bytes of {@code b} as a tensor, taking over {@code b}'s array when it is a heap
+     * buffer whose array holds exactly those bytes (a fresh copy nobody else holds, such as ONNX
+     * Runtime's {@code OnnxTensor.getByteBuffer()}); the caller must not use {@code b} after.
+     */
+    public static TensorData adopt(DataType type, long[] shape, ByteBuffer b) {
+        if (b.hasArray() && b.arrayOffset() == 0 && b.position() == 0 && b.remaining() == b.array().length) {
+            return TensorData.adoptRaw(type, shape, b.array());
+        }
+        return read(type, shape, b);
+    }
+
     /** The remaining bytes of {@code b} as a tensor. */
     public static TensorData read(DataType type, long[] shape, ByteBuffer b) {
         ByteBuffer d = b.duplicate();

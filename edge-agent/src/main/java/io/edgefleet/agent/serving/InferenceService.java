@@ -250,9 +250,10 @@ public final class InferenceService implements AutoCloseable {
         }
         Lease lease = slots.lease(model, version);
         long taken = System.nanoTime();
+        List<InferTensor> checked;
         try {
             // Refused here, a bad request never takes a place in the queue nor a native thread.
-            lease.model().check(request.inputs());
+            checked = lease.model().check(request.inputs());
         } catch (RuntimeException e) {
             statistics.fail(model, lease.version(), System.nanoTime() - taken);
             lease.close();
@@ -281,7 +282,7 @@ public final class InferenceService implements AutoCloseable {
                 long s0 = System.nanoTime();
                 queueNanos[0] = s0 - submitted;
                 try (io.opentelemetry.context.Scope scope = engine == null ? null : engine.makeCurrent()) {
-                    return lease.model().infer(request.inputs());
+                    return lease.model().inferChecked(checked);
                 } catch (RuntimeException e) {
                     if (engine != null) {
                         io.edgefleet.transport.tracing.Tracing.failed(engine, e);
@@ -318,10 +319,11 @@ public final class InferenceService implements AutoCloseable {
             counters.add("queue", queueNanos[0]);
             counters.add("compute_infer", execNanos[0]);
             statistics.success(model, lease.version(), batch(lease, request), System.nanoTime() - taken);
-            sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6));
+            io.edgefleet.engines.Confidence scores = Observations.confidence(lease, outputs);
+            sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6, scores));
             inputSink.offer(model, lease.version(), request.inputs());
             if (confidence != null) {
-                confidence[0] = Observations.confidence(lease, outputs);
+                confidence[0] = scores;
             }
             return new InferResponse(model, Optional.of(lease.version()), request.id(),
                     Parameters.of("edgefleet.computed_at", "edge"), selected);

@@ -46,7 +46,13 @@ final class Observations {
         return Confidence.of(first.data(), spec.quantization());
     }
 
-    static Observation ok(String model, Lease lease, List<InferTensor> inputs, List<InferTensor> outputs, double millis) {
+    /**
+     * The observation of a served request. {@code confidence} is what {@link #confidence} gave for
+     * these outputs (computed once per request, shared with the escalation policy): a softmax over a
+     * classifier's scores is the costliest part of an observation.
+     */
+    static Observation ok(String model, Lease lease, List<InferTensor> inputs, List<InferTensor> outputs, double millis,
+            io.edgefleet.engines.Confidence classifier) {
         boolean nonFinite = false;
         for (InferTensor t : outputs) {
             if (t.datatype().isFloatingPoint()) {
@@ -56,16 +62,8 @@ final class Observations {
                 }
             }
         }
-        OptionalDouble confidence = OptionalDouble.empty();
-        if (!outputs.isEmpty() && !nonFinite) {
-            InferTensor first = outputs.get(0);
-            long[] shape = first.shape();
-            long classes = shape.length == 0 ? 1 : shape[shape.length - 1];
-            TensorSpec spec = lease.model().signature().outputs().get(0);
-            if (classes >= 2 && classes <= 1000 && (first.datatype().isFloatingPoint() || spec.quantization().isPresent())) {
-                confidence = OptionalDouble.of(Confidence.of(first.data(), spec.quantization()).maxProbability());
-            }
-        }
+        OptionalDouble confidence = nonFinite || classifier == null ? OptionalDouble.empty()
+                : OptionalDouble.of(classifier.maxProbability());
         Map<String, double[]> in = new LinkedHashMap<>();
         for (InferTensor t : inputs) {
             if (t.datatype() != DataType.BYTES) {

@@ -23,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,8 +47,28 @@ final class OnnxModel implements LoadedModel {
     private final BoundedPool<Integer> slots;
     private final Duration acquireTimeout;
     private final LoadStats stats;
-    /** Per slot and input, a direct buffer reused across calls (ORT reads it in place, without a copy). */
-    private final ByteBuffer[][] buffers;
+    /** Per slot and input, a direct buffer and the ORT tensor over it, reused across calls. */
+    private final Feed[][] feeds;
+    /** Per slot, the map handed to {@code session.run}: same keys every call. */
+    private final List<Map<String, OnnxTensor>> feedMaps;
+
+    /**
+     * A direct buffer and the ONNX Runtime tensor that wraps it: ORT reads a direct buffer in place,
+     * so refilling the buffer feeds the next call without creating a native tensor again, as long
+     * as the shape stays. Owned by one slot: only the thread holding that slot touches it.
+     */
+    private static final class Feed {
+        ByteBuffer buffer;
+        OnnxTensor tensor;
+        long[] shape;
+
+        void close() {
+            if (tensor != null) {
+                tensor.close();
+                tensor = null;
+            }
+        }
+    }
 
     OnnxModel(String name, OrtEnvironment env, OrtSession session, OrtSession.SessionOptions options,
             ModelSignature signature, InputRules rules, int poolSize, EngineOptions engineOptions, List<String> providers,
@@ -60,7 +81,14 @@ final class OnnxModel implements LoadedModel {
         this.rules = rules;
         this.slots = new BoundedPool<>(IntStream.range(0, poolSize).boxed().toList(), i -> { }, "model '" + name + "'");
         this.acquireTimeout = engineOptions.acquireTimeout();
-        this.buffers = new ByteBuffer[poolSize][signature.inputs().size()];
+        this.feeds = new Feed[poolSize][signature.inputs().size()];
+        this.feedMaps = new ArrayList<>(poolSize);
+        for (int i = 0; i < poolSize; i++) {
+            for (int j = 0; j < signature.inputs().size(); j++) {
+                feeds[i][j] = new Feed();
+            }
+            feedMaps.add(new HashMap<>());
+        }
         double first = -1;
         Optional<String> warmUpError = Optional.empty();
         if (engineOptions.warmUp()) {
@@ -108,33 +136,32 @@ final class OnnxModel implements LoadedModel {
 
     @Override
     public List<InferTensor> infer(List<InferTensor> inputs) {
-        List<InferTensor> ordered = check(inputs);
-        Map<String, OnnxTensor> feed = new HashMap<>();
+        return run(check(inputs));
+    }
+
+    @Override
+    public List<InferTensor> inferChecked(List<InferTensor> checked) {
+        return run(checked);
+    }
+
+    private List<InferTensor> run(List<InferTensor> ordered) {
         Integer slot = slots.acquire(acquireTimeout);
         try {
+            Map<String, OnnxTensor> feed = feedMaps.get(slot);
             for (int i = 0; i < ordered.size(); i++) {
                 InferTensor t = ordered.get(i);
-                OnnxJavaType jt = OnnxTypes.javaType(t.datatype());
-                ByteBuffer b = buffers[slot][i];
-                int bytes = Math.toIntExact(t.data().byteSize());
-                if (b == null || b.capacity() < bytes) {
-                    b = ByteBuffer.allocateDirect(Math.max(bytes, 16)).order(ByteOrder.nativeOrder());
-                    buffers[slot][i] = b;
-                }
-                b.clear();
-                b.put(t.data().buffer());
-                b.flip();
-                feed.put(t.name(), OnnxTensor.createTensor(env, b, t.shape(), jt));
+                feed.put(t.name(), fill(feeds[slot][i], t));
             }
             try (OrtSession.Result result = session.run(feed)) {
-                List<InferTensor> out = new ArrayList<>();
+                List<InferTensor> out = new ArrayList<>(signature.outputs().size());
                 for (TensorSpec spec : signature.outputs()) {
                     OnnxValue v = result.get(spec.name()).orElseThrow();
                     if (!(v instanceof OnnxTensor ot)) {
                         throw new InferenceFailedException("model '" + name + "' output '" + spec.name() + "' is not a tensor", null);
                     }
                     long[] shape = ot.getInfo().getShape();
-                    TensorData data = TensorBuffers.read(spec.datatype(), shape, ot.getByteBuffer());
+                    // getByteBuffer is already a fresh copy in Java memory: adopt it rather than copy it twice more
+                    TensorData data = TensorBuffers.adopt(spec.datatype(), shape, ot.getByteBuffer());
                     out.add(new InferTensor(spec.name(), data));
                 }
                 return out;
@@ -142,9 +169,27 @@ final class OnnxModel implements LoadedModel {
         } catch (OrtException e) {
             throw failure(e, ordered);
         } finally {
-            feed.values().forEach(OnnxTensor::close);
             slots.release(slot);
         }
+    }
+
+    /** Copies the input's bytes into the slot's direct buffer; a new ORT tensor only when the shape changed. */
+    private OnnxTensor fill(Feed f, InferTensor t) throws OrtException {
+        long[] shape = t.shape();
+        ByteBuffer src = t.data().buffer();
+        int bytes = src.remaining();
+        if (f.tensor == null || !Arrays.equals(f.shape, shape)) {
+            f.close();
+            if (f.buffer == null || f.buffer.capacity() < bytes) {
+                f.buffer = ByteBuffer.allocateDirect(Math.max(bytes, 16)).order(ByteOrder.nativeOrder());
+            }
+            f.buffer.clear().limit(bytes);
+            f.tensor = OnnxTensor.createTensor(env, f.buffer, shape, OnnxTypes.javaType(t.datatype()));
+            f.shape = shape;
+        }
+        f.buffer.clear();
+        f.buffer.put(src);
+        return f.tensor;
     }
 
     /**
@@ -173,6 +218,11 @@ final class OnnxModel implements LoadedModel {
     @Override
     public void close() {
         slots.close();
+        for (Feed[] perSlot : feeds) {
+            for (Feed f : perSlot) {
+                f.close();
+            }
+        }
         try {
             session.close();
         } catch (OrtException e) {

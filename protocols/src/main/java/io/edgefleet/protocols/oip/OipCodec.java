@@ -36,10 +36,12 @@ public final class OipCodec {
 
     private final DecodeLimits limits;
     private final ObjectMapper mapper;
+    private final StreamingRequestDecoder streaming;
 
     private OipCodec(DecodeLimits limits) {
         this.limits = limits;
         this.mapper = Json.jsonMapper(limits);
+        this.streaming = new StreamingRequestDecoder(limits, mapper);
     }
 
     public static OipCodec create(DecodeLimits limits) {
@@ -78,11 +80,21 @@ public final class OipCodec {
     // ---------------------------------------------------------------- requests
 
     /**
-     * Decodes a request body.
+     * Decodes a request body. A valid body is read in one streaming pass, tensor {@code data}
+     * straight into the tensors' bytes; an invalid one is read again as a tree, which names the
+     * problem (the two paths accept exactly the same bodies and yield equal requests).
      *
      * @param headerLength the value of {@value #HEADER_CONTENT_LENGTH}, absent for plain JSON
+     * @throws ProtocolException with the JSON path and the rule broken
      */
     public InferRequest decodeRequest(byte[] body, OptionalInt headerLength) {
+        checkBody(body, headerLength, "request");
+        InferRequest fast = streaming.decode(body, headerLength);
+        return fast != null ? fast : decodeRequestTree(body, headerLength);
+    }
+
+    /** The tree decoder: the reference for what is valid and the source of every problem message. */
+    InferRequest decodeRequestTree(byte[] body, OptionalInt headerLength) {
         JsonNode root = header(body, headerLength, "request");
         Tail tail = new Tail(body, headerLength);
         Optional<String> id = optionalString(root, "id", "$");
@@ -93,8 +105,12 @@ public final class OipCodec {
         }
         List<InferTensor> tensors = tensors(inputs, "$.inputs", tail);
         tail.requireConsumed();
+        return new InferRequest(id, params, tensors, requestedOutputs(root.get("outputs")));
+    }
+
+    /** {@code $.outputs}: absent or null means all outputs. */
+    static List<RequestedOutput> requestedOutputs(JsonNode outs) {
         List<RequestedOutput> outputs = new ArrayList<>();
-        JsonNode outs = root.get("outputs");
         if (outs != null && !outs.isNull()) {
             array(outs, "$.outputs");
             for (int i = 0; i < outs.size(); i++) {
@@ -103,7 +119,7 @@ public final class OipCodec {
                 outputs.add(new RequestedOutput(requiredString(o, "name", p), parameters(o.get("parameters"), p + ".parameters")));
             }
         }
-        return new InferRequest(id, params, tensors, outputs);
+        return outputs;
     }
 
     /** Encodes a request; with {@code binaryInputs} every input travels in the binary tail. */
@@ -252,7 +268,8 @@ public final class OipCodec {
 
     // ---------------------------------------------------------------- reading
 
-    private JsonNode header(byte[] body, OptionalInt headerLength, String what) {
+    /** The checks on a body before any parsing. */
+    private void checkBody(byte[] body, OptionalInt headerLength, String what) {
         if (body == null || body.length == 0) {
             throw new ProtocolException("$", what + " body is empty");
         }
@@ -264,6 +281,11 @@ public final class OipCodec {
         if (len == 0) {
             throw new ProtocolException(HEADER_CONTENT_LENGTH, "0 leaves no JSON header");
         }
+    }
+
+    private JsonNode header(byte[] body, OptionalInt headerLength, String what) {
+        checkBody(body, headerLength, what);
+        int len = headerLength.orElse(body.length);
         JsonNode root;
         try {
             root = mapper.readTree(body, 0, len);
@@ -366,7 +388,7 @@ public final class OipCodec {
         return out;
     }
 
-    private static Parameters parameters(JsonNode node, String path) {
+    static Parameters parameters(JsonNode node, String path) {
         if (node == null || node.isNull()) {
             return Parameters.EMPTY;
         }
@@ -433,7 +455,7 @@ public final class OipCodec {
     }
 
     /** The binary tail of a body: consumed in tensor order, and it must be consumed exactly. */
-    private static final class Tail {
+    static final class Tail {
         private final byte[] body;
         private final boolean present;
         private int pos;

@@ -18,6 +18,11 @@ import java.util.Objects;
  * The element count always matches the shape; a factory refuses anything else.
  */
 public final class TensorData {
+    private static final java.lang.invoke.VarHandle I16 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.invoke.VarHandle I32 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.invoke.VarHandle I64 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.invoke.VarHandle F32 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.invoke.VarHandle F64 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.LITTLE_ENDIAN);
     private final DataType type;
     private final long[] shape;
     private final int elementCount;
@@ -53,6 +58,19 @@ public final class TensorData {
             throw new IllegalArgumentException("BYTES tensors are built with ofByteStrings");
         }
         return new TensorData(type, shape.clone(), littleEndian.clone(), null);
+    }
+
+    /**
+     * Like {@link #ofRaw} but takes ownership of {@code littleEndian} instead of copying it: for
+     * decoders and runtimes that fill a fresh array and never touch it again, so that a tensor's
+     * bytes are not copied once more on their way in. The caller must not modify the array after.
+     */
+    public static TensorData adoptRaw(DataType type, long[] shape, byte[] littleEndian) {
+        Objects.requireNonNull(type, "type");
+        if (type == DataType.BYTES) {
+            throw new IllegalArgumentException("BYTES tensors are built with ofByteStrings");
+        }
+        return new TensorData(type, shape.clone(), Objects.requireNonNull(littleEndian, "littleEndian"), null);
     }
 
     public static TensorData ofFloats(long[] shape, float... values) {
@@ -187,21 +205,23 @@ public final class TensorData {
     /** Element {@code i} as a double, for any numeric or BOOL type (UINT64 above 2^63 loses precision). */
     public double getDouble(int i) {
         Objects.checkIndex(i, elementCount);
-        ByteBuffer b = buffer();
+        requireFixed();
+        // straight from the array (no buffer view per element: this runs per value when encoding)
+        byte[] b = raw;
         return switch (type) {
-            case BOOL -> b.get(i) != 0 ? 1 : 0;
-            case UINT8 -> b.get(i) & 0xff;
-            case INT8 -> b.get(i);
-            case UINT16 -> b.getShort(i * 2) & 0xffff;
-            case INT16 -> b.getShort(i * 2);
-            case FP16 -> Float.float16ToFloat(b.getShort(i * 2));
-            case BF16 -> Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16);
-            case UINT32 -> b.getInt(i * 4) & 0xffffffffL;
-            case INT32 -> b.getInt(i * 4);
-            case FP32 -> b.getFloat(i * 4);
-            case INT64 -> b.getLong(i * 8);
-            case UINT64 -> unsignedToDouble(b.getLong(i * 8));
-            case FP64 -> b.getDouble(i * 8);
+            case BOOL -> b[i] != 0 ? 1 : 0;
+            case UINT8 -> b[i] & 0xff;
+            case INT8 -> b[i];
+            case UINT16 -> (short) I16.get(b, i * 2) & 0xffff;
+            case INT16 -> (short) I16.get(b, i * 2);
+            case FP16 -> Float.float16ToFloat((short) I16.get(b, i * 2));
+            case BF16 -> Float.intBitsToFloat(((short) I16.get(b, i * 2) & 0xffff) << 16);
+            case UINT32 -> (int) I32.get(b, i * 4) & 0xffffffffL;
+            case INT32 -> (int) I32.get(b, i * 4);
+            case FP32 -> (float) F32.get(b, i * 4);
+            case INT64 -> (long) I64.get(b, i * 8);
+            case UINT64 -> unsignedToDouble((long) I64.get(b, i * 8));
+            case FP64 -> (double) F64.get(b, i * 8);
             case BYTES -> throw new IllegalStateException("unreachable");
         };
     }
@@ -209,15 +229,16 @@ public final class TensorData {
     /** Element {@code i} of an integer or BOOL type as a long (UINT64 as its two's-complement bits). */
     public long getLong(int i) {
         Objects.checkIndex(i, elementCount);
-        ByteBuffer b = buffer();
+        requireFixed();
+        byte[] b = raw;
         return switch (type) {
-            case BOOL, INT8 -> b.get(i);
-            case UINT8 -> b.get(i) & 0xff;
-            case UINT16 -> b.getShort(i * 2) & 0xffff;
-            case INT16 -> b.getShort(i * 2);
-            case UINT32 -> b.getInt(i * 4) & 0xffffffffL;
-            case INT32 -> b.getInt(i * 4);
-            case INT64, UINT64 -> b.getLong(i * 8);
+            case BOOL, INT8 -> b[i];
+            case UINT8 -> b[i] & 0xff;
+            case UINT16 -> (short) I16.get(b, i * 2) & 0xffff;
+            case INT16 -> (short) I16.get(b, i * 2);
+            case UINT32 -> (int) I32.get(b, i * 4) & 0xffffffffL;
+            case INT32 -> (int) I32.get(b, i * 4);
+            case INT64, UINT64 -> (long) I64.get(b, i * 8);
             default -> throw new IllegalStateException(type + " is not an integer type");
         };
     }
@@ -225,6 +246,10 @@ public final class TensorData {
     /** All elements converted to float, for any numeric or BOOL type. */
     public float[] toFloatArray() {
         float[] out = new float[elementCount];
+        if (type == DataType.FP32) {
+            buffer().asFloatBuffer().get(out);
+            return out;
+        }
         for (int i = 0; i < out.length; i++) {
             out[i] = (float) getDouble(i);
         }

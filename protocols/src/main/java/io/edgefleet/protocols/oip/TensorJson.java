@@ -200,20 +200,22 @@ final class TensorJson {
                 }
             }
             case FP16, BF16, FP32 -> {
+                NumberText text = new NumberText();
                 for (int i = 0; i < n; i++) {
                     float f = (float) t.getDouble(i);
                     if (Float.isFinite(f)) {
-                        g.writeNumber(f);
+                        text.write(g, f);
                     } else {
                         g.writeString(Float.toString(f));
                     }
                 }
             }
             case FP64 -> {
+                NumberText text = new NumberText();
                 for (int i = 0; i < n; i++) {
                     double d = t.getDouble(i);
                     if (Double.isFinite(d)) {
-                        g.writeNumber(d);
+                        text.write(g, d);
                     } else {
                         g.writeString(Double.toString(d));
                     }
@@ -226,5 +228,35 @@ final class TensorJson {
             }
         }
         g.writeEndArray();
+    }
+
+    /**
+     * Writes finite floats as JSON numbers with the same digits as {@code Float.toString} and
+     * {@code Double.toString} (what {@code JsonGenerator.writeNumber} writes), but without a
+     * {@code String} per value: since JDK 19 {@code StringBuilder.append(float)} runs the JDK's
+     * shortest-decimal algorithm (Raffaello Giulietti's Schubfach) straight into the builder, and the
+     * characters go to the generator as a raw value (it adds the separators). One per array written.
+     */
+    private static final class NumberText {
+        private final StringBuilder sb = new StringBuilder(32);
+        private final char[] chars = new char[32];
+
+        void write(JsonGenerator g, float f) throws IOException {
+            sb.setLength(0);
+            sb.append(f);
+            flush(g);
+        }
+
+        void write(JsonGenerator g, double d) throws IOException {
+            sb.setLength(0);
+            sb.append(d);
+            flush(g);
+        }
+
+        private void flush(JsonGenerator g) throws IOException {
+            int len = sb.length();
+            sb.getChars(0, len, chars, 0);
+            g.writeRawValue(chars, 0, len);
+        }
     }
 }
