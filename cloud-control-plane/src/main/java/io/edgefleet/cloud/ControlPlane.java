@@ -258,7 +258,10 @@ public final class ControlPlane implements AutoCloseable {
         }
         if (config.roles().contains(Role.CONTROL) || config.roles().contains(Role.INFERENCE)) {
             SigningKey key = SigningKey.loadOrCreate(config.keyDir(), config.signingKeyId());
-            registry = new ModelRegistry(new ModelRepository(store), events, new ChunkStore(config.dataDir().resolve("chunks")), key,
+            // on PostgreSQL the chunks table is the store of record and data-dir/chunks a cache: every replica serves every chunk
+            ChunkStore chunks = new ChunkStore(config.dataDir().resolve("chunks"), store.kind() == io.edgefleet.cloud.store.DatabaseSettings.Kind.POSTGRESQL
+                    ? Optional.of(new io.edgefleet.cloud.store.ChunkTable(store, clock)) : Optional.empty());
+            registry = new ModelRegistry(new ModelRepository(store), events, chunks, key,
                     DeviceCatalog.builtIn(), config.validation(), 2, clock);
         }
         if (config.roles().contains(Role.INFERENCE)) {

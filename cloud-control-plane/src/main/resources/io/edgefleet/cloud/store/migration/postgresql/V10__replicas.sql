@@ -10,3 +10,10 @@ CREATE TABLE leader_leases (
 );
 -- The fencing token under which a device was last commanded: an acknowledgement of a command issued under a lower one is stale.
 ALTER TABLE rollout_devices ADD COLUMN command_token BIGINT;
+-- Model chunks by SHA-256, the store of record every replica reads (each replica's data-dir/chunks caches them).
+CREATE TABLE chunks (
+    sha256 TEXT PRIMARY KEY,
+    data BYTEA NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);

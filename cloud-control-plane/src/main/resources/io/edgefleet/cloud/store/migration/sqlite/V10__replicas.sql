@@ -8,3 +8,9 @@ CREATE TABLE leader_leases (
     expires_at INTEGER NOT NULL
 );
 ALTER TABLE rollout_devices ADD COLUMN command_token INTEGER;
+CREATE TABLE chunks (
+    sha256 TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
