@@ -251,7 +251,7 @@ public final class RolloutEngine implements AutoCloseable {
                 if (!leadership.isLeader()) {
                     // its commands must come from the leader, between two of its ticks (a follower's rollback could cross a deploy)
                     throw new RegistryException(503, "Not the leader", "this replica does not run rollouts; the replica that leads "
-                            + "(see /api/v1/status) takes the rollback: retry, or send it there");
+                            + "(see GET /api/v1, field leader) takes the rollback: retry, or send it there");
                 }
                 fenced = store.fenced(leadership.fence());
                 rollBack(r, actor, why, Map.of("reason", why));
