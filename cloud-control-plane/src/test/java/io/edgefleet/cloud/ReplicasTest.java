@@ -50,8 +50,10 @@ import org.junit.jupiter.api.io.TempDir;
  * the follower runs on the leader, the leader stops, the other takes over with the next token and finishes
  * the rollout, and an agent refuses the deposed leader's late command with its reason. The leader stops
  * gracefully here (in-process); the kill -9 of a real process is {@code ReplicaFailoverProcessTest} in the
- * simulator module.
+ * simulator module. Slow (70 s on two busy cores: three agents, each model load verified in a child JVM); the default run
+ * keeps {@link ReplicasApiTest} and {@code LeaderLeaseTest}.
  */
+@org.junit.jupiter.api.Tag("slow")
 class ReplicasTest {
     static final LeaseSettings LEASE = new LeaseSettings(Duration.ofMillis(1500), Duration.ofMillis(1000), Duration.ofMillis(200));
 

@@ -11,7 +11,9 @@ import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,30 +31,42 @@ class LeaderLeaseTest {
     static final LeaseSettings FAST = new LeaseSettings(Duration.ofMillis(1000), Duration.ofMillis(600), Duration.ofMillis(100));
 
     @TempDir
-    Path dir;
-    CloudStore storeA;
-    CloudStore storeB;
+    static Path dir;
+    static CloudStore storeA;
+    static CloudStore storeB;
+    /** Each case its own lease name on the class's database: no state carries over, no database made per case. */
+    static final AtomicLong cases = new AtomicLong();
     final AtomicLong clockA = new AtomicLong();
     final AtomicLong clockB = new AtomicLong();
     LeaderLease a;
     LeaderLease b;
+    String lease;
 
-    @BeforeEach
-    void open() {
+    @BeforeAll
+    static void openStores() {
         PostgresExtension.Database db = PG.newDatabase();
         DatabaseSettings s = DatabaseSettings.postgresql(db.jdbcUrl(), db.user(), Optional.empty()).withPoolSize(2);
         storeA = CloudStore.open(dir.resolve("a"), s);
-        storeB = CloudStore.open(dir.resolve("b"), s);
-        a = new LeaderLease(storeA, "control-plane", "a", FAST, clockA::get);
-        b = new LeaderLease(storeB, "control-plane", "b", FAST, clockB::get);
+        storeB = CloudStore.open(dir.resolve("b"), s); // a second pool, as a second process has
+    }
+
+    @AfterAll
+    static void closeStores() {
+        storeB.close();
+        storeA.close();
+    }
+
+    @BeforeEach
+    void open() {
+        lease = "control-plane-" + cases.incrementAndGet();
+        a = new LeaderLease(storeA, lease, "a", FAST, clockA::get);
+        b = new LeaderLease(storeB, lease, "b", FAST, clockB::get);
     }
 
     @AfterEach
     void close() {
         b.close();
         a.close();
-        storeB.close();
-        storeA.close();
     }
 
     /** Waits on the database's clock until the lease row has expired, as a follower sees it. */
@@ -122,7 +136,7 @@ class LeaderLeaseTest {
         assertThat(a.isLeader()).as("a paused replica still believes it leads").isTrue();
         // ... but the fencing token makes its late write fail, with nothing written
         assertThatThrownBy(() -> fencedWrite(storeA, a, "by-a-late")).isInstanceOf(LeaseLostException.class)
-                .hasMessageContaining("holds fencing token 1 but lease control-plane is now token 2 of b");
+                .hasMessageContaining("holds fencing token 1 but lease " + lease + " is now token 2 of b");
         assertThat(events(storeA, "by-a-late")).isZero();
         assertThat(fencedWrite(storeB, b, "by-b")).isEqualTo(1);
         // when a runs again, its renewal fails and it follows
