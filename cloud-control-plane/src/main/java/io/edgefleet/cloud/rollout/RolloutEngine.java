@@ -214,6 +214,21 @@ public final class RolloutEngine implements AutoCloseable {
     // ---- operations -------------------------------------------------------------------------
 
     public synchronized RolloutRow operate(String id, String op, String actor, String reason) {
+        // the leader's tick on another replica may change the row between our read and write: read it again and
+        // judge the operation anew, a few times, before telling the caller
+        for (int attempt = 1;; attempt++) {
+            try {
+                return operateOnce(id, op, actor, reason);
+            } catch (ConcurrentChange e) {
+                if (attempt == 5) {
+                    throw new RegistryException(409, "Concurrent change", "rollout " + id + " changed while " + op + " ran, " + attempt
+                            + " times (another replica or operator); read it again and retry");
+                }
+            }
+        }
+    }
+
+    private RolloutRow operateOnce(String id, String op, String actor, String reason) {
         RolloutRow r = store.get(id).orElseThrow(() -> new RegistryException(404, "Unknown rollout", "no rollout " + id));
         Instant now = clock.instant();
         String why = reason == null || reason.isBlank() ? "(no reason given)" : reason;
@@ -266,8 +281,15 @@ public final class RolloutEngine implements AutoCloseable {
     /** A rollout row that changed between its read and the write (an operator on another replica, or the leader's tick). */
     private static void must(boolean written) {
         if (!written) {
-            throw new RegistryException(409, "Concurrent change", "the rollout changed while this operation ran (another replica or "
-                    + "operator); read it again and retry");
+            throw new ConcurrentChange();
+        }
+    }
+
+    /** The rollout row changed between its read and a write from it: nothing was written; read again. */
+    private static final class ConcurrentChange extends RuntimeException {
+        ConcurrentChange() {
+            super("the rollout changed between its read and this write (another replica or operator); nothing written, "
+                    + "read again at the next tick", null, false, false);
         }
     }
 
@@ -324,7 +346,7 @@ public final class RolloutEngine implements AutoCloseable {
         String id = owner.get().rollout();
         String f = owner.get().fleet();
         String d = owner.get().device();
-        boolean rollback = ack.commandId().endsWith("-r");
+        boolean rollback = owner.get().intent() == Intent.ROLLBACK;
         Instant now = clock.instant();
         Optional<String> err = ack.error().map(e -> e.code() + ": " + e.message());
         if (rollback) {
@@ -373,9 +395,6 @@ public final class RolloutEngine implements AutoCloseable {
         return Sha256.hex((rolloutId + "\n" + fleet + "/" + device).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static String commandId(String rolloutId, String key, String kind) {
-        return rolloutId + "-" + Sha256.hex(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16) + "-" + kind;
-    }
 
     private void advance(RolloutRow row) {
         RolloutRow r = row;
@@ -668,7 +687,7 @@ public final class RolloutEngine implements AutoCloseable {
             if (d.wave() > r.wave() || !d.state().equals("pending")) {
                 continue;
             }
-            String cmd = commandId(r.id(), d.key(), "d");
+            String cmd = Intent.DEPLOY.commandId(r.id(), d.key());
             if (send(r, d, cmd)) {
                 fenced.commanded(r.id(), d.fleet(), d.device(), "commanded", cmd, 1, now, leadership.token());
                 inFlight++;
@@ -711,7 +730,7 @@ public final class RolloutEngine implements AutoCloseable {
             if (!touched.test(d)) {
                 continue;
             }
-            String cmd = commandId(r.id(), d.key(), "r");
+            String cmd = Intent.ROLLBACK.commandId(r.id(), d.key());
             Command c = fencing(Command.rollback(cmd, r.id(), r.model(), d.fromVersion(), now));
             fenced.commanded(r.id(), d.fleet(), d.device(), "rolling-back", cmd, d.attempts(), now, c.fencingToken());
             if (!sender.send(d.fleet(), d.device(), json.encode(c))) {

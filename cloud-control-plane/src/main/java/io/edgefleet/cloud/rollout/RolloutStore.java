@@ -43,9 +43,10 @@ public final class RolloutStore {
      * @param rollout the rollout's id
      * @param fleet the device's fleet
      * @param device the device
+     * @param intent what the command asks of the device
      * @param commandToken the fencing token the device was last commanded under (empty: none, a single node)
      */
-    public record CommandOwner(String rollout, String fleet, String device, java.util.OptionalLong commandToken) {
+    public record CommandOwner(String rollout, String fleet, String device, Intent intent, java.util.OptionalLong commandToken) {
     }
 
     /** A rollout row. */
@@ -267,7 +268,7 @@ public final class RolloutStore {
                     return Optional.empty();
                 }
                 long token = r.getLong(4);
-                return Optional.of(new CommandOwner(r.getString(1), r.getString(2), r.getString(3),
+                return Optional.of(new CommandOwner(r.getString(1), r.getString(2), r.getString(3), Intent.of(commandId),
                         r.wasNull() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(token)));
             }
         });
