@@ -219,5 +219,35 @@ class ReplicasTest {
         b.rollouts().tick();
         assertThat(status(opsB, id).get("devices").findValuesAsText("state")).containsOnly("activated");
         assertThat(status(opsB, id).get("rollout").get("state").asText()).isEqualTo("succeeded");
+
+        // an acknowledgement answering the old leader's issue of the device's command (token 1) is not acted on; the same
+        // acknowledgement under the token the device was commanded with (2) is. Same publisher, topic and QoS: in order.
+        String deployId = io.edgefleet.cloud.rollout.Intent.DEPLOY.commandId(id, "rep/" + late);
+        String ackTopic = Topic.command("rep", late).value() + "/ack";
+        MqttClient device = new MqttClient(MQTT.broker().url(), "ack-writer", new MemoryPersistence());
+        device.connect();
+        CommandAck oldIssue = new CommandAck(CommandAck.SCHEMA_VERSION, deployId, Optional.of(id), late,
+                io.edgefleet.protocols.messages.AckPhase.ROLLED_BACK, java.util.OptionalDouble.empty(), Optional.empty(), Instant.now(),
+                java.util.OptionalLong.of(1));
+        CommandAck current = new CommandAck(CommandAck.SCHEMA_VERSION, deployId, Optional.of(id), late,
+                io.edgefleet.protocols.messages.AckPhase.FAILED, java.util.OptionalDouble.empty(),
+                Optional.of(new io.edgefleet.protocols.messages.AckError("test", "under the current token")), Instant.now(),
+                java.util.OptionalLong.of(2));
+        device.publish(ackTopic, MessageCodec.json().encode(oldIssue), 1, false);
+        device.publish(ackTopic, MessageCodec.json().encode(current), 1, false);
+        device.disconnect();
+        device.close();
+        await(Duration.ofSeconds(30), "the current-token ack applied", () -> stateOf(opsB, id, late).equals("failed"));
+        // had the token-1 ack been applied first, the device would be rolled-back, which a later failure cannot overwrite
+        assertThat(stateOf(opsB, id, late)).isEqualTo("failed");
+    }
+
+    private static String stateOf(CloudClient c, String rollout, String device) {
+        for (JsonNode d : status(c, rollout).get("devices")) {
+            if (d.get("device").asText().equals(device)) {
+                return d.get("state").asText();
+            }
+        }
+        throw new AssertionError("no device " + device + " in " + rollout);
     }
 }
