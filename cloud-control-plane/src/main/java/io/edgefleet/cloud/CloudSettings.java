@@ -68,6 +68,10 @@ import java.util.Optional;
  *     password-file: /run/secrets/edgefleet-db   # or password-env: EDGEFLEET_DB_PASSWORD
  *     pool-size: 10
  *     connect-timeout-ms: 30000
+ *     lease:                         # replicas on PostgreSQL: who runs the rollout engine (docs/control-plane.md "Replicas")
+ *       duration-ms: 5000            # a renewal keeps the lease this long (a dead leader is replaced within duration + retry)
+ *       renew-deadline-ms: 3000      # the leader stops acting this long after its last renewal (< duration-ms)
+ *       retry-ms: 1000               # renewal and takeover attempts (< renew-deadline-ms)
  * </pre>
  * Secrets belong in the environment: {@code token-env} names the variable holding a token.
  */
@@ -227,10 +231,15 @@ public final class CloudSettings {
             url = Optional.of("jdbc:postgresql://" + d.get("host").asString().get() + ":" + d.get("port").asInt().orElse(5432) + "/"
                     + d.get("name").asString().orElse("edgefleet"));
         }
+        io.edgefleet.cloud.lease.LeaseSettings l = e.lease();
+        Config ls = d.get("lease");
         return new io.edgefleet.cloud.store.DatabaseSettings(url, d.get("user").asString().asOptional(),
                 d.get("password-file").asString().asOptional().map(Path::of), d.get("password-env").asString().asOptional(),
                 d.get("pool-size").asInt().orElse(e.poolSize()),
-                Duration.ofMillis(d.get("connect-timeout-ms").asLong().orElse(e.connectTimeout().toMillis())));
+                Duration.ofMillis(d.get("connect-timeout-ms").asLong().orElse(e.connectTimeout().toMillis())),
+                new io.edgefleet.cloud.lease.LeaseSettings(Duration.ofMillis(ls.get("duration-ms").asLong().orElse(l.duration().toMillis())),
+                        Duration.ofMillis(ls.get("renew-deadline-ms").asLong().orElse(l.renewDeadline().toMillis())),
+                        Duration.ofMillis(ls.get("retry-ms").asLong().orElse(l.retry().toMillis()))));
     }
 
     static io.edgefleet.cloud.access.AccessSettings access(Config a) {

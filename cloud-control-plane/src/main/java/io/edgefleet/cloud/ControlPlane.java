@@ -130,6 +130,9 @@ public final class ControlPlane implements AutoCloseable {
     private io.edgefleet.transport.pki.CertificateAuthority ca;
     private io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
     private io.edgefleet.cloud.rollout.CommandTracing commandTracing;
+    /** Who runs the once-per-fleet work: always this process on SQLite; the holder of the lease on PostgreSQL (issue 18). */
+    private io.edgefleet.cloud.lease.Leadership leadership = io.edgefleet.cloud.lease.Leadership.SINGLE;
+    private io.edgefleet.cloud.lease.LeaderLease lease;
 
     private ControlPlane(CloudConfig config, Clock clock, io.edgefleet.cloud.pki.Revocations revocations) {
         this.config = config;
@@ -255,7 +258,10 @@ public final class ControlPlane implements AutoCloseable {
         }
         if (config.roles().contains(Role.CONTROL) || config.roles().contains(Role.INFERENCE)) {
             SigningKey key = SigningKey.loadOrCreate(config.keyDir(), config.signingKeyId());
-            registry = new ModelRegistry(new ModelRepository(store), events, new ChunkStore(config.dataDir().resolve("chunks")), key,
+            // on PostgreSQL the chunks table is the store of record and data-dir/chunks a cache: every replica serves every chunk
+            ChunkStore chunks = new ChunkStore(config.dataDir().resolve("chunks"), store.kind() == io.edgefleet.cloud.store.DatabaseSettings.Kind.POSTGRESQL
+                    ? Optional.of(new io.edgefleet.cloud.store.ChunkTable(store, clock)) : Optional.empty());
+            registry = new ModelRegistry(new ModelRepository(store), events, chunks, key,
                     DeviceCatalog.builtIn(), config.validation(), 2, clock);
         }
         if (config.roles().contains(Role.INFERENCE)) {
@@ -273,9 +279,20 @@ public final class ControlPlane implements AutoCloseable {
             });
         }
         if (config.roles().contains(Role.CONTROL)) {
+            if (store.kind() == io.edgefleet.cloud.store.DatabaseSettings.Kind.POSTGRESQL) {
+                // the holder id changes at every start: a restarted replica never mistakes its predecessor's lease for its own
+                lease = new io.edgefleet.cloud.lease.LeaderLease(store, "control-plane", config.instance() + "-"
+                        + java.util.UUID.randomUUID().toString().substring(0, 8), config.database().lease(), System::nanoTime);
+                leadership = lease;
+                var l = lease;
+                closeables.add(meters.leadership(lease.holder(), l::isLeader, () -> l.token().orElse(0)));
+                lease.start();
+            } else {
+                closeables.add(meters.leadership(config.instance(), () -> true, () -> 0));
+            }
             sync = new SyncRoutes(registry, registry.chunks(), 256);
             long day = TimeUnit.DAYS.toMillis(1);
-            housekeeping.scheduleWithFixedDelay(() -> safely(() -> auditLog.prune(clock.instant().minus(config.access().auditRetention()))),
+            housekeeping.scheduleWithFixedDelay(leaderOnly(() -> auditLog.prune(clock.instant().minus(config.access().auditRetention()))),
                     0, day, TimeUnit.MILLISECONDS);
             commandTracing = new io.edgefleet.cloud.rollout.CommandTracing(tracing);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
@@ -283,7 +300,7 @@ public final class ControlPlane implements AutoCloseable {
                             traced -> commandSigning.send(RolloutEngine.topic(f, d), bytes,
                             (topic, payload, props) -> control.publish(topic, payload, traced.apply(props).stream().reduce(
                                     io.edgefleet.transport.mqtt.Metadata.qos1(), (md, e) -> md.withUserProperty(e.getKey(), e.getValue()),
-                                    (x, y) -> x)))), clock);
+                                    (x, y) -> x)))), clock, leadership);
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet, senders);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
@@ -312,6 +329,11 @@ public final class ControlPlane implements AutoCloseable {
                                             a.error().orElseThrow().message());
                                     return;
                                 }
+                                if (a.staleRefusal()) { // issue 18: a deposed leader's late command, refused; the current leader's stands
+                                    LOG.log(System.Logger.Level.INFO, "device {0} refused a stale command {1}: {2}", topic, a.commandId(),
+                                            a.error().orElseThrow().message());
+                                    return;
+                                }
                                 commandTracing.acknowledged(topic, a, m.metadata(), () -> rollouts.onAck(a));
                             } catch (RuntimeException e) {
                                 LOG.log(System.Logger.Level.WARNING, "acknowledgement on {0} not applied: {1}", topic, e.getMessage());
@@ -323,8 +345,9 @@ public final class ControlPlane implements AutoCloseable {
             housekeeping.scheduleWithFixedDelay(() -> safely(pki::refresh), 5, 5, TimeUnit.SECONDS); // other replicas' revocations
             brokerAdmin().ifPresent(this::administerBroker);
             long sweep = Math.max(100, config.staleAfter().toMillis() / 4);
-            housekeeping.scheduleWithFixedDelay(() -> safely(fleet::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
-            housekeeping.scheduleWithFixedDelay(() -> safely(logs::prune), 1, 60, TimeUnit.MINUTES); // central logs' retention
+            // once per fleet, on the leader: the offline sweep records one device.offline event per device, not one per replica
+            housekeeping.scheduleWithFixedDelay(leaderOnly(fleet::sweep), sweep, sweep, TimeUnit.MILLISECONDS);
+            housekeeping.scheduleWithFixedDelay(leaderOnly(logs::prune), 1, 60, TimeUnit.MINUTES); // central logs' retention
         }
         server = webServer(sync);
         server.start();
@@ -351,6 +374,15 @@ public final class ControlPlane implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "log batch on {0} not stored: {1}", topic, e.getMessage());
         }
+    }
+
+    /** A housekeeping job that runs once per fleet: skipped on a replica that does not lead. */
+    private Runnable leaderOnly(Runnable r) {
+        return () -> {
+            if (leadership.isLeader()) {
+                safely(r);
+            }
+        };
     }
 
     private static void safely(Runnable r) {
@@ -443,6 +475,14 @@ public final class ControlPlane implements AutoCloseable {
         var health = HealthObserver.builder().details(true)
                 .addCheck(() -> HealthCheckResponse.builder().status(true).detail("events", events.list(Optional.empty(), 1).size()).build(),
                         HealthCheckType.LIVENESS, "database");
+        if (config.roles().contains(Role.CONTROL)) {
+            // informational: a follower is as ready to serve the API as the leader
+            health.addCheck(() -> {
+                var b = HealthCheckResponse.builder().status(true);
+                leader().forEach(b::detail);
+                return b.build();
+            }, HealthCheckType.READINESS, "leader");
+        }
         if (config.mqttUrl().isPresent()) {
             health.addCheck(() -> HealthCheckResponse.builder().status(mqttConnected()).detail("broker", config.mqttUrl().get()).build(),
                     HealthCheckType.READINESS, "mqtt");
@@ -515,7 +555,41 @@ public final class ControlPlane implements AutoCloseable {
         m.put("kafka", config.kafka().map(k -> Map.of("bootstrapServers", k.bootstrapServers())).orElse(Map.of()));
         m.put("staleAfterSeconds", config.staleAfter().toSeconds());
         m.put("syncBase", "/sync/v1");
+        if (config.roles().contains(Role.CONTROL)) {
+            m.put("leader", leader());
+        }
         return m;
+    }
+
+    /**
+     * Which replica leads, as this one last read the lease: {@code replica} (this process's holder id), {@code leader}
+     * (whether it leads now), {@code token} (the fencing token it holds; 0 when none), {@code leaderReplica} and
+     * {@code leaderToken} (the lease row's holder and token), {@code leaseExpiresInMs}, {@code store}.
+     */
+    private Map<String, Object> leader() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (lease == null) {
+            m.put("replica", config.instance());
+            m.put("leader", true);
+            m.put("token", 0);
+            m.put("store", "sqlite (single node: always leads)");
+            return m;
+        }
+        var o = lease.observed();
+        m.put("replica", lease.holder());
+        m.put("leader", lease.isLeader());
+        m.put("token", lease.token().orElse(0));
+        m.put("leaderReplica", o.holder().filter(h -> o.expiresInMillis() >= 0).orElse("(none: lease expired)"));
+        m.put("leaderToken", o.token());
+        m.put("leaseExpiresInMs", o.expiresInMillis());
+        m.put("store", "postgresql (lease " + lease.settings().duration().toMillis() + " ms, renew deadline "
+                + lease.settings().renewDeadline().toMillis() + " ms, retry " + lease.settings().retry().toMillis() + " ms)");
+        return m;
+    }
+
+    /** Who runs the once-per-fleet work in this process (always this one on SQLite). */
+    public io.edgefleet.cloud.lease.Leadership leadership() {
+        return leadership;
     }
 
     /**
@@ -648,6 +722,9 @@ public final class ControlPlane implements AutoCloseable {
         }
         if (rollouts != null) {
             rollouts.close();
+        }
+        if (lease != null) {
+            lease.close(); // after the engine stopped: the next leader takes over within one retry instead of a whole lease
         }
         if (inference != null) {
             inference.close();

@@ -246,6 +246,50 @@ class AgentDeployTest {
     }
 
     @Test
+    void a_command_older_than_the_highest_fencing_token_seen_is_refused_with_the_reason_and_not_recorded_even_after_a_restart() {
+        String original = agent.slots().activeVersions().get("cls");
+        List<CommandAck> acks = new ArrayList<>();
+        handler().handle(Command.deploy("cmd-f1", "ro-1", "cls", "2", true, Instant.now()).withFencingToken(5), acks::add);
+        assertThat(acks.get(acks.size() - 1).phase()).isEqualTo(AckPhase.ACTIVATED);
+        assertThat(acks).allSatisfy(a -> assertThat(a.fencingToken()).as("every ack carries the command's token").hasValue(5));
+        assertThat(agent.store().fencingToken()).isEqualTo(5);
+        // the deposed leader (token 4) sends its late rollback: refused, the device stays on 2
+        acks.clear();
+        Command stale = Command.rollback("cmd-f2", "ro-1", "cls", Optional.of(original), Instant.now()).withFencingToken(4);
+        handler().handle(stale, acks::add);
+        assertThat(acks).hasSize(1);
+        CommandAck refused = acks.get(0);
+        assertThat(refused.phase()).isEqualTo(AckPhase.FAILED);
+        assertThat(refused.staleRefusal()).isTrue();
+        assertThat(refused.fencingToken()).hasValue(4);
+        assertThat(refused.error().orElseThrow().message())
+                .isEqualTo("command cmd-f2 carries fencing token 4 but this device has seen token 5 from a newer control-plane leader; refused as stale");
+        assertThat(agent.slots().activeVersions()).containsEntry("cls", "2");
+        assertThat(agent.store().command("cmd-f2")).as("a stale command is not recorded").isEmpty();
+        // the token survives a restart of the store
+        Path data = dir.resolve("data");
+        agent.close();
+        try (io.edgefleet.agent.store.AgentStore reopened = io.edgefleet.agent.store.AgentStore.open(data)) {
+            assertThat(reopened.fencingToken()).isEqualTo(5);
+            assertThat(reopened.raiseFencingToken(3)).as("the remembered token never goes down").isEqualTo(5);
+        }
+        agent = EdgeAgent.start(AgentConfig.defaults(data).withModelsDir(dir.resolve("models")).withHttp("127.0.0.1", 0).withCoapPort(0)
+                .withProfile("raspberry-pi-4-4gb", io.edgefleet.engines.EngineOptions.defaults())
+                .withSync(new AgentConfig.Sync(URI.create("http://127.0.0.1:" + syncServer.port()), Map.of("k1", key.getPublic()))));
+        acks.clear();
+        handler().handle(stale, acks::add);
+        assertThat(acks).singleElement().satisfies(a -> assertThat(a.staleRefusal()).isTrue());
+        // the same command id from the current leader (token 6) runs: the refusal did not use it up; a command without a token passes
+        acks.clear();
+        handler().handle(Command.rollback("cmd-f2", "ro-1", "cls", Optional.of(original), Instant.now()).withFencingToken(6), acks::add);
+        assertThat(acks.get(acks.size() - 1).phase()).isEqualTo(AckPhase.ROLLED_BACK);
+        assertThat(agent.store().fencingToken()).isEqualTo(6);
+        acks.clear();
+        handler().handle(Command.deploy("cmd-f3", null, "cls", "2", true, Instant.now()), acks::add);
+        assertThat(acks.get(acks.size() - 1).phase()).isEqualTo(AckPhase.ACTIVATED);
+    }
+
+    @Test
     void a_rollback_naming_its_target_goes_only_there_and_refuses_any_other_version() {
         String original = agent.slots().activeVersions().get("cls");
         List<CommandAck> acks = new ArrayList<>();

@@ -85,6 +85,24 @@ public final class CloudMeters {
         return sizes::record;
     }
 
+    /**
+     * The leadership gauges of one replica (issue 18), tagged {@code replica}: {@code edgefleet_cloud_leader} (1 while
+     * this replica runs the rollout engine and the other once-per-fleet work, else 0) and
+     * {@code edgefleet_cloud_leader_token} (the fencing token it holds, 0 when none). Returns a closer that removes both
+     * (several control planes may share one JVM's registry in tests).
+     */
+    public AutoCloseable leadership(String replica, java.util.function.BooleanSupplier leader, LongSupplier token) {
+        List<Tag> tags = List.of(Tag.create("replica", replica));
+        Gauge<Integer> l = registry.getOrCreate(Gauge.builder("edgefleet.cloud.leader", () -> leader.getAsBoolean() ? 1 : 0).tags(tags)
+                .description("1 while this control-plane replica leads (runs rollouts, sweeps and retention jobs), else 0"));
+        Gauge<Long> t = registry.getOrCreate(Gauge.builder("edgefleet.cloud.leader.token", token::getAsLong).tags(tags)
+                .description("The leader lease's fencing token this replica holds; 0 when it does not lead or runs alone on SQLite"));
+        return () -> {
+            registry.remove(l);
+            registry.remove(t);
+        };
+    }
+
     private void counter(String name, LongSupplier value, String help) {
         registry.getOrCreate(FunctionalCounter.builder(name, value, v -> v.getAsLong()).description(help));
     }

@@ -62,6 +62,9 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     private final RolloutStore store;
+    /** The store the leader's writes go through: fenced by the fencing token held when the current tick (or rollback) began. */
+    private RolloutStore fenced;
+    private final io.edgefleet.cloud.lease.Leadership leadership;
     private final ModelRegistry registry;
     private final FleetRegistry fleet;
     private final TelemetryRepository telemetry;
@@ -100,7 +103,18 @@ public final class RolloutEngine implements AutoCloseable {
 
     public RolloutEngine(RolloutStore store, ModelRegistry registry, FleetRegistry fleet, TelemetryRepository telemetry, EventRepository events,
             CommandSender sender, Clock clock) {
+        this(store, registry, fleet, telemetry, events, sender, clock, io.edgefleet.cloud.lease.Leadership.SINGLE);
+    }
+
+    /**
+     * An engine that ticks only while {@code leadership} says this replica leads (issue 18): its
+     * writes are fenced by the leader's token and its commands carry it.
+     */
+    public RolloutEngine(RolloutStore store, ModelRegistry registry, FleetRegistry fleet, TelemetryRepository telemetry, EventRepository events,
+            CommandSender sender, Clock clock, io.edgefleet.cloud.lease.Leadership leadership) {
         this.store = store;
+        this.fenced = store;
+        this.leadership = leadership;
         this.registry = registry;
         this.fleet = fleet;
         this.telemetry = telemetry;
@@ -200,40 +214,61 @@ public final class RolloutEngine implements AutoCloseable {
     // ---- operations -------------------------------------------------------------------------
 
     public synchronized RolloutRow operate(String id, String op, String actor, String reason) {
+        // the leader's tick on another replica may change the row between our read and write: read it again and
+        // judge the operation anew, a few times, before telling the caller
+        for (int attempt = 1;; attempt++) {
+            try {
+                return operateOnce(id, op, actor, reason);
+            } catch (ConcurrentChange e) {
+                if (attempt == 5) {
+                    throw new RegistryException(409, "Concurrent change", "rollout " + id + " changed while " + op + " ran, " + attempt
+                            + " times (another replica or operator); read it again and retry");
+                }
+            }
+        }
+    }
+
+    private RolloutRow operateOnce(String id, String op, String actor, String reason) {
         RolloutRow r = store.get(id).orElseThrow(() -> new RegistryException(404, "Unknown rollout", "no rollout " + id));
         Instant now = clock.instant();
         String why = reason == null || reason.isBlank() ? "(no reason given)" : reason;
         switch (op) {
             case "pause" -> {
                 require(r, "running", op);
-                store.update(id, "paused", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "paused", actor,
-                        Map.of("reason", why), now);
+                must(store.update(r, "paused", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "paused", actor,
+                        Map.of("reason", why), now));
             }
             case "resume" -> {
                 require(r, "paused", op);
                 // The telemetry-wait limit counts again from the resume (see telemetryWaitFrom).
-                store.update(id, "running", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "resumed", actor,
-                        Map.of("reason", why), now);
+                must(store.update(r, "running", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "resumed", actor,
+                        Map.of("reason", why), now));
             }
             case "abort" -> {
                 if (!r.state().equals("running") && !r.state().equals("paused")) {
                     throw conflict(r, op);
                 }
-                store.update(id, "aborted", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "aborted", actor,
-                        Map.of("reason", why), now);
+                must(store.update(r, "aborted", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "aborted", actor,
+                        Map.of("reason", why), now));
             }
             case "promote" -> {
                 // Skips the current wave's bake and telemetry wait (never a failing gate); from paused it also resumes.
                 if (!r.state().equals("running") && !r.state().equals("paused")) {
                     throw conflict(r, op);
                 }
-                store.update(id, "running", r.wave(), r.waveStartedAt(), r.waveDoneAt(), true, Optional.empty(), "promoted", actor,
-                        Map.of("reason", why), now);
+                must(store.update(r, "running", r.wave(), r.waveStartedAt(), r.waveDoneAt(), true, Optional.empty(), "promoted", actor,
+                        Map.of("reason", why), now));
             }
             case "rollback" -> {
                 if (r.state().equals("rolled-back") || r.state().equals("aborted")) {
                     throw conflict(r, op);
                 }
+                if (!leadership.isLeader()) {
+                    // its commands must come from the leader, between two of its ticks (a follower's rollback could cross a deploy)
+                    throw new RegistryException(503, "Not the leader", "this replica does not run rollouts; the replica that leads "
+                            + "(see GET /api/v1, field leader) takes the rollback: retry, or send it there");
+                }
+                fenced = store.fenced(leadership.fence());
                 rollBack(r, actor, why, Map.of("reason", why));
             }
             default -> throw new IllegalArgumentException("operation '" + op + "' is not one of pause, resume, abort, promote, rollback");
@@ -241,6 +276,21 @@ public final class RolloutEngine implements AutoCloseable {
         events.record("rollout." + op, "rollout/" + id, actor, Map.of("reason", why));
         LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: {2} by {3}: {4}", id, r.wave() + 1, op, actor, why.isBlank() ? "(no reason)" : why);
         return store.get(id).orElseThrow();
+    }
+
+    /** A rollout row that changed between its read and the write (an operator on another replica, or the leader's tick). */
+    private static void must(boolean written) {
+        if (!written) {
+            throw new ConcurrentChange();
+        }
+    }
+
+    /** The rollout row changed between its read and a write from it: nothing was written; read again. */
+    private static final class ConcurrentChange extends RuntimeException {
+        ConcurrentChange() {
+            super("the rollout changed between its read and this write (another replica or operator); nothing written, "
+                    + "read again at the next tick", null, false, false);
+        }
     }
 
     private static void require(RolloutRow r, String state, String op) {
@@ -278,39 +328,59 @@ public final class RolloutEngine implements AutoCloseable {
 
     /** Applies one acknowledgement. Unknown command ids are not ours: ignored. */
     synchronized void applyAck(CommandAck ack) {
-        Optional<String[]> owner = store.byCommand(ack.commandId());
+        Optional<RolloutStore.CommandOwner> owner = store.byCommand(ack.commandId());
         if (owner.isEmpty()) {
             return;
         }
-        String id = owner.get()[0];
-        String f = owner.get()[1];
-        String d = owner.get()[2];
-        boolean rollback = ack.commandId().endsWith("-r");
+        if (ack.staleRefusal()) {
+            // a deposed leader's late command, refused by the device: says nothing about the device's install
+            LOG.log(System.Logger.Level.INFO, "acknowledgement {0} ignored: {1}", ack.commandId(), ack.error().orElseThrow().message());
+            return;
+        }
+        java.util.OptionalLong issued = owner.get().commandToken();
+        if (ack.fencingToken().isPresent() && issued.isPresent() && ack.fencingToken().getAsLong() < issued.getAsLong()) {
+            LOG.log(System.Logger.Level.INFO, "acknowledgement {0} ({1}) ignored: it answers a command of fencing token {2}; the device "
+                    + "was commanded again under token {3}", ack.commandId(), ack.phase().wire(), ack.fencingToken().getAsLong(), issued.getAsLong());
+            return;
+        }
+        String id = owner.get().rollout();
+        String f = owner.get().fleet();
+        String d = owner.get().device();
+        boolean rollback = owner.get().intent() == Intent.ROLLBACK;
         Instant now = clock.instant();
         Optional<String> err = ack.error().map(e -> e.code() + ": " + e.message());
         if (rollback) {
             switch (ack.phase()) {
-                case ROLLED_BACK, ACTIVATED -> store.deviceState(id, f, d, "rolled-back", Optional.empty(), false, now, List.of());
-                case FAILED -> store.deviceState(id, f, d, "failed", err.map(e -> "rollback failed: " + e), false, now, List.of());
+                case ROLLED_BACK, ACTIVATED -> fenced.deviceState(id, f, d, "rolled-back", Optional.empty(), false, now, List.of());
+                case FAILED -> fenced.deviceState(id, f, d, "failed", err.map(e -> "rollback failed: " + e), false, now, List.of());
                 default -> { }
             }
             return;
         }
         List<String> protect = List.of("rolling-back", "rolled-back");
         switch (ack.phase()) {
-            case DOWNLOADING, VERIFIED -> store.deviceState(id, f, d, "downloading", Optional.empty(), false, now,
+            case DOWNLOADING, VERIFIED -> fenced.deviceState(id, f, d, "downloading", Optional.empty(), false, now,
                     List.of("rolling-back", "rolled-back", "activated", "failed", "timed-out"));
-            case ACTIVATED -> store.deviceState(id, f, d, "activated", Optional.empty(), true, now, protect);
-            case FAILED -> store.deviceState(id, f, d, "failed", err, false, now, protect);
-            case ROLLED_BACK -> store.deviceState(id, f, d, "rolled-back", err, false, now, List.of());
+            case ACTIVATED -> fenced.deviceState(id, f, d, "activated", Optional.empty(), true, now, protect);
+            case FAILED -> fenced.deviceState(id, f, d, "failed", err, false, now, protect);
+            case ROLLED_BACK -> fenced.deviceState(id, f, d, "rolled-back", err, false, now, List.of());
             default -> { }
         }
     }
 
     // ---- the loop ---------------------------------------------------------------------------
 
-    /** One pass over the running rollouts. */
+    /**
+     * One pass over the running rollouts, when this replica leads; otherwise it only drops the queued
+     * acknowledgements (the leader, which receives them too, applies them).
+     */
     public synchronized void tick() {
+        if (!leadership.isLeader()) {
+            acks.clear();
+            streaks.clear();
+            return;
+        }
+        fenced = store.fenced(leadership.fence());
         drainAcks();
         for (RolloutRow r : store.list(Optional.of("running"))) {
             try {
@@ -325,9 +395,6 @@ public final class RolloutEngine implements AutoCloseable {
         return Sha256.hex((rolloutId + "\n" + fleet + "/" + device).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static String commandId(String rolloutId, String key, String kind) {
-        return rolloutId + "-" + Sha256.hex(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16) + "-" + kind;
-    }
 
     private void advance(RolloutRow row) {
         RolloutRow r = row;
@@ -340,8 +407,8 @@ public final class RolloutEngine implements AutoCloseable {
             return; // waitingFor says so; the selector is re-read every tick
         }
         if (r.waveStartedAt().isEmpty()) {
-            store.update(r.id(), "running", r.wave(), Optional.of(now), Optional.empty(), false, Optional.empty(), "wave-started", null,
-                    Map.of("devices", devices.stream().filter(d -> d.wave() <= row.wave()).count()), now);
+            must(fenced.update(r, "running", r.wave(), Optional.of(now), Optional.empty(), false, Optional.empty(), "wave-started", null,
+                    Map.of("devices", devices.stream().filter(d -> d.wave() <= row.wave()).count()), now));
             events.record("rollout.wave", "rollout/" + r.id(), null, Map.of("wave", r.wave() + 1));
             LOG.log(System.Logger.Level.INFO, "rollout {0} ({1} {2}): wave {3} of {4} started: {5} devices", r.id(), r.model(), spec.version(),
                     r.wave() + 1, spec.waves().size(), devices.stream().filter(d -> d.wave() <= row.wave()).count());
@@ -359,15 +426,15 @@ public final class RolloutEngine implements AutoCloseable {
         evaluations.put(r.id(), new Evaluation(now, w + 1, g.verdict().name().toLowerCase(java.util.Locale.ROOT), g.detail()));
         if (g.verdict() == Gates.Verdict.FAIL) {
             streaks.remove(streakKey);
-            store.log(r.id(), w, "gate-failed", null, g.detail(), now);
+            fenced.log(r.id(), w, "gate-failed", null, g.detail(), now);
             LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict {2}: {3}; gates: {4}", r.id(), w + 1,
                     spec.rollbackOnFailure() ? "rollback" : "hold (paused)", g.reason(), gateValues(spec.effectiveGates(), g.detail()));
             if (spec.rollbackOnFailure()) {
                 rollBack(r, null, g.reason(), g.detail());
                 events.record("rollout.rolled-back", "rollout/" + r.id(), null, Map.of("reason", g.reason()));
             } else {
-                store.update(r.id(), "paused", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(g.reason()), "paused", null,
-                        Map.of("reason", g.reason()), now);
+                must(fenced.update(r, "paused", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(g.reason()), "paused", null,
+                        Map.of("reason", g.reason()), now));
                 events.record("rollout.paused", "rollout/" + r.id(), null, Map.of("reason", g.reason()));
             }
             return;
@@ -376,8 +443,8 @@ public final class RolloutEngine implements AutoCloseable {
             return;
         }
         if (r.waveDoneAt().isEmpty()) {
-            store.update(r.id(), "running", w, r.waveStartedAt(), Optional.of(now), r.promoted(), Optional.empty(), "wave-installed", null,
-                    Map.of("states", counts(wave)), now);
+            must(fenced.update(r, "running", w, r.waveStartedAt(), Optional.of(now), r.promoted(), Optional.empty(), "wave-installed", null,
+                    Map.of("states", counts(wave)), now));
             r = store.get(r.id()).orElseThrow();
         }
         Instant bakeEnd = r.waveDoneAt().orElseThrow().plus(spec.waves().get(w).bakeDuration());
@@ -398,28 +465,28 @@ public final class RolloutEngine implements AutoCloseable {
                 if (!spec.proceedAfterTelemetryWait(w)) {
                     LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict hold (paused): {2}; gates: {3}", r.id(), w + 1, why,
                             gateValues(spec.effectiveGates(), g.detail()));
-                    store.update(r.id(), "paused", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "paused", null,
-                            Map.of("reason", why, "waitingFor", g.waiting()), now);
+                    must(fenced.update(r, "paused", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "paused", null,
+                            Map.of("reason", why, "waitingFor", g.waiting()), now));
                     events.record("rollout.paused", "rollout/" + r.id(), null, Map.of("reason", why));
                     return;
                 }
-                store.log(r.id(), w, "telemetry-wait-expired", null, Map.of("reason", why + "; onTelemetryWait: proceed"), now);
+                fenced.log(r.id(), w, "telemetry-wait-expired", null, Map.of("reason", why + "; onTelemetryWait: proceed"), now);
                 detail.put("proceededWithout", what);
             }
         }
         streaks.remove(streakKey);
-        store.log(r.id(), w, "gate-passed", null, detail, now);
+        fenced.log(r.id(), w, "gate-passed", null, detail, now);
         LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict promote ({2}): gates passed{3}; gates: {4}", r.id(), w + 1,
                 w == lastWave ? "last wave: rollout succeeded" : "to wave " + (w + 2), r.promoted() ? " (promoted by an operator)"
                         : detail.containsKey("proceededWithout") ? " without telemetry for " + detail.get("proceededWithout") : "",
                 gateValues(spec.effectiveGates(), g.detail()));
         if (w == lastWave) {
-            store.update(r.id(), "succeeded", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.empty(), "succeeded", null,
-                    Map.of("states", counts(devices)), now);
+            must(fenced.update(r, "succeeded", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.empty(), "succeeded", null,
+                    Map.of("states", counts(devices)), now));
             events.record("rollout.succeeded", "rollout/" + r.id(), null, Map.of("states", counts(devices)));
         } else {
-            store.update(r.id(), "running", w + 1, Optional.empty(), Optional.empty(), false, Optional.empty(), "wave-advanced", null,
-                    Map.of("from", w + 1, "to", w + 2), now);
+            must(fenced.update(r, "running", w + 1, Optional.empty(), Optional.empty(), false, Optional.empty(), "wave-advanced", null,
+                    Map.of("from", w + 1, "to", w + 2), now));
         }
     }
 
@@ -563,9 +630,9 @@ public final class RolloutEngine implements AutoCloseable {
         } else {
             int wave = Math.min(r.wave() + (r.waveStartedAt().isPresent() ? 1 : 0), lastWave);
             fresh.forEach(d -> rows.add(row(r, d, wave, now)));
-            store.log(r.id(), r.wave(), "joined", null, Map.of("devices", fresh.stream().map(DeviceRecord::key).toList(), "wave", wave + 1), now);
+            fenced.log(r.id(), r.wave(), "joined", null, Map.of("devices", fresh.stream().map(DeviceRecord::key).toList(), "wave", wave + 1), now);
         }
-        store.addDevices(r.id(), rows);
+        fenced.addDevices(r.id(), rows);
     }
 
     private static DeviceRow row(RolloutRow r, DeviceRecord d, int wave, Instant now) {
@@ -603,11 +670,12 @@ public final class RolloutEngine implements AutoCloseable {
             }
             if (d.attempts() <= retries) {
                 if (send(r, d, d.commandId().orElseThrow())) {
-                    store.commanded(r.id(), d.fleet(), d.device(), "commanded", d.commandId().orElseThrow(), d.attempts() + 1, now);
-                    store.log(r.id(), r.wave(), "retry", null, Map.of("device", d.key(), "attempt", d.attempts() + 1), now);
+                    fenced.commanded(r.id(), d.fleet(), d.device(), "commanded", d.commandId().orElseThrow(), d.attempts() + 1, now,
+                            leadership.token());
+                    fenced.log(r.id(), r.wave(), "retry", null, Map.of("device", d.key(), "attempt", d.attempts() + 1), now);
                 }
             } else {
-                store.deviceState(r.id(), d.fleet(), d.device(), "timed-out", Optional.of("no activation within " + timeout + " after "
+                fenced.deviceState(r.id(), d.fleet(), d.device(), "timed-out", Optional.of("no activation within " + timeout + " after "
                         + d.attempts() + " attempt(s)"), false, now, List.of("activated", "failed", "rolled-back", "rolling-back"));
                 inFlight--;
             }
@@ -619,9 +687,9 @@ public final class RolloutEngine implements AutoCloseable {
             if (d.wave() > r.wave() || !d.state().equals("pending")) {
                 continue;
             }
-            String cmd = commandId(r.id(), d.key(), "d");
+            String cmd = Intent.DEPLOY.commandId(r.id(), d.key());
             if (send(r, d, cmd)) {
-                store.commanded(r.id(), d.fleet(), d.device(), "commanded", cmd, 1, now);
+                fenced.commanded(r.id(), d.fleet(), d.device(), "commanded", cmd, 1, now, leadership.token());
                 inFlight++;
                 lastMinute++;
             }
@@ -629,8 +697,22 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     private boolean send(RolloutRow r, DeviceRow d, String commandId) {
-        Command c = Command.deploy(commandId, r.id(), r.model(), r.version(), true, clock.instant());
-        return sender.send(d.fleet(), d.device(), json.encode(c));
+        return sender.send(d.fleet(), d.device(), json.encode(fencing(Command.deploy(commandId, r.id(), r.model(), r.version(), true,
+                clock.instant()))));
+    }
+
+    /**
+     * The command with the leader's fencing token. Checked before every send: a replica whose lease
+     * ran out (its renew deadline passed) sends nothing more.
+     *
+     * @throws io.edgefleet.cloud.lease.LeaseLostException this replica no longer leads
+     */
+    private Command fencing(Command c) {
+        if (!leadership.isLeader()) {
+            throw new io.edgefleet.cloud.lease.LeaseLostException("no longer the leader: command " + c.commandId() + " not sent");
+        }
+        java.util.OptionalLong t = leadership.token();
+        return t.isPresent() ? c.withFencingToken(t.getAsLong()) : c;
     }
 
     /** Commands every device of the rollout that may run the new version back to its previous one. */
@@ -638,8 +720,8 @@ public final class RolloutEngine implements AutoCloseable {
         Instant now = clock.instant();
         LOG.log(System.Logger.Level.INFO, "rollout {0} ({1} {2}): rolling back wave {3} and those before ({4}): {5}", r.id(), r.model(), r.version(),
                 r.wave() + 1, actor == null ? "gate" : "by " + actor, reason);
-        store.update(r.id(), "rolled-back", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(reason), "rolled-back", actor,
-                detail, now);
+        must(fenced.update(r, "rolled-back", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(reason), "rolled-back", actor,
+                detail, now));
         // Timed-out devices too: their deploy may still land later. The rollback names the version to
         // return to, so a device that never switched treats it as done.
         Predicate<DeviceRow> touched = d -> (d.state().equals("activated") || d.state().equals("timed-out")) && d.fromVersion().isPresent()
@@ -648,11 +730,11 @@ public final class RolloutEngine implements AutoCloseable {
             if (!touched.test(d)) {
                 continue;
             }
-            String cmd = commandId(r.id(), d.key(), "r");
-            Command c = Command.rollback(cmd, r.id(), r.model(), d.fromVersion(), now);
-            store.commanded(r.id(), d.fleet(), d.device(), "rolling-back", cmd, d.attempts(), now);
+            String cmd = Intent.ROLLBACK.commandId(r.id(), d.key());
+            Command c = fencing(Command.rollback(cmd, r.id(), r.model(), d.fromVersion(), now));
+            fenced.commanded(r.id(), d.fleet(), d.device(), "rolling-back", cmd, d.attempts(), now, c.fencingToken());
             if (!sender.send(d.fleet(), d.device(), json.encode(c))) {
-                store.deviceState(r.id(), d.fleet(), d.device(), "rolling-back", Optional.of("rollback command not sent: broker unreachable"),
+                fenced.deviceState(r.id(), d.fleet(), d.device(), "rolling-back", Optional.of("rollback command not sent: broker unreachable"),
                         false, now, List.of());
             }
         }

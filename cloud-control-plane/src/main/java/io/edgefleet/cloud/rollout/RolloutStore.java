@@ -12,12 +12,41 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Rollout persistence: every state change is one transaction, so a killed control plane resumes from the last one. */
+/**
+ * Rollout persistence: every state change is one transaction, so a killed control plane resumes from the last one.
+ * A store made {@link #fenced} runs its fence first in every write's transaction: the rollout engine's writes then
+ * commit only while its replica still holds the leader lease's fencing token (issue 18). A rollout's row changes only
+ * from the row the caller read ({@link #update}: state, wave and last change compared), so an operator's action on one
+ * replica and the leader's tick on another never overwrite each other.
+ */
 public final class RolloutStore {
     private final CloudStore store;
+    private final io.edgefleet.cloud.store.Fence fence;
 
     public RolloutStore(CloudStore store) {
+        this(store, io.edgefleet.cloud.store.Fence.NONE);
+    }
+
+    private RolloutStore(CloudStore store, io.edgefleet.cloud.store.Fence fence) {
         this.store = store;
+        this.fence = fence;
+    }
+
+    /** The same store whose writes first pass {@code fence} in their transaction. */
+    public RolloutStore fenced(io.edgefleet.cloud.store.Fence f) {
+        return new RolloutStore(store, f);
+    }
+
+    /**
+     * Who a command id belongs to.
+     *
+     * @param rollout the rollout's id
+     * @param fleet the device's fleet
+     * @param device the device
+     * @param intent what the command asks of the device
+     * @param commandToken the fencing token the device was last commanded under (empty: none, a single node)
+     */
+    public record CommandOwner(String rollout, String fleet, String device, Intent intent, java.util.OptionalLong commandToken) {
     }
 
     /** A rollout row. */
@@ -77,22 +106,33 @@ public final class RolloutStore {
     }
 
     /** Sets the rollout's state (and optionally wave, timestamps, reason), logging it in the same transaction. */
-    public void update(String id, String state, int wave, Optional<Instant> waveStartedAt, Optional<Instant> waveDoneAt, boolean promoted,
+    /**
+     * Changes the rollout {@code from} was read as, logging it in the same transaction.
+     *
+     * @return false, with nothing written, when the row changed since {@code from} was read (another replica or thread)
+     */
+    public boolean update(RolloutRow from, String state, int wave, Optional<Instant> waveStartedAt, Optional<Instant> waveDoneAt, boolean promoted,
             Optional<String> reason, String logKind, String actor, Map<String, ?> detail, Instant at) {
-        store.tx(c -> {
+        String id = from.id();
+        return store.tx(c -> {
+            fence.check(c);
             try (PreparedStatement p = c.prepareStatement("UPDATE rollouts SET state = ?, wave = ?, wave_started_at = ?, wave_done_at = ?, "
-                    + "promoted = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ?")) {
-                Jdbc.bind(p, state, wave, waveStartedAt, waveDoneAt, promoted, reason, at, id).executeUpdate();
+                    + "promoted = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ? AND state = ? AND wave = ? AND updated_at = ?")) {
+                if (Jdbc.bind(p, state, wave, waveStartedAt, waveDoneAt, promoted, reason, at, id, from.state(), from.wave(),
+                        from.updatedAt()).executeUpdate() != 1) {
+                    return false;
+                }
             }
             if (logKind != null) {
                 log(c, id, wave, logKind, actor, detail, at);
             }
-            return null;
+            return true;
         });
     }
 
     public void log(String id, int wave, String kind, String actor, Map<String, ?> detail, Instant at) {
         store.tx(c -> {
+            fence.check(c);
             log(c, id, wave, kind, actor, detail, at);
             return null;
         });
@@ -126,6 +166,7 @@ public final class RolloutStore {
             return;
         }
         store.tx(c -> {
+            fence.check(c);
             try (PreparedStatement p = c.prepareStatement("INSERT INTO rollout_devices (rollout, fleet, device, rank, wave, state, from_version, "
                     + "command_id, attempts, activated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING")) {
                 for (DeviceRow d : rows) {
@@ -188,12 +229,15 @@ public final class RolloutStore {
                 Instant.ofEpochMilli(r.getLong("updated_at")));
     }
 
-    /** Records a command sent (state, command id, attempt count, time). */
-    public void commanded(String id, String fleet, String device, String state, String commandId, int attempts, Instant at) {
+    /** Records a command sent (state, command id, attempt count, time, the fencing token it carried). */
+    public void commanded(String id, String fleet, String device, String state, String commandId, int attempts, Instant at,
+            java.util.OptionalLong token) {
         store.tx(c -> {
+            fence.check(c);
             try (PreparedStatement p = c.prepareStatement("UPDATE rollout_devices SET state = ?, command_id = ?, attempts = ?, commanded_at = ?, "
-                    + "updated_at = ? WHERE rollout = ? AND fleet = ? AND device = ?")) {
-                Jdbc.bind(p, state, commandId, attempts, at, at, id, fleet, device).executeUpdate();
+                    + "updated_at = ?, command_token = ? WHERE rollout = ? AND fleet = ? AND device = ?")) {
+                Jdbc.bind(p, state, commandId, attempts, at, at, token.isPresent() ? (Object) token.getAsLong() : null, id, fleet, device)
+                        .executeUpdate();
             }
             return null;
         });
@@ -206,6 +250,7 @@ public final class RolloutStore {
     public boolean deviceState(String id, String fleet, String device, String state, Optional<String> error, boolean activated, Instant at,
             List<String> protect) {
         return store.tx(c -> {
+            fence.check(c);
             String guard = protect.isEmpty() ? "" : " AND state NOT IN (" + String.join(",", protect.stream().map(s -> "'" + s + "'").toList()) + ")";
             try (PreparedStatement p = c.prepareStatement("UPDATE rollout_devices SET state = ?, error = COALESCE(?, error), "
                     + "activated_at = CASE WHEN ? = 1 THEN ? ELSE activated_at END, updated_at = ? WHERE rollout = ? AND fleet = ? AND device = ?" + guard)) {
@@ -215,11 +260,16 @@ public final class RolloutStore {
     }
 
     /** The rollout and device a command id belongs to. */
-    public Optional<String[]> byCommand(String commandId) {
+    public Optional<CommandOwner> byCommand(String commandId) {
         return store.read(c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT rollout, fleet, device FROM rollout_devices WHERE command_id = ?")) {
+            try (PreparedStatement p = c.prepareStatement("SELECT rollout, fleet, device, command_token FROM rollout_devices WHERE command_id = ?")) {
                 ResultSet r = Jdbc.bind(p, commandId).executeQuery();
-                return r.next() ? Optional.of(new String[] {r.getString(1), r.getString(2), r.getString(3)}) : Optional.empty();
+                if (!r.next()) {
+                    return Optional.empty();
+                }
+                long token = r.getLong(4);
+                return Optional.of(new CommandOwner(r.getString(1), r.getString(2), r.getString(3), Intent.of(commandId),
+                        r.wasNull() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(token)));
             }
         });
     }

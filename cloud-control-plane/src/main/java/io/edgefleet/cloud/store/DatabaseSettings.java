@@ -20,9 +20,10 @@ import java.util.Optional;
  * @param passwordEnv environment variable holding the password, used when there is no {@code passwordFile}
  * @param poolSize most connections the PostgreSQL pool holds, 1..1000 (SQLite always uses one connection)
  * @param connectTimeout how long a unit of work waits for a pooled connection (and the first connection at start) before failing
+ * @param lease the leader lease of control-plane replicas on PostgreSQL (node {@code lease}; unused on SQLite)
  */
 public record DatabaseSettings(Optional<String> url, Optional<String> user, Optional<Path> passwordFile, Optional<String> passwordEnv,
-        int poolSize, Duration connectTimeout) {
+        int poolSize, Duration connectTimeout, io.edgefleet.cloud.lease.LeaseSettings lease) {
 
     /** The JDBC database kinds the store speaks. */
     public enum Kind {
@@ -39,6 +40,17 @@ public record DatabaseSettings(Optional<String> url, Optional<String> user, Opti
         if (connectTimeout.toMillis() < 250) {
             throw new IllegalArgumentException("database.connect-timeout-ms must be at least 250, got " + connectTimeout.toMillis());
         }
+        java.util.Objects.requireNonNull(lease, "lease");
+    }
+
+    /** Settings with the default lease timing. */
+    public DatabaseSettings(Optional<String> url, Optional<String> user, Optional<Path> passwordFile, Optional<String> passwordEnv,
+            int poolSize, Duration connectTimeout) {
+        this(url, user, passwordFile, passwordEnv, poolSize, connectTimeout, io.edgefleet.cloud.lease.LeaseSettings.defaults());
+    }
+
+    public DatabaseSettings withLease(io.edgefleet.cloud.lease.LeaseSettings l) {
+        return new DatabaseSettings(url, user, passwordFile, passwordEnv, poolSize, connectTimeout, l);
     }
 
     /** SQLite in the data folder: no configuration at all. */

@@ -48,6 +48,32 @@ public final class CommandHandler {
     }
 
     /**
+     * The fencing check (issue 18), made before a command is recorded: a command carrying a
+     * fencing token lower than the highest this device has seen was issued by a control-plane
+     * leader that has since been replaced, and is refused with {@link Command#STALE_CODE} and a
+     * sentence naming both tokens; it is not recorded, so the same command id issued by the
+     * current leader still runs. A higher token is remembered (persisted) before the command runs.
+     * A command without a token passes.
+     *
+     * @return the reason to refuse, or empty to go on
+     */
+    public Optional<AckError> fence(Command cmd) {
+        if (cmd.fencingToken().isEmpty()) {
+            return Optional.empty();
+        }
+        long token = cmd.fencingToken().getAsLong();
+        long seen = store.fencingToken();
+        if (cmd.staleFor(seen)) {
+            return Optional.of(new AckError(Command.STALE_CODE, "command " + cmd.commandId() + " carries fencing token " + token
+                    + " but this device has seen token " + seen + " from a newer control-plane leader; refused as stale"));
+        }
+        if (token > seen) {
+            store.raiseFencingToken(token);
+        }
+        return Optional.empty();
+    }
+
+    /**
      * Records a command durably (before the transport acknowledges it to the broker), unless it
      * is known already; returns what is known of an earlier delivery.
      */
@@ -73,6 +99,11 @@ public final class CommandHandler {
     }
 
     public void handle(Command cmd, Consumer<CommandAck> ack) {
+        Optional<AckError> stale = fence(cmd);
+        if (stale.isPresent()) {
+            ack.accept(CommandAck.failed(cmd, device, stale.get(), clock.instant()));
+            return;
+        }
         accept(cmd);
         process(cmd, ack);
     }
@@ -224,7 +255,7 @@ public final class CommandHandler {
             if (f >= 1.0 || f - reported[0] >= 0.1) {
                 reported[0] = f;
                 ack.accept(new CommandAck(CommandAck.SCHEMA_VERSION, cmd.commandId(), cmd.rolloutId(), device,
-                        AckPhase.DOWNLOADING, java.util.OptionalDouble.of(Math.min(1.0, f)), Optional.empty(), clock.instant()));
+                        AckPhase.DOWNLOADING, java.util.OptionalDouble.of(Math.min(1.0, f)), Optional.empty(), clock.instant()).answering(cmd));
             }
         };
     }
@@ -244,7 +275,7 @@ public final class CommandHandler {
                 ? Optional.of(new AckError(r.errorCode().orElse("failed"), r.error().orElse("failed earlier")))
                 : Optional.empty();
         return new CommandAck(CommandAck.SCHEMA_VERSION, cmd.commandId(), cmd.rolloutId(), device, phase, OptionalDouble.empty(),
-                error, clock.instant());
+                error, clock.instant()).answering(cmd);
     }
 
 }

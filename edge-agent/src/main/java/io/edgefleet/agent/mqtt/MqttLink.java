@@ -245,6 +245,12 @@ public final class MqttLink implements AutoCloseable {
                     ack(CommandAck.failed(c, device, refused.get(), clock.instant()));
                     return;
                 }
+                Optional<io.edgefleet.protocols.messages.AckError> stale = commands.fence(c);
+                if (stale.isPresent()) { // issue 18: a deposed control-plane leader's late command; not recorded, not run
+                    LOG.log(System.Logger.Level.WARNING, "command {0} refused: {1}", c.commandId(), stale.get().message());
+                    ack(CommandAck.failed(c, device, stale.get(), clock.instant()));
+                    return;
+                }
                 commands.accept(c);
                 if (!tracing.on()) {
                     commandThread.submit(() -> commands.process(c, this::ack));

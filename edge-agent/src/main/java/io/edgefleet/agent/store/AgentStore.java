@@ -330,6 +330,36 @@ public final class AgentStore implements AutoCloseable {
         }
     }
 
+    /**
+     * The highest control-plane fencing token a command carried to this device (0: none yet). It
+     * only grows, and survives restarts with the rest of the agent's state.
+     */
+    public synchronized long fencingToken() {
+        try {
+            return counter(FENCING_TOKEN);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the fencing token: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Raises the remembered fencing token to {@code token} unless it is higher already (one atomic
+     * statement); returns the remembered token afterwards.
+     */
+    public synchronized long raiseFencingToken(long token) {
+        try (PreparedStatement p = db.prepareStatement("INSERT INTO counters (name, value) VALUES (?, ?) "
+                + "ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)")) {
+            p.setString(1, FENCING_TOKEN);
+            p.setLong(2, token);
+            p.executeUpdate();
+            return counter(FENCING_TOKEN);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot store the fencing token " + token + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static final String FENCING_TOKEN = "commands.fencing-token";
+
     /** Telemetry batches dropped for space since this data folder was created. */
     public synchronized long telemetryLost() {
         try {

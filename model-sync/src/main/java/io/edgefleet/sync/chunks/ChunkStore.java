@@ -19,12 +19,37 @@ import java.util.UUID;
  * version on a host. A chunk is written to a temporary file, fsynced, renamed: a crash leaves a
  * whole chunk or none. Reads check nothing (the name is the hash; writers verify before renaming).
  * Garbage collection keeps the chunks that the retained manifests list. Thread-safe.
+ *
+ * <p>With a {@link Backing} (the control plane's replicas on one PostgreSQL database, issue 18)
+ * the backing is the store of record and the folder a read-through cache: {@link #put} writes
+ * both, and a chunk missing from the folder ({@link #has}, {@link #file}, {@link #read}) is
+ * fetched from the backing, checked against its hash and cached. So every replica serves every
+ * chunk any replica stored. {@link #adopt}, {@link #delete} and {@link #gc} touch the folder only.
  */
 public final class ChunkStore {
     private final Path root;
+    private final Optional<Backing> backing;
+
+    /**
+     * Where chunks live for every process that reads them (a database table); the folder caches them.
+     * Implementations are thread-safe.
+     */
+    public interface Backing {
+        /** Stores a chunk under its hash; storing one that is there already does nothing. */
+        void write(String sha256, byte[] data, int offset, int length);
+
+        /** The chunk's bytes, or empty when no process stored it. */
+        Optional<byte[]> read(String sha256);
+    }
 
     public ChunkStore(Path root) {
+        this(root, Optional.empty());
+    }
+
+    /** A store over the folder {@code root}, caching the chunks of {@code backing} when there is one. */
+    public ChunkStore(Path root, Optional<Backing> backing) {
         this.root = root;
+        this.backing = backing;
         try {
             Files.createDirectories(root.resolve("chunks"));
             Files.createDirectories(root.resolve("tmp"));
@@ -42,12 +67,24 @@ public final class ChunkStore {
     }
 
     public boolean has(String sha256) {
-        return Files.isRegularFile(path(sha256));
+        return file(sha256).isPresent();
     }
 
     public Optional<Path> file(String sha256) {
         Path p = path(sha256);
-        return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
+        if (Files.isRegularFile(p)) {
+            return Optional.of(p);
+        }
+        if (backing.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<byte[]> fetched = backing.get().read(sha256);
+        if (fetched.isEmpty()) {
+            return Optional.empty();
+        }
+        byte[] data = fetched.get();
+        cache(data, Optional.of(sha256)); // checks the hash: a damaged row is an error, not a chunk
+        return Optional.of(p);
     }
 
     /**
@@ -56,6 +93,17 @@ public final class ChunkStore {
      * @throws ChunkMismatchException when {@code expectedSha256} is given and the bytes hash otherwise
      */
     public String put(byte[] data, int offset, int length, Optional<String> expectedSha256) {
+        String hash = cache(data, offset, length, expectedSha256);
+        backing.ifPresent(b -> b.write(hash, data, offset, length));
+        return hash;
+    }
+
+    private String cache(byte[] data, Optional<String> expectedSha256) {
+        return cache(data, 0, data.length, expectedSha256);
+    }
+
+    /** Writes the chunk into the folder only. */
+    private String cache(byte[] data, int offset, int length, Optional<String> expectedSha256) {
         String hash = Sha256.hex(data, offset, length);
         if (expectedSha256.isPresent() && !expectedSha256.get().equals(hash)) {
             throw new ChunkMismatchException(expectedSha256.get(), hash);
@@ -104,7 +152,7 @@ public final class ChunkStore {
 
     public byte[] read(String sha256) {
         try {
-            return Files.readAllBytes(path(sha256));
+            return Files.readAllBytes(file(sha256).orElse(path(sha256)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read chunk " + sha256, e);
         }

@@ -5,6 +5,7 @@ import io.edgefleet.protocols.ProtocolException;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * A command on {@code ef/v1/{fleet}/{device}/cmd}. Agents apply each {@code commandId} once:
@@ -19,11 +20,17 @@ import java.util.Optional;
  * @param activate for deploy: activate once verified (true) or only pre-stage (false)
  * @param issuedAt when the cloud issued it
  * @param expiresAt an agent that receives it later acknowledges it as failed instead of running it
+ * @param fencingToken the fencing token of the control-plane leader that issued it, when replicas
+ *     share a database (absent from a single node and from releases before replicas): an agent
+ *     remembers the highest token it has seen and refuses a command carrying a lower one (a
+ *     deposed leader's late command) with the code {@value #STALE_CODE}; positive when present
  */
 public record Command(int schemaVersion, String commandId, CommandType type, Optional<String> rolloutId, String model,
         Optional<String> version, Map<String, String> settings, boolean activate, Instant issuedAt,
-        Optional<Instant> expiresAt) implements Message {
+        Optional<Instant> expiresAt, OptionalLong fencingToken) implements Message {
     public static final int SCHEMA_VERSION = 1;
+    /** The {@link AckError#code()} of a command refused for a fencing token lower than one the agent has seen. */
+    public static final String STALE_CODE = "stale-fencing-token";
 
     public Command {
         Checks.schemaVersion(schemaVersion, SCHEMA_VERSION, "cmd");
@@ -47,6 +54,30 @@ public record Command(int schemaVersion, String commandId, CommandType type, Opt
         if (expiresAt.isPresent() && expiresAt.get().isBefore(issuedAt)) {
             throw new ProtocolException("expiresAt", expiresAt.get() + " is before issuedAt " + issuedAt);
         }
+        fencingToken = fencingToken == null ? OptionalLong.empty() : fencingToken;
+        if (fencingToken.isPresent() && fencingToken.getAsLong() <= 0) {
+            throw new ProtocolException("fencingToken", "must be positive, got " + fencingToken.getAsLong());
+        }
+    }
+
+    /** A command without a fencing token (a single node, or a release before replicas). */
+    public Command(int schemaVersion, String commandId, CommandType type, Optional<String> rolloutId, String model,
+            Optional<String> version, Map<String, String> settings, boolean activate, Instant issuedAt, Optional<Instant> expiresAt) {
+        this(schemaVersion, commandId, type, rolloutId, model, version, settings, activate, issuedAt, expiresAt, OptionalLong.empty());
+    }
+
+    /** This command issued under the leader's fencing {@code token} (positive). */
+    public Command withFencingToken(long token) {
+        return new Command(schemaVersion, commandId, type, rolloutId, model, version, settings, activate, issuedAt, expiresAt,
+                OptionalLong.of(token));
+    }
+
+    /**
+     * Whether a device that has seen fencing token {@code highestSeen} (0: none yet) must refuse this
+     * command as stale: it carries a lower token. A command without a token is never stale.
+     */
+    public boolean staleFor(long highestSeen) {
+        return fencingToken.isPresent() && fencingToken.getAsLong() < highestSeen;
     }
 
     public static Command deploy(String commandId, String rolloutId, String model, String version, boolean activate,

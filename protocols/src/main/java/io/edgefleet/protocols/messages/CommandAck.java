@@ -5,6 +5,7 @@ import io.edgefleet.protocols.ProtocolException;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 
 /**
  * An acknowledgement on {@code ef/v1/{fleet}/{device}/cmd/ack}.
@@ -16,9 +17,12 @@ import java.util.OptionalDouble;
  * @param progress 0..1 within the phase (download progress), when known
  * @param error present exactly when the phase is {@code failed}
  * @param at when the agent reached the phase
+ * @param fencingToken copied from the command (absent when it had none): the control plane does not
+ *     act on an acknowledgement of a command issued under a lower token than the one it last
+ *     commanded the device with
  */
 public record CommandAck(int schemaVersion, String commandId, Optional<String> rolloutId, String device,
-        AckPhase phase, OptionalDouble progress, Optional<AckError> error, Instant at) implements Message {
+        AckPhase phase, OptionalDouble progress, Optional<AckError> error, Instant at, OptionalLong fencingToken) implements Message {
     public static final int SCHEMA_VERSION = 1;
 
     public CommandAck {
@@ -39,15 +43,32 @@ public record CommandAck(int schemaVersion, String commandId, Optional<String> r
             throw new ProtocolException("error", "is only allowed when the phase is failed or rolled-back");
         }
         Checks.required(at, "at");
+        fencingToken = fencingToken == null ? OptionalLong.empty() : fencingToken;
+    }
+
+    /** An acknowledgement without a fencing token. */
+    public CommandAck(int schemaVersion, String commandId, Optional<String> rolloutId, String device, AckPhase phase,
+            OptionalDouble progress, Optional<AckError> error, Instant at) {
+        this(schemaVersion, commandId, rolloutId, device, phase, progress, error, at, OptionalLong.empty());
+    }
+
+    /** This acknowledgement answering {@code cmd}: its fencing token copied. */
+    public CommandAck answering(Command cmd) {
+        return new CommandAck(schemaVersion, commandId, rolloutId, device, phase, progress, error, at, cmd.fencingToken());
+    }
+
+    /** Whether this is an agent's refusal of a command with a stale fencing token ({@link Command#STALE_CODE}). */
+    public boolean staleRefusal() {
+        return error.map(e -> e.code().equals(Command.STALE_CODE)).orElse(false);
     }
 
     public static CommandAck of(Command cmd, String device, AckPhase phase, Instant at) {
         return new CommandAck(SCHEMA_VERSION, cmd.commandId(), cmd.rolloutId(), device, phase, OptionalDouble.empty(),
-                Optional.empty(), at);
+                Optional.empty(), at, cmd.fencingToken());
     }
 
     public static CommandAck failed(Command cmd, String device, AckError error, Instant at) {
         return new CommandAck(SCHEMA_VERSION, cmd.commandId(), cmd.rolloutId(), device, AckPhase.FAILED,
-                OptionalDouble.empty(), Optional.of(error), at);
+                OptionalDouble.empty(), Optional.of(error), at, cmd.fencingToken());
     }
 }
