@@ -78,7 +78,7 @@ class KubernetesManifestsTest {
 
     @Test
     void every_overlay_is_tested() throws IOException {
-        assertThat(kustomizations().toList()).contains("base", "overlays/gpu", "overlays/queue-depth-hpa", "overlays/single");
+        assertThat(kustomizations().toList()).contains("base", "overlays/gpu", "overlays/queue-depth-hpa", "overlays/replicas", "overlays/single");
     }
 
     @ParameterizedTest
@@ -204,6 +204,34 @@ class KubernetesManifestsTest {
         assertThat(docs).noneMatch(d -> Set.of("Deployment", "HorizontalPodAutoscaler").contains(d.get("kind")));
         Map<String, Object> control = only(docs, "StatefulSet", "edgefleet-control");
         assertThat(env(containers(map(map(map(control, "spec"), "template"), "spec")).get(0))).containsEntry("CLOUD_ROLES", "all");
+        networkPoliciesOpenOnlyServedPorts(docs);
+    }
+
+    @Test
+    void replicas_overlay_runs_two_control_replicas_and_every_role_on_one_postgresql_database_with_shared_secrets() throws Exception {
+        List<Map<String, Object>> docs = render("overlays/replicas");
+        Map<String, Object> control = only(docs, "StatefulSet", "edgefleet-control");
+        assertThat((Integer) map(control, "spec").get("replicas")).as("leader-elected replicas").isGreaterThanOrEqualTo(2);
+        Map<String, Object> cloud = cloudYaml(docs);
+        Map<String, Object> db = map(cloud, "database");
+        assertThat((String) db.get("url")).startsWith("jdbc:postgresql://");
+        assertThat(db).containsKey("password-file").doesNotContainKey("password");
+        Map<String, Object> lease = map(db, "lease");
+        assertThat((Integer) lease.get("retry-ms")).isLessThan((Integer) lease.get("renew-deadline-ms"));
+        assertThat((Integer) lease.get("renew-deadline-ms")).isLessThan((Integer) lease.get("duration-ms"));
+        String passwordDir = Path.of((String) db.get("password-file")).getParent().toString();
+        String keyDir = (String) map(cloud, "signing").get("key-dir");
+        for (Map<String, Object> w : workloads(docs)) {
+            Map<String, Object> pod = map(map(map(w, "spec"), "template"), "spec");
+            Map<String, Object> c = containers(pod).get(0);
+            assertThat(mountedFrom(pod, c, passwordDir)).as(name(w) + ": the database password from its Secret").containsKey("secret");
+            assertThat(mountedFrom(pod, c, keyDir)).as(name(w) + ": one signing key for every replica, from its Secret").containsKey("secret");
+            assertThat(list(c, "env").stream().map(e -> asMap(e).get("name"))).as(name(w) + ": an instance name per pod").contains("CLOUD_INSTANCE");
+        }
+        for (Map<String, Object> p : docs.stream().filter(d -> "NetworkPolicy".equals(d.get("kind"))).toList()) {
+            assertThat(list(map(p, "spec"), "egress").stream().flatMap(r -> list(asMap(r), "ports").stream()).map(x -> asMap(x).get("port")))
+                    .as(name(p) + ": PostgreSQL").contains(5432);
+        }
         networkPoliciesOpenOnlyServedPorts(docs);
     }
 
