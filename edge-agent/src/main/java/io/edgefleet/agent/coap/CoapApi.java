@@ -162,8 +162,6 @@ public final class CoapApi implements AutoCloseable {
         private final InferenceService inference;
         private final OipCodec oip;
         private final ExecutorService workers;
-        private final ObjectMapper cbor = Json.cborMapper(DecodeLimits.DEFAULT);
-        private final ObjectMapper json = Json.jsonMapper(DecodeLimits.DEFAULT);
         volatile io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
 
         InferResource(InferenceService inference, OipCodec oip, ExecutorService workers) {
@@ -231,12 +229,12 @@ public final class CoapApi implements AutoCloseable {
             }
             try {
                 byte[] body = ex.getRequestPayload();
-                byte[] jsonBody = isCbor ? json.writeValueAsBytes(readCbor(body)) : body;
+                byte[] jsonBody = isCbor ? Mappers.JSON.writeValueAsBytes(readCbor(body)) : body;
                 InferRequest request = tracing.on() ? tracing.within("decode", () -> oip.decodeRequest(jsonBody, OptionalInt.empty()))
                         : oip.decodeRequest(jsonBody, OptionalInt.empty());
                 InferResponse response = inference.infer(model, Optional.empty(), request);
                 byte[] out = oip.encodeResponse(response, n -> false).body();
-                ex.respond(ResponseCode.CONTENT, isCbor ? cbor.writeValueAsBytes(json.readTree(out)) : out,
+                ex.respond(ResponseCode.CONTENT, isCbor ? Mappers.CBOR.writeValueAsBytes(Mappers.JSON.readTree(out)) : out,
                         isCbor ? CoapResources.FORMAT_CBOR : CoapResources.FORMAT_JSON);
             } catch (IOException e) {
                 ex.respond(ResponseCode.INTERNAL_SERVER_ERROR, "internal error");
@@ -252,7 +250,7 @@ public final class CoapApi implements AutoCloseable {
 
         private JsonNode readCbor(byte[] body) {
             try {
-                return cbor.readTree(body);
+                return Mappers.CBOR.readTree(body);
             } catch (com.fasterxml.jackson.core.JacksonException e) {
                 throw Json.translate(e);
             } catch (IOException e) {
@@ -273,9 +271,14 @@ public final class CoapApi implements AutoCloseable {
     }
 
     /** {@code /models}: the active version of every model; observable. */
+    /** Jackson's mappers, built when the first CoAP request needs them (class initialisation: once, thread-safe). */
+    private static final class Mappers {
+        static final ObjectMapper CBOR = Json.cborMapper(DecodeLimits.DEFAULT);
+        static final ObjectMapper JSON = Json.jsonMapper(DecodeLimits.DEFAULT);
+    }
+
     static final class ModelsResource extends CoapResource {
         private final ModelSlots slots;
-        private final ObjectMapper json = Json.jsonMapper(DecodeLimits.DEFAULT);
 
         ModelsResource(ModelSlots slots) {
             super(CoapResources.MODELS);
@@ -287,7 +290,7 @@ public final class CoapApi implements AutoCloseable {
         @Override
         public void handleGET(CoapExchange ex) {
             try {
-                ex.respond(ResponseCode.CONTENT, json.writeValueAsBytes(Map.of("models", slots.activeVersions())), CoapResources.FORMAT_JSON);
+                ex.respond(ResponseCode.CONTENT, Mappers.JSON.writeValueAsBytes(Map.of("models", slots.activeVersions())), CoapResources.FORMAT_JSON);
             } catch (IOException e) {
                 ex.respond(ResponseCode.INTERNAL_SERVER_ERROR, "internal error");
             }

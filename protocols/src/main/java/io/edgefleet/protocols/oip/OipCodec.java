@@ -28,18 +28,33 @@ import java.util.function.Predicate;
  * {@code binary_data_size}.
  *
  * <p>Decoding is strict and total: any input either yields a complete object or throws
- * {@link ProtocolException} with the JSON path of the problem. Thread-safe and stateless.
+ * {@link ProtocolException} with the JSON path of the problem. Thread-safe; holds no state but its
+ * Jackson mapper, built on first use.
  */
 public final class OipCodec {
     /** The HTTP header that carries the JSON header length of a binary-extension body. */
     public static final String HEADER_CONTENT_LENGTH = "Inference-Header-Content-Length";
 
     private final DecodeLimits limits;
-    private final ObjectMapper mapper;
+    /** Built on first use: an idle agent never loads Jackson's databind (hundreds of classes, MiBs of metaspace). */
+    private volatile ObjectMapper mapper;
 
     private OipCodec(DecodeLimits limits) {
         this.limits = limits;
-        this.mapper = Json.jsonMapper(limits);
+    }
+
+    private ObjectMapper mapper() {
+        ObjectMapper m = mapper;
+        if (m == null) {
+            synchronized (this) {
+                m = mapper;
+                if (m == null) {
+                    m = Json.jsonMapper(limits);
+                    mapper = m;
+                }
+            }
+        }
+        return m;
     }
 
     public static OipCodec create(DecodeLimits limits) {
@@ -266,7 +281,7 @@ public final class OipCodec {
         }
         JsonNode root;
         try {
-            root = mapper.readTree(body, 0, len);
+            root = mapper().readTree(body, 0, len);
         } catch (JacksonException e) {
             throw Json.translate(e);
         } catch (IOException e) {
@@ -501,7 +516,7 @@ public final class OipCodec {
 
     private byte[] write(Writer w) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+        try (JsonGenerator g = mapper().getFactory().createGenerator(out)) {
             w.write(g);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
