@@ -104,6 +104,7 @@ class AgentDistributionIT {
      * speed: the launcher says so in one line and the agent starts on an AppCDS archive instead.
      */
     @Test
+    @org.junit.jupiter.api.Tag("slow") // three starts, one of them training: 115 s on the loaded 2-core build machine
     void the_aot_cache_is_trained_then_used_and_an_unusable_one_falls_back_to_appcds() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.version().feature() >= 25, "the AOT cache is a JDK 25+ line of jvm.options");
         Path work = Files.createDirectories(dir.resolve("aot"));
