@@ -20,7 +20,8 @@
 #   re_ready_ms, re_cpu_ms  the same agent restarted on the data folder of that start (a device's reboot:
 #              the model is already installed there, so it loads in-process without the verifier child)
 # then the medians and the ratios packaged/today. The packaged agent's first start (not timed)
-# writes its AppCDS archive into a temporary EDGEFLEET_CACHE_DIR, as a device's first boot does.
+# writes its AppCDS archive (JDK 21-24) or trains its AOT cache (JDK 25+; then one more untimed start
+# lets the launcher check it) into a temporary EDGEFLEET_CACHE_DIR, as a device's first boot does.
 # --agent-home: an unpacked distribution (default: dist-agent/target/edgefleet-agent-*.tar.gz
 # unpacked into a temporary folder). --model: a model file (default: hello_world_float.tflite from
 # ../shared/models when present, else a synthetic 4-input classifier) and --body the JSON v2
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --connections) connections=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --idle) idle=$2; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "agent-footprint: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -156,9 +157,14 @@ measure() {
 
 echo "# $(nproc) cores, $("$java" -version 2>&1 | head -n 1), model $name ($(wc -c < "$model") bytes), $runs starts each, alternating"
 echo "# packaged: $home; JVM options: $(grep -v '^[[:space:]]*#' "$home/conf/jvm.options" | grep -v '^[[:space:]]*$' | tr '\n' ' ')"
-echo "# first start of the packaged agent (writes its CDS archive; not counted)"
+echo "# first start of the packaged agent (writes its CDS archive, or on JDK 25+ trains its AOT cache; not counted)"
 port=$(free_port); start packaged "$port"; wait_ready "$port"; stop
-echo "# CDS archive after it: $(ls -l "$EDGEFLEET_CACHE_DIR"/*.jsa 2>/dev/null | awk '{ printf "%s %.1f MiB", $NF, $5 / 1048576 }' || true)"
+if [ -f "$EDGEFLEET_CACHE_DIR/agent.aot.state" ]; then
+  # the launcher checks a new AOT cache once, at the start after training: not counted either
+  port=$(free_port); start packaged "$port"; wait_ready "$port"; stop
+  echo "# AOT cache state: $(cat "$EDGEFLEET_CACHE_DIR/agent.aot.state")"
+fi
+echo "# archive after it: $(ls -l "$EDGEFLEET_CACHE_DIR"/*.jsa "$EDGEFLEET_CACHE_DIR"/*.aot 2>/dev/null | awk '{ printf "%s %.1f MiB ", $NF, $5 / 1048576 }' || true)"
 printf '%-9s %4s %9s %8s %9s %9s %9s %11s %9s\n' kind run ready_ms cpu_ms idle_MiB req_s load_MiB re_ready_ms re_cpu_ms
 : > "$tmp/today.txt"; : > "$tmp/packaged.txt"
 for i in $(seq 1 "$runs"); do

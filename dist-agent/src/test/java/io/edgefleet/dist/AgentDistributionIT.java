@@ -98,6 +98,58 @@ class AgentDistributionIT {
         assertThat(work.resolve("data/agent.db")).exists();
     }
 
+    /**
+     * JDK 25+: the first start trains the AOT cache (written when the JVM exits), the next one checks it once and uses
+     * it; a cache the JVM cannot map (here a file cut short, as a power loss while it was written leaves it) costs only
+     * speed: the launcher says so in one line and the agent starts on an AppCDS archive instead.
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("slow") // three starts, one of them training: 115 s on the loaded 2-core build machine
+    void the_aot_cache_is_trained_then_used_and_an_unusable_one_falls_back_to_appcds() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.version().feature() >= 25, "the AOT cache is a JDK 25+ line of jvm.options");
+        Path work = Files.createDirectories(dir.resolve("aot"));
+        Path models = Files.createDirectories(work.resolve("models"));
+        Files.copy(SyntheticModels.classifierTflite(Files.createDirectories(work.resolve("gen"))), models.resolve("cls.tflite"));
+        Path cache = work.resolve("cache");
+        Path aot = cache.resolve("agent.aot");
+        Path state = cache.resolve("agent.aot.state");
+        Map<String, String> env = Map.of("EDGEFLEET_CACHE_DIR", cache.toString());
+        String[] args = {"--models-dir", "models", "--http-port", "0", "--coap-port", "-1", "--data-dir", "data"};
+        try (Distribution.Run agent = dist.start(work, env, "edgefleet-agent", args)) {
+            agent.await("ready: (http://127\\.0\\.0\\.1:\\d+/v2)", START);
+            assertThat(Files.readString(state)).as("the first start trains").endsWith(" trained\n");
+            assertThat(agent.terminate(Duration.ofSeconds(120))).as(agent.output()).isIn(0, 143);
+        }
+        assertThat(aot).as("written when the training JVM exited").isNotEmptyFile();
+        try (Distribution.Run agent = dist.start(work, env, "edgefleet-agent", args)) {
+            String base = agent.await("ready: (http://127\\.0\\.0\\.1:\\d+/v2)", START);
+            assertThat(Files.readString(state)).as(agent.output()).endsWith(" ok\n");
+            assertThat(agent.process().info().arguments()).hasValueSatisfying(a -> assertThat(a).contains("-XX:AOTCache=" + aot));
+            assertThat(post(base + "/models/cls/infer", "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,0,0,0]}]}")
+                    .statusCode()).isEqualTo(200);
+            assertThat(agent.output()).doesNotContain("AOT cache").doesNotContain("[error]");
+            assertThat(agent.terminate(Duration.ofSeconds(60))).as(agent.output()).isIn(0, 143);
+        }
+        // cut short after it was checked: the JVM itself would refuse to start on it ("Unable to use AOT cache")
+        byte[] bytes = Files.readAllBytes(aot);
+        Files.write(aot, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        String key = Files.readString(state).strip().split(" ")[0];
+        Files.writeString(state, key + " trained\n");
+        Files.setLastModifiedTime(state, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+        try (Distribution.Run agent = dist.start(work, env, "edgefleet-agent", args)) {
+            String base = agent.await("ready: (http://127\\.0\\.0\\.1:\\d+/v2)", START);
+            assertThat(agent.output()).contains("edgefleet: this JVM cannot use the AOT cache " + aot
+                    + " with these options: using an AppCDS archive instead (a slower start)");
+            assertThat(Files.readString(state)).endsWith(" unusable\n");
+            assertThat(agent.process().info().arguments()).hasValueSatisfying(a -> assertThat(a)
+                    .contains("-XX:SharedArchiveFile=" + cache.resolve("agent.jsa")).noneMatch(o -> o.startsWith("-XX:AOTCache")));
+            assertThat(post(base + "/models/cls/infer", "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,0,0,0]}]}")
+                    .statusCode()).isEqualTo(200);
+            assertThat(agent.terminate(Duration.ofSeconds(60))).as(agent.output()).isIn(0, 143);
+        }
+        assertThat(cache.resolve("agent.jsa")).as("the AppCDS archive, written at exit").isNotEmptyFile();
+    }
+
     @Test
     void control_plane_commands_name_the_distribution_that_has_them() throws Exception {
         Path work = Files.createDirectories(dir.resolve("cli"));

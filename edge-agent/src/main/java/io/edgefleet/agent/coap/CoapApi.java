@@ -170,7 +170,7 @@ public final class CoapApi implements AutoCloseable {
         private final InferenceService inference;
         private final OipCodec oip;
         private final ExecutorService workers;
-        private final CborInference cbor;
+        private volatile CborInference cbor; // built by the first CBOR request: Jackson stays off an idle agent's heap
         private final CoapTransfer transfer;
         private final int maxBodyBytes;
         volatile io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
@@ -180,9 +180,22 @@ public final class CoapApi implements AutoCloseable {
             this.inference = inference;
             this.oip = oip;
             this.workers = workers;
-            this.cbor = new CborInference(oip, oip.limits());
             this.transfer = transfer;
             this.maxBodyBytes = maxBodyBytes;
+        }
+
+        private CborInference cbor() {
+            CborInference c = cbor;
+            if (c == null) {
+                synchronized (this) {
+                    c = cbor;
+                    if (c == null) {
+                        c = new CborInference(oip, oip.limits());
+                        cbor = c;
+                    }
+                }
+            }
+            return c;
         }
 
         @Override
@@ -268,9 +281,9 @@ public final class CoapApi implements AutoCloseable {
             try {
                 byte[] body = ex.getRequestPayload();
                 if (isCbor) {
-                    CborInference.Decoded d = tracing.on() ? tracing.within("decode", () -> cbor.decode(body)) : cbor.decode(body);
+                    CborInference.Decoded d = tracing.on() ? tracing.within("decode", () -> cbor().decode(body)) : cbor().decode(body);
                     InferResponse response = inference.infer(model, Optional.empty(), d.request());
-                    ex.respond(ResponseCode.CONTENT, cbor.encode(response, n -> d.binary() || d.request().wantsBinary(n)), CoapResources.FORMAT_CBOR);
+                    ex.respond(ResponseCode.CONTENT, cbor().encode(response, n -> d.binary() || d.request().wantsBinary(n)), CoapResources.FORMAT_CBOR);
                     return;
                 }
                 InferRequest request = tracing.on() ? tracing.within("decode", () -> oip.decodeRequest(body, OptionalInt.empty()))
@@ -301,10 +314,15 @@ public final class CoapApi implements AutoCloseable {
         };
     }
 
+    /** Jackson's JSON mapper, built when the first CoAP request needs it (class initialisation: once, thread-safe). */
+    private static final class Mappers {
+        static final ObjectMapper JSON = Json.jsonMapper(DecodeLimits.DEFAULT);
+    }
+
     /** {@code /models}: the active version of every model; observable. */
+
     static final class ModelsResource extends CoapResource {
         private final ModelSlots slots;
-        private final ObjectMapper json = Json.jsonMapper(DecodeLimits.DEFAULT);
 
         ModelsResource(ModelSlots slots) {
             super(CoapResources.MODELS);
@@ -316,7 +334,7 @@ public final class CoapApi implements AutoCloseable {
         @Override
         public void handleGET(CoapExchange ex) {
             try {
-                ex.respond(ResponseCode.CONTENT, json.writeValueAsBytes(Map.of("models", slots.activeVersions())), CoapResources.FORMAT_JSON);
+                ex.respond(ResponseCode.CONTENT, Mappers.JSON.writeValueAsBytes(Map.of("models", slots.activeVersions())), CoapResources.FORMAT_JSON);
             } catch (IOException e) {
                 ex.respond(ResponseCode.INTERNAL_SERVER_ERROR, "internal error");
             }

@@ -36,7 +36,10 @@ import java.util.TreeMap;
  */
 final class RepositoryHttp {
     private static final System.Logger LOG = System.getLogger(RepositoryHttp.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Built when the first repository request needs it (class initialisation), not when the agent starts. */
+    private static final class Mapper {
+        static final ObjectMapper JSON = new ObjectMapper();
+    }
 
     private final ModelSlots slots;
     private final InferenceService inference;
@@ -76,7 +79,7 @@ final class RepositoryHttp {
             if (body.length > 0) {
                 JsonNode n;
                 try {
-                    n = JSON.readTree(body);
+                    n = Mapper.JSON.readTree(body);
                 } catch (com.fasterxml.jackson.core.JacksonException e) {
                     errors.send(res, Status.BAD_REQUEST_400, "the index request is not JSON");
                     return;
@@ -137,6 +140,6 @@ final class RepositoryHttp {
     }
 
     private static void json(ServerResponse res, Object body) throws Exception {
-        res.status(Status.OK_200).header(HeaderNames.CONTENT_TYPE, "application/json").send(JSON.writeValueAsBytes(body));
+        res.status(Status.OK_200).header(HeaderNames.CONTENT_TYPE, "application/json").send(Mapper.JSON.writeValueAsBytes(body));
     }
 }

@@ -29,7 +29,8 @@ public final class TelemetryRecorder {
     private final Duration window;
     private final int maxOutboxRows;
     private final Clock clock;
-    private final MessageCodec json = MessageCodec.json();
+    /** Built on the first batch (under this object's lock): an agent that just started has not loaded Jackson's databind. */
+    private MessageCodec json;
     private final Map<List<String>, Window> open = new LinkedHashMap<>();
     private final java.util.function.Supplier<Optional<ResourceUsage>> resources;
     private final Duration idleEvery;
@@ -116,7 +117,11 @@ public final class TelemetryRecorder {
             return Optional.empty();
         }
         lastBatchAt = now;
-        long seq = store.appendOutbox((sequence, lost) -> json.encode(new TelemetryBatch(TelemetryBatch.SCHEMA_VERSION, fleet, device,
+        if (json == null) {
+            json = MessageCodec.json();
+        }
+        MessageCodec codec = json;
+        long seq = store.appendOutbox((sequence, lost) -> codec.encode(new TelemetryBatch(TelemetryBatch.SCHEMA_VERSION, fleet, device,
                 sequence, now, records, lost, used)), maxOutboxRows);
         return Optional.of(seq);
     }

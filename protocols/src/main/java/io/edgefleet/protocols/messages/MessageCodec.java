@@ -24,17 +24,46 @@ import java.io.UncheckedIOException;
  * Thread-safe.
  */
 public final class MessageCodec {
-    private final ObjectMapper mapper;
+    private final java.util.function.Supplier<ObjectMapper> make;
     private final DecodeLimits limits;
-    private final ObjectMapper canonical;
+    /** Both built on first use: a codec made at start-up (the agent makes several) loads no Jackson databind until a message flows. */
+    private volatile ObjectMapper mapper;
+    private volatile ObjectMapper canonical;
 
-    private MessageCodec(ObjectMapper mapper, DecodeLimits limits) {
-        this.mapper = mapper;
+    private MessageCodec(java.util.function.Supplier<ObjectMapper> make, DecodeLimits limits) {
+        this.make = make;
         this.limits = limits;
-        this.canonical = ((JsonMapper) Json.jsonMapper(limits)).rebuild()
-                .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
-                .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-                .build();
+    }
+
+    private ObjectMapper mapper() {
+        ObjectMapper m = mapper;
+        if (m == null) {
+            synchronized (this) {
+                m = mapper;
+                if (m == null) {
+                    m = make.get();
+                    mapper = m;
+                }
+            }
+        }
+        return m;
+    }
+
+    private ObjectMapper canonical() {
+        ObjectMapper m = canonical;
+        if (m == null) {
+            synchronized (this) {
+                m = canonical;
+                if (m == null) {
+                    m = ((JsonMapper) Json.jsonMapper(limits)).rebuild()
+                            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+                            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+                            .build();
+                    canonical = m;
+                }
+            }
+        }
+        return m;
     }
 
     public static MessageCodec json() {
@@ -42,7 +71,7 @@ public final class MessageCodec {
     }
 
     public static MessageCodec json(DecodeLimits limits) {
-        return new MessageCodec(Json.jsonMapper(limits), limits);
+        return new MessageCodec(() -> Json.jsonMapper(limits), limits);
     }
 
     public static MessageCodec cbor() {
@@ -50,12 +79,12 @@ public final class MessageCodec {
     }
 
     public static MessageCodec cbor(DecodeLimits limits) {
-        return new MessageCodec(Json.cborMapper(limits), limits);
+        return new MessageCodec(() -> Json.cborMapper(limits), limits);
     }
 
     public byte[] encode(Object message) {
         try {
-            return mapper.writeValueAsBytes(message);
+            return mapper().writeValueAsBytes(message);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
@@ -72,7 +101,7 @@ public final class MessageCodec {
         }
         limits.checkSize(bytes.length, "message");
         try {
-            T value = mapper.readValue(bytes, type);
+            T value = mapper().readValue(bytes, type);
             if (value == null) {
                 throw new ProtocolException("$", "message is null");
             }
@@ -93,7 +122,7 @@ public final class MessageCodec {
      */
     public byte[] canonicalBytes(Manifest manifest) {
         try {
-            return canonical.writeValueAsBytes(manifest.unsigned());
+            return canonical().writeValueAsBytes(manifest.unsigned());
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }

@@ -28,20 +28,40 @@ import java.util.function.Predicate;
  * {@code binary_data_size}.
  *
  * <p>Decoding is strict and total: any input either yields a complete object or throws
- * {@link ProtocolException} with the JSON path of the problem. Thread-safe and stateless.
+ * {@link ProtocolException} with the JSON path of the problem. Thread-safe; holds no state but its
+ * Jackson mapper, built on first use.
  */
 public final class OipCodec {
     /** The HTTP header that carries the JSON header length of a binary-extension body. */
     public static final String HEADER_CONTENT_LENGTH = "Inference-Header-Content-Length";
 
     private final DecodeLimits limits;
-    private final ObjectMapper mapper;
-    private final StreamingRequestDecoder streaming;
+    /** Built on first use: an idle agent never loads Jackson's databind (hundreds of classes, MiBs of metaspace). */
+    private volatile ObjectMapper mapper;
+    private volatile StreamingRequestDecoder streaming;
 
     private OipCodec(DecodeLimits limits) {
         this.limits = limits;
-        this.mapper = Json.jsonMapper(limits);
-        this.streaming = new StreamingRequestDecoder(limits, mapper);
+    }
+
+    private ObjectMapper mapper() {
+        ObjectMapper m = mapper;
+        if (m == null) {
+            synchronized (this) {
+                m = mapper;
+                if (m == null) {
+                    m = Json.jsonMapper(limits);
+                    streaming = new StreamingRequestDecoder(limits, m);
+                    mapper = m;
+                }
+            }
+        }
+        return m;
+    }
+
+    private StreamingRequestDecoder streaming() {
+        mapper();
+        return streaming;
     }
 
     public static OipCodec create(DecodeLimits limits) {
@@ -89,7 +109,7 @@ public final class OipCodec {
      */
     public InferRequest decodeRequest(byte[] body, OptionalInt headerLength) {
         checkBody(body, headerLength, "request");
-        InferRequest fast = streaming.decode(body, headerLength);
+        InferRequest fast = streaming().decode(body, headerLength);
         return fast != null ? fast : decodeRequestTree(body, headerLength);
     }
 
@@ -288,7 +308,7 @@ public final class OipCodec {
         int len = headerLength.orElse(body.length);
         JsonNode root;
         try {
-            root = mapper.readTree(body, 0, len);
+            root = mapper().readTree(body, 0, len);
         } catch (JacksonException e) {
             throw Json.translate(e);
         } catch (IOException e) {
@@ -523,7 +543,7 @@ public final class OipCodec {
 
     private byte[] write(Writer w) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+        try (JsonGenerator g = mapper().getFactory().createGenerator(out)) {
             w.write(g);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
