@@ -225,7 +225,12 @@ final class FleetCommands {
                     rows.add(List.of(m.path("name").asText(), m.path("task").asText("-"), Integer.toString(versions.size()),
                             versions.isEmpty() ? "-" : versions.get(0).asText(), m.path("createdAt").asText("-")));
                 });
+                if (rows.isEmpty()) {
+                    spec.commandLine().getOut().println("0 model(s): push one with `edgefleet model push FILE --name M --version V`");
+                    return Main.OK;
+                }
                 CloudCommands.table(spec.commandLine().getOut(), List.of("MODEL", "TASK", "VERSIONS", "LATEST", "CREATED"), rows);
+                spec.commandLine().getOut().printf("%d model(s)%n", rows.size());
                 return Main.OK;
             }
             r.json().path("versions").forEach(v -> {

@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
 /** {@code edgefleet model sync-bench}: model sync against curl of the same bytes from the same server, in one run. */
 @Command(name = "sync-bench", mixinStandardHelpOptions = true,
         description = {"Benchmark model sync on loopback: a full download versus curl fetching the same bytes (as one file) from the",
-            "same server; the bytes a device fetches when only the last layer changed; the bytes after a cut at 50 %."})
+            "same server; the bytes a device fetches when only the last layer changed; the bytes after a cut at 50 %%."})
 final class SyncBench implements Callable<Integer> {
     @Option(names = "--size-mib", defaultValue = "64", description = "Model size in MiB (default ${DEFAULT-VALUE}).")
     int sizeMib;

@@ -263,6 +263,9 @@ public final class ControlPlane implements AutoCloseable {
                     ? Optional.of(new io.edgefleet.cloud.store.ChunkTable(store, clock)) : Optional.empty());
             registry = new ModelRegistry(new ModelRepository(store), events, chunks, key,
                     DeviceCatalog.builtIn(), config.validation(), 2, clock);
+            if (store.kind() == io.edgefleet.cloud.store.DatabaseSettings.Kind.POSTGRESQL) {
+                registry.checkSigningKeyAgainstStored().ifPresent(w -> LOG.log(System.Logger.Level.WARNING, w));
+            }
         }
         if (config.roles().contains(Role.INFERENCE)) {
             java.util.function.IntConsumer sizes = meters.inference(

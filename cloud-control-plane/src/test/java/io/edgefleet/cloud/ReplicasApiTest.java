@@ -82,6 +82,13 @@ class ReplicasApiTest {
             assertThat(chunk.body()).hasSize(c.get("sizeBytes").asInt());
         }
 
+        // a third replica that missed the shared signing key (its own key-dir) refuses to start instead of signing with a key
+        // no agent trusts
+        Path ownKeys = dir.resolve("c-keys");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ControlPlane.start(replica("c", settings)
+                .withSigningKey("k1", Optional.of(ownKeys)))).hasStackTraceContaining("is not the key that signed the models in the shared "
+                + "database").hasStackTraceContaining("signing.key-dir");
+
         // a rollout created and paused on the follower is the leader's rollout
         assertThat(opsB.raw("PUT", "/api/v1/fleets/f/devices/d1", "application/json", "{}".getBytes()).status()).isEqualTo(200);
         CloudClient.Response created = opsB.raw("POST", "/api/v1/rollouts", "application/json", """

@@ -20,6 +20,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -181,6 +182,11 @@ class AgentCoapTransferTest {
 
     /** Sends one raw datagram and returns the one answer, parsed. */
     static Response exchange(EdgeAgent a, byte[] payload, int format) throws Exception {
+        return exchange(a, payload, format, r -> { });
+    }
+
+    /** Sends one raw datagram, its options completed by {@code options}, and returns the one answer, parsed. */
+    static Response exchange(EdgeAgent a, byte[] payload, int format, java.util.function.Consumer<Request> options) throws Exception {
         Request r = Request.newPost();
         r.setMID(4711);
         r.setToken(Token.fromProvider(new byte[] {1, 2, 3, 4}));
@@ -189,6 +195,7 @@ class AgentCoapTransferTest {
         r.setPayload(payload);
         InetSocketAddress agent = new InetSocketAddress("127.0.0.1", a.coapPort().getAsInt());
         r.setDestinationContext(new AddressEndpointContext(agent));
+        options.accept(r);
         byte[] datagram = new UdpDataSerializer().serializeRequest(r).getBytes();
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             s.setSoTimeout(10_000);
@@ -353,6 +360,13 @@ class AgentCoapTransferTest {
             CoapResponse shape = c.post(cbor(new float[] {1, 2}, 85, 0), CoapResources.FORMAT_CBOR);
             assertThat(shape.getCode()).isEqualTo(ResponseCode.BAD_REQUEST);
             assertThat(shape.getResponseText()).isEqualTo("model 'dense' input 'x': expected shape [-1,256], got [1,2]");
+
+            byte[] valid = cbor(input(), 85, 0);
+            byte[] trailing = java.util.Arrays.copyOf(valid, valid.length + 1);
+            trailing[valid.length] = 0x01; // a second CBOR item after the request map
+            CoapResponse extra = c.post(trailing, CoapResources.FORMAT_CBOR);
+            assertThat(extra.getCode()).isEqualTo(ResponseCode.BAD_REQUEST);
+            assertThat(extra.getResponseText()).isEqualTo("$: malformed input: data after the CBOR map (a request is one map)");
 
             CoapResponse notFound = unknown.post(cbor(input(), 85, 0), CoapResources.FORMAT_CBOR);
             assertThat(notFound.getCode()).isEqualTo(ResponseCode.NOT_FOUND);

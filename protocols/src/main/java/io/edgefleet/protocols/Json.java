@@ -137,7 +137,9 @@ public final class Json {
             return "unreadable value";
         }
         String first = original.lines().findFirst().orElse(original)
-                .replaceAll("`?(?:[a-z][a-z0-9_]*\\.)+([A-Z][A-Za-z0-9_$]*)`?", "$1")
+                .replaceAll("\\(?enable `?JsonReadFeature\\.ALLOW_NON_NUMERIC_NUMBERS`? to allow\\)?",
+                        "(send \"NaN\", \"Infinity\" or \"-Infinity\" as strings)")
+                .replaceAll("`?\\b(?:[a-z][a-z0-9_]*\\.)+([A-Z][A-Za-z0-9_$]*)`?", "$1")
                 .replace("\"<EOF>\"", "end of input");
         return first.length() > 200 ? first.substring(0, 200) + "..." : first;
     }

@@ -46,7 +46,7 @@ class CommandTreeTest {
     void the_tree_has_the_commands_of_the_issue() {
         List<String> all = commands().map(p -> String.join(" ", p)).toList();
         assertThat(all).contains("model push", "telemetry", "tokens create", "tokens list", "tokens revoke", "events",
-                "devices tags add", "devices tags remove", "devices tags list", "model deprecate");
+                "devices tags add", "devices tags remove", "devices tags list", "model deprecate", "model list");
         assertThat(all.size()).isGreaterThan(40);
     }
 

@@ -312,4 +312,46 @@ public final class ModelRegistry implements ManifestSource {
         }
         return out;
     }
+
+    /**
+     * On a database other processes share (PostgreSQL replicas): checks that this process signs with
+     * the key that signed what the database already holds, the newest manifest of the first model.
+     * A replica started without the shared {@code signing.key-dir} would otherwise make a key of its
+     * own and sign new versions that no agent trusts. Another key id (a deliberate rotation) is
+     * only returned as a warning.
+     *
+     * @return a warning to log, if any
+     * @throws IllegalStateException the stored manifest carries this key id but does not verify with this key
+     */
+    public Optional<String> checkSigningKeyAgainstStored() {
+        for (ModelRepository.ModelSummary m : repo.models()) {
+            if (m.versions().isEmpty()) {
+                continue;
+            }
+            Optional<byte[]> bytes = repo.manifest(m.name(), m.versions().get(0));
+            if (bytes.isEmpty()) {
+                continue;
+            }
+            Manifest stored = MessageCodec.json().decode(bytes.get(), Manifest.class);
+            try {
+                io.edgefleet.sync.signing.ManifestSigning.verify(stored, Map.of(key.keyId(), key.publicKey()), clock.instant());
+            } catch (io.edgefleet.sync.signing.ManifestRejectedException e) {
+                switch (e.kind()) {
+                    case BAD_SIGNATURE -> throw new IllegalStateException("this control plane's signing key '" + key.keyId()
+                            + "' is not the key that signed the models in the shared database (" + e.getMessage() + "): every replica must "
+                            + "sign with the same key; point signing.key-dir at the first replica's key (docs/control-plane.md \"Replicas\")");
+                    case UNKNOWN_KEY -> {
+                        return Optional.of("the newest manifest in the shared database (" + m.name() + "/" + m.versions().get(0)
+                                + ") is signed with key '" + stored.keyId() + "', this control plane signs with '" + key.keyId()
+                                + "': agents must trust both (a key rotation), or signing.key-dir is wrong");
+                    }
+                    default -> {
+                        return Optional.empty(); // expired or unsigned: says nothing about the key
+                    }
+                }
+            }
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
 }

@@ -103,6 +103,9 @@ final class CborInference {
             if (p.currentToken() != JsonToken.END_OBJECT) {
                 throw new ProtocolException("$", "malformed input: the CBOR map does not end");
             }
+            if (p.nextToken() != null) {
+                throw new ProtocolException("$", "malformed input: data after the CBOR map (a request is one map)");
+            }
         } catch (JacksonException e) {
             throw Json.translate(e);
         } catch (IOException e) {

@@ -63,6 +63,11 @@ public final class CoapApi implements AutoCloseable {
         }
     }
 
+    /** Unfinished block-wise uploads may together reserve this many maximum bodies (Block1Budget); beyond: 4.13. */
+    static final int BLOCK1_BUDGET_BODIES = 4;
+    /** A block-wise transfer without a block for this long is dropped (RFC 7959 leaves it to the server). */
+    static final long BLOCK1_LIFETIME_MS = 30_000;
+
     /** Plain CoAP (UDP, no DTLS). */
     public CoapApi(String host, int port, int maxBodyBytes, InferenceService inference, ModelSlots slots, OipCodec oip,
             io.edgefleet.agent.health.ListenerHealth health) {
@@ -90,6 +95,9 @@ public final class CoapApi implements AutoCloseable {
         // (issue 19: a 2.5 KB request went unanswered). Read every datagram UDP can carry, so that one over
         // max-message-bytes gets 4.13 instead of silence.
         config.set(UdpConfig.UDP_DATAGRAM_SIZE, CoapTransfer.RECEIVE_DATAGRAM_BYTES);
+        // Unfinished Block1 uploads hold whole-body buffers: a budget of BLOCK1_BUDGET_BODIES bodies, reservations
+        // ending with the last block or BLOCK1_LIFETIME_MS without one (Block1Budget)
+        config.set(CoapConfig.BLOCKWISE_STATUS_LIFETIME, BLOCK1_LIFETIME_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
         InetSocketAddress address = new InetSocketAddress(host, port);
         CoapEndpoint.Builder eb = new CoapEndpoint.Builder().setConfiguration(config)
                 .setOptionRegistry(new org.eclipse.californium.core.coap.option.MapBasedOptionRegistry(
@@ -100,6 +108,7 @@ public final class CoapApi implements AutoCloseable {
             eb.setInetSocketAddress(address);
         }
         this.endpoint = eb.build();
+        endpoint.addInterceptor(new Block1Budget(maxBodyBytes, (long) BLOCK1_BUDGET_BODIES * maxBodyBytes, BLOCK1_LIFETIME_MS));
         this.server = new CoapServer(config);
         server.addEndpoint(endpoint);
         this.models = new ModelsResource(slots);

@@ -186,7 +186,7 @@ public final class SyncRoutes {
 
     private static void error(ServerResponse res, Status status, String message) {
         res.status(status).header(HeaderNames.CONTENT_TYPE, "application/problem+json")
-                .send(("{\"title\":\"" + status.reasonPhrase() + "\",\"status\":" + status.code() + ",\"detail\":\""
-                        + message.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}").getBytes(StandardCharsets.UTF_8));
+                .send(io.edgefleet.protocols.messages.MessageCodec.json().encode(  // Jackson escapes what the detail echoes (paths, Range)
+                        new java.util.LinkedHashMap<>(java.util.Map.of("title", status.reasonPhrase(), "status", status.code(), "detail", message))));
     }
 }

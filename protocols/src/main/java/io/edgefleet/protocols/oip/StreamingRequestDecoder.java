@@ -276,7 +276,9 @@ final class StreamingRequestDecoder {
 
     private static double floating(JsonParser p, JsonToken t) throws IOException {
         if (t == JsonToken.VALUE_NUMBER_FLOAT || t == JsonToken.VALUE_NUMBER_INT) {
-            return p.getDoubleValue();
+            double d = p.getDoubleValue();
+            expect(!Double.isInfinite(d)); // an overflowing number (1e400): the tree decoder names it
+            return d;
         }
         if (t == JsonToken.VALUE_STRING) {
             switch (p.getText()) {

@@ -135,7 +135,12 @@ final class TensorJson {
 
     private static double floating(JsonNode n, DataType type, String path, int i) {
         if (n.isNumber()) {
-            return n.doubleValue();
+            double d = n.doubleValue();
+            if (Double.isInfinite(d)) { // a JSON number beyond double's range (1e400) overflows to infinity: never what was meant
+                throw element(path, i, "a number beyond the range of " + type + " (it would read as "
+                        + (d > 0 ? "" : "-") + "infinity); send \"Infinity\" or \"-Infinity\" for an infinity");
+            }
+            return d;
         }
         if (n.isTextual()) {
             switch (n.textValue()) {
