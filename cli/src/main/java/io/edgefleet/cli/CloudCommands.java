@@ -169,11 +169,18 @@ final class CloudCommands {
             out.printf("control plane on %s://%s:%d/api/v1 (roles %s), data in %s%n", c.httpTls().scheme(), c.httpHost(), cp.port(),
                     c.roles().stream().map(Role::wire).sorted().toList(), c.dataDir().toAbsolutePath().normalize());
             if (c.httpTls().enabled()) {
-                out.printf("CA certificate (clients trust it: --ca): %s%n", c.pkiDir().resolve("ca.pem"));
+                // the operator's CA when configured (replicas share it as a mounted secret), else the one made in data-dir
+                out.printf("CA certificate (clients trust it: --ca): %s%n", c.pki().caCertificate().orElse(c.pkiDir().resolve("ca.pem")));
             }
             if (c.tokens().isEmpty() && cp.tokens() != null) {
-                out.printf("API tokens: %s (operator), %s (viewer)%n", c.dataDir().resolve("tokens/operator.token"),
-                        c.dataDir().resolve("tokens/viewer.token"));
+                Path operator = c.dataDir().resolve("tokens/operator.token");
+                if (java.nio.file.Files.exists(operator)) {
+                    out.printf("API tokens: %s (operator), %s (viewer)%n", operator, c.dataDir().resolve("tokens/viewer.token"));
+                } else {
+                    // a second replica on a shared database: the first one wrote the files and imported the tokens
+                    out.println("API tokens: in the shared database (the replica that started first wrote them to its "
+                            + "data-dir/tokens; more: edgefleet tokens create)");
+                }
             }
             if (c.roles().contains(Role.CONTROL)) {
                 out.printf("secured MQTT broker config for this CA: mosquitto -c %s (docs/security.md)%n",

@@ -43,6 +43,7 @@ final class Migrations {
         OptionalInt legacy = kind == DatabaseSettings.Kind.SQLITE ? legacyVersion(ds) : OptionalInt.empty();
         Flyway flyway = Flyway.configure(Migrations.class.getClassLoader())
                 .dataSource(ds)
+                .loggers(FlywayJulLogs.class.getName()) // java.util.logging always, so LogSetup's levels apply (see the class)
                 .locations(LOCATION + kind.name().toLowerCase(java.util.Locale.ROOT))
                 .failOnMissingLocations(true)
                 .cleanDisabled(true)
