@@ -322,6 +322,54 @@ class AgentCoapTransferTest {
         }
     }
 
+    /** RFC 7252 section 5.10.4: the answer in the Accept option's format, or 4.06; the Accept option was ignored before. */
+    @Test
+    void the_accept_option_chooses_the_answer_format_and_an_unsupported_one_gets_4_06() throws Exception {
+        float[] x = input();
+        Response viaJson = exchange(lan, json(x).getBytes(StandardCharsets.UTF_8), CoapResources.FORMAT_JSON);
+        assertThat(viaJson.getCode()).isEqualTo(ResponseCode.CONTENT);
+        float[] expected = OipCodec.create().decodeResponse(viaJson.getPayload(), OptionalInt.empty()).outputs().get(0).data().toFloatArray();
+
+        // a CBOR request that accepts JSON: a JSON answer with the same numbers
+        Response cborToJson = exchange(lan, cbor(x, 85, 0), CoapResources.FORMAT_CBOR, r -> r.getOptions().setAccept(CoapResources.FORMAT_JSON));
+        assertThat(cborToJson.getCode()).as(cborToJson.getPayloadString()).isEqualTo(ResponseCode.CONTENT);
+        assertThat(cborToJson.getOptions().getContentFormat()).isEqualTo(CoapResources.FORMAT_JSON);
+        assertThat(OipCodec.create().decodeResponse(cborToJson.getPayload(), OptionalInt.empty()).outputs().get(0).data().toFloatArray())
+                .containsExactly(expected);
+
+        // a JSON request that accepts CBOR: a CBOR answer (numbers as an array: no binary output was asked for)
+        Response jsonToCbor = exchange(lan, json(x).getBytes(StandardCharsets.UTF_8), CoapResources.FORMAT_JSON,
+                r -> r.getOptions().setAccept(CoapResources.FORMAT_CBOR));
+        assertThat(jsonToCbor.getCode()).as(jsonToCbor.getPayloadString()).isEqualTo(ResponseCode.CONTENT);
+        assertThat(jsonToCbor.getOptions().getContentFormat()).isEqualTo(CoapResources.FORMAT_CBOR);
+        com.fasterxml.jackson.databind.JsonNode tree = new com.fasterxml.jackson.databind.ObjectMapper(new CBORFactory()).readTree(jsonToCbor.getPayload());
+        com.fasterxml.jackson.databind.JsonNode data = tree.get("outputs").get(0).get("data");
+        assertThat(data.isArray()).as("%s", tree).isTrue();
+        float[] got = new float[data.size()];
+        for (int i = 0; i < got.length; i++) {
+            got[i] = (float) data.get(i).asDouble();
+        }
+        assertThat(got).containsExactly(expected);
+
+        // a format the agent cannot answer in: 4.06 naming it, and the agent keeps serving
+        Response xml = exchange(lan, json(x).getBytes(StandardCharsets.UTF_8), CoapResources.FORMAT_JSON, r -> r.getOptions().setAccept(41));
+        assertThat(xml.getCode()).isEqualTo(ResponseCode.NOT_ACCEPTABLE);
+        assertThat(xml.getPayloadString()).contains("41", "JSON (50)", "CBOR (60)");
+        assertThat(exchange(lan, json(x).getBytes(StandardCharsets.UTF_8), CoapResources.FORMAT_JSON).getCode()).isEqualTo(ResponseCode.CONTENT);
+    }
+
+    @Test
+    void a_get_on_a_model_gets_4_05_saying_to_post() throws Exception {
+        CoapClient c = new CoapClient(uri(lan, "infer/dense"));
+        try {
+            CoapResponse r = c.get();
+            assertThat(r.getCode()).isEqualTo(ResponseCode.METHOD_NOT_ALLOWED);
+            assertThat(r.getResponseText()).contains("POST", "/infer/dense");
+        } finally {
+            c.shutdown();
+        }
+    }
+
     @Test
     void cbor_on_tflite_block_wise_at_the_default_size_answers_what_json_answers() throws Exception {
         CoapClient c = new CoapClient(uri(plain, "infer/cls"));

@@ -226,6 +226,13 @@ public final class CoapApi implements AutoCloseable {
                 }
                 workers.submit(() -> infer(ex, getName()));
             }
+
+            /** Inference is a POST; a GET (a browser, a mistyped client) learns how to ask (was a bare 4.05). */
+            @Override
+            public void handleGET(CoapExchange ex) {
+                ex.respond(ResponseCode.METHOD_NOT_ALLOWED, "POST a KServe v2 inference request to /infer/" + getName()
+                        + " (JSON, content format 50, or CBOR, 60); the models: GET /models");
+            }
         }
 
         /**
@@ -279,6 +286,18 @@ public final class CoapApi implements AutoCloseable {
             }
         }
 
+        /**
+         * Answers in CBOR (the outputs {@code typed} names as RFC 8746 typed arrays, others as arrays of numbers)
+         * or in JSON (every output as numbers: a CoAP JSON answer has no binary tail).
+         */
+        private void respond(CoapExchange ex, InferResponse response, boolean asCbor, java.util.function.Predicate<String> typed) {
+            if (asCbor) {
+                ex.respond(ResponseCode.CONTENT, cbor().encode(response, typed), CoapResources.FORMAT_CBOR);
+            } else {
+                ex.respond(ResponseCode.CONTENT, oip.encodeResponse(response, n -> false).body(), CoapResources.FORMAT_JSON);
+            }
+        }
+
         private void untraced(CoapExchange ex, String model) {
             int format = ex.getRequestOptions().getContentFormat();
             boolean isCbor = format == CoapResources.FORMAT_CBOR;
@@ -287,18 +306,27 @@ public final class CoapApi implements AutoCloseable {
                 ex.respond(ResponseCode.UNSUPPORTED_CONTENT_FORMAT, "content format " + format + " is not supported: send JSON (50) or CBOR (60)");
                 return;
             }
+            // RFC 7252 section 5.10.4: the answer is in the Accept option's format, or 4.06 when that cannot be
+            // sent; without Accept, in the request's format
+            int accept = ex.getRequestOptions().getAccept();
+            if (accept != -1 && accept != CoapResources.FORMAT_JSON && accept != CoapResources.FORMAT_CBOR) {
+                inference.refused(model, Optional.empty(), io.edgefleet.protocols.messages.ClientErrorKind.UNSUPPORTED_MEDIA_TYPE);
+                ex.respond(ResponseCode.NOT_ACCEPTABLE, "cannot answer in content format " + accept + ": accept JSON (50) or CBOR (60)");
+                return;
+            }
+            boolean answerCbor = accept == -1 ? isCbor : accept == CoapResources.FORMAT_CBOR;
             try {
                 byte[] body = ex.getRequestPayload();
                 if (isCbor) {
                     CborInference.Decoded d = tracing.on() ? tracing.within("decode", () -> cbor().decode(body)) : cbor().decode(body);
                     InferResponse response = inference.infer(model, Optional.empty(), d.request());
-                    ex.respond(ResponseCode.CONTENT, cbor().encode(response, n -> d.binary() || d.request().wantsBinary(n)), CoapResources.FORMAT_CBOR);
+                    respond(ex, response, answerCbor, n -> d.binary() || d.request().wantsBinary(n));
                     return;
                 }
                 InferRequest request = tracing.on() ? tracing.within("decode", () -> oip.decodeRequest(body, OptionalInt.empty()))
                         : oip.decodeRequest(body, OptionalInt.empty());
                 InferResponse response = inference.infer(model, Optional.empty(), request);
-                ex.respond(ResponseCode.CONTENT, oip.encodeResponse(response, n -> false).body(), CoapResources.FORMAT_JSON);
+                respond(ex, response, answerCbor, request::wantsBinary);
             } catch (java.io.UncheckedIOException e) {
                 ex.respond(ResponseCode.INTERNAL_SERVER_ERROR, "internal error");
             } catch (RuntimeException e) {
