@@ -15,12 +15,15 @@ import java.util.function.IntConsumer;
 
 /**
  * Dynamic batching for one loaded model. Requests queue (bounded: {@link QueueFullException} when
- * full); one worker takes the oldest, gathers compatible requests that arrive within
+ * full); a batchable model has one worker, which takes the oldest, gathers compatible requests that arrive within
  * {@code maxDelay} up to {@code maxBatch} rows, concatenates each input along the batch dimension,
  * runs the model once and splits every output back by each request's rows, so each caller gets
  * exactly what a call of its own would have given. A request whose deadline passed while it
  * waited is answered with {@link DeadlineExceededException}, not computed. A model whose batch
- * dimension is fixed, or inputs of variable-length strings, run one request at a time. Every
+ * dimension is fixed, or inputs of variable-length strings, and any model when batching is off
+ * ({@code maxBatch} 1, the default on CPU) run one request per call, with as many workers as the
+ * model has sessions ({@link io.edgefleet.engines.LoadStats#poolSize()}), so requests to it run in
+ * parallel as they would without a queue (one worker served them one at a time before). Every
  * request is checked on its own before it is queued, so a batch only ever holds valid requests of
  * at least one row each; a batch the model still refuses as a whole (over the per-request memory
  * bound, say) runs request by request.
@@ -51,7 +54,7 @@ public final class Batcher implements AutoCloseable {
     private final boolean batchable;
     private final ArrayBlockingQueue<Pending> queue;
     private final Deque<Pending> carry = new java.util.concurrent.ConcurrentLinkedDeque<>();
-    private final Thread worker;
+    private final List<Thread> workers;
     private final IntConsumer batchSizes;
     private final AtomicLong expired = new AtomicLong();
     /** Requests submitted and not yet answered: a lone request does not wait for company that is not coming. */
@@ -79,7 +82,17 @@ public final class Batcher implements AutoCloseable {
         this.batchable = settings.maxBatch() > 1 && model.signature().inputs().stream()
                 .allMatch(t -> !t.shape().isEmpty() && t.shape().get(0) < 0 && t.datatype() != io.edgefleet.protocols.oip.DataType.BYTES);
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
-        this.worker = Thread.ofPlatform().name("batcher-" + name).daemon().start(this::run);
+        int n = batchable ? 1 : Math.max(1, model.stats().poolSize());
+        List<Thread> w = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            w.add(Thread.ofPlatform().name("batcher-" + name + (n > 1 ? "-" + i : "")).daemon().start(this::run));
+        }
+        this.workers = List.copyOf(w);
+    }
+
+    /** Threads taking requests off the queue: 1 for a batchable model, else the model's session pool size. */
+    public int workers() {
+        return workers.size();
     }
 
     /** The settings this batcher runs with (for a CPU-only model by default {@link BatchingSettings#unbatched()}). */
@@ -326,9 +339,11 @@ public final class Batcher implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        worker.interrupt();
+        workers.forEach(Thread::interrupt);
         try {
-            worker.join(5000);
+            for (Thread w : workers) {
+                w.join(5000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
