@@ -19,6 +19,8 @@
 #   load_rss   VmRSS right after the load
 #   re_ready_ms, re_cpu_ms  the same agent restarted on the data folder of that start (a device's reboot:
 #              the model is already installed there, so it loads in-process without the verifier child)
+# Before the table, the packaged agent's idle RSS grouped by mapping (/proc/PID/smaps: the AOT cache or CDS
+# archives, libjvm.so, the model runtime's library, [anon] for heap, malloc, JIT code and stacks).
 # then the medians and the ratios packaged/today. The packaged agent's first start (not timed)
 # writes its AppCDS archive (JDK 21-24) or trains its AOT cache (JDK 25+; then one more untimed start
 # lets the launcher check it) into a temporary EDGEFLEET_CACHE_DIR, as a device's first boot does.
@@ -38,7 +40,7 @@ while [ $# -gt 0 ]; do
     --connections) connections=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --idle) idle=$2; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "agent-footprint: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -165,6 +167,17 @@ if [ -f "$EDGEFLEET_CACHE_DIR/agent.aot.state" ]; then
   echo "# AOT cache state: $(cat "$EDGEFLEET_CACHE_DIR/agent.aot.state")"
 fi
 echo "# archive after it: $(ls -l "$EDGEFLEET_CACHE_DIR"/*.jsa "$EDGEFLEET_CACHE_DIR"/*.aot 2>/dev/null | awk '{ printf "%s %.1f MiB ", $NF, $5 / 1048576 }' || true)"
+# Where the packaged agent's idle RSS goes: /proc/PID/smaps grouped by what is mapped (a file's base name, or
+# [anon]: Java heap, malloc, JIT code, thread stacks). "anon" is the anonymous (private, written) part of each,
+# e.g. the AOT cache's read-write region; the rest of a file's RSS is clean page-cache pages (shared, droppable).
+port=$(free_port); start packaged "$port"; wait_ready "$port"; sleep "$idle"
+echo "# packaged agent, idle RSS by mapping (MiB; mappings of 0.5 MiB or more):"
+awk '/^[0-9a-f]+-[0-9a-f]+ / { name = (NF >= 6) ? $6 : "[anon]"; sub(/.*\//, "", name); next }
+     /^Rss:/ { rss[name] += $2; total += $2 }
+     /^Anonymous:/ { anon[name] += $2 }
+     END { for (n in rss) if (rss[n] >= 512) printf "#   %8.1f rss %8.1f anon  %s\n", rss[n] / 1024, anon[n] / 1024, n
+           printf "#   %8.1f rss in all\n", total / 1024 }' "/proc/$pid/smaps" | sort -k2 -g -r
+stop
 printf '%-9s %4s %9s %8s %9s %9s %9s %11s %9s\n' kind run ready_ms cpu_ms idle_MiB req_s load_MiB re_ready_ms re_cpu_ms
 : > "$tmp/today.txt"; : > "$tmp/packaged.txt"
 for i in $(seq 1 "$runs"); do
