@@ -38,6 +38,14 @@ public final class FeatureRows {
 
     /** The rows of {@code data}: {@code rows[r][f]}, all rows the same length; empty for BYTES or empty tensors. */
     public static double[][] of(TensorData data) {
+        return of(data, MAX_ROWS);
+    }
+
+    /**
+     * The rows of {@code data}, at most {@code maxRows} of them: the cloud reads every row of an operator's reference
+     * samples (stacked on axis 0), the agent at most {@link #MAX_ROWS} per request.
+     */
+    public static double[][] of(TensorData data, int maxRows) {
         if (data.type() == DataType.BYTES || data.elementCount() == 0) {
             return new double[0][];
         }
@@ -48,7 +56,7 @@ public final class FeatureRows {
         }
         int n = (int) Math.max(1, shape[0]);
         int per = total / n;
-        int rows = Math.min(MAX_ROWS, n);
+        int rows = Math.min(maxRows, n);
         double[][] out = new double[rows][];
         if (shape.length == 2) {
             for (int r = 0; r < rows; r++) {
