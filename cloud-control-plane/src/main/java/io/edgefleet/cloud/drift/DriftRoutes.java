@@ -32,11 +32,11 @@ import java.util.OptionalInt;
  *     whose inputs hold the samples stacked on axis 0 ({@link ReferenceSamples}); replaces any reference; 201 with the
  *     reference's summary. 400 for a set that does not fit the signature, has non-finite values or too few samples; 404
  *     for an unknown version; 413 past {@code max-upload-bytes};</li>
- * <li>{@code GET} of the same path ({@code models:read}): the reference with its bins; {@code DELETE}
+ * <li>{@code GET} of the same path ({@code models:read}): the reference with its bins, 404 when there is none; {@code DELETE}
  *     ({@code models:write}): forget it (a new one is learned from traffic), 204;</li>
  * <li>{@code GET /api/v1/models/{m}/versions/{v}/drift?windows=N} ({@code models:read}): the version's drift state: the
  *     reference's summary, whether it is in alarm, the settings, and the last N judged windows (default 20, 1..1000),
- *     newest first;</li>
+ *     newest first. Reads name any model version, registered or not (agents may serve a local models folder);</li>
  * <li>{@code GET /api/v1/drift} ({@code models:read}): every version with a reference, its alarm and last window.</li>
  * </ul>
  */
@@ -72,7 +72,7 @@ public final class DriftRoutes {
             send(s, summary(monitor.repository().reference(mv.model(), mv.version()).orElseThrow()), Status.CREATED_201);
         });
         api.register(r, Method.GET, ref, Scope.MODELS_READ, (q, s, who) -> {
-            ModelVersion mv = version(q);
+            Ids mv = ids(q);
             DriftRepository.StoredReference stored = monitor.repository().reference(mv.model(), mv.version())
                     .orElseThrow(() -> new ApiException(404, "No drift reference", "model " + mv.model() + " version " + mv.version()
                             + " has no reference yet (give a sample set, or wait for " + monitor.settings().referenceWindows() + " windows of traffic)"));
@@ -82,14 +82,14 @@ public final class DriftRoutes {
             send(s, out, Status.OK_200);
         });
         api.register(r, Method.DELETE, ref, Scope.MODELS_WRITE, (q, s, who) -> {
-            ModelVersion mv = version(q);
+            Ids mv = ids(q);
             if (!monitor.deleteReference(mv.model(), mv.version(), who.name())) {
                 throw new ApiException(404, "No drift reference", "model " + mv.model() + " version " + mv.version() + " has no reference");
             }
             s.status(Status.NO_CONTENT_204).send();
         });
         api.register(r, Method.GET, "/api/v1/models/{m}/versions/{v}/drift", Scope.MODELS_READ, (q, s, who) -> {
-            ModelVersion mv = version(q);
+            Ids mv = ids(q);
             int n = windows(q.query().first("windows").asOptional());
             send(s, state(mv.model(), mv.version(), n), Status.OK_200);
         });
@@ -143,6 +143,14 @@ public final class DriftRoutes {
         m.put("features", features);
         m.put("has_confidence", r.profile().confidence().isPresent());
         return m;
+    }
+
+    /** A model version named in the path; reads do not need it registered (an agent's local models folder is not). */
+    private record Ids(String model, String version) {
+    }
+
+    private static Ids ids(ServerRequest q) {
+        return new Ids(id(q.path().pathParameters().get("m"), "model"), id(q.path().pathParameters().get("v"), "version"));
     }
 
     private ModelVersion version(ServerRequest q) {
