@@ -62,7 +62,7 @@ class DriftEndToEndTest {
     @Test
     void a_shifted_input_stream_from_a_real_agent_raises_the_alarm_after_a_reference_learned_from_its_traffic() throws Exception {
         // small windows of real traffic: 100 values a window are enough to judge; 3 windows make the reference; 2 in a row alarm
-        DriftSettings drift = new DriftSettings(10, 0.2, 2, 100, 3, Duration.ZERO, 4096);
+        DriftSettings drift = new DriftSettings(10, 0.2, 2, 100, 3, Duration.ZERO, 4096, Duration.ZERO);
         try (ControlPlane cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withMqtt(MQTT.broker().url()), Clock.systemUTC(),
                 io.edgefleet.cloud.pki.Revocations.none(), io.edgefleet.transport.tracing.Tracing.off(), drift)) {
             Path models = Files.createDirectories(dir.resolve("models"));

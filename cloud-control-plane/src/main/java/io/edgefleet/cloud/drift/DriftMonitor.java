@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  * Judges input and confidence drift per model version and telemetry window (docs/drift.md).
  *
  * <p>{@link #offer} merges the drift statistics of incoming telemetry records into one accumulation per (model, version,
- * window start) across devices, dropping a (device, sequence) it already merged for that window (redeliveries).
+ * window start; agent windows merged into {@link DriftSettings#window()} when set) across devices, dropping a (device, sequence) it already merged for that window (redeliveries).
  * {@link #runOnce} judges the windows whose end is {@link DriftSettings#grace()} in the past: a window with fewer than
  * {@link DriftSettings#minSamples()} values per feature is not judged (and does not count towards the run of windows);
  * without a reference the window feeds the reference learned from traffic; else each feature's PSI against the
@@ -105,14 +105,21 @@ public final class DriftMonitor {
                 if (r.drift().isEmpty()) {
                     continue;
                 }
-                Key k = new Key(r.model(), r.version(), r.windowStart());
+                Instant start = r.windowStart();
+                Instant end = r.windowEnd();
+                long w = settings.window().toMillis();
+                if (w > 0) {
+                    start = Instant.ofEpochMilli(Math.floorDiv(start.toEpochMilli(), w) * w);
+                    end = start.plusMillis(w);
+                }
+                Key k = new Key(r.model(), r.version(), start);
                 Open o = open.get(k);
                 if (o == null) {
                     if (open.size() >= settings.maxOpenWindows()) {
                         dropped++;
                         continue;
                     }
-                    o = new Open(r.windowEnd());
+                    o = new Open(end);
                     open.put(k, o);
                 }
                 if (!o.seen.add(b.device() + "#" + b.sequence())) {

@@ -16,9 +16,12 @@ import java.time.Duration;
  * @param grace how long after a window's end batches for it are still merged before it is judged ({@code grace}, default
  *     the agent's window length plus its flush: 30 s)
  * @param maxOpenWindows the most (model, version, window) accumulations held at once; more are dropped and counted
+ * @param window the judging window ({@code window}, ISO-8601): agents' windows are merged into windows of this length
+ *     aligned to the epoch, so a fleet with little traffic per agent window still reaches {@code minSamples}; zero (the
+ *     default) judges each agent window as it is
  */
 public record DriftSettings(int bins, double threshold, int consecutiveWindows, long minSamples, int referenceWindows, Duration grace,
-        int maxOpenWindows) {
+        int maxOpenWindows, Duration window) {
     public DriftSettings {
         if (bins < 2 || bins > 100) {
             throw new IllegalArgumentException("drift.bins must be 2..100, got " + bins);
@@ -32,10 +35,13 @@ public record DriftSettings(int bins, double threshold, int consecutiveWindows, 
         if (grace == null || grace.isNegative()) {
             throw new IllegalArgumentException("drift.grace must be >= 0");
         }
+        if (window == null || window.isNegative()) {
+            throw new IllegalArgumentException("drift.window must be >= 0");
+        }
     }
 
     public static DriftSettings defaults() {
-        return new DriftSettings(10, 0.2, 3, 200, 20, Duration.ofSeconds(30), 4096);
+        return new DriftSettings(10, 0.2, 3, 200, 20, Duration.ofSeconds(30), 4096, Duration.ZERO);
     }
 
     /** Reads the {@code drift} node's keys over the defaults. */
@@ -44,6 +50,7 @@ public record DriftSettings(int bins, double threshold, int consecutiveWindows, 
         return new DriftSettings(node.get("bins").asInt().orElse(d.bins), node.get("threshold").asDouble().orElse(d.threshold),
                 node.get("consecutive-windows").asInt().orElse(d.consecutiveWindows), node.get("min-samples").asLong().orElse(d.minSamples),
                 node.get("reference-windows").asInt().orElse(d.referenceWindows),
-                node.get("grace").as(Duration.class).orElse(d.grace), node.get("max-open-windows").asInt().orElse(d.maxOpenWindows));
+                node.get("grace").as(Duration.class).orElse(d.grace), node.get("max-open-windows").asInt().orElse(d.maxOpenWindows),
+                node.get("window").as(Duration.class).orElse(d.window));
     }
 }

@@ -217,7 +217,7 @@ class DriftMonitorTest {
 
     @Test
     void a_window_below_the_minimum_samples_is_not_judged_and_does_not_break_a_run() {
-        DriftMonitor m = new DriftMonitor(repo, events, new DriftSettings(10, 0.2, 3, 400, 20, Duration.ofSeconds(30), 4096), clock);
+        DriftMonitor m = new DriftMonitor(repo, events, new DriftSettings(10, 0.2, 3, 400, 20, Duration.ofSeconds(30), 4096, Duration.ZERO), clock);
         sampleReference(m, 6);
         assertThat(window(m, new Random(7), 1.0, 1)).as("300 values < 400").isEmpty();
         assertThat(repo.recent("kws", "1", 10)).isEmpty();
