@@ -11,9 +11,9 @@ import io.edgefleet.protocols.oip.TensorData;
  * <li>rank 0: one row of one feature; rank 1 {@code [F]}: one row of {@code F} features;</li>
  * <li>rank 2 {@code [N, F]}: the first {@link #MAX_ROWS} of the {@code N} rows, {@code F} features each;</li>
  * <li>rank 3 or more (image-like, {@code [N, ...]}): one row per batch element (at most {@link #MAX_ROWS}) whose
- *     features are the channels' mean intensities: channels are the last axis when it is at most 4 long (NHWC), else
- *     axis 1 when it is at most {@link #MAX_FEATURES} long (NCHW, or [N, C, T] sequences), else the whole element is one
- *     channel. Each channel's mean is taken over at most {@link #MAX_ELEMENTS_PER_ROW} elements spread evenly over it.
+ *     features are the channels' mean intensities: channels are axis 1 when it is at most 4 long (NCHW), else the last
+ *     axis when it is at most 4 long (NHWC), else axis 1 when it is at most {@link #MAX_FEATURES} long ([N, C, T]
+ *     sequences), else the whole element is one channel. Each channel's mean is taken over at most {@link #MAX_ELEMENTS_PER_ROW} elements spread evenly over it.
  *     Per-pixel statistics are not kept: pixels of one image are not independent samples, and the per-request channel
  *     mean is (see docs/drift.md).</li>
  * </ul>
@@ -65,7 +65,7 @@ public final class FeatureRows {
             return out;
         }
         int last = shape.length - 1;
-        boolean channelsLast = shape[last] >= 1 && shape[last] <= 4;
+        boolean channelsLast = !(shape[1] >= 1 && shape[1] <= 4) && shape[last] >= 1 && shape[last] <= 4;
         boolean channelsFirst = !channelsLast && shape[1] >= 1 && shape[1] <= MAX_FEATURES;
         int channels = channelsLast ? (int) shape[last] : channelsFirst ? (int) shape[1] : 1;
         int perChannel = per / channels;
