@@ -224,6 +224,26 @@ class DriftMonitorTest {
     }
 
     @Test
+    void agent_windows_merge_into_the_judging_window_and_reach_the_minimum_together() {
+        // 400 values needed; each 10 s agent window carries 300: alone never judged, two merged into a 20 s window are
+        DriftMonitor m = new DriftMonitor(repo, events, new DriftSettings(10, 0.2, 3, 400, 20, Duration.ofSeconds(30), 4096,
+                Duration.ofSeconds(20)), clock);
+        sampleReference(m, 9);
+        Random rnd = new Random(10);
+        List<WindowScore> judged = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            judged.addAll(window(m, rnd, 0, 0));
+        }
+        clock.now = clock.now.plus(Duration.ofMinutes(1));
+        judged.addAll(m.runOnce());
+        assertThat(judged).hasSize(2);
+        assertThat(judged).allSatisfy(s -> {
+            assertThat(s.samples()).isEqualTo(2L * DEVICES * ROWS_PER_DEVICE);
+            assertThat(s.windowStart().toEpochMilli() % 20_000).isZero();
+        });
+    }
+
+    @Test
     void sketches_merged_across_devices_and_windows_match_the_union_of_their_values() {
         Random rnd = new Random(8);
         DriftAccumulator all = new DriftAccumulator();
