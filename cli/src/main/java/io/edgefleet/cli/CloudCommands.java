@@ -160,7 +160,8 @@ final class CloudCommands {
                     CloudSettings.tracing(java.util.Optional.ofNullable(config)), ControlPlane.VERSION, c.instance());
             ControlPlane cp;
             try {
-                cp = ControlPlane.start(c, java.time.Clock.systemUTC(), io.edgefleet.cloud.pki.Revocations.none(), tracing);
+                cp = ControlPlane.start(c, java.time.Clock.systemUTC(), io.edgefleet.cloud.pki.Revocations.none(), tracing,
+                        CloudSettings.drift(java.util.Optional.ofNullable(config)));
             } catch (RuntimeException e) {
                 tracing.close();
                 throw e;

@@ -109,6 +109,7 @@ public final class Main {
         add(model, "push", cloud, CLOUD_DIST, () -> new CloudCommands.Push());
         add(model, "deprecate", cloud, CLOUD_DIST, () -> new FleetCommands.Deprecate());
         add(model, "list", cloud, CLOUD_DIST, () -> new FleetCommands.ListModels());
+        add(model, "drift", cloud, CLOUD_DIST, () -> new DriftCommand());
         cl.addSubcommand(model);
         add(cl, "cloud", cloud, CLOUD_DIST, () -> new CloudCommands.Cloud());
         add(cl, "devices", cloud, CLOUD_DIST, () -> new CloudCommands.Devices());

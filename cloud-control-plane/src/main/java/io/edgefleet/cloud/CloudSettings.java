@@ -137,6 +137,21 @@ public final class CloudSettings {
         });
     }
 
+    /**
+     * The {@code cloud.drift} node of {@code yaml} (docs/drift.md): {@code bins}, {@code threshold},
+     * {@code consecutive-windows}, {@code min-samples}, {@code reference-windows}, {@code grace} (ISO-8601, e.g. PT30S),
+     * {@code max-open-windows}; defaults without a file or a key.
+     */
+    public static io.edgefleet.cloud.drift.DriftSettings drift(java.util.Optional<Path> yaml) {
+        if (yaml.isEmpty()) {
+            return io.edgefleet.cloud.drift.DriftSettings.defaults();
+        }
+        return io.edgefleet.transport.ConfigFiles.read(yaml.get(), () -> io.edgefleet.cloud.drift.DriftSettings.from(Config.builder()
+                .disableSystemPropertiesSource()
+                .sources(ConfigSources.environmentVariables(), ConfigSources.file(yaml.get()))
+                .build().get("cloud.drift")));
+    }
+
     static CloudConfig from(Config c) {
         CloudConfig base = CloudConfig.defaults(Path.of(c.get("data-dir").asString().orElse("cloud-data")));
         CloudConfig out = base

@@ -97,6 +97,8 @@ public final class ControlPlane implements AutoCloseable {
     /** Devices per resource figure that get a series of their own on /observe/metrics (the worst ones). */
     static final int RESOURCE_TOP_N = 10;
     private io.edgefleet.cloud.metrics.FleetMeters fleetMeters;
+    private io.edgefleet.cloud.drift.DriftSettings driftSettings = io.edgefleet.cloud.drift.DriftSettings.defaults();
+    private io.edgefleet.cloud.drift.DriftMonitor drift;
 
     /** Recomputes the fleet gauges now rather than at the next period (tests); nothing without the control role. */
     void refreshFleetMeters() {
@@ -178,7 +180,19 @@ public final class ControlPlane implements AutoCloseable {
      */
     public static ControlPlane start(CloudConfig config, Clock clock, io.edgefleet.cloud.pki.Revocations revocations,
             io.edgefleet.transport.tracing.Tracing tracing) {
+        return start(config, clock, revocations, tracing, io.edgefleet.cloud.drift.DriftSettings.defaults());
+    }
+
+    /**
+     * Starts the roles of {@code config} with {@code drift} judging input drift (node {@code cloud.drift},
+     * {@link CloudSettings#drift}).
+     *
+     * @throws PortUnavailableException when the HTTP port cannot be bound (nothing is left running)
+     */
+    public static ControlPlane start(CloudConfig config, Clock clock, io.edgefleet.cloud.pki.Revocations revocations,
+            io.edgefleet.transport.tracing.Tracing tracing, io.edgefleet.cloud.drift.DriftSettings drift) {
         ControlPlane cp = new ControlPlane(config, clock, revocations);
+        cp.driftSettings = java.util.Objects.requireNonNull(drift, "drift");
         cp.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
         try {
             cp.startRoles();
@@ -201,6 +215,14 @@ public final class ControlPlane implements AutoCloseable {
             events.listen(ke);
         });
         Aggregator aggregator = new Aggregator(telemetry, stats, clock, meters::ingestLag);
+        // drift (docs/drift.md): the ingest role feeds and judges; the control role's API reads and sets references
+        drift = new io.edgefleet.cloud.drift.DriftMonitor(new io.edgefleet.cloud.drift.DriftRepository(store), events, driftSettings, clock);
+        if (config.roles().contains(Role.INGEST)) {
+            drift.listen(new io.edgefleet.cloud.drift.DriftMeters(Services.get(MeterRegistry.class))::accept);
+            aggregator.afterStore(drift::offer);
+            var d = drift;
+            housekeeping.scheduleWithFixedDelay(() -> safely(d::runOnce), 5, 5, TimeUnit.SECONDS);
+        }
         // the device CA (own, or the operator's): trust anchor of client certificates, issuer of the
         // embedded server certificate, of the control plane's service identities and of device certificates
         ca = io.edgefleet.cloud.pki.DevicePki.authority(config.pki(), config.pkiDir());
@@ -516,6 +538,9 @@ public final class ControlPlane implements AutoCloseable {
                     if (api != null) { // central logs, before the API's catch-all
                         new io.edgefleet.cloud.api.LogRoutes(logs, clock).routing(r, api);
                     }
+                    if (api != null && registry != null) { // drift references and state, before the API's catch-all
+                        new io.edgefleet.cloud.drift.DriftRoutes(drift, registry, config.maxUploadBytes()).routing(r, api);
+                    }
                     if (api != null) {
                         io.edgefleet.cloud.console.Console.routing(r);
                         io.edgefleet.cloud.api.ApiDocs.routing(r);
@@ -657,6 +682,11 @@ public final class ControlPlane implements AutoCloseable {
 
     public CloudConfig config() {
         return config;
+    }
+
+    /** The drift monitor (docs/drift.md): references, judged windows, and what a rollout gate on drift would read. */
+    public io.edgefleet.cloud.drift.DriftMonitor drift() {
+        return drift;
     }
 
     public ModelRegistry registry() {

@@ -67,6 +67,7 @@ class OpenApiDocumentTest {
         HttpRouting.Builder b = HttpRouting.builder();
         new io.edgefleet.cloud.pki.PkiRoutes(null).routing(b, api);
         new io.edgefleet.cloud.api.LogRoutes(null, null).routing(b, api);
+        new io.edgefleet.cloud.drift.DriftRoutes(null, null, 1).routing(b, api);
         api.routing(b);
         Map<String, String> out = new TreeMap<>();
         // a route with no scope of its own (whoami) still needs a valid credential: documented with an empty bearer list

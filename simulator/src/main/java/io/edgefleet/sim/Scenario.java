@@ -74,7 +74,7 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
 
     /** The kinds of fault. */
     public enum FaultType {
-        BROKER_RESTART, PARTITION, SLOW_LINK, CORRUPT_CHUNKS, KILL_AGENTS;
+        BROKER_RESTART, PARTITION, SLOW_LINK, CORRUPT_CHUNKS, KILL_AGENTS, INPUT_DRIFT;
 
         public String id() {
             return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
@@ -87,7 +87,7 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
                 }
             }
             throw new IllegalArgumentException(where + ".type: unknown fault '" + s
-                    + "' (broker-restart, partition, slow-link, corrupt-chunks, kill-agents)");
+                    + "' (broker-restart, partition, slow-link, corrupt-chunks, kill-agents, input-drift)");
         }
 
         /** Faults that act on a device's network link (the device is wired through a proxy for them). */
@@ -99,14 +99,24 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
     /**
      * A fault: when it strikes ({@code at} from the start, or {@code after} the start of step
      * {@code step}), for how long ({@code duration}: broker down time, partition length, link cap
-     * time, corruption window; empty = to the end), on which share of the devices.
+     * time, corruption window; empty = to the end), on which share of the devices. An input drift adds {@code shift}
+     * standard deviations (of the input set, per feature) to the first {@code features} features of the affected devices'
+     * requests.
      */
     public record Fault(int index, FaultType type, Optional<String> step, Duration at, Optional<Duration> duration, double share,
-            long bytesPerSecond, Optional<Duration> restartAfter) {
+            long bytesPerSecond, Optional<Duration> restartAfter, double shift, int features) {
+        public Fault(int index, FaultType type, Optional<String> step, Duration at, Optional<Duration> duration, double share,
+                long bytesPerSecond, Optional<Duration> restartAfter) {
+            this(index, type, step, at, duration, share, bytesPerSecond, restartAfter, 0, 0);
+        }
+
         public String describe() {
             StringBuilder b = new StringBuilder(type.id());
             if (type != FaultType.BROKER_RESTART) {
                 b.append(" on ").append(Math.round(share * 100)).append(" % of the devices");
+            }
+            if (type == FaultType.INPUT_DRIFT) {
+                b.append(String.format(java.util.Locale.ROOT, ", inputs shifted by %.1f sd on %d features", shift, features));
             }
             if (type == FaultType.SLOW_LINK) {
                 b.append(" capped at ").append(bytesPerSecond / 1024).append(" KiB/s");
@@ -261,7 +271,8 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
         for (int i = 0; i < fs.size(); i++) {
             JsonNode x = fs.get(i);
             String where = "faults[" + i + "]";
-            known(x, where + ".", "type", "at", "step", "after", "for", "down", "share", "bytes-per-second", "restart-after");
+            known(x, where + ".", "type", "at", "step", "after", "for", "down", "share", "bytes-per-second", "restart-after", "shift",
+                    "features");
             FaultType type = FaultType.parse(text(x, "type", ""), where);
             Optional<String> step = Optional.ofNullable(text(x, "step", null));
             if (step.isPresent() && !names.contains(step.get())) {
@@ -288,7 +299,15 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
                 throw new IllegalArgumentException(where + ".bytes-per-second must be at least 1024");
             }
             Optional<Duration> restart = x.has("restart-after") ? Optional.of(duration(x, "restart-after", null)) : Optional.empty();
-            faults.add(new Fault(i, type, step, at, length, share, bps, restart));
+            double shift = x.path("shift").asDouble(type == FaultType.INPUT_DRIFT ? 2.0 : 0);
+            int features = x.path("features").asInt(type == FaultType.INPUT_DRIFT ? 4 : 0);
+            if (type == FaultType.INPUT_DRIFT && (!Double.isFinite(shift) || shift == 0 || Math.abs(shift) > 100)) {
+                throw new IllegalArgumentException(where + ".shift must be a non-zero number of standard deviations, at most 100");
+            }
+            if (type == FaultType.INPUT_DRIFT && (features < 1 || features > ActivityModels.FEATURES)) {
+                throw new IllegalArgumentException(where + ".features must be 1.." + ActivityModels.FEATURES);
+            }
+            faults.add(new Fault(i, type, step, at, length, share, bps, restart, shift, features));
         }
         return new Scenario(name, seed, max, fleet, broker, model, escalation, load, List.copyOf(steps), List.copyOf(faults));
     }

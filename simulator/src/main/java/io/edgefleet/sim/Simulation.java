@@ -134,6 +134,8 @@ public final class Simulation implements AutoCloseable {
         volatile EdgeAgent agent;
         volatile boolean killed;
         volatile boolean everKilled;
+        /** Added to each request's features while an input-drift fault acts on this device; null otherwise. */
+        volatile float[] inputShift;
         double credit;
         long sent;
 
@@ -275,7 +277,12 @@ public final class Simulation implements AutoCloseable {
             // state, telemetry and acks count only when signed by the enrolled device the topic names
             config = config.withSenders(io.edgefleet.cloud.sender.SenderSettings.required());
         }
-        cp = ControlPlane.start(config);
+        // drift (docs/drift.md): agent windows merged into judging windows of 10 telemetry windows, so a simulated fleet's
+        // few requests per window still reach the 200 values a window needs to be judged
+        Duration tw = sc.fleet().telemetryWindow();
+        cp = ControlPlane.start(config, java.time.Clock.systemUTC(), io.edgefleet.cloud.pki.Revocations.none(),
+                io.edgefleet.transport.tracing.Tracing.off(), new io.edgefleet.cloud.drift.DriftSettings(10, 0.2, 3, 200, 20,
+                        tw.multipliedBy(2).plusSeconds(2), 4096, tw.multipliedBy(10)));
         if (secured()) {
             EmbeddedBroker eb = (EmbeddedBroker) broker;
             // a revocation disconnects the device at the broker at once; the broker's check keeps it out
@@ -463,11 +470,45 @@ public final class Simulation implements AutoCloseable {
         if (r.status() != 201) {
             throw new IllegalStateException("registering " + model + " v" + version + " failed: " + r.status() + " " + r.text());
         }
+        postDriftReference(model, version);
         try {
             fileSizes.put(model + "@" + version, Files.size(file));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Records the version's drift reference from the scenario's input set (the operator's path: the API with an Open
+     * Inference Protocol body of the samples stacked on axis 0). A refusal is logged; the run goes on without drift.
+     */
+    private void postDriftReference(String model, String version) {
+        float[] all = new float[inputs.size() * ActivityModels.FEATURES];
+        for (int i = 0; i < inputs.size(); i++) {
+            System.arraycopy(inputs.inputs()[i], 0, all, i * ActivityModels.FEATURES, ActivityModels.FEATURES);
+        }
+        byte[] body = io.edgefleet.protocols.oip.OipCodec.create().encodeRequest(InferRequest.of(new InferTensor("x",
+                TensorData.ofFloats(new long[] {inputs.size(), ActivityModels.FEATURES}, all))), false).body();
+        CloudClient.Response r = ops.raw("POST", "/api/v1/models/" + model + "/versions/" + version + "/drift/reference", "application/json", body);
+        if (r.status() != 201) {
+            LOG.log(System.Logger.Level.WARNING, "drift reference of {0} v{1} refused: {2} {3}", model, version, r.status(), r.text());
+        }
+    }
+
+    /** Per feature, the standard deviation of the input set (what an input-drift fault's shift is measured in). */
+    private float[] featureStd() {
+        float[] out = new float[ActivityModels.FEATURES];
+        for (int f = 0; f < out.length; f++) {
+            double sum = 0;
+            double sq = 0;
+            for (float[] x : inputs.inputs()) {
+                sum += x[f];
+                sq += (double) x[f] * x[f];
+            }
+            double mean = sum / inputs.size();
+            out[f] = (float) Math.sqrt(Math.max(0, sq / inputs.size() - mean * mean));
+        }
+        return out;
     }
 
     private Report.StepResult registerStep(Scenario.Register r) {
@@ -612,8 +653,16 @@ public final class Simulation implements AutoCloseable {
         String v = d.version();
         long s = System.nanoTime();
         try {
+            float[] x = inputs.inputs()[k];
+            float[] shift = d.inputShift;
+            if (shift != null) {
+                x = x.clone();
+                for (int f = 0; f < x.length; f++) {
+                    x[f] += shift[f];
+                }
+            }
             InferResponse r = a.inference().infer(sc.model().name(), Optional.empty(),
-                    InferRequest.of(new InferTensor("x", TensorData.ofFloats(new long[] {1, ActivityModels.FEATURES}, inputs.inputs()[k]))));
+                    InferRequest.of(new InferTensor("x", TensorData.ofFloats(new long[] {1, ActivityModels.FEATURES}, x))));
             double ms = (System.nanoTime() - s) / 1e6;
             boolean cloud = r.parameters().string("edgefleet.source").orElse("edge").equals("cloud");
             boolean low = r.parameters().bool("edgefleet.low_confidence").orElse(false);
@@ -891,6 +940,46 @@ public final class Simulation implements AutoCloseable {
                 }
                 run.outcome = "corrupting";
             }
+            case INPUT_DRIFT -> {
+                float[] std = featureStd();
+                float[] shift = new float[ActivityModels.FEATURES];
+                for (int i = 0; i < f.features(); i++) {
+                    shift[i] = (float) (f.shift() * std[i]);
+                }
+                mine.forEach(d -> d.inputShift = shift);
+                double shiftedAt = run.at;
+                String model = sc.model().name();
+                // the alarm needs consecutive-windows judged windows after the shift plus the grace: wait up to 2 minutes
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+                Optional<io.edgefleet.cloud.store.Event> alarm = Optional.empty();
+                while (alarm.isEmpty() && System.nanoTime() < deadline && loadOn) {
+                    Thread.sleep(500);
+                    alarm = cp.events().list(Optional.of(model + "/"), 50).stream().filter(e -> e.kind().equals("model.drift.alarm")
+                            && !e.at().isBefore(startedAt.plusMillis((long) (shiftedAt * 1000)))).findFirst();
+                }
+                if (f.duration().isPresent()) {
+                    long left = f.duration().get().toMillis() - (long) ((now() - run.at) * 1000);
+                    if (left > 0) {
+                        Thread.sleep(left);
+                    }
+                    mine.forEach(d -> d.inputShift = null);
+                    run.until = now();
+                } else {
+                    run.until = -1;
+                }
+                if (alarm.isPresent()) {
+                    io.edgefleet.cloud.store.Event e = alarm.get();
+                    double after = Duration.between(startedAt, e.at()).toMillis() / 1000.0 - shiftedAt;
+                    run.measured.put("alarmSeconds", round(after));
+                    run.measured.put("alarmSubject", e.subject());
+                    run.measured.put("worstFeature", String.valueOf(e.detail().get("worst_feature")));
+                    run.measured.put("maxPsi", round(((Number) e.detail().get("max_psi")).doubleValue()));
+                    run.outcome = String.format(Locale.ROOT, "drift alarm for %s %.1f s after the shift (worst feature %s, PSI %.2f)", e.subject(),
+                            after, e.detail().get("worst_feature"), ((Number) e.detail().get("max_psi")).doubleValue());
+                } else {
+                    run.outcome = "no drift alarm within 2 minutes of the shift";
+                }
+            }
             case KILL_AGENTS -> {
                 Map<String, String> before = new HashMap<>();
                 for (SimDevice d : mine) {
@@ -1065,6 +1154,10 @@ public final class Simulation implements AutoCloseable {
                         && reconnect instanceof Double d && d < 60;
                 ex.add(new Report.Expectation(r.fault.type().id() + " at " + String.format(Locale.ROOT, "%.0f s", r.at)
                         + ": every affected device reconnects", "within 60 s", r.outcome, ok));
+            }
+            if (r.fault.type() == Scenario.FaultType.INPUT_DRIFT) {
+                ex.add(new Report.Expectation("input-drift at " + String.format(Locale.ROOT, "%.0f s", r.at) + ": the drift alarm is raised",
+                        "a model.drift.alarm event within 2 minutes", r.outcome, r.measured.containsKey("alarmSeconds")));
             }
             finishOutcome(r);
         }

@@ -11,6 +11,7 @@ public final class Aggregator {
     private final IngestStats stats;
     private final Clock clock;
     private final java.util.function.Consumer<java.time.Duration> lag;
+    private volatile java.util.function.Consumer<List<TelemetryBatch>> stored = b -> { };
 
     public Aggregator(TelemetryRepository repo, IngestStats stats, Clock clock) {
         this(repo, stats, clock, d -> { });
@@ -27,6 +28,14 @@ public final class Aggregator {
         this.lag = lag;
     }
 
+    /**
+     * Hands every group of batches, once stored, to {@code c} (the drift monitor), on the applying thread. It sees
+     * redeliveries too and dedupes them itself; a failure in it is logged and never fails the group.
+     */
+    public void afterStore(java.util.function.Consumer<List<TelemetryBatch>> c) {
+        this.stored = c;
+    }
+
     public TelemetryRepository.Applied apply(List<TelemetryBatch> batches) {
         java.time.Instant now = clock.instant();
         TelemetryRepository.Applied a = repo.apply(batches, now);
@@ -37,6 +46,11 @@ public final class Aggregator {
         stats.applied.addAndGet(a.batches());
         stats.duplicates.addAndGet(a.duplicates());
         stats.requests.addAndGet(a.requests());
+        try {
+            stored.accept(batches);
+        } catch (RuntimeException e) {
+            System.getLogger(Aggregator.class.getName()).log(System.Logger.Level.WARNING, "drift statistics not taken: {0}", e.toString());
+        }
         return a;
     }
 }

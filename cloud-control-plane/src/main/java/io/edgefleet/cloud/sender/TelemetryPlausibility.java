@@ -8,7 +8,8 @@ import java.util.Optional;
 
 /**
  * Refuses telemetry no device could have sent, whoever signed it: a window ending in the future, a
- * batch sent in the future, more requests in a window than its length could hold. (Negative counts
+ * batch sent in the future, more requests in a window than its length could hold, drift sketches of more values than
+ * its requests could give. (Negative counts
  * and errors above the count are refused by {@link TelemetryRecord}'s constructor when the batch is
  * decoded.) A pure function; the reason names the record and the rule.
  */
@@ -33,6 +34,21 @@ public final class TelemetryPlausibility {
             if (r.count() > capacity) {
                 return Optional.of(what + " claims " + r.count() + " requests in " + seconds + " s, more than " + maxRequestsPerSecond
                         + " a second (max-requests-per-second)");
+            }
+            if (r.drift().isPresent()) { // an agent takes at most FeatureRows.MAX_ROWS values of a feature per request
+                long most = r.count() > Long.MAX_VALUE / io.edgefleet.protocols.drift.FeatureRows.MAX_ROWS ? Long.MAX_VALUE
+                        : r.count() * io.edgefleet.protocols.drift.FeatureRows.MAX_ROWS;
+                for (var e : r.drift().get().inputs().entrySet()) {
+                    for (var f : e.getValue()) {
+                        if (f.count() > most) {
+                            return Optional.of(what + " describes " + f.count() + " values of input " + e.getKey() + " from " + r.count()
+                                    + " requests, more than " + io.edgefleet.protocols.drift.FeatureRows.MAX_ROWS + " a request");
+                        }
+                    }
+                }
+                if (r.drift().get().confidence().map(c -> c.count() > r.count()).orElse(false)) {
+                    return Optional.of(what + " describes more confidences than its " + r.count() + " requests");
+                }
             }
         }
         return Optional.empty();

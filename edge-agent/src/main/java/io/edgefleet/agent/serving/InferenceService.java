@@ -205,8 +205,7 @@ public final class InferenceService implements AutoCloseable {
 
     private void emit(io.edgefleet.agent.telemetry.Observation o, boolean escalated, boolean cloudAnswered, double addedMillis) {
         if (o != null) {
-            observer.accept(new io.edgefleet.agent.telemetry.Observation(o.model(), o.version(), o.latencyMillis(), o.error(), o.confidence(),
-                    o.lowConfidence(), o.nonFinite(), escalated, o.inputs(), cloudAnswered, Math.max(0, addedMillis)));
+            observer.accept(o.escalated(escalated, cloudAnswered, Math.max(0, addedMillis)));
         }
     }
 

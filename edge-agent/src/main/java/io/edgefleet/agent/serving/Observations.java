@@ -3,6 +3,7 @@ package io.edgefleet.agent.serving;
 import io.edgefleet.agent.slots.Lease;
 import io.edgefleet.agent.telemetry.Observation;
 import io.edgefleet.engines.Confidence;
+import io.edgefleet.protocols.drift.FeatureRows;
 import io.edgefleet.protocols.manifest.TensorSpec;
 import io.edgefleet.protocols.oip.DataType;
 import io.edgefleet.protocols.oip.InferTensor;
@@ -16,7 +17,7 @@ import java.util.OptionalDouble;
  * Turns a request and its answer into an {@link Observation}. Confidence is the max probability
  * of the first output when it looks like classifier scores (float or quantized, last dimension
  * 2 to 1,000); non-finite values are looked for in every float output; input statistics use the
- * first 4,096 elements of each numeric input.
+ * first 4,096 elements of each numeric input; drift rows are {@link FeatureRows#of} of each numeric input (bounded, see there).
  */
 final class Observations {
     private static final int SAMPLE = 4096;
@@ -65,8 +66,10 @@ final class Observations {
         OptionalDouble confidence = nonFinite || classifier == null ? OptionalDouble.empty()
                 : OptionalDouble.of(classifier.maxProbability());
         Map<String, double[]> in = new LinkedHashMap<>();
+        Map<String, double[][]> rows = new LinkedHashMap<>();
         for (InferTensor t : inputs) {
             if (t.datatype() != DataType.BYTES) {
+                rows.put(t.name(), FeatureRows.of(t.data()));
                 int n = Math.min(SAMPLE, t.data().elementCount());
                 double[] v = new double[n];
                 for (int i = 0; i < n; i++) {
@@ -76,7 +79,8 @@ final class Observations {
             }
         }
         boolean low = confidence.isPresent() && confidence.getAsDouble() < LOW_CONFIDENCE;
-        return new Observation(model, lease.version(), millis, false, confidence, low, nonFinite, false, in);
+        return new Observation(model, lease.version(), millis, false, confidence, low, nonFinite, false, in, false, 0,
+                java.util.Optional.empty(), rows);
     }
 
     static Observation failed(String model, String version, double millis) {

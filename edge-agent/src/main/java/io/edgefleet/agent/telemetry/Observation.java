@@ -23,13 +23,29 @@ import java.util.OptionalDouble;
  * @param clientError present when the request was refused as the client's mistake (bad body, input that does not fit
  *     the signature, unknown model or version, full queue): then nothing ran, {@code error} is false and the latency is 0;
  *     telemetry counts it as a request and by kind, the watchdog ignores it
+ * @param driftRows per input name, the rows {@link io.edgefleet.protocols.drift.FeatureRows#of} took from the request
+ *     (bounded: at most 8 rows of 32 features), for the window's drift sketches; empty when none were taken
  */
 public record Observation(String model, String version, double latencyMillis, boolean error, OptionalDouble confidence,
         boolean lowConfidence, boolean nonFinite, boolean escalated, Map<String, double[]> inputs, boolean cloudAnswered,
-        double escalationMillis, Optional<ClientErrorKind> clientError) {
+        double escalationMillis, Optional<ClientErrorKind> clientError, Map<String, double[][]> driftRows) {
 
     public Observation {
         clientError = clientError == null ? Optional.empty() : clientError;
+        driftRows = driftRows == null ? Map.of() : driftRows;
+    }
+
+    public Observation(String model, String version, double latencyMillis, boolean error, OptionalDouble confidence,
+            boolean lowConfidence, boolean nonFinite, boolean escalated, Map<String, double[]> inputs, boolean cloudAnswered,
+            double escalationMillis, Optional<ClientErrorKind> clientError) {
+        this(model, version, latencyMillis, error, confidence, lowConfidence, nonFinite, escalated, inputs, cloudAnswered, escalationMillis,
+                clientError, Map.of());
+    }
+
+    /** This observation as escalated: the same request, what the escalation to the cloud did. */
+    public Observation escalated(boolean escalated, boolean cloudAnswered, double escalationMillis) {
+        return new Observation(model, version, latencyMillis, error, confidence, lowConfidence, nonFinite, escalated, inputs, cloudAnswered,
+                escalationMillis, clientError, driftRows);
     }
 
     public Observation(String model, String version, double latencyMillis, boolean error, OptionalDouble confidence,

@@ -30,6 +30,7 @@ final class Window {
     private final Random random = new Random(42);
     private final Map<String, Stats> inputs = new TreeMap<>();
     private final Map<String, Long> clientErrors = new TreeMap<>();
+    private final io.edgefleet.protocols.drift.DriftAccumulator drift = new io.edgefleet.protocols.drift.DriftAccumulator();
 
     /** Welford's running mean and variance, with min and max. */
     static final class Stats {
@@ -77,7 +78,9 @@ final class Window {
         o.confidence().ifPresent(c -> {
             confidenceSum += c;
             confidenceN++;
+            drift.addConfidence(c);
         });
+        o.driftRows().forEach(drift::addRows);
         maxLatency = Math.max(maxLatency, o.latencyMillis());
         // reservoir sampling keeps the percentiles honest without unbounded memory
         if (kept < RESERVOIR) {
@@ -114,7 +117,7 @@ final class Window {
                 escalations, nonFinite, lowConfidence, in,
                 escalations == 0 ? java.util.Optional.empty()
                         : java.util.Optional.of(new io.edgefleet.protocols.messages.EscalationStats(cloudAnswers, cloudFailures, escalationMillis)),
-                clientErrors);
+                clientErrors, drift.stats());
     }
 
     private static double at(double[] sorted, double q) {

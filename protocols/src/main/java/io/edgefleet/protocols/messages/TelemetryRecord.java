@@ -28,12 +28,16 @@ import java.util.OptionalDouble;
  *     {@code invalid-input}); each is also one of {@code count} and never one of {@code errors}, so
  *     {@code errors} plus their sum is at most {@code count}. Empty (and left out on the wire) when there were none;
  *     absent in older agents' batches, which did not count refused requests at all
+ * @param drift per-feature input sketches and the confidence distribution of the window, for drift detection
+ *     (docs/drift.md); left out on the wire when absent, absent in older agents' batches, ignored by older clouds
  */
 public record TelemetryRecord(String model, String version, Instant windowStart, Instant windowEnd, long count,
         long errors, LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite,
         long lowConfidence, Map<String, InputStats> inputs, Optional<EscalationStats> escalation,
-        @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Long> clientErrors) {
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Long> clientErrors,
+        @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<io.edgefleet.protocols.drift.DriftStats> drift) {
     public TelemetryRecord {
+        drift = drift == null ? Optional.empty() : drift;
         escalation = escalation == null ? Optional.empty() : escalation;
         escalation.ifPresent(e -> {
             if (e.cloudAnswers() + e.cloudFailures() > escalations) {
@@ -75,6 +79,14 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
             throw new ProtocolException("clientErrors", refused + " client errors and " + errors + " model errors are more than the window's count of "
                     + count);
         }
+    }
+
+    /** A record without drift statistics. */
+    public TelemetryRecord(String model, String version, Instant windowStart, Instant windowEnd, long count, long errors,
+            LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite, long lowConfidence,
+            Map<String, InputStats> inputs, Optional<EscalationStats> escalation, Map<String, Long> clientErrors) {
+        this(model, version, windowStart, windowEnd, count, errors, latencyMillis, meanConfidence, escalations, nonFinite, lowConfidence, inputs,
+                escalation, clientErrors, Optional.empty());
     }
 
     /** A record without client errors. */
