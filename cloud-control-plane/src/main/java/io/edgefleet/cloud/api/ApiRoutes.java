@@ -479,9 +479,9 @@ public final class ApiRoutes {
             m.put("rollout", c.rollout());
             m.put("model", c.model());
             m.put("version", c.version());
-            m.put("rolloutState", c.rolloutState());
+            m.put("rolloutState", c.rolloutState().wire());
             m.put("wave", row.wave() + 1);
-            m.put("state", row.state());
+            m.put("state", row.state().wire());
             m.put("fromVersion", row.fromVersion());
             m.put("commandId", row.commandId());
             m.put("attempts", row.attempts());
