@@ -132,22 +132,29 @@ public final class RolloutEngine implements AutoCloseable {
         }, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Creates and starts a rollout. */
+    /**
+     * Creates and starts a rollout. Any thread.
+     *
+     * @throws RegistryException the model or version is unknown (404)
+     * @throws RolloutException.UnusableTarget the version is deprecated
+     * @throws RolloutException.Conflict a rollout of the model is running or paused
+     * @throws RolloutException.InvalidSpec no device matches the selector and the spec does not wait for devices
+     */
     public synchronized RolloutRow create(RolloutSpec spec, String actor) {
         ModelVersion v = registry.version(spec.model(), spec.version())
                 .orElseThrow(() -> ModelRegistry.notFound(spec.model(), spec.version()));
         if (v.deprecated()) {
-            throw new RegistryException(422, "Deprecated version", spec.model() + "/" + spec.version()
+            throw new RolloutException.UnusableTarget("Deprecated version", spec.model() + "/" + spec.version()
                     + " is deprecated; a rollout cannot target it");
         }
         for (RolloutRow r : store.list(Optional.empty())) {
             if (r.model().equals(spec.model()) && r.state().active()) {
-                throw new RegistryException(409, "Rollout in progress", "rollout " + r.id() + " of " + r.model() + " is " + r.state()
-                        + "; finish, abort or roll it back first");
+                throw new RolloutException.Conflict("Rollout in progress", Optional.of(r.id()), "rollout " + r.id() + " of " + r.model()
+                        + " is " + r.state() + "; finish, abort or roll it back first", false);
             }
         }
         if (!spec.waitsForDevices() && fleet.select(Selector.parse(spec.selector())).isEmpty()) {
-            throw new RegistryException(400, "No matching devices", "selector '" + spec.selector() + "' matches no device; "
+            throw new RolloutException.InvalidSpec("No matching devices", "selector '" + spec.selector() + "' matches no device; "
                     + "set waitForDevices: true to create the rollout anyway and wait for devices to join");
         }
         String id = "ro-" + UUID.randomUUID().toString().substring(0, 8);
@@ -211,6 +218,14 @@ public final class RolloutEngine implements AutoCloseable {
 
     // ---- operations -------------------------------------------------------------------------
 
+    /**
+     * Applies an operator's operation ({@code pause}, {@code resume}, {@code abort}, {@code promote}, {@code rollback}). Any thread.
+     *
+     * @throws RolloutException.NotFound no rollout {@code id}
+     * @throws RolloutException.Conflict the operation does not fit the rollout's state, or the row kept changing under it
+     * @throws RolloutException.NotLeader a rollback asked of a replica that does not lead
+     * @throws IllegalArgumentException {@code op} is none of those
+     */
     public synchronized RolloutRow operate(String id, String op, String actor, String reason) {
         // the leader's tick on another replica may change the row between our read and write: read it again and
         // judge the operation anew, a few times, before telling the caller
@@ -219,15 +234,15 @@ public final class RolloutEngine implements AutoCloseable {
                 return operateOnce(id, op, actor, reason);
             } catch (ConcurrentChange e) {
                 if (attempt == 5) {
-                    throw new RegistryException(409, "Concurrent change", "rollout " + id + " changed while " + op + " ran, " + attempt
-                            + " times (another replica or operator); read it again and retry");
+                    throw new RolloutException.Conflict("Concurrent change", Optional.of(id), "rollout " + id + " changed while " + op + " ran, "
+                            + attempt + " times (another replica or operator); read it again and retry", true);
                 }
             }
         }
     }
 
     private RolloutRow operateOnce(String id, String op, String actor, String reason) {
-        RolloutRow r = store.get(id).orElseThrow(() -> new RegistryException(404, "Unknown rollout", "no rollout " + id));
+        RolloutRow r = store.get(id).orElseThrow(() -> new RolloutException.NotFound(id));
         Instant now = clock.instant();
         String why = reason == null || reason.isBlank() ? "(no reason given)" : reason;
         switch (op) {
@@ -259,7 +274,7 @@ public final class RolloutEngine implements AutoCloseable {
                 }
                 if (!leadership.isLeader()) {
                     // its commands must come from the leader, between two of its ticks (a follower's rollback could cross a deploy)
-                    throw new RegistryException(503, "Not the leader", "this replica does not run rollouts; the replica that leads "
+                    throw new RolloutException.NotLeader(id, "this replica does not run rollouts; the replica that leads "
                             + "(see GET /api/v1, field leader) takes the rollback: retry, or send it there");
                 }
                 fenced = store.fenced(leadership.fence());
@@ -297,8 +312,9 @@ public final class RolloutEngine implements AutoCloseable {
         }
     }
 
-    private static RegistryException conflict(RolloutRow r, String op) {
-        return new RegistryException(409, "Invalid operation", "cannot " + op + " rollout " + r.id() + ": it is " + r.state());
+    private static RolloutException conflict(RolloutRow r, String op) {
+        return new RolloutException.Conflict("Invalid operation", Optional.of(r.id()), "cannot " + op + " rollout " + r.id() + ": it is "
+                + r.state(), false);
     }
 
     // ---- acknowledgements ---------------------------------------------------------------------
