@@ -705,6 +705,7 @@ public final class RolloutEngine implements AutoCloseable {
         Duration timeout = spec.timeout();
         long inFlight = devices.stream().filter(d -> d.state().inFlight()).count();
         long lastMinute = devices.stream().filter(d -> d.commandedAt().map(t -> t.isAfter(now.minusSeconds(60))).orElse(false)).count();
+        List<DeviceRow> commanded = new ArrayList<>();
         // Retries and time-outs first: they hold concurrency slots already.
         for (DeviceRow d : devices) {
             if (!d.state().inFlight() || d.commandedAt().isEmpty() || d.commandedAt().get().plus(timeout).isAfter(now)) {
@@ -733,11 +734,14 @@ public final class RolloutEngine implements AutoCloseable {
             }
             String cmd = Intent.DEPLOY.commandId(r.id(), d.key());
             if (send(r, d, cmd)) {
-                fenced.writeDevice(r.id(), d.withCommand(DeviceState.COMMANDED, cmd, 1, now, leadership.token()), Set.of());
+                // recorded together below: should the process die in between, the next leader sends the same command id again
+                // (pending devices), which the agent applies once
+                commanded.add(d.withCommand(DeviceState.COMMANDED, cmd, 1, now, leadership.token()));
                 inFlight++;
                 lastMinute++;
             }
         }
+        fenced.writeDevices(r.id(), commanded, Set.of());
     }
 
     private boolean send(RolloutRow r, DeviceRow d, String commandId) {

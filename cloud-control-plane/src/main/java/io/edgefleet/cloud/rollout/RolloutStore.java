@@ -312,17 +312,33 @@ public final class RolloutStore {
      * @return whether it was written
      */
     public boolean writeDevice(String id, DeviceRow to, Set<DeviceState> unlessIn) {
+        return writeDevices(id, List.of(to), unlessIn) == 1;
+    }
+
+    /**
+     * {@link #writeDevice} for many devices in one transaction (the commands of a tick: one commit, not one per device).
+     *
+     * @return how many were written
+     */
+    public int writeDevices(String id, List<DeviceRow> rows, Set<DeviceState> unlessIn) {
+        if (rows.isEmpty()) {
+            return 0;
+        }
         return store.tx(c -> {
             fence.check(c);
             String guard = unlessIn.isEmpty() ? ""
                     : " AND state NOT IN (" + unlessIn.stream().map(s -> "'" + s.wire() + "'").sorted().collect(Collectors.joining(",")) + ")";
+            int n = 0;
             try (PreparedStatement p = c.prepareStatement("UPDATE rollout_devices SET state = ?, command_id = ?, attempts = ?, commanded_at = ?, "
                     + "activated_at = ?, error = ?, command_token = ?, updated_at = ?, seq = " + NEXT_SEQ
                     + " WHERE rollout = ? AND fleet = ? AND device = ?" + guard)) {
-                return Jdbc.bind(p, to.state().wire(), to.commandId(), to.attempts(), to.commandedAt(), to.activatedAt(), to.error(),
-                        to.commandToken().isPresent() ? (Object) to.commandToken().getAsLong() : null, to.updatedAt(), id, id, to.fleet(),
-                        to.device()).executeUpdate() == 1;
+                for (DeviceRow to : rows) {
+                    n += Jdbc.bind(p, to.state().wire(), to.commandId(), to.attempts(), to.commandedAt(), to.activatedAt(), to.error(),
+                            to.commandToken().isPresent() ? (Object) to.commandToken().getAsLong() : null, to.updatedAt(), id, id, to.fleet(),
+                            to.device()).executeUpdate();
+                }
             }
+            return n;
         });
     }
 
