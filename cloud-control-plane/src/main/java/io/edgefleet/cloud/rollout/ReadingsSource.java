@@ -29,7 +29,16 @@ final class ReadingsSource {
     }
 
     Readings read(RolloutRow r, List<DeviceRow> all, List<DeviceRow> wave, Instant now) {
-        Map<String, DeviceRecord> records = fleet.all().stream().collect(Collectors.toMap(DeviceRecord::key, d -> d, (a, b) -> a));
+        return read(r, all, wave, now, byKey(fleet.all()));
+    }
+
+    /** Every device of the fleet registry by {@code fleet/device}. */
+    static Map<String, DeviceRecord> byKey(List<DeviceRecord> devices) {
+        return devices.stream().collect(Collectors.toMap(DeviceRecord::key, d -> d, (a, b) -> a));
+    }
+
+    /** As {@link #read(RolloutRow, List, List, Instant)} with the fleet registry's devices already read ({@code records}, by key). */
+    Readings read(RolloutRow r, List<DeviceRow> all, List<DeviceRow> wave, Instant now, Map<String, DeviceRecord> records) {
         List<DeviceRow> failed = all.stream().filter(x -> x.state().installFailed()).toList();
         Optional<String> firstError = failed.stream().filter(x -> x.error().isPresent()).map(x -> x.key() + ": " + x.error().get()).findFirst();
         List<DeviceRow> updated = wave.stream().filter(x -> x.state() == DeviceState.ACTIVATED && x.fromVersion().map(v -> !v.equals(r.version()))

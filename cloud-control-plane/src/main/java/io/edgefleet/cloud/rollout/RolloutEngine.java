@@ -450,7 +450,9 @@ public final class RolloutEngine implements AutoCloseable {
         RolloutSpec spec = r.spec();
         Instant now = clock.instant();
         int lastWave = spec.waves().size() - 1;
-        join(r, current(r.id()), lastWave, now);
+        // the fleet registry read once per rollout and tick: the selector's matches and the gates' reachability both come from it
+        List<DeviceRecord> fleetNow = fleet.all();
+        join(r, current(r.id()), fleetNow, lastWave, now);
         List<DeviceRow> devices = current(r.id());
         if (devices.isEmpty() && spec.waitsForDevices()) {
             return; // waitingFor says so; the selector is re-read every tick
@@ -469,7 +471,7 @@ public final class RolloutEngine implements AutoCloseable {
         List<DeviceRow> wave = devices.stream().filter(d -> d.wave() <= w).toList();
         boolean done = wave.stream().allMatch(d -> d.state().terminal());
         String streakKey = r.id() + "/" + w;
-        Gates.Decision g = Gates.evaluate(spec.effectiveGates(), readings.read(r, devices, wave, now),
+        Gates.Decision g = Gates.evaluate(spec.effectiveGates(), readings.read(r, devices, wave, now, ReadingsSource.byKey(fleetNow)),
                 streaks.getOrDefault(streakKey, Gates.Streaks.NONE));
         streaks.put(streakKey, g.streaks());
         evaluations.put(r.id(), new Evaluation(now, w + 1, g.verdict().name().toLowerCase(java.util.Locale.ROOT), g.detail()));
@@ -646,9 +648,9 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     /** Adds selected devices not yet in the rollout: by rank into the waves at the start, later into the next wave. */
-    private void join(RolloutRow r, List<DeviceRow> existing, int lastWave, Instant now) {
+    private void join(RolloutRow r, List<DeviceRow> existing, List<DeviceRecord> fleetNow, int lastWave, Instant now) {
         Selector sel = Selector.parse(r.spec().selector());
-        List<DeviceRecord> matching = fleet.select(sel);
+        List<DeviceRecord> matching = fleetNow.stream().filter(d -> sel.matches(d, now, fleet.staleAfter())).toList();
         Set<String> known = new HashSet<>();
         existing.forEach(d -> known.add(d.key()));
         List<DeviceRecord> fresh = matching.stream().filter(d -> !known.contains(d.key())).toList();
