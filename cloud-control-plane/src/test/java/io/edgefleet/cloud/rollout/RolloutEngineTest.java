@@ -135,13 +135,15 @@ class RolloutEngineTest {
         new DeviceRepository(db).applyState(new io.edgefleet.protocols.messages.DeviceState("f1", "d00000", true, "0.1", "rpi4", clock.instant(),
                 List.of(ModelState.active("kws", "1"))), clock.instant());
         db.tx(c -> {
-            try (var copy = c.prepareStatement("INSERT INTO devices (fleet, device, profile, agent_version, models, online, state_at, "
-                    + "status_changed_at, last_seen, registered_at, runtimes) SELECT fleet, ?, profile, agent_version, models, online, state_at, "
-                    + "status_changed_at, last_seen, registered_at, runtimes FROM devices WHERE fleet = 'f1' AND device = 'd00000'")) {
-                for (int i = 1; i < n; i++) {
-                    copy.setString(1, String.format("d%05d", i));
-                    copy.executeUpdate();
-                }
+            if (n == 1) {
+                return null;
+            }
+            try (var copy = c.prepareStatement("WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?) "
+                    + "INSERT INTO devices (fleet, device, profile, agent_version, models, online, state_at, status_changed_at, last_seen, "
+                    + "registered_at, runtimes) SELECT d.fleet, printf('d%05d', k.i), d.profile, d.agent_version, d.models, d.online, d.state_at, "
+                    + "d.status_changed_at, d.last_seen, d.registered_at, d.runtimes FROM k, devices d WHERE d.fleet = 'f1' AND d.device = 'd00000'")) {
+                copy.setInt(1, n - 1);
+                copy.executeUpdate();
             }
             return null;
         });
