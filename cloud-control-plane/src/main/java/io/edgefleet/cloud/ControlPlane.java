@@ -320,50 +320,25 @@ public final class ControlPlane implements AutoCloseable {
             housekeeping.scheduleWithFixedDelay(leaderOnly(() -> auditLog.prune(clock.instant().minus(config.access().auditRetention()))),
                     0, day, TimeUnit.MILLISECONDS);
             commandTracing = new io.edgefleet.cloud.rollout.CommandTracing(tracing);
-            rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events,
-                    (f, d, bytes) -> control != null && commandTracing.send(RolloutEngine.topic(f, d), bytes,
-                            traced -> commandSigning.send(RolloutEngine.topic(f, d), bytes,
-                            (topic, payload, props) -> control.publish(topic, payload, traced.apply(props).stream().reduce(
-                                    io.edgefleet.transport.mqtt.Metadata.qos1(), (md, e) -> md.withUserProperty(e.getKey(), e.getValue()),
-                                    (x, y) -> x)))), clock, leadership);
+            var commands = new io.edgefleet.cloud.mqtt.MqttCommandChannel(commandTracing, commandSigning);
+            rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events, commands, clock, leadership);
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet, senders);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
+                var acks = new io.edgefleet.cloud.mqtt.AckRouter(senders, commandTracing, rollouts::onAck);
                 control = CloudMqtt.session(config.mqttUrl().get(), mqttTls().map(io.edgefleet.cloud.mqtt.CloudMqttTls::control),
                         "ef-cloud-control-" + config.instance(), false,
                         List.of(Topic.filterAll(TopicKind.STATE), Topic.filterAll(TopicKind.COMMAND_ACK), Topic.filterAll(TopicKind.LOGS)), (m, ack) -> {
                             String topic = m.topic();
                             if (topic.endsWith("/state")) {
                                 states.onMessage(m, ack);
-                                return;
-                            }
-                            if (topic.endsWith("/" + TopicKind.LOGS.wire())) {
+                            } else if (topic.endsWith("/" + TopicKind.LOGS.wire())) {
                                 storeLogs(m, json);
-                                return;
-                            }
-                            if (!senders.accept(topic, m.payload(), io.edgefleet.transport.signing.SessionSignatures.userProperties(m.metadata()))) {
-                                return; // issue 15: an ack whose sender is not proven settles nothing
-                            }
-                            try {
-                                var a = json.decode(m.payload(), io.edgefleet.protocols.messages.CommandAck.class);
-                                if (!a.device().equals(m.parsed().map(Topic::device).orElse(""))) {
-                                    throw new io.edgefleet.protocols.ProtocolException("device", "ack of " + a.device() + " published on " + topic);
-                                }
-                                if (io.edgefleet.cloud.sender.CommandSigning.isRefusal(a)) { // a forged command's refusal must not fail the real one
-                                    LOG.log(System.Logger.Level.WARNING, "device {0} refused command {1}: {2}", topic, a.commandId(),
-                                            a.error().orElseThrow().message());
-                                    return;
-                                }
-                                if (a.staleRefusal()) { // issue 18: a deposed leader's late command, refused; the current leader's stands
-                                    LOG.log(System.Logger.Level.INFO, "device {0} refused a stale command {1}: {2}", topic, a.commandId(),
-                                            a.error().orElseThrow().message());
-                                    return;
-                                }
-                                commandTracing.acknowledged(topic, a, m.metadata(), () -> rollouts.onAck(a));
-                            } catch (RuntimeException e) {
-                                LOG.log(System.Logger.Level.WARNING, "acknowledgement on {0} not applied: {1}", topic, e.getMessage());
+                            } else {
+                                acks.onMessage(m);
                             }
                         });
+                commands.attach(control);
                 control.start();
             }
             rollouts.start(config.rolloutTick());

@@ -98,7 +98,7 @@ class ReplicasApiTest {
         String id = created.json().get("rollout").get("id").asText();
         await(Duration.ofSeconds(10), "the leader added the device", () -> a.rollouts().devices(id).size() == 1);
         assertThat(opsB.post("/api/v1/rollouts/" + id + "/pause", Map.of("reason", "checking")).status()).isEqualTo(200);
-        assertThat(a.rollouts().get(id).orElseThrow().state()).isEqualTo("paused");
+        assertThat(a.rollouts().get(id).orElseThrow().state()).isEqualTo(io.edgefleet.cloud.rollout.RolloutState.PAUSED);
         CloudClient.Response rollback = opsB.post("/api/v1/rollouts/" + id + "/rollback", Map.of("reason", "not here"));
         assertThat(rollback.status()).as(rollback.text()).isEqualTo(503);
         assertThat(rollback.json().get("detail").asText()).contains("does not run rollouts");
@@ -110,6 +110,6 @@ class ReplicasApiTest {
         assertThat(opsB.get("/api/v1").json().get("leader").get("token").asLong()).isEqualTo(2);
         CloudClient.Response rolledBack = opsB.post("/api/v1/rollouts/" + id + "/rollback", Map.of("reason", "now the leader"));
         assertThat(rolledBack.status()).as(rolledBack.text()).isEqualTo(200);
-        assertThat(b.rollouts().get(id).orElseThrow().state()).isEqualTo("rolled-back");
+        assertThat(b.rollouts().get(id).orElseThrow().state()).isEqualTo(io.edgefleet.cloud.rollout.RolloutState.ROLLED_BACK);
     }
 }

@@ -544,7 +544,7 @@ public final class Simulation implements AutoCloseable {
         long until = System.nanoTime() + r.timeout().toNanos();
         RolloutStore.RolloutRow row = cp.rollouts().get(id).orElseThrow();
         List<Report.WaveSample> activations = new ArrayList<>();
-        while (!TERMINAL.contains(row.state()) && !(row.state().equals("paused") && r.expect().equals(Optional.of("paused")))
+        while (!TERMINAL.contains(row.state().wire()) && !(row.state().wire().equals("paused") && r.expect().equals(Optional.of("paused")))
                 && System.nanoTime() < until) {
             Thread.sleep(250);
             row = cp.rollouts().get(id).orElseThrow();
@@ -552,9 +552,9 @@ public final class Simulation implements AutoCloseable {
             activations.add(new Report.WaveSample(Math.round(now() * 10) / 10.0, activatedByWave(waves)));
             Map<String, Long> st = states(waves);
             progress(String.format(Locale.ROOT, "%s wave %d/%d %s %s", r.name(), Report.waveNumber(row.wave()), r.spec().path("waves").size(),
-                    bar(st.getOrDefault("activated", 0L), st.values().stream().mapToLong(Long::longValue).sum()), row.state()));
+                    bar(st.getOrDefault("activated", 0L), st.values().stream().mapToLong(Long::longValue).sum()), row.state().wire()));
         }
-        if (!TERMINAL.contains(row.state()) && !row.state().equals("paused")) {
+        if (!TERMINAL.contains(row.state().wire()) && !row.state().wire().equals("paused")) {
             say("%s: not finished after %s; aborting it", r.name(), Report.secs(r.timeout()));
             cp.rollouts().operate(id, "abort", "simulator", "scenario step timed out");
             row = cp.rollouts().get(id).orElseThrow();
@@ -575,16 +575,16 @@ public final class Simulation implements AutoCloseable {
                         l.kind().equals("gate-passed"), l.detail()));
             }
         }
-        long activated = rows.stream().filter(d -> d.state().equals("activated") || d.state().equals("rolled-back") || d.state().equals("rolling-back"))
+        long activated = rows.stream().filter(d -> d.state().wire().equals("activated") || d.state().wire().equals("rolled-back") || d.state().wire().equals("rolling-back"))
                 .filter(d -> d.activatedAt().isPresent()).count();
         long variant = fileSizes.getOrDefault(sc.model().name() + "@" + r.version(), 0L);
         long fetched = syncBytes() - bytes0;
         Report.Sync sync = new Report.Sync(fetched, variant, activated, variant * activated,
                 activated == 0 ? 0 : (double) fetched / (variant * activated), corrupted() - corrupted0);
-        Optional<Integer> stopped = row.state().equals("succeeded") ? Optional.empty() : Optional.of(Report.waveNumber(row.wave()));
-        say("%s: %s after %.1f s%s", r.name(), row.state(), now() - s, row.reason().map(x -> " (" + x + ")").orElse(""));
+        Optional<Integer> stopped = row.state().wire().equals("succeeded") ? Optional.empty() : Optional.of(Report.waveNumber(row.wave()));
+        say("%s: %s after %.1f s%s", r.name(), row.state().wire(), now() - s, row.reason().map(x -> " (" + x + ")").orElse(""));
         return new Report.StepResult(r.name(), "rollout", s, now(), Optional.of(r.version()),
-                Optional.ofNullable(kinds.get(r.version())).map(k -> k.name().toLowerCase(Locale.ROOT)), Optional.of(id), Optional.of(row.state()),
+                Optional.ofNullable(kinds.get(r.version())).map(k -> k.name().toLowerCase(Locale.ROOT)), Optional.of(id), Optional.of(row.state().wire()),
                 row.reason(), stopped, wr, gates, Optional.of(sync), activations, gatesInForce(row));
     }
 
@@ -1126,7 +1126,7 @@ public final class Simulation implements AutoCloseable {
                     long beyond = rows.stream().filter(d -> Report.waveNumber(d.wave()) > stoppedIn && d.commandId().isPresent()).count();
                     ex.add(new Report.Expectation(s.name() + ": no device after the wave it was stopped in got v" + s.version().orElse("?"),
                             "0 devices commanded after wave " + stoppedIn, beyond + " devices commanded", beyond == 0));
-                    long stuck = rows.stream().filter(d -> d.state().equals("activated") || d.state().equals("rolling-back")).count();
+                    long stuck = rows.stream().filter(d -> d.state().wire().equals("activated") || d.state().wire().equals("rolling-back")).count();
                     if (spec.expect().get().equals("rolled-back")) {
                         ex.add(new Report.Expectation(s.name() + ": every device that took v" + s.version().orElse("?") + " was rolled back",
                                 "0 devices left on it", stuck + " devices left on it", stuck == 0));
@@ -1243,7 +1243,7 @@ public final class Simulation implements AutoCloseable {
         } else if (f.type() == Scenario.FaultType.CORRUPT_CHUNKS) {
             long corrupted = groupsOf(f).stream().mapToLong(l -> l.sync().corrupted.get()).sum();
             long failed = rolloutDevices.values().stream().flatMap(List::stream).filter(d -> mine.contains(d.device()))
-                    .filter(d -> d.state().equals("failed") || d.state().equals("timed-out")).count();
+                    .filter(d -> d.state().wire().equals("failed") || d.state().wire().equals("timed-out")).count();
             long activated = rolloutDevices.values().stream().flatMap(List::stream).filter(d -> mine.contains(d.device()))
                     .filter(d -> d.activatedAt().isPresent()).count();
             r.measured.put("corruptedChunks", corrupted);

@@ -242,6 +242,8 @@ public final class ApiRoutes {
             h.handle(req, res, who);
         } catch (ApiException e) {
             problem(req, res, e);
+        } catch (io.edgefleet.cloud.rollout.RolloutException e) {
+            problem(req, res, RolloutProblems.of(e));
         } catch (TokenStore.NameTakenException e) {
             problem(req, res, new ApiException(409, "Token name taken", e.getMessage()));
         } catch (RegistryException e) {
@@ -448,8 +450,7 @@ public final class ApiRoutes {
     private Map<String, Object> rolloutStatus(String id) {
         RolloutEngine.Snapshot snap = rollouts.snapshot(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id));
         Map<String, Object> out = RolloutViews.status(snap);
-        String state = String.valueOf(snap.rollout().state());
-        if (state.equals("running") || state.equals("paused")) { // an ended rollout's last verdict is its state and log, not a stale "wait"
+        if (snap.rollout().state().active()) { // an ended rollout's last verdict is its state and log, not a stale "wait"
             rollouts.evaluation(id).ifPresent(e -> out.put("evaluation", e));
         }
         return out;
@@ -479,9 +480,9 @@ public final class ApiRoutes {
             m.put("rollout", c.rollout());
             m.put("model", c.model());
             m.put("version", c.version());
-            m.put("rolloutState", c.rolloutState());
+            m.put("rolloutState", c.rolloutState().wire());
             m.put("wave", row.wave() + 1);
-            m.put("state", row.state());
+            m.put("state", row.state().wire());
             m.put("fromVersion", row.fromVersion());
             m.put("commandId", row.commandId());
             m.put("attempts", row.attempts());

@@ -31,7 +31,7 @@ final class RolloutViews {
             Optional<Instant> waveDoneAt, boolean promoted, Optional<String> reason, Instant createdAt, Optional<String> createdBy,
             Instant updatedAt) {
         static Rollout of(RolloutStore.RolloutRow r) {
-            return new Rollout(r.id(), r.model(), r.version(), r.spec(), r.state(), number(r.wave()), r.waveStartedAt(), r.waveDoneAt(),
+            return new Rollout(r.id(), r.model(), r.version(), r.spec(), r.state().wire(), number(r.wave()), r.waveStartedAt(), r.waveDoneAt(),
                     r.promoted(), r.reason(), r.createdAt(), r.createdBy(), r.updatedAt());
         }
     }
@@ -40,7 +40,7 @@ final class RolloutViews {
     record Device(String fleet, String device, String rank, int wave, String state, Optional<String> fromVersion, Optional<String> commandId,
             int attempts, Optional<Instant> commandedAt, Optional<Instant> activatedAt, Optional<String> error, Instant updatedAt) {
         static Device of(RolloutStore.DeviceRow d) {
-            return new Device(d.fleet(), d.device(), d.rank(), number(d.wave()), d.state(), d.fromVersion(), d.commandId(), d.attempts(),
+            return new Device(d.fleet(), d.device(), d.rank(), number(d.wave()), d.state().wire(), d.fromVersion(), d.commandId(), d.attempts(),
                     d.commandedAt(), d.activatedAt(), d.error(), d.updatedAt());
         }
     }

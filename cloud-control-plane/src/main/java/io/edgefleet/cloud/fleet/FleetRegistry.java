@@ -91,6 +91,11 @@ public final class FleetRegistry {
         return repo.rssBefore(fleet, device, before);
     }
 
+    /** Every device of every fleet, in one read (for callers that judge many devices at once, such as the rollout gates). */
+    public List<DeviceRecord> all() {
+        return repo.list(Optional.empty());
+    }
+
     public List<DeviceRecord> select(Selector s) {
         Instant now = clock.instant();
         return repo.list(s.fleet()).stream().filter(d -> s.matches(d, now, staleAfter)).toList();

@@ -166,12 +166,10 @@ public final class FleetMeters implements AutoCloseable {
         Map<List<String>, Integer> wave = new HashMap<>();
         Map<List<String>, Integer> devs = new HashMap<>();
         for (RolloutStore.RolloutRow r : store.list(Optional.empty())) {
-            states.merge(List.of(r.state()), 1, Integer::sum);
-            if (r.state().equals("running") || r.state().equals("paused")) {
+            states.merge(List.of(r.state().wire()), 1, Integer::sum);
+            if (r.state().active()) {
                 wave.put(List.of(r.id(), r.model(), r.version()), r.wave() + 1);
-                for (RolloutStore.DeviceRow d : store.devices(r.id())) {
-                    devs.merge(List.of(r.id(), d.state()), 1, Integer::sum);
-                }
+                store.deviceCounts(r.id()).forEach((state, n) -> devs.merge(List.of(r.id(), state.wire()), (int) (long) n, Integer::sum));
             }
         }
         rolloutStates.update(states);

@@ -52,8 +52,6 @@ import java.util.stream.Collectors;
  */
 public final class RolloutEngine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RolloutEngine.class.getName());
-    static final Set<String> TERMINAL = Set.of("activated", "failed", "timed-out", "rolled-back");
-    static final Set<String> IN_FLIGHT = Set.of("commanded", "downloading");
 
     /** Sends a command to a device; false when it could not be handed to the broker (retried next tick). */
     @FunctionalInterface
@@ -134,22 +132,29 @@ public final class RolloutEngine implements AutoCloseable {
         }, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Creates and starts a rollout. */
+    /**
+     * Creates and starts a rollout. Any thread.
+     *
+     * @throws RegistryException the model or version is unknown (404)
+     * @throws RolloutException.UnusableTarget the version is deprecated
+     * @throws RolloutException.Conflict a rollout of the model is running or paused
+     * @throws RolloutException.InvalidSpec no device matches the selector and the spec does not wait for devices
+     */
     public synchronized RolloutRow create(RolloutSpec spec, String actor) {
         ModelVersion v = registry.version(spec.model(), spec.version())
                 .orElseThrow(() -> ModelRegistry.notFound(spec.model(), spec.version()));
         if (v.deprecated()) {
-            throw new RegistryException(422, "Deprecated version", spec.model() + "/" + spec.version()
+            throw new RolloutException.UnusableTarget("Deprecated version", spec.model() + "/" + spec.version()
                     + " is deprecated; a rollout cannot target it");
         }
         for (RolloutRow r : store.list(Optional.empty())) {
-            if (r.model().equals(spec.model()) && (r.state().equals("running") || r.state().equals("paused"))) {
-                throw new RegistryException(409, "Rollout in progress", "rollout " + r.id() + " of " + r.model() + " is " + r.state()
-                        + "; finish, abort or roll it back first");
+            if (r.model().equals(spec.model()) && r.state().active()) {
+                throw new RolloutException.Conflict("Rollout in progress", Optional.of(r.id()), "rollout " + r.id() + " of " + r.model()
+                        + " is " + r.state() + "; finish, abort or roll it back first", false);
             }
         }
         if (!spec.waitsForDevices() && fleet.select(Selector.parse(spec.selector())).isEmpty()) {
-            throw new RegistryException(400, "No matching devices", "selector '" + spec.selector() + "' matches no device; "
+            throw new RolloutException.InvalidSpec("No matching devices", "selector '" + spec.selector() + "' matches no device; "
                     + "set waitForDevices: true to create the rollout anyway and wait for devices to join");
         }
         String id = "ro-" + UUID.randomUUID().toString().substring(0, 8);
@@ -213,6 +218,14 @@ public final class RolloutEngine implements AutoCloseable {
 
     // ---- operations -------------------------------------------------------------------------
 
+    /**
+     * Applies an operator's operation ({@code pause}, {@code resume}, {@code abort}, {@code promote}, {@code rollback}). Any thread.
+     *
+     * @throws RolloutException.NotFound no rollout {@code id}
+     * @throws RolloutException.Conflict the operation does not fit the rollout's state, or the row kept changing under it
+     * @throws RolloutException.NotLeader a rollback asked of a replica that does not lead
+     * @throws IllegalArgumentException {@code op} is none of those
+     */
     public synchronized RolloutRow operate(String id, String op, String actor, String reason) {
         // the leader's tick on another replica may change the row between our read and write: read it again and
         // judge the operation anew, a few times, before telling the caller
@@ -221,51 +234,47 @@ public final class RolloutEngine implements AutoCloseable {
                 return operateOnce(id, op, actor, reason);
             } catch (ConcurrentChange e) {
                 if (attempt == 5) {
-                    throw new RegistryException(409, "Concurrent change", "rollout " + id + " changed while " + op + " ran, " + attempt
-                            + " times (another replica or operator); read it again and retry");
+                    throw new RolloutException.Conflict("Concurrent change", Optional.of(id), "rollout " + id + " changed while " + op + " ran, "
+                            + attempt + " times (another replica or operator); read it again and retry", true);
                 }
             }
         }
     }
 
     private RolloutRow operateOnce(String id, String op, String actor, String reason) {
-        RolloutRow r = store.get(id).orElseThrow(() -> new RegistryException(404, "Unknown rollout", "no rollout " + id));
+        RolloutRow r = store.get(id).orElseThrow(() -> new RolloutException.NotFound(id));
         Instant now = clock.instant();
         String why = reason == null || reason.isBlank() ? "(no reason given)" : reason;
         switch (op) {
             case "pause" -> {
-                require(r, "running", op);
-                must(store.update(r, "paused", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "paused", actor,
-                        Map.of("reason", why), now));
+                require(r, RolloutState.RUNNING, op);
+                must(store.update(r, r.withState(RolloutState.PAUSED, Optional.of(why), now), log("paused", actor, Map.of("reason", why))));
             }
             case "resume" -> {
-                require(r, "paused", op);
+                require(r, RolloutState.PAUSED, op);
                 // The telemetry-wait limit counts again from the resume (see telemetryWaitFrom).
-                must(store.update(r, "running", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "resumed", actor,
-                        Map.of("reason", why), now));
+                must(store.update(r, r.withState(RolloutState.RUNNING, Optional.of(why), now), log("resumed", actor, Map.of("reason", why))));
             }
             case "abort" -> {
-                if (!r.state().equals("running") && !r.state().equals("paused")) {
+                if (!r.state().active()) {
                     throw conflict(r, op);
                 }
-                must(store.update(r, "aborted", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "aborted", actor,
-                        Map.of("reason", why), now));
+                must(store.update(r, r.withState(RolloutState.ABORTED, Optional.of(why), now), log("aborted", actor, Map.of("reason", why))));
             }
             case "promote" -> {
                 // Skips the current wave's bake and telemetry wait (never a failing gate); from paused it also resumes.
-                if (!r.state().equals("running") && !r.state().equals("paused")) {
+                if (!r.state().active()) {
                     throw conflict(r, op);
                 }
-                must(store.update(r, "running", r.wave(), r.waveStartedAt(), r.waveDoneAt(), true, Optional.empty(), "promoted", actor,
-                        Map.of("reason", why), now));
+                must(store.update(r, r.withPromoted(now), log("promoted", actor, Map.of("reason", why))));
             }
             case "rollback" -> {
-                if (r.state().equals("rolled-back") || r.state().equals("aborted")) {
+                if (r.state() == RolloutState.ROLLED_BACK || r.state() == RolloutState.ABORTED) {
                     throw conflict(r, op);
                 }
                 if (!leadership.isLeader()) {
                     // its commands must come from the leader, between two of its ticks (a follower's rollback could cross a deploy)
-                    throw new RegistryException(503, "Not the leader", "this replica does not run rollouts; the replica that leads "
+                    throw new RolloutException.NotLeader(id, "this replica does not run rollouts; the replica that leads "
                             + "(see GET /api/v1, field leader) takes the rollback: retry, or send it there");
                 }
                 fenced = store.fenced(leadership.fence());
@@ -293,14 +302,19 @@ public final class RolloutEngine implements AutoCloseable {
         }
     }
 
-    private static void require(RolloutRow r, String state, String op) {
-        if (!r.state().equals(state)) {
+    private static Optional<RolloutStore.LogEntry> log(String kind, String actor, Map<String, ?> detail) {
+        return Optional.of(RolloutStore.LogEntry.of(kind, actor, detail));
+    }
+
+    private static void require(RolloutRow r, RolloutState state, String op) {
+        if (r.state() != state) {
             throw conflict(r, op);
         }
     }
 
-    private static RegistryException conflict(RolloutRow r, String op) {
-        return new RegistryException(409, "Invalid operation", "cannot " + op + " rollout " + r.id() + ": it is " + r.state());
+    private static RolloutException conflict(RolloutRow r, String op) {
+        return new RolloutException.Conflict("Invalid operation", Optional.of(r.id()), "cannot " + op + " rollout " + r.id() + ": it is "
+                + r.state(), false);
     }
 
     // ---- acknowledgements ---------------------------------------------------------------------
@@ -344,31 +358,63 @@ public final class RolloutEngine implements AutoCloseable {
             return;
         }
         String id = owner.get().rollout();
-        String f = owner.get().fleet();
-        String d = owner.get().device();
-        boolean rollback = owner.get().intent() == Intent.ROLLBACK;
+        DeviceRow d = owner.get().row();
         Instant now = clock.instant();
         Optional<String> err = ack.error().map(e -> e.code() + ": " + e.message());
-        if (rollback) {
+        if (owner.get().intent() == Intent.ROLLBACK) {
             switch (ack.phase()) {
-                case ROLLED_BACK, ACTIVATED -> fenced.deviceState(id, f, d, "rolled-back", Optional.empty(), false, now, List.of());
-                case FAILED -> fenced.deviceState(id, f, d, "failed", err.map(e -> "rollback failed: " + e), false, now, List.of());
+                case ROLLED_BACK, ACTIVATED -> fenced.writeDevice(id, d.withState(DeviceState.ROLLED_BACK, Optional.empty(), false, now), Set.of());
+                case FAILED -> fenced.writeDevice(id, d.withState(DeviceState.FAILED, err.map(e -> "rollback failed: " + e), false, now), Set.of());
                 default -> { }
             }
             return;
         }
-        List<String> protect = List.of("rolling-back", "rolled-back");
+        Set<DeviceState> protect = java.util.EnumSet.of(DeviceState.ROLLING_BACK, DeviceState.ROLLED_BACK);
         switch (ack.phase()) {
-            case DOWNLOADING, VERIFIED -> fenced.deviceState(id, f, d, "downloading", Optional.empty(), false, now,
-                    List.of("rolling-back", "rolled-back", "activated", "failed", "timed-out"));
-            case ACTIVATED -> fenced.deviceState(id, f, d, "activated", Optional.empty(), true, now, protect);
-            case FAILED -> fenced.deviceState(id, f, d, "failed", err, false, now, protect);
-            case ROLLED_BACK -> fenced.deviceState(id, f, d, "rolled-back", err, false, now, List.of());
+            case DOWNLOADING, VERIFIED -> fenced.writeDevice(id, d.withState(DeviceState.DOWNLOADING, Optional.empty(), false, now),
+                    java.util.EnumSet.of(DeviceState.ROLLING_BACK, DeviceState.ROLLED_BACK, DeviceState.ACTIVATED, DeviceState.FAILED,
+                            DeviceState.TIMED_OUT));
+            case ACTIVATED -> fenced.writeDevice(id, d.withState(DeviceState.ACTIVATED, Optional.empty(), true, now), protect);
+            case FAILED -> fenced.writeDevice(id, d.withState(DeviceState.FAILED, err, false, now), protect);
+            case ROLLED_BACK -> fenced.writeDevice(id, d.withState(DeviceState.ROLLED_BACK, err, false, now), Set.of());
             default -> { }
         }
     }
 
     // ---- the loop ---------------------------------------------------------------------------
+
+    /**
+     * The device rows of each running rollout as this leader last read them, and the highest change sequence number
+     * among them: a tick reads only the rows written since ({@link RolloutStore#devicesChangedSince}). Touched only
+     * under the engine's lock; dropped when the rollout stops running or this replica stops leading.
+     */
+    private final Map<String, DeviceView> views = new HashMap<>();
+
+    /** One rollout's devices by rank, as of change sequence number {@code seq}. */
+    private static final class DeviceView {
+        final java.util.TreeMap<String, DeviceRow> byRank = new java.util.TreeMap<>();
+        long seq;
+
+        void apply(List<DeviceRow> rows) {
+            for (DeviceRow d : rows) {
+                byRank.put(d.rank() + "\n" + d.key(), d);
+                seq = Math.max(seq, d.seq());
+            }
+        }
+    }
+
+    /** A running rollout's devices by rank, reading only the rows written since the last call (all of them on the first). */
+    private List<DeviceRow> current(String id) {
+        DeviceView v = views.get(id);
+        if (v == null) {
+            v = new DeviceView();
+            v.apply(store.devices(id));
+            views.put(id, v);
+        } else {
+            v.apply(store.devicesChangedSince(id, v.seq));
+        }
+        return List.copyOf(v.byRank.values());
+    }
 
     /**
      * One pass over the running rollouts, when this replica leads; otherwise it only drops the queued
@@ -378,11 +424,14 @@ public final class RolloutEngine implements AutoCloseable {
         if (!leadership.isLeader()) {
             acks.clear();
             streaks.clear();
+            views.clear(); // another leader writes meanwhile: read every rollout whole again when leading
             return;
         }
         fenced = store.fenced(leadership.fence());
         drainAcks();
-        for (RolloutRow r : store.list(Optional.of("running"))) {
+        List<RolloutRow> running = store.list(Optional.of(RolloutState.RUNNING));
+        views.keySet().retainAll(running.stream().map(RolloutRow::id).collect(Collectors.toSet()));
+        for (RolloutRow r : running) {
             try {
                 advance(r);
             } catch (RuntimeException e) {
@@ -401,14 +450,16 @@ public final class RolloutEngine implements AutoCloseable {
         RolloutSpec spec = r.spec();
         Instant now = clock.instant();
         int lastWave = spec.waves().size() - 1;
-        join(r, lastWave, now);
-        List<DeviceRow> devices = store.devices(r.id());
+        // the fleet registry read once per rollout and tick: the selector's matches and the gates' reachability both come from it
+        List<DeviceRecord> fleetNow = fleet.all();
+        join(r, current(r.id()), fleetNow, lastWave, now);
+        List<DeviceRow> devices = current(r.id());
         if (devices.isEmpty() && spec.waitsForDevices()) {
             return; // waitingFor says so; the selector is re-read every tick
         }
         if (r.waveStartedAt().isEmpty()) {
-            must(fenced.update(r, "running", r.wave(), Optional.of(now), Optional.empty(), false, Optional.empty(), "wave-started", null,
-                    Map.of("devices", devices.stream().filter(d -> d.wave() <= row.wave()).count()), now));
+            must(fenced.update(r, r.withWaveStarted(now), log("wave-started", null,
+                    Map.of("devices", devices.stream().filter(d -> d.wave() <= row.wave()).count()))));
             events.record("rollout.wave", "rollout/" + r.id(), null, Map.of("wave", r.wave() + 1));
             LOG.log(System.Logger.Level.INFO, "rollout {0} ({1} {2}): wave {3} of {4} started: {5} devices", r.id(), r.model(), spec.version(),
                     r.wave() + 1, spec.waves().size(), devices.stream().filter(d -> d.wave() <= row.wave()).count());
@@ -416,25 +467,25 @@ public final class RolloutEngine implements AutoCloseable {
         }
         int w = r.wave();
         sendCommands(r, devices, now);
-        devices = store.devices(r.id());
+        devices = current(r.id());
         List<DeviceRow> wave = devices.stream().filter(d -> d.wave() <= w).toList();
-        boolean done = wave.stream().allMatch(d -> TERMINAL.contains(d.state()));
+        boolean done = wave.stream().allMatch(d -> d.state().terminal());
         String streakKey = r.id() + "/" + w;
-        Gates.Decision g = Gates.evaluate(spec.effectiveGates(), readings.read(r, devices, wave, now),
+        Gates.Decision g = Gates.evaluate(spec.effectiveGates(), readings.read(r, devices, wave, now, ReadingsSource.byKey(fleetNow)),
                 streaks.getOrDefault(streakKey, Gates.Streaks.NONE));
         streaks.put(streakKey, g.streaks());
         evaluations.put(r.id(), new Evaluation(now, w + 1, g.verdict().name().toLowerCase(java.util.Locale.ROOT), g.detail()));
         if (g.verdict() == Gates.Verdict.FAIL) {
             streaks.remove(streakKey);
-            fenced.log(r.id(), w, "gate-failed", null, g.detail(), now);
+            fenced.log(r.id(), w, RolloutStore.LogEntry.of("gate-failed", null, g.detail()), now);
             LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict {2}: {3}; gates: {4}", r.id(), w + 1,
                     spec.rollbackOnFailure() ? "rollback" : "hold (paused)", g.reason(), gateValues(spec.effectiveGates(), g.detail()));
             if (spec.rollbackOnFailure()) {
                 rollBack(r, null, g.reason(), g.detail());
                 events.record("rollout.rolled-back", "rollout/" + r.id(), null, Map.of("reason", g.reason()));
             } else {
-                must(fenced.update(r, "paused", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(g.reason()), "paused", null,
-                        Map.of("reason", g.reason()), now));
+                must(fenced.update(r, r.withState(RolloutState.PAUSED, Optional.of(g.reason()), now), log("paused", null,
+                        Map.of("reason", g.reason()))));
                 events.record("rollout.paused", "rollout/" + r.id(), null, Map.of("reason", g.reason()));
             }
             return;
@@ -443,8 +494,7 @@ public final class RolloutEngine implements AutoCloseable {
             return;
         }
         if (r.waveDoneAt().isEmpty()) {
-            must(fenced.update(r, "running", w, r.waveStartedAt(), Optional.of(now), r.promoted(), Optional.empty(), "wave-installed", null,
-                    Map.of("states", counts(wave)), now));
+            must(fenced.update(r, r.withWaveInstalled(now), log("wave-installed", null, Map.of("states", counts(wave)))));
             r = store.get(r.id()).orElseThrow();
         }
         Instant bakeEnd = r.waveDoneAt().orElseThrow().plus(spec.waves().get(w).bakeDuration());
@@ -465,28 +515,28 @@ public final class RolloutEngine implements AutoCloseable {
                 if (!spec.proceedAfterTelemetryWait(w)) {
                     LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict hold (paused): {2}; gates: {3}", r.id(), w + 1, why,
                             gateValues(spec.effectiveGates(), g.detail()));
-                    must(fenced.update(r, "paused", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(why), "paused", null,
-                            Map.of("reason", why, "waitingFor", g.waiting()), now));
+                    must(fenced.update(r, r.withState(RolloutState.PAUSED, Optional.of(why), now), log("paused", null,
+                            Map.of("reason", why, "waitingFor", g.waiting()))));
                     events.record("rollout.paused", "rollout/" + r.id(), null, Map.of("reason", why));
                     return;
                 }
-                fenced.log(r.id(), w, "telemetry-wait-expired", null, Map.of("reason", why + "; onTelemetryWait: proceed"), now);
+                fenced.log(r.id(), w, RolloutStore.LogEntry.of("telemetry-wait-expired", null, Map.of("reason", why + "; onTelemetryWait: proceed")),
+                        now);
                 detail.put("proceededWithout", what);
             }
         }
         streaks.remove(streakKey);
-        fenced.log(r.id(), w, "gate-passed", null, detail, now);
+        fenced.log(r.id(), w, RolloutStore.LogEntry.of("gate-passed", null, detail), now);
         LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict promote ({2}): gates passed{3}; gates: {4}", r.id(), w + 1,
                 w == lastWave ? "last wave: rollout succeeded" : "to wave " + (w + 2), r.promoted() ? " (promoted by an operator)"
                         : detail.containsKey("proceededWithout") ? " without telemetry for " + detail.get("proceededWithout") : "",
                 gateValues(spec.effectiveGates(), g.detail()));
         if (w == lastWave) {
-            must(fenced.update(r, "succeeded", w, r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.empty(), "succeeded", null,
-                    Map.of("states", counts(devices)), now));
+            must(fenced.update(r, r.withState(RolloutState.SUCCEEDED, Optional.empty(), now), log("succeeded", null,
+                    Map.of("states", counts(devices)))));
             events.record("rollout.succeeded", "rollout/" + r.id(), null, Map.of("states", counts(devices)));
         } else {
-            must(fenced.update(r, "running", w + 1, Optional.empty(), Optional.empty(), false, Optional.empty(), "wave-advanced", null,
-                    Map.of("from", w + 1, "to", w + 2), now));
+            must(fenced.update(r, r.withNextWave(now), log("wave-advanced", null, Map.of("from", w + 1, "to", w + 2))));
         }
     }
 
@@ -527,13 +577,7 @@ public final class RolloutEngine implements AutoCloseable {
 
     /** The telemetry-wait limit of the current wave counts from its bake's end, or from the last resume in this wave. */
     private Instant telemetryWaitFrom(RolloutRow r, Instant bakeEnd) {
-        Instant from = bakeEnd;
-        for (RolloutStore.LogRow l : store.logs(r.id())) {
-            if (l.wave() == r.wave() && l.kind().equals("resumed") && l.at().isAfter(from)) {
-                from = l.at();
-            }
-        }
-        return from;
+        return store.lastLogAt(r.id(), r.wave(), "resumed").filter(t -> t.isAfter(bakeEnd)).orElse(bakeEnd);
     }
 
     /**
@@ -550,11 +594,11 @@ public final class RolloutEngine implements AutoCloseable {
 
     private List<Waiting> waitingFor(RolloutRow r, List<DeviceRow> devices) {
         RolloutSpec spec = r.spec();
-        if (r.state().equals("paused")) {
+        if (r.state() == RolloutState.PAUSED) {
             return List.of(new Waiting("operator", Optional.empty(), 0, 1, Optional.empty(), "paused: " + r.reason().orElse("(no reason)")
                     + "; resume, promote or abort"));
         }
-        if (!r.state().equals("running")) {
+        if (r.state() != RolloutState.RUNNING) {
             return List.of();
         }
         Instant now = clock.instant();
@@ -566,9 +610,9 @@ public final class RolloutEngine implements AutoCloseable {
         int w = r.wave();
         List<DeviceRow> wave = devices.stream().filter(d -> d.wave() <= w).toList();
         List<Waiting> out = new ArrayList<>();
-        long installed = wave.stream().filter(d -> TERMINAL.contains(d.state())).count();
+        long installed = wave.stream().filter(d -> d.state().terminal()).count();
         if (installed < wave.size()) {
-            Map<String, Long> open = counts(wave.stream().filter(d -> !TERMINAL.contains(d.state())).toList());
+            Map<String, Long> open = counts(wave.stream().filter(d -> !d.state().terminal()).toList());
             out.add(new Waiting("install", Optional.empty(), installed, wave.size(), Optional.empty(), (wave.size() - installed)
                     + " device(s) of wave " + (w + 1) + " not yet activated, failed or timed out " + open));
         }
@@ -600,15 +644,14 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     static Map<String, Long> counts(List<DeviceRow> devices) {
-        return devices.stream().collect(Collectors.groupingBy(DeviceRow::state, LinkedHashMap::new, Collectors.counting()));
+        return devices.stream().collect(Collectors.groupingBy(d -> d.state().wire(), LinkedHashMap::new, Collectors.counting()));
     }
 
     /** Adds selected devices not yet in the rollout: by rank into the waves at the start, later into the next wave. */
-    private void join(RolloutRow r, int lastWave, Instant now) {
+    private void join(RolloutRow r, List<DeviceRow> existing, List<DeviceRecord> fleetNow, int lastWave, Instant now) {
         Selector sel = Selector.parse(r.spec().selector());
-        List<DeviceRecord> matching = fleet.select(sel);
+        List<DeviceRecord> matching = fleetNow.stream().filter(d -> sel.matches(d, now, fleet.staleAfter())).toList();
         Set<String> known = new HashSet<>();
-        List<DeviceRow> existing = store.devices(r.id());
         existing.forEach(d -> known.add(d.key()));
         List<DeviceRecord> fresh = matching.stream().filter(d -> !known.contains(d.key())).toList();
         if (fresh.isEmpty()) {
@@ -630,7 +673,8 @@ public final class RolloutEngine implements AutoCloseable {
         } else {
             int wave = Math.min(r.wave() + (r.waveStartedAt().isPresent() ? 1 : 0), lastWave);
             fresh.forEach(d -> rows.add(row(r, d, wave, now)));
-            fenced.log(r.id(), r.wave(), "joined", null, Map.of("devices", fresh.stream().map(DeviceRecord::key).toList(), "wave", wave + 1), now);
+            fenced.log(r.id(), r.wave(), RolloutStore.LogEntry.of("joined", null, Map.of("devices", fresh.stream().map(DeviceRecord::key).toList(),
+                    "wave", wave + 1)), now);
         }
         fenced.addDevices(r.id(), rows);
     }
@@ -638,8 +682,8 @@ public final class RolloutEngine implements AutoCloseable {
     private static DeviceRow row(RolloutRow r, DeviceRecord d, int wave, Instant now) {
         Optional<String> current = d.activeVersion(r.model());
         boolean already = current.map(r.version()::equals).orElse(false);
-        return new DeviceRow(d.fleet(), d.device(), rank(r.id(), d.fleet(), d.device()), wave, already ? "activated" : "pending", current,
-                Optional.empty(), 0, Optional.empty(), already ? Optional.of(now) : Optional.empty(),
+        return DeviceRow.joining(d.fleet(), d.device(), rank(r.id(), d.fleet(), d.device()), wave, already ? DeviceState.ACTIVATED
+                : DeviceState.PENDING, current, already ? Optional.of(now) : Optional.empty(),
                 already ? Optional.of("already on " + r.version()) : Optional.empty(), now);
     }
 
@@ -661,22 +705,25 @@ public final class RolloutEngine implements AutoCloseable {
         int maxPerMinute = spec.maxPerMinute().orElse(Integer.MAX_VALUE);
         int retries = spec.retries().orElse(2);
         Duration timeout = spec.timeout();
-        long inFlight = devices.stream().filter(d -> IN_FLIGHT.contains(d.state())).count();
+        long inFlight = devices.stream().filter(d -> d.state().inFlight()).count();
         long lastMinute = devices.stream().filter(d -> d.commandedAt().map(t -> t.isAfter(now.minusSeconds(60))).orElse(false)).count();
+        List<DeviceRow> commanded = new ArrayList<>();
         // Retries and time-outs first: they hold concurrency slots already.
         for (DeviceRow d : devices) {
-            if (!IN_FLIGHT.contains(d.state()) || d.commandedAt().isEmpty() || d.commandedAt().get().plus(timeout).isAfter(now)) {
+            if (!d.state().inFlight() || d.commandedAt().isEmpty() || d.commandedAt().get().plus(timeout).isAfter(now)) {
                 continue;
             }
             if (d.attempts() <= retries) {
                 if (send(r, d, d.commandId().orElseThrow())) {
-                    fenced.commanded(r.id(), d.fleet(), d.device(), "commanded", d.commandId().orElseThrow(), d.attempts() + 1, now,
-                            leadership.token());
-                    fenced.log(r.id(), r.wave(), "retry", null, Map.of("device", d.key(), "attempt", d.attempts() + 1), now);
+                    fenced.writeDevice(r.id(), d.withCommand(DeviceState.COMMANDED, d.commandId().orElseThrow(), d.attempts() + 1, now,
+                            leadership.token()), Set.of());
+                    fenced.log(r.id(), r.wave(), RolloutStore.LogEntry.of("retry", null, Map.of("device", d.key(), "attempt", d.attempts() + 1)),
+                            now);
                 }
             } else {
-                fenced.deviceState(r.id(), d.fleet(), d.device(), "timed-out", Optional.of("no activation within " + timeout + " after "
-                        + d.attempts() + " attempt(s)"), false, now, List.of("activated", "failed", "rolled-back", "rolling-back"));
+                fenced.writeDevice(r.id(), d.withState(DeviceState.TIMED_OUT, Optional.of("no activation within " + timeout + " after "
+                        + d.attempts() + " attempt(s)"), false, now), java.util.EnumSet.of(DeviceState.ACTIVATED, DeviceState.FAILED,
+                        DeviceState.ROLLED_BACK, DeviceState.ROLLING_BACK));
                 inFlight--;
             }
         }
@@ -684,16 +731,19 @@ public final class RolloutEngine implements AutoCloseable {
             if (inFlight >= maxConcurrent || lastMinute >= maxPerMinute) {
                 break;
             }
-            if (d.wave() > r.wave() || !d.state().equals("pending")) {
+            if (d.wave() > r.wave() || d.state() != DeviceState.PENDING) {
                 continue;
             }
             String cmd = Intent.DEPLOY.commandId(r.id(), d.key());
             if (send(r, d, cmd)) {
-                fenced.commanded(r.id(), d.fleet(), d.device(), "commanded", cmd, 1, now, leadership.token());
+                // recorded together below: should the process die in between, the next leader sends the same command id again
+                // (pending devices), which the agent applies once
+                commanded.add(d.withCommand(DeviceState.COMMANDED, cmd, 1, now, leadership.token()));
                 inFlight++;
                 lastMinute++;
             }
         }
+        fenced.writeDevices(r.id(), commanded, Set.of());
     }
 
     private boolean send(RolloutRow r, DeviceRow d, String commandId) {
@@ -720,24 +770,25 @@ public final class RolloutEngine implements AutoCloseable {
         Instant now = clock.instant();
         LOG.log(System.Logger.Level.INFO, "rollout {0} ({1} {2}): rolling back wave {3} and those before ({4}): {5}", r.id(), r.model(), r.version(),
                 r.wave() + 1, actor == null ? "gate" : "by " + actor, reason);
-        must(fenced.update(r, "rolled-back", r.wave(), r.waveStartedAt(), r.waveDoneAt(), r.promoted(), Optional.of(reason), "rolled-back", actor,
-                detail, now));
+        must(fenced.update(r, r.withState(RolloutState.ROLLED_BACK, Optional.of(reason), now), log("rolled-back", actor, detail)));
         // Timed-out devices too: their deploy may still land later. The rollback names the version to
         // return to, so a device that never switched treats it as done.
-        Predicate<DeviceRow> touched = d -> (d.state().equals("activated") || d.state().equals("timed-out")) && d.fromVersion().isPresent()
-                && !d.fromVersion().get().equals(r.version()) || IN_FLIGHT.contains(d.state());
-        for (DeviceRow d : store.devices(r.id())) {
+        Predicate<DeviceRow> touched = d -> (d.state() == DeviceState.ACTIVATED || d.state() == DeviceState.TIMED_OUT)
+                && d.fromVersion().isPresent() && !d.fromVersion().get().equals(r.version()) || d.state().inFlight();
+        for (DeviceRow d : current(r.id())) {
             if (!touched.test(d)) {
                 continue;
             }
             String cmd = Intent.ROLLBACK.commandId(r.id(), d.key());
             Command c = fencing(Command.rollback(cmd, r.id(), r.model(), d.fromVersion(), now));
-            fenced.commanded(r.id(), d.fleet(), d.device(), "rolling-back", cmd, d.attempts(), now, c.fencingToken());
+            DeviceRow sent = d.withCommand(DeviceState.ROLLING_BACK, cmd, d.attempts(), now, c.fencingToken());
+            fenced.writeDevice(r.id(), sent, Set.of());
             if (!sender.send(d.fleet(), d.device(), json.encode(c))) {
-                fenced.deviceState(r.id(), d.fleet(), d.device(), "rolling-back", Optional.of("rollback command not sent: broker unreachable"),
-                        false, now, List.of());
+                fenced.writeDevice(r.id(), sent.withState(DeviceState.ROLLING_BACK, Optional.of("rollback command not sent: broker unreachable"),
+                        false, now), Set.of());
             }
         }
+        views.remove(r.id());
     }
 
     /** The topic a command for a device goes to. */

@@ -133,15 +133,28 @@ class StoreContractTest {
                 }
                 return null;
             });
-            RolloutStore.DeviceRow row = new RolloutStore.DeviceRow("f", "d1", "00a", 1, "pending", Optional.of("1"), Optional.empty(), 0,
-                    Optional.empty(), Optional.empty(), Optional.empty(), T0);
+            RolloutStore.DeviceRow row = RolloutStore.DeviceRow.joining("f", "d1", "00a", 1, io.edgefleet.cloud.rollout.DeviceState.PENDING, Optional.of("1"),
+                    Optional.empty(), Optional.empty(), T0);
             rollouts.addDevices("ro-1", List.of(row));
             rollouts.addDevices("ro-1", List.of(row)); // twice: ignored
-            assertThat(rollouts.deviceState("ro-1", "f", "d1", "sent", Optional.empty(), false, T0.plusSeconds(1), List.of())).isTrue();
-            assertThat(rollouts.deviceState("ro-1", "f", "d1", "activated", Optional.empty(), true, T0.plusSeconds(2), List.of("rolled-back")))
-                    .isTrue();
-            assertThat(rollouts.deviceState("ro-1", "f", "d1", "failed", Optional.of("late"), false, T0.plusSeconds(3), List.of("activated")))
-                    .as("a protected state is kept").isFalse();
+            RolloutStore.DeviceRow stored = rollouts.devices("ro-1").get(0);
+            assertThat(stored.seq()).as("stamped with the rollout's first change sequence number").isEqualTo(1);
+            RolloutStore.DeviceRow sent = stored.withCommand(io.edgefleet.cloud.rollout.DeviceState.COMMANDED, "c1", 1, T0.plusSeconds(1), java.util.OptionalLong.of(7));
+            assertThat(rollouts.writeDevice("ro-1", sent, java.util.Set.of())).isTrue();
+            assertThat(rollouts.writeDevice("ro-1", sent.withState(io.edgefleet.cloud.rollout.DeviceState.ACTIVATED, Optional.empty(), true, T0.plusSeconds(2)),
+                    java.util.Set.of(io.edgefleet.cloud.rollout.DeviceState.ROLLED_BACK))).isTrue();
+            assertThat(rollouts.writeDevice("ro-1", sent.withState(io.edgefleet.cloud.rollout.DeviceState.FAILED, Optional.of("late"), false, T0.plusSeconds(3)),
+                    java.util.Set.of(io.edgefleet.cloud.rollout.DeviceState.ACTIVATED))).as("a protected state is kept").isFalse();
+            assertThat(rollouts.devicesChangedSince("ro-1", 1)).as("only the rows written after sequence number 1")
+                    .singleElement().satisfies(d -> {
+                        assertThat(d.state()).isEqualTo(io.edgefleet.cloud.rollout.DeviceState.ACTIVATED);
+                        assertThat(d.seq()).isEqualTo(3);
+                        assertThat(d.commandId()).contains("c1");
+                        assertThat(d.commandToken()).hasValue(7);
+                    });
+            assertThat(rollouts.devicesChangedSince("ro-1", 3)).isEmpty();
+            assertThat(rollouts.byCommand("c1")).get().satisfies(o -> assertThat(o.row().state()).isEqualTo(io.edgefleet.cloud.rollout.DeviceState.ACTIVATED));
+            assertThat(rollouts.deviceCounts("ro-1")).containsExactly(java.util.Map.entry(io.edgefleet.cloud.rollout.DeviceState.ACTIVATED, 1L));
             List<Long> countAndActivated = store.read(c -> {
                 try (var p = c.prepareStatement("SELECT COUNT(*), MAX(activated_at) FROM rollout_devices WHERE rollout = 'ro-1'");
                         var r = p.executeQuery()) {

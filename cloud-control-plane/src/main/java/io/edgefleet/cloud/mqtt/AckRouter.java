@@ -1,0 +1,67 @@
+package io.edgefleet.cloud.mqtt;
+
+import io.edgefleet.cloud.rollout.CommandTracing;
+import io.edgefleet.cloud.sender.CommandSigning;
+import io.edgefleet.cloud.sender.SenderGate;
+import io.edgefleet.protocols.ProtocolException;
+import io.edgefleet.protocols.messages.CommandAck;
+import io.edgefleet.protocols.messages.MessageCodec;
+import io.edgefleet.protocols.topics.Topic;
+import io.edgefleet.transport.mqtt.Delivery;
+import io.edgefleet.transport.signing.SessionSignatures;
+import java.util.function.Consumer;
+
+/**
+ * Routes the devices' command acknowledgements ({@code .../{fleet}/{device}/command-ack}) to the
+ * rollout engine. Drops, with a log line and nothing else: an ack whose sender is not proven (issue
+ * 15), one that names another device than its topic, an agent's refusal of a command it could not
+ * verify (a forged command's refusal must not fail the real one) and a refusal of a deposed
+ * leader's stale command (issue 18: the current leader's command stands). A malformed ack is
+ * logged and dropped; the session keeps serving. Called on the MQTT callback thread: it never
+ * blocks (the engine queues the ack).
+ */
+public final class AckRouter {
+    private static final System.Logger LOG = System.getLogger(AckRouter.class.getName());
+
+    private final SenderGate senders;
+    private final CommandTracing tracing;
+    private final Consumer<CommandAck> engine;
+    private final MessageCodec json = MessageCodec.json();
+
+    /**
+     * @param senders proves who published an ack
+     * @param tracing continues the command's trace
+     * @param engine takes each accepted ack ({@code RolloutEngine::onAck})
+     */
+    public AckRouter(SenderGate senders, CommandTracing tracing, Consumer<CommandAck> engine) {
+        this.senders = senders;
+        this.tracing = tracing;
+        this.engine = engine;
+    }
+
+    /** Handles one message of the ack topics. */
+    public void onMessage(Delivery m) {
+        String topic = m.topic();
+        if (!senders.accept(topic, m.payload(), SessionSignatures.userProperties(m.metadata()))) {
+            return; // issue 15: an ack whose sender is not proven settles nothing
+        }
+        try {
+            CommandAck a = json.decode(m.payload(), CommandAck.class);
+            if (!a.device().equals(m.parsed().map(Topic::device).orElse(""))) {
+                throw new ProtocolException("device", "ack of " + a.device() + " published on " + topic);
+            }
+            if (CommandSigning.isRefusal(a)) {
+                LOG.log(System.Logger.Level.WARNING, "device {0} refused command {1}: {2}", topic, a.commandId(), a.error().orElseThrow().message());
+                return;
+            }
+            if (a.staleRefusal()) {
+                LOG.log(System.Logger.Level.INFO, "device {0} refused a stale command {1}: {2}", topic, a.commandId(),
+                        a.error().orElseThrow().message());
+                return;
+            }
+            tracing.acknowledged(topic, a, m.metadata(), () -> engine.accept(a));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "acknowledgement on {0} not applied: {1}", topic, e.getMessage());
+        }
+    }
+}
