@@ -92,6 +92,8 @@ final class SyncBench implements Callable<Integer> {
                 List<Double> fetchMs = new ArrayList<>();
                 List<Double> finishMs = new ArrayList<>();
                 List<Double> fsyncMs = new ArrayList<>();
+                List<Double> syncCpu = new ArrayList<>();
+                List<Double> curlCpu = new ArrayList<>();
                 // run 0 is a warm-up of every side (JIT, page cache, connection setup code), not counted
                 for (int i = 0; i <= runs; i++) {
                     boolean counted = i > 0;
@@ -101,10 +103,12 @@ final class SyncBench implements Callable<Integer> {
                         Path store = tmp.resolve("device-" + run);
                         SyncClient c = new SyncClient(base, new ChunkStore(store), Map.of("k1", key.getPublic()), SyncClient.Options.defaults(),
                                 Clock.systemUTC());
+                        long cpu0 = cpuNanos();
                         long t0 = System.nanoTime();
                         SyncClient.Result r = c.download("bench", "1", profile, store.resolve("v1.tflite"), (d, t, x, n) -> { });
                         double secs = (System.nanoTime() - t0) / 1e9;
                         if (counted) {
+                            syncCpu.add((cpuNanos() - cpu0) / 1e6);
                             sync.add(secs);
                             syncNoFsync.add(secs - r.timings().fsyncNanos() / 1e9);
                             fetchMs.add(r.timings().fetchNanos() / 1e6);
@@ -113,8 +117,10 @@ final class SyncBench implements Callable<Integer> {
                         }
                     });
                     sides.add(() -> {
+                        long cpu0 = cpuNanos();
                         double secs = curl(base + variantPath, tmp.resolve("curl-variant-" + run));
                         if (counted) {
+                            curlCpu.add((cpuNanos() - cpu0) / 1e6);
                             curlVariant.add(secs);
                         }
                     });
@@ -168,6 +174,11 @@ final class SyncBench implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  model sync's time (median ms): transfer %.0f (receive, hash, write, index), finish %.0f, fsync %.0f; curl "
                         + "does not fsync: without its fsync model sync is %.2fx of curl of the same resource%n", median(fetchMs), median(finishMs),
                         median(fsyncMs), median(ratioNoFsync));
+                if (median(syncCpu) > 0) {
+                    out.printf(Locale.ROOT, "  CPU time (median ms, user + system, the server's share included on both sides; steadier than wall time "
+                            + "on a loaded machine): model sync %.0f, curl of the same resource %.0f (curl's own and the server's): %.2fx%n",
+                            median(syncCpu), median(curlCpu), median(curlCpu) / median(syncCpu));
+                }
                 double pc = median(perChunk);
                 out.printf(Locale.ROOT, "the same client with one request per chunk (the sync 1.0 pattern): %.0f MiB/s, %.2fx of curl of the same "
                         + "resource%n", sizeMib / pc, cv / pc);
@@ -231,6 +242,22 @@ final class SyncBench implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * CPU time of this process (every thread: client and server) plus that of its reaped children
+     * (curl), in nanoseconds, from {@code /proc/self/stat} (Linux; 0 elsewhere: the CPU row is then not printed).
+     */
+    private static long cpuNanos() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // after the command: state(0) ... utime(11) stime(12) cutime(13) cstime(14), in clock ticks (USER_HZ, 100 on Linux)
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+            return ticks * 10_000_000L;
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
         }
     }
 

@@ -68,9 +68,11 @@ final class RunFetcher {
     private final RateLimiter limiter;
     private final AtomicLong fetched;
     private final Verified verified;
+    private final Flusher flusher;
 
     RunFetcher(ChunkStore.Seed seed, Path staging, HttpClient http, Function<HttpRequest.Builder, HttpRequest.Builder> authorize,
-            java.time.Duration timeout, RateLimiter limiter, AtomicLong fetched, Verified verified) {
+            java.time.Duration timeout, RateLimiter limiter, AtomicLong fetched, Verified verified, Flusher flusher) {
+        this.flusher = flusher;
         this.seed = seed;
         this.staging = staging;
         this.http = http;
@@ -118,7 +120,7 @@ final class RunFetcher {
         HttpRequest.Builder req = HttpRequest.newBuilder(variant).timeout(timeout)
                 .header("Range", "bytes=" + first + "-" + last)
                 .header("If-Range", "\"" + fileSha256 + "\"");
-        HttpResponse<InputStream> r = http.send(authorize.apply(req).build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = http.send(authorize.apply(req).build(), WindowedBody.handler());
         try (InputStream in = r.body()) {
             switch (r.statusCode()) {
                 case 206 -> {
@@ -227,13 +229,14 @@ final class RunFetcher {
     }
 
     /** Writes {@code n} bytes of {@code buf} at the chunk's offset plus {@code at}, hashing them; returns the new count written. */
-    private static long write(FileChannel out, Piece p, long at, byte[] buf, int n, MessageDigest digest) throws IOException {
+    private long write(FileChannel out, Piece p, long at, byte[] buf, int n, MessageDigest digest) throws IOException {
         digest.update(buf, 0, n);
         ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
         long pos = p.offset() + at;
         while (bb.hasRemaining()) {
             pos += out.write(bb, pos);
         }
+        flusher.wrote(n);
         return at + n;
     }
 }

@@ -283,6 +283,13 @@ public final class SyncClient {
             throw new SyncException("cannot create " + abs.getParent() + ": " + e.getMessage(), true, e);
         }
         ChunkStore.Seed seed = store.openSeed(staging);
+        Flusher flusher;
+        try {
+            flusher = new Flusher(staging);
+        } catch (IOException e) {
+            seed.close();
+            throw new SyncException("cannot write " + staging + ": " + e.getMessage(), true, e);
+        }
         try {
             List<String> missing = unique.keySet().stream().filter(h -> !store.has(h)).toList();
             int reused = unique.size() - missing.size();
@@ -315,7 +322,7 @@ public final class SyncClient {
                     List<Future<?>> futures = new ArrayList<>();
                     for (List<RunFetcher.Piece> run : runs) {
                         futures.add(pool.submit(() -> {
-                            fetchRun(variantUri, v.sha256(), run, noVariants, fetched, onChunk, seed, staging, verified);
+                            fetchRun(variantUri, v.sha256(), run, noVariants, fetched, onChunk, seed, staging, verified, flusher);
                             return null;
                         }));
                     }
@@ -343,6 +350,7 @@ public final class SyncClient {
             return new Result(target, v, fetched.get(), reusedBytes, missing.size(), reused,
                     new Timings(fetchedAt - started, end - fetchedAt - fsync, fsync));
         } finally {
+            flusher.close();
             seed.close();
         }
     }
@@ -463,11 +471,11 @@ public final class SyncClient {
      * bytes again, not the run's; one that never verifies fails the download, naming it).
      */
     private void fetchRun(Optional<URI> variantUri, String fileSha, List<RunFetcher.Piece> run, java.util.concurrent.atomic.AtomicBoolean noVariants,
-            AtomicLong fetched, RunFetcher.Done onChunk, ChunkStore.Seed seed, Path staging, Map<String, Long> verified) {
+            AtomicLong fetched, RunFetcher.Done onChunk, ChunkStore.Seed seed, Path staging, Map<String, Long> verified, Flusher flusher) {
         java.util.Set<String> failed = new java.util.LinkedHashSet<>();
         if (!noVariants.get()) {
             RunFetcher runs = new RunFetcher(seed, staging, credentials.client(httpSettings), credentials::authorize, options.requestTimeout(),
-                    limiter, fetched, verified::put);
+                    limiter, fetched, verified::put, flusher);
             for (int attempt = 1;; attempt++) {
                 List<RunFetcher.Piece> todo = run.stream().filter(p -> !failed.contains(p.sha256()) && !verified.containsKey(p.sha256())).toList();
                 if (todo.isEmpty() || noVariants.get()) {
