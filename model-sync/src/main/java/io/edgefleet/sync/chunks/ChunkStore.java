@@ -25,6 +25,15 @@ import java.util.UUID;
  * both, and a chunk missing from the folder ({@link #has}, {@link #file}, {@link #read}) is
  * fetched from the backing, checked against its hash and cached. So every replica serves every
  * chunk any replica stored. {@link #adopt}, {@link #delete} and {@link #gc} touch the folder only.
+ *
+ * <p>Chunks inside files (sync 1.1 downloads, after zsync's and casync's "seed" files): a
+ * download writes fetched bytes once, straight into its staging file, and the store indexes the
+ * chunks in it ({@link #openSeed}: a journal under {@code seeds/}, a line per verified chunk, and the
+ * partial bytes of a chunk a cut split); once the file is installed, {@link #seal} indexes it at
+ * its final path with its size and modification time. {@link #has} and {@link #locate} then
+ * answer from chunk files first, then from seed files that still exist unchanged (size and time);
+ * readers hash those bytes before relying on them, so a file changed under the index (even
+ * keeping its size and time) costs a fetch, never a wrong byte. No second copy of a model is kept.
  */
 public final class ChunkStore {
     private final Path root;
@@ -450,13 +459,26 @@ public final class ChunkStore {
     }
 
     /**
-     * Deletes every chunk not in {@code live} (the chunks of the versions a host retains).
+     * Deletes every chunk file not in {@code live} (the chunks of the versions a host retains), and
+     * the index of every seed file that no longer exists (chunks inside files are deleted with the file).
      *
-     * @return how many chunks were deleted
+     * @return how many chunk files were deleted
      */
     public int gc(Collection<String> live) {
         Set<String> keep = new HashSet<>(live);
         int deleted = 0;
+        synchronized (seeds) {
+            for (Seed s : List.copyOf(seeds.values())) {
+                if (!Files.exists(s.file)) {
+                    forget(s.file);
+                    try {
+                        Files.deleteIfExists(s.journalPath);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot delete " + s.journalPath, e);
+                    }
+                }
+            }
+        }
         try (var files = Files.walk(root.resolve("chunks"))) {
             for (Path p : files.filter(Files::isRegularFile).toList()) {
                 if (!keep.contains(p.getFileName().toString())) {

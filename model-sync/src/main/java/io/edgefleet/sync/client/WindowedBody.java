@@ -17,7 +17,9 @@ import java.util.concurrent.LinkedBlockingQueue;
  * JDK client in flight ({@link Flow.Subscription#request} ahead of the reader), where
  * {@link HttpResponse.BodySubscribers#ofInputStream()} asks for one at a time: that lock-step costs a
  * hand-over between the reader and the client's selector thread for every 16 KiB buffer (4,096 for
- * 64 MiB; measured as most of model sync's client CPU). Memory stays bounded: at most
+ * 64 MiB; selector wake-ups in the profile). Reading 64 MiB from the sync server on loopback, ten
+ * alternating pairs on a loaded 2-core machine: 26 % less CPU (client and server together) and 30 %
+ * less wall time than {@code ofInputStream}. Memory stays bounded: at most
  * {@code WINDOW} deliveries (of {@code jdk.httpclient.bufsize}, 16 KiB by default, each) wait for the
  * reader, and TCP flow control holds the server back beyond that. Reactive Streams rules: demand is
  * signalled in batches of half the window as the reader consumes. One reader thread; the client
