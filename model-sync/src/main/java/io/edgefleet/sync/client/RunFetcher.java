@@ -25,14 +25,17 @@ import java.util.function.Function;
  * Fetches runs of consecutive missing chunks of one variant with one ranged GET per run over the
  * variant's file ({@code /sync/v1/variants/{model}/{version}/{variant}}, RFC 9110 §14 single
  * range with {@code If-Range} on the file's hash). The body is split at the manifest's chunk
- * boundaries as it arrives: each chunk's bytes are hashed once and written once to its partial
- * file, which is moved into the store only when it hashes to the signed digest. A chunk that does
- * not verify is remembered and the rest of the run still used; {@link #fetch} returns those for the
- * caller to fetch alone. A connection cut mid-run keeps every finished chunk and the partial bytes
- * of the chunk it cut, and the next try asks only for what is left (the partial chunk resumed
- * inside it). A server that ignores {@code Range} (200) is read from the start, the bytes before
- * the run skipped (they count as fetched); a server without the variants resource (404: sync
- * protocol 1.0) makes {@link #fetch} return false so the caller fetches chunk by chunk.
+ * boundaries as it arrives: each chunk's bytes are gathered (up to {@link #BUFFER_BYTES}), hashed
+ * once and written once, straight into the download's staging file at the chunk's offset
+ * (positional writes: the runs of one download write the same file in parallel), and the chunk is
+ * added to the staging file's index in the store ({@link ChunkStore.Seed}) only when it hashes to
+ * the signed digest. A chunk that does not verify is remembered and the rest of the run still
+ * used; {@link #fetch} returns those for the caller to fetch alone. A connection cut mid-run keeps
+ * every finished chunk and the partial bytes of the chunk it cut (written, and recorded in the
+ * index), and the next try asks only for what is left (the partial chunk resumed inside it). A
+ * server that ignores {@code Range} (200) is read from the start, the bytes before the run skipped
+ * (they count as fetched); a server without the variants resource (404: sync protocol 1.0) makes
+ * {@link #fetch} return false so the caller fetches chunk by chunk.
  *
  * <p>Called from the download's worker threads, one run at a time per call; thread-safe.
  */
@@ -49,25 +52,36 @@ final class RunFetcher {
         void chunk(long sizeBytes);
     }
 
-    private final ChunkStore store;
-    private final Path partials;
+    /** Largest read and write: a whole chunk (at most 256 KiB by {@code FastCdc}) in one write and one digest update. */
+    static final int BUFFER_BYTES = 256 * 1024;
+
+    /** Called once per chunk that verified and is in the staging file (its offset there, its hash). */
+    interface Verified {
+        void chunk(String sha256, long offset);
+    }
+
+    private final ChunkStore.Seed seed;
+    private final Path staging;
     private final Function<HttpRequest.Builder, HttpRequest.Builder> authorize;
     private final HttpClient http;
     private final java.time.Duration timeout;
     private final RateLimiter limiter;
     private final AtomicLong fetched;
+    private final Verified verified;
+    private final Flusher flusher;
 
-    RunFetcher(ChunkStore store, Path partials, HttpClient http, Function<HttpRequest.Builder, HttpRequest.Builder> authorize,
-            java.time.Duration timeout, RateLimiter limiter, AtomicLong fetched) {
-        this.store = store;
-        this.partials = partials;
+    RunFetcher(ChunkStore.Seed seed, Path staging, HttpClient http, Function<HttpRequest.Builder, HttpRequest.Builder> authorize,
+            java.time.Duration timeout, RateLimiter limiter, AtomicLong fetched, Verified verified, Flusher flusher) {
+        this.flusher = flusher;
+        this.seed = seed;
+        this.staging = staging;
         this.http = http;
         this.authorize = authorize;
         this.timeout = timeout;
         this.limiter = limiter;
         this.fetched = fetched;
+        this.verified = verified;
     }
-
     /** Splits pieces (in file order) into runs of consecutive ones, each at most {@code maxBytes} (a longer chunk is a run alone). */
     static List<List<Piece>> runs(List<Piece> pieces, long maxBytes) {
         List<List<Piece>> out = new ArrayList<>();
@@ -99,18 +113,14 @@ final class RunFetcher {
      */
     boolean fetch(URI variant, String fileSha256, List<Piece> run, Set<String> failed, Done done) throws IOException, InterruptedException {
         Piece head = run.get(0);
-        Path headPart = part(head.sha256());
-        long have = Files.exists(headPart) ? Files.size(headPart) : 0;
-        if (have >= head.sizeBytes()) {
-            Files.delete(headPart);
-            have = 0;
-        }
+        long have = seed.partial(head.sha256()).filter(p -> p.offset() == head.offset() && p.have() < head.sizeBytes())
+                .map(ChunkStore.Partial::have).orElse(0L);
         long first = head.offset() + have;
         long last = run.get(run.size() - 1).end() - 1;
         HttpRequest.Builder req = HttpRequest.newBuilder(variant).timeout(timeout)
                 .header("Range", "bytes=" + first + "-" + last)
                 .header("If-Range", "\"" + fileSha256 + "\"");
-        HttpResponse<InputStream> r = http.send(authorize.apply(req).build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = http.send(authorize.apply(req).build(), WindowedBody.handler());
         try (InputStream in = r.body()) {
             switch (r.statusCode()) {
                 case 206 -> {
@@ -128,10 +138,13 @@ final class RunFetcher {
                 }
                 default -> throw new IOException("variant " + variant + ": server answered " + r.statusCode());
             }
-            byte[] buf = new byte[64 * 1024];
-            for (Piece p : run) {
-                long resumeAt = p == head ? have : 0;
-                receive(in, p, resumeAt, buf, failed, done);
+            byte[] buf = new byte[BUFFER_BYTES];
+            // a channel of its own: an interrupt (the download cancelled) closes this one, not the other runs'
+            try (FileChannel out = FileChannel.open(staging, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+                for (Piece p : run) {
+                    long resumeAt = p == head ? have : 0;
+                    receive(in, out, p, resumeAt, buf, failed, done);
+                }
             }
         }
         return true;
@@ -150,50 +163,80 @@ final class RunFetcher {
         }
     }
 
-    /** Reads one chunk's bytes (after {@code resumeAt} already on disk): hashed and written once, stored when it verifies. */
-    private void receive(InputStream in, Piece p, long resumeAt, byte[] buf, Set<String> failed, Done done) throws IOException {
-        Path part = part(p.sha256());
+    /**
+     * Reads one chunk's bytes (after {@code resumeAt} already in the staging file): gathered, hashed
+     * and written at the chunk's offset once, indexed when it verifies. On a cut the bytes that
+     * arrived are written and recorded as the chunk's partial bytes before the error goes up.
+     */
+    private void receive(InputStream in, FileChannel out, Piece p, long resumeAt, byte[] buf, Set<String> failed, Done done) throws IOException {
         MessageDigest digest = Sha256.digest();
-        if (resumeAt > 0) {
-            try (InputStream old = Files.newInputStream(part)) { // the partial bytes from before the cut
-                int n;
-                while ((n = old.read(buf)) > 0) {
-                    digest.update(buf, 0, n);
+        if (resumeAt > 0) { // the partial bytes from before the cut, read back from the staging file
+            ByteBuffer old = ByteBuffer.wrap(buf, 0, (int) Math.min(buf.length, resumeAt));
+            long pos = 0;
+            while (pos < resumeAt) {
+                old.clear().limit((int) Math.min(buf.length, resumeAt - pos));
+                int n = out.read(old, p.offset() + pos);
+                if (n < 0) {
+                    throw new IOException("the staging file " + staging + " is shorter than its index says");
                 }
+                digest.update(buf, 0, n);
+                pos += n;
             }
         }
-        try (FileChannel out = resumeAt > 0 ? FileChannel.open(part, StandardOpenOption.WRITE, StandardOpenOption.APPEND)
-                : FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            long left = p.sizeBytes() - resumeAt;
+        long written = resumeAt; // bytes of the chunk in the staging file
+        long left = p.sizeBytes() - resumeAt;
+        int filled = 0;
+        try {
             while (left > 0) {
-                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                int n = in.read(buf, filled, (int) Math.min(buf.length - filled, left));
                 if (n < 0) {
                     throw new IOException("connection closed with " + left + " bytes of chunk " + p.sha256() + " to come");
                 }
                 limiter.acquire(n);
-                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                while (bb.hasRemaining()) {
-                    out.write(bb); // unbuffered: what arrived survives a cut, the next try resumes here
-                }
-                digest.update(buf, 0, n);
                 fetched.addAndGet(n);
+                filled += n;
                 left -= n;
+                if (filled == buf.length || left == 0) {
+                    written = write(out, p, written, buf, filled, digest);
+                    filled = 0;
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
+        } catch (IOException | InterruptedException e) {
+            if (filled > 0 && out.isOpen()) { // what arrived survives the cut: the next try resumes after it
+                try {
+                    written = write(out, p, written, buf, filled, digest);
+                } catch (IOException ignored) {
+                    // the partial record below says how far it got
+                }
+            }
+            if (written > 0 && out.isOpen()) {
+                seed.partial(p.sha256(), p.offset(), written);
+            }
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            throw (IOException) e;
         }
         String actual = HexFormat.of().formatHex(digest.digest());
         if (!actual.equals(p.sha256())) {
-            Files.deleteIfExists(part);
             failed.add(p.sha256());
             return;
         }
-        store.adopt(part, p.sha256());
+        seed.add(p.sha256(), p.offset(), p.sizeBytes());
+        verified.chunk(p.sha256(), p.offset());
         done.chunk(p.sizeBytes());
     }
 
-    private Path part(String sha) {
-        return partials.resolve(sha + ".part");
+    /** Writes {@code n} bytes of {@code buf} at the chunk's offset plus {@code at}, hashing them; returns the new count written. */
+    private long write(FileChannel out, Piece p, long at, byte[] buf, int n, MessageDigest digest) throws IOException {
+        digest.update(buf, 0, n);
+        ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+        long pos = p.offset() + at;
+        while (bb.hasRemaining()) {
+            pos += out.write(bb, pos);
+        }
+        flusher.wrote(n);
+        return at + n;
     }
 }

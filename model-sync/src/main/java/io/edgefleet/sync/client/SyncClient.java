@@ -82,7 +82,21 @@ public final class SyncClient {
      * @param chunksFetched chunks fetched
      * @param chunksReused chunks reused
      */
-    public record Result(Path file, ManifestVariant variant, long bytesFetched, long bytesReused, int chunksFetched, int chunksReused) {
+    public record Result(Path file, ManifestVariant variant, long bytesFetched, long bytesReused, int chunksFetched, int chunksReused,
+            Timings timings) {
+        public Result(Path file, ManifestVariant variant, long bytesFetched, long bytesReused, int chunksFetched, int chunksReused) {
+            this(file, variant, bytesFetched, bytesReused, chunksFetched, chunksReused, new Timings(0, 0, 0));
+        }
+    }
+
+    /**
+     * Where a download's time went, in nanoseconds (wall clock of the calling thread).
+     *
+     * @param fetchNanos manifest aside: from the start of the transfer to the last run received (receive, hash, write, index)
+     * @param finishNanos filling in reused and repeated chunks, the rename and the index, without the fsync
+     * @param fsyncNanos the one fsync of the file
+     */
+    public record Timings(long fetchNanos, long finishNanos, long fsyncNanos) {
     }
 
     private final URI base;
@@ -249,77 +263,202 @@ public final class SyncClient {
      * request over the variant's file, the runs split into about {@code parallelism} requests
      * of at least {@link #MIN_RUN_BYTES}, fetched at once. Without {@code variantUri}, or from a
      * server without the variants resource, one request per chunk.
+     *
+     * <p>Fetched bytes are written once, straight into a staging file beside the target at their
+     * offsets ({@link RunFetcher}), and indexed in the store as they verify; {@link #finish} then
+     * fills in the chunks that came from elsewhere (reused from the store or other files, a chunk
+     * found twice, a chunk fetched alone), fsyncs once and renames the file into place.
      */
     private Result download(Optional<URI> variantUri, ManifestVariant v, Path target, Progress progress) {
+        long started = System.nanoTime();
         Map<String, Long> unique = new LinkedHashMap<>();
         for (ChunkRef c : v.chunks()) {
             unique.putIfAbsent(c.sha256(), c.sizeBytes());
         }
-        List<String> missing = unique.keySet().stream().filter(h -> !store.has(h)).toList();
-        int reused = unique.size() - missing.size();
-        long reusedBytes = unique.entrySet().stream().filter(e -> store.has(e.getKey())).mapToLong(Map.Entry::getValue).sum();
-        AtomicLong done = new AtomicLong(reusedBytes);
-        AtomicLong fetched = new AtomicLong();
-        long total = unique.values().stream().mapToLong(Long::longValue).sum();
-        progress.update(done.get(), total, reused, unique.size());
-        java.util.Set<String> missingSet = new java.util.HashSet<>(missing);
-        List<RunFetcher.Piece> pieces = new ArrayList<>();
-        long offset = 0;
-        for (ChunkRef c : v.chunks()) {
-            if (missingSet.remove(c.sha256())) {
-                pieces.add(new RunFetcher.Piece(c.sha256(), offset, c.sizeBytes()));
-            }
-            offset += c.sizeBytes();
-        }
-        long missingBytes = pieces.stream().mapToLong(RunFetcher.Piece::sizeBytes).sum();
-        long runBytes = Math.max(MIN_RUN_BYTES, -Math.floorDiv(-missingBytes, Math.max(1, options.parallelism())));
-        List<List<RunFetcher.Piece>> runs = variantUri.isPresent() ? RunFetcher.runs(pieces, runBytes)
-                : pieces.stream().map(List::of).toList();
-        RunFetcher.Done onChunk = n -> progress.update(done.addAndGet(n), total, reused, unique.size());
-        java.util.concurrent.atomic.AtomicBoolean noVariants = new java.util.concurrent.atomic.AtomicBoolean(variantUri.isEmpty());
-        java.util.Set<String> verified = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(options.parallelism(), Math.max(1, runs.size()))),
-                Thread.ofPlatform().name("sync-fetch-", 0).daemon().factory());
+        Path abs = target.toAbsolutePath().normalize();
+        Path staging = abs.resolveSibling("." + abs.getFileName() + "." + v.sha256().substring(0, 16) + ".sync");
         try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (List<RunFetcher.Piece> run : runs) {
-                futures.add(pool.submit(() -> {
-                    fetchRun(variantUri, v.sha256(), run, noVariants, fetched, onChunk);
-                    run.forEach(p -> verified.add(p.sha256()));
-                    return null;
-                }));
+            Files.createDirectories(abs.getParent());
+        } catch (IOException e) {
+            throw new SyncException("cannot create " + abs.getParent() + ": " + e.getMessage(), true, e);
+        }
+        ChunkStore.Seed seed = store.openSeed(staging);
+        Flusher flusher;
+        try {
+            flusher = new Flusher(staging);
+        } catch (IOException e) {
+            seed.close();
+            throw new SyncException("cannot write " + staging + ": " + e.getMessage(), true, e);
+        }
+        try {
+            List<String> missing = unique.keySet().stream().filter(h -> !store.has(h)).toList();
+            int reused = unique.size() - missing.size();
+            long reusedBytes = unique.entrySet().stream().filter(e -> store.has(e.getKey())).mapToLong(Map.Entry::getValue).sum();
+            AtomicLong done = new AtomicLong(reusedBytes);
+            AtomicLong fetched = new AtomicLong();
+            long total = unique.values().stream().mapToLong(Long::longValue).sum();
+            progress.update(done.get(), total, reused, unique.size());
+            java.util.Set<String> missingSet = new java.util.HashSet<>(missing);
+            List<RunFetcher.Piece> pieces = new ArrayList<>();
+            long offset = 0;
+            for (ChunkRef c : v.chunks()) {
+                if (missingSet.remove(c.sha256())) {
+                    pieces.add(new RunFetcher.Piece(c.sha256(), offset, c.sizeBytes()));
+                }
+                offset += c.sizeBytes();
             }
-            for (Future<?> f : futures) {
+            long missingBytes = pieces.stream().mapToLong(RunFetcher.Piece::sizeBytes).sum();
+            long runBytes = Math.max(MIN_RUN_BYTES, -Math.floorDiv(-missingBytes, Math.max(1, options.parallelism())));
+            List<List<RunFetcher.Piece>> runs = variantUri.isPresent() ? RunFetcher.runs(pieces, runBytes)
+                    : pieces.stream().map(List::of).toList();
+            RunFetcher.Done onChunk = n -> progress.update(done.addAndGet(n), total, reused, unique.size());
+            java.util.concurrent.atomic.AtomicBoolean noVariants = new java.util.concurrent.atomic.AtomicBoolean(variantUri.isEmpty());
+            // chunks whose bytes this download hashed to their id: in the staging file (at the offset) or in a chunk file (-1)
+            Map<String, Long> verified = new java.util.concurrent.ConcurrentHashMap<>();
+            if (!runs.isEmpty()) {
+                ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(options.parallelism(), runs.size())),
+                        Thread.ofPlatform().name("sync-fetch-", 0).daemon().factory());
                 try {
-                    f.get();
-                } catch (ExecutionException e) {
-                    futures.forEach(x -> x.cancel(true));
-                    if (e.getCause() instanceof SyncException se) {
-                        throw se;
+                    List<Future<?>> futures = new ArrayList<>();
+                    for (List<RunFetcher.Piece> run : runs) {
+                        futures.add(pool.submit(() -> {
+                            fetchRun(variantUri, v.sha256(), run, noVariants, fetched, onChunk, seed, staging, verified, flusher);
+                            return null;
+                        }));
                     }
-                    throw new SyncException("download failed: " + e.getCause(), true, e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new SyncException("download interrupted", true, e);
+                    for (Future<?> f : futures) {
+                        try {
+                            f.get();
+                        } catch (ExecutionException e) {
+                            futures.forEach(x -> x.cancel(true));
+                            if (e.getCause() instanceof SyncException se) {
+                                throw se;
+                            }
+                            throw new SyncException("download failed: " + e.getCause(), true, e.getCause());
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new SyncException("download interrupted", true, e);
+                        }
+                    }
+                } finally {
+                    pool.shutdownNow();
                 }
             }
+            long fetchedAt = System.nanoTime();
+            long fsync = finish(v, staging, abs, verified, unique, fetched);
+            long end = System.nanoTime();
+            return new Result(target, v, fetched.get(), reusedBytes, missing.size(), reused,
+                    new Timings(fetchedAt - started, end - fetchedAt - fsync, fsync));
         } finally {
-            pool.shutdownNow();
+            flusher.close();
+            seed.close();
         }
-        List<String> damaged = Assembler.assemble(store, v, target, verified);
-        if (!damaged.isEmpty()) {
-            // chunks lost or torn by a power cut (the download path does not fsync each one): fetch them again
-            for (String h : damaged) {
-                store.delete(h);
-                fetchChunk(h, unique.get(h), fetched);
-                verified.add(h);
+    }
+
+    /**
+     * Completes the staging file and puts it in place: every chunk not written there by this
+     * download's runs is copied in (read and hashed first, unless this download hashed it: a chunk
+     * reused from the store or another file, or from a staging file a cut left, may have been
+     * changed or torn since); a chunk that does not verify is dropped from the store and fetched
+     * again alone. Then one fsync, an atomic rename, and the file's chunks indexed in the store.
+     * Every byte of the file is then a byte of a chunk checked against the signed manifest's digest,
+     * in the signed order (and {@link ManifestVariant} holds that they add up to its size), so the
+     * whole file is not hashed again.
+     *
+     * @return the nanoseconds spent in fsync
+     */
+    private long finish(ManifestVariant v, Path staging, Path target, Map<String, Long> verified, Map<String, Long> unique, AtomicLong fetched) {
+        try (FileChannel out = FileChannel.open(staging, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+            long pos = 0;
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(RunFetcher.BUFFER_BYTES);
+            for (ChunkRef c : v.chunks()) {
+                Long at = verified.get(c.sha256());
+                if (at == null || at != pos) {
+                    if (!place(c, pos, at, staging, out, buf, verified)) {
+                        store.delete(c.sha256()); // damaged or gone: fetched again alone, then copied in
+                        fetchChunk(c.sha256(), c.sizeBytes(), fetched);
+                        verified.put(c.sha256(), -1L);
+                        if (!place(c, pos, -1L, staging, out, buf, verified)) {
+                            throw new SyncException("chunk " + c.sha256() + " does not verify after being fetched again", false, null);
+                        }
+                    }
+                }
+                pos += c.sizeBytes();
             }
-            List<String> still = Assembler.assemble(store, v, target, verified);
-            if (!still.isEmpty()) {
-                throw new SyncException("chunks " + still + " do not verify after being fetched again", false, null);
+            out.truncate(v.sizeBytes());
+            long t = System.nanoTime();
+            out.force(true);
+            long fsync = System.nanoTime() - t;
+            out.close();
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            store.seal(staging, target, v.chunks().stream().map(c -> new ChunkStore.ChunkInfo(c.sha256(), c.sizeBytes())).toList());
+            return fsync;
+        } catch (IOException e) {
+            throw new SyncException("cannot write " + target + ": " + e.getMessage(), true, e);
+        }
+    }
+
+    /**
+     * Puts chunk {@code c} at {@code pos} of the staging file: from the staging file itself (another
+     * place, or this place left by an earlier process), a chunk file, or another indexed file.
+     * Hashed unless this download verified those bytes ({@code at} is their offset in the staging
+     * file, -1 for a chunk file; null when not verified here). False when it is missing or does not verify.
+     */
+    private boolean place(ChunkRef c, long pos, Long at, Path staging, FileChannel out, java.nio.ByteBuffer buf, Map<String, Long> verified)
+            throws IOException {
+        int size = Math.toIntExact(c.sizeBytes());
+        java.nio.ByteBuffer b = size <= buf.capacity() ? buf.clear().limit(size) : java.nio.ByteBuffer.allocate(size);
+        if (at != null && at >= 0) { // verified here, at another offset: a chunk found twice in the file
+            readFully(out, b, at);
+        } else {
+            Optional<ChunkStore.Location> l = store.locate(c.sha256());
+            if (l.isEmpty()) {
+                return false;
+            }
+            boolean same = l.get().file().equals(staging);
+            if (same) {
+                readFully(out, b, l.get().offset());
+            } else {
+                try (FileChannel in = FileChannel.open(l.get().file(), StandardOpenOption.READ)) {
+                    if (l.get().chunkFile() && in.size() != size) {
+                        return false;
+                    }
+                    readFully(in, b, l.get().offset());
+                }
+            }
+            if (b.hasRemaining()) {
+                return false;
+            }
+            if (at == null) {
+                MessageDigest d = Sha256.digest();
+                d.update(b.duplicate().flip());
+                if (!HexFormat.of().formatHex(d.digest()).equals(c.sha256())) {
+                    return false;
+                }
+            }
+            if (same && l.get().offset() == pos) {
+                verified.put(c.sha256(), pos);
+                return true; // already in place
             }
         }
-        return new Result(target, v, fetched.get(), reusedBytes, missing.size(), reused);
+        b.flip();
+        long p = pos;
+        while (b.hasRemaining()) {
+            p += out.write(b, p);
+        }
+        verified.putIfAbsent(c.sha256(), pos);
+        return true;
+    }
+
+    private static void readFully(FileChannel in, java.nio.ByteBuffer b, long from) throws IOException {
+        long p = from;
+        while (b.hasRemaining()) {
+            int n = in.read(b, p);
+            if (n < 0) {
+                return;
+            }
+            p += n;
+        }
     }
 
     /** Smallest run worth its own request when splitting a download across connections. */
@@ -332,13 +471,13 @@ public final class SyncClient {
      * bytes again, not the run's; one that never verifies fails the download, naming it).
      */
     private void fetchRun(Optional<URI> variantUri, String fileSha, List<RunFetcher.Piece> run, java.util.concurrent.atomic.AtomicBoolean noVariants,
-            AtomicLong fetched, RunFetcher.Done onChunk) {
+            AtomicLong fetched, RunFetcher.Done onChunk, ChunkStore.Seed seed, Path staging, Map<String, Long> verified, Flusher flusher) {
         java.util.Set<String> failed = new java.util.LinkedHashSet<>();
         if (!noVariants.get()) {
-            RunFetcher runs = new RunFetcher(store, partials, credentials.client(httpSettings), credentials::authorize, options.requestTimeout(),
-                    limiter, fetched);
+            RunFetcher runs = new RunFetcher(seed, staging, credentials.client(httpSettings), credentials::authorize, options.requestTimeout(),
+                    limiter, fetched, verified::put, flusher);
             for (int attempt = 1;; attempt++) {
-                List<RunFetcher.Piece> todo = run.stream().filter(p -> !failed.contains(p.sha256()) && !store.has(p.sha256())).toList();
+                List<RunFetcher.Piece> todo = run.stream().filter(p -> !failed.contains(p.sha256()) && !verified.containsKey(p.sha256())).toList();
                 if (todo.isEmpty() || noVariants.get()) {
                     break;
                 }
@@ -362,8 +501,9 @@ public final class SyncClient {
             }
         }
         for (RunFetcher.Piece p : run) {
-            if (!store.has(p.sha256())) { // failed in a run, or never asked for (no variants resource)
+            if (!verified.containsKey(p.sha256())) { // failed in a run, or never asked for (no variants resource)
                 fetchChunk(p.sha256(), p.sizeBytes(), fetched);
+                verified.put(p.sha256(), -1L);
                 onChunk.chunk(p.sizeBytes());
             }
         }
