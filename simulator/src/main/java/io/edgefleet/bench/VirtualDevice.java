@@ -125,6 +125,10 @@ public final class VirtualDevice implements AutoCloseable {
         synchronized (acknowledged) {
             acknowledged.computeIfAbsent(intent(c), k -> new TreeSet<>()).add(c.commandId());
         }
+        publishAck(a);
+    }
+
+    private void publishAck(CommandAck a) {
         // the bench counts what arrives; a lost publish shows up as a device that never finishes
         link.publish(Topic.commandAck(fleet, device).value(), json.encode(a), false);
     }
@@ -136,8 +140,8 @@ public final class VirtualDevice implements AutoCloseable {
 
     private void handle(Command c) {
         synchronized (this) {
-            if (c.staleFor(highestToken)) {
-                ack(c, CommandAck.failed(c, device, new AckError(Command.STALE_CODE, "command " + c.commandId() + " carries fencing token "
+            if (c.staleFor(highestToken)) { // refused before it is recorded, like the agent: not counted as received
+                publishAck(CommandAck.failed(c, device, new AckError(Command.STALE_CODE, "command " + c.commandId() + " carries fencing token "
                         + c.fencingToken().getAsLong() + " but this device has seen token " + highestToken + "; refused as stale"), Instant.now()));
                 return;
             }
