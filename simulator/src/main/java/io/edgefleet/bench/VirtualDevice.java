@@ -194,6 +194,17 @@ public final class VirtualDevice implements AutoCloseable {
         return a;
     }
 
+    /**
+     * Publishes the retained state again, as the agent does every heartbeat ({@code telemetry.heartbeat-ms}, 60 s):
+     * without it a device that is quiet longer than the control plane's {@code stale-after} counts as stale, and the
+     * rollout's {@code maxStale} gate holds. Blocking (waits for the PUBACK); a no-op while disconnected.
+     */
+    public void heartbeat() {
+        if (link.isConnected()) {
+            link.publish(Topic.state(fleet, device).value(), json.encode(state(true)), true);
+        }
+    }
+
     public String active() {
         return active;
     }

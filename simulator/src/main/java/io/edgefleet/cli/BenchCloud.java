@@ -60,8 +60,9 @@ final class BenchCloud implements AutoCloseable {
      *
      * @param db        the shared database; empty: one node on its own SQLite file ({@code replicas} must be 1)
      * @param lease     lease duration, renew deadline and retry in milliseconds (PostgreSQL only)
+     * @param staleAfter the fleet's {@code stale-after}: set from the devices' heartbeat
      */
-    static BenchCloud start(Path tmp, int replicas, Optional<Database> db, long[] lease, String mqttUrl, boolean secured,
+    static BenchCloud start(Path tmp, int replicas, Optional<Database> db, long[] lease, Duration staleAfter, String mqttUrl, boolean secured,
             Optional<SSLContext> operatorTls) throws Exception {
         if (db.isEmpty() && replicas != 1) {
             throw new IllegalArgumentException("--replicas " + replicas + " needs PostgreSQL (--store postgresql --database-url ...)");
@@ -80,6 +81,7 @@ final class BenchCloud implements AutoCloseable {
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
                 Map<String, String> env = pb.environment();
                 env.put("CLOUD_INSTANCE", "r" + i);
+                env.put("CLOUD_FLEET_STALE_DASH_AFTER_DASH_MS", Long.toString(staleAfter.toMillis()));
                 if (db.isPresent()) {
                     env.put("CLOUD_DATABASE_URL", db.get().jdbcUrl());
                     env.put("CLOUD_DATABASE_USER", db.get().user());

@@ -84,6 +84,10 @@ final class RolloutBench implements Callable<Integer> {
             description = "SIGKILL the leading replica once the rollout is in this wave (1-3; 0: none, the default).") int killInWave;
     @Option(names = "--compare-store", description = "After the PostgreSQL run, the same run on one SQLite node, and the ratios (same invocation).")
     boolean compareStore;
+    @Option(names = "--heartbeat-s", defaultValue = "60", description = {"Seconds between a device's state heartbeats (the agent's default: "
+            + "${DEFAULT-VALUE}); the control planes' stale-after is three heartbeats.",
+        "10,000 devices at 60 s are 167 state writes per second: more than a loaded 2-core machine ingests (docs/benchmarks.md)."})
+    int heartbeatSeconds;
     @Spec
     CommandSpec spec;
 
@@ -199,7 +203,7 @@ final class RolloutBench implements Callable<Integer> {
         int mqttPort = BenchCloud.freePort();
         List<VirtualDevice> fleet = new ArrayList<>();
         ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
-        HttpServer plain = null;
+        List<Runnable> stops = new ArrayList<>();
         Process broker = null;
         BenchCloud cloud = null;
         DatabaseCounters db = null;
@@ -245,7 +249,7 @@ final class RolloutBench implements Callable<Integer> {
                 db = DatabaseCounters.createDatabase(setup.databaseUrl().get(), setup.databaseUser());
                 database = Optional.of(new BenchCloud.Database(db.jdbcUrl(), setup.databaseUser()));
             }
-            cloud = BenchCloud.start(tmp, setup.replicas(), database, LEASE, url, secured, operatorTls);
+            cloud = BenchCloud.start(tmp, setup.replicas(), database, LEASE, Duration.ofSeconds(3L * heartbeatSeconds), url, secured, operatorTls);
             CloudClient ops = cloud.api();
             Path model = SyntheticModels.denseOnnx(Files.createDirectories(tmp.resolve("model")), 512);
             out.printf(Locale.ROOT, "# rollout bench (%s): %d virtual devices, model %s (%d bytes), concurrency %d, load %.1f%n", setup.describe(),
@@ -277,18 +281,20 @@ final class RolloutBench implements Callable<Integer> {
                 }
                 fleet.add(new VirtualDevice(secured ? DeviceLink.paho(url, own) : links, "bench", "d" + i, profile, "dense", "1", sources, d, work));
             }
+            // the agents' state heartbeat, spread over the fleet: a run longer than stale-after needs it
+            Thread heartbeats = Thread.ofVirtual().name("bench-heartbeats").start(() -> heartbeats(fleet, heartbeatSeconds));
+            stops.add(heartbeats::interrupt);
             int batchSize = setup.hivemq() ? 200 : 50;
             for (int i = 0; i < fleet.size(); i += batchSize) {
                 List<VirtualDevice> batch = fleet.subList(i, Math.min(fleet.size(), i + batchSize));
                 batch.forEach(VirtualDevice::connect);
                 awaitConnected(batch, Duration.ofSeconds(60)); // pace the handshakes
             }
-            awaitCount(ops, "fleet=bench,status=online", devices, Duration.ofSeconds(Math.max(120, devices / 50)));
+            awaitCount(ops, "fleet=bench,status=online", devices, Duration.ofSeconds(Math.max(120, devices / 10)));
             double connectSeconds = (System.nanoTime() - t0) / 1e9;
             out.printf(Locale.ROOT, "%d sessions connected and registered in %.1f s%n", devices, connectSeconds);
 
             double plainSeconds = plainDownloads(model, tmp, work);
-            plain = null;
 
             DatabaseCounters.Reading db0 = db == null ? null : db.read();
             long cpu0 = cloud.totalCpuMillis();
@@ -365,6 +371,7 @@ final class RolloutBench implements Callable<Integer> {
             return new Figures(setup, issueSeconds, connectSeconds, plainSeconds, rolloutSeconds, cpu / 1000.0, state, activated, versions, idProblems,
                     killedInWave, takeoverSeconds, dbUsed);
         } finally {
+            stops.forEach(Runnable::run);
             try (ExecutorService closing = Executors.newVirtualThreadPerTaskExecutor()) { // one close waits up to its timeout: all at once
                 fleet.forEach(v -> closing.submit(v::close));
             }
@@ -380,6 +387,26 @@ final class RolloutBench implements Callable<Integer> {
                 db.drop();
             }
             deleteTree(tmp);
+        }
+    }
+
+    /** Every device's {@link VirtualDevice#heartbeat()} once every {@code seconds}, spread evenly; until interrupted. */
+    private static void heartbeats(List<VirtualDevice> fleet, int seconds) {
+        long periodNanos = TimeUnit.SECONDS.toNanos(seconds);
+        try {
+            while (true) {
+                long start = System.nanoTime();
+                for (int i = 0; i < fleet.size(); i++) {
+                    long due = start + periodNanos * (i + 1) / fleet.size();
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        TimeUnit.NANOSECONDS.sleep(wait);
+                    }
+                    fleet.get(i).heartbeat();
+                }
+            }
+        } catch (InterruptedException e) {
+            // the run is over
         }
     }
 

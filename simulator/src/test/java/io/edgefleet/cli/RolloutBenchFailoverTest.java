@@ -28,6 +28,7 @@ class RolloutBenchFailoverTest {
         RolloutBench bench = new RolloutBench();
         bench.devices = 200;
         bench.concurrency = 20;
+        bench.heartbeatSeconds = 60;
         PostgresExtension.Database admin = PG.newDatabase(); // the bench creates its own database from here
         RolloutBench.Figures f = bench.run(new RolloutBench.Setup(false, true, 2, Optional.of(admin.jdbcUrl()), admin.user(), 2),
                 new PrintWriter(System.out, true));
