@@ -249,6 +249,21 @@ final class RolloutBench implements Callable<Integer> {
                 db = DatabaseCounters.createDatabase(setup.databaseUrl().get(), setup.databaseUser());
                 database = Optional.of(new BenchCloud.Database(db.jdbcUrl(), setup.databaseUser()));
             }
+            // a bench stopped with Ctrl-C (SIGTERM) runs no finally block: its hook ends the processes it started
+            Process startedBroker = broker;
+            Thread orphans = new Thread(() -> {
+                startedBroker.destroyForcibly();
+                ProcessHandle.current().children().filter(c -> c.info().arguments().map(a -> String.join(" ", a).contains(tmp.toString())).orElse(false))
+                        .forEach(ProcessHandle::destroyForcibly);
+            }, "rollout-bench-stop");
+            Runtime.getRuntime().addShutdownHook(orphans);
+            stops.add(() -> {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(orphans);
+                } catch (IllegalStateException e) {
+                    // the JVM is already exiting: the hook runs
+                }
+            });
             cloud = BenchCloud.start(tmp, setup.replicas(), database, LEASE, Duration.ofSeconds(3L * heartbeatSeconds), url, secured, operatorTls);
             CloudClient ops = cloud.api();
             Path model = SyntheticModels.denseOnnx(Files.createDirectories(tmp.resolve("model")), 512);
