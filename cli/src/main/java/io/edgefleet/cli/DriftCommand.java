@@ -71,13 +71,15 @@ final class DriftCommand implements Callable<Integer> {
         JsonNode s = r.json();
         JsonNode ref = s.path("reference");
         out.printf("%s/%s: %s; reference: %s%n", model, version, s.path("alarm").asBoolean() ? "DRIFT ALARM" : "no alarm",
-                ref.isObject() ? ref.path("source").asText() + ", " + ref.path("samples").asLong() + " samples" : "none yet");
+                ref.isObject() ? ref.path("source").asText() + ", " + ref.path("samples").asLong() + " samples"
+                        : s.has("learning_windows") ? "none yet (learning from traffic: " + s.path("learning_windows").asLong() + " windows so far)"
+                        : "none yet");
         out.printf("threshold %s over %d windows in a row, at least %d values a window%n", Numbers.human(s.path("threshold").asDouble()),
                 s.path("consecutive_windows").asInt(), s.path("min_samples").asLong());
         for (JsonNode w : s.path("windows")) {
             out.printf("  %s  n=%d  worst PSI=%s (%s)  mean=%s  confidence=%s%s%n", w.path("window_start").asText(), w.path("samples").asLong(),
                     Numbers.human(w.path("max_psi").asDouble()), w.path("worst_feature").asText(), Numbers.human(w.path("mean_psi").asDouble()),
-                    w.path("confidence_psi").isNull() ? "-" : Numbers.human(w.path("confidence_psi").asDouble()), w.path("alarm").asBoolean() ? "  ALARM" : "");
+                    w.path("confidence_psi").isMissingNode() || w.path("confidence_psi").isNull() ? "- (not judged)" : Numbers.human(w.path("confidence_psi").asDouble()), w.path("alarm").asBoolean() ? "  ALARM" : "");
         }
         return Main.OK;
     }

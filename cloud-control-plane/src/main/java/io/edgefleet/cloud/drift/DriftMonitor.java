@@ -225,6 +225,10 @@ public final class DriftMonitor {
             detail.put("consecutive_windows", settings.consecutiveWindows());
             conf.ifPresent(c -> detail.put("confidence_psi", c));
             events.record(st.alarm ? "model.drift.alarm" : "model.drift.cleared", subject, null, detail);
+            LOG.log(st.alarm ? System.Logger.Level.WARNING : System.Logger.Level.INFO, st.alarm
+                    ? "input drift on {0}: worst feature {1} PSI {2} over {3} for {4} windows in a row (alarm raised)"
+                    : "input drift on {0} cleared (worst feature {1} PSI {2}, threshold {3}, {4} clean windows)",
+                    subject, worst, String.format(java.util.Locale.ROOT, "%.3f", max), settings.threshold(), settings.consecutiveWindows());
         }
         st.last = w;
         for (Consumer<WindowScore> l : listeners) {
@@ -264,6 +268,8 @@ public final class DriftMonitor {
             repo.saveReference(mv.get(0), mv.get(1), p, now);
             events.record("model.drift.reference", mv.get(0) + "/" + mv.get(1), null, Map.of("source", "traffic", "samples", p.samples(),
                     "windows", settings.referenceWindows()));
+            LOG.log(System.Logger.Level.INFO, "drift reference of {0}/{1} learned from {2} windows of traffic ({3} samples)", mv.get(0), mv.get(1),
+                    settings.referenceWindows(), p.samples());
         }
     }
 

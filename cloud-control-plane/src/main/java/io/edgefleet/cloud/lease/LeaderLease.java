@@ -93,6 +93,8 @@ public final class LeaderLease implements Leadership, AutoCloseable {
         return this;
     }
 
+    private boolean followAnnounced;
+
     /** One renewal (when holding) or acquisition attempt, then a read of the row. A database error is logged; the deadline then runs out on its own. */
     public synchronized void runOnce() {
         long start = nanoTime.getAsLong();
@@ -116,6 +118,13 @@ public final class LeaderLease implements Leadership, AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "replica {0}: lease {1}: {2}", holder, name, e.getMessage());
         }
         boolean now = isLeader();
+        if (!now && !followAnnounced) { // a follower says so once at start (it said nothing until it took over)
+            followAnnounced = true;
+            Observed o = observed;
+            LOG.log(System.Logger.Level.INFO, "replica {0} follows (lease {1} held by {2}, fencing token {3}): it serves the API, "
+                    + "and takes over the rollouts if the leader stops renewing", holder, name, o == null ? "?" : o.holder().orElse("nobody"),
+                    o == null ? 0 : o.token());
+        }
         if (now != reported) {
             reported = now;
             LOG.log(System.Logger.Level.INFO, now ? "replica {0} leads (lease {1}, fencing token {2})" : "replica {0} no longer leads (lease {1}, token {2})",

@@ -84,7 +84,14 @@ public final class ChunkStore {
             Files.createDirectories(root.resolve("seeds"));
             try (var list = Files.list(root.resolve("seeds"))) {
                 for (Path f : list.filter(f -> f.getFileName().toString().endsWith(".seed")).toList()) {
-                    loadSeed(f).ifPresent(this::register);
+                    try {
+                        loadSeed(f).ifPresent(this::register);
+                    } catch (IOException | RuntimeException e) {
+                        // a journal that cannot be read (not UTF-8, torn, hostile) is an index only: dropped, its chunks fetched again
+                        System.getLogger(ChunkStore.class.getName()).log(System.Logger.Level.WARNING,
+                                "seed index {0} dropped (unreadable: {1}); its chunks are fetched again when needed", f, e.toString());
+                        Files.deleteIfExists(f);
+                    }
                 }
             }
         } catch (IOException e) {
@@ -103,10 +110,11 @@ public final class ChunkStore {
             String[] f = line.split("\t");
             if (f[0].equals("file") && f.length == 2) {
                 file = Path.of(f[1]);
-            } else if (f[0].equals("sealed") && f.length == 3) {
+            } else if (f[0].equals("sealed") && f.length == 3 && f[1].matches("[0-9]{1,18}") && f[2].matches("-?[0-9]{1,18}")) {
                 size = Long.parseLong(f[1]);
                 time = Long.parseLong(f[2]);
-            } else if ((f[0].equals("c") || f[0].equals("p")) && f.length == 4 && f[1].length() == 64 && f[3].matches("[0-9]+")) {
+            } else if ((f[0].equals("c") || f[0].equals("p")) && f.length == 4 && f[1].matches("[0-9a-f]{64}") && f[2].matches("[0-9]{1,18}")
+                    && f[3].matches("[0-9]{1,10}") && Long.parseLong(f[3]) <= Integer.MAX_VALUE) {
                 rest.add(f);
             }
         }

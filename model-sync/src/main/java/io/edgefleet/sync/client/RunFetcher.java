@@ -113,14 +113,18 @@ final class RunFetcher {
      */
     boolean fetch(URI variant, String fileSha256, List<Piece> run, Set<String> failed, Done done) throws IOException, InterruptedException {
         Piece head = run.get(0);
+        long stagingBytes = Files.exists(staging, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? Files.size(staging) : 0;
+        // a partial record whose bytes are not in the staging file (a power cut kept the journal line, not the file's
+        // growth; the file truncated by hand) is dropped: the chunk is fetched whole instead of failing every try
         long have = seed.partial(head.sha256()).filter(p -> p.offset() == head.offset() && p.have() < head.sizeBytes())
+                .filter(p -> p.offset() + p.have() <= stagingBytes)
                 .map(ChunkStore.Partial::have).orElse(0L);
         long first = head.offset() + have;
         long last = run.get(run.size() - 1).end() - 1;
         HttpRequest.Builder req = HttpRequest.newBuilder(variant).timeout(timeout)
                 .header("Range", "bytes=" + first + "-" + last)
                 .header("If-Range", "\"" + fileSha256 + "\"");
-        HttpResponse<InputStream> r = http.send(authorize.apply(req).build(), WindowedBody.handler());
+        HttpResponse<InputStream> r = http.send(authorize.apply(req).build(), WindowedBody.handler(timeout));
         try (InputStream in = r.body()) {
             switch (r.statusCode()) {
                 case 206 -> {

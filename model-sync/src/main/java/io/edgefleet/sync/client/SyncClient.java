@@ -282,6 +282,22 @@ public final class SyncClient {
         } catch (IOException e) {
             throw new SyncException("cannot create " + abs.getParent() + ": " + e.getMessage(), true, e);
         }
+        // one download per staging file at a time, in this process and across processes: two writing one staging
+        // file (a retried command, the CLI beside the agent) installed an empty file when the first renamed it away
+        try (StagingLock lock = StagingLock.acquire(staging)) {
+            return downloadLocked(variantUri, v, target, abs, staging, unique, started, progress);
+        }
+    }
+
+    private Result downloadLocked(Optional<URI> variantUri, ManifestVariant v, Path target, Path abs, Path staging, Map<String, Long> unique,
+            long started, Progress progress) {
+        try {
+            if (Files.isSymbolicLink(staging)) { // never ours: writing through it would put the model elsewhere, then install the link
+                Files.delete(staging);
+            }
+        } catch (IOException e) {
+            throw new SyncException("cannot remove the link at " + staging + ": " + e.getMessage(), true, e);
+        }
         ChunkStore.Seed seed = store.openSeed(staging);
         Flusher flusher;
         try {
@@ -368,7 +384,8 @@ public final class SyncClient {
      * @return the nanoseconds spent in fsync
      */
     private long finish(ManifestVariant v, Path staging, Path target, Map<String, Long> verified, Map<String, Long> unique, AtomicLong fetched) {
-        try (FileChannel out = FileChannel.open(staging, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+        try (FileChannel out = FileChannel.open(staging, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             long pos = 0;
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(RunFetcher.BUFFER_BYTES);
             for (ChunkRef c : v.chunks()) {
@@ -386,12 +403,22 @@ public final class SyncClient {
                 pos += c.sizeBytes();
             }
             out.truncate(v.sizeBytes());
+            if (out.size() != v.sizeBytes()) { // the file lost bytes under us (removed, replaced): never install it
+                throw new SyncException("the staging file " + staging + " has " + out.size() + " bytes where the manifest says "
+                        + v.sizeBytes() + ": not installed; the next try fetches what is missing", true, null);
+            }
             long t = System.nanoTime();
             out.force(true);
             long fsync = System.nanoTime() - t;
             out.close();
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            store.seal(staging, target, v.chunks().stream().map(c -> new ChunkStore.ChunkInfo(c.sha256(), c.sizeBytes())).toList());
+            try {
+                store.seal(staging, target, v.chunks().stream().map(c -> new ChunkStore.ChunkInfo(c.sha256(), c.sizeBytes())).toList());
+            } catch (RuntimeException e) {
+                // the file is installed; only the index for later deltas was not written (a full disk): those fetch more
+                System.getLogger(SyncClient.class.getName()).log(System.Logger.Level.WARNING,
+                        "{0} installed, but its chunks were not indexed for later deltas: {1}", target, e.toString());
+            }
             return fsync;
         } catch (IOException e) {
             throw new SyncException("cannot write " + target + ": " + e.getMessage(), true, e);
@@ -539,7 +566,7 @@ public final class SyncClient {
                         req.header("Range", "bytes=" + have + "-");
                     }
                     HttpResponse<InputStream> r = credentials.client(httpSettings).send(credentials.authorize(req).build(),
-                            HttpResponse.BodyHandlers.ofInputStream());
+                            WindowedBody.handler(options.requestTimeout())); // a stalled body fails the try instead of hanging
                     try (InputStream in = r.body()) {
                         if (r.statusCode() == 200) {
                             have = 0; // the server sent it all: start the partial file over

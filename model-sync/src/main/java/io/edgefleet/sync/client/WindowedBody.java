@@ -39,10 +39,21 @@ final class WindowedBody extends InputStream implements HttpResponse.BodySubscri
     private int consumed;
     private boolean ended;
     private IOException failure;
+    private final java.time.Duration idle;
 
-    /** The handler for {@link java.net.http.HttpClient#send}. */
-    static HttpResponse.BodyHandler<InputStream> handler() {
-        return info -> new WindowedBody();
+    private WindowedBody(java.time.Duration idle) {
+        this.idle = idle;
+    }
+
+    /**
+     * The handler for {@link java.net.http.HttpClient#send}.
+     *
+     * @param idle the longest wait for the body's next bytes: past it a read fails with an
+     *     {@link IOException} and the exchange is cancelled (the request's own timeout covers only
+     *     the wait for the headers, so a server that stalls mid-body would otherwise hold the reader forever)
+     */
+    static HttpResponse.BodyHandler<InputStream> handler(java.time.Duration idle) {
+        return info -> new WindowedBody(idle);
     }
 
     @Override
@@ -86,7 +97,13 @@ final class WindowedBody extends InputStream implements HttpResponse.BodySubscri
             }
             Object o;
             try {
-                o = queue.take();
+                o = queue.poll(idle.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+                if (o == null) {
+                    close();
+                    failure = new java.net.http.HttpTimeoutException("no bytes of the response body for " + idle.toMillis()
+                            + " ms: the connection stalled");
+                    throw failure;
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 close();
