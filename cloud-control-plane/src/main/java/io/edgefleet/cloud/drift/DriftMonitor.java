@@ -127,7 +127,7 @@ public final class DriftMonitor {
                 }
                 try {
                     o.acc.merge(r.drift().get());
-                } catch (ProtocolException e) {
+                } catch (RuntimeException e) { // ProtocolException, or anything a hostile sketch provokes in the library
                     malformed++;
                     LOG.log(System.Logger.Level.WARNING, "drift statistics of {0}/{1} from device {2} dropped: {3}", r.model(), r.version(),
                             b.device(), e.getMessage());
@@ -155,7 +155,13 @@ public final class DriftMonitor {
         due.sort((a, b) -> a.getKey().start().compareTo(b.getKey().start()));
         List<WindowScore> out = new ArrayList<>();
         for (Map.Entry<Key, Open> e : due) {
-            judge(e.getKey(), e.getValue().acc).ifPresent(out::add);
+            try { // one window that cannot be judged never costs the others theirs
+                judge(e.getKey(), e.getValue().acc).ifPresent(out::add);
+            } catch (RuntimeException ex) {
+                malformed++;
+                LOG.log(System.Logger.Level.WARNING, "drift window {0}/{1} from {2} not judged: {3}", e.getKey().model(), e.getKey().version(),
+                        e.getKey().start(), ex.toString());
+            }
         }
         return out;
     }

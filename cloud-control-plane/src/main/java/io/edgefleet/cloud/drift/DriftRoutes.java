@@ -49,7 +49,7 @@ public final class DriftRoutes {
     public DriftRoutes(DriftMonitor monitor, ModelRegistry registry, long maxBodyBytes) {
         this.monitor = monitor;
         this.registry = registry;
-        this.maxBodyBytes = maxBodyBytes;
+        this.maxBodyBytes = Math.min(maxBodyBytes, MAX_SAMPLE_SET_BYTES); // buffered whole: never up to the 1 GiB model upload limit
     }
 
     /** Registers the routes on {@code api}; call before {@link ApiRoutes#routing} (its catch-all answers 404). */
@@ -182,7 +182,14 @@ public final class DriftRoutes {
         throw new ApiException(400, "Bad parameter", "windows must be an integer in 1..1000, got '" + Checks.printable(v.get()) + "'");
     }
 
+    /** The largest sample set taken, in bytes (it is read into memory: a 700 MB body ended the control plane). */
+    static final long MAX_SAMPLE_SET_BYTES = 64L << 20;
+
     private byte[] body(ServerRequest q) throws java.io.IOException {
+        java.util.OptionalLong declared = q.headers().contentLength();
+        if (declared.isPresent() && declared.getAsLong() > maxBodyBytes) {
+            throw new ApiException(413, "Sample set too large", "the sample set is over " + maxBodyBytes + " bytes");
+        }
         try (InputStream in = q.content().inputStream()) {
             byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
             if (b.length > maxBodyBytes) {

@@ -9,7 +9,6 @@ import io.edgefleet.protocols.messages.MessageCodec;
 import io.edgefleet.protocols.topics.Topic;
 import io.edgefleet.transport.mqtt.Delivery;
 import io.edgefleet.transport.signing.SessionSignatures;
-import java.util.function.Consumer;
 
 /**
  * Routes the devices' command acknowledgements ({@code .../{fleet}/{device}/command-ack}) to the
@@ -25,15 +24,16 @@ public final class AckRouter {
 
     private final SenderGate senders;
     private final CommandTracing tracing;
-    private final Consumer<CommandAck> engine;
+    private final java.util.function.BiConsumer<String, CommandAck> engine;
     private final MessageCodec json = MessageCodec.json();
 
     /**
      * @param senders proves who published an ack
      * @param tracing continues the command's trace
-     * @param engine takes each accepted ack ({@code RolloutEngine::onAck})
+     * @param engine takes each accepted ack with the fleet of the topic it came on ({@code RolloutEngine::onAck}); the
+     *     engine applies it only to a command of that fleet and device
      */
-    public AckRouter(SenderGate senders, CommandTracing tracing, Consumer<CommandAck> engine) {
+    public AckRouter(SenderGate senders, CommandTracing tracing, java.util.function.BiConsumer<String, CommandAck> engine) {
         this.senders = senders;
         this.tracing = tracing;
         this.engine = engine;
@@ -59,7 +59,8 @@ public final class AckRouter {
                         a.error().orElseThrow().message());
                 return;
             }
-            tracing.acknowledged(topic, a, m.metadata(), () -> engine.accept(a));
+            String fleet = m.parsed().map(Topic::fleet).orElseThrow();
+            tracing.acknowledged(topic, a, m.metadata(), () -> engine.accept(fleet, a));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "acknowledgement on {0} not applied: {1}", topic, e.getMessage());
         }

@@ -319,7 +319,7 @@ public final class RolloutEngine implements AutoCloseable {
 
     // ---- acknowledgements ---------------------------------------------------------------------
 
-    private final java.util.concurrent.ConcurrentLinkedQueue<CommandAck> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.ConcurrentLinkedQueue<QueuedAck> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
      * Queues a device's acknowledgement (any thread, never blocks: it is called on the MQTT
@@ -327,23 +327,46 @@ public final class RolloutEngine implements AutoCloseable {
      * The engine applies queued acknowledgements at the start of every tick.
      */
     public void onAck(CommandAck ack) {
-        acks.add(ack);
+        acks.add(new QueuedAck(Optional.empty(), ack));
+    }
+
+    /**
+     * As {@link #onAck(CommandAck)}, for an acknowledgement that came on {@code fleet}'s topic: it is applied only to a
+     * command of that fleet (and, as always, of the device it names).
+     */
+    public void onAck(String fleet, CommandAck ack) {
+        acks.add(new QueuedAck(Optional.of(fleet), ack));
+    }
+
+    private record QueuedAck(Optional<String> fleet, CommandAck ack) {
     }
 
     private void drainAcks() {
-        for (CommandAck a = acks.poll(); a != null; a = acks.poll()) {
+        for (QueuedAck q = acks.poll(); q != null; q = acks.poll()) {
             try {
-                applyAck(a);
+                applyAck(q.fleet(), q.ack());
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "acknowledgement {0} not applied: {1}", a.commandId(), e.toString());
+                LOG.log(System.Logger.Level.WARNING, "acknowledgement {0} not applied: {1}", q.ack().commandId(), e.toString());
             }
         }
     }
 
-    /** Applies one acknowledgement. Unknown command ids are not ours: ignored. */
     synchronized void applyAck(CommandAck ack) {
+        applyAck(Optional.empty(), ack);
+    }
+
+    /**
+     * Applies one acknowledgement. Unknown command ids are not ours: ignored. An ack whose device (and fleet, when known)
+     * is not the command's is refused: command ids are predictable, and a device may only settle its own commands.
+     */
+    synchronized void applyAck(Optional<String> fleet, CommandAck ack) {
         Optional<RolloutStore.CommandOwner> owner = store.byCommand(ack.commandId());
         if (owner.isEmpty()) {
+            return;
+        }
+        if (!owner.get().device().equals(ack.device()) || fleet.filter(f -> !f.equals(owner.get().fleet())).isPresent()) {
+            LOG.log(System.Logger.Level.WARNING, "acknowledgement {0} refused: it came from {1}/{2}, the command is for {3}/{4}",
+                    ack.commandId(), fleet.orElse("?"), ack.device(), owner.get().fleet(), owner.get().device());
             return;
         }
         if (ack.staleRefusal()) {

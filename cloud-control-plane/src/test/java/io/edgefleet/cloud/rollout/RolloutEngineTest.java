@@ -215,6 +215,31 @@ class RolloutEngineTest {
                 "gate-passed", "wave-advanced", "wave-started", "wave-installed", "gate-passed", "succeeded");
     }
 
+    /**
+     * Command ids are predictable (rollout id and a hash of the device): an ack from another device, or from the right
+     * device name on another fleet's topic, is refused (an attack had one device activate another's install and
+     * another roll a whole rollout back with a forged "failed").
+     */
+    @Test
+    void a_device_cannot_settle_another_devices_command() throws Exception {
+        devices(2);
+        String id = rollout("[{\"percent\": 100}]", "");
+        engine.tick();
+        Command forD1 = last("d00001");
+        // d00000 acknowledges d00001's command, as failed and as activated: neither is applied
+        engine.onAck(CommandAck.failed(forD1, "d00000", new AckError("load-failed", "forged"), clock.instant()));
+        engine.onAck("f1", CommandAck.of(forD1, "d00000", AckPhase.ACTIVATED, clock.instant()));
+        // d00001's own name on another fleet's topic: refused too
+        engine.onAck("f2", CommandAck.of(forD1, "d00001", AckPhase.ACTIVATED, clock.instant()));
+        engine.tick();
+        assertThat(row(id).state()).as("no forged failure rolled the rollout back").isEqualTo(RolloutState.RUNNING);
+        assertThat(states(id)).containsEntry("d00001", DeviceState.COMMANDED);
+        // the device itself, on its own fleet's topic, settles it
+        engine.onAck("f1", CommandAck.of(forD1, "d00001", AckPhase.ACTIVATED, clock.instant()));
+        engine.tick();
+        assertThat(states(id)).containsEntry("d00001", DeviceState.ACTIVATED);
+    }
+
     @Test
     void a_wave_bakes_for_its_bake_time_on_the_engines_clock_before_the_next_one_starts() throws Exception {
         devices(3);

@@ -89,22 +89,26 @@ public final class DriftAccumulator {
      * @throws io.edgefleet.protocols.ProtocolException when a digest is malformed (nothing of that feature is merged)
      */
     public void merge(DriftStats other) {
+        // every digest decoded and checked before anything is merged: a record is merged whole or not at all
+        java.util.Map<String, List<MergingDigest>> decoded = new java.util.LinkedHashMap<>();
+        other.inputs().forEach((tensor, sketches) -> decoded.put(tensor, sketches.stream().map(FeatureSketch::decode).toList()));
+        MergingDigest conf = other.confidence().map(FeatureSketch::decode).orElse(null);
         other.inputs().forEach((tensor, sketches) -> {
             List<Feature> fs = features(tensor, sketches.size());
             if (fs == null) {
                 skippedRows++;
                 return;
             }
+            List<MergingDigest> ds = decoded.get(tensor);
             for (int i = 0; i < sketches.size(); i++) {
-                FeatureSketch s = sketches.get(i);
-                fs.get(i).merge(s, s.decode());
+                fs.get(i).merge(sketches.get(i), ds.get(i));
             }
         });
         other.confidence().ifPresent(s -> {
             if (confidence == null) {
                 confidence = new Feature();
             }
-            confidence.merge(s, s.decode());
+            confidence.merge(s, conf);
         });
     }
 

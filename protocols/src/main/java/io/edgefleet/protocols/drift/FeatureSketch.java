@@ -22,6 +22,10 @@ public record FeatureSketch(long count, double mean, double m2, String digest) {
     public static final double COMPRESSION = 50;
     /** The largest digest accepted, in base64 characters: enough for {@link #COMPRESSION} up to 100. */
     public static final int MAX_DIGEST_CHARS = 4096;
+    /** The largest magnitude of a mean accepted. */
+    public static final double MAX_ABS_MEAN = 1e100;
+    /** The largest sum of squared deviations accepted. */
+    public static final double MAX_M2 = 1e280;
 
     public FeatureSketch {
         if (count < 0) {
@@ -29,6 +33,11 @@ public record FeatureSketch(long count, double mean, double m2, String digest) {
         }
         if (!Double.isFinite(mean) || !Double.isFinite(m2) || m2 < 0) {
             throw new ProtocolException("m2", "mean and m2 must be finite and m2 >= 0");
+        }
+        // bounds far beyond any model input (FP32 ends at 3.4e38) that keep every merge finite: a mean of 1e200 squared
+        // overflowed to infinity inside the cloud's merge and broke the judging of every window after it
+        if (Math.abs(mean) > MAX_ABS_MEAN || m2 > MAX_M2) {
+            throw new ProtocolException("mean", "a mean beyond ±1e100 or an m2 beyond 1e280 is not a statistic of model inputs");
         }
         if (digest == null || digest.length() > MAX_DIGEST_CHARS) {
             throw new ProtocolException("digest", "required, at most " + MAX_DIGEST_CHARS + " base64 characters");
@@ -77,6 +86,11 @@ public record FeatureSketch(long count, double mean, double m2, String digest) {
             MergingDigest d = MergingDigest.fromBytes(b);
             if (d.size() != count) {
                 throw new ProtocolException("digest", "holds " + d.size() + " values, the sketch says " + count);
+            }
+            for (com.tdunning.math.stats.Centroid c : d.centroids()) { // the header is checked above; the centroids here
+                if (!Double.isFinite(c.mean()) || Math.abs(c.mean()) > MAX_ABS_MEAN || c.count() <= 0) {
+                    throw new ProtocolException("digest", "a centroid with a non-finite or out-of-range mean or a count below 1");
+                }
             }
             return d;
         } catch (BufferUnderflowException | IllegalArgumentException | IllegalStateException | ArrayIndexOutOfBoundsException e) {

@@ -35,7 +35,9 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
         long errors, LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite,
         long lowConfidence, Map<String, InputStats> inputs, Optional<EscalationStats> escalation,
         @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Long> clientErrors,
-        @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<io.edgefleet.protocols.drift.DriftStats> drift) {
+        @JsonInclude(JsonInclude.Include.NON_ABSENT)
+        @com.fasterxml.jackson.databind.annotation.JsonDeserialize(contentUsing = io.edgefleet.protocols.drift.LenientDriftStats.class)
+        Optional<io.edgefleet.protocols.drift.DriftStats> drift) {
     public TelemetryRecord {
         drift = drift == null ? Optional.empty() : drift;
         escalation = escalation == null ? Optional.empty() : escalation;

@@ -91,6 +91,59 @@ class DriftStatsTest {
         assertThat(back.confidence().orElseThrow().count()).isEqualTo(100);
     }
 
+    /**
+     * From an attack: a mean of 1e200 (finite, so accepted) overflowed inside the cloud's merge and broke the judging of every
+     * window after it; a NaN centroid threw from the library half-way through a merge. Both are refused before any merge,
+     * and a record with one bad sketch merges nothing.
+     */
+    @Test
+    void sketches_that_would_overflow_or_poison_a_merge_are_refused_and_a_record_merges_whole_or_not_at_all() {
+        DriftAccumulator good = new DriftAccumulator();
+        for (int i = 0; i < 50; i++) {
+            good.addRows("x", new double[][] {{i, 2 * i}});
+        }
+        DriftStats stats = good.stats().orElseThrow();
+        FeatureSketch f = stats.inputs().get("x").get(0);
+        assertThatThrownBy(() -> new FeatureSketch(f.count(), 1e200, f.m2(), f.digest())).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("1e100");
+        assertThatThrownBy(() -> new FeatureSketch(f.count(), f.mean(), 1e300, f.digest())).isInstanceOf(ProtocolException.class);
+        // a digest whose first centroid's mean is NaN (header intact)
+        byte[] raw = Base64.getDecoder().decode(f.digest());
+        // t-digest's small encoding: a 30-byte header (encoding, min, max, compression, two array sizes, the cells used),
+        // then (weight, mean) as floats per centroid: the first centroid's mean is at byte 34
+        ByteBuffer.wrap(raw).putFloat(34, Float.NaN);
+        FeatureSketch nan = new FeatureSketch(f.count(), f.mean(), f.m2(), Base64.getEncoder().encodeToString(raw));
+        assertThatThrownBy(nan::decode).isInstanceOf(ProtocolException.class).hasMessageContaining("centroid");
+        // a record holding one good and one poisoned sketch: nothing of it is merged
+        DriftAccumulator into = new DriftAccumulator();
+        DriftStats mixed = new DriftStats(Map.of("x", List.of(f, nan)), Optional.empty());
+        assertThatThrownBy(() -> into.merge(mixed)).isInstanceOf(ProtocolException.class);
+        assertThat(into.isEmpty()).as("the good sketch was not merged either").isTrue();
+        into.merge(stats);
+        assertThat(into.stats().orElseThrow().inputs().get("x").get(0).count()).isEqualTo(50);
+    }
+
+    /** From an attack: a malformed drift field refused the whole batch, and with it the counts rollout gates judge. */
+    @Test
+    void a_malformed_drift_field_is_ignored_and_the_record_kept() {
+        DriftAccumulator acc = new DriftAccumulator();
+        for (int i = 0; i < 20; i++) {
+            acc.addRows("x", new double[][] {{i}});
+        }
+        TelemetryRecord r = new TelemetryRecord("m", "1", Instant.EPOCH, Instant.EPOCH.plusSeconds(1), 20, 1, new LatencyPercentiles(1, 1, 1, 1),
+                OptionalDouble.empty(), 0, 0, 0, Map.of(), Optional.empty(), Map.of(), acc.stats());
+        String text = new String(json.encode(new TelemetryBatch("f", "d", 1, Instant.EPOCH, List.of(r))), StandardCharsets.UTF_8);
+        assertThat(text).contains("\"count\":20,");
+        long before = LenientDriftStats.dropped();
+        for (String bad : List.of(text.replaceFirst("\"count\":20,\"mean\"", "\"count\":-5,\"mean\""), text.replace("\"drift\":{", "\"drift\":\"hello\",\"x\":{"))) {
+            TelemetryRecord back = json.decode(bad.getBytes(StandardCharsets.UTF_8), TelemetryBatch.class).records().get(0);
+            assertThat(back.drift()).as(bad).isEmpty();
+            assertThat(back.count()).isEqualTo(20);
+            assertThat(back.errors()).isEqualTo(1);
+        }
+        assertThat(LenientDriftStats.dropped()).isEqualTo(before + 2);
+    }
+
     @Test
     void hostile_digests_are_refused_before_the_library_sizes_anything_from_them() {
         ByteBuffer huge = ByteBuffer.allocate(30);
