@@ -25,9 +25,10 @@ class RolloutBenchTlsTest {
         int rc = Main.run(new PrintWriter(out), new PrintWriter(err), "rollout", "bench", "--devices", "3", "--tls");
         assertThat(rc).as(out + "\n" + err).isEqualTo(Main.OK);
         assertThat(out.toString())
-                .contains("MQTT over TLS and HTTPS, a client certificate per device")
+                .contains("MQTT over TLS and HTTPS with a client certificate per device")
                 .contains("3 device certificates (EC P-256 key, CSR, issued by the control plane's CA)")
                 .contains("3 sessions connected and registered")
-                .contains(": succeeded, 3/3 devices on the new version");
+                .contains(": succeeded, 3/3 devices on the new version")
+                .contains("exactly one per device and intent");
     }
 }
