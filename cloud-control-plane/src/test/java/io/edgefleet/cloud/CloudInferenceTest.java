@@ -196,61 +196,6 @@ class CloudInferenceTest {
         }
     }
 
-    /** A real model whose calls wait until {@code parties} of them are inside at once (or fail after 10 s). */
-    static final class Rendezvous implements LoadedModel {
-        final LoadedModel real;
-        final java.util.concurrent.CyclicBarrier together;
-
-        Rendezvous(LoadedModel real, int parties) {
-            this.real = real;
-            this.together = new java.util.concurrent.CyclicBarrier(parties);
-        }
-
-        @Override
-        public ModelSignature signature() {
-            return real.signature();
-        }
-
-        @Override
-        public LoadStats stats() {
-            return real.stats();
-        }
-
-        @Override
-        public List<InferTensor> infer(List<InferTensor> inputs) {
-            try {
-                together.await(10, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                throw new IllegalStateException("the other call never ran at the same time: " + e, e);
-            }
-            return real.infer(inputs);
-        }
-
-        @Override
-        public void close() {
-            real.close();
-        }
-    }
-
-    /**
-     * Batching off (the CPU default): requests run on as many workers as the model has sessions, so two
-     * run at once. With the one worker of before, the first call waited for a second that could never start.
-     */
-    @Test
-    void unbatched_requests_run_in_parallel_on_every_session_of_the_model() throws Exception {
-        Path f = SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("parallel")));
-        LoadedModel real = Engines.forFile(f).load(f, EngineOptions.defaults().withPoolSize(2));
-        assertThat(real.stats().poolSize()).isEqualTo(2);
-        Rendezvous model = new Rendezvous(real, 2);
-        try (Batcher b = new Batcher("parallel", model, BatchingSettings.defaults().unbatched(), n -> { })) {
-            assertThat(b.workers()).isEqualTo(2);
-            CompletableFuture<List<InferTensor>> one = b.submit(x(1, 2, 3, 4), Duration.ofSeconds(30));
-            CompletableFuture<List<InferTensor>> two = b.submit(x(4, 3, 2, 1), Duration.ofSeconds(30));
-            assertThat(one.get(20, TimeUnit.SECONDS).get(0).data().toFloatArray()).hasSize(3);
-            assertThat(two.get(20, TimeUnit.SECONDS).get(0).data().toFloatArray()).hasSize(3);
-        }
-    }
-
     @Test
     void registering_a_new_version_switches_traffic_with_no_failed_request() throws Exception {
         AtomicInteger failures = new AtomicInteger();

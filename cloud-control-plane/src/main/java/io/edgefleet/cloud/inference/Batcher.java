@@ -15,15 +15,12 @@ import java.util.function.IntConsumer;
 
 /**
  * Dynamic batching for one loaded model. Requests queue (bounded: {@link QueueFullException} when
- * full); a batchable model has one worker, which takes the oldest, gathers compatible requests that arrive within
+ * full); one worker takes the oldest, gathers compatible requests that arrive within
  * {@code maxDelay} up to {@code maxBatch} rows, concatenates each input along the batch dimension,
  * runs the model once and splits every output back by each request's rows, so each caller gets
  * exactly what a call of its own would have given. A request whose deadline passed while it
  * waited is answered with {@link DeadlineExceededException}, not computed. A model whose batch
- * dimension is fixed, or inputs of variable-length strings, and any model when batching is off
- * ({@code maxBatch} 1, the default on CPU) run one request per call, with as many workers as the
- * model has sessions ({@link io.edgefleet.engines.LoadStats#poolSize()}), so requests to it run in
- * parallel as they would without a queue (one worker served them one at a time before). Every
+ * dimension is fixed, or inputs of variable-length strings, run one request at a time. Every
  * request is checked on its own before it is queued, so a batch only ever holds valid requests of
  * at least one row each; a batch the model still refuses as a whole (over the per-request memory
  * bound, say) runs request by request.
@@ -54,7 +51,7 @@ public final class Batcher implements AutoCloseable {
     private final boolean batchable;
     private final ArrayBlockingQueue<Pending> queue;
     private final Deque<Pending> carry = new java.util.concurrent.ConcurrentLinkedDeque<>();
-    private final List<Thread> workers;
+    private final Thread worker;
     private final IntConsumer batchSizes;
     private final AtomicLong expired = new AtomicLong();
     /** Requests submitted and not yet answered: a lone request does not wait for company that is not coming. */
@@ -82,17 +79,7 @@ public final class Batcher implements AutoCloseable {
         this.batchable = settings.maxBatch() > 1 && model.signature().inputs().stream()
                 .allMatch(t -> !t.shape().isEmpty() && t.shape().get(0) < 0 && t.datatype() != io.edgefleet.protocols.oip.DataType.BYTES);
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
-        int n = batchable ? 1 : Math.max(1, model.stats().poolSize());
-        List<Thread> w = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            w.add(Thread.ofPlatform().name("batcher-" + name + (n > 1 ? "-" + i : "")).daemon().start(this::run));
-        }
-        this.workers = List.copyOf(w);
-    }
-
-    /** Threads taking requests off the queue: 1 for a batchable model, else the model's session pool size. */
-    public int workers() {
-        return workers.size();
+        this.worker = Thread.ofPlatform().name("batcher-" + name).daemon().start(this::run);
     }
 
     /** The settings this batcher runs with (for a CPU-only model by default {@link BatchingSettings#unbatched()}). */
@@ -339,11 +326,9 @@ public final class Batcher implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        workers.forEach(Thread::interrupt);
+        worker.interrupt();
         try {
-            for (Thread w : workers) {
-                w.join(5000);
-            }
+            worker.join(5000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
