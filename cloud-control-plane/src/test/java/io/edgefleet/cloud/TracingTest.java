@@ -179,6 +179,9 @@ class TracingTest {
         SpanData ack = CLOUD_SPANS.getFinishedSpanItems().stream().filter(s -> s.getName().endsWith("/cmd/ack")
                 && id.equals(attr(s, "edgefleet.rollout.id")) && "activated".equals(attr(s, "edgefleet.ack.phase"))).findFirst().orElseThrow();
         assertThat(ack.getKind()).isEqualTo(SpanKind.CONSUMER);
+        // the device's command span ends after it published its last ack, so possibly after the cloud applied that ack
+        await(Duration.ofSeconds(10), "the device's command span", () -> trace(AGENT_SPANS, ack.getTraceId()).stream()
+                .anyMatch(s -> s.getName().equals("process ef/v1/{fleet}/{device}/cmd")));
         SpanData onDevice = named(trace(AGENT_SPANS, ack.getTraceId()), "process ef/v1/{fleet}/{device}/cmd");
         assertThat(ack.getParentSpanId()).as("the ack is a child of the device's command span").isEqualTo(onDevice.getSpanId());
         assertThat(attr(onDevice, "edgefleet.rollout.id")).isEqualTo(id);
