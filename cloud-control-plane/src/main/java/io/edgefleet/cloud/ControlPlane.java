@@ -322,6 +322,7 @@ public final class ControlPlane implements AutoCloseable {
             commandTracing = new io.edgefleet.cloud.rollout.CommandTracing(tracing);
             var commands = new io.edgefleet.cloud.mqtt.MqttCommandChannel(commandTracing, commandSigning);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events, commands, clock, leadership);
+            rollouts.useDrift(drift);
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet, senders);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
