@@ -604,8 +604,8 @@ public final class RolloutEngine implements AutoCloseable {
         add.accept("nonFiniteRate", num.apply(d.get("nonFiniteRate")) + (gates.maxNonFiniteRate().isPresent()
                 ? " (max " + num.apply(gates.maxNonFiniteRate().getAsDouble()) + ")" : ""));
         if (gates.driftGate()) {
-            add.accept("drift", d.containsKey("driftMaxPsi") ? num.apply(d.get("driftMaxPsi")) + " PSI " + d.get("driftWorstFeature")
-                    + (Boolean.TRUE.equals(d.get("driftAlarm")) ? " (alarm)" : "") + " (threshold " + num.apply(d.get("driftThreshold")) + ", "
+            add.accept("drift", d.containsKey("driftMaxPsi") ? d.get("driftWorstFeature") + " PSI " + num.apply(d.get("driftMaxPsi"))
+                    + (Boolean.TRUE.equals(d.get("driftAlarm")) ? " in alarm" : "") + " (threshold " + num.apply(d.get("driftThreshold")) + ", "
                     + d.get("driftWindows") + " window(s) judged)" : "not judged yet");
         }
         return String.join(", ", out);
