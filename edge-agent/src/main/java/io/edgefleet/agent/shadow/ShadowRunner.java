@@ -220,7 +220,7 @@ public final class ShadowRunner implements AutoCloseable {
                     : active.model().signature().outputs().get(0).quantization();
             Agreement a = out == null ? new Agreement(false, false, Double.NaN)
                     : Agreement.of(answer, out, q, settings.absTolerance(), settings.relTolerance());
-            t.add(a, activeMillis > 0 && candidateMillis > 0 ? candidateMillis / activeMillis : Double.NaN);
+            t.add(a, activeMillis > 0 && candidateMillis > 0 ? candidateMillis / activeMillis : Double.NaN, activeMillis);
         } catch (RuntimeException e) {
             // the active version was swapped meanwhile, or it failed where the live request did not: no sample
             t.dropped();
@@ -262,6 +262,12 @@ public final class ShadowRunner implements AutoCloseable {
         runs.shutdownNow();
     }
 
+    private static double median(double[] values, int n) {
+        double[] r = Arrays.copyOf(values, n);
+        Arrays.sort(r);
+        return n % 2 == 1 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
+    }
+
     private record Key(String model, String version) {
     }
 
@@ -276,6 +282,7 @@ public final class ShadowRunner implements AutoCloseable {
         double confidenceSum;
         long confidenceN;
         final double[] ratios = new double[MAX_RATIOS];
+        final double[] actives = new double[MAX_RATIOS];
         int ratioN;
 
         Tally(String candidate, Optional<String> rollout) {
@@ -287,7 +294,10 @@ public final class ShadowRunner implements AutoCloseable {
             dropped++;
         }
 
-        synchronized void add(Agreement a, double ratio) {
+        synchronized void add(Agreement a, double ratio, double activeMillis) {
+            if (ratioN < ratios.length && Double.isFinite(ratio)) {
+                actives[ratioN] = activeMillis;
+            }
             samples++;
             if (a.agrees()) {
                 agreements++;
@@ -308,14 +318,10 @@ public final class ShadowRunner implements AutoCloseable {
             if (samples == 0 && dropped == 0) {
                 return Optional.empty();
             }
-            OptionalDouble ratio = OptionalDouble.empty();
-            if (ratioN > 0) {
-                double[] r = Arrays.copyOf(ratios, ratioN);
-                Arrays.sort(r);
-                ratio = OptionalDouble.of(ratioN % 2 == 1 ? r[ratioN / 2] : (r[ratioN / 2 - 1] + r[ratioN / 2]) / 2);
-            }
+            OptionalDouble ratio = ratioN == 0 ? OptionalDouble.empty() : OptionalDouble.of(median(ratios, ratioN));
+            OptionalDouble active = ratioN == 0 ? OptionalDouble.empty() : OptionalDouble.of(median(actives, ratioN));
             return Optional.of(new ShadowStats(rollout, candidate, samples, agreements, nonFinite, dropped, ratio,
-                    confidenceN == 0 ? OptionalDouble.empty() : OptionalDouble.of(confidenceSum / confidenceN)));
+                    confidenceN == 0 ? OptionalDouble.empty() : OptionalDouble.of(confidenceSum / confidenceN), active));
         }
     }
 }

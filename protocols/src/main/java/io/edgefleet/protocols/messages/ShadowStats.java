@@ -23,10 +23,16 @@ import java.util.OptionalDouble;
  *     timed back to back on the same input on the shadow thread; absent without samples; finite, positive
  * @param confidenceDiff mean of the candidate's top-class probability minus the active version's, for classifiers;
  *     absent otherwise; in [-1, 1]
+ * @param activeMillis median of the active version's model time in the same pairs, milliseconds (so a ratio can be
+ *     judged together with an absolute floor); absent without samples; finite, >= 0
  */
 public record ShadowStats(Optional<String> rolloutId, String candidate, long samples, long agreements, long nonFinite, long dropped,
-        OptionalDouble latencyRatio, OptionalDouble confidenceDiff) {
+        OptionalDouble latencyRatio, OptionalDouble confidenceDiff, OptionalDouble activeMillis) {
     public ShadowStats {
+        activeMillis = activeMillis == null ? OptionalDouble.empty() : activeMillis;
+        if (activeMillis.isPresent() && !(activeMillis.getAsDouble() >= 0 && Double.isFinite(activeMillis.getAsDouble()))) {
+            throw new ProtocolException("shadow.activeMillis", "must be a finite number >= 0, got " + activeMillis.getAsDouble());
+        }
         rolloutId = ModelState.versionOrEmpty(rolloutId, "shadow.rolloutId");
         Checks.id(candidate, "shadow.candidate");
         Checks.nonNegative(samples, "shadow.samples");
