@@ -165,6 +165,16 @@ class ShadowWaveTest {
     }
 
     @Test
+    @Order(0)
+    void a_misplaced_shadow_wave_is_refused_with_a_400_problem_naming_the_field() {
+        CloudClient.Response r = ops.raw("POST", "/api/v1/rollouts", "application/json", """
+                {"model": "clf", "version": "bad", "selector": "fleet=sh", "waves": [{"percent": 100, "mode": "shadow"}]}
+                """.getBytes());
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.text()).contains("waves[0].mode: the last wave must be a normal one");
+    }
+
+    @Test
     @Order(1)
     void a_candidate_disagreeing_on_30_percent_is_stopped_before_any_device_answers_with_it() {
         String id = create("bad");
