@@ -91,7 +91,7 @@ public final class EdgeAgent implements AutoCloseable {
         });
         inference.sampleInputs(watchdog::offer); // paired timings of a new version against the one it replaced
         // a shadow candidate runs on a sampled share of the answered requests, off the answer path (docs/shadow.md)
-        this.shadow = new io.edgefleet.agent.shadow.ShadowRunner(slots, io.edgefleet.agent.shadow.ShadowRunner.Settings.defaults());
+        this.shadow = new io.edgefleet.agent.shadow.ShadowRunner(slots, config.shadow());
         inference.onAnswer(shadow::offer);
         telemetry.shadowStats(shadow::drain);
         CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC(), config.sync().map(sync -> {
