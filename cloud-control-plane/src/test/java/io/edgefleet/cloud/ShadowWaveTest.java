@@ -154,7 +154,7 @@ class ShadowWaveTest {
                 {"model": "clf", "version": "%s", "selector": "fleet=sh",
                  "waves": [{"percent": 50, "mode": "shadow"}, {"percent": 100}],
                  "shadowGates": {"minSamples": 150},
-                 "commandTimeout": "60s", "telemetryWait": "3s", "onTelemetryWait": "proceed"}
+                 "commandTimeout": "60s", "telemetryWait": "60s", "onTelemetryWait": "proceed"}
                 """.formatted(version)).getBytes());
         assertThat(created.status()).as(created.text()).isEqualTo(201);
         return created.json().get("rollout").get("id").asText();
@@ -220,5 +220,26 @@ class ShadowWaveTest {
         assertThat(agents).allSatisfy(a -> assertThat(a.slots().shadowVersions()).isEmpty());
         assertThat(answers.get()).isGreaterThan(before);
         assertThat(answeredBy).doesNotContain("bad");
+    }
+
+    @Test
+    @Order(3)
+    void a_shadow_wave_without_enough_evidence_pauses_even_when_the_spec_says_proceed() {
+        CloudClient.Response created = ops.raw("POST", "/api/v1/rollouts", "application/json", """
+                {"model": "clf", "version": "bad", "selector": "fleet=sh",
+                 "waves": [{"percent": 50, "mode": "shadow"}, {"percent": 100}],
+                 "shadowGates": {"minSamples": 100000000},
+                 "commandTimeout": "60s", "telemetryWait": "1s", "onTelemetryWait": "proceed"}
+                """.getBytes());
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        String id = created.json().get("rollout").get("id").asText();
+        await(Duration.ofSeconds(60), "the rollout paused", () -> status(id).get("rollout").get("state").asText().equals("paused"));
+        JsonNode s = status(id);
+        assertThat(s.get("currentWave").asInt()).isEqualTo(1);
+        assertThat(s.get("rollout").get("reason").asText()).contains("shadow samples");
+        assertThat(agents).allSatisfy(a -> assertThat(a.slots().activeVersions()).containsEntry("clf", "good"));
+        assertThat(answeredBy).doesNotContain("bad");
+        assertThat(ops.post("/api/v1/rollouts/" + id + "/rollback", Map.of("reason", "test over")).status()).isEqualTo(200);
+        await(Duration.ofSeconds(30), "the candidate unloaded by the rollback", () -> agents.stream().allMatch(a -> a.slots().shadowVersions().isEmpty()));
     }
 }

@@ -565,7 +565,8 @@ public final class RolloutEngine implements AutoCloseable {
                 }
                 String what = g.waiting().stream().map(Waiting::detail).collect(Collectors.joining("; "));
                 String why = "waited " + spec.telemetryWaitOf(w) + " for telemetry in wave " + (w + 1) + ": " + what;
-                if (!spec.proceedAfterTelemetryWait(w)) {
+                // a shadow wave never proceeds without its evidence: the candidate would answer unjudged (an operator may promote)
+                if (!spec.proceedAfterTelemetryWait(w) || spec.shadowWave(w)) {
                     LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict hold (paused): {2}; gates: {3}", r.id(), w + 1, why,
                             values(spec, w, g.detail()));
                     must(fenced.update(r, r.withState(RolloutState.PAUSED, Optional.of(why), now), log("paused", null,
@@ -719,7 +720,7 @@ public final class RolloutEngine implements AutoCloseable {
                     "baking wave " + (w + 1) + ": " + Duration.ofMillis(left) + " left of " + bake));
         }
         if (!r.promoted()) {
-            String then = spec.proceedAfterTelemetryWait(w) ? "proceed" : "pause";
+            String then = spec.proceedAfterTelemetryWait(w) && !spec.shadowWave(w) ? "proceed" : "pause";
             Optional<Long> left = baked ? Optional.of(Duration.between(now, telemetryWaitFrom(r, bakeEnd.get()).plus(spec.telemetryWaitOf(w)))
                     .toMillis()) : Optional.empty();
             for (Waiting x : g.waiting()) {
