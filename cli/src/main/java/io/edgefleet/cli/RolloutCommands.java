@@ -128,7 +128,8 @@ final class RolloutCommands implements Runnable {
                 for (JsonNode n : e.getValue()) {
                     total += n.asLong();
                 }
-                long done = e.getValue().path("activated").asLong() + e.getValue().path("rolled-back").asLong();
+                long done = e.getValue().path("activated").asLong() + e.getValue().path("rolled-back").asLong()
+                        + e.getValue().path("shadowing").asLong();
                 int width = 30;
                 int full = total == 0 ? 0 : (int) (width * done / total);
                 out.printf("  wave %s [%s%s] %d/%d  %s%n", e.getKey(), "#".repeat(full), ".".repeat(width - full), done, total, e.getValue());
@@ -149,6 +150,9 @@ final class RolloutCommands implements Runnable {
                 s.get("gates").properties().forEach(e -> g.add(e.getKey() + "=" + e.getValue().asText()));
                 out.printf("  gates in force: %s%n", String.join(" ", g));
             }
+            if (s.has("shadow")) {
+                out.printf("  %s%n", shadowLine(s.get("shadow")));
+            }
             for (JsonNode l : s.get("log")) {
                 String kind = l.get("kind").asText();
                 if (kind.startsWith("gate") || kind.equals("paused") || kind.equals("rolled-back") || kind.equals("resumed")
@@ -159,6 +163,25 @@ final class RolloutCommands implements Runnable {
                 }
             }
             return state;
+        }
+
+        /**
+         * The shadow readings of a rollout with a shadow wave (docs/shadow.md) next to their gates, e.g. {@code shadow: 174
+         * samples on 1 device(s): agreement 70.1% (min 95%), latency ratio 0.758 (max 2), confidence diff -0.01, non-finite 0
+         * (max 0), dropped 0}.
+         */
+        static String shadowLine(JsonNode shadow) {
+            JsonNode t = shadow.path("totals");
+            JsonNode g = shadow.path("gates");
+            if (t.path("samples").asLong() == 0) {
+                return "shadow: no samples yet (min " + g.path("minSamples").asText() + "), dropped " + t.path("dropped").asLong();
+            }
+            return String.format(java.util.Locale.ROOT, "shadow: %d samples on %d device(s): agreement %.1f%% (min %s%%), latency ratio %s (max %s),"
+                    + " confidence diff %s, non-finite %d (max %s), dropped %d", t.path("samples").asLong(), t.path("devices").asInt(),
+                    100 * t.path("agreement").asDouble(), number(new com.fasterxml.jackson.databind.node.DoubleNode(100 * g.path("minAgreement").asDouble())),
+                    t.has("latencyRatio") ? number(t.get("latencyRatio")) : "-", number(g.path("maxLatencyRatio")),
+                    t.has("confidenceDiff") ? number(t.get("confidenceDiff")) : "-", t.path("nonFinite").asLong(), g.path("maxNonFinite").asText(),
+                    t.path("dropped").asLong());
         }
 
         /** The gate each logged value is judged by, so its threshold can stand next to it. */
@@ -174,7 +197,8 @@ final class RolloutCommands implements Runnable {
             List<String> parts = new ArrayList<>();
             for (String k : List.of("reason", "reportingDevices", "requests", "errorRate", "p95Ms", "p95Ratio", "meanConfidence", "confidenceDrop",
                     "escalationShare", "nonFiniteRate", "installFailures", "staleAfterUpdate", "failures", "notJudged", "violationStreaks",
-                    "proceededWithout", "promoted")) {
+                    "proceededWithout", "promoted", "shadowSamples", "shadowAgreement", "shadowLatencyRatio", "shadowConfidenceDiff",
+                    "shadowNonFinite", "shadowDropped")) {
                 if (d.has(k)) {
                     JsonNode v = d.get(k);
                     String gate = GATE_OF.get(k);

@@ -220,6 +220,7 @@ public final class ControlPlane implements AutoCloseable {
         if (config.roles().contains(Role.INGEST)) {
             drift.listen(new io.edgefleet.cloud.drift.DriftMeters(Services.get(MeterRegistry.class))::accept);
             aggregator.afterStore(drift::offer);
+            aggregator.afterStore(new io.edgefleet.cloud.rollout.ShadowReadings(store)::record); // shadow waves (docs/shadow.md)
             var d = drift;
             housekeeping.scheduleWithFixedDelay(() -> safely(d::runOnce), 5, 5, TimeUnit.SECONDS);
         }
@@ -323,6 +324,7 @@ public final class ControlPlane implements AutoCloseable {
             var commands = new io.edgefleet.cloud.mqtt.MqttCommandChannel(commandTracing, commandSigning);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events, commands, clock, leadership);
             rollouts.useDrift(drift);
+            rollouts.useShadowReadings(new io.edgefleet.cloud.rollout.ShadowReadings(store));
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet, senders);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();

@@ -45,7 +45,8 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
         io.edgefleet.agent.slots.SelfTest.Limits selfTest, EngineOptions engineOptions, IsolationOptions isolation, Telemetry telemetry,
         io.edgefleet.agent.slots.Watchdog.Limits watchdog, Optional<Sync> sync, Optional<Escalation> escalation,
         io.edgefleet.http.limits.HttpLimits httpLimits, int mqttMaxInFlight, Optional<io.edgefleet.agent.identity.EnrolmentSettings> enrolment,
-        AgentTls tls, Optional<io.edgefleet.transport.mqtt.MqttTls> mqttTls, io.edgefleet.agent.coap.CoapTransfer coapTransfer) {
+        AgentTls tls, Optional<io.edgefleet.transport.mqtt.MqttTls> mqttTls, io.edgefleet.agent.coap.CoapTransfer coapTransfer,
+        io.edgefleet.agent.shadow.ShadowRunner.Settings shadow) {
     /**
      * Standalone mode's models folder.
      *
@@ -171,12 +172,12 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
         return new AgentConfig(dataDir, Optional.empty(), "127.0.0.1", DEFAULT_HTTP_PORT, DEFAULT_COAP_PORT, "local", "agent", "generic", Optional.empty(), 1, 64,
                 16 << 20, Duration.ofSeconds(10), Duration.ofSeconds(5), io.edgefleet.agent.slots.SelfTest.Limits.defaults(), EngineOptions.defaults(), IsolationOptions.defaults(),
                 new Telemetry(Duration.ofSeconds(10), 100_000), io.edgefleet.agent.slots.Watchdog.Limits.defaults(), Optional.empty(), Optional.empty(),
-                io.edgefleet.http.limits.HttpLimits.agentDefaults(), 256, Optional.empty(), AgentTls.none(), Optional.empty(), io.edgefleet.agent.coap.CoapTransfer.defaults());
+                io.edgefleet.http.limits.HttpLimits.agentDefaults(), 256, Optional.empty(), AgentTls.none(), Optional.empty(), io.edgefleet.agent.coap.CoapTransfer.defaults(), io.edgefleet.agent.shadow.ShadowRunner.Settings.defaults());
     }
 
     public AgentConfig withDataDir(Path dir) {
         return new AgentConfig(dir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     /** Serves the models of {@code dir}, skipping (not failing on) a file that does not load. */
@@ -187,39 +188,39 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
     /** Serves the models of {@code dir}; with {@code strict} a file that does not load stops the start. */
     public AgentConfig withModelsDir(Path dir, boolean strict) {
         return new AgentConfig(dataDir, Optional.of(new ModelsDir(dir, strict)), httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withHttp(String host, int port) {
         return new AgentConfig(dataDir, modelsDir, host, port, coapPort, fleet, device, profile, mqttUrl, threadsPerModel, queueCapacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     /** CoAP's datagram and block sizes. */
     public AgentConfig withCoapTransfer(io.edgefleet.agent.coap.CoapTransfer t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation,
-                httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, java.util.Objects.requireNonNull(t, "coapTransfer"));
+                httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, java.util.Objects.requireNonNull(t, "coapTransfer"), shadow);
     }
 
     public AgentConfig withCoapPort(int port) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, port, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withIdentity(String fleetId, String deviceId) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleetId, deviceId, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withProfile(String profileId, EngineOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profileId, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, options, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, options, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withMqtt(String url) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, Optional.of(url), threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withTelemetry(Duration window, int maxOutboxRows) {
@@ -229,39 +230,39 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
     public AgentConfig withTelemetry(Telemetry t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation,
-                t, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                t, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withWatchdog(io.edgefleet.agent.slots.Watchdog.Limits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, limits, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, limits, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withEscalation(Escalation e) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                sync, Optional.of(e), httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                sync, Optional.of(e), httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withSync(Sync settings) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                Optional.of(settings), escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                Optional.of(settings), escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withQueue(int threads, int capacity) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threads, capacity,
-                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withMaxPayloadBytes(int bytes) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, bytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                queueCapacity, bytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withTimeouts(Duration request, Duration drain) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, request, drain, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                queueCapacity, maxPayloadBytes, request, drain, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     /** The self-test's factor; its other limits stay. */
@@ -271,24 +272,24 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
 
     public AgentConfig withSelfTest(io.edgefleet.agent.slots.SelfTest.Limits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, limits, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, limits, engineOptions, isolation, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withHttpLimits(io.edgefleet.http.limits.HttpLimits limits) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                sync, escalation, limits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                sync, escalation, limits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withMqttMaxInFlight(int requests) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog,
-                sync, escalation, httpLimits, requests, enrolment, tls, mqttTls, coapTransfer);
+                sync, escalation, httpLimits, requests, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withIsolation(IsolationOptions options) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
-                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, options, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer);
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, options, telemetry, watchdog, sync, escalation, httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, shadow);
     }
 
     /** Enrols (or loads the identity in {@code dataDir/identity}) with these settings on start. */
@@ -296,23 +297,31 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
     public AgentConfig withTls(AgentTls t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation,
-                httpLimits, mqttMaxInFlight, enrolment, t, mqttTls, coapTransfer);
+                httpLimits, mqttMaxInFlight, enrolment, t, mqttTls, coapTransfer, shadow);
     }
 
     public AgentConfig withMqttTls(io.edgefleet.transport.mqtt.MqttTls t) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation,
-                httpLimits, mqttMaxInFlight, enrolment, tls, Optional.of(t), coapTransfer);
+                httpLimits, mqttMaxInFlight, enrolment, tls, Optional.of(t), coapTransfer, shadow);
     }
 
     public AgentConfig withEnrolment(io.edgefleet.agent.identity.EnrolmentSettings e) {
         return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
                 queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation,
-                httpLimits, mqttMaxInFlight, Optional.of(e), tls, mqttTls, coapTransfer);
+                httpLimits, mqttMaxInFlight, Optional.of(e), tls, mqttTls, coapTransfer, shadow);
     }
 
     /** Where the device's key, certificate and CA live: {@code dataDir/identity}. */
     public Path identityDir() {
         return dataDir.resolve("identity");
     }
+
+    /** These settings with the shadow runner's {@code s} (docs/shadow.md; YAML {@code agent.shadow.*}). */
+    public AgentConfig withShadow(io.edgefleet.agent.shadow.ShadowRunner.Settings s) {
+        return new AgentConfig(dataDir, modelsDir, httpHost, httpPort, coapPort, fleet, device, profile, mqttUrl, threadsPerModel,
+                queueCapacity, maxPayloadBytes, requestTimeout, drainTimeout, selfTest, engineOptions, isolation, telemetry, watchdog, sync, escalation,
+                httpLimits, mqttMaxInFlight, enrolment, tls, mqttTls, coapTransfer, java.util.Objects.requireNonNull(s, "shadow"));
+    }
+
 }

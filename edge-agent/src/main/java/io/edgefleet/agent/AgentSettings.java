@@ -56,6 +56,12 @@ import java.time.Duration;
  *     sustained-windows: 3                # violating windows in a row that roll back
  *     min-baseline-requests: 50           # answers of the previous version needed to compare with it unpaired
  *     pairs-per-window: 10                # paired timings of the previous and the new version per window (0: off, else 6..100)
+ *   shadow:                               # a shadow wave's candidate, run off the answer path (docs/shadow.md)
+ *     share: 0.1                          # of the answered requests the candidate runs on
+ *     queue-capacity: 16                  # samples waiting at most; beyond, dropped and counted
+ *     cpu-share: 0.25                     # of one core at most (token bucket); beyond, dropped and counted
+ *     abs-tolerance: 0.001                # regressors agree when |c - a| <= abs + rel * |a|
+ *     rel-tolerance: 0.01
  *   telemetry: { window-ms: 10000, max-outbox-rows: 10000, heartbeat-ms: 60000 }
  *   logs:                                 # central logs: records forwarded to the control plane through the telemetry outbox
  *     forward: true
@@ -227,7 +233,8 @@ public final class AgentSettings {
         return a.withTimeouts(Duration.ofMillis(c.get("inference.request-timeout-ms").asLong().orElse(base.requestTimeout().toMillis())),
                         Duration.ofMillis(c.get("inference.drain-timeout-ms").asLong().orElse(base.drainTimeout().toMillis())))
                 .withSelfTest(selfTest(c.get("slots"), base.selfTest()))
-                .withWatchdog(watchdog(c.get("watchdog"), base.watchdog()));
+                .withWatchdog(watchdog(c.get("watchdog"), base.watchdog()))
+                .withShadow(shadow(c.get("shadow"), base.shadow()));
     }
 
     /**
@@ -320,6 +327,12 @@ public final class AgentSettings {
                 s.get("self-test-pairs").asInt().orElse(d.pairs()),
                 s.get("self-test-min-pairs").asInt().orElse(d.minPairs()),
                 Duration.ofMillis(s.get("self-test-budget-ms").asLong().orElse(d.budget().toMillis())));
+    }
+
+    private static io.edgefleet.agent.shadow.ShadowRunner.Settings shadow(Config c, io.edgefleet.agent.shadow.ShadowRunner.Settings d) {
+        return new io.edgefleet.agent.shadow.ShadowRunner.Settings(c.get("share").asDouble().orElse(d.share()),
+                c.get("queue-capacity").asInt().orElse(d.queueCapacity()), c.get("cpu-share").asDouble().orElse(d.cpuShare()),
+                c.get("abs-tolerance").asDouble().orElse(d.absTolerance()), c.get("rel-tolerance").asDouble().orElse(d.relTolerance()));
     }
 
     private static io.edgefleet.agent.slots.Watchdog.Limits watchdog(Config w, io.edgefleet.agent.slots.Watchdog.Limits d) {

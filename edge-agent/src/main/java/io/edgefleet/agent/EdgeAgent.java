@@ -40,6 +40,7 @@ public final class EdgeAgent implements AutoCloseable {
     private final java.util.Optional<MqttLink> mqtt;
     private final java.util.Optional<CoapApi> coap;
     private final TelemetryRecorder telemetry;
+    private final io.edgefleet.agent.shadow.ShadowRunner shadow;
     private final java.util.Optional<io.edgefleet.agent.logs.LogForwarder> centralLogs;
     private final Watchdog watchdog;
     private final java.util.concurrent.ScheduledExecutorService loop = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
@@ -89,6 +90,10 @@ public final class EdgeAgent implements AutoCloseable {
             listeners.forEach(l -> l.accept(o));
         });
         inference.sampleInputs(watchdog::offer); // paired timings of a new version against the one it replaced
+        // a shadow candidate runs on a sampled share of the answered requests, off the answer path (docs/shadow.md)
+        this.shadow = new io.edgefleet.agent.shadow.ShadowRunner(slots, config.shadow());
+        inference.onAnswer(shadow::offer);
+        telemetry.shadowStats(shadow::drain);
         CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC(), config.sync().map(sync -> {
             io.edgefleet.profiles.DeviceProfile profile = io.edgefleet.profiles.catalog.DeviceCatalog.builtIn().find(config.profile())
                     .orElseGet(() -> io.edgefleet.profiles.probe.HostProbe.create().probe().profile());
@@ -337,6 +342,11 @@ public final class EdgeAgent implements AutoCloseable {
         return watchdog;
     }
 
+    /** The shadow runner: runs a model's shadow candidate on a sampled share of its requests (docs/shadow.md). */
+    public io.edgefleet.agent.shadow.ShadowRunner shadow() {
+        return shadow;
+    }
+
     /** The telemetry recorder (windows into the outbox). */
     public TelemetryRecorder telemetry() {
         return telemetry;
@@ -394,6 +404,7 @@ public final class EdgeAgent implements AutoCloseable {
         centralLogs.ifPresent(io.edgefleet.agent.logs.LogForwarder::close);
         loop.shutdownNow();
         watchdog.close();
+        shadow.close();
         identity.ifPresent(io.edgefleet.agent.identity.AgentIdentity::close);
         mqtt.ifPresent(MqttLink::close);
         coap.ifPresent(CoapApi::close);
@@ -416,6 +427,7 @@ public final class EdgeAgent implements AutoCloseable {
         centralLogs.ifPresent(io.edgefleet.agent.logs.LogForwarder::close);
         loop.shutdownNow();
         watchdog.close();
+        shadow.close();
         identity.ifPresent(io.edgefleet.agent.identity.AgentIdentity::close);
         mqtt.ifPresent(MqttLink::crash);
         coap.ifPresent(CoapApi::close);

@@ -16,6 +16,22 @@ class AgentSettingsTest {
     Path dir;
 
     @Test
+    void shadow_settings_come_from_the_yaml_with_defaults_and_bad_values_are_refused_naming_the_setting() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("shadow.yaml"), """
+                agent:
+                  data-dir: %s
+                  shadow: { share: 0.25, cpu-share: 0.5 }
+                """.formatted(dir.resolve("data")));
+        io.edgefleet.agent.shadow.ShadowRunner.Settings s = AgentSettings.load(yaml).shadow();
+        assertThat(s.share()).isEqualTo(0.25);
+        assertThat(s.cpuShare()).isEqualTo(0.5);
+        assertThat(s.queueCapacity()).isEqualTo(16);
+        assertThat(AgentSettings.from(io.helidon.config.Config.empty()).shadow()).isEqualTo(io.edgefleet.agent.shadow.ShadowRunner.Settings.defaults());
+        Path bad = Files.writeString(dir.resolve("bad-shadow.yaml"), "agent:\n  shadow:\n    share: 1.5\n");
+        assertThatThrownBy(() -> AgentSettings.load(bad)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("shadow share");
+    }
+
+    @Test
     void escalation_settings_become_per_model_policies() throws Exception {
         Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
                 agent:

@@ -35,4 +35,18 @@ class RolloutSummaryTest {
         assertThat(RolloutCommands.Status.summary(JSON.readTree("{\"staleAfterUpdate\": 0}"), JSON.readTree("{}")))
                 .as("the gate off: no drift part").isEqualTo("staleAfterUpdate=0");
     }
+
+    @Test
+    void the_shadow_line_shows_the_readings_next_to_the_shadow_gates() throws Exception {
+        String line = RolloutCommands.Status.shadowLine(JSON.readTree("""
+                {"gates": {"minSamples": 200, "minAgreement": 0.95, "maxLatencyRatio": 2.0, "minLatencyIncreaseMs": 1.0, "maxNonFinite": 0,
+                           "minDevices": 1},
+                 "totals": {"samples": 174, "agreements": 122, "agreement": 0.7011494252873564, "latencyRatio": 0.7581234,
+                            "confidenceDiff": -0.0123456, "nonFinite": 0, "dropped": 3, "devices": 1}}
+                """));
+        assertThat(line).isEqualTo("shadow: 174 samples on 1 device(s): agreement 70.1% (min 95%), latency ratio 0.758 (max 2), "
+                + "confidence diff -0.0123, non-finite 0 (max 0), dropped 3");
+        assertThat(RolloutCommands.Status.shadowLine(JSON.readTree("""
+                {"gates": {"minSamples": 200}, "totals": {"samples": 0, "dropped": 0}}"""))).isEqualTo("shadow: no samples yet (min 200), dropped 0");
+    }
 }

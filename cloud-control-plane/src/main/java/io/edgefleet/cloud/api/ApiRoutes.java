@@ -450,6 +450,7 @@ public final class ApiRoutes {
     private Map<String, Object> rolloutStatus(String id) {
         RolloutEngine.Snapshot snap = rollouts.snapshot(id).orElseThrow(() -> new ApiException(404, "Unknown rollout", "no rollout " + id));
         Map<String, Object> out = RolloutViews.status(snap);
+        ShadowViews.addTo(out, rollouts, id, snap.rollout().spec());
         if (snap.rollout().state().active()) { // an ended rollout's last verdict is its state and log, not a stale "wait"
             rollouts.evaluation(id).ifPresent(e -> out.put("evaluation", e));
         }

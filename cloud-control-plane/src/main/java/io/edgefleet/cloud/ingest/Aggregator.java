@@ -11,7 +11,7 @@ public final class Aggregator {
     private final IngestStats stats;
     private final Clock clock;
     private final java.util.function.Consumer<java.time.Duration> lag;
-    private volatile java.util.function.Consumer<List<TelemetryBatch>> stored = b -> { };
+    private final List<java.util.function.Consumer<List<TelemetryBatch>>> stored = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Aggregator(TelemetryRepository repo, IngestStats stats, Clock clock) {
         this(repo, stats, clock, d -> { });
@@ -29,11 +29,12 @@ public final class Aggregator {
     }
 
     /**
-     * Hands every group of batches, once stored, to {@code c} (the drift monitor), on the applying thread. It sees
-     * redeliveries too and dedupes them itself; a failure in it is logged and never fails the group.
+     * Hands every group of batches, once stored, to {@code c} (the drift monitor, the shadow readings), on the applying
+     * thread; each consumer added is called in turn. It sees redeliveries too and dedupes them itself; a failure in it is
+     * logged and never fails the group nor the other consumers.
      */
     public void afterStore(java.util.function.Consumer<List<TelemetryBatch>> c) {
-        this.stored = c;
+        stored.add(c);
     }
 
     public TelemetryRepository.Applied apply(List<TelemetryBatch> batches) {
@@ -46,10 +47,12 @@ public final class Aggregator {
         stats.applied.addAndGet(a.batches());
         stats.duplicates.addAndGet(a.duplicates());
         stats.requests.addAndGet(a.requests());
-        try {
-            stored.accept(batches);
-        } catch (RuntimeException e) {
-            System.getLogger(Aggregator.class.getName()).log(System.Logger.Level.WARNING, "drift statistics not taken: {0}", e.toString());
+        for (java.util.function.Consumer<List<TelemetryBatch>> c : stored) {
+            try {
+                c.accept(batches);
+            } catch (RuntimeException e) {
+                System.getLogger(Aggregator.class.getName()).log(System.Logger.Level.WARNING, "statistics after store not taken: {0}", e.toString());
+            }
         }
         return a;
     }

@@ -20,10 +20,17 @@ public enum DeviceState {
     FAILED("failed"),
     TIMED_OUT("timed-out"),
     ROLLING_BACK("rolling-back"),
-    ROLLED_BACK("rolled-back");
+    ROLLED_BACK("rolled-back"),
+    /**
+     * A shadow wave's device has the candidate loaded next to its active version, running it on sampled requests
+     * without it answering (docs/shadow.md): settled for a shadow wave, pending for the normal wave after it.
+     */
+    SHADOWING("shadowing");
 
     /** States a wave's device ends in: the wave is installed when all its devices are in one. */
     public static final Set<DeviceState> TERMINAL = EnumSet.of(ACTIVATED, FAILED, TIMED_OUT, ROLLED_BACK);
+    /** States a shadow wave's device ends in: the shadow wave is installed when all its devices are in one. */
+    public static final Set<DeviceState> SHADOW_TERMINAL = EnumSet.of(SHADOWING, ACTIVATED, FAILED, TIMED_OUT, ROLLED_BACK);
     /** A deploy command is out and not yet answered for good. */
     public static final Set<DeviceState> IN_FLIGHT = EnumSet.of(COMMANDED, DOWNLOADING);
 

@@ -13,7 +13,9 @@ public enum Intent {
     /** Install and activate the rollout's version. */
     DEPLOY("d"),
     /** Return to the version the device ran before the rollout. */
-    ROLLBACK("r");
+    ROLLBACK("r"),
+    /** Load the rollout's version in shadow next to the active one (a shadow wave; docs/shadow.md). */
+    SHADOW("s");
 
     private final String suffix;
 
@@ -28,6 +30,6 @@ public enum Intent {
 
     /** The intent of a command id made by {@link #commandId}. */
     public static Intent of(String commandId) {
-        return commandId.endsWith("-" + ROLLBACK.suffix) ? ROLLBACK : DEPLOY;
+        return commandId.endsWith("-" + ROLLBACK.suffix) ? ROLLBACK : commandId.endsWith("-" + SHADOW.suffix) ? SHADOW : DEPLOY;
     }
 }

@@ -88,6 +88,24 @@ public final class RolloutEngine implements AutoCloseable {
     public record Evaluation(Instant at, int wave, String verdict, Map<String, Object> detail) {
     }
 
+    /** Shadow readings for shadow waves (docs/shadow.md); without them a shadow wave waits for telemetry. */
+    private volatile Optional<ShadowReadings> shadowReadings = Optional.empty();
+
+    /** Judges shadow waves on {@code r} (the ingest role writes them; the same database). Call before {@link #start}. */
+    public void useShadowReadings(ShadowReadings r) {
+        this.shadowReadings = Optional.of(r);
+    }
+
+    /** A rollout's shadow readings of its version, all devices together, if shadow readings are kept. Any thread. */
+    public Optional<ShadowReadings.Totals> shadowTotals(String id) {
+        return shadowReadings.flatMap(s -> store.get(id).map(r -> s.totals(id, r.version())));
+    }
+
+    /** A rollout's shadow readings of its version per device and window, oldest first; empty when none are kept. Any thread. */
+    public List<ShadowReadings.Row> shadowRows(String id) {
+        return shadowReadings.flatMap(s -> store.get(id).map(r -> s.rows(id, r.version()))).orElse(List.of());
+    }
+
     /** The latest evaluation of {@code id} since this process started, if any. Any thread. */
     public Optional<Evaluation> evaluation(String id) {
         return Optional.ofNullable(evaluations.get(id));
@@ -400,6 +418,18 @@ public final class RolloutEngine implements AutoCloseable {
             }
             return;
         }
+        if (owner.get().intent() == Intent.SHADOW) {
+            Set<DeviceState> settled = java.util.EnumSet.of(DeviceState.ROLLING_BACK, DeviceState.ROLLED_BACK, DeviceState.ACTIVATED);
+            switch (ack.phase()) {
+                case DOWNLOADING, VERIFIED -> fenced.writeDevice(id, d.withState(DeviceState.DOWNLOADING, Optional.empty(), false, now),
+                        java.util.EnumSet.of(DeviceState.ROLLING_BACK, DeviceState.ROLLED_BACK, DeviceState.ACTIVATED, DeviceState.SHADOWING,
+                                DeviceState.FAILED, DeviceState.TIMED_OUT));
+                case SHADOWING -> fenced.writeDevice(id, d.withState(DeviceState.SHADOWING, Optional.empty(), false, now), settled);
+                case FAILED -> fenced.writeDevice(id, d.withState(DeviceState.FAILED, err, false, now), settled);
+                default -> { }
+            }
+            return;
+        }
         Set<DeviceState> protect = java.util.EnumSet.of(DeviceState.ROLLING_BACK, DeviceState.ROLLED_BACK);
         switch (ack.phase()) {
             case DOWNLOADING, VERIFIED -> fenced.writeDevice(id, d.withState(DeviceState.DOWNLOADING, Optional.empty(), false, now),
@@ -500,17 +530,17 @@ public final class RolloutEngine implements AutoCloseable {
         sendCommands(r, devices, now);
         devices = current(r.id());
         List<DeviceRow> wave = devices.stream().filter(d -> d.wave() <= w).toList();
-        boolean done = wave.stream().allMatch(d -> d.state().terminal());
+        boolean shadowWave = spec.shadowWave(w);
+        boolean done = wave.stream().allMatch(d -> settled(d, shadowWave));
         String streakKey = r.id() + "/" + w;
-        Gates.Decision g = Gates.evaluate(spec.effectiveGates(), readings.read(r, devices, wave, now, ReadingsSource.byKey(fleetNow)),
-                streaks.getOrDefault(streakKey, Gates.Streaks.NONE));
+        Gates.Decision g = decide(r, devices, wave, now, ReadingsSource.byKey(fleetNow), streaks.getOrDefault(streakKey, Gates.Streaks.NONE));
         streaks.put(streakKey, g.streaks());
         evaluations.put(r.id(), new Evaluation(now, w + 1, g.verdict().name().toLowerCase(java.util.Locale.ROOT), g.detail()));
         if (g.verdict() == Gates.Verdict.FAIL) {
             streaks.remove(streakKey);
             fenced.log(r.id(), w, RolloutStore.LogEntry.of("gate-failed", null, g.detail()), now);
             LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict {2}: {3}; gates: {4}", r.id(), w + 1,
-                    spec.rollbackOnFailure() ? "rollback" : "hold (paused)", g.reason(), gateValues(spec.effectiveGates(), g.detail()));
+                    spec.rollbackOnFailure() ? "rollback" : "hold (paused)", g.reason(), values(spec, w, g.detail()));
             if (spec.rollbackOnFailure()) {
                 rollBack(r, null, g.reason(), g.detail());
                 events.record("rollout.rolled-back", "rollout/" + r.id(), null, Map.of("reason", g.reason()));
@@ -543,9 +573,10 @@ public final class RolloutEngine implements AutoCloseable {
                 }
                 String what = g.waiting().stream().map(Waiting::detail).collect(Collectors.joining("; "));
                 String why = "waited " + spec.telemetryWaitOf(w) + " for telemetry in wave " + (w + 1) + ": " + what;
-                if (!spec.proceedAfterTelemetryWait(w)) {
+                // a shadow wave never proceeds without its evidence: the candidate would answer unjudged (an operator may promote)
+                if (!spec.proceedAfterTelemetryWait(w) || spec.shadowWave(w)) {
                     LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict hold (paused): {2}; gates: {3}", r.id(), w + 1, why,
-                            gateValues(spec.effectiveGates(), g.detail()));
+                            values(spec, w, g.detail()));
                     must(fenced.update(r, r.withState(RolloutState.PAUSED, Optional.of(why), now), log("paused", null,
                             Map.of("reason", why, "waitingFor", g.waiting()))));
                     events.record("rollout.paused", "rollout/" + r.id(), null, Map.of("reason", why));
@@ -561,7 +592,7 @@ public final class RolloutEngine implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "rollout {0} wave {1}: verdict promote ({2}): gates passed{3}; gates: {4}", r.id(), w + 1,
                 w == lastWave ? "last wave: rollout succeeded" : "to wave " + (w + 2), r.promoted() ? " (promoted by an operator)"
                         : detail.containsKey("proceededWithout") ? " without telemetry for " + detail.get("proceededWithout") : "",
-                gateValues(spec.effectiveGates(), g.detail()));
+                values(spec, w, g.detail()));
         if (w == lastWave) {
             must(fenced.update(r, r.withState(RolloutState.SUCCEEDED, Optional.empty(), now), log("succeeded", null,
                     Map.of("states", counts(devices)))));
@@ -569,6 +600,40 @@ public final class RolloutEngine implements AutoCloseable {
         } else {
             must(fenced.update(r, r.withNextWave(now), log("wave-advanced", null, Map.of("from", w + 1, "to", w + 2))));
         }
+    }
+
+    /** Whether a wave's device is done with the wave: a shadow wave's once shadowing (or failed), a normal wave's once terminal. */
+    private static boolean settled(DeviceRow d, boolean shadowWave) {
+        return shadowWave ? DeviceState.SHADOW_TERMINAL.contains(d.state()) : d.state().terminal();
+    }
+
+    /** The gates' decision on the current wave: {@link ShadowGate} for a shadow wave, {@link Gates} otherwise. */
+    private Gates.Decision decide(RolloutRow r, List<DeviceRow> devices, List<DeviceRow> wave, Instant now, Map<String, DeviceRecord> records,
+            Gates.Streaks prior) {
+        RolloutSpec spec = r.spec();
+        if (!spec.shadowWave(r.wave())) {
+            return Gates.evaluate(spec.effectiveGates(), readings.read(r, devices, wave, now, records), prior);
+        }
+        List<DeviceRow> failed = devices.stream().filter(x -> x.state().installFailed()).toList();
+        Optional<String> firstError = failed.stream().filter(x -> x.error().isPresent()).map(x -> x.key() + ": " + x.error().get()).findFirst();
+        ShadowReadings.Totals t = shadowReadings.map(s -> s.totals(r.id(), r.version()))
+                .orElse(ShadowReadings.Totals.of(List.of()));
+        return ShadowGate.evaluate(spec.effectiveShadowGates(), t, failed.size(), firstError, spec.effectiveGates().maxInstallFailures().orElse(0));
+    }
+
+    /** The INFO line's readings of a verdict on wave {@code w}: the shadow readings of a shadow wave, {@link #gateValues} otherwise. */
+    static String values(RolloutSpec spec, int w, Map<String, Object> d) {
+        if (!spec.shadowWave(w)) {
+            return gateValues(spec.effectiveGates(), d);
+        }
+        RolloutSpec.ShadowGates g = spec.effectiveShadowGates();
+        java.util.function.Function<Object, String> num = o -> o instanceof Double x ? String.format(java.util.Locale.ROOT, "%.4f", x)
+                : String.valueOf(o);
+        return "shadowSamples=" + d.get("shadowSamples") + " (min " + g.minSamples().orElseThrow() + "), shadowAgreement="
+                + num.apply(d.getOrDefault("shadowAgreement", "-")) + " (min " + num.apply(g.minAgreement().getAsDouble()) + "), shadowLatencyRatio="
+                + num.apply(d.getOrDefault("shadowLatencyRatio", "-")) + " (max " + num.apply(g.maxLatencyRatio().getAsDouble())
+                + "), shadowNonFinite=" + d.get("shadowNonFinite") + " (max " + g.maxNonFinite().orElseThrow() + "), shadowDropped="
+                + d.get("shadowDropped") + ", installFailures=" + d.get("installFailures");
     }
 
     /**
@@ -646,14 +711,15 @@ public final class RolloutEngine implements AutoCloseable {
         int w = r.wave();
         List<DeviceRow> wave = devices.stream().filter(d -> d.wave() <= w).toList();
         List<Waiting> out = new ArrayList<>();
-        long installed = wave.stream().filter(d -> d.state().terminal()).count();
+        boolean shadowWave = spec.shadowWave(w);
+        long installed = wave.stream().filter(d -> settled(d, shadowWave)).count();
         if (installed < wave.size()) {
-            Map<String, Long> open = counts(wave.stream().filter(d -> !d.state().terminal()).toList());
+            Map<String, Long> open = counts(wave.stream().filter(d -> !settled(d, shadowWave)).toList());
             out.add(new Waiting("install", Optional.empty(), installed, wave.size(), Optional.empty(), (wave.size() - installed)
                     + " device(s) of wave " + (w + 1) + " not yet activated, failed or timed out " + open));
         }
-        Gates.Decision g = Gates.evaluate(spec.effectiveGates(), readings.read(r, devices, wave, now),
-                streaks.getOrDefault(r.id() + "/" + w, Gates.Streaks.NONE));
+        Gates.Decision g = decide(r, devices, wave, now, ReadingsSource.byKey(fleet.all()), streaks.getOrDefault(r.id() + "/" + w,
+                Gates.Streaks.NONE));
         if (g.verdict() == Gates.Verdict.FAIL) {
             out.add(new Waiting("gates", Optional.empty(), 0, 0, Optional.empty(), "failing, acted on at the next tick: " + g.reason()));
             return out;
@@ -667,7 +733,7 @@ public final class RolloutEngine implements AutoCloseable {
                     "baking wave " + (w + 1) + ": " + Duration.ofMillis(left) + " left of " + bake));
         }
         if (!r.promoted()) {
-            String then = spec.proceedAfterTelemetryWait(w) ? "proceed" : "pause";
+            String then = spec.proceedAfterTelemetryWait(w) && !spec.shadowWave(w) ? "proceed" : "pause";
             Optional<Long> left = baked ? Optional.of(Duration.between(now, telemetryWaitFrom(r, bakeEnd.get()).plus(spec.telemetryWaitOf(w)))
                     .toMillis()) : Optional.empty();
             for (Waiting x : g.waiting()) {
@@ -759,7 +825,7 @@ public final class RolloutEngine implements AutoCloseable {
             } else {
                 fenced.writeDevice(r.id(), d.withState(DeviceState.TIMED_OUT, Optional.of("no activation within " + timeout + " after "
                         + d.attempts() + " attempt(s)"), false, now), java.util.EnumSet.of(DeviceState.ACTIVATED, DeviceState.FAILED,
-                        DeviceState.ROLLED_BACK, DeviceState.ROLLING_BACK));
+                        DeviceState.ROLLED_BACK, DeviceState.ROLLING_BACK, DeviceState.SHADOWING));
                 inFlight--;
             }
         }
@@ -767,10 +833,12 @@ public final class RolloutEngine implements AutoCloseable {
             if (inFlight >= maxConcurrent || lastMinute >= maxPerMinute) {
                 break;
             }
-            if (d.wave() > r.wave() || d.state() != DeviceState.PENDING) {
+            boolean shadowWave = spec.shadowWave(r.wave());
+            // a shadow wave's device loads the candidate in shadow; a normal wave deploys it, to shadowing devices too
+            if (d.wave() > r.wave() || !(d.state() == DeviceState.PENDING || d.state() == DeviceState.SHADOWING && !shadowWave)) {
                 continue;
             }
-            String cmd = Intent.DEPLOY.commandId(r.id(), d.key());
+            String cmd = (shadowWave ? Intent.SHADOW : Intent.DEPLOY).commandId(r.id(), d.key());
             if (send(r, d, cmd)) {
                 // recorded together below: should the process die in between, the next leader sends the same command id again
                 // (pending devices), which the agent applies once
@@ -783,8 +851,9 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     private boolean send(RolloutRow r, DeviceRow d, String commandId) {
-        return sender.send(d.fleet(), d.device(), json.encode(fencing(Command.deploy(commandId, r.id(), r.model(), r.version(), true,
-                clock.instant()))));
+        Command c = Intent.of(commandId) == Intent.SHADOW ? Command.shadow(commandId, r.id(), r.model(), r.version(), clock.instant())
+                : Command.deploy(commandId, r.id(), r.model(), r.version(), true, clock.instant());
+        return sender.send(d.fleet(), d.device(), json.encode(fencing(c)));
     }
 
     /**
@@ -810,7 +879,8 @@ public final class RolloutEngine implements AutoCloseable {
         // Timed-out devices too: their deploy may still land later. The rollback names the version to
         // return to, so a device that never switched treats it as done.
         Predicate<DeviceRow> touched = d -> (d.state() == DeviceState.ACTIVATED || d.state() == DeviceState.TIMED_OUT)
-                && d.fromVersion().isPresent() && !d.fromVersion().get().equals(r.version()) || d.state().inFlight();
+                && d.fromVersion().isPresent() && !d.fromVersion().get().equals(r.version()) || d.state().inFlight()
+                || d.state() == DeviceState.SHADOWING; // a shadow candidate is unloaded (docs/shadow.md)
         for (DeviceRow d : current(r.id())) {
             if (!touched.test(d)) {
                 continue;

@@ -49,12 +49,24 @@ import java.util.OptionalInt;
  *   maxNonFiniteRate: 0                   # [0] answers with NaN or infinity / requests
  *   maxStale: 0                           # [0] updated devices gone stale or offline
  *   noDriftAlarm: true                    # [off] the new version's input drift alarm fails the wave (docs/drift.md)
+ * shadowGates:                            # judge shadow waves (docs/shadow.md); defaults in brackets
+ *   minSamples: 200                       # [200] shadow samples of the wave before it may pass or fail on agreement
+ *   minAgreement: 0.95                    # [0.95] agreement with the active version (confidently below fails)
+ *   maxLatencyRatio: 2.0                  # [2.0] median paired candidate/active model time ...
+ *   minLatencyIncreaseMs: 1               # [1] ... and only when the candidate is slower by more than this
+ *   maxNonFinite: 0                       # [0] candidate answers with NaN or infinity
+ *   minDevices: 1                         # [1] shadowing devices that reported samples
  * </pre>
+ * A wave may be {@code mode: shadow} ({@code - { percent: 5, mode: shadow, bake: 10m }}): its devices load the candidate
+ * next to their active version and run it on a sampled share of live requests without it ever answering; the
+ * {@code shadowGates} judge it before any device answers with the candidate. Shadow waves come before every normal wave,
+ * and the last wave is a normal one.
  * Durations: {@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h} or ISO-8601 ({@code PT30S}).
  */
 public record RolloutSpec(String model, String version, String selector, List<Wave> waves, Optional<Integer> maxConcurrent,
         Optional<Integer> maxPerMinute, Optional<String> commandTimeout, Optional<Integer> retries, Optional<String> onFailure,
-        Optional<Gates> gates, Optional<String> telemetryWait, Optional<String> onTelemetryWait, Optional<Boolean> waitForDevices) {
+        Optional<Gates> gates, Optional<String> telemetryWait, Optional<String> onTelemetryWait, Optional<Boolean> waitForDevices,
+        Optional<ShadowGates> shadowGates) {
     /** Default limit on waiting for a wave's telemetry. */
     public static final Duration DEFAULT_TELEMETRY_WAIT = Duration.ofMinutes(10);
 
@@ -67,6 +79,23 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
             throw new IllegalArgumentException("waves: at least one wave, e.g. [{percent: 10, bake: 5m}, {percent: 100}]");
         }
         waves = List.copyOf(waves);
+        shadowGates = shadowGates == null ? Optional.empty() : shadowGates;
+        boolean normalSeen = false;
+        for (int i = 0; i < waves.size(); i++) {
+            Wave w = waves.get(i);
+            if (w.mode().isPresent() && !w.mode().get().equals(Wave.NORMAL) && !w.mode().get().equals(Wave.SHADOW)) {
+                throw new IllegalArgumentException("waves[" + i + "].mode: '" + w.mode().get() + "' is not normal or shadow");
+            }
+            if (w.shadow() && normalSeen) {
+                throw new IllegalArgumentException("waves[" + i + "].mode: a shadow wave must come before every normal wave (its gates judge the"
+                        + " candidate before any device answers with it)");
+            }
+            normalSeen |= !w.shadow();
+        }
+        if (waves.get(waves.size() - 1).shadow()) {
+            throw new IllegalArgumentException("waves[" + (waves.size() - 1) + "].mode: the last wave must be a normal one (a shadow wave "
+                    + "never makes the candidate answer, so the rollout could not finish)");
+        }
         double last = 0;
         for (int i = 0; i < waves.size(); i++) {
             Wave w = waves.get(i);
@@ -136,6 +165,7 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
             }
         }
         knownKeys(spec.path("gates"), "gates.", Gates.class);
+        knownKeys(spec.path("shadowGates"), "shadowGates.", ShadowGates.class);
         try {
             return mapper.treeToValue(spec, RolloutSpec.class);
         } catch (JacksonException e) {
@@ -156,10 +186,29 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
         }
     }
 
-    /** One wave: a cumulative share ({@code percent}) or number ({@code count}) of the devices, then a bake time. */
+    /**
+     * One wave: a cumulative share ({@code percent}) or number ({@code count}) of the devices, then a bake time.
+     * {@code mode}: {@code normal} (default: the devices activate the version) or {@code shadow} (they load it next to
+     * the active version and run it on sampled requests without it answering; docs/shadow.md).
+     */
     public record Wave(OptionalDouble percent, OptionalInt count, Optional<String> bake, Optional<String> telemetryWait,
-            Optional<String> onTelemetryWait) {
+            Optional<String> onTelemetryWait, Optional<String> mode) {
+        public static final String NORMAL = "normal";
+        public static final String SHADOW = "shadow";
+
+        public Wave(OptionalDouble percent, OptionalInt count, Optional<String> bake, Optional<String> telemetryWait,
+                Optional<String> onTelemetryWait) {
+            this(percent, count, bake, telemetryWait, onTelemetryWait, Optional.empty());
+        }
+
+        /** Whether this wave runs the candidate in shadow. */
+        @JsonIgnore
+        public boolean shadow() {
+            return mode.filter(SHADOW::equals).isPresent();
+        }
+
         public Wave {
+            mode = mode == null ? Optional.empty() : mode;
             percent = percent == null ? OptionalDouble.empty() : percent;
             count = count == null ? OptionalInt.empty() : count;
             bake = bake == null ? Optional.empty() : bake;
@@ -332,6 +381,74 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
                     base.maxMemoryGrowthRatio(), base.noDriftAlarm());
         }
         return given.over(base);
+    }
+
+    /**
+     * Gates of shadow waves as the spec writes them ({@code shadowGates:}); absent ones take {@link #defaults()}. The
+     * reasoning behind the defaults is in docs/shadow.md.
+     *
+     * @param minSamples shadow samples of the wave (all its devices' windows) before agreement and latency are judged
+     * @param minAgreement share of samples agreeing with the active version, 0..1; the wave fails when the agreement's
+     *     upper confidence bound is below it, passes when the agreement itself reaches it, and waits in between
+     * @param maxLatencyRatio median paired candidate/active model time above which the wave fails ...
+     * @param minLatencyIncreaseMs ... when the candidate is also slower than the active version by more than this
+     * @param maxNonFinite candidate answers holding NaN or infinity, over the wave, before it fails (no noise to wait out)
+     * @param minDevices devices of the wave that reported shadow samples before it may pass
+     */
+    public record ShadowGates(Optional<Integer> minSamples, OptionalDouble minAgreement, OptionalDouble maxLatencyRatio,
+            OptionalDouble minLatencyIncreaseMs, Optional<Integer> maxNonFinite, Optional<Integer> minDevices) {
+        public ShadowGates {
+            minSamples = minSamples == null ? Optional.empty() : minSamples;
+            minAgreement = minAgreement == null ? OptionalDouble.empty() : minAgreement;
+            maxLatencyRatio = maxLatencyRatio == null ? OptionalDouble.empty() : maxLatencyRatio;
+            minLatencyIncreaseMs = minLatencyIncreaseMs == null ? OptionalDouble.empty() : minLatencyIncreaseMs;
+            maxNonFinite = maxNonFinite == null ? Optional.empty() : maxNonFinite;
+            minDevices = minDevices == null ? Optional.empty() : minDevices;
+            if (minSamples.isPresent() && minSamples.get() < 1) {
+                throw new IllegalArgumentException("shadowGates.minSamples must be >= 1");
+            }
+            if (minAgreement.isPresent() && !(minAgreement.getAsDouble() >= 0 && minAgreement.getAsDouble() <= 1)) {
+                throw new IllegalArgumentException("shadowGates.minAgreement must be a share between 0 and 1 (0.95: 95 % agreement)");
+            }
+            if (maxLatencyRatio.isPresent() && !(maxLatencyRatio.getAsDouble() >= 1 && Double.isFinite(maxLatencyRatio.getAsDouble()))) {
+                throw new IllegalArgumentException("shadowGates.maxLatencyRatio must be a ratio >= 1 (2.0: at most twice the active version's time)");
+            }
+            if (minLatencyIncreaseMs.isPresent() && !(minLatencyIncreaseMs.getAsDouble() >= 0)) {
+                throw new IllegalArgumentException("shadowGates.minLatencyIncreaseMs must be >= 0");
+            }
+            if (maxNonFinite.isPresent() && maxNonFinite.get() < 0) {
+                throw new IllegalArgumentException("shadowGates.maxNonFinite must be >= 0");
+            }
+            if (minDevices.isPresent() && minDevices.get() < 1) {
+                throw new IllegalArgumentException("shadowGates.minDevices must be >= 1");
+            }
+        }
+
+        /** minSamples 200, minAgreement 0.95, maxLatencyRatio 2.0 with minLatencyIncreaseMs 1, maxNonFinite 0, minDevices 1. */
+        public static ShadowGates defaults() {
+            return new ShadowGates(Optional.of(200), OptionalDouble.of(0.95), OptionalDouble.of(2.0), OptionalDouble.of(1.0), Optional.of(0),
+                    Optional.of(1));
+        }
+
+        /** Every threshold this block leaves out taken from {@code base}. */
+        public ShadowGates over(ShadowGates base) {
+            return new ShadowGates(minSamples.or(base::minSamples), minAgreement.isPresent() ? minAgreement : base.minAgreement,
+                    maxLatencyRatio.isPresent() ? maxLatencyRatio : base.maxLatencyRatio,
+                    minLatencyIncreaseMs.isPresent() ? minLatencyIncreaseMs : base.minLatencyIncreaseMs, maxNonFinite.or(base::maxNonFinite),
+                    minDevices.or(base::minDevices));
+        }
+    }
+
+    /** The shadow gates in force: the spec's {@code shadowGates:} block over {@link ShadowGates#defaults()}. */
+    @JsonIgnore
+    public ShadowGates effectiveShadowGates() {
+        return shadowGates.orElse(new ShadowGates(null, null, null, null, null, null)).over(ShadowGates.defaults());
+    }
+
+    /** Whether wave {@code wave} (0-based) is a shadow wave. */
+    @JsonIgnore
+    public boolean shadowWave(int wave) {
+        return waves.get(wave).shadow();
     }
 
     /** How long wave {@code wave} (0-based) may wait for telemetry once installed. */

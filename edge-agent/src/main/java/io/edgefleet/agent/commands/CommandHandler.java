@@ -79,7 +79,7 @@ public final class CommandHandler {
      */
     public Optional<CommandRecord> accept(Command cmd) {
         Optional<String> target = switch (cmd.type()) {
-            case ACTIVATE, DEPLOY -> cmd.version();
+            case ACTIVATE, DEPLOY, SHADOW -> cmd.version();
             case ROLLBACK -> cmd.version().or(() -> store.slot(cmd.model()).flatMap(SlotRecord::previous).map(VersionedFile::version));
             case CONFIGURE -> Optional.empty();
         };
@@ -171,6 +171,7 @@ public final class CommandHandler {
                 yield done(cmd, AckPhase.ACTIVATED);
             }
             case ROLLBACK -> {
+                slots.dropShadow(model); // a rollout that is rolled back runs its candidate nowhere, not even in shadow
                 if (target.isPresent() && slots.activeVersions().getOrDefault(model, "").equals(target.get())) {
                     yield done(cmd, AckPhase.ROLLED_BACK); // a crash interrupted us after the swap, or the watchdog got there first
                 }
@@ -188,6 +189,20 @@ public final class CommandHandler {
             case CONFIGURE -> {
                 store.saveSettings(model, cmd.settings());
                 yield done(cmd, AckPhase.ACTIVATED);
+            }
+            case SHADOW -> {
+                if (deployer.isEmpty()) {
+                    yield failed(cmd, "not-supported", "this agent has no model sync configured (--sync-url)");
+                }
+                String version = cmd.version().orElseThrow();
+                if (slots.activeVersions().getOrDefault(model, "").equals(version)) {
+                    yield failed(cmd, "already-active", "version " + version + " of model '" + model + "' is active here; it cannot run in shadow");
+                }
+                // downloaded and verified like a deploy, loaded next to the active version, never answering (docs/shadow.md)
+                java.nio.file.Path file = deployer.get().fetch(model, version, downloading(cmd, ack));
+                ack.accept(done(cmd, AckPhase.VERIFIED));
+                slots.loadShadow(model, version, file, cmd.rolloutId());
+                yield done(cmd, AckPhase.SHADOWING);
             }
             case DEPLOY -> {
                 if (deployer.isEmpty()) {
@@ -233,6 +248,8 @@ public final class CommandHandler {
                 }
                 case VERIFIED -> LOG.log(System.Logger.Level.INFO, "command {0}: {1}: verified against the signed manifest", cmd.commandId(), what);
                 case ACTIVATED -> LOG.log(System.Logger.Level.INFO, "command {0}: {1}: activated", cmd.commandId(), what);
+                case SHADOWING -> LOG.log(System.Logger.Level.INFO, "command {0}: {1}: loaded in shadow (runs on sampled requests, never answers)",
+                        cmd.commandId(), what);
                 case ROLLED_BACK -> LOG.log(System.Logger.Level.INFO, "command {0}: {1}: rolled back; {2} now serves {3}", cmd.commandId(), what,
                         cmd.model(), slots.activeVersions().getOrDefault(cmd.model(), "nothing"));
                 case FAILED -> LOG.log(System.Logger.Level.WARNING, "command {0}: {1} failed: {2}", cmd.commandId(), what,

@@ -66,6 +66,25 @@ public final class InferenceService implements AutoCloseable {
 
     private volatile InputSink inputSink = (m, v, in) -> { };
 
+    /** Receives every answered request with its answer; called on the inference path after the answer was produced, so it must return at once. */
+    @FunctionalInterface
+    public interface AnswerSink {
+        /**
+         * @param model the model that answered
+         * @param version the version that answered
+         * @param inputs the request's inputs (immutable)
+         * @param outputs every output of the answer, before the request's selection (immutable)
+         */
+        void answered(String model, String version, List<InferTensor> inputs, List<InferTensor> outputs);
+    }
+
+    private volatile AnswerSink answerSink = (m, v, in, out) -> { };
+
+    /** Receives every answered request and its answer (the shadow runner samples a share of them: docs/shadow.md). */
+    public void onAnswer(AnswerSink sink) {
+        this.answerSink = java.util.Objects.requireNonNull(sink);
+    }
+
     /** Receives the inputs of every answered request (the watchdog samples a few per window to time versions on them). */
     public void sampleInputs(InputSink sink) {
         this.inputSink = java.util.Objects.requireNonNull(sink);
@@ -321,6 +340,7 @@ public final class InferenceService implements AutoCloseable {
             io.edgefleet.engines.Confidence scores = Observations.confidence(lease, outputs);
             sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6, scores));
             inputSink.offer(model, lease.version(), request.inputs());
+            answerSink.answered(model, lease.version(), request.inputs(), outputs);
             if (confidence != null) {
                 confidence[0] = scores;
             }

@@ -11,6 +11,8 @@ final class ModelSlot {
     private final String name;
     private final AtomicReference<Loaded> active = new AtomicReference<>();
     private final AtomicReference<Loaded> standby = new AtomicReference<>();
+    /** A candidate loaded in shadow (docs/shadow.md): runs off the answer path, never answers. */
+    private final AtomicReference<Loaded> shadow = new AtomicReference<>();
 
     ModelSlot(String name) {
         this.name = name;
@@ -68,7 +70,36 @@ final class ModelSlot {
         }
     }
 
+    /** Loads {@code next} as the shadow; an earlier shadow closes when its last run ends. */
+    void shadow(Loaded next) {
+        Loaded old = shadow.getAndSet(next);
+        if (old != null) {
+            old.release();
+        }
+    }
+
+    /** A lease on the shadow candidate, or empty when none is loaded. */
+    Optional<Lease> shadowLease() {
+        return lease(shadow);
+    }
+
+    Optional<String> shadowVersion() {
+        Loaded l = shadow.get();
+        return l == null ? Optional.empty() : Optional.of(l.version);
+    }
+
+    /** Unloads the shadow, if any (it closes when its last run ends); returns its version. */
+    Optional<String> dropShadow() {
+        Loaded l = shadow.getAndSet(null);
+        if (l == null) {
+            return Optional.empty();
+        }
+        l.release();
+        return Optional.of(l.version);
+    }
+
     void close() {
+        dropShadow();
         Loaded old = active.getAndSet(null);
         if (old != null) {
             old.release();

@@ -257,8 +257,83 @@ public final class ModelSlots implements AutoCloseable {
         slot(model).activate(new Loaded(version, m), keepStandby && compareLatency && nowActive.isPresent());
         refused.remove(model);
         unloaded.remove(model);
+        if (slot(model).shadowVersion().filter(version::equals).isPresent()) {
+            slot(model).dropShadow(); // the candidate now answers: its shadow copy is of no more use
+        }
         LOG.log(System.Logger.Level.INFO, "model {0}: version {1} active", model, version);
         notifyActivation(model, version);
+    }
+
+    // ---- shadow candidates (docs/shadow.md) ----------------------------------------------------
+
+    /**
+     * Loads {@code version} of {@code model} from {@code file} (already in the data folder, verified against its signed
+     * manifest by the deployer) as the model's <em>shadow</em>: first in an isolated JVM (a hostile file cannot take the
+     * agent down), then for real, next to the active version. It never answers a request; the shadow runner runs it off
+     * the answer path. A shadow loaded before is replaced. The store does not record it: a restarted agent has no shadow.
+     *
+     * @throws ModelNotServedException the model has no active version to compare the candidate with
+     * @throws SlotException the candidate is the active version, or does not load
+     */
+    public synchronized void loadShadow(String model, String version, Path file, Optional<String> rolloutId) {
+        Checks.id(model, "model");
+        Checks.id(version, "version");
+        ModelSlot s = slots.get(model);
+        Optional<String> active = s == null ? Optional.empty() : s.activeVersion();
+        if (active.isEmpty()) {
+            throw new ModelNotServedException("model '" + model + "' has no active version here to run version " + version
+                    + " in shadow next to");
+        }
+        if (active.get().equals(version)) {
+            throw new SlotException("model '" + model + "' version " + version + " is already active; it cannot run in shadow", null);
+        }
+        if (s.shadowVersion().filter(version::equals).isPresent()) {
+            return;
+        }
+        LoadedModel m;
+        try {
+            IsolatedVerifier.verify(file, isolation);
+            m = Engines.forFile(file).load(file, model, engineOptions);
+        } catch (EngineException e) {
+            throw new SlotException("model '" + model + "' version " + version + " does not load in shadow: " + e.getMessage(), e);
+        }
+        s.shadow(new Loaded(version, m));
+        rolloutId.ifPresentOrElse(r -> shadowRollouts.put(model, r), () -> shadowRollouts.remove(model));
+        LOG.log(System.Logger.Level.INFO, "model {0}: version {1} loaded in shadow next to active version {2}", model, version, active.get());
+    }
+
+    private final Map<String, String> shadowRollouts = new ConcurrentHashMap<>();
+
+    /** The rollout whose command loaded {@code model}'s shadow candidate, if a rollout did. */
+    public Optional<String> shadowRollout(String model) {
+        return Optional.ofNullable(shadowRollouts.get(model));
+    }
+
+    /** A lease on {@code model}'s shadow candidate, if one is loaded. Any thread. */
+    public Optional<Lease> shadow(String model) {
+        ModelSlot s = slots.get(model);
+        return s == null ? Optional.empty() : s.shadowLease();
+    }
+
+    /** Unloads {@code model}'s shadow candidate, if any; returns its version. */
+    public synchronized Optional<String> dropShadow(String model) {
+        ModelSlot s = slots.get(model);
+        Optional<String> v = s == null ? Optional.empty() : s.dropShadow();
+        v.ifPresent(x -> LOG.log(System.Logger.Level.INFO, "model {0}: shadow version {1} unloaded", model, x));
+        return v;
+    }
+
+    /** The version loaded in shadow for {@code model}, if any; cheap (called per answered request). */
+    public Optional<String> shadowVersion(String model) {
+        ModelSlot s = slots.get(model);
+        return s == null ? Optional.empty() : s.shadowVersion();
+    }
+
+    /** Model name → version loaded in shadow, for every model with a shadow candidate. */
+    public Map<String, String> shadowVersions() {
+        Map<String, String> out = new TreeMap<>();
+        slots.forEach((name, s) -> s.shadowVersion().ifPresent(v -> out.put(name, v)));
+        return out;
     }
 
     private void notifyActivation(String model, String version) {

@@ -38,6 +38,17 @@ public final class TelemetryRecorder {
     private Instant windowStart;
     private long droppedRefusals;
 
+    private volatile java.util.function.BiFunction<String, String, Optional<io.edgefleet.protocols.messages.ShadowStats>> shadow =
+            (m, v) -> Optional.empty();
+
+    /**
+     * Asked, when a window closes, for each (model, version) record what a shadow candidate did next to it
+     * (docs/shadow.md); called on the telemetry thread.
+     */
+    public void shadowStats(java.util.function.BiFunction<String, String, Optional<io.edgefleet.protocols.messages.ShadowStats>> s) {
+        this.shadow = java.util.Objects.requireNonNull(s);
+    }
+
     /** The most (model, version) windows a refused request may open in one telemetry window. */
     static final int MAX_WINDOWS = 64;
 
@@ -106,7 +117,7 @@ public final class TelemetryRecorder {
         }
         List<TelemetryRecord> records = new ArrayList<>();
         Instant start = windowStart;
-        open.forEach((key, w) -> records.add(w.close(key.get(0), key.get(1), start, end)));
+        open.forEach((key, w) -> records.add(w.close(key.get(0), key.get(1), start, end).withShadow(shadow.apply(key.get(0), key.get(1)))));
         open.clear();
         windowStart = align(now);
         if (records.isEmpty() && now.isBefore(lastBatchAt.plus(idleEvery))) {

@@ -48,6 +48,28 @@ public final class SyntheticModels {
         return write(dir.resolve("classifier.onnx"), model);
     }
 
+    /**
+     * ONNX: a 2-class classifier of {@code x[N,2]} whose decision boundary is the line at angle {@code thetaRadians}:
+     * {@code probs = Softmax(scale * [p, -p])} with {@code p = x0 cos(theta) + x1 sin(theta)}, so class 0 when
+     * {@code p > 0}. Two of these with angles {@code a} and {@code b} disagree on the top class for a share
+     * {@code |a - b| / pi} of inputs drawn from any rotation-invariant distribution (e.g. a standard normal): the shadow
+     * tests' candidates with a known disagreement. {@code scale} changes the confidence and never the class.
+     *
+     * @param file the file name to write in {@code dir}, e.g. {@code v2.onnx}
+     */
+    public static Path rotatedClassifierOnnx(Path dir, String file, double thetaRadians, double scale) {
+        float c = (float) (scale * Math.cos(thetaRadians));
+        float s = (float) (scale * Math.sin(thetaRadians));
+        byte[] model = OnnxGraph.create("rotated")
+                .input("x", DataType.FP32, -1, 2)
+                .initializer("W", DataType.FP32, new long[] {2, 2}, floats(c, -c, s, -s))
+                .node("MatMul", List.of("x", "W"), List.of("logits"))
+                .node("Softmax", List.of("logits"), List.of("probs"), Map.of("axis", 1L))
+                .output("probs", DataType.FP32, -1, 2)
+                .toBytes();
+        return write(dir.resolve(file), model);
+    }
+
     /** ONNX: {@code y = x * NaN}, so every output is NaN: the "misbehaving model". */
     public static Path nanOnnx(Path dir) {
         byte[] model = OnnxGraph.create("nan")

@@ -9,7 +9,9 @@ public enum AckPhase {
     VERIFIED("verified", false),
     ACTIVATED("activated", true),
     FAILED("failed", true),
-    ROLLED_BACK("rolled-back", true);
+    ROLLED_BACK("rolled-back", true),
+    /** A {@code shadow} command is done: the candidate is loaded next to the active version and runs in shadow (docs/shadow.md). */
+    SHADOWING("shadowing", true);
 
     private final String wire;
     private final boolean terminal;

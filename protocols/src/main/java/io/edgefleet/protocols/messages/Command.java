@@ -42,7 +42,7 @@ public record Command(int schemaVersion, String commandId, CommandType type, Opt
         settings = Checks.optionalMap(settings, "settings");
         Checks.required(issuedAt, "issuedAt");
         expiresAt = expiresAt == null ? Optional.empty() : expiresAt;
-        if ((type == CommandType.DEPLOY || type == CommandType.ACTIVATE) && version.isEmpty()) {
+        if ((type == CommandType.DEPLOY || type == CommandType.ACTIVATE || type == CommandType.SHADOW) && version.isEmpty()) {
             throw new ProtocolException("version", "is required for " + type.wire());
         }
         if (type == CommandType.CONFIGURE && settings.isEmpty()) {
@@ -103,6 +103,12 @@ public record Command(int schemaVersion, String commandId, CommandType type, Opt
     public static Command rollback(String commandId, String rolloutId, String model, Optional<String> toVersion, Instant issuedAt) {
         return new Command(SCHEMA_VERSION, commandId, CommandType.ROLLBACK, Optional.ofNullable(rolloutId), model,
                 toVersion, Map.of(), false, issuedAt, Optional.empty());
+    }
+
+    /** Load {@code version} as {@code model}'s shadow candidate (docs/shadow.md): downloaded, verified, loaded, never answering. */
+    public static Command shadow(String commandId, String rolloutId, String model, String version, Instant issuedAt) {
+        return new Command(SCHEMA_VERSION, commandId, CommandType.SHADOW, Optional.ofNullable(rolloutId), model,
+                Optional.of(version), Map.of(), false, issuedAt, Optional.empty());
     }
 
     public static Command configure(String commandId, String model, Map<String, String> settings, Instant issuedAt) {

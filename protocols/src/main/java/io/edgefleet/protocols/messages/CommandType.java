@@ -11,7 +11,13 @@ public enum CommandType {
     /** Go back to the previous version. */
     ROLLBACK("rollback"),
     /** Change settings of a model (escalation policy and the like). */
-    CONFIGURE("configure");
+    CONFIGURE("configure"),
+    /**
+     * Fetch and verify a version and load it as the model's <em>shadow</em> next to the active version: it runs on a
+     * sampled share of live requests off the answer path and never answers (docs/shadow.md). Older agents refuse it
+     * as an unknown type.
+     */
+    SHADOW("shadow");
 
     private final String wire;
 

@@ -30,6 +30,8 @@ import java.util.OptionalDouble;
  *     absent in older agents' batches, which did not count refused requests at all
  * @param drift per-feature input sketches and the confidence distribution of the window, for drift detection
  *     (docs/drift.md); left out on the wire when absent, absent in older agents' batches, ignored by older clouds
+ * @param shadow what a shadow candidate of this model did next to this (active) version in the window
+ *     (docs/shadow.md); left out on the wire when absent, absent in older agents' batches, ignored by older clouds
  */
 public record TelemetryRecord(String model, String version, Instant windowStart, Instant windowEnd, long count,
         long errors, LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite,
@@ -37,8 +39,10 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
         @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Long> clientErrors,
         @JsonInclude(JsonInclude.Include.NON_ABSENT)
         @com.fasterxml.jackson.databind.annotation.JsonDeserialize(contentUsing = io.edgefleet.protocols.drift.LenientDriftStats.class)
-        Optional<io.edgefleet.protocols.drift.DriftStats> drift) {
+        Optional<io.edgefleet.protocols.drift.DriftStats> drift,
+        @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<ShadowStats> shadow) {
     public TelemetryRecord {
+        shadow = shadow == null ? Optional.empty() : shadow;
         drift = drift == null ? Optional.empty() : drift;
         escalation = escalation == null ? Optional.empty() : escalation;
         escalation.ifPresent(e -> {
@@ -81,6 +85,21 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
             throw new ProtocolException("clientErrors", refused + " client errors and " + errors + " model errors are more than the window's count of "
                     + count);
         }
+    }
+
+    /** A record without shadow statistics. */
+    public TelemetryRecord(String model, String version, Instant windowStart, Instant windowEnd, long count, long errors,
+            LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite, long lowConfidence,
+            Map<String, InputStats> inputs, Optional<EscalationStats> escalation, Map<String, Long> clientErrors,
+            Optional<io.edgefleet.protocols.drift.DriftStats> drift) {
+        this(model, version, windowStart, windowEnd, count, errors, latencyMillis, meanConfidence, escalations, nonFinite, lowConfidence, inputs,
+                escalation, clientErrors, drift, Optional.empty());
+    }
+
+    /** This record carrying {@code s} as its shadow statistics. */
+    public TelemetryRecord withShadow(Optional<ShadowStats> s) {
+        return new TelemetryRecord(model, version, windowStart, windowEnd, count, errors, latencyMillis, meanConfidence, escalations, nonFinite,
+                lowConfidence, inputs, escalation, clientErrors, drift, s);
     }
 
     /** A record without drift statistics. */
