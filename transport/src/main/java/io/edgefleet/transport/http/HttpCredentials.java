@@ -1,5 +1,6 @@
 package io.edgefleet.transport.http;
 
+import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.util.Objects;
@@ -107,6 +108,39 @@ public final class HttpCredentials {
     public HttpRequest.Builder authorize(HttpRequest.Builder request) {
         bearer.map(Supplier::get).filter(t -> !t.isBlank()).ifPresent(t -> request.header("Authorization", "Bearer " + t.strip()));
         return request;
+    }
+
+    /**
+     * A blocking JDK {@link java.net.HttpURLConnection} to {@code uri} (HTTP/1.1, RFC 9112) with the
+     * same trust, client certificate and bearer token as {@link #client}: for {@code https} the
+     * context's socket factory (the server's name checked per RFC 2818 as the JDK does), the
+     * {@code Authorization} header when a token is configured, no redirects followed (as the
+     * {@link HttpClient} built here), no cache. Not yet connected: the caller adds its headers,
+     * then reads. For bulk bodies: the reader's thread reads the socket straight into its own
+     * buffer, where {@link HttpClient} hands each 16 KiB buffer over from its selector thread.
+     * Connections are kept alive and reused by the JDK (up to {@code http.maxConnections}, 5 per
+     * destination); call {@link java.net.HttpURLConnection#disconnect} after a body not read to its end.
+     *
+     * @param connectTimeout the longest wait for the TCP (and TLS) connection
+     * @param readTimeout the longest wait for the next bytes of the response (its headers or any
+     *     read of its body); past it a read throws {@link java.net.SocketTimeoutException}
+     * @throws IOException when the URL cannot be opened (not {@code http} or {@code https})
+     */
+    public java.net.HttpURLConnection open(java.net.URI uri, java.time.Duration connectTimeout, java.time.Duration readTimeout)
+            throws IOException {
+        java.net.URLConnection c = uri.toURL().openConnection();
+        if (!(c instanceof java.net.HttpURLConnection http)) {
+            throw new IOException("not an HTTP URL: " + uri);
+        }
+        if (http instanceof javax.net.ssl.HttpsURLConnection https) {
+            tls.map(Supplier::get).ifPresent(ctx -> https.setSSLSocketFactory(ctx.getSocketFactory()));
+        }
+        http.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis())));
+        http.setReadTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, readTimeout.toMillis())));
+        http.setInstanceFollowRedirects(false);
+        http.setUseCaches(false);
+        bearer.map(Supplier::get).filter(t -> !t.isBlank()).ifPresent(t -> http.setRequestProperty("Authorization", "Bearer " + t.strip()));
+        return http;
     }
 
     @Override
