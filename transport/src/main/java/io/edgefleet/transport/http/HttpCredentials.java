@@ -32,6 +32,8 @@ public final class HttpCredentials {
     private SSLContext builtFor;
     private Consumer<HttpClient.Builder> builtWith;
     private HttpClient built;
+    private SSLContext factoryFor;
+    private javax.net.ssl.SSLSocketFactory factory;
 
     private HttpCredentials(Optional<Supplier<SSLContext>> tls, Optional<Supplier<String>> bearer, boolean clientCertificate) {
         this.tls = Objects.requireNonNull(tls, "tls");
@@ -133,7 +135,10 @@ public final class HttpCredentials {
             throw new IOException("not an HTTP URL: " + uri);
         }
         if (http instanceof javax.net.ssl.HttpsURLConnection https) {
-            tls.map(Supplier::get).ifPresent(ctx -> https.setSSLSocketFactory(ctx.getSocketFactory()));
+            SSLContext ctx = tls.map(Supplier::get).orElse(null);
+            if (ctx != null) {
+                https.setSSLSocketFactory(socketFactory(ctx));
+            }
         }
         http.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis())));
         http.setReadTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, readTimeout.toMillis())));
@@ -141,6 +146,17 @@ public final class HttpCredentials {
         http.setUseCaches(false);
         bearer.map(Supplier::get).filter(t -> !t.isBlank()).ifPresent(t -> http.setRequestProperty("Authorization", "Bearer " + t.strip()));
         return http;
+    }
+
+    /** One factory per context, so that the JDK's keep-alive cache (keyed by it) reuses connections. */
+    private javax.net.ssl.SSLSocketFactory socketFactory(SSLContext ctx) {
+        synchronized (lock) {
+            if (factoryFor != ctx) {
+                factory = ctx.getSocketFactory();
+                factoryFor = ctx;
+            }
+            return factory;
+        }
     }
 
     @Override
