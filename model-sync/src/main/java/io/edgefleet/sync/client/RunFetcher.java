@@ -4,10 +4,8 @@ import io.edgefleet.sync.chunks.ChunkStore;
 import io.edgefleet.sync.chunks.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -17,9 +15,9 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 
 /**
  * Fetches runs of consecutive missing chunks of one variant with one ranged GET per run over the
@@ -62,21 +60,19 @@ final class RunFetcher {
 
     private final ChunkStore.Seed seed;
     private final Path staging;
-    private final Function<HttpRequest.Builder, HttpRequest.Builder> authorize;
-    private final HttpClient http;
+    private final io.edgefleet.transport.http.HttpCredentials credentials;
     private final java.time.Duration timeout;
     private final RateLimiter limiter;
     private final AtomicLong fetched;
     private final Verified verified;
     private final Flusher flusher;
 
-    RunFetcher(ChunkStore.Seed seed, Path staging, HttpClient http, Function<HttpRequest.Builder, HttpRequest.Builder> authorize,
+    RunFetcher(ChunkStore.Seed seed, Path staging, io.edgefleet.transport.http.HttpCredentials credentials,
             java.time.Duration timeout, RateLimiter limiter, AtomicLong fetched, Verified verified, Flusher flusher) {
         this.flusher = flusher;
         this.seed = seed;
         this.staging = staging;
-        this.http = http;
-        this.authorize = authorize;
+        this.credentials = credentials;
         this.timeout = timeout;
         this.limiter = limiter;
         this.fetched = fetched;
@@ -121,34 +117,45 @@ final class RunFetcher {
                 .map(ChunkStore.Partial::have).orElse(0L);
         long first = head.offset() + have;
         long last = run.get(run.size() - 1).end() - 1;
-        HttpRequest.Builder req = HttpRequest.newBuilder(variant).timeout(timeout)
-                .header("Range", "bytes=" + first + "-" + last)
-                .header("If-Range", "\"" + fileSha256 + "\"");
-        HttpResponse<InputStream> r = http.send(authorize.apply(req).build(), WindowedBody.handler(timeout));
-        try (InputStream in = r.body()) {
-            switch (r.statusCode()) {
+        // a blocking connection, read on this thread straight into the chunk's buffer; a stalled body fails the read
+        // after the timeout (the try is then retried)
+        HttpURLConnection c = credentials.open(variant, timeout, timeout);
+        c.setRequestProperty("Range", "bytes=" + first + "-" + last);
+        c.setRequestProperty("If-Range", "\"" + fileSha256 + "\"");
+        boolean complete = false;
+        try {
+            int status = c.getResponseCode();
+            switch (status) {
                 case 206 -> {
-                    String cr = r.headers().firstValue("Content-Range").orElse("");
+                    String cr = Objects.requireNonNullElse(c.getHeaderField("Content-Range"), "");
                     if (!cr.startsWith("bytes " + first + "-" + last + "/")) {
                         throw new IOException("asked for bytes " + first + "-" + last + " of " + variant + ", the server sent '" + cr + "'");
                     }
                 }
-                case 200 -> { // Range ignored (RFC 9110 §14.2 allows it): the whole file, from byte 0
-                    have = 0;
-                    skip(in, head.offset());
-                }
+                case 200 -> have = 0; // Range ignored (RFC 9110 §14.2 allows it): the whole file, from byte 0
                 case 404 -> {
                     return false;
                 }
-                default -> throw new IOException("variant " + variant + ": server answered " + r.statusCode());
+                default -> throw new IOException("variant " + variant + ": server answered " + status);
             }
-            byte[] buf = new byte[BUFFER_BYTES];
-            // a channel of its own: an interrupt (the download cancelled) closes this one, not the other runs'
-            try (FileChannel out = FileChannel.open(staging, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
-                for (Piece p : run) {
-                    long resumeAt = p == head ? have : 0;
-                    receive(in, out, p, resumeAt, buf, failed, done);
+            try (InputStream in = c.getInputStream()) {
+                if (status == 200) {
+                    skip(in, head.offset());
                 }
+                byte[] buf = new byte[BUFFER_BYTES];
+                // a channel of its own: an interrupt (the download cancelled) closes this one, not the other runs'
+                try (FileChannel out = FileChannel.open(staging, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+                    for (Piece p : run) {
+                        long resumeAt = p == head ? have : 0;
+                        receive(in, out, p, resumeAt, buf, failed, done);
+                    }
+                }
+                // the run is complete; a server that sent more than asked leaves bytes behind: the connection is not reused
+                complete = status == 206 && in.read() < 0;
+            }
+        } finally {
+            if (!complete) {
+                c.disconnect(); // never back in the pool with unread bytes or mid-body (a cut, a stall, an interrupt)
             }
         }
         return true;

@@ -501,7 +501,7 @@ public final class SyncClient {
             AtomicLong fetched, RunFetcher.Done onChunk, ChunkStore.Seed seed, Path staging, Map<String, Long> verified, Flusher flusher) {
         java.util.Set<String> failed = new java.util.LinkedHashSet<>();
         if (!noVariants.get()) {
-            RunFetcher runs = new RunFetcher(seed, staging, credentials.client(httpSettings), credentials::authorize, options.requestTimeout(),
+            RunFetcher runs = new RunFetcher(seed, staging, credentials, options.requestTimeout(),
                     limiter, fetched, verified::put, flusher);
             for (int attempt = 1;; attempt++) {
                 List<RunFetcher.Piece> todo = run.stream().filter(p -> !failed.contains(p.sha256()) && !verified.containsKey(p.sha256())).toList();

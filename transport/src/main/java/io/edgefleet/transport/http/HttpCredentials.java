@@ -1,5 +1,6 @@
 package io.edgefleet.transport.http;
 
+import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.util.Objects;
@@ -31,6 +32,8 @@ public final class HttpCredentials {
     private SSLContext builtFor;
     private Consumer<HttpClient.Builder> builtWith;
     private HttpClient built;
+    private SSLContext factoryFor;
+    private javax.net.ssl.SSLSocketFactory factory;
 
     private HttpCredentials(Optional<Supplier<SSLContext>> tls, Optional<Supplier<String>> bearer, boolean clientCertificate) {
         this.tls = Objects.requireNonNull(tls, "tls");
@@ -107,6 +110,53 @@ public final class HttpCredentials {
     public HttpRequest.Builder authorize(HttpRequest.Builder request) {
         bearer.map(Supplier::get).filter(t -> !t.isBlank()).ifPresent(t -> request.header("Authorization", "Bearer " + t.strip()));
         return request;
+    }
+
+    /**
+     * A blocking JDK {@link java.net.HttpURLConnection} to {@code uri} (HTTP/1.1, RFC 9112) with the
+     * same trust, client certificate and bearer token as {@link #client}: for {@code https} the
+     * context's socket factory (the server's name checked per RFC 2818 as the JDK does), the
+     * {@code Authorization} header when a token is configured, no redirects followed (as the
+     * {@link HttpClient} built here), no cache. Not yet connected: the caller adds its headers,
+     * then reads. For bulk bodies: the reader's thread reads the socket straight into its own
+     * buffer, where {@link HttpClient} hands each 16 KiB buffer over from its selector thread.
+     * Connections are kept alive and reused by the JDK (up to {@code http.maxConnections}, 5 per
+     * destination); call {@link java.net.HttpURLConnection#disconnect} after a body not read to its end.
+     *
+     * @param connectTimeout the longest wait for the TCP (and TLS) connection
+     * @param readTimeout the longest wait for the next bytes of the response (its headers or any
+     *     read of its body); past it a read throws {@link java.net.SocketTimeoutException}
+     * @throws IOException when the URL cannot be opened (not {@code http} or {@code https})
+     */
+    public java.net.HttpURLConnection open(java.net.URI uri, java.time.Duration connectTimeout, java.time.Duration readTimeout)
+            throws IOException {
+        java.net.URLConnection c = uri.toURL().openConnection();
+        if (!(c instanceof java.net.HttpURLConnection http)) {
+            throw new IOException("not an HTTP URL: " + uri);
+        }
+        if (http instanceof javax.net.ssl.HttpsURLConnection https) {
+            SSLContext ctx = tls.map(Supplier::get).orElse(null);
+            if (ctx != null) {
+                https.setSSLSocketFactory(socketFactory(ctx));
+            }
+        }
+        http.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis())));
+        http.setReadTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, readTimeout.toMillis())));
+        http.setInstanceFollowRedirects(false);
+        http.setUseCaches(false);
+        bearer.map(Supplier::get).filter(t -> !t.isBlank()).ifPresent(t -> http.setRequestProperty("Authorization", "Bearer " + t.strip()));
+        return http;
+    }
+
+    /** One factory per context, so that the JDK's keep-alive cache (keyed by it) reuses connections. */
+    private javax.net.ssl.SSLSocketFactory socketFactory(SSLContext ctx) {
+        synchronized (lock) {
+            if (factoryFor != ctx) {
+                factory = ctx.getSocketFactory();
+                factoryFor = ctx;
+            }
+            return factory;
+        }
     }
 
     @Override
