@@ -15,13 +15,13 @@ export function mount(main, [model, version]) {
   const windows = h('div', { id: 'drift-windows' });
   main.append(h('h1', {}, `Input drift of ${model} version ${version}`),
     h('p', {}, link(`#/models/${enc(model)}`, `Model ${model}`), ' · ', link('#/drift', 'All versions')),
-    state, h('h2', {}, 'PSI per feature, last judged window'), features, h('h2', {}, 'Judged windows'), charts, windows);
+    state, h('h2', {}, 'PSI per feature, last window judged by this control plane'), features, h('h2', {}, 'Judged windows'), charts, windows);
   let chart = null;
   return {
     async refresh() {
       const d = await api(`/models/${enc(model)}/versions/${enc(version)}/drift?windows=${WINDOWS}`);
       state.replaceChildren(renderState(d));
-      features.replaceChildren(renderFeatures(d));
+      features.replaceChildren(...[renderFeatures(d)].flat());
       windows.replaceChildren(renderWindows(d));
       const ws = [...(d.windows || [])].reverse(); // oldest first for the chart
       if (ws.length) {
@@ -62,18 +62,25 @@ function renderState(d) {
 function renderFeatures(d) {
   const f = d.last_window_features;
   if (!f || !Object.keys(f).length) {
-    return h('p', { class: 'muted' }, 'Not judged by this control plane since it started (the per-feature values are kept in memory; '
-      + 'each stored window keeps its worst feature, below).');
+    return h('p', { class: 'muted' }, 'Not judged by this control-plane process since it started or its reference changed (the per-feature values '
+      + 'are kept in the memory of the process that judges; each stored window keeps its worst feature, below).');
   }
   const entries = Object.entries(f);
+  // the features are this process's last window (in memory); the newest stored one may be another ingest process's
+  const newest = (d.windows || [])[0];
+  const at = d.last_window_features_start;
+  const older = at && newest && Date.parse(newest.window_start) > Date.parse(at);
+  const caption = h('p', { id: 'drift-features-window', class: older ? 's-fail' : 'muted' }, 'Window starting ', at ? time(at) : 'unknown',
+    older ? ['; not the newest judged window (', time(newest.window_start), '), which another control-plane process judged: '
+      + 'its per-feature values are in that process\'s memory'] : '');
   const top = Math.max(d.threshold * 2, ...entries.map(([, v]) => v));
-  return table(['Feature', '#PSI', '', 'Judgement'], entries.map(([name, psi]) => {
+  return [caption, table(['Feature', '#PSI', '', 'Judgement'], entries.map(([name, psi]) => {
     const over = psi > d.threshold;
     return [name, num(psi), h('span', { class: 'psi-bar', role: 'presentation' },
       h('span', { class: over ? 'psi-over' : 'psi-ok', style: `width: ${Math.min(100, (100 * psi) / top).toFixed(1)}%` }),
       h('span', { class: 'psi-threshold', style: `left: ${Math.min(100, (100 * d.threshold) / top).toFixed(1)}%` })),
     over ? h('span', { class: 's-fail' }, `over ${num(d.threshold)}`) : 'within'];
-  }), { rowAttrs: (j) => ({ 'data-feature': entries[j][0], class: entries[j][1] > d.threshold ? 'gate-fail' : null }) });
+  }), { rowAttrs: (j) => ({ 'data-feature': entries[j][0], class: entries[j][1] > d.threshold ? 'gate-fail' : null }) })];
 }
 
 function renderWindows(d) {

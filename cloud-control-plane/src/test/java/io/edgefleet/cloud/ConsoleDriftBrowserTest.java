@@ -138,6 +138,8 @@ class ConsoleDriftBrowserTest {
                     WebElement tr = browser.findElement(By.cssSelector("#drift-features tr[data-feature='" + f + "']"));
                     assertThat(tr.getText()).endsWith("within");
                 }
+                assertThat(text("#drift-features-window")).as("which window the features are of: this one process judged them all")
+                        .startsWith("Window starting").doesNotContain("not the newest");
                 assertThat(text("#drift-windows")).contains("alarm");
                 waitFor(d -> !d.findElements(By.cssSelector("#drift-charts .uplot canvas")).isEmpty());
                 assertThat(text("#drift-charts")).contains("PSI per judged window");

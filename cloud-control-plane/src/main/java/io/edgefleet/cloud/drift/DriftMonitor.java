@@ -82,6 +82,8 @@ public final class DriftMonitor {
         WindowScore last;
         /** The last judged window's PSI per feature ({@code tensor[i]}), in the reference's order; in memory only. */
         Map<String, Double> lastFeatures = Map.of();
+        /** The start of the window {@link #lastFeatures} belongs to; null until this process judged one. */
+        Instant lastFeaturesStart;
     }
 
     public DriftMonitor(DriftRepository repo, EventRepository events, DriftSettings settings, Clock clock) {
@@ -215,6 +217,7 @@ public final class DriftMonitor {
         boolean breach = max > settings.threshold() || conf.isPresent() && conf.getAsDouble() > settings.threshold();
         State st = states.computeIfAbsent(mv, x -> restore(k.model(), k.version()));
         st.lastFeatures = java.util.Collections.unmodifiableMap(perFeature);
+        st.lastFeaturesStart = k.start();
         if (breach) {
             st.breaching++;
             st.clean = 0;
@@ -327,8 +330,26 @@ public final class DriftMonitor {
      * feature of each window). For the console's drift view.
      */
     public synchronized Map<String, Double> lastFeaturePsi(String model, String version) {
+        return lastWindow(model, version).map(LastWindow::psi).orElse(Map.of());
+    }
+
+    /**
+     * The last window this process judged for the version, with its PSI per feature ({@link #lastFeaturePsi}); empty
+     * when it judged none since it started or since the reference was replaced. Its start says which window it is: with
+     * several ingest replicas (or a separate ingest process) the newest stored window may be another process's.
+     */
+    public synchronized Optional<LastWindow> lastWindow(String model, String version) {
         State st = states.get(List.of(model, version));
-        return st == null ? Map.of() : st.lastFeatures;
+        return st == null || st.lastFeaturesStart == null ? Optional.empty() : Optional.of(new LastWindow(st.lastFeaturesStart, st.lastFeatures));
+    }
+
+    /**
+     * A window this process judged: its start and the PSI of every input feature ({@code tensor[i]}, the reference's order).
+     *
+     * @param windowStart the window's start (as the store's {@code window_start})
+     * @param psi PSI per feature; finite, unmodifiable
+     */
+    public record LastWindow(Instant windowStart, Map<String, Double> psi) {
     }
 
     /** The reference-learning progress of a version without one: windows merged so far. */

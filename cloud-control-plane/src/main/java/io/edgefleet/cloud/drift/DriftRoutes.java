@@ -115,10 +115,12 @@ public final class DriftRoutes {
         out.put("threshold", monitor.settings().threshold());
         out.put("consecutive_windows", monitor.settings().consecutiveWindows());
         out.put("min_samples", monitor.settings().minSamples());
-        Map<String, Double> features = monitor.lastFeaturePsi(model, version);
-        if (!features.isEmpty()) {
-            out.put("last_window_features", features);
-        }
+        // this process's last judged window (in memory): its start says which one, as the newest stored window may be
+        // another ingest process's
+        monitor.lastWindow(model, version).filter(l -> !l.psi().isEmpty()).ifPresent(l -> {
+            out.put("last_window_features", l.psi());
+            out.put("last_window_features_start", l.windowStart().toString());
+        });
         out.put("windows", recent.stream().map(DriftRoutes::json).toList());
         return out;
     }

@@ -165,6 +165,32 @@ class DriftMonitorTest {
         assertThat(events.list(Optional.of("kws/1"), 100)).extracting(Event::kind).doesNotContain("model.drift.alarm");
     }
 
+    /**
+     * From an attack: with two ingest processes on one store, the API's per-feature PSI was the serving process's own last
+     * window while the stored newest window was the other's, and nothing said so: the console showed an older window's
+     * features under "last judged window". The API now names the window the features belong to.
+     */
+    @Test
+    void the_per_feature_psi_names_its_window_so_another_processes_newer_window_is_not_taken_for_it() {
+        DriftMonitor a = new DriftMonitor(repo, events, DriftSettings.defaults(), clock);
+        DriftMonitor b = new DriftMonitor(repo, events, DriftSettings.defaults(), clock);
+        sampleReference(a, 7);
+        Random rnd = new Random(3);
+        WindowScore first = window(a, rnd, 0, 0).get(0);
+        WindowScore second = window(b, rnd, 1.0, 2).get(0);
+        assertThat(second.windowStart()).isAfter(first.windowStart());
+        DriftRoutes api = new DriftRoutes(a, null, 1);
+        Map<String, Object> state = api.state("kws", "1", 10);
+        assertThat(state.get("last_window_features_start")).as("process a judged the first window only").isEqualTo(first.windowStart().toString());
+        assertThat(((List<?>) state.get("windows"))).hasSize(2);
+        assertThat(((Map<?, ?>) ((List<?>) state.get("windows")).get(0)).get("window_start")).isEqualTo(second.windowStart().toString());
+        assertThat(a.lastWindow("kws", "1").orElseThrow().psi()).hasSize(FEATURES);
+        assertThat(new DriftRoutes(b, null, 1).state("kws", "1", 10).get("last_window_features_start")).isEqualTo(second.windowStart().toString());
+        a.deleteReference("kws", "1", "ops");
+        assertThat(api.state("kws", "1", 10)).as("the reference the features were judged against is gone")
+                .doesNotContainKeys("last_window_features", "last_window_features_start");
+    }
+
     @Test
     void a_one_sigma_shift_on_two_features_raises_the_alarm_in_exactly_consecutive_windows_and_clears_after_as_many_clean_ones() {
         DriftMonitor m = new DriftMonitor(repo, events, DriftSettings.defaults(), clock);

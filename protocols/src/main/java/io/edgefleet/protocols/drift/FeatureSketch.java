@@ -73,14 +73,20 @@ public record FeatureSketch(long count, double mean, double m2, String digest) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         try {
             int encoding = b.getInt();
-            b.getDouble();
-            b.getDouble();
+            double min = b.getDouble();
+            double max = b.getDouble();
             float compression = b.getFloat();
             short buffer = b.getShort();
             short centroids = b.getShort();
             if (encoding != 2 || !(compression >= 10 && compression <= 200) || buffer < 0 || buffer > 2000 || centroids < 0
                     || centroids > 1000) {
                 throw new ProtocolException("digest", "not a small-encoded t-digest of compression 10..200 with at most 1000 centroids");
+            }
+            // an empty digest holds min +inf, max -inf; any other needs finite bounds in order: the library's cdf
+            // interpolates from them, and an infinite one made it NaN (a NaN PSI, judged within any threshold)
+            if (count > 0 && !(Double.isFinite(min) && Double.isFinite(max) && min <= max && Math.abs(min) <= MAX_ABS_MEAN
+                    && Math.abs(max) <= MAX_ABS_MEAN)) {
+                throw new ProtocolException("digest", "a min or max that is not finite, out of range or out of order");
             }
             b.rewind();
             MergingDigest d = MergingDigest.fromBytes(b);

@@ -114,6 +114,16 @@ class DriftStatsTest {
         ByteBuffer.wrap(raw).putFloat(34, Float.NaN);
         FeatureSketch nan = new FeatureSketch(f.count(), f.mean(), f.m2(), Base64.getEncoder().encodeToString(raw));
         assertThatThrownBy(nan::decode).isInstanceOf(ProtocolException.class).hasMessageContaining("centroid");
+        // a digest whose header's min is -infinity (or its max NaN): every centroid finite, yet the library's cdf divides
+        // infinity by infinity, so the cloud's PSI of that feature was NaN, judged "within" the threshold and written to
+        // the API's last_window_features and the store's mean_psi as NaN
+        for (int[] at : new int[][] {{4, 0}, {12, 1}}) {
+            byte[] hdr = Base64.getDecoder().decode(f.digest());
+            ByteBuffer.wrap(hdr).putDouble(at[0], at[1] == 0 ? Double.NEGATIVE_INFINITY : Double.NaN);
+            FeatureSketch odd = new FeatureSketch(f.count(), f.mean(), f.m2(), Base64.getEncoder().encodeToString(hdr));
+            assertThatThrownBy(odd::decode).as("header bound at byte " + at[0]).isInstanceOf(ProtocolException.class)
+                    .hasMessageContaining("min or max");
+        }
         // a record holding one good and one poisoned sketch: nothing of it is merged
         DriftAccumulator into = new DriftAccumulator();
         DriftStats mixed = new DriftStats(Map.of("x", List.of(f, nan)), Optional.empty());
