@@ -1,5 +1,5 @@
 // The console's shell: sign-in, the hash router (#/fleet, #/devices/F/D, #/models[/M], #/rollouts[/ID],
-// #/events, #/audit, #/logs?device=&trace_id=), the problem banner and live updates by polling the API every few seconds.
+// #/events, #/audit, #/logs?device=&trace_id=, #/drift[/M/V]), the problem banner and live updates by polling the API every few seconds.
 import { api, ApiError, setToken, token } from './api.js';
 import { h } from './dom.js';
 import * as fleet from './pages/fleet.js';
@@ -11,6 +11,8 @@ import * as rollout from './pages/rollout.js';
 import * as events from './pages/events.js';
 import * as audit from './pages/audit.js';
 import * as logs from './pages/logs.js';
+import * as drift from './pages/drift.js';
+import * as driftVersion from './pages/driftversion.js';
 
 const POLL_MS = 3000;
 const ROUTES = [
@@ -23,6 +25,8 @@ const ROUTES = [
   [/^\/events$/, events, 'events'],
   [/^\/audit$/, audit, 'audit'],
   [/^\/logs$/, logs, 'logs'],
+  [/^\/drift$/, drift, 'drift'],
+  [/^\/drift\/([^/]+)\/([^/]+)$/, driftVersion, 'drift'],
 ];
 
 const main = document.getElementById('main');

@@ -182,8 +182,29 @@ final class RolloutCommands implements Runnable {
                             ? " (" + (gate.startsWith("min") ? "min " : "max ") + number(gates.get(gate)) + ")" : "";
                     parts.add(k + "=" + (v.isNumber() ? number(v) : v.isTextual() ? v.asText() : v.toString()) + threshold);
                 }
+                if (k.equals("staleAfterUpdate")) {
+                    drift(d).ifPresent(parts::add);
+                }
             }
             return String.join(" ", parts);
+        }
+
+        /**
+         * The drift gate's reading (issue 20, docs/drift.md): {@code drift=x[0] PSI 3.92 in alarm (2 window(s) judged, threshold 0.2)},
+         * {@code drift=not judged yet (0 window(s), reference samples)}; with {@code baselineDrift=alarm} when the version being
+         * replaced is in alarm (shown, not judged). Empty when the gate is off.
+         */
+        static java.util.Optional<String> drift(JsonNode d) {
+            if (!d.has("driftWindows")) {
+                return java.util.Optional.empty();
+            }
+            String threshold = d.has("driftThreshold") ? ", threshold " + number(d.get("driftThreshold")) : "";
+            String out = d.has("driftMaxPsi")
+                    ? "drift=" + d.path("driftWorstFeature").asText() + " PSI " + number(d.get("driftMaxPsi"))
+                            + (d.path("driftAlarm").asBoolean() ? " in alarm" : " no alarm") + " (" + d.get("driftWindows").asInt()
+                            + " window(s) judged" + threshold + ")"
+                    : "drift=not judged yet (0 window(s), reference " + d.path("driftReference").asText("none") + threshold + ")";
+            return java.util.Optional.of(out + (d.path("baselineDriftAlarm").asBoolean() ? " baselineDrift=alarm" : ""));
         }
 
         private static String number(JsonNode n) {

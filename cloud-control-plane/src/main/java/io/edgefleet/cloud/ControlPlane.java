@@ -324,6 +324,7 @@ public final class ControlPlane implements AutoCloseable {
             var commands = new io.edgefleet.cloud.mqtt.MqttCommandChannel(commandTracing, commandSigning);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events, commands, clock, leadership);
             rollouts.useShadowReadings(new io.edgefleet.cloud.rollout.ShadowReadings(store));
+            rollouts.useDrift(drift);
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet, senders);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();

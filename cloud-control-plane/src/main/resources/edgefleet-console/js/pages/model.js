@@ -1,7 +1,7 @@
 // One model: its versions, the variants per device profile, validation results (what each runtime
 // checked, warnings, refused registrations) and how each version's signature differs from the one before.
 import { api, enc } from '../api.js';
-import { badge, detail, h, num, opt, table, time } from '../dom.js';
+import { badge, detail, h, link, num, opt, table, time } from '../dom.js';
 
 export function mount(main, [name]) {
   const live = h('div', { id: 'model-live' });
@@ -9,7 +9,7 @@ export function mount(main, [name]) {
   return {
     async refresh() {
       const [m, ev] = await Promise.all([api(`/models/${enc(name)}`), api(`/events?subject=${enc(`${name}/`)}&limit=200`)]);
-      live.replaceChildren(...render(m.versions, ev));
+      live.replaceChildren(...render(name, m.versions, ev));
     },
   };
 }
@@ -46,7 +46,7 @@ export function signatureDiff(before, after) {
   return out;
 }
 
-function render(versions, events) {
+function render(name, versions, events) {
   const sorted = [...versions].sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
   const parts = [];
   parts.push(table(['Version', 'Status', 'Registered', 'By', 'Target profiles', '#Variants', 'Signature vs previous'],
@@ -60,6 +60,7 @@ function render(versions, events) {
       h('h2', {}, `Version ${v.version} `, badge(v.status)),
       v.deprecation ? h('p', {}, `Deprecated ${v.deprecation.at} by ${v.deprecation.by}: ${v.deprecation.reason || 'no reason given'}`) : null,
       v.metadata?.description ? h('p', {}, v.metadata.description) : null,
+      h('p', {}, link(`#/drift/${enc(name)}/${enc(v.version)}`, 'Input drift of this version')),
       table(['Variant', 'File', 'Runtime', 'Validated with', 'Precision', '#Size', 'Profiles', 'Inputs', 'Outputs', 'Validation warnings'],
         v.variants.map((x) => [x.id, x.fileName, x.runtime, x.validatedWith, x.precision, `${num(x.sizeBytes / 1024)} KiB`,
           (x.targetProfiles || []).join(', ') || '—', tensors(x.inputs), tensors(x.outputs), (x.warnings || []).join('; ') || 'none']))));

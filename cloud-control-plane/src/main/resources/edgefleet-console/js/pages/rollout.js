@@ -33,6 +33,9 @@ const GATES = {
   maxEscalationShare: { value: (d) => d.escalationShare, kind: 'max', fmt: pct, what: 'share escalated to the cloud' },
   maxClientErrorRateIncrease: { value: (d) => d.clientErrorIncrease, kind: 'max', fmt: pct, what: 'client errors over the baseline' },
   sustainedEvaluations: { value: () => undefined, kind: 'setting', what: 'consecutive violations a noisy gate needs' },
+  // issue 20: the new version's input drift alarm (docs/drift.md); the value is the newest judged window's worst feature
+  noDriftAlarm: { value: (d) => (d.driftAlarm === undefined ? undefined : d.driftAlarm), kind: 'alarm',
+    fmt: (x) => (typeof x === 'boolean' ? (x ? 'on' : 'off') : String(x)), what: 'the new version\'s input drift alarm (docs/drift.md)' },
 };
 
 export function mount(main, [id], ctx) {
@@ -151,6 +154,9 @@ function renderGates(st) {
       judgement = `not judged: ${notJudged}`;
     } else if (value === undefined || value === null) {
       judgement = ev ? 'not evaluated' : 'no evaluation yet';
+    } else if (g.kind === 'alarm') {
+      bad = threshold === true && value === true;
+      judgement = value ? 'in alarm' : `no alarm (${d.driftWorstFeature} PSI ${num(d.driftMaxPsi)}, ${d.driftWindows} window(s) judged)`;
     } else if (g.kind === 'max') {
       bad = value > threshold;
       judgement = bad ? `over the limit${streak ? ` (violated on ${streak} evaluation(s))` : ''}` : 'within';
@@ -162,7 +168,8 @@ function renderGates(st) {
     if (bad) {
       failing.push(gate);
     }
-    rows.push({ gate, cells: [h('span', { title: g.what }, gate), fmt(threshold), value === undefined || value === null ? '—' : fmt(value),
+    const shown = g.kind === 'alarm' && typeof value === 'boolean' ? (value ? 'alarm' : `${num(d.driftMaxPsi)} PSI`) : value;
+    rows.push({ gate, cells: [h('span', { title: g.what }, gate), fmt(threshold), shown === undefined || shown === null ? '—' : g.kind === 'alarm' ? shown : fmt(shown),
       bad ? h('span', { class: 's-fail' }, judgement) : judgement] });
   }
   const out = [];

@@ -80,6 +80,8 @@ public final class DriftMonitor {
         int clean;
         boolean alarm;
         WindowScore last;
+        /** The last judged window's PSI per feature ({@code tensor[i]}), in the reference's order; in memory only. */
+        Map<String, Double> lastFeatures = Map.of();
     }
 
     public DriftMonitor(DriftRepository repo, EventRepository events, DriftSettings settings, Clock clock) {
@@ -186,6 +188,7 @@ public final class DriftMonitor {
         double sum = 0;
         int features = 0;
         String worst = "";
+        Map<String, Double> perFeature = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, List<Bins>> e : p.inputs().entrySet()) {
             List<FeatureSketch> window = s.inputs().get(e.getKey());
             if (window == null || window.size() != e.getValue().size()) {
@@ -193,6 +196,7 @@ public final class DriftMonitor {
             }
             for (int i = 0; i < window.size(); i++) {
                 double psi = e.getValue().get(i).psi(window.get(i).decode());
+                perFeature.put(e.getKey() + "[" + i + "]", psi);
                 sum += psi;
                 features++;
                 if (psi > max || worst.isEmpty()) {
@@ -210,6 +214,7 @@ public final class DriftMonitor {
         }
         boolean breach = max > settings.threshold() || conf.isPresent() && conf.getAsDouble() > settings.threshold();
         State st = states.computeIfAbsent(mv, x -> restore(k.model(), k.version()));
+        st.lastFeatures = java.util.Collections.unmodifiableMap(perFeature);
         if (breach) {
             st.breaching++;
             st.clean = 0;
@@ -314,6 +319,16 @@ public final class DriftMonitor {
             events.record("model.drift.reference.deleted", model + "/" + version, actor, Map.of());
         }
         return had;
+    }
+
+    /**
+     * The PSI of every input feature ({@code tensor[i]}, the reference's order) in the last window this process judged
+     * for the version; empty when it judged none since it started (kept in memory only: the store keeps the worst
+     * feature of each window). For the console's drift view.
+     */
+    public synchronized Map<String, Double> lastFeaturePsi(String model, String version) {
+        State st = states.get(List.of(model, version));
+        return st == null ? Map.of() : st.lastFeatures;
     }
 
     /** The reference-learning progress of a version without one: windows merged so far. */

@@ -115,6 +115,10 @@ public final class DriftRoutes {
         out.put("threshold", monitor.settings().threshold());
         out.put("consecutive_windows", monitor.settings().consecutiveWindows());
         out.put("min_samples", monitor.settings().minSamples());
+        Map<String, Double> features = monitor.lastFeaturePsi(model, version);
+        if (!features.isEmpty()) {
+            out.put("last_window_features", features);
+        }
         out.put("windows", recent.stream().map(DriftRoutes::json).toList());
         return out;
     }

@@ -146,6 +146,12 @@ final class Gates {
                         c.violation().get() + " on " + n + " of " + sustained + " consecutive evaluations needed to fail"));
             }
         }
+        // the drift gate (issue 20): hard, the drift monitor's alarm already holds the noise judgement
+        if (g.driftGate()) {
+            DriftGate.Result dr = DriftGate.check(r.drift(), d);
+            dr.failure().ifPresent(failures::add);
+            dr.waiting().ifPresent(waiting::add);
+        }
         if (!unjudged.isEmpty()) {
             d.put("notJudged", unjudged);
         }

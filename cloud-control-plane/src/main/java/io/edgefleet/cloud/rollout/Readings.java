@@ -19,9 +19,11 @@ import java.util.Optional;
  * @param staleOthers of those, how many are stale or offline now (a broker restart makes every device offline at once)
  * @param memory per updated device with a resource report from before its command and one from after its activation had
  *     settled, the agent's RSS then and now (for {@code maxMemoryGrowthRatio}); empty when none has both
+ * @param drift the new version's input drift (for {@code noDriftAlarm}); empty when the gate is off or no drift monitor runs
  */
 public record Readings(long installFailures, Optional<String> firstInstallError, int updatedDevices, long staleAfterUpdate, Aggregate wave,
-        Optional<String> baselineVersion, Optional<Aggregate> baseline, int otherDevices, long staleOthers, List<MemoryPair> memory) {
+        Optional<String> baselineVersion, Optional<Aggregate> baseline, int otherDevices, long staleOthers, List<MemoryPair> memory,
+        Optional<DriftReading> drift) {
 
     /** One device's agent RSS before its update (its last report before the command) and after (its last report). */
     public record MemoryPair(String device, long beforeBytes, long afterBytes) {
@@ -29,6 +31,20 @@ public record Readings(long installFailures, Optional<String> firstInstallError,
 
     public Readings {
         memory = memory == null ? List.of() : List.copyOf(memory);
+        drift = drift == null ? Optional.empty() : drift;
+    }
+
+    /** Readings without drift (the drift gate off, or a test). */
+    public Readings(long installFailures, Optional<String> firstInstallError, int updatedDevices, long staleAfterUpdate, Aggregate wave,
+            Optional<String> baselineVersion, Optional<Aggregate> baseline, int otherDevices, long staleOthers, List<MemoryPair> memory) {
+        this(installFailures, firstInstallError, updatedDevices, staleAfterUpdate, wave, baselineVersion, baseline, otherDevices, staleOthers,
+                memory, Optional.empty());
+    }
+
+    /** These readings with the new version's drift. */
+    public Readings withDrift(Optional<DriftReading> d) {
+        return new Readings(installFailures, firstInstallError, updatedDevices, staleAfterUpdate, wave, baselineVersion, baseline, otherDevices,
+                staleOthers, memory, d);
     }
 
     public Readings(long installFailures, Optional<String> firstInstallError, int updatedDevices, long staleAfterUpdate, Aggregate wave,

@@ -22,6 +22,7 @@ import java.util.stream.Collectors;
 final class ReadingsSource {
     private final TelemetryRepository telemetry;
     private final FleetRegistry fleet;
+    private volatile DriftReadings drift = DriftReadings.NONE;
 
     ReadingsSource(TelemetryRepository telemetry, FleetRegistry fleet) {
         this.telemetry = telemetry;
@@ -30,6 +31,11 @@ final class ReadingsSource {
 
     Readings read(RolloutRow r, List<DeviceRow> all, List<DeviceRow> wave, Instant now) {
         return read(r, all, wave, now, byKey(fleet.all()));
+    }
+
+    /** Where the drift gate reads a new version's drift (issue 20); {@link DriftReadings#NONE} until set. */
+    void drift(DriftReadings d) {
+        this.drift = d;
     }
 
     /** Every device of the fleet registry by {@code fleet/device}. */
@@ -58,7 +64,8 @@ final class ReadingsSource {
                 .map(Map.Entry::getKey);
         Optional<Aggregate> base = baseVersion.map(v -> telemetry.devicesTotal(r.model(), v, pendingByVersion.get(v), from, to));
         return new Readings(failed.size(), firstError, updated.size(), stale, w, baseVersion, base, others.size(), staleOthers,
-                r.spec().effectiveGates().maxMemoryGrowthRatio().isPresent() ? memory(updated, records) : List.of());
+                r.spec().effectiveGates().maxMemoryGrowthRatio().isPresent() ? memory(updated, records) : List.of())
+                .withDrift(r.spec().effectiveGates().driftGate() ? drift.read(r.model(), r.version(), baseVersion, r.createdAt()) : Optional.empty());
     }
 
     /**

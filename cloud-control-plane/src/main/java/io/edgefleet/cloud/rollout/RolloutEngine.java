@@ -140,6 +140,14 @@ public final class RolloutEngine implements AutoCloseable {
         this.clock = clock;
     }
 
+    /**
+     * Lets the drift gate ({@code noDriftAlarm}, issue 20) read the drift monitor's judged windows; without it a rollout
+     * naming that gate waits, saying no drift monitor runs. Call before {@link #start}.
+     */
+    public void useDrift(io.edgefleet.cloud.drift.DriftMonitor monitor) {
+        readings.drift(DriftReadings.of(monitor));
+    }
+
     public void start(Duration tick) {
         ticker.scheduleWithFixedDelay(() -> {
             try {
@@ -659,6 +667,11 @@ public final class RolloutEngine implements AutoCloseable {
                 ? " (max " + num.apply(gates.maxEscalationShare().getAsDouble()) + ")" : ""));
         add.accept("nonFiniteRate", num.apply(d.get("nonFiniteRate")) + (gates.maxNonFiniteRate().isPresent()
                 ? " (max " + num.apply(gates.maxNonFiniteRate().getAsDouble()) + ")" : ""));
+        if (gates.driftGate()) {
+            add.accept("drift", d.containsKey("driftMaxPsi") ? d.get("driftWorstFeature") + " PSI " + num.apply(d.get("driftMaxPsi"))
+                    + (Boolean.TRUE.equals(d.get("driftAlarm")) ? " in alarm" : "") + " (threshold " + num.apply(d.get("driftThreshold")) + ", "
+                    + d.get("driftWindows") + " window(s) judged)" : "not judged yet");
+        }
         return String.join(", ", out);
     }
 

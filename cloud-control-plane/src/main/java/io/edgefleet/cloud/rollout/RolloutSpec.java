@@ -48,6 +48,7 @@ import java.util.OptionalInt;
  *   maxEscalationShare: 0.3               # [off] escalated / requests
  *   maxNonFiniteRate: 0                   # [0] answers with NaN or infinity / requests
  *   maxStale: 0                           # [0] updated devices gone stale or offline
+ *   noDriftAlarm: true                    # [off] the new version's input drift alarm fails the wave (docs/drift.md)
  * shadowGates:                            # judge shadow waves (docs/shadow.md); defaults in brackets
  *   minSamples: 200                       # [200] shadow samples of the wave before it may pass or fail on agreement
  *   minAgreement: 0.95                    # [0.95] agreement with the active version (confidently below fails)
@@ -229,8 +230,9 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
             OptionalDouble maxErrorRateIncrease, OptionalDouble maxP95Ratio, OptionalDouble maxConfidenceDrop, OptionalDouble maxEscalationShare,
             OptionalDouble maxNonFiniteRate, Optional<Integer> maxStale, Optional<Integer> minRequests, Optional<Integer> minSamples,
             OptionalDouble minP95IncreaseMs, Optional<Integer> sustainedEvaluations, OptionalDouble maxClientErrorRateIncrease,
-            OptionalDouble maxMemoryGrowthRatio) {
+            OptionalDouble maxMemoryGrowthRatio, Optional<Boolean> noDriftAlarm) {
         public Gates {
+            noDriftAlarm = noDriftAlarm == null ? Optional.empty() : noDriftAlarm;
             maxMemoryGrowthRatio = maxMemoryGrowthRatio == null ? OptionalDouble.empty() : maxMemoryGrowthRatio;
             if (maxMemoryGrowthRatio.isPresent() && !(maxMemoryGrowthRatio.getAsDouble() >= 1)) {
                 throw new IllegalArgumentException("gates.maxMemoryGrowthRatio must be a ratio >= 1 (1.5: RSS may grow by half)");
@@ -298,7 +300,31 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
         public boolean namesTelemetryGate() {
             return maxErrorRate.isPresent() || maxErrorRateIncrease.isPresent() || maxP95Ratio.isPresent() || maxConfidenceDrop.isPresent()
                     || maxEscalationShare.isPresent() || maxNonFiniteRate.isPresent() || minRequests.isPresent() || minDevices.isPresent()
-                    || minP95IncreaseMs.isPresent() || maxClientErrorRateIncrease.isPresent();
+                    || minP95IncreaseMs.isPresent() || maxClientErrorRateIncrease.isPresent() || driftGate();
+        }
+
+        /** True when the drift gate ({@code noDriftAlarm: true}, judged by {@code DriftGate}) is in force. */
+        @JsonIgnore
+        public boolean driftGate() {
+            return noDriftAlarm.orElse(false);
+        }
+
+        /** The gates as written before the drift gate (issue 20). */
+        public Gates(Optional<Integer> minDevices, Optional<Integer> maxInstallFailures, OptionalDouble maxErrorRate,
+                OptionalDouble maxErrorRateIncrease, OptionalDouble maxP95Ratio, OptionalDouble maxConfidenceDrop,
+                OptionalDouble maxEscalationShare, OptionalDouble maxNonFiniteRate, Optional<Integer> maxStale, Optional<Integer> minRequests,
+                Optional<Integer> minSamples, OptionalDouble minP95IncreaseMs, Optional<Integer> sustainedEvaluations,
+                OptionalDouble maxClientErrorRateIncrease, OptionalDouble maxMemoryGrowthRatio) {
+            this(minDevices, maxInstallFailures, maxErrorRate, maxErrorRateIncrease, maxP95Ratio, maxConfidenceDrop, maxEscalationShare,
+                    maxNonFiniteRate, maxStale, minRequests, minSamples, minP95IncreaseMs, sustainedEvaluations, maxClientErrorRateIncrease,
+                    maxMemoryGrowthRatio, Optional.empty());
+        }
+
+        /** This block with the drift gate ({@code noDriftAlarm}) set. */
+        public Gates withNoDriftAlarm(boolean on) {
+            return new Gates(minDevices, maxInstallFailures, maxErrorRate, maxErrorRateIncrease, maxP95Ratio, maxConfidenceDrop, maxEscalationShare,
+                    maxNonFiniteRate, maxStale, minRequests, minSamples, minP95IncreaseMs, sustainedEvaluations, maxClientErrorRateIncrease,
+                    maxMemoryGrowthRatio, Optional.of(on));
         }
 
         /** Every threshold this block leaves out taken from {@code base}. */
@@ -317,7 +343,7 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
         public Gates withMaxMemoryGrowthRatio(double ratio) {
             return new Gates(minDevices, maxInstallFailures, maxErrorRate, maxErrorRateIncrease, maxP95Ratio, maxConfidenceDrop, maxEscalationShare,
                     maxNonFiniteRate, maxStale, minRequests, minSamples, minP95IncreaseMs, sustainedEvaluations, maxClientErrorRateIncrease,
-                    OptionalDouble.of(ratio));
+                    OptionalDouble.of(ratio), noDriftAlarm);
         }
 
         public Gates over(Gates base) {
@@ -326,7 +352,7 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
                     or(maxEscalationShare, base.maxEscalationShare), or(maxNonFiniteRate, base.maxNonFiniteRate), or(maxStale, base.maxStale),
                     or(minRequests, base.minRequests), or(minSamples, base.minSamples), or(minP95IncreaseMs, base.minP95IncreaseMs),
                     or(sustainedEvaluations, base.sustainedEvaluations), or(maxClientErrorRateIncrease, base.maxClientErrorRateIncrease),
-                    or(maxMemoryGrowthRatio, base.maxMemoryGrowthRatio));
+                    or(maxMemoryGrowthRatio, base.maxMemoryGrowthRatio), or(noDriftAlarm, base.noDriftAlarm));
         }
 
         private static <T> Optional<T> or(Optional<T> a, Optional<T> b) {
@@ -352,7 +378,7 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
             base = new Gates(Optional.of(0), base.maxInstallFailures(), base.maxErrorRate(), base.maxErrorRateIncrease(), base.maxP95Ratio(),
                     base.maxConfidenceDrop(), base.maxEscalationShare(), base.maxNonFiniteRate(), base.maxStale(), base.minRequests(),
                     base.minSamples(), base.minP95IncreaseMs(), base.sustainedEvaluations(), base.maxClientErrorRateIncrease(),
-                    base.maxMemoryGrowthRatio());
+                    base.maxMemoryGrowthRatio(), base.noDriftAlarm());
         }
         return given.over(base);
     }

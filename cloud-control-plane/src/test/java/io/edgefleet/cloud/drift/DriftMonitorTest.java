@@ -184,6 +184,15 @@ class DriftMonitorTest {
         });
         assertThat(drifted).extracting(WindowScore::alarm).containsExactly(false, false, true);
         assertThat(events.list(Optional.of("kws/1"), 10).get(0).kind()).isEqualTo("model.drift.alarm");
+        // the console's per-feature view: the last judged window's PSI of every feature, the two shifted ones over the threshold
+        java.util.Map<String, Double> perFeature = m.lastFeaturePsi("kws", "1");
+        assertThat(perFeature).hasSize(FEATURES);
+        assertThat(perFeature.get("x[0]")).isGreaterThan(0.2).isLessThanOrEqualTo(drifted.get(2).maxPsi());
+        assertThat(perFeature.get("x[1]")).isGreaterThan(0.2);
+        assertThat(java.util.Collections.max(perFeature.values())).isEqualTo(drifted.get(2).maxPsi());
+        assertThat(perFeature.entrySet()).filteredOn(e -> !e.getKey().equals("x[0]") && !e.getKey().equals("x[1]"))
+                .allSatisfy(e -> assertThat(e.getValue()).as(e.getKey()).isLessThan(0.2));
+        assertThat(m.lastFeaturePsi("kws", "9")).as("a version never judged").isEmpty();
         // the gate's question: the last 3 windows' scores, newest first
         assertThat(repo.recent("kws", "1", 3)).extracting(WindowScore::alarm).containsExactly(true, false, false);
         for (int w = 0; w < 3; w++) {
