@@ -119,6 +119,7 @@ public final class Experiments {
         String id = "ab-" + java.util.UUID.randomUUID().toString().substring(0, 8);
         Experiment e = new Experiment(id, model, actives.first(), candidate, share, splitBy, keys, Experiment.RUNNING, clock.instant(),
                 Optional.empty());
+        commands(e); // built (and so checked) before anything is stored
         store.tx(c -> {
             try (PreparedStatement p = c.prepareStatement("INSERT INTO ab_experiments (id, model, version_a, version_b, share, split_by, devices, "
                     + "state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -156,13 +157,24 @@ public final class Experiments {
         return e;
     }
 
-    /** Sends every device of {@code e} its command again (start while running, stop once stopped); agents apply each id once. */
-    public void resend(Experiment e) {
+    /** Each device's ({@code fleet/device}) command for {@code e}'s state. */
+    private java.util.Map<String, Command> commands(Experiment e) {
         boolean stop = e.state().equals(Experiment.STOPPED);
+        java.util.Map<String, Command> out = new java.util.LinkedHashMap<>();
         for (String key : e.devices()) {
             String[] fd = key.split("/", 2);
             String commandId = e.id() + (stop ? "-stop-" : "-start-") + fd[0] + "-" + fd[1];
-            Command c = Command.split(commandId, e.id(), e.model(), e.versionB(), e.share(), e.splitBy(), stop, clock.instant());
+            out.put(key, Command.split(commandId, e.id(), e.model(), e.versionB(), e.share(), e.splitBy(), stop, clock.instant()));
+        }
+        return out;
+    }
+
+    /** Sends every device of {@code e} its command again (start while running, stop once stopped); agents apply each id once. */
+    public void resend(Experiment e) {
+        for (var entry : commands(e).entrySet()) {
+            String[] fd = entry.getKey().split("/", 2);
+            Command c = entry.getValue();
+            String commandId = c.commandId();
             if (!leadership.isLeader()) {
                 throw new ApiException(503, "Not the leader", "this control-plane replica does not lead; ask the leader");
             }

@@ -373,6 +373,9 @@ public final class InferenceService implements AutoCloseable {
             counters.add("compute_infer", execNanos[0]);
             statistics.success(model, lease.version(), batch(lease, request), System.nanoTime() - taken);
             io.edgefleet.engines.Confidence scores = Observations.confidence(lease, outputs);
+            if (split != null) { // before the observation: the telemetry window that counts the request carries its arm's sums
+                split.answered(execNanos[0] / 1e6, scores == null ? OptionalDouble.empty() : OptionalDouble.of(scores.maxProbability()));
+            }
             sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6, scores));
             inputSink.offer(model, lease.version(), request.inputs());
             answerSink.answered(model, lease.version(), request.inputs(), outputs);
@@ -381,7 +384,6 @@ public final class InferenceService implements AutoCloseable {
             }
             Parameters answered = Parameters.of("edgefleet.computed_at", "edge");
             if (split != null) {
-                split.answered(execNanos[0] / 1e6, scores == null ? OptionalDouble.empty() : OptionalDouble.of(scores.maxProbability()));
                 answered = answered.with("edgefleet.arm", split.arm()).with("edgefleet.experiment", split.experiment());
             }
             return new InferResponse(model, Optional.of(lease.version()), request.id(), answered, selected);

@@ -48,8 +48,8 @@ public record Command(int schemaVersion, String commandId, CommandType type, Opt
         if (type == CommandType.CONFIGURE && settings.isEmpty()) {
             throw new ProtocolException("settings", "must name at least one setting for configure");
         }
-        if (type != CommandType.CONFIGURE && !settings.isEmpty()) {
-            throw new ProtocolException("settings", "are only allowed on configure");
+        if (type != CommandType.CONFIGURE && type != CommandType.SPLIT && !settings.isEmpty()) {
+            throw new ProtocolException("settings", "are only allowed on configure and split");
         }
         if (expiresAt.isPresent() && expiresAt.get().isBefore(issuedAt)) {
             throw new ProtocolException("expiresAt", expiresAt.get() + " is before issuedAt " + issuedAt);
