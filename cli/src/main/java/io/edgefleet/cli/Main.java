@@ -118,6 +118,7 @@ public final class Main {
         add(cl, "events", cloud, CLOUD_DIST, () -> new FleetCommands.Events());
         add(cl, "broker", cloud, CLOUD_DIST, () -> new BrokerCommands());
         add(cl, "rollout", cloud, CLOUD_DIST, () -> new RolloutCommands());
+        add(cl, "experiment", cloud, CLOUD_DIST, () -> new ExperimentCommands());
         add(cl, "tokens", cloud, CLOUD_DIST, () -> new AccessCommands.Tokens());
         add(cl, "audit", cloud, CLOUD_DIST, () -> new AccessCommands.Audit());
         add(cl, "logs", cloud, CLOUD_DIST, () -> new LogsCommand());

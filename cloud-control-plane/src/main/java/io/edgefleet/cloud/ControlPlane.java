@@ -134,6 +134,7 @@ public final class ControlPlane implements AutoCloseable {
     private io.edgefleet.cloud.rollout.CommandTracing commandTracing;
     /** Who runs the once-per-fleet work: always this process on SQLite; the holder of the lease on PostgreSQL (issue 18). */
     private io.edgefleet.cloud.lease.Leadership leadership = io.edgefleet.cloud.lease.Leadership.SINGLE;
+    private io.edgefleet.cloud.ab.Experiments experiments;
     private io.edgefleet.cloud.lease.LeaderLease lease;
 
     private ControlPlane(CloudConfig config, Clock clock, io.edgefleet.cloud.pki.Revocations revocations) {
@@ -221,6 +222,8 @@ public final class ControlPlane implements AutoCloseable {
             drift.listen(new io.edgefleet.cloud.drift.DriftMeters(Services.get(MeterRegistry.class))::accept);
             aggregator.afterStore(drift::offer);
             aggregator.afterStore(new io.edgefleet.cloud.rollout.ShadowReadings(store)::record); // shadow waves (docs/shadow.md)
+            aggregator.afterStore(new io.edgefleet.cloud.ab.Experiments(store, registry, fleet, (f, d, c) -> false,
+                    io.edgefleet.cloud.lease.Leadership.SINGLE, clock)::record); // A/B arms' readings (docs/ab.md)
             var d = drift;
             housekeeping.scheduleWithFixedDelay(() -> safely(d::runOnce), 5, 5, TimeUnit.SECONDS);
         }
@@ -323,8 +326,9 @@ public final class ControlPlane implements AutoCloseable {
             commandTracing = new io.edgefleet.cloud.rollout.CommandTracing(tracing);
             var commands = new io.edgefleet.cloud.mqtt.MqttCommandChannel(commandTracing, commandSigning);
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events, commands, clock, leadership);
-            rollouts.useDrift(drift);
             rollouts.useShadowReadings(new io.edgefleet.cloud.rollout.ShadowReadings(store));
+            experiments = new io.edgefleet.cloud.ab.Experiments(store, registry, fleet, commands, leadership, clock); // A/B (docs/ab.md)
+            rollouts.useDrift(drift);
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet, senders);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
@@ -515,6 +519,9 @@ public final class ControlPlane implements AutoCloseable {
                     }
                     if (api != null) { // central logs, before the API's catch-all
                         new io.edgefleet.cloud.api.LogRoutes(logs, clock).routing(r, api);
+                    }
+                    if (api != null && experiments != null) { // A/B experiments, before the API's catch-all
+                        new io.edgefleet.cloud.ab.AbRoutes(experiments).routing(r, api);
                     }
                     if (api != null && registry != null) { // drift references and state, before the API's catch-all
                         new io.edgefleet.cloud.drift.DriftRoutes(drift, registry, config.maxUploadBytes()).routing(r, api);

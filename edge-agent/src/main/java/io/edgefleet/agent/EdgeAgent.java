@@ -41,6 +41,7 @@ public final class EdgeAgent implements AutoCloseable {
     private final java.util.Optional<CoapApi> coap;
     private final TelemetryRecorder telemetry;
     private final io.edgefleet.agent.shadow.ShadowRunner shadow;
+    private final io.edgefleet.agent.split.SplitRouter splits;
     private final java.util.Optional<io.edgefleet.agent.logs.LogForwarder> centralLogs;
     private final Watchdog watchdog;
     private final java.util.concurrent.ScheduledExecutorService loop = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
@@ -94,6 +95,10 @@ public final class EdgeAgent implements AutoCloseable {
         this.shadow = new io.edgefleet.agent.shadow.ShadowRunner(slots, config.shadow());
         inference.onAnswer(shadow::offer);
         telemetry.shadowStats(shadow::drain);
+        // A/B experiments: both arms answer; counts per arm go out with each version's window (docs/ab.md)
+        this.splits = new io.edgefleet.agent.split.SplitRouter(slots);
+        inference.split(splits);
+        telemetry.splitStats(splits::drain);
         CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC(), config.sync().map(sync -> {
             io.edgefleet.profiles.DeviceProfile profile = io.edgefleet.profiles.catalog.DeviceCatalog.builtIn().find(config.profile())
                     .orElseGet(() -> io.edgefleet.profiles.probe.HostProbe.create().probe().profile());
@@ -104,6 +109,7 @@ public final class EdgeAgent implements AutoCloseable {
             return (io.edgefleet.agent.commands.Deployer) new io.edgefleet.agent.commands.SyncDeployer(client, profile, config.dataDir(),
                     runtimes::notLoadable, config.device());
         }));
+        commands.splits(splits);
         // MQTT over TLS: the configured identity, else the enrolled one for an ssl:// broker
         java.util.Optional<io.edgefleet.transport.mqtt.MqttTls> mqttTls = config.mqttTls().or(() -> config.mqttUrl()
                 .filter(u -> u.startsWith("ssl://")).flatMap(u -> identity.map(i -> new io.edgefleet.transport.mqtt.MqttTls(i.sslContexts()))));
@@ -345,6 +351,11 @@ public final class EdgeAgent implements AutoCloseable {
     /** The shadow runner: runs a model's shadow candidate on a sampled share of its requests (docs/shadow.md). */
     public io.edgefleet.agent.shadow.ShadowRunner shadow() {
         return shadow;
+    }
+
+    /** The A/B split router (docs/ab.md). */
+    public io.edgefleet.agent.split.SplitRouter splits() {
+        return splits;
     }
 
     /** The telemetry recorder (windows into the outbox). */

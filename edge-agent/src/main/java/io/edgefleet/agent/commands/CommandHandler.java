@@ -39,6 +39,54 @@ public final class CommandHandler {
         this(slots, store, device, clock, Optional.empty());
     }
 
+    private volatile Optional<io.edgefleet.agent.split.SplitRouter> splits = Optional.empty();
+
+    /** Applies {@code split} commands (A/B experiments, docs/ab.md) to {@code router}; without one they fail as not supported. */
+    public void splits(io.edgefleet.agent.split.SplitRouter router) {
+        this.splits = Optional.of(router);
+    }
+
+    /**
+     * A {@code split} command: start loads arm B (downloaded and verified like a deploy) and starts the split; stop returns
+     * every request to arm A and unloads arm B. Acknowledged {@code activated} when done.
+     */
+    private CommandAck split(Command cmd, Consumer<CommandAck> ack) {
+        if (splits.isEmpty()) {
+            return failed(cmd, "not-supported", "this agent does not run A/B experiments");
+        }
+        io.edgefleet.agent.split.SplitRouter router = splits.get();
+        String model = cmd.model();
+        String version = cmd.version().orElseThrow();
+        String experiment = cmd.settings().getOrDefault("experiment", "");
+        io.edgefleet.agent.split.SplitRouter.Experiment e;
+        try {
+            io.edgefleet.protocols.Checks.id(experiment, "settings.experiment");
+            e = new io.edgefleet.agent.split.SplitRouter.Experiment(experiment, model, version,
+                    Double.parseDouble(cmd.settings().getOrDefault("share", "NaN")),
+                    io.edgefleet.agent.split.SplitRouter.SplitBy.of(cmd.settings().getOrDefault("splitBy", "share")));
+        } catch (IllegalArgumentException | io.edgefleet.protocols.ProtocolException x) {
+            return failed(cmd, "bad-settings", x.getMessage());
+        }
+        if (Boolean.parseBoolean(cmd.settings().get("stop"))) {
+            router.stop(model, experiment);
+            if (router.running(model).isEmpty()) {
+                slots.dropArmB(model);
+            }
+            return done(cmd, AckPhase.ACTIVATED);
+        }
+        if (deployer.isEmpty()) {
+            return failed(cmd, "not-supported", "this agent has no model sync configured (--sync-url)");
+        }
+        if (slots.activeVersions().getOrDefault(model, "").equals(version)) {
+            return failed(cmd, "already-active", "version " + version + " of model '" + model + "' is active here; it cannot be arm B");
+        }
+        java.nio.file.Path file = deployer.get().fetch(model, version, downloading(cmd, ack));
+        ack.accept(done(cmd, AckPhase.VERIFIED));
+        slots.loadArmB(model, version, file);
+        router.start(e);
+        return done(cmd, AckPhase.ACTIVATED);
+    }
+
     public CommandHandler(ModelSlots slots, AgentStore store, String device, Clock clock, Optional<Deployer> deployer) {
         this.slots = slots;
         this.store = store;
@@ -79,7 +127,7 @@ public final class CommandHandler {
      */
     public Optional<CommandRecord> accept(Command cmd) {
         Optional<String> target = switch (cmd.type()) {
-            case ACTIVATE, DEPLOY, SHADOW -> cmd.version();
+            case ACTIVATE, DEPLOY, SHADOW, SPLIT -> cmd.version();
             case ROLLBACK -> cmd.version().or(() -> store.slot(cmd.model()).flatMap(SlotRecord::previous).map(VersionedFile::version));
             case CONFIGURE -> Optional.empty();
         };
@@ -190,6 +238,7 @@ public final class CommandHandler {
                 store.saveSettings(model, cmd.settings());
                 yield done(cmd, AckPhase.ACTIVATED);
             }
+            case SPLIT -> split(cmd, ack);
             case SHADOW -> {
                 if (deployer.isEmpty()) {
                     yield failed(cmd, "not-supported", "this agent has no model sync configured (--sync-url)");

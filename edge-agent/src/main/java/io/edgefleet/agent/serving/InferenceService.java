@@ -85,6 +85,40 @@ public final class InferenceService implements AutoCloseable {
         this.answerSink = java.util.Objects.requireNonNull(sink);
     }
 
+    /** Routes the requests of a model between the two arms of an A/B experiment (docs/ab.md). */
+    @FunctionalInterface
+    public interface Splitter {
+        /**
+         * The arm that answers {@code request}, which named no version; empty when {@code model} runs no experiment here
+         * (the active version answers as always). Called on the request's thread; must return at once.
+         */
+        Optional<Split> route(String model, InferRequest request);
+    }
+
+    /** One request's arm: a lease on the arm's version and where its outcome is counted. Not thread-safe; one request. */
+    public interface Split {
+        /** The lease on the arm's version; closed by the service. */
+        Lease lease();
+
+        /** {@code a} or {@code b}. */
+        String arm();
+
+        String experiment();
+
+        /** The arm answered, its model time in milliseconds and, for classifiers, its top-class probability. */
+        void answered(double latencyMillis, OptionalDouble confidence);
+
+        /** The arm's model failed or did not answer in time (a client's bad input is never counted). */
+        void failed();
+    }
+
+    private volatile Splitter splitter = (m, r) -> Optional.empty();
+
+    /** Splits requests that name no version between the arms of A/B experiments (docs/ab.md). */
+    public void split(Splitter s) {
+        this.splitter = java.util.Objects.requireNonNull(s);
+    }
+
     /** Receives the inputs of every answered request (the watchdog samples a few per window to time versions on them). */
     public void sampleInputs(InputSink sink) {
         this.inputSink = java.util.Objects.requireNonNull(sink);
@@ -266,7 +300,8 @@ public final class InferenceService implements AutoCloseable {
         if (draining) {
             throw new OverloadedException("the agent is shutting down", false);
         }
-        Lease lease = slots.lease(model, version);
+        Split split = version.isEmpty() ? splitter.route(model, request).orElse(null) : null;
+        Lease lease = split != null ? split.lease() : slots.lease(model, version);
         long taken = System.nanoTime();
         List<InferTensor> checked;
         try {
@@ -338,16 +373,25 @@ public final class InferenceService implements AutoCloseable {
             counters.add("compute_infer", execNanos[0]);
             statistics.success(model, lease.version(), batch(lease, request), System.nanoTime() - taken);
             io.edgefleet.engines.Confidence scores = Observations.confidence(lease, outputs);
+            if (split != null) { // before the observation: the telemetry window that counts the request carries its arm's sums
+                split.answered(execNanos[0] / 1e6, scores == null ? OptionalDouble.empty() : OptionalDouble.of(scores.maxProbability()));
+            }
             sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6, scores));
             inputSink.offer(model, lease.version(), request.inputs());
             answerSink.answered(model, lease.version(), request.inputs(), outputs);
             if (confidence != null) {
                 confidence[0] = scores;
             }
-            return new InferResponse(model, Optional.of(lease.version()), request.id(),
-                    Parameters.of("edgefleet.computed_at", "edge"), selected);
+            Parameters answered = Parameters.of("edgefleet.computed_at", "edge");
+            if (split != null) {
+                answered = answered.with("edgefleet.arm", split.arm()).with("edgefleet.experiment", split.experiment());
+            }
+            return new InferResponse(model, Optional.of(lease.version()), request.id(), answered, selected);
         } catch (ExecutionException e) {
             statistics.fail(model, lease.version(), System.nanoTime() - taken);
+            if (split != null && !Failure.causedByClient(e.getCause())) {
+                split.failed();
+            }
             // A runtime's refusal of inputs that passed the checks is still the client's mistake, not a model error.
             if (!Failure.causedByClient(e.getCause())) {
                 sink.accept(Observations.failed(model, lease.version(), (System.nanoTime() - t0) / 1e6));
@@ -358,6 +402,9 @@ public final class InferenceService implements AutoCloseable {
             throw new IllegalStateException("model '" + model + "' failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
             statistics.fail(model, lease.version(), System.nanoTime() - taken);
+            if (split != null) {
+                split.failed();
+            }
             f.cancel(false);
             if (queued != null) {
                 queued.end(); // still waiting when cancelled: never started, so ended here (a second end is ignored)

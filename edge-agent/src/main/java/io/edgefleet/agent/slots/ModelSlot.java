@@ -98,7 +98,38 @@ final class ModelSlot {
         return Optional.of(l.version);
     }
 
+    /** Arm B of an A/B experiment (docs/ab.md): answers the requests the split sends it. */
+    private final AtomicReference<Loaded> armB = new AtomicReference<>();
+
+    /** Loads {@code next} as arm B; an earlier arm B closes when its last request ends. */
+    void armB(Loaded next) {
+        Loaded old = armB.getAndSet(next);
+        if (old != null) {
+            old.release();
+        }
+    }
+
+    Optional<Lease> armBLease() {
+        return lease(armB);
+    }
+
+    Optional<String> armBVersion() {
+        Loaded l = armB.get();
+        return l == null ? Optional.empty() : Optional.of(l.version);
+    }
+
+    /** Unloads arm B, if any (it closes when its last request ends); returns its version. */
+    Optional<String> dropArmB() {
+        Loaded l = armB.getAndSet(null);
+        if (l == null) {
+            return Optional.empty();
+        }
+        l.release();
+        return Optional.of(l.version);
+    }
+
     void close() {
+        dropArmB();
         dropShadow();
         Loaded old = active.getAndSet(null);
         if (old != null) {

@@ -329,6 +329,62 @@ public final class ModelSlots implements AutoCloseable {
         return s == null ? Optional.empty() : s.shadowVersion();
     }
 
+    // ---- arm B of an A/B experiment (docs/ab.md) ---------------------------------------------------
+
+    /**
+     * Loads {@code version} of {@code model} from {@code file} (verified by the deployer) as arm B of an A/B experiment,
+     * next to the active version (arm A): first in an isolated JVM, then for real. Unlike a shadow it answers the requests
+     * the split gives it. Not recorded in the store: a restarted agent answers with arm A only until the cloud commands
+     * the split again. Loading the version already loaded as arm B does nothing.
+     *
+     * @throws ModelNotServedException the model has no active version (no arm A)
+     * @throws SlotException the version is the active one, or does not load
+     */
+    public synchronized void loadArmB(String model, String version, Path file) {
+        Checks.id(model, "model");
+        Checks.id(version, "version");
+        ModelSlot s = slots.get(model);
+        Optional<String> active = s == null ? Optional.empty() : s.activeVersion();
+        if (active.isEmpty()) {
+            throw new ModelNotServedException("model '" + model + "' has no active version here to split requests with version " + version);
+        }
+        if (active.get().equals(version)) {
+            throw new SlotException("model '" + model + "' version " + version + " is already active; it cannot be arm B as well", null);
+        }
+        if (s.armBVersion().filter(version::equals).isPresent()) {
+            return;
+        }
+        LoadedModel m;
+        try {
+            IsolatedVerifier.verify(file, isolation);
+            m = Engines.forFile(file).load(file, model, engineOptions);
+        } catch (EngineException e) {
+            throw new SlotException("model '" + model + "' version " + version + " does not load as arm B: " + e.getMessage(), e);
+        }
+        s.armB(new Loaded(version, m));
+        LOG.log(System.Logger.Level.INFO, "model {0}: version {1} loaded as arm B next to active version {2}", model, version, active.get());
+    }
+
+    /** A lease on {@code model}'s arm B, if one is loaded. Any thread. */
+    public Optional<Lease> armB(String model) {
+        ModelSlot s = slots.get(model);
+        return s == null ? Optional.empty() : s.armBLease();
+    }
+
+    /** The version loaded as {@code model}'s arm B, if any. */
+    public Optional<String> armBVersion(String model) {
+        ModelSlot s = slots.get(model);
+        return s == null ? Optional.empty() : s.armBVersion();
+    }
+
+    /** Unloads {@code model}'s arm B, if any; returns its version. */
+    public synchronized Optional<String> dropArmB(String model) {
+        ModelSlot s = slots.get(model);
+        Optional<String> v = s == null ? Optional.empty() : s.dropArmB();
+        v.ifPresent(x -> LOG.log(System.Logger.Level.INFO, "model {0}: arm B version {1} unloaded", model, x));
+        return v;
+    }
+
     /** Model name → version loaded in shadow, for every model with a shadow candidate. */
     public Map<String, String> shadowVersions() {
         Map<String, String> out = new TreeMap<>();

@@ -49,6 +49,14 @@ public final class TelemetryRecorder {
         this.shadow = java.util.Objects.requireNonNull(s);
     }
 
+    private volatile java.util.function.BiFunction<String, String, Optional<io.edgefleet.protocols.messages.SplitStats>> split =
+            (m, v) -> Optional.empty();
+
+    /** Asked, when a window closes, for each (model, version) record what that version did as an A/B arm (docs/ab.md); telemetry thread. */
+    public void splitStats(java.util.function.BiFunction<String, String, Optional<io.edgefleet.protocols.messages.SplitStats>> s) {
+        this.split = java.util.Objects.requireNonNull(s);
+    }
+
     /** The most (model, version) windows a refused request may open in one telemetry window. */
     static final int MAX_WINDOWS = 64;
 
@@ -117,7 +125,8 @@ public final class TelemetryRecorder {
         }
         List<TelemetryRecord> records = new ArrayList<>();
         Instant start = windowStart;
-        open.forEach((key, w) -> records.add(w.close(key.get(0), key.get(1), start, end).withShadow(shadow.apply(key.get(0), key.get(1)))));
+        open.forEach((key, w) -> records.add(w.close(key.get(0), key.get(1), start, end).withShadow(shadow.apply(key.get(0), key.get(1)))
+                .withSplit(split.apply(key.get(0), key.get(1)))));
         open.clear();
         windowStart = align(now);
         if (records.isEmpty() && now.isBefore(lastBatchAt.plus(idleEvery))) {

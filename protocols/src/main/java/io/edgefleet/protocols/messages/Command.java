@@ -42,14 +42,14 @@ public record Command(int schemaVersion, String commandId, CommandType type, Opt
         settings = Checks.optionalMap(settings, "settings");
         Checks.required(issuedAt, "issuedAt");
         expiresAt = expiresAt == null ? Optional.empty() : expiresAt;
-        if ((type == CommandType.DEPLOY || type == CommandType.ACTIVATE || type == CommandType.SHADOW) && version.isEmpty()) {
+        if ((type == CommandType.DEPLOY || type == CommandType.ACTIVATE || type == CommandType.SHADOW || type == CommandType.SPLIT) && version.isEmpty()) {
             throw new ProtocolException("version", "is required for " + type.wire());
         }
         if (type == CommandType.CONFIGURE && settings.isEmpty()) {
             throw new ProtocolException("settings", "must name at least one setting for configure");
         }
-        if (type != CommandType.CONFIGURE && !settings.isEmpty()) {
-            throw new ProtocolException("settings", "are only allowed on configure");
+        if (type != CommandType.CONFIGURE && type != CommandType.SPLIT && !settings.isEmpty()) {
+            throw new ProtocolException("settings", "are only allowed on configure and split");
         }
         if (expiresAt.isPresent() && expiresAt.get().isBefore(issuedAt)) {
             throw new ProtocolException("expiresAt", expiresAt.get() + " is before issuedAt " + issuedAt);
@@ -109,6 +109,20 @@ public record Command(int schemaVersion, String commandId, CommandType type, Opt
     public static Command shadow(String commandId, String rolloutId, String model, String version, Instant issuedAt) {
         return new Command(SCHEMA_VERSION, commandId, CommandType.SHADOW, Optional.ofNullable(rolloutId), model,
                 Optional.of(version), Map.of(), false, issuedAt, Optional.empty());
+    }
+
+    /**
+     * Start (or, with {@code stop}, end) A/B experiment {@code experiment} on {@code model}: arm B is {@code version}, arm A
+     * the active version (docs/ab.md).
+     *
+     * @param share arm B's share of requests, 0..1 (by a uniform draw per request, or by a stable hash of the client key)
+     * @param splitBy {@code share} or {@code key}
+     */
+    public static Command split(String commandId, String experiment, String model, String version, double share, String splitBy,
+            boolean stop, Instant issuedAt) {
+        return new Command(SCHEMA_VERSION, commandId, CommandType.SPLIT, Optional.empty(), model, Optional.of(version),
+                Map.of("experiment", experiment, "share", Double.toString(share), "splitBy", splitBy, "stop", Boolean.toString(stop)),
+                false, issuedAt, Optional.empty());
     }
 
     public static Command configure(String commandId, String model, Map<String, String> settings, Instant issuedAt) {

@@ -17,7 +17,14 @@ public enum CommandType {
      * sampled share of live requests off the answer path and never answers (docs/shadow.md). Older agents refuse it
      * as an unknown type.
      */
-    SHADOW("shadow");
+    SHADOW("shadow"),
+    /**
+     * Start or stop an A/B experiment on the device (docs/ab.md): fetch and verify {@code version} (arm B), load it
+     * next to the active version (arm A), and answer a share of the model's requests with it, by share or by a sticky
+     * client key; settings {@code experiment}, {@code share}, {@code splitBy} ({@code share} or {@code key}), and
+     * {@code stop=true} to return every request to arm A. Older agents refuse it as an unknown type.
+     */
+    SPLIT("split");
 
     private final String wire;
 

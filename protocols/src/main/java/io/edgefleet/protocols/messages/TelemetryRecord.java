@@ -30,6 +30,8 @@ import java.util.OptionalDouble;
  *     absent in older agents' batches, which did not count refused requests at all
  * @param drift per-feature input sketches and the confidence distribution of the window, for drift detection
  *     (docs/drift.md); left out on the wire when absent, absent in older agents' batches, ignored by older clouds
+ * @param split what this version did as an arm of an A/B experiment in the window (docs/ab.md); left out on the wire
+ *     when absent, absent in older agents' batches, ignored by older clouds
  * @param shadow what a shadow candidate of this model did next to this (active) version in the window
  *     (docs/shadow.md); left out on the wire when absent, absent in older agents' batches, ignored by older clouds
  */
@@ -40,8 +42,10 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
         @JsonInclude(JsonInclude.Include.NON_ABSENT)
         @com.fasterxml.jackson.databind.annotation.JsonDeserialize(contentUsing = io.edgefleet.protocols.drift.LenientDriftStats.class)
         Optional<io.edgefleet.protocols.drift.DriftStats> drift,
-        @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<ShadowStats> shadow) {
+        @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<ShadowStats> shadow,
+        @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<SplitStats> split) {
     public TelemetryRecord {
+        split = split == null ? Optional.empty() : split;
         shadow = shadow == null ? Optional.empty() : shadow;
         drift = drift == null ? Optional.empty() : drift;
         escalation = escalation == null ? Optional.empty() : escalation;
@@ -96,10 +100,25 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
                 escalation, clientErrors, drift, Optional.empty());
     }
 
+    /** A record without A/B statistics. */
+    public TelemetryRecord(String model, String version, Instant windowStart, Instant windowEnd, long count, long errors,
+            LatencyPercentiles latencyMillis, OptionalDouble meanConfidence, long escalations, long nonFinite, long lowConfidence,
+            Map<String, InputStats> inputs, Optional<EscalationStats> escalation, Map<String, Long> clientErrors,
+            Optional<io.edgefleet.protocols.drift.DriftStats> drift, Optional<ShadowStats> shadow) {
+        this(model, version, windowStart, windowEnd, count, errors, latencyMillis, meanConfidence, escalations, nonFinite, lowConfidence, inputs,
+                escalation, clientErrors, drift, shadow, Optional.empty());
+    }
+
     /** This record carrying {@code s} as its shadow statistics. */
     public TelemetryRecord withShadow(Optional<ShadowStats> s) {
         return new TelemetryRecord(model, version, windowStart, windowEnd, count, errors, latencyMillis, meanConfidence, escalations, nonFinite,
-                lowConfidence, inputs, escalation, clientErrors, drift, s);
+                lowConfidence, inputs, escalation, clientErrors, drift, s, split);
+    }
+
+    /** This record carrying {@code s} as its A/B arm statistics (docs/ab.md). */
+    public TelemetryRecord withSplit(Optional<SplitStats> s) {
+        return new TelemetryRecord(model, version, windowStart, windowEnd, count, errors, latencyMillis, meanConfidence, escalations, nonFinite,
+                lowConfidence, inputs, escalation, clientErrors, drift, shadow, s);
     }
 
     /** A record without drift statistics. */

@@ -1,0 +1,260 @@
+package io.edgefleet.cloud.ab;
+
+import io.edgefleet.cloud.api.ApiException;
+import io.edgefleet.cloud.fleet.DeviceRecord;
+import io.edgefleet.cloud.fleet.FleetRegistry;
+import io.edgefleet.cloud.fleet.Selector;
+import io.edgefleet.cloud.lease.Leadership;
+import io.edgefleet.cloud.registry.ModelRegistry;
+import io.edgefleet.cloud.rollout.RolloutEngine;
+import io.edgefleet.cloud.store.CloudStore;
+import io.edgefleet.cloud.store.Jdbc;
+import io.edgefleet.protocols.Checks;
+import io.edgefleet.protocols.ProtocolException;
+import io.edgefleet.protocols.messages.Command;
+import io.edgefleet.protocols.messages.MessageCodec;
+import io.edgefleet.protocols.messages.ModelState;
+import io.edgefleet.protocols.messages.SplitStats;
+import io.edgefleet.protocols.messages.TelemetryBatch;
+import io.edgefleet.protocols.messages.TelemetryRecord;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A/B experiments (docs/ab.md): started and stopped by operators through the API, delivered to agents as {@code split}
+ * commands over the rollouts' command channel (signed, with the leader's fencing token), kept in {@code ab_experiments}
+ * with the arms' readings in {@code ab_readings} (migration V14), on SQLite or PostgreSQL.
+ *
+ * <p>Command ids are {@code ab-<experiment>-start-<fleet>-<device>} and {@code ab-<experiment>-stop-<fleet>-<device>}:
+ * an agent applies each once, whatever the redeliveries ({@link #resend} sends them again). Thread-safe: every call is
+ * its own transaction.
+ */
+public final class Experiments {
+    private static final System.Logger LOG = System.getLogger(Experiments.class.getName());
+    private final CloudStore store;
+    private final ModelRegistry registry;
+    private final FleetRegistry fleet;
+    private final RolloutEngine.CommandSender sender;
+    private final Leadership leadership;
+    private final Clock clock;
+    private final MessageCodec json = MessageCodec.json();
+
+    public Experiments(CloudStore store, ModelRegistry registry, FleetRegistry fleet, RolloutEngine.CommandSender sender, Leadership leadership,
+            Clock clock) {
+        this.store = store;
+        this.registry = registry;
+        this.fleet = fleet;
+        this.sender = sender;
+        this.leadership = leadership;
+        this.clock = clock;
+    }
+
+    /**
+     * Starts an experiment on every selected device that has {@code model} active: arm A is that active version (the same
+     * on every device), arm B {@code candidate}.
+     *
+     * @throws ApiException 400 for a candidate that is not a registered version of the model, a share outside (0, 1), an
+     *     unknown {@code splitBy}, a selector that does not parse, a candidate that is the active version (both arms the
+     *     same), devices with different active versions; 409 when no selected device serves the model or one of them
+     *     already runs an experiment on it
+     */
+    public Experiment start(String model, String candidate, double share, String splitBy, String selector) {
+        try {
+            Checks.id(model, "model");
+            Checks.id(candidate, "candidate");
+        } catch (ProtocolException e) {
+            throw new ApiException(400, "Invalid experiment", e.getMessage());
+        }
+        if (!(share > 0 && share < 1)) {
+            throw new ApiException(400, "Invalid experiment", "share must be strictly between 0 and 1 (arm B's share of requests), got " + share);
+        }
+        if (!splitBy.equals("share") && !splitBy.equals("key")) {
+            throw new ApiException(400, "Invalid experiment", "splitBy must be 'share' or 'key', got '" + splitBy + "'");
+        }
+        if (registry.version(model, candidate).isEmpty()) {
+            throw new ApiException(400, "Unknown version", "model '" + model + "' has no registered version '" + candidate + "'");
+        }
+        Selector s;
+        try {
+            s = Selector.parse(selector);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "Invalid selector", e.getMessage());
+        }
+        List<DeviceRecord> devices = fleet.select(s).stream()
+                .filter(d -> d.models().stream().anyMatch(m -> m.model().equals(model) && m.active().isPresent())).toList();
+        if (devices.isEmpty()) {
+            throw new ApiException(409, "No device", "no selected device has model '" + model + "' active");
+        }
+        TreeSet<String> actives = new TreeSet<>();
+        for (DeviceRecord d : devices) {
+            d.models().stream().filter(m -> m.model().equals(model)).map(ModelState::active).flatMap(Optional::stream).forEach(actives::add);
+        }
+        if (actives.contains(candidate)) {
+            throw new ApiException(400, "Same version in both arms", "version " + candidate + " of model '" + model
+                    + "' is already active on selected devices; arm B must differ from arm A");
+        }
+        if (actives.size() > 1) {
+            throw new ApiException(400, "Mixed arm A", "the selected devices run different versions of '" + model + "' (" + String.join(", ", actives)
+                    + "); select devices that run one version");
+        }
+        List<String> keys = devices.stream().map(d -> d.fleet() + "/" + d.device()).sorted().toList();
+        Set<String> busy = new HashSet<>();
+        for (Experiment e : list()) {
+            if (e.state().equals(Experiment.RUNNING) && e.model().equals(model)) {
+                e.devices().stream().filter(keys::contains).forEach(busy::add);
+            }
+        }
+        if (!busy.isEmpty()) {
+            throw new ApiException(409, "Experiment running", "devices " + busy + " already run an experiment on '" + model + "'; stop it first");
+        }
+        String id = "ab-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        Experiment e = new Experiment(id, model, actives.first(), candidate, share, splitBy, keys, Experiment.RUNNING, clock.instant(),
+                Optional.empty());
+        commands(e); // built (and so checked) before anything is stored
+        store.tx(c -> {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO ab_experiments (id, model, version_a, version_b, share, split_by, devices, "
+                    + "state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                Jdbc.bind(p, e.id(), e.model(), e.versionA(), e.versionB(), e.share(), e.splitBy(), String.join(",", keys), e.state(),
+                        e.createdAt()).executeUpdate();
+            }
+            return null;
+        });
+        LOG.log(System.Logger.Level.INFO, "experiment {0}: model {1}, arm A {2}, arm B {3}, {4} % by {5}, on {6} device(s)", id, model,
+                e.versionA(), candidate, share * 100, splitBy, keys.size());
+        resend(e);
+        return e;
+    }
+
+    /**
+     * Stops a running experiment: every device answers with arm A only and unloads arm B. Stopping a stopped one sends the
+     * stop commands again (the same ids) and changes nothing else.
+     *
+     * @throws ApiException 404 for an unknown id
+     */
+    public Experiment stop(String id) {
+        Experiment e = get(id).orElseThrow(() -> new ApiException(404, "No experiment", "no experiment '" + id + "'"));
+        if (e.state().equals(Experiment.RUNNING)) {
+            Instant now = clock.instant();
+            store.tx(c -> {
+                try (PreparedStatement p = c.prepareStatement("UPDATE ab_experiments SET state = ?, stopped_at = ? WHERE id = ? AND state = ?")) {
+                    Jdbc.bind(p, Experiment.STOPPED, now, id, Experiment.RUNNING).executeUpdate();
+                }
+                return null;
+            });
+            e = get(id).orElseThrow();
+            LOG.log(System.Logger.Level.INFO, "experiment {0} stopped: its devices answer with {1} only", id, e.versionA());
+        }
+        resend(e);
+        return e;
+    }
+
+    /** Each device's ({@code fleet/device}) command for {@code e}'s state. */
+    private java.util.Map<String, Command> commands(Experiment e) {
+        boolean stop = e.state().equals(Experiment.STOPPED);
+        java.util.Map<String, Command> out = new java.util.LinkedHashMap<>();
+        for (String key : e.devices()) {
+            String[] fd = key.split("/", 2);
+            String commandId = e.id() + (stop ? "-stop-" : "-start-") + fd[0] + "-" + fd[1];
+            out.put(key, Command.split(commandId, e.id(), e.model(), e.versionB(), e.share(), e.splitBy(), stop, clock.instant()));
+        }
+        return out;
+    }
+
+    /** Sends every device of {@code e} its command again (start while running, stop once stopped); agents apply each id once. */
+    public void resend(Experiment e) {
+        for (var entry : commands(e).entrySet()) {
+            String[] fd = entry.getKey().split("/", 2);
+            Command c = entry.getValue();
+            String commandId = c.commandId();
+            if (!leadership.isLeader()) {
+                throw new ApiException(503, "Not the leader", "this control-plane replica does not lead; ask the leader");
+            }
+            java.util.OptionalLong t = leadership.token();
+            if (!sender.send(fd[0], fd[1], json.encode(t.isPresent() ? c.withFencingToken(t.getAsLong()) : c))) {
+                LOG.log(System.Logger.Level.WARNING, "experiment {0}: command {1} not handed to the broker; POST .../resend sends it again",
+                        e.id(), commandId);
+            }
+        }
+    }
+
+    public Optional<Experiment> get(String id) {
+        return list().stream().filter(e -> e.id().equals(id)).findFirst();
+    }
+
+    /** Every experiment, newest first. */
+    public List<Experiment> list() {
+        return store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT id, model, version_a, version_b, share, split_by, devices, state, created_at, "
+                    + "stopped_at FROM ab_experiments ORDER BY created_at DESC, id")) {
+                ResultSet r = p.executeQuery();
+                List<Experiment> out = new ArrayList<>();
+                while (r.next()) {
+                    long stopped = r.getLong(10);
+                    Optional<Instant> stoppedAt = r.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(stopped));
+                    out.add(new Experiment(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getDouble(5), r.getString(6),
+                            List.of(r.getString(7).split(",")), r.getString(8), Instant.ofEpochMilli(r.getLong(9)), stoppedAt));
+                }
+                return out;
+            }
+        });
+    }
+
+    /**
+     * Stores the A/B readings of the batches' records (the ingest role calls it after each group is stored); records of an
+     * experiment this database does not know are kept all the same (the ingest role may run apart). A redelivered window
+     * is kept once.
+     */
+    public void record(List<TelemetryBatch> batches) {
+        List<Object[]> rows = new ArrayList<>();
+        for (TelemetryBatch b : batches) {
+            for (TelemetryRecord r : b.records()) {
+                if (r.split().isEmpty()) {
+                    continue;
+                }
+                SplitStats s = r.split().get();
+                rows.add(new Object[] {s.experiment(), b.fleet(), b.device(), r.windowStart(), s.arm(), r.version(), s.requests(), s.errors(),
+                        s.latencySumMillis(), s.latencySumSqMillis2(), s.confidenceCount(), s.confidenceSum(), s.confidenceSumSq()});
+            }
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        store.tx(c -> {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO ab_readings (experiment_id, fleet, device, window_start, arm, version, "
+                    + "requests, errors, latency_sum, latency_sum_sq, confidence_n, confidence_sum, confidence_sum_sq) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment_id, fleet, device, window_start, arm) DO NOTHING")) {
+                for (Object[] row : rows) {
+                    Jdbc.bind(p, row).addBatch();
+                }
+                p.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    /** The readings of {@code id}'s arm {@code arm} ({@code a} or {@code b}), all devices and windows together. */
+    public ArmTotals totals(String id, String arm) {
+        return store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(errors), 0), COALESCE(SUM(latency_sum), 0), "
+                    + "COALESCE(SUM(latency_sum_sq), 0), COALESCE(SUM(confidence_n), 0), COALESCE(SUM(confidence_sum), 0), "
+                    + "COALESCE(SUM(confidence_sum_sq), 0), COUNT(DISTINCT fleet || '/' || device) FROM ab_readings WHERE experiment_id = ? AND arm = ?")) {
+                ResultSet r = Jdbc.bind(p, id, arm).executeQuery();
+                r.next();
+                return totals(r);
+            }
+        });
+    }
+
+    private static ArmTotals totals(ResultSet r) throws SQLException {
+        return new ArmTotals(r.getLong(1), r.getLong(2), r.getDouble(3), r.getDouble(4), r.getLong(5), r.getDouble(6), r.getDouble(7), r.getInt(8));
+    }
+}
