@@ -99,7 +99,12 @@ class TopicRightsTest {
         assertThat(pub(c, "ef/v1/plant-1/cam-a/infer/kws")).isFalse();
         assertThat(sub(c, "ef/v1/+/+/telemetry")).isFalse();
         assertThat(sub(c, "#")).isFalse();
-        assertThat(sub(c, "$share/g/ef/v1/+/+/state")).isFalse();
+        // replicas split states and acks through a shared subscription (issue 18); nothing else is shared
+        assertThat(sub(c, "$share/g/ef/v1/+/+/state")).isTrue();
+        assertThat(sub(c, "$share/g/ef/v1/+/+/cmd/ack")).isTrue();
+        assertThat(sub(c, "$share/g/ef/v1/+/+/logs")).isFalse();
+        assertThat(sub(c, "$share/g/ef/v1/+/+/telemetry")).isFalse();
+        assertThat(sub(c, "$share/g/ef/v1/+/+/cmd")).isFalse();
     }
 
     @Test
