@@ -120,6 +120,8 @@ public final class ControlPlane implements AutoCloseable {
     private io.edgefleet.cloud.mqtt.DeviceInbox inbox;
     /** The control session's shared-subscription group on PostgreSQL ({@link #controlFilters}). */
     static final String CONTROL_GROUP = "edgefleet-control";
+    /** How long the broker keeps a replica's control session (and hands it messages) after its connection is lost. */
+    static final long SHARED_SESSION_EXPIRY_SECONDS = 30;
     /** Device messages the inbox holds at most: above the control session's Receive Maximum (1000), so the callback never waits. */
     private static final int INBOX_CAPACITY = 2048;
     /** Device messages applied per transaction at most. */
@@ -347,7 +349,7 @@ public final class ControlPlane implements AutoCloseable {
                             } else {
                                 in.offer(m, ack, false);
                             }
-                        });
+                        }, sharedDeviceMessages() ? SHARED_SESSION_EXPIRY_SECONDS : 24L * 3600);
                 commands.attach(control);
                 control.start();
             }
@@ -375,10 +377,16 @@ public final class ControlPlane implements AutoCloseable {
      * message to a new shared subscription (MQTT 5 section 4.8.2): a replica needs none, the devices' rows are in the
      * database, and every agent republishes its retained state each heartbeat. On SQLite (one node) the plain filters
      * stay, so a node started on a fresh data folder still receives every device's retained state at once. Logs stay
-     * plain on both (docs/control-plane.md "Replicas").
+     * plain on both (docs/control-plane.md "Replicas"). A shared member's broker session expires
+     * {@value #SHARED_SESSION_EXPIRY_SECONDS} s after its connection is lost ({@link CloudMqtt}: Mosquitto hands a
+     * disconnected member its share until then).
      */
+    private boolean sharedDeviceMessages() {
+        return store.kind() == io.edgefleet.cloud.store.DatabaseSettings.Kind.POSTGRESQL;
+    }
+
     private List<String> controlFilters() {
-        boolean shared = store.kind() == io.edgefleet.cloud.store.DatabaseSettings.Kind.POSTGRESQL;
+        boolean shared = sharedDeviceMessages();
         return List.of(shared ? Topic.sharedFilterAll(CONTROL_GROUP, TopicKind.STATE) : Topic.filterAll(TopicKind.STATE),
                 shared ? Topic.sharedFilterAll(CONTROL_GROUP, TopicKind.COMMAND_ACK) : Topic.filterAll(TopicKind.COMMAND_ACK),
                 Topic.filterAll(TopicKind.LOGS));

@@ -666,6 +666,10 @@ public final class RolloutEngine implements AutoCloseable {
             Map<String, Long> open = counts(wave.stream().filter(d -> !d.state().terminal()).toList());
             out.add(new Waiting("install", Optional.empty(), installed, wave.size(), Optional.empty(), (wave.size() - installed)
                     + " device(s) of wave " + (w + 1) + " not yet activated, failed or timed out " + open));
+        } else if (r.waveDoneAt().isEmpty()) {
+            // acks are applied as they come (any replica), the wave recorded as installed at the leader's next tick
+            out.add(new Waiting("install", Optional.empty(), installed, wave.size(), Optional.empty(), "all " + wave.size()
+                    + " device(s) of wave " + (w + 1) + " activated, failed or timed out; the next tick records the wave as installed"));
         }
         Gates.Decision g = Gates.evaluate(spec.effectiveGates(), readings.read(r, devices, wave, now),
                 streaks.getOrDefault(r.id() + "/" + w, Gates.Streaks.NONE));

@@ -446,12 +446,10 @@ public final class RolloutStore {
             }
             return Optional.empty(); // the device's command is another one now (a rollback), or it is in no such rollout
         }
-        Optional<CommandOwner> stored = byCommand(c, a.commandId());
-        if (stored.isEmpty()) {
-            return stored;
+        if (rollout.isPresent()) {
+            lockDevices(c, rollout.get()); // the command's rollout, whichever device it names: read under the lock
         }
-        lockDevices(c, stored.get().rollout());
-        return byCommand(c, a.commandId()); // read again under the lock
+        return byCommand(c, a.commandId());
     }
 
     /** The rollout id inside a command id made by {@link Intent#commandId}: {@code ROLLOUT-HASH16-d}. */

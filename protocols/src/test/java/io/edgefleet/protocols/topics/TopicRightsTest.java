@@ -145,8 +145,8 @@ class TopicRightsTest {
                 new Rule(SUBSCRIBE, "ef/replies/f/d/#", false));
         assertThat(TopicRights.rules(TopicRights.CONTROL)).containsExactly(
                 new Rule(PUBLISH, "ef/v1/+/+/cmd", false),
-                new Rule(SUBSCRIBE, "ef/v1/+/+/state", false),
-                new Rule(SUBSCRIBE, "ef/v1/+/+/cmd/ack", false),
+                new Rule(SUBSCRIBE, "ef/v1/+/+/state", true),
+                new Rule(SUBSCRIBE, "ef/v1/+/+/cmd/ack", true),
                 new Rule(SUBSCRIBE, "ef/v1/+/+/logs", false));
         assertThat(TopicRights.rules(TopicRights.INGEST)).containsExactly(new Rule(SUBSCRIBE, "ef/v1/+/+/telemetry", true));
     }
