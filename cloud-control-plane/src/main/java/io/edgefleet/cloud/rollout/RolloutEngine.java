@@ -322,9 +322,9 @@ public final class RolloutEngine implements AutoCloseable {
     private final java.util.concurrent.ConcurrentLinkedQueue<QueuedAck> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
-     * Queues a device's acknowledgement (any thread, never blocks: it is called on the MQTT
-     * callback thread, which must keep draining while the engine waits for the broker's PUBACKs).
-     * The engine applies queued acknowledgements at the start of every tick.
+     * Queues a device's acknowledgement (any thread, never blocks), applied with the others queued at the start of the
+     * next tick, on a leader or a follower alike ({@link #acknowledge}). The control plane's MQTT side does not queue
+     * here: its {@code DeviceInbox} applies acks in batches through {@link #acknowledge} as they come.
      */
     public void onAck(CommandAck ack) {
         acks.add(new QueuedAck(Optional.empty(), ack));
@@ -468,12 +468,12 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     /**
-     * One pass over the running rollouts, when this replica leads; otherwise it only drops the queued
-     * acknowledgements (the leader, which receives them too, applies them).
+     * One pass over the running rollouts, when this replica leads; otherwise it only applies the queued
+     * acknowledgements (any replica may: {@link #acknowledge}).
      */
     public synchronized void tick() {
         if (!leadership.isLeader()) {
-            acks.clear();
+            drainAcks();
             streaks.clear();
             views.clear(); // another leader writes meanwhile: read every rollout whole again when leading
             return;
