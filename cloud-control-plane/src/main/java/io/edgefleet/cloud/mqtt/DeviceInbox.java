@@ -25,11 +25,15 @@ import java.util.function.BiConsumer;
  * <p><b>Nothing accepted is lost.</b> The session runs with manual acknowledgements: a message's
  * PUBACK is sent only after the transaction holding it committed (or after it was judged invalid and
  * dropped with a log line). If the process dies first, the broker still holds the message and sends
- * it again on the resumed session (clean start off, MQTT 5 section 4.4), to this replica or, for a
- * shared subscription, to another of the group. A batch whose transaction fails is applied again
- * one message at a time; a message that still fails is logged and left unacknowledged, so the broker
- * redelivers it when the session reconnects. Applying a message twice is harmless: a state
- * overwrites the device's row with itself; an ack finds its device already in that state or past it.
+ * it again on the resumed session while that session lasts (docs/control-plane.md "Replicas": on
+ * PostgreSQL it ends with the connection, and the devices' repetitions cover what it held). A batch
+ * whose transaction fails is applied again one message at a time (unless the first two fail too:
+ * the database is away); what still fails is kept, unacknowledged, and tried again first after a
+ * pause (250 ms doubling to 30 s; the writer waits meanwhile, the queue fills and the broker holds
+ * the rest). A message that failed {@value #MAX_ATTEMPTS} times is logged at ERROR as dropped and
+ * acknowledged, so one message the database always refuses cannot stop the others for ever.
+ * Applying a message twice is harmless: a state overwrites the device's row with itself; an ack
+ * finds its device already in that state or past it.
  *
  * <p><b>Bound.</b> The broker sends at most Receive Maximum ({@link CloudMqtt}: 1000) unacknowledged
  * messages; the queue holds {@code capacity} (at least that), so the callback never waits in
@@ -41,8 +45,17 @@ import java.util.function.BiConsumer;
 public final class DeviceInbox implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DeviceInbox.class.getName());
 
-    private record Item(Delivery message, MqttSession.Ack ack, boolean state) {
+    private record Item(Delivery message, MqttSession.Ack ack, boolean state, int attempts) {
+        Item again() {
+            return new Item(message, ack, state, attempts + 1);
+        }
     }
+
+    /** Tries of a message whose transaction keeps failing, before it is logged as dropped and acknowledged. */
+    static final int MAX_ATTEMPTS = 8;
+    /** The first pause before messages whose transaction failed are tried again; doubled each round, at most 30 s. */
+    private static final long FIRST_PAUSE_MILLIS = 250;
+    private final long firstPauseMillis;
 
     private final StateListener states;
     private final FleetRegistry fleet;
@@ -63,6 +76,13 @@ public final class DeviceInbox implements AutoCloseable {
      * @param batchSize messages applied per transaction at most (&gt; 0)
      */
     public DeviceInbox(StateListener states, FleetRegistry fleet, AckRouter acks, RolloutEngine engine, int capacity, int batchSize) {
+        this(states, fleet, acks, engine, capacity, batchSize, FIRST_PAUSE_MILLIS);
+    }
+
+    /** As the public constructor, with the first pause after a failed transaction (tests shorten it). */
+    DeviceInbox(StateListener states, FleetRegistry fleet, AckRouter acks, RolloutEngine engine, int capacity, int batchSize,
+            long firstPauseMillis) {
+        this.firstPauseMillis = firstPauseMillis;
         if (batchSize < 1 || capacity < batchSize) {
             throw new IllegalArgumentException("device inbox: batch size " + batchSize + " must be 1.." + capacity + " (the capacity)");
         }
@@ -81,7 +101,7 @@ public final class DeviceInbox implements AutoCloseable {
      * {@link #close} the message is not queued nor acknowledged: the broker sends it again on the next session.
      */
     public void offer(Delivery message, MqttSession.Ack ack, boolean state) {
-        Item item = new Item(message, ack, state);
+        Item item = new Item(message, ack, state, 0);
         try {
             while (!closed && !queue.offer(item, 100, TimeUnit.MILLISECONDS)) {
                 // full: the writer is behind; the broker holds what exceeds its Receive Maximum meanwhile
@@ -113,15 +133,43 @@ public final class DeviceInbox implements AutoCloseable {
 
     private void run() {
         List<Item> batch = new ArrayList<>(batchSize);
+        List<Item> failed = new ArrayList<>();
+        long pause = firstPauseMillis;
         while (!closed) {
             try {
-                Item first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
+                if (failed.isEmpty()) {
+                    Item first = queue.poll(200, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    batch.add(first);
+                } else {
+                    // the database refused: wait, then try those first (the queue fills meanwhile; the broker holds the rest)
+                    Thread.sleep(pause);
+                    pause = Math.min(30_000, pause * 2);
+                    batch.addAll(failed);
+                    failed.clear();
                 }
-                batch.add(first);
-                queue.drainTo(batch, batchSize - 1);
-                apply(batch);
+                queue.drainTo(batch, Math.max(0, batchSize - batch.size()));
+                List<Item> notApplied;
+                try {
+                    notApplied = apply(batch);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "device inbox: a batch of {0} not applied: {1}", batch.size(), e.toString());
+                    notApplied = List.copyOf(batch); // unacknowledged; tried again
+                }
+                for (Item i : notApplied) {
+                    if (i.attempts() + 1 >= MAX_ATTEMPTS) {
+                        LOG.log(System.Logger.Level.ERROR, "device inbox: message on {0} dropped after {1} failed tries", i.message().topic(),
+                                MAX_ATTEMPTS);
+                        i.ack().ack();
+                    } else {
+                        failed.add(i.again());
+                    }
+                }
+                if (failed.isEmpty()) {
+                    pause = firstPauseMillis;
+                }
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -132,8 +180,12 @@ public final class DeviceInbox implements AutoCloseable {
         }
     }
 
-    /** Applies one batch: states in one transaction, acks in another; each message acknowledged once committed. */
-    void apply(List<Item> batch) {
+    /**
+     * Applies one batch: states in one transaction, acks in another; each message acknowledged once committed.
+     *
+     * @return the messages not applied (their transaction failed), not acknowledged
+     */
+    List<Item> apply(List<Item> batch) {
         batches.increment();
         List<Item> stateItems = new ArrayList<>();
         List<DeviceState> stateValues = new ArrayList<>();
@@ -158,38 +210,47 @@ public final class DeviceInbox implements AutoCloseable {
                 }
             }
         }
-        commit(stateItems, stateValues, fleet::onStates, statesApplied);
-        commit(ackItems, ackValues, engine::acknowledge, acksApplied);
+        List<Item> failed = new ArrayList<>(commit(stateItems, stateValues, v -> fleet.onStates(v), statesApplied));
+        failed.addAll(commit(ackItems, ackValues, v -> engine.acknowledge(v), acksApplied));
+        return failed;
     }
 
     private static BiConsumer<String, io.edgefleet.protocols.messages.CommandAck> collect(List<RolloutEngine.FleetAck> into) {
         return (f, a) -> into.add(new RolloutEngine.FleetAck(Optional.of(f), a));
     }
 
-    private <T> void commit(List<Item> items, List<T> values, java.util.function.Function<List<T>, ?> tx, LongAdder counter) {
+    /** Applies {@code values} in one transaction, else one at a time; returns the items not applied (not acknowledged). */
+    private <T> List<Item> commit(List<Item> items, List<T> values, java.util.function.Function<List<T>, ?> tx, LongAdder counter) {
         if (items.isEmpty()) {
-            return;
+            return List.of();
         }
         try {
             tx.apply(values);
             items.forEach(i -> i.ack().ack());
             counter.add(items.size());
-            return;
+            return List.of();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "device inbox: a batch of {0} not applied ({1}); applying them one by one", items.size(),
                     e.toString());
         }
+        List<Item> failed = new ArrayList<>();
         for (int k = 0; k < items.size(); k++) {
             try {
                 tx.apply(List.of(values.get(k)));
                 items.get(k).ack().ack();
                 counter.increment();
             } catch (RuntimeException e) {
-                // left unacknowledged: the broker sends it again when the session reconnects
-                LOG.log(System.Logger.Level.WARNING, "device inbox: message on {0} not applied, left for the broker to redeliver: {1}",
+                LOG.log(System.Logger.Level.WARNING, "device inbox: message on {0} not applied, tried again later: {1}",
                         items.get(k).message().topic(), e.toString());
+                failed.add(items.get(k));
+                if (k == 1 && failed.size() == 2) {
+                    // the first two failed alone as well: the database is away rather than one message bad; the rest waits
+                    failed.addAll(items.subList(k + 1, items.size()));
+                    return failed;
+                }
             }
         }
+        return failed;
     }
 
     /** Stops the writer; messages still queued are not acknowledged, so the broker sends them again on the next session. */
