@@ -117,6 +117,19 @@ public final class ControlPlane implements AutoCloseable {
     private CloudInference inference;
     private FleetRegistry fleet;
     private io.edgefleet.transport.mqtt.MqttSession control;
+    private io.edgefleet.cloud.mqtt.DeviceInbox inbox;
+    /** The control session's shared-subscription group on PostgreSQL ({@link #controlFilters}). */
+    static final String CONTROL_GROUP = "edgefleet-control";
+    /**
+     * How long the broker keeps a replica's control session (and hands it messages) after its connection is lost: 0, so
+     * the group's messages go to the replicas still connected at once (a 30 s expiry cost the 1,000-device bench a
+     * command time-out in the wave of the leader's kill: half its acks went to the dead replica's session).
+     */
+    static final long SHARED_SESSION_EXPIRY_SECONDS = 0;
+    /** Device messages the inbox holds at most: above the control session's Receive Maximum (1000), so the callback never waits. */
+    private static final int INBOX_CAPACITY = 2048;
+    /** Device messages applied per transaction at most. */
+    private static final int INBOX_BATCH = 256;
     private TelemetryBridge bridge;
     private io.edgefleet.cloud.sender.SenderGate senders;
     private io.edgefleet.cloud.sender.CommandSigning commandSigning;
@@ -333,18 +346,21 @@ public final class ControlPlane implements AutoCloseable {
                 StateListener states = new StateListener(fleet, senders);
                 io.edgefleet.protocols.messages.MessageCodec json = io.edgefleet.protocols.messages.MessageCodec.json();
                 var acks = new io.edgefleet.cloud.mqtt.AckRouter(senders, commandTracing, rollouts::onAck);
+                // states and acks applied in batches off the callback thread, each PUBACK after its commit (issue 18)
+                inbox = new io.edgefleet.cloud.mqtt.DeviceInbox(states, fleet, acks, rollouts, INBOX_CAPACITY, INBOX_BATCH);
+                var in = inbox;
                 control = CloudMqtt.session(config.mqttUrl().get(), mqttTls().map(io.edgefleet.cloud.mqtt.CloudMqttTls::control),
-                        "ef-cloud-control-" + config.instance(), false,
-                        List.of(Topic.filterAll(TopicKind.STATE), Topic.filterAll(TopicKind.COMMAND_ACK), Topic.filterAll(TopicKind.LOGS)), (m, ack) -> {
+                        "ef-cloud-control-" + config.instance(), true, controlFilters(), (m, ack) -> {
                             String topic = m.topic();
                             if (topic.endsWith("/state")) {
-                                states.onMessage(m, ack);
+                                in.offer(m, ack, true);
                             } else if (topic.endsWith("/" + TopicKind.LOGS.wire())) {
                                 storeLogs(m, json);
+                                ack.ack();
                             } else {
-                                acks.onMessage(m);
+                                in.offer(m, ack, false);
                             }
-                        });
+                        }, sharedDeviceMessages() ? SHARED_SESSION_EXPIRY_SECONDS : 24L * 3600);
                 commands.attach(control);
                 control.start();
             }
@@ -363,6 +379,28 @@ public final class ControlPlane implements AutoCloseable {
         }
         LOG.log(System.Logger.Level.INFO, "control plane {0} ({1}) on {2}://{3}:{4,number,#}/api/v1, data in {5}", config.instance(),
                 config.roles(), config.httpTls().scheme(), config.httpHost(), server.port(), config.dataDir());
+    }
+
+    /**
+     * The control session's subscriptions. On PostgreSQL, where replicas share one database, states and acks are MQTT 5
+     * shared subscriptions of group {@value #CONTROL_GROUP}: each message reaches one replica, which applies it for all
+     * (two replicas applying every message wrote each device row twice and conflicted). A broker sends no retained
+     * message to a new shared subscription (MQTT 5 section 4.8.2): a replica needs none, the devices' rows are in the
+     * database, and every agent republishes its retained state each heartbeat. On SQLite (one node) the plain filters
+     * stay, so a node started on a fresh data folder still receives every device's retained state at once. Logs stay
+     * plain on both (docs/control-plane.md "Replicas"). A shared member's broker session expires
+     * {@value #SHARED_SESSION_EXPIRY_SECONDS} s after its connection is lost ({@link CloudMqtt}: Mosquitto hands a
+     * disconnected member its share until then).
+     */
+    private boolean sharedDeviceMessages() {
+        return store.kind() == io.edgefleet.cloud.store.DatabaseSettings.Kind.POSTGRESQL;
+    }
+
+    private List<String> controlFilters() {
+        boolean shared = sharedDeviceMessages();
+        return List.of(shared ? Topic.sharedFilterAll(CONTROL_GROUP, TopicKind.STATE) : Topic.filterAll(TopicKind.STATE),
+                shared ? Topic.sharedFilterAll(CONTROL_GROUP, TopicKind.COMMAND_ACK) : Topic.filterAll(TopicKind.COMMAND_ACK),
+                Topic.filterAll(TopicKind.LOGS));
     }
 
     /** Central logs: a batch an agent forwarded, stored once when its sender is proven and it names the topic's device. */
@@ -686,6 +724,11 @@ public final class ControlPlane implements AutoCloseable {
         return inference;
     }
 
+    /** The batches of states and acks this replica applies; empty without MQTT or without the control role. */
+    public Optional<io.edgefleet.cloud.mqtt.DeviceInbox> inbox() {
+        return Optional.ofNullable(inbox);
+    }
+
     public FleetRegistry fleet() {
         return fleet;
     }
@@ -759,6 +802,9 @@ public final class ControlPlane implements AutoCloseable {
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "closing {0}: {1}", c.getClass().getSimpleName(), e.getMessage());
             }
+        }
+        if (inbox != null) {
+            inbox.close(); // what it still holds is not acknowledged: the broker sends it again on the next session
         }
         if (control != null) {
             control.close();

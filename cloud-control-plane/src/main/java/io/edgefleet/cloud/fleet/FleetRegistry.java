@@ -60,6 +60,31 @@ public final class FleetRegistry {
         return c.now();
     }
 
+    /**
+     * Applies many state messages in one transaction ({@link DeviceRepository#applyStates}), then records their events
+     * as {@link #onState} does, each device's in its order. Any thread; blocks for the database.
+     *
+     * @return how many states were applied
+     */
+    public int onStates(List<DeviceState> states) {
+        List<DeviceRepository.Applied> applied = repo.applyStates(states, clock.instant());
+        for (DeviceRepository.Applied c : applied) {
+            String key = c.key();
+            if (c.isNew()) {
+                events.record("device.registered", key, null, Map.of("profile", c.profile(), "online", c.online()));
+            }
+            if (c.online() && stale.remove(key) && c.wasOnline()) {
+                events.record("device.online", key, null, Map.of("after", "stale"));
+            } else if (c.online() != c.wasOnline() && !c.isNew()) {
+                events.record(c.online() ? "device.online" : "device.offline", key, null, Map.of());
+            }
+            if (!c.online()) {
+                stale.remove(key);
+            }
+        }
+        return applied.size();
+    }
+
     /** Records {@code device.stale} for devices that crossed the threshold since the last sweep. */
     public int sweep() {
         Instant now = clock.instant();

@@ -33,13 +33,28 @@ public final class StateListener implements MqttSession.Handler {
 
     @Override
     public void onMessage(Delivery message, MqttSession.Ack ack) {
+        accepted(message).ifPresent(s -> {
+            try {
+                fleet.onState(s);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "state on {0} not stored: {1}", message.topic(), e.toString());
+            }
+        });
+        ack.ack();
+    }
+
+    /**
+     * The state a message carries, once its sender is proven and it names its topic's device; empty (logged and
+     * counted) otherwise, and for a cleared retained state. Applies nothing: the caller applies it (alone through
+     * {@link FleetRegistry#onState}, or with others through {@link FleetRegistry#onStates}). Any thread.
+     */
+    public java.util.Optional<DeviceState> accepted(Delivery message) {
         String topic = message.topic();
         if (message.payload().length == 0) {
-            return; // a cleared retained state: nothing to apply
+            return java.util.Optional.empty(); // a cleared retained state: nothing to apply
         }
         if (!senders.accept(topic, message.payload(), io.edgefleet.transport.signing.SessionSignatures.userProperties(message.metadata()))) {
-            ack.ack(); // issue 15, defence in depth: counted and logged by the gate
-            return;
+            return java.util.Optional.empty(); // issue 15, defence in depth: counted and logged by the gate
         }
         try {
             Topic t = message.parsed().orElseThrow(() -> new ProtocolException("$", "not a device topic: " + topic));
@@ -47,14 +62,14 @@ public final class StateListener implements MqttSession.Handler {
             if (!s.fleet().equals(t.fleet()) || !s.device().equals(t.device())) {
                 throw new ProtocolException("$", "state of " + s.fleet() + "/" + s.device() + " published on " + topic);
             }
-            fleet.onState(s);
+            return java.util.Optional.of(s);
         } catch (ProtocolException e) {
             rejected.incrementAndGet();
             LOG.log(System.Logger.Level.WARNING, "state on {0} refused: {1}", topic, e.getMessage());
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "state on {0} not stored: {1}", topic, e.toString());
         }
-        ack.ack();
+        return java.util.Optional.empty();
     }
 
     public long rejected() {

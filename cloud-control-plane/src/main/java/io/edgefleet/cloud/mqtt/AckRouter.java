@@ -16,8 +16,8 @@ import io.edgefleet.transport.signing.SessionSignatures;
  * 15), one that names another device than its topic, an agent's refusal of a command it could not
  * verify (a forged command's refusal must not fail the real one) and a refusal of a deposed
  * leader's stale command (issue 18: the current leader's command stands). A malformed ack is
- * logged and dropped; the session keeps serving. Called on the MQTT callback thread: it never
- * blocks (the engine queues the ack).
+ * logged and dropped; the session keeps serving. Any thread; the control plane calls it on its
+ * {@link DeviceInbox}'s writer thread.
  */
 public final class AckRouter {
     private static final System.Logger LOG = System.getLogger(AckRouter.class.getName());
@@ -39,8 +39,16 @@ public final class AckRouter {
         this.engine = engine;
     }
 
-    /** Handles one message of the ack topics. */
+    /** Handles one message of the ack topics: an accepted ack goes to the engine this router was made with. */
     public void onMessage(Delivery m) {
+        onMessage(m, engine);
+    }
+
+    /**
+     * Handles one message of the ack topics, handing an accepted ack (with its topic's fleet) to {@code sink} inside
+     * the command's trace span. Never throws: a refused or malformed ack is logged.
+     */
+    public void onMessage(Delivery m, java.util.function.BiConsumer<String, CommandAck> sink) {
         String topic = m.topic();
         if (!senders.accept(topic, m.payload(), SessionSignatures.userProperties(m.metadata()))) {
             return; // issue 15: an ack whose sender is not proven settles nothing
@@ -60,7 +68,7 @@ public final class AckRouter {
                 return;
             }
             String fleet = m.parsed().map(Topic::fleet).orElseThrow();
-            tracing.acknowledged(topic, a, m.metadata(), () -> engine.accept(fleet, a));
+            tracing.acknowledged(topic, a, m.metadata(), () -> sink.accept(fleet, a));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "acknowledgement on {0} not applied: {1}", topic, e.getMessage());
         }

@@ -31,8 +31,19 @@ public final class CloudMqtt {
      */
     public static MqttSession session(String url, Optional<MqttTls> tls, String clientId, boolean manualAcks, List<String> filters,
             MqttSession.Handler handler) {
+        return session(url, tls, clientId, manualAcks, filters, handler, 24L * 3600);
+    }
+
+    /**
+     * {@link #session(String, Optional, String, boolean, List, MqttSession.Handler)} whose broker session outlives a
+     * connection by {@code sessionExpirySeconds} instead of a day. A member of a shared subscription needs a short one:
+     * Mosquitto keeps handing a disconnected member its share of the group's messages until its session expires
+     * (eclipse-mosquitto/mosquitto#1747), so a replica that died would swallow half the states and acks for a day.
+     */
+    public static MqttSession session(String url, Optional<MqttTls> tls, String clientId, boolean manualAcks, List<String> filters,
+            MqttSession.Handler handler, long sessionExpirySeconds) {
         SessionConfig c = SessionConfig.of(url, clientId, tls.map(MqttTls::context))
-                .withCleanStart(false, 24L * 3600)
+                .withCleanStart(false, sessionExpirySeconds)
                 .withTimeouts(20, 5, Duration.ofSeconds(15)) // a publish never waits on a PUBACK forever
                 .withReceiveMaximum(1000)
                 .withManualAcks(manualAcks)

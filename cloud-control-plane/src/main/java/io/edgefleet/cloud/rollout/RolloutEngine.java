@@ -348,9 +348,9 @@ public final class RolloutEngine implements AutoCloseable {
     private final java.util.concurrent.ConcurrentLinkedQueue<QueuedAck> acks = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
-     * Queues a device's acknowledgement (any thread, never blocks: it is called on the MQTT
-     * callback thread, which must keep draining while the engine waits for the broker's PUBACKs).
-     * The engine applies queued acknowledgements at the start of every tick.
+     * Queues a device's acknowledgement (any thread, never blocks), applied with the others queued at the start of the
+     * next tick, on a leader or a follower alike ({@link #acknowledge}). The control plane's MQTT side does not queue
+     * here: its {@code DeviceInbox} applies acks in batches through {@link #acknowledge} as they come.
      */
     public void onAck(CommandAck ack) {
         acks.add(new QueuedAck(Optional.empty(), ack));
@@ -368,12 +368,14 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     private void drainAcks() {
+        List<FleetAck> batch = new ArrayList<>();
         for (QueuedAck q = acks.poll(); q != null; q = acks.poll()) {
-            try {
-                applyAck(q.fleet(), q.ack());
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "acknowledgement {0} not applied: {1}", q.ack().commandId(), e.toString());
-            }
+            batch.add(new FleetAck(q.fleet(), q.ack()));
+        }
+        try {
+            acknowledge(batch);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0} acknowledgement(s) not applied: {1}", batch.size(), e.toString());
         }
     }
 
@@ -381,65 +383,90 @@ public final class RolloutEngine implements AutoCloseable {
         applyAck(Optional.empty(), ack);
     }
 
-    /**
-     * Applies one acknowledgement. Unknown command ids are not ours: ignored. An ack whose device (and fleet, when known)
-     * is not the command's is refused: command ids are predictable, and a device may only settle its own commands.
-     */
     synchronized void applyAck(Optional<String> fleet, CommandAck ack) {
-        Optional<RolloutStore.CommandOwner> owner = store.byCommand(ack.commandId());
-        if (owner.isEmpty()) {
-            return;
-        }
-        if (!owner.get().device().equals(ack.device()) || fleet.filter(f -> !f.equals(owner.get().fleet())).isPresent()) {
+        acknowledge(List.of(new FleetAck(fleet, ack)));
+    }
+
+    /**
+     * A device's acknowledgement with the fleet of the topic it came on.
+     *
+     * @param fleet the topic's fleet; empty when unknown (the command id alone then finds the device)
+     */
+    public record FleetAck(Optional<String> fleet, CommandAck ack) {
+    }
+
+    /**
+     * Applies acknowledgements now, in one transaction, on any replica, leader or not (issue 18: with a shared
+     * subscription each ack reaches one replica; the leader's next tick reads the rows it changed through their change
+     * sequence numbers). Not fenced by the lease: an ack is the device's report. The checks stay: an unknown command id
+     * is not ours (ignored); an ack whose device (and fleet, when known) is not the command's is refused (ids are
+     * predictable, and a device may only settle its own commands); a stale-token refusal and an ack answering a token
+     * lower than the device's last command's are ignored. Any thread; blocks for the database.
+     *
+     * @return how many device rows changed
+     */
+    public int acknowledge(List<FleetAck> batch) {
+        Instant now = clock.instant();
+        return store.acknowledge(batch.stream().map(a -> new RolloutStore.PendingAck(a.ack().commandId(), a.fleet(), a.ack().device(),
+                owner -> decide(owner, a.fleet(), a.ack(), now))).toList());
+    }
+
+    /** What one acknowledgement writes over its command's device row (the rules of {@link #acknowledge}). */
+    private static Optional<RolloutStore.DeviceWrite> decide(RolloutStore.CommandOwner owner, Optional<String> fleet, CommandAck ack, Instant now) {
+        if (!owner.device().equals(ack.device()) || fleet.filter(f -> !f.equals(owner.fleet())).isPresent()) {
             LOG.log(System.Logger.Level.WARNING, "acknowledgement {0} refused: it came from {1}/{2}, the command is for {3}/{4}",
-                    ack.commandId(), fleet.orElse("?"), ack.device(), owner.get().fleet(), owner.get().device());
-            return;
+                    ack.commandId(), fleet.orElse("?"), ack.device(), owner.fleet(), owner.device());
+            return Optional.empty();
         }
         if (ack.staleRefusal()) {
             // a deposed leader's late command, refused by the device: says nothing about the device's install
             LOG.log(System.Logger.Level.INFO, "acknowledgement {0} ignored: {1}", ack.commandId(), ack.error().orElseThrow().message());
-            return;
+            return Optional.empty();
         }
-        java.util.OptionalLong issued = owner.get().commandToken();
+        java.util.OptionalLong issued = owner.commandToken();
         if (ack.fencingToken().isPresent() && issued.isPresent() && ack.fencingToken().getAsLong() < issued.getAsLong()) {
             LOG.log(System.Logger.Level.INFO, "acknowledgement {0} ({1}) ignored: it answers a command of fencing token {2}; the device "
                     + "was commanded again under token {3}", ack.commandId(), ack.phase().wire(), ack.fencingToken().getAsLong(), issued.getAsLong());
-            return;
+            return Optional.empty();
         }
-        String id = owner.get().rollout();
-        DeviceRow d = owner.get().row();
-        Instant now = clock.instant();
+        DeviceRow d = owner.row();
+        if (d.commandId().isEmpty()) {
+            // the device answered before the leader's record of the command committed: the ack records it
+            d = d.withCommand(d.state(), ack.commandId(), Math.max(1, d.attempts()), now, ack.fencingToken());
+        }
         Optional<String> err = ack.error().map(e -> e.code() + ": " + e.message());
-        if (owner.get().intent() == Intent.ROLLBACK) {
-            switch (ack.phase()) {
-                case ROLLED_BACK, ACTIVATED -> fenced.writeDevice(id, d.withState(DeviceState.ROLLED_BACK, Optional.empty(), false, now), Set.of());
-                case FAILED -> fenced.writeDevice(id, d.withState(DeviceState.FAILED, err.map(e -> "rollback failed: " + e), false, now), Set.of());
-                default -> { }
-            }
-            return;
+        if (owner.intent() == Intent.ROLLBACK) {
+            return switch (ack.phase()) {
+                case ROLLED_BACK, ACTIVATED -> write(d.withState(DeviceState.ROLLED_BACK, Optional.empty(), false, now), Set.of());
+                case FAILED -> write(d.withState(DeviceState.FAILED, err.map(e -> "rollback failed: " + e), false, now), Set.of());
+                default -> Optional.empty();
+            };
         }
-        if (owner.get().intent() == Intent.SHADOW) {
+        if (owner.intent() == Intent.SHADOW) {
             Set<DeviceState> settled = java.util.EnumSet.of(DeviceState.ROLLING_BACK, DeviceState.ROLLED_BACK, DeviceState.ACTIVATED);
-            switch (ack.phase()) {
-                case DOWNLOADING, VERIFIED -> fenced.writeDevice(id, d.withState(DeviceState.DOWNLOADING, Optional.empty(), false, now),
+            return switch (ack.phase()) {
+                case DOWNLOADING, VERIFIED -> write(d.withState(DeviceState.DOWNLOADING, Optional.empty(), false, now),
                         java.util.EnumSet.of(DeviceState.ROLLING_BACK, DeviceState.ROLLED_BACK, DeviceState.ACTIVATED, DeviceState.SHADOWING,
                                 DeviceState.FAILED, DeviceState.TIMED_OUT));
-                case SHADOWING -> fenced.writeDevice(id, d.withState(DeviceState.SHADOWING, Optional.empty(), false, now), settled);
-                case FAILED -> fenced.writeDevice(id, d.withState(DeviceState.FAILED, err, false, now), settled);
-                default -> { }
-            }
-            return;
+                case SHADOWING -> write(d.withState(DeviceState.SHADOWING, Optional.empty(), false, now), settled);
+                case FAILED -> write(d.withState(DeviceState.FAILED, err, false, now), settled);
+                default -> Optional.empty();
+            };
         }
         Set<DeviceState> protect = java.util.EnumSet.of(DeviceState.ROLLING_BACK, DeviceState.ROLLED_BACK);
-        switch (ack.phase()) {
-            case DOWNLOADING, VERIFIED -> fenced.writeDevice(id, d.withState(DeviceState.DOWNLOADING, Optional.empty(), false, now),
+        return switch (ack.phase()) {
+            case DOWNLOADING, VERIFIED -> write(d.withState(DeviceState.DOWNLOADING, Optional.empty(), false, now),
                     java.util.EnumSet.of(DeviceState.ROLLING_BACK, DeviceState.ROLLED_BACK, DeviceState.ACTIVATED, DeviceState.FAILED,
                             DeviceState.TIMED_OUT));
-            case ACTIVATED -> fenced.writeDevice(id, d.withState(DeviceState.ACTIVATED, Optional.empty(), true, now), protect);
-            case FAILED -> fenced.writeDevice(id, d.withState(DeviceState.FAILED, err, false, now), protect);
-            case ROLLED_BACK -> fenced.writeDevice(id, d.withState(DeviceState.ROLLED_BACK, err, false, now), Set.of());
-            default -> { }
-        }
+            case ACTIVATED -> write(d.withState(DeviceState.ACTIVATED, Optional.empty(), true, now), protect);
+            case FAILED -> write(d.withState(DeviceState.FAILED, err, false, now), protect);
+            case ROLLED_BACK -> write(d.withState(DeviceState.ROLLED_BACK, err, false, now), Set.of());
+            default -> Optional.empty();
+        };
+    }
+
+    private static Optional<RolloutStore.DeviceWrite> write(DeviceRow to, Set<DeviceState> unlessIn) {
+        return Optional.of(new RolloutStore.DeviceWrite(to, unlessIn));
     }
 
     // ---- the loop ---------------------------------------------------------------------------
@@ -478,12 +505,12 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     /**
-     * One pass over the running rollouts, when this replica leads; otherwise it only drops the queued
-     * acknowledgements (the leader, which receives them too, applies them).
+     * One pass over the running rollouts, when this replica leads; otherwise it only applies the queued
+     * acknowledgements (any replica may: {@link #acknowledge}).
      */
     public synchronized void tick() {
         if (!leadership.isLeader()) {
-            acks.clear();
+            drainAcks();
             streaks.clear();
             views.clear(); // another leader writes meanwhile: read every rollout whole again when leading
             return;
@@ -717,6 +744,10 @@ public final class RolloutEngine implements AutoCloseable {
             Map<String, Long> open = counts(wave.stream().filter(d -> !settled(d, shadowWave)).toList());
             out.add(new Waiting("install", Optional.empty(), installed, wave.size(), Optional.empty(), (wave.size() - installed)
                     + " device(s) of wave " + (w + 1) + " not yet activated, failed or timed out " + open));
+        } else if (r.waveDoneAt().isEmpty()) {
+            // acks are applied as they come (any replica), the wave recorded as installed at the leader's next tick
+            out.add(new Waiting("install", Optional.empty(), installed, wave.size(), Optional.empty(), "all " + wave.size()
+                    + " device(s) of wave " + (w + 1) + " activated, failed or timed out; the next tick records the wave as installed"));
         }
         Gates.Decision g = decide(r, devices, wave, now, ReadingsSource.byKey(fleet.all()), streaks.getOrDefault(r.id() + "/" + w,
                 Gates.Streaks.NONE));
@@ -816,15 +847,14 @@ public final class RolloutEngine implements AutoCloseable {
                 continue;
             }
             if (d.attempts() <= retries) {
-                if (send(r, d, d.commandId().orElseThrow())) {
-                    fenced.writeDevice(r.id(), d.withCommand(DeviceState.COMMANDED, d.commandId().orElseThrow(), d.attempts() + 1, now,
-                            leadership.token()), Set.of());
+                if (send(r, d, d.commandId().orElseThrow()) && !fenced.writeDevicesIfUnchanged(r.id(), List.of(d.withCommand(DeviceState.COMMANDED,
+                        d.commandId().orElseThrow(), d.attempts() + 1, now, leadership.token())), Set.of()).isEmpty()) {
                     fenced.log(r.id(), r.wave(), RolloutStore.LogEntry.of("retry", null, Map.of("device", d.key(), "attempt", d.attempts() + 1)),
                             now);
                 }
             } else {
-                fenced.writeDevice(r.id(), d.withState(DeviceState.TIMED_OUT, Optional.of("no activation within " + timeout + " after "
-                        + d.attempts() + " attempt(s)"), false, now), java.util.EnumSet.of(DeviceState.ACTIVATED, DeviceState.FAILED,
+                fenced.writeDevicesIfUnchanged(r.id(), List.of(d.withState(DeviceState.TIMED_OUT, Optional.of("no activation within " + timeout
+                        + " after " + d.attempts() + " attempt(s)"), false, now)), java.util.EnumSet.of(DeviceState.ACTIVATED, DeviceState.FAILED,
                         DeviceState.ROLLED_BACK, DeviceState.ROLLING_BACK, DeviceState.SHADOWING));
                 inFlight--;
             }
@@ -847,7 +877,8 @@ public final class RolloutEngine implements AutoCloseable {
                 lastMinute++;
             }
         }
-        fenced.writeDevices(r.id(), commanded, Set.of());
+        // only over the rows as read: an acknowledgement applied meanwhile (by any replica) already recorded the command
+        fenced.writeDevicesIfUnchanged(r.id(), commanded, Set.of());
     }
 
     private boolean send(RolloutRow r, DeviceRow d, String commandId) {

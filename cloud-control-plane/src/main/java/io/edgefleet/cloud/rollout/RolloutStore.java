@@ -288,8 +288,9 @@ public final class RolloutStore {
         if (rows.isEmpty()) {
             return;
         }
-        store.tx(c -> {
+        store.tx(CloudStore.Isolation.READ_COMMITTED, c -> {
             fence.check(c);
+            lockDevices(c, id);
             try (PreparedStatement p = c.prepareStatement("INSERT INTO rollout_devices (rollout, fleet, device, rank, wave, state, from_version, "
                     + "command_id, attempts, activated_at, error, updated_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, " + NEXT_SEQ
                     + ") ON CONFLICT DO NOTHING")) {
@@ -321,25 +322,154 @@ public final class RolloutStore {
      * @return how many were written
      */
     public int writeDevices(String id, List<DeviceRow> rows, Set<DeviceState> unlessIn) {
+        return write(id, rows, unlessIn, false).size();
+    }
+
+    /**
+     * {@link #writeDevices}, each row written only if the stored one still carries the change sequence number the
+     * caller read ({@link DeviceRow#seq}): the leader's tick writes from its view of the rows, and an acknowledgement
+     * applied meanwhile by any replica ({@link #acknowledge}) must not be overwritten by it. A row not written is read
+     * again at the next tick.
+     *
+     * @return the rows written
+     */
+    public List<DeviceRow> writeDevicesIfUnchanged(String id, List<DeviceRow> rows, Set<DeviceState> unlessIn) {
+        return write(id, rows, unlessIn, true);
+    }
+
+    private List<DeviceRow> write(String id, List<DeviceRow> rows, Set<DeviceState> unlessIn, boolean ifUnchanged) {
         if (rows.isEmpty()) {
+            return List.of();
+        }
+        return store.tx(CloudStore.Isolation.READ_COMMITTED, c -> {
+            fence.check(c);
+            lockDevices(c, id);
+            return update(c, id, rows, unlessIn, ifUnchanged);
+        });
+    }
+
+    private List<DeviceRow> update(Connection c, String id, List<DeviceRow> rows, Set<DeviceState> unlessIn, boolean ifUnchanged)
+            throws SQLException {
+        String guard = (unlessIn.isEmpty() ? ""
+                : " AND state NOT IN (" + unlessIn.stream().map(s -> "'" + s.wire() + "'").sorted().collect(Collectors.joining(",")) + ")")
+                + (ifUnchanged ? " AND seq = ?" : "");
+        List<DeviceRow> written = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("UPDATE rollout_devices SET state = ?, command_id = ?, attempts = ?, commanded_at = ?, "
+                + "activated_at = ?, error = ?, command_token = ?, updated_at = ?, seq = " + NEXT_SEQ
+                + " WHERE rollout = ? AND fleet = ? AND device = ?" + guard)) {
+            for (DeviceRow to : rows) {
+                Object token = to.commandToken().isPresent() ? (Object) to.commandToken().getAsLong() : null;
+                int n = ifUnchanged
+                        ? Jdbc.bind(p, to.state().wire(), to.commandId(), to.attempts(), to.commandedAt(), to.activatedAt(), to.error(), token,
+                                to.updatedAt(), id, id, to.fleet(), to.device(), to.seq()).executeUpdate()
+                        : Jdbc.bind(p, to.state().wire(), to.commandId(), to.attempts(), to.commandedAt(), to.activatedAt(), to.error(), token,
+                                to.updatedAt(), id, id, to.fleet(), to.device()).executeUpdate();
+                if (n == 1) {
+                    written.add(to);
+                }
+            }
+        }
+        return written;
+    }
+
+    /**
+     * Serialises the device writes of one rollout (PostgreSQL: the rollout's row locked until commit; SQLite has one
+     * writer anyway). The change sequence number is {@code MAX(seq) + 1}, computed by the writing statement: with
+     * writers of one rollout one at a time, read-committed statements see every earlier writer's commit, so numbers
+     * grow in commit order and an incremental reader that saw number n has seen every row numbered below it. Without
+     * the lock two concurrent writers could both take n + 1, and one of their rows would never be read incrementally.
+     */
+    private void lockDevices(Connection c, String id) throws SQLException {
+        if (store.kind() == io.edgefleet.cloud.store.DatabaseSettings.Kind.POSTGRESQL) {
+            try (PreparedStatement p = c.prepareStatement("SELECT id FROM rollouts WHERE id = ? FOR UPDATE")) {
+                Jdbc.bind(p, id).executeQuery().close();
+            }
+        }
+    }
+
+    /** What one acknowledgement writes: the device's new row and the stored states that keep it from being written. */
+    public record DeviceWrite(DeviceRow to, Set<DeviceState> unlessIn) {
+    }
+
+    /**
+     * One device acknowledgement to apply.
+     *
+     * @param commandId the acknowledged command id
+     * @param fleet the fleet of the topic it came on (empty: unknown, the command id alone finds the device)
+     * @param device the device that sent it
+     * @param decide what to write, given the command's owner as read under the rollout's lock; empty: nothing
+     */
+    public record PendingAck(String commandId, Optional<String> fleet, String device,
+            java.util.function.Function<CommandOwner, Optional<DeviceWrite>> decide) {
+    }
+
+    /**
+     * Applies acknowledgements in one transaction (any replica; not fenced: an acknowledgement is the device's report,
+     * not a leader's decision). Each one's device row is read under its rollout's lock ({@link #lockDevices}) and
+     * written from that read. The owner is found from the command id: ids are {@code ROLLOUT-HASH16-d|r}
+     * ({@link Intent#commandId}), so a device of the topic's fleet whose id matches is found even before the leader
+     * recorded the command (the device may answer before the leader's write commits); otherwise by the stored
+     * {@code command_id}. The decision sees the owner as stored, so it can refuse an ack of another device.
+     *
+     * @return how many device rows were written
+     */
+    public int acknowledge(List<PendingAck> acks) {
+        if (acks.isEmpty()) {
             return 0;
         }
-        return store.tx(c -> {
-            fence.check(c);
-            String guard = unlessIn.isEmpty() ? ""
-                    : " AND state NOT IN (" + unlessIn.stream().map(s -> "'" + s.wire() + "'").sorted().collect(Collectors.joining(",")) + ")";
+        List<PendingAck> sorted = new ArrayList<>(acks);
+        sorted.sort(java.util.Comparator.comparing(a -> rolloutOf(a.commandId()).orElse(""))); // stable: one device's acks keep their order
+        return store.tx(CloudStore.Isolation.READ_COMMITTED, c -> {
             int n = 0;
-            try (PreparedStatement p = c.prepareStatement("UPDATE rollout_devices SET state = ?, command_id = ?, attempts = ?, commanded_at = ?, "
-                    + "activated_at = ?, error = ?, command_token = ?, updated_at = ?, seq = " + NEXT_SEQ
-                    + " WHERE rollout = ? AND fleet = ? AND device = ?" + guard)) {
-                for (DeviceRow to : rows) {
-                    n += Jdbc.bind(p, to.state().wire(), to.commandId(), to.attempts(), to.commandedAt(), to.activatedAt(), to.error(),
-                            to.commandToken().isPresent() ? (Object) to.commandToken().getAsLong() : null, to.updatedAt(), id, id, to.fleet(),
-                            to.device()).executeUpdate();
+            for (PendingAck a : sorted) {
+                Optional<CommandOwner> owner = owner(c, a);
+                if (owner.isEmpty()) {
+                    continue;
+                }
+                Optional<DeviceWrite> w = a.decide().apply(owner.get());
+                if (w.isPresent()) {
+                    n += update(c, owner.get().rollout(), List.of(w.get().to()), w.get().unlessIn(), true).size();
                 }
             }
             return n;
         });
+    }
+
+    private Optional<CommandOwner> owner(Connection c, PendingAck a) throws SQLException {
+        Optional<String> rollout = rolloutOf(a.commandId());
+        Intent intent = Intent.of(a.commandId());
+        if (rollout.isPresent() && a.fleet().isPresent() && intent.commandId(rollout.get(), a.fleet().get() + "/" + a.device()).equals(a.commandId())) {
+            lockDevices(c, rollout.get());
+            Optional<DeviceRow> d = row(c, rollout.get(), a.fleet().get(), a.device());
+            if (d.isPresent() && d.get().commandId().map(a.commandId()::equals).orElse(intent == Intent.DEPLOY)) {
+                return Optional.of(new CommandOwner(rollout.get(), d.get().fleet(), d.get().device(), intent, d.get().commandToken(), d.get()));
+            }
+            return Optional.empty(); // the device's command is another one now (a rollback), or it is in no such rollout
+        }
+        if (rollout.isPresent()) {
+            lockDevices(c, rollout.get()); // the command's rollout, whichever device it names: read under the lock
+        }
+        return byCommand(c, a.commandId());
+    }
+
+    /** The rollout id inside a command id made by {@link Intent#commandId}: {@code ROLLOUT-HASH16-d}. */
+    static Optional<String> rolloutOf(String commandId) {
+        int n = commandId.length();
+        if (n <= 19 || commandId.charAt(n - 2) != '-' || commandId.charAt(n - 19) != '-') {
+            return Optional.empty();
+        }
+        return Optional.of(commandId.substring(0, n - 19));
+    }
+
+    private Optional<DeviceRow> row(Connection c, String id, String fleet, String device) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT * FROM rollout_devices WHERE rollout = ? AND fleet = ? AND device = ?")) {
+            ResultSet r = Jdbc.bind(p, id, fleet, device).executeQuery();
+            if (!r.next()) {
+                return Optional.empty();
+            }
+            rowsRead.add(1);
+            return Optional.of(deviceRow(r));
+        }
     }
 
     /** A rollout's devices per state: one indexed aggregate query on {@code (rollout, state)}, no device row read. */
@@ -427,17 +557,19 @@ public final class RolloutStore {
 
     /** The rollout and device a command id belongs to, with the device's row. */
     public Optional<CommandOwner> byCommand(String commandId) {
-        return store.read(c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT * FROM rollout_devices WHERE command_id = ?")) {
-                ResultSet r = Jdbc.bind(p, commandId).executeQuery();
-                if (!r.next()) {
-                    return Optional.empty();
-                }
-                DeviceRow d = deviceRow(r);
-                rowsRead.add(1);
-                return Optional.of(new CommandOwner(r.getString("rollout"), d.fleet(), d.device(), Intent.of(commandId), d.commandToken(), d));
+        return store.read(c -> byCommand(c, commandId));
+    }
+
+    private Optional<CommandOwner> byCommand(Connection c, String commandId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT * FROM rollout_devices WHERE command_id = ?")) {
+            ResultSet r = Jdbc.bind(p, commandId).executeQuery();
+            if (!r.next()) {
+                return Optional.empty();
             }
-        });
+            DeviceRow d = deviceRow(r);
+            rowsRead.add(1);
+            return Optional.of(new CommandOwner(r.getString("rollout"), d.fleet(), d.device(), Intent.of(commandId), d.commandToken(), d));
+        }
     }
 
     private static RolloutRow rollout(ResultSet r) throws SQLException {

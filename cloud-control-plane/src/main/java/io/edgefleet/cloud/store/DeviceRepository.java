@@ -57,6 +57,61 @@ public final class DeviceRepository {
         });
     }
 
+    /** What applying one state changed. @param key {@code fleet/device} @param profile the state's device profile */
+    public record Applied(String key, String profile, boolean isNew, boolean wasOnline, boolean online) {
+    }
+
+    /**
+     * Applies many state messages in one transaction, in their order for each device (the control plane's batches of
+     * state messages, issue 18). Made of statements that are atomic by themselves or lock the row they read, so it runs
+     * at read committed on PostgreSQL: a replica applying another batch at the same time waits for a row both touch
+     * instead of failing the whole batch; the devices are visited in key order so two batches never wait on each other
+     * in a cycle.
+     *
+     * @return one entry per state, in the order applied (by key, each device's states in their order)
+     */
+    public List<Applied> applyStates(List<DeviceState> states, Instant at) {
+        if (states.isEmpty()) {
+            return List.of();
+        }
+        List<DeviceState> sorted = new java.util.ArrayList<>(states);
+        sorted.sort(java.util.Comparator.comparing((DeviceState s) -> s.fleet()).thenComparing(DeviceState::device)); // stable
+        String lock = store.kind() == DatabaseSettings.Kind.POSTGRESQL ? " FOR UPDATE" : "";
+        return store.tx(CloudStore.Isolation.READ_COMMITTED, c -> {
+            List<Applied> out = new java.util.ArrayList<>(sorted.size());
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO devices (fleet, device, profile, agent_version, models, online, "
+                    + "state_at, status_changed_at, last_seen, registered_at, runtimes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    + "ON CONFLICT(fleet, device) DO NOTHING");
+                    PreparedStatement read = c.prepareStatement("SELECT online FROM devices WHERE fleet = ? AND device = ?" + lock);
+                    PreparedStatement online = c.prepareStatement("UPDATE devices SET profile = ?, agent_version = ?, models = ?, online = 1, "
+                            + "state_at = ?, status_changed_at = CASE WHEN online = 0 THEN ? ELSE status_changed_at END, "
+                            + "last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END, runtimes = ? WHERE fleet = ? AND device = ?");
+                    PreparedStatement offline = c.prepareStatement("UPDATE devices SET online = 0, state_at = ?, "
+                            + "status_changed_at = CASE WHEN online = 1 THEN ? ELSE status_changed_at END WHERE fleet = ? AND device = ?")) {
+                for (DeviceState s : sorted) {
+                    String key = s.fleet() + "/" + s.device();
+                    if (Jdbc.bind(insert, s.fleet(), s.device(), s.profile(), s.agentVersion(), Jdbc.json(s.models()), s.online(), at, at, at, at,
+                            Jdbc.json(s.runtimes())).executeUpdate() == 1) {
+                        out.add(new Applied(key, s.profile(), true, false, s.online()));
+                        continue;
+                    }
+                    boolean wasOnline;
+                    try (ResultSet r = Jdbc.bind(read, s.fleet(), s.device()).executeQuery()) {
+                        wasOnline = r.next() && r.getInt(1) == 1;
+                    }
+                    if (s.online()) {
+                        Jdbc.bind(online, s.profile(), s.agentVersion(), Jdbc.json(s.models()), at, at, at, at, Jdbc.json(s.runtimes()), s.fleet(),
+                                s.device()).executeUpdate();
+                    } else {
+                        Jdbc.bind(offline, at, at, s.fleet(), s.device()).executeUpdate();
+                    }
+                    out.add(new Applied(key, s.profile(), false, wasOnline, s.online()));
+                }
+            }
+            return out;
+        });
+    }
+
     /**
      * Marks a device as heard from at {@code at} (a telemetry batch), inside the ingest transaction.
      * A device never seen before gets a row (online, profile unknown until its state arrives).

@@ -237,6 +237,24 @@ public final class TelemetryRepository {
         if (deviceKeys.isEmpty()) {
             return empty(model, version);
         }
+        if (store.kind() == DatabaseSettings.Kind.POSTGRESQL) {
+            // one array parameter instead of a temporary table filled row by row: the leader judges every wave at every tick,
+            // and at 10,000 devices the table cost one INSERT per device and tick (issue 18's bench: 400 statements per device)
+            return store.read(c -> {
+                java.sql.Array keys = c.createArrayOf("text", deviceKeys.toArray());
+                try (PreparedStatement p = c.prepareStatement("SELECT " + SUMS + ", COUNT(DISTINCT fleet || '/' || device) FROM telemetry_device "
+                        + "WHERE model = ? AND version = ? AND bucket >= ? AND bucket < ? AND (fleet || '/' || device) = ANY(?)")) {
+                    Jdbc.bind(p, model, version, from, to);
+                    p.setArray(5, keys);
+                    ResultSet r = p.executeQuery();
+                    r.next();
+                    Aggregate a = read(r, Optional.of(model), Optional.of(version), Optional.empty(), r.getLong(18));
+                    return a.withClientErrors(kinds(c, "SELECT kind, SUM(count) FROM telemetry_device_client_errors WHERE model = ? "
+                            + "AND version = ? AND bucket >= ? AND bucket < ? AND (fleet || '/' || device) = ANY(?) GROUP BY kind", model, version,
+                            from, to, keys));
+                }
+            });
+        }
         return store.read(c -> {
             c.createStatement().execute("CREATE TEMP TABLE IF NOT EXISTS gate_devices (k TEXT PRIMARY KEY)");
             c.createStatement().execute("DELETE FROM gate_devices");

@@ -381,4 +381,82 @@ class RolloutEngineTest {
         assertThat(store.deviceCounts(id)).containsEntry(DeviceState.ACTIVATED, 5L).containsEntry(DeviceState.COMMANDED, (long) n - 5);
         assertThat(engine.snapshot(id).orElseThrow().waves().get(0)).containsEntry("activated", 5L);
     }
+
+    @Test
+    void an_ack_that_arrives_before_the_leader_recorded_its_command_records_it_and_the_leaders_write_leaves_it() throws Exception {
+        devices(3);
+        // the device answers at once: inside the send, before the tick writes "commanded" (as a follower or the inbox may)
+        engine.close();
+        engine = new RolloutEngine(store, null, fleet, telemetry, events, (f, d, bytes) -> {
+            Command c = json.decode(bytes, Command.class);
+            sent.add(c);
+            sentTo.add(f + "/" + d);
+            if (d.equals("d00001")) {
+                assertThat(engine.acknowledge(List.of(new RolloutEngine.FleetAck(Optional.of(f), CommandAck.of(c, d, AckPhase.ACTIVATED,
+                        clock.instant()))))).as("applied before the command was recorded").isEqualTo(1);
+            }
+            return true;
+        }, clock, leadership);
+        String id = rollout("[{\"percent\": 100}]", "");
+        engine.tick();
+        Map<String, DeviceRow> rows = store.devices(id).stream().collect(Collectors.toMap(DeviceRow::device, d -> d));
+        assertThat(rows.get("d00001").state()).as("the leader's 'commanded' did not overwrite the ack").isEqualTo(DeviceState.ACTIVATED);
+        assertThat(rows.get("d00001").commandId()).contains(last("d00001").commandId());
+        assertThat(rows.get("d00001").commandToken()).hasValue(7);
+        assertThat(rows.get("d00000").state()).isEqualTo(DeviceState.COMMANDED);
+        // a forged ack (another device's id from this one) still settles nothing, recorded command or not
+        Command forD2 = last("d00002");
+        assertThat(engine.acknowledge(List.of(new RolloutEngine.FleetAck(Optional.of("f1"), CommandAck.failed(forD2, "d00000",
+                new AckError("load-failed", "forged"), clock.instant()))))).isZero();
+        assertThat(states(id)).containsEntry("d00002", DeviceState.COMMANDED).containsEntry("d00000", DeviceState.COMMANDED);
+        ack("d00000", AckPhase.ACTIVATED);
+        ack("d00002", AckPhase.ACTIVATED);
+        engine.tick();
+        engine.tick();
+        assertThat(row(id).state()).isEqualTo(RolloutState.SUCCEEDED);
+        assertThat(sent).as("one command per device, none sent again").hasSize(3);
+    }
+
+    @Test
+    void an_ack_applied_by_another_replica_reaches_the_leaders_incremental_tick() throws Exception {
+        devices(4);
+        String id = rollout("[{\"percent\": 100}]", "");
+        engine.tick();
+        engine.tick(); // the leader's view is now current: a quiet tick reads nothing
+        // a follower: its own engine on the same database, not leading, applying acks it received
+        RolloutEngine follower = new RolloutEngine(new RolloutStore(db), null, fleet, telemetry, events, (f, d, b) -> {
+            throw new AssertionError("a follower sends no command");
+        }, clock, new Leadership() {
+            @Override
+            public boolean isLeader() {
+                return false;
+            }
+
+            @Override
+            public OptionalLong token() {
+                return OptionalLong.empty();
+            }
+
+            @Override
+            public Fence fence() {
+                return Fence.NONE;
+            }
+        });
+        try {
+            List<RolloutEngine.FleetAck> acks = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                String d = String.format("d%05d", i);
+                acks.add(new RolloutEngine.FleetAck(Optional.of("f1"), CommandAck.of(last(d), d, AckPhase.ACTIVATED, clock.instant())));
+            }
+            assertThat(follower.acknowledge(acks)).isEqualTo(4);
+            follower.tick(); // not leading: nothing else
+        } finally {
+            follower.close();
+        }
+        long before = store.deviceRowsRead();
+        engine.tick();
+        assertThat(store.deviceRowsRead() - before).as("the leader read the 4 changed rows, not the rollout").isEqualTo(4);
+        engine.tick();
+        assertThat(row(id).state()).isEqualTo(RolloutState.SUCCEEDED);
+    }
 }

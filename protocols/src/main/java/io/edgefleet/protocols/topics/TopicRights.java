@@ -20,7 +20,7 @@ import java.util.Objects;
  *     {@code ef/replies/F/+/#} (answers to requesters of its fleet)</td>
  *     <td>{@code ef/v1/F/D/cmd}, {@code ef/v1/F/D/infer/+}, {@code ef/replies/F/D/#}</td></tr>
  * <tr><td>{@value #CONTROL}</td><td>{@code ef/v1/+/+/cmd}</td>
- *     <td>{@code ef/v1/+/+/state}, {@code ef/v1/+/+/cmd/ack}, {@code ef/v1/+/+/logs}</td></tr>
+ *     <td>{@code ef/v1/+/+/state}, {@code ef/v1/+/+/cmd/ack} (also shared: {@code $share/{group}/...}), {@code ef/v1/+/+/logs}</td></tr>
  * <tr><td>{@value #INGEST}</td><td>nothing</td>
  *     <td>{@code ef/v1/+/+/telemetry}, also shared: {@code $share/{group}/ef/v1/+/+/telemetry}</td></tr>
  * <tr><td>anyone else</td><td>nothing</td><td>nothing</td></tr>
@@ -31,7 +31,7 @@ import java.util.Objects;
  * match is matched by one granted filter (so {@code #}, {@code ef/v1/+/+/cmd} or {@code ef/v1/F/+/cmd}
  * asked by a device are refused, while the exact granted filter or a narrower one is allowed).
  * Topics and filters starting with {@code $} ({@code $SYS}, {@code $CONTROL}) are never granted; the
- * only {@code $share/{group}/} subscriptions allowed are the ingest service's. A malformed topic or
+ * only {@code $share/{group}/} subscriptions allowed are the ingest service's (telemetry) and the control service's (states and acks). A malformed topic or
  * filter is refused, never an error.
  */
 public final class TopicRights {
@@ -99,8 +99,9 @@ public final class TopicRights {
         return switch (identity) {
             case CONTROL -> List.of(
                     pub(Topic.filterAll(TopicKind.COMMAND)),
-                    sub(Topic.filterAll(TopicKind.STATE)),
-                    sub(Topic.filterAll(TopicKind.COMMAND_ACK)),
+                    // shared too: replicas on one database split the states and acks (docs/control-plane.md "Replicas")
+                    new Rule(Action.SUBSCRIBE, Topic.filterAll(TopicKind.STATE), true),
+                    new Rule(Action.SUBSCRIBE, Topic.filterAll(TopicKind.COMMAND_ACK), true),
                     sub(Topic.filterAll(TopicKind.LOGS)));
             case INGEST -> List.of(new Rule(Action.SUBSCRIBE, Topic.filterAll(TopicKind.TELEMETRY), true));
             default -> List.of();

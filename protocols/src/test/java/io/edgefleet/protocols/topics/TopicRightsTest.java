@@ -99,7 +99,12 @@ class TopicRightsTest {
         assertThat(pub(c, "ef/v1/plant-1/cam-a/infer/kws")).isFalse();
         assertThat(sub(c, "ef/v1/+/+/telemetry")).isFalse();
         assertThat(sub(c, "#")).isFalse();
-        assertThat(sub(c, "$share/g/ef/v1/+/+/state")).isFalse();
+        // replicas split states and acks through a shared subscription (issue 18); nothing else is shared
+        assertThat(sub(c, "$share/g/ef/v1/+/+/state")).isTrue();
+        assertThat(sub(c, "$share/g/ef/v1/+/+/cmd/ack")).isTrue();
+        assertThat(sub(c, "$share/g/ef/v1/+/+/logs")).isFalse();
+        assertThat(sub(c, "$share/g/ef/v1/+/+/telemetry")).isFalse();
+        assertThat(sub(c, "$share/g/ef/v1/+/+/cmd")).isFalse();
     }
 
     @Test
@@ -140,8 +145,8 @@ class TopicRightsTest {
                 new Rule(SUBSCRIBE, "ef/replies/f/d/#", false));
         assertThat(TopicRights.rules(TopicRights.CONTROL)).containsExactly(
                 new Rule(PUBLISH, "ef/v1/+/+/cmd", false),
-                new Rule(SUBSCRIBE, "ef/v1/+/+/state", false),
-                new Rule(SUBSCRIBE, "ef/v1/+/+/cmd/ack", false),
+                new Rule(SUBSCRIBE, "ef/v1/+/+/state", true),
+                new Rule(SUBSCRIBE, "ef/v1/+/+/cmd/ack", true),
                 new Rule(SUBSCRIBE, "ef/v1/+/+/logs", false));
         assertThat(TopicRights.rules(TopicRights.INGEST)).containsExactly(new Rule(SUBSCRIBE, "ef/v1/+/+/telemetry", true));
     }
