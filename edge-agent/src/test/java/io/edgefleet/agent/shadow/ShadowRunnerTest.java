@@ -227,4 +227,17 @@ class ShadowRunnerTest {
                     .isInstanceOf(io.edgefleet.engines.EngineBusyException.class);
         }
     }
+
+    /** A shadow side that throws on the inference path (a bug, a thread that cannot start) never costs the client its answer. */
+    @Test
+    void a_failing_answer_sink_never_turns_an_answer_into_an_error() {
+        InferRequest r = gaussian();
+        InferResponse expected = inference.infer("clf", Optional.empty(), r);
+        inference.onAnswer((m, v, in, out) -> {
+            throw new IllegalStateException("the shadow side broke");
+        });
+        InferResponse got = inference.infer("clf", Optional.empty(), r);
+        assertThat(got.modelVersion()).contains("v1");
+        assertThat(got.outputs()).isEqualTo(expected.outputs());
+    }
 }
