@@ -98,12 +98,17 @@ public final class RolloutEngine implements AutoCloseable {
 
     /** A rollout's shadow readings of its version, all devices together, if shadow readings are kept. Any thread. */
     public Optional<ShadowReadings.Totals> shadowTotals(String id) {
-        return shadowReadings.flatMap(s -> store.get(id).map(r -> s.totals(id, r.version())));
+        return shadowReadings.flatMap(s -> store.get(id).map(r -> s.totals(id, r.model(), r.version(), keys(store.devices(id)))));
     }
 
     /** A rollout's shadow readings of its version per device and window, oldest first; empty when none are kept. Any thread. */
     public List<ShadowReadings.Row> shadowRows(String id) {
-        return shadowReadings.flatMap(s -> store.get(id).map(r -> s.rows(id, r.version()))).orElse(List.of());
+        return shadowReadings.flatMap(s -> store.get(id).map(r -> s.rows(id, r.model(), r.version(), keys(store.devices(id))))).orElse(List.of());
+    }
+
+    /** The {@code fleet/device} keys of a rollout's devices: only their shadow readings count (a device outside it cannot sway it). */
+    private static java.util.Set<String> keys(List<DeviceRow> devices) {
+        return devices.stream().map(DeviceRow::key).collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
     /** The latest evaluation of {@code id} since this process started, if any. Any thread. */
@@ -643,7 +648,7 @@ public final class RolloutEngine implements AutoCloseable {
         }
         List<DeviceRow> failed = devices.stream().filter(x -> x.state().installFailed()).toList();
         Optional<String> firstError = failed.stream().filter(x -> x.error().isPresent()).map(x -> x.key() + ": " + x.error().get()).findFirst();
-        ShadowReadings.Totals t = shadowReadings.map(s -> s.totals(r.id(), r.version()))
+        ShadowReadings.Totals t = shadowReadings.map(s -> s.totals(r.id(), r.model(), r.version(), keys(devices)))
                 .orElse(ShadowReadings.Totals.of(List.of()));
         return ShadowGate.evaluate(spec.effectiveShadowGates(), t, failed.size(), firstError, spec.effectiveGates().maxInstallFailures().orElse(0));
     }

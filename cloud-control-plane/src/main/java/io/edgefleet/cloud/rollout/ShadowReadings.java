@@ -59,10 +59,10 @@ public final class ShadowReadings {
             List<double[]> ratios = new ArrayList<>();
             List<double[]> actives = new ArrayList<>();
             for (Row r : rows) {
-                samples += r.samples();
-                agreements += r.agreements();
-                nonFinite += r.nonFinite();
-                dropped += r.dropped();
+                samples = saturated(samples, r.samples());
+                agreements = saturated(agreements, r.agreements());
+                nonFinite = saturated(nonFinite, r.nonFinite());
+                dropped = saturated(dropped, r.dropped());
                 if (r.samples() > 0) {
                     devices.add(r.device());
                 }
@@ -82,6 +82,12 @@ public final class ShadowReadings {
         Totals withActiveMillis(double ms) {
             return new Totals(samples, agreements, nonFinite, dropped, devices, windows, agreement, latencyRatio, ms, confidenceDiff);
         }
+    }
+
+    /** {@code a + b} for counts >= 0, held at {@link Long#MAX_VALUE} instead of wrapping negative (absurd reported counts). */
+    static long saturated(long a, long b) {
+        long s = a + b;
+        return s < 0 ? Long.MAX_VALUE : s;
     }
 
     /** The value below and above which half the weight lies; NaN for none. */
@@ -136,39 +142,47 @@ public final class ShadowReadings {
         return d.isPresent() ? d.getAsDouble() : null;
     }
 
-    /** Every window of {@code rolloutId} for {@code candidate}, oldest first. */
-    public List<Row> rows(String rolloutId, String candidate) {
+    /**
+     * Every window of {@code rolloutId} for {@code model}'s {@code candidate} reported by one of {@code devices}
+     * ({@code fleet/device} keys: the rollout's own devices), oldest first. A reading that names the rollout but comes
+     * from a device the rollout never targeted, or for another model, is stored (the ingest role does not know the
+     * rollouts) but never read here: one device outside a rollout cannot pass or fail its shadow wave.
+     */
+    public List<Row> rows(String rolloutId, String model, String candidate, java.util.Set<String> devices) {
+        return read(rolloutId, model, candidate, devices, null);
+    }
+
+    private List<Row> read(String rolloutId, String model, String candidate, java.util.Set<String> devices, List<double[]> actives) {
         return store.read(c -> {
             try (PreparedStatement p = c.prepareStatement("SELECT fleet, device, window_start, window_end, active_version, candidate, samples, "
-                    + "agreements, non_finite, dropped, latency_ratio, confidence_diff FROM shadow_readings WHERE rollout_id = ? AND candidate = ? "
-                    + "ORDER BY window_start, fleet, device")) {
-                ResultSet r = Jdbc.bind(p, rolloutId, candidate).executeQuery();
+                    + "agreements, non_finite, dropped, latency_ratio, confidence_diff, active_ms FROM shadow_readings WHERE rollout_id = ? "
+                    + "AND model = ? AND candidate = ? ORDER BY window_start, fleet, device")) {
+                ResultSet r = Jdbc.bind(p, rolloutId, model, candidate).executeQuery();
                 List<Row> out = new ArrayList<>();
                 while (r.next()) {
-                    out.add(new Row(r.getString(1) + "/" + r.getString(2), Instant.ofEpochMilli(r.getLong(3)), Instant.ofEpochMilli(r.getLong(4)),
+                    String device = r.getString(1) + "/" + r.getString(2);
+                    if (!devices.contains(device)) {
+                        continue;
+                    }
+                    Row row = new Row(device, Instant.ofEpochMilli(r.getLong(3)), Instant.ofEpochMilli(r.getLong(4)),
                             r.getString(5), r.getString(6), r.getLong(7), r.getLong(8), r.getLong(9), r.getLong(10), optional(r, 11),
-                            optional(r, 12)));
+                            optional(r, 12));
+                    out.add(row);
+                    OptionalDouble ms = optional(r, 13);
+                    if (actives != null && ms.isPresent() && row.samples() > 0) {
+                        actives.add(new double[] {ms.getAsDouble(), row.samples()});
+                    }
                 }
                 return out;
             }
         });
     }
 
-    /** The totals of {@code rolloutId}'s readings for {@code candidate}. */
-    public Totals totals(String rolloutId, String candidate) {
-        Totals t = Totals.of(rows(rolloutId, candidate));
-        double ms = store.read(c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT active_ms, samples FROM shadow_readings WHERE rollout_id = ? AND candidate = ? "
-                    + "AND active_ms IS NOT NULL AND samples > 0")) {
-                ResultSet r = Jdbc.bind(p, rolloutId, candidate).executeQuery();
-                List<double[]> v = new ArrayList<>();
-                while (r.next()) {
-                    v.add(new double[] {r.getDouble(1), r.getLong(2)});
-                }
-                return weightedMedian(v);
-            }
-        });
-        return t.withActiveMillis(ms);
+    /** The totals of {@link #rows}: only the rollout's own devices' readings of {@code model}'s {@code candidate}. */
+    public Totals totals(String rolloutId, String model, String candidate, java.util.Set<String> devices) {
+        List<double[]> actives = new ArrayList<>();
+        Totals t = Totals.of(read(rolloutId, model, candidate, devices, actives));
+        return t.withActiveMillis(weightedMedian(actives));
     }
 
     private static OptionalDouble optional(ResultSet r, int column) throws SQLException {

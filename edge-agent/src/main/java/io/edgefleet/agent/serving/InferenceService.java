@@ -377,8 +377,8 @@ public final class InferenceService implements AutoCloseable {
                 split.answered(execNanos[0] / 1e6, scores == null ? OptionalDouble.empty() : OptionalDouble.of(scores.maxProbability()));
             }
             sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6, scores));
-            inputSink.offer(model, lease.version(), request.inputs());
-            answerSink.answered(model, lease.version(), request.inputs(), outputs);
+            offAnswerPath(model, () -> inputSink.offer(model, lease.version(), request.inputs()));
+            offAnswerPath(model, () -> answerSink.answered(model, lease.version(), request.inputs(), outputs));
             if (confidence != null) {
                 confidence[0] = scores;
             }
@@ -419,6 +419,19 @@ public final class InferenceService implements AutoCloseable {
             throw e;
         } finally {
             lease.close();
+        }
+    }
+
+    /**
+     * Runs a sink of an answered request (the watchdog's sampler, the shadow runner): its failure is logged and never
+     * turns the answer the client is owed into an error (nor counts the request failed after it was counted answered).
+     */
+    private static void offAnswerPath(String model, Runnable sink) {
+        try {
+            sink.run();
+        } catch (RuntimeException e) {
+            System.getLogger(InferenceService.class.getName()).log(System.Logger.Level.WARNING,
+                    "model {0}: a sink of answered requests failed; the answer stands: {1}", model, String.valueOf(e));
         }
     }
 

@@ -189,7 +189,7 @@ public final class ShadowRunner implements AutoCloseable {
     private void run(String model, String version, String candidate, long index, List<InferTensor> inputs, List<InferTensor> answer,
             Tally t) {
         long start = nanoTime.getAsLong();
-        try (Lease shadow = slots.shadow(model).filter(l -> l.version().equals(candidate)).orElse(null);
+        try (Lease shadow = candidateLease(model, candidate);
                 Lease active = shadow == null ? null : slots.lease(model, Optional.of(version))) {
             if (shadow == null) {
                 t.dropped(); // the candidate was unloaded meanwhile
@@ -227,6 +227,20 @@ public final class ShadowRunner implements AutoCloseable {
         } finally {
             spend(nanoTime.getAsLong() - start);
         }
+    }
+
+    /**
+     * A lease on {@code model}'s shadow candidate if it is still {@code candidate}; null otherwise. A lease on another
+     * version (a newer shadow loaded since the sample was taken) is closed here: dropped unclosed, it would hold that
+     * version's native model in memory for good.
+     */
+    private Lease candidateLease(String model, String candidate) {
+        Optional<Lease> l = slots.shadow(model);
+        if (l.isPresent() && !l.get().version().equals(candidate)) {
+            l.get().close();
+            return null;
+        }
+        return l.orElse(null);
     }
 
     /** The candidate's answer, or null when it failed (a sample that does not agree). */

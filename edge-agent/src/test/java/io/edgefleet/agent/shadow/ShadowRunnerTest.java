@@ -189,4 +189,55 @@ class ShadowRunnerTest {
             assertThat(runner.drain("clf", "v1")).isEmpty();
         }
     }
+
+    /**
+     * A sample queued for candidate v2 runs after v3 replaced it in the shadow slot: it is dropped, and its look at v3
+     * leaves no reference behind, so v3's native model closes once v3 is dropped (before the fix the lease on v3 was
+     * filtered away unclosed and v3's ONNX Runtime session stayed in memory for the life of the process).
+     */
+    @Test
+    void a_sample_of_a_replaced_candidate_leaves_no_reference_on_the_new_one() throws Exception {
+        shadow(0, 2);
+        ThreadPoolExecutor one = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4));
+        CountDownLatch release = new CountDownLatch(1);
+        one.execute(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try (ShadowRunner runner = new ShadowRunner(slots, new ShadowRunner.Settings(1.0, 4, 1.0, 1e-3, 1e-2), one, System::nanoTime)) {
+            inference.onAnswer(runner::offer);
+            inference.infer("clf", Optional.empty(), gaussian()); // queued for v2 behind the stuck task
+            slots.loadShadow("clf", "v3", SyntheticModels.rotatedClassifierOnnx(dir, "v3.onnx", 0, 3), Optional.of("ro-2"));
+            io.edgefleet.engines.LoadedModel v3;
+            try (io.edgefleet.agent.slots.Lease l = slots.shadow("clf").orElseThrow()) {
+                v3 = l.model();
+            }
+            release.countDown();
+            runner.awaitIdle(Duration.ofSeconds(30));
+            ShadowStats s = runner.drain("clf", "v1").orElseThrow();
+            assertThat(s.candidate()).isEqualTo("v2");
+            assertThat(s.samples()).isZero();
+            assertThat(s.dropped()).as("the candidate changed under it: dropped, counted").isEqualTo(1);
+            assertThat(slots.dropShadow("clf")).contains("v3");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> v3.infer(gaussian().inputs()))
+                    .as("v3 closed: no reference was left on it")
+                    .isInstanceOf(io.edgefleet.engines.EngineBusyException.class);
+        }
+    }
+
+    /** A shadow side that throws on the inference path (a bug, a thread that cannot start) never costs the client its answer. */
+    @Test
+    void a_failing_answer_sink_never_turns_an_answer_into_an_error() {
+        InferRequest r = gaussian();
+        InferResponse expected = inference.infer("clf", Optional.empty(), r);
+        inference.onAnswer((m, v, in, out) -> {
+            throw new IllegalStateException("the shadow side broke");
+        });
+        InferResponse got = inference.infer("clf", Optional.empty(), r);
+        assertThat(got.modelVersion()).contains("v1");
+        assertThat(got.outputs()).isEqualTo(expected.outputs());
+    }
 }
