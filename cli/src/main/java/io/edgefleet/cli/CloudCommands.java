@@ -95,7 +95,7 @@ final class CloudCommands {
 
     @Command(name = "cloud", mixinStandardHelpOptions = true,
             description = {"Run the control plane (roles control, ingest; or all) until Ctrl-C.",
-                "Without --config: embedded defaults (SQLite in ./cloud-data, no Kafka, HTTP on 127.0.0.1:8080,",
+                "Without --config: embedded defaults (SQLite in ./cloud-data, no Kafka, HTTPS on 127.0.0.1:8080 (--plain-http: HTTP),",
                 "API tokens created in cloud-data/tokens). See docs/control-plane.md."})
     static final class Cloud implements Callable<Integer> {
         @Option(names = "--config", paramLabel = "FILE", description = "Control-plane YAML (node 'cloud').")

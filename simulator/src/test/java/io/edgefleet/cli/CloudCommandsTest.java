@@ -51,6 +51,13 @@ class CloudCommandsTest {
     }
 
     @Test
+    void cloud_help_says_the_default_is_https_as_it_is() {
+        Run help = ProfilesCommandTest.run("cloud", "--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.out().replaceAll("\\s+", " ")).contains("HTTPS on 127.0.0.1:8080").doesNotContain("HTTP on 127.0.0.1");
+    }
+
+    @Test
     void push_registers_a_version_and_a_refusal_exits_1_with_the_reason() throws Exception {
         Path model = SyntheticModels.classifierTflite(Files.createDirectories(dir.resolve("m")));
         Run ok = cli("model", "push", model.toString(), "--name", "cls", "--version", "1", "--profile", "raspberry-pi-4-4gb",
