@@ -2,6 +2,7 @@ package io.edgefleet.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.edgefleet.cloud.client.CloudClient;
+import io.edgefleet.cloud.drift.DriftRoutes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -34,6 +35,17 @@ final class DriftCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /**
+     * The file's bytes, or null when it is larger than the control plane accepts; reads at most one byte past the limit,
+     * so a device file or a huge file never fills the heap.
+     */
+    static byte[] readSampleSet(Path file) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] b = in.readNBytes((int) DriftRoutes.MAX_SAMPLE_SET_BYTES + 1);
+            return b.length > DriftRoutes.MAX_SAMPLE_SET_BYTES ? null : b;
+        }
+    }
+
     @Override
     public Integer call() throws IOException {
         String base = "/api/v1/models/" + CloudClient.enc(model) + "/versions/" + CloudClient.enc(version) + "/drift";
@@ -43,7 +55,13 @@ final class DriftCommand implements Callable<Integer> {
             return Main.USAGE;
         }
         if (reference != null) {
-            CloudClient.Response r = server.client().raw("POST", base + "/reference", "application/json", Files.readAllBytes(reference));
+            byte[] body = readSampleSet(reference);
+            if (body == null) {
+                spec.commandLine().getErr().printf("edgefleet: %s is over %d MiB, the largest sample set the control plane takes"
+                        + " (a few thousand samples are enough: docs/drift.md)%n", reference, DriftRoutes.MAX_SAMPLE_SET_BYTES >> 20);
+                return Main.USAGE;
+            }
+            CloudClient.Response r = server.client().raw("POST", base + "/reference", "application/json", body);
             if (!r.ok()) {
                 return CloudCommands.fail(spec, r);
             }

@@ -79,6 +79,13 @@ class RolloutApiTest {
                 """);
         assertThat(top.status()).as(top.text()).isEqualTo(400);
         assertThat(top.json().get("detail").asText()).startsWith("unknown key 'wave'");
+        // A null or non-object wave was a 400 saying only "NullPointerException".
+        for (String wave : new String[] {"null", "5", "\"10%\""}) {
+            CloudClient.Response bad = post("{\"model\": \"keys\", \"version\": \"2\", \"selector\": \"fleet=keys\", \"waves\": [" + wave + "]}");
+            assertThat(bad.status()).as(bad.text()).isEqualTo(400);
+            assertThat(bad.json().get("detail").asText()).as(wave).startsWith("waves[0]: a wave is an object such as {percent: 10")
+                    .doesNotContain("NullPointer");
+        }
         assertThat(rolloutsOf("keys")).isZero();
     }
 

@@ -114,4 +114,22 @@ class ModelCommandTest {
         assertThat(r.out()).contains("raw p50 us", "engine/raw p50");
         assertThat(r.out().lines().filter(l -> l.startsWith("classifier.tflite")).count()).isEqualTo(2);
     }
+
+    @Test
+    void drift_reference_from_a_device_file_or_an_oversized_file_is_refused_before_reading_it_all() throws IOException {
+        // Read whole, /dev/zero ended the CLI with OutOfMemoryError; the control plane takes at most 64 MiB anyway.
+        Path huge = dir.resolve("huge.json");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            f.setLength((64L << 20) + 1); // sparse: no disk used
+        }
+        for (String file : new String[] {"/dev/zero", huge.toString()}) {
+            if (!Files.exists(Path.of(file))) {
+                continue;
+            }
+            ProfilesCommandTest.Run r = ProfilesCommandTest.run("model", "drift", "m", "1", "--reference", file, "--server", "http://127.0.0.1:1");
+            assertThat(r.code()).as(r.err()).isEqualTo(Main.USAGE);
+            assertThat(r.err()).contains(file + " is over 64 MiB, the largest sample set the control plane takes");
+        }
+        assertThat(DriftCommand.readSampleSet(Files.writeString(dir.resolve("small.json"), "{\"inputs\": []}"))).hasSize(14);
+    }
 }

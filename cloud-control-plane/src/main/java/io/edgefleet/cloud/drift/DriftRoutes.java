@@ -188,8 +188,11 @@ public final class DriftRoutes {
         throw new ApiException(400, "Bad parameter", "windows must be an integer in 1..1000, got '" + Checks.printable(v.get()) + "'");
     }
 
-    /** The largest sample set taken, in bytes (it is read into memory: a 700 MB body ended the control plane). */
-    static final long MAX_SAMPLE_SET_BYTES = 64L << 20;
+    /**
+     * The largest sample set {@code POST …/drift/reference} buffers, in bytes (64 MiB), whatever the upload limit: it is
+     * read into memory (a 700 MB body ended the control plane).
+     */
+    public static final long MAX_SAMPLE_SET_BYTES = 64L << 20;
 
     private byte[] body(ServerRequest q) throws java.io.IOException {
         java.util.OptionalLong declared = q.headers().contentLength();

@@ -78,6 +78,11 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
         if (waves == null || waves.isEmpty()) {
             throw new IllegalArgumentException("waves: at least one wave, e.g. [{percent: 10, bake: 5m}, {percent: 100}]");
         }
+        for (int i = 0; i < waves.size(); i++) {
+            if (waves.get(i) == null) {
+                throw new IllegalArgumentException("waves[" + i + "]: a wave is an object such as {percent: 10, bake: 5m}, not null");
+            }
+        }
         waves = List.copyOf(waves);
         shadowGates = shadowGates == null ? Optional.empty() : shadowGates;
         boolean normalSeen = false;
@@ -161,6 +166,10 @@ public record RolloutSpec(String model, String version, String selector, List<Wa
         knownKeys(spec, "", RolloutSpec.class);
         if (spec.path("waves").isArray()) {
             for (int i = 0; i < spec.get("waves").size(); i++) {
+                if (!spec.get("waves").get(i).isObject()) {
+                    throw new IllegalArgumentException("waves[" + i + "]: a wave is an object such as {percent: 10, bake: 5m}, not "
+                            + spec.get("waves").get(i).getNodeType().name().toLowerCase(java.util.Locale.ROOT));
+                }
                 knownKeys(spec.get("waves").get(i), "waves[" + i + "].", Wave.class);
             }
         }
