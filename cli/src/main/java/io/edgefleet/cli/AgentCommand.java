@@ -37,9 +37,10 @@ final class AgentCommand implements Callable<Integer> {
     String httpHost;
     @Option(names = "--mqtt", paramLabel = "URL", description = "Connected mode: MQTT broker, e.g. tcp://127.0.0.1:1883.")
     String mqtt;
-    @Option(names = "--sync-url", paramLabel = "URL", description = "Model sync server for deploy commands, e.g. http://127.0.0.1:8081.")
+    @Option(names = "--sync-url", paramLabel = "URL", description = "Model sync server for deploy commands (default: the --control-plane URL when --trust is given).")
     java.net.URI syncUrl;
-    @Option(names = "--trust", paramLabel = "KEYID=FILE", description = "A public key trusted for manifests; repeat to rotate keys.")
+    @Option(names = "--trust", paramLabel = "KEYID=FILE", description = {"A public key trusted for manifests (e.g. edgefleet-registry=cloud-data/keys/edgefleet-registry.pub);",
+            "repeat to rotate keys. Turns model sync on, from --sync-url or else from --control-plane."})
     java.util.List<String> trust = java.util.List.of();
     @Option(names = "--cloud-ca", paramLabel = "FILE", description = {"CA certificate (PEM) trusted for the control plane's https URLs",
             "(sync, escalation), e.g. cloud-data/pki/ca.pem."})
@@ -62,6 +63,12 @@ final class AgentCommand implements Callable<Integer> {
     String enrolToken;
     @Spec
     CommandSpec spec;
+
+    /** Where model sync comes from: {@code --sync-url}, else {@code agent.sync.url}, else the control plane the agent enrols with. */
+    static java.util.Optional<java.net.URI> syncSource(java.net.URI syncUrl, AgentConfig c) {
+        return java.util.Optional.ofNullable(syncUrl).or(() -> c.sync().map(AgentConfig.Sync::url))
+                .or(() -> c.enrolment().map(io.edgefleet.agent.identity.EnrolmentSettings::controlPlane));
+    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -90,15 +97,8 @@ final class AgentCommand implements Callable<Integer> {
         if (profile != null) {
             c = c.withProfile(profile, EngineOptions.forProfile(DeviceCatalog.builtIn().get(profile)));
         }
-        if (syncUrl != null) {
-            if (trust.isEmpty()) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--sync-url needs at least one --trust KEYID=FILE");
-            }
-            try {
-                c = c.withSync(new AgentConfig.Sync(syncUrl, SyncCommands.trust(trust), syncRate));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot read a --trust key: " + e.getMessage(), e);
-            }
+        if (syncUrl != null && trust.isEmpty()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--sync-url needs at least one --trust KEYID=FILE");
         }
         String token = enrolToken != null ? enrolToken : System.getenv("EF_ENROL_TOKEN");
         if (controlPlane != null) {
@@ -110,6 +110,26 @@ final class AgentCommand implements Callable<Integer> {
                     "--enrol-token needs --control-plane URL (or identity.control-plane in the config)"));
             c = c.withEnrolment(new io.edgefleet.agent.identity.EnrolmentSettings(e.controlPlane(), java.util.Optional.of(token), e.renewAt(),
                     e.retryMin(), e.retryMax(), e.enrolTimeout()));
+        }
+        // Model sync: --sync-url, else the control plane the agent enrols with (it serves /sync/v1 on the same port).
+        AgentConfig before = c;
+        java.util.Optional<java.net.URI> syncSource = syncSource(syncUrl, before);
+        if (!trust.isEmpty()) {
+            if (syncSource.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--trust needs a sync source: --sync-url URL, or --control-plane URL (sync from the control plane)");
+            }
+            try {
+                long rate = syncRate > 0 ? syncRate : before.sync().map(AgentConfig.Sync::bytesPerSecond).orElse(0L);
+                c = c.withSync(new AgentConfig.Sync(syncSource.orElseThrow(), SyncCommands.trust(trust), rate));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read a --trust key: " + e.getMessage(), e);
+            }
+        }
+        if (c.sync().isEmpty() && c.mqttUrl().isPresent()) {
+            spec.commandLine().getErr().println("edgefleet agent: no model sync configured: deploy, shadow and A/B commands will fail"
+                    + " (not-supported) until the agent has one: --trust KEYID=FILE (the control plane's manifest-signing key, e.g."
+                    + " cloud-data/keys/edgefleet-registry.pub) with --control-plane URL or --sync-url URL, or agent.sync in agent.yaml");
         }
         if (cloudCa != null || cloudTokenFile != null) {
             io.edgefleet.transport.http.HttpCredentials creds = c.tls().cloud();

@@ -31,6 +31,24 @@ class AgentConfigCommandTest {
         ProfilesCommandTest.Run sync = ProfilesCommandTest.run("agent", "--data-dir", dir.resolve("d3").toString(), "--sync-url", "http://127.0.0.1:1");
         assertThat(sync.code()).isEqualTo(Main.USAGE);
         assertThat(sync.err()).contains("--sync-url needs at least one --trust KEYID=FILE");
+        ProfilesCommandTest.Run trustAlone = ProfilesCommandTest.run("agent", "--data-dir", dir.resolve("d4").toString(), "--trust", "k=none.pub");
+        assertThat(trustAlone.code()).isEqualTo(Main.USAGE);
+        assertThat(trustAlone.err()).contains("--trust needs a sync source: --sync-url URL, or --control-plane URL");
+    }
+
+    @Test
+    void model_sync_comes_from_the_sync_url_else_the_config_else_the_control_plane() {
+        // A new user's agent started with --control-plane and --trust failed every deploy ("no model sync configured").
+        io.edgefleet.agent.AgentConfig plain = io.edgefleet.agent.AgentConfig.defaults(dir.resolve("s"));
+        java.net.URI cloud = java.net.URI.create("https://cloud.example:8080");
+        io.edgefleet.agent.AgentConfig enrolled = plain.withEnrolment(io.edgefleet.agent.identity.EnrolmentSettings.of(cloud,
+                java.util.Optional.empty()));
+        assertThat(AgentCommand.syncSource(null, plain)).isEmpty();
+        assertThat(AgentCommand.syncSource(null, enrolled)).contains(cloud);
+        java.net.URI other = java.net.URI.create("https://sync.example:8443");
+        assertThat(AgentCommand.syncSource(other, enrolled)).contains(other);
+        io.edgefleet.agent.AgentConfig configured = enrolled.withSync(new io.edgefleet.agent.AgentConfig.Sync(other, java.util.Map.of(), 0));
+        assertThat(AgentCommand.syncSource(null, configured)).contains(other);
     }
 
     @Test
