@@ -107,8 +107,8 @@ public record AgentConfig(Path dataDir, Optional<ModelsDir> modelsDir, String ht
 
         public Telemetry {
             Objects.requireNonNull(logs, "logs");
-            if (window.toMillis() < 10 || maxOutboxRows < 1) {
-                throw new IllegalArgumentException("telemetry window must be >= 10 ms and the outbox >= 1 row");
+            if (window.toMillis() < 10 || window.compareTo(io.edgefleet.protocols.messages.TelemetryRecord.MAX_WINDOW) > 0 || maxOutboxRows < 1) {
+                throw new IllegalArgumentException("telemetry window must be 10 ms .. 1 day (got " + window.toMillis() + " ms) and the outbox >= 1 row");
             }
             if (heartbeat.toMillis() < 10) {
                 throw new IllegalArgumentException("heartbeat must be >= 10 ms");

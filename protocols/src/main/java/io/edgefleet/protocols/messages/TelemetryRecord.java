@@ -14,7 +14,7 @@ import java.util.OptionalDouble;
  * @param model model name
  * @param version the version that served the window
  * @param windowStart inclusive
- * @param windowEnd exclusive; not before {@code windowStart}
+ * @param windowEnd exclusive; not before {@code windowStart}, at most {@link #MAX_WINDOW} after it
  * @param count requests received: answered, failed, or refused as the client's mistake
  * @param errors model errors: requests with valid input that the model failed (runtime error or no answer in time); at most {@code count}
  * @param latencyMillis latency percentiles of the window
@@ -44,6 +44,9 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
         Optional<io.edgefleet.protocols.drift.DriftStats> drift,
         @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<ShadowStats> shadow,
         @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<SplitStats> split) {
+    /** The longest window a record may cover (1 day): a longer one would count a whole history into one gate reading. */
+    public static final java.time.Duration MAX_WINDOW = java.time.Duration.ofDays(1);
+
     public TelemetryRecord {
         split = split == null ? Optional.empty() : split;
         shadow = shadow == null ? Optional.empty() : shadow;
@@ -60,6 +63,10 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
         Checks.required(windowEnd, "windowEnd");
         if (windowEnd.isBefore(windowStart)) {
             throw new ProtocolException("windowEnd", windowEnd + " is before windowStart " + windowStart);
+        }
+        if (java.time.Duration.between(windowStart, windowEnd).compareTo(MAX_WINDOW) > 0) {
+            throw new ProtocolException("windowEnd", "the window " + windowStart + " .. " + windowEnd + " is longer than " + MAX_WINDOW.toHours()
+                    + " hours (an agent's windows are agent.telemetry.window-ms long)");
         }
         Checks.nonNegative(count, "count");
         atMostCount(errors, count, "errors");
