@@ -154,7 +154,7 @@ final class RolloutCommands implements Runnable {
         /**
          * One progress line per wave of the spec, e.g. {@code wave 1 shadow [####] 1/1  {shadowing=1} (candidate never answers)}
          * then {@code wave 2 [#...] 1/2  {activated=1, pending=1}}: a shadow wave (docs/shadow.md) is its own step, labelled
-         * {@code shadow}, and the first normal wave also counts the shadow waves' devices it deploys to, so a shadow wave and
+         * {@code shadow}, and the first normal wave, once started, also counts the shadow waves' devices it deploys to, so a shadow wave and
          * the normal wave after it at the same percent are never one bar. A shadow wave's devices are done once
          * {@code shadowing} (or rolled back); a normal wave's once activated or rolled back.
          */
@@ -176,7 +176,7 @@ final class RolloutCommands implements Runnable {
                 Map<String, Long> counts = new java.util.TreeMap<>();
                 for (JsonNode d : s.path("devices")) {
                     int w = d.path("wave").asInt();
-                    if (w == n || n == firstNormal && w < n && shadow(waves, w)) {
+                    if (w == n || n == firstNormal && n <= current && w < n && shadow(waves, w)) {
                         counts.merge(d.path("state").asText(), 1L, Long::sum);
                     }
                 }

@@ -99,8 +99,12 @@ export function isShadow(spec, n) {
  */
 function waveDevices(st, n) {
   const spec = st.rollout.spec;
-  const firstNormal = spec.waves.findIndex((w) => w.mode !== 'shadow') + 1;
-  return st.devices.filter((d) => d.wave === n || (n === firstNormal && d.wave < n && isShadow(spec, d.wave)));
+  const started = n <= st.currentWave && !(st.rollout.state === 'rolled-back' && n === st.currentWave && isShadow(spec, n));
+  return st.devices.filter((d) => d.wave === n || (started && n === firstNormal(spec) && d.wave < n && isShadow(spec, d.wave)));
+}
+
+function firstNormal(spec) {
+  return spec.waves.findIndex((w) => w.mode !== 'shadow') + 1;
 }
 
 function renderWaves(st) {
@@ -126,9 +130,13 @@ function renderWaves(st) {
     const bar = h('div', { class: `progress${shadow ? ' shadow' : ''}`, role: 'img', 'aria-label': `wave ${n}${shadow ? ' (shadow)' : ''}: ${describe(shownCounts, size)}` },
       STATES.filter((s) => shownCounts[s]).map((s) => h('span', { class: `p-${s}`, style: `width:${(100 * shownCounts[s]) / size}%`, title: `${s}: ${shownCounts[s]}` })));
     const target = w.percent !== undefined && w.percent !== null ? `${num(w.percent)} % cumulative` : `${w.count} device(s) cumulative`;
-    const legend = shadow && stage === 'done'
+    const shadowDevices = st.devices.filter((d) => d.wave < n && isShadow(r.spec, d.wave)).length;
+    let legend = shadow && stage === 'done'
       ? `shadow step over: ${size} device(s) compared the candidate; the next wave deploys to them`
       : describe(shownCounts, size);
+    if (n === firstNormal(r.spec) && n > st.currentWave && shadowDevices && !ENDED.includes(r.state)) {
+      legend += `; starting, it also deploys to the ${shadowDevices} device(s) of the shadow wave(s)`;
+    }
     return [h('span', {}, `Wave ${n}`, shadow ? [' ', h('span', { class: 'badge s-shadow', title: 'the candidate runs next to the active version, off the answer path' }, 'shadow')] : ''),
       shadow ? [target, h('br'), h('span', { class: 'muted' }, 'no device answers with the candidate')] : target,
       w.bake || '0s', size, h('div', {}, bar, h('span', { class: 'legend' }, legend)),
@@ -206,6 +214,10 @@ function renderGates(st) {
       bad ? h('span', { class: 's-fail' }, judgement) : judgement] });
   }
   const out = [];
+  if (ev && d.mode === 'shadow') {
+    out.push(h('p', { class: 'muted', id: 'gate-shadow-note' }, `Wave ${ev.wave} is a shadow wave: its shadow gates (above) judge it; `
+      + 'the gates below judge the normal waves, on the answers of updated devices.'));
+  }
   out.push(h('p', { class: 'muted', id: 'gate-evaluated' }, ev
     ? [`Values from the ${ev.live ? 'latest' : 'last recorded'} evaluation of wave ${ev.wave}, `, ago(ev.at), ': verdict ', badge(ev.verdict), '.']
     : 'No evaluation yet.'));

@@ -102,7 +102,7 @@ function verdictOf(st, n) {
   const logged = [...st.log].reverse().find((l) => l.wave === n && (l.kind === 'gate-passed' || l.kind === 'gate-failed'));
   if (logged && logged.kind === 'gate-failed') {
     const why = (logged.detail.failures || []).join('; ') || opt(r.reason);
-    return { badge: 'fail', cls: 's-fail', text: `the candidate was stopped in its shadow wave: ${why}` };
+    return { badge: 'fail', cls: 's-fail', text: ['the candidate was stopped in its shadow wave, judged ', time(logged.at), `: ${why}`] };
   }
   if (logged) {
     return { badge: 'pass', cls: null, text: ['passed ', time(logged.at), ': the next wave deploys the candidate'] };

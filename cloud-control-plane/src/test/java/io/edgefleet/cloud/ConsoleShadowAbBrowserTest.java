@@ -182,6 +182,8 @@ class ConsoleShadowAbBrowserTest {
             assertThat(t.get("agreement").asDouble()).as(t.toString()).isBetween(0.55, 0.85);
             assertThat(browser.findElement(By.id("wave-1")).getAttribute("data-mode")).isEqualTo("shadow");
             assertThat(browser.findElement(By.id("wave-2")).getAttribute("data-mode")).isEqualTo("normal");
+            assertThat(text("#wave-2")).as("the normal wave after the stopped shadow wave never started: not one bar with it")
+                    .contains("no device yet").contains("not started").doesNotContain("rolled-back");
             assertThat(text("#wave-1")).contains("shadow").contains("no device answers with the candidate").contains("none (shadow)");
             assertThat(text("#shadow-wave-1-note")).startsWith("No device answers with version bad during this wave.");
             assertThat(text("#shadow-wave-1-verdict")).startsWith("Verdict: fail").contains("stopped in its shadow wave")

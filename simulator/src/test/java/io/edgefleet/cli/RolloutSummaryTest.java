@@ -62,7 +62,15 @@ class RolloutSummaryTest {
                 """.formatted(SPEC.formatted("running")));
         assertThat(RolloutCommands.Status.waveLines(shadowing)).containsExactly(
                 "wave 1 shadow [" + "#".repeat(30) + "] 1/1  {shadowing=1} (candidate loaded next to the active version; never answers)",
-                "wave 2 [" + ".".repeat(30) + "] 0/1  {shadowing=1}",
+                "wave 2 [" + ".".repeat(30) + "] 0/0  {}",
+                "wave 3 [" + ".".repeat(30) + "] 0/1  {pending=1}");
+        var deploying = JSON.readTree("""
+                {"rollout": %s, "currentWave": 2,
+                 "devices": [{"device": "d1", "wave": 1, "state": "commanded"}, {"device": "d2", "wave": 3, "state": "pending"}]}
+                """.formatted(SPEC.formatted("running")));
+        assertThat(RolloutCommands.Status.waveLines(deploying)).as("the first normal wave deploys to the shadow wave's device").containsExactly(
+                "wave 1 shadow [" + "#".repeat(30) + "] 1/1  {commanded=1} (shadow step over; the next wave deploys to these devices)",
+                "wave 2 [" + ".".repeat(30) + "] 0/1  {commanded=1}",
                 "wave 3 [" + ".".repeat(30) + "] 0/1  {pending=1}");
         var deployed = JSON.readTree("""
                 {"rollout": %s, "currentWave": 3,
