@@ -57,8 +57,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * real Mosquitto and two real agents serving a 2-class ONNX classifier, with live traffic: a candidate disagreeing on
  * about 30 % is stopped in its shadow wave (real shadow readings through the real ingest path), and the rollout page shows
  * the shadow wave as its own row, the readings against the shadowGates, the failing verdict and the per-device readings;
- * then an experiment with a surer candidate shows "not judged yet" before traffic, and its arms, differences and
- * significance once both arms have their requests. Skipped, saying so, without chromium or chromium-driver.
+ * then an experiment with a surer candidate shows "not judged yet" before traffic, its arms, differences and
+ * significance once both arms have their requests, and an operator stops it from the page (a viewer gets no button). Skipped, saying so, without chromium or chromium-driver.
  */
 @Tag("slow") // two real agents, a shadow wave, an experiment, a browser: about a minute
 class ConsoleShadowAbBrowserTest {
@@ -251,6 +251,21 @@ class ConsoleShadowAbBrowserTest {
             assertThat(browser.findElements(By.cssSelector("#experiment-differences tr[data-measure=accuracy]")).isEmpty())
                     .isEqualTo(!c.get("difference").has("accuracy"));
             screenshot("experiment");
+
+            // an operator stops it from the page (the rollout page's pattern: a write with the signed-in token, confirmed first)
+            browser.findElement(By.id("signout")).click();
+            waitFor(d -> !d.findElements(By.id("token")).isEmpty());
+            browser.findElement(By.id("token")).sendKeys(OPERATOR);
+            browser.findElement(By.cssSelector("#signin button[type=submit]")).click();
+            waitFor(d -> d.findElement(By.id("who")).getText().endsWith("(operator)"));
+            waitFor(d -> !d.findElements(By.id("experiment-stop")).isEmpty());
+            browser.findElement(By.id("experiment-stop")).click();
+            browser.switchTo().alert().accept();
+            waitFor(d -> text("#experiment-state").equals("stopped"));
+            assertThat(ops.get("/api/v1/experiments/" + ex).json().get("state").asText()).isEqualTo("stopped");
+            assertThat(text("#experiment-end")).startsWith("Stopped: every device answers with arm A only");
+            assertThat(browser.findElements(By.id("experiment-stop"))).isEmpty();
+            await(Duration.ofSeconds(60), "both agents back on arm A", () -> agents.stream().allMatch(a -> a.splits().running("clf").isEmpty()));
             assertThat(browser.manage().logs().get(LogType.BROWSER).getAll())
                     .filteredOn(e -> e.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()).isEmpty();
         } catch (Throwable e) {
