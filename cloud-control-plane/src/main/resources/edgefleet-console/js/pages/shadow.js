@@ -67,7 +67,8 @@ function rules(t, g) {
     agreement = `waits: below ${pct(minAgreement)} but not confidently (the bound reaches ${pct(t.agreementHigh)}); more samples decide`;
   }
   rows.push(['agreement', 'Agreement with the active version', `min ${pct(minAgreement)}`,
-    t.agreement === undefined ? '—' : [pct(t.agreement), h('br'), h('span', { class: 'muted bounds' }, `${pct(t.agreementLow)} – ${pct(t.agreementHigh)}`)],
+    t.agreement === undefined ? '—' : [pct(t.agreement), h('br'), h('span', { class: 'muted bounds', title: 'Wilson score bounds at z = 3.09 (one-sided 0.1 % each): the gate fails when the upper '
+      + 'one is below the minimum' }, `bounds ${pct(t.agreementLow)} – ${pct(t.agreementHigh)}`)],
     agreement, agreementBad]);
   let latency = 'no paired run yet';
   let latencyBad = false;

@@ -202,6 +202,8 @@ class ConsoleShadowAbBrowserTest {
             assertThat(text("#shadow-wave-1 tr[data-device='" + shadowDevice + "']")).startsWith(shadowDevice)
                     .contains(pct(t.get("agreement").asDouble()));
             screenshot("shadow-rollout");
+            ((JavascriptExecutor) browser).executeScript("document.getElementById('shadow-wave-1').scrollIntoView()");
+            screenshot("shadow-section");
 
             // an A/B experiment: not judged before traffic, then arms and differences
             CloudClient.Response started = ops.raw("POST", "/api/v1/experiments", "application/json", """
