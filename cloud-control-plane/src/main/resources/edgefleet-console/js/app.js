@@ -1,5 +1,6 @@
 // The console's shell: sign-in, the hash router (#/fleet, #/devices/F/D, #/models[/M], #/rollouts[/ID],
-// #/events, #/audit, #/logs?device=&trace_id=, #/drift[/M/V]), the problem banner and live updates by polling the API every few seconds.
+// #/events, #/audit, #/logs?device=&trace_id=, #/drift[/M/V],
+// #/experiments[/ID]), the problem banner and live updates by polling the API every few seconds.
 import { api, ApiError, setToken, token } from './api.js';
 import { h } from './dom.js';
 import * as fleet from './pages/fleet.js';
@@ -13,6 +14,8 @@ import * as audit from './pages/audit.js';
 import * as logs from './pages/logs.js';
 import * as drift from './pages/drift.js';
 import * as driftVersion from './pages/driftversion.js';
+import * as experiments from './pages/experiments.js';
+import * as experiment from './pages/experiment.js';
 
 const POLL_MS = 3000;
 const ROUTES = [
@@ -27,6 +30,8 @@ const ROUTES = [
   [/^\/logs$/, logs, 'logs'],
   [/^\/drift$/, drift, 'drift'],
   [/^\/drift\/([^/]+)\/([^/]+)$/, driftVersion, 'drift'],
+  [/^\/experiments$/, experiments, 'experiments'],
+  [/^\/experiments\/([^/]+)$/, experiment, 'experiments'],
 ];
 
 const main = document.getElementById('main');

@@ -123,17 +123,7 @@ final class RolloutCommands implements Runnable {
             out.printf("rollout %s  %s@%s  %s  wave %d/%d%s%n", ro.get("id").asText(), ro.get("model").asText(), ro.get("version").asText(),
                     state, s.get("currentWave").asInt(), ro.get("spec").get("waves").size(),
                     ro.hasNonNull("reason") ? "  (" + ro.get("reason").asText() + ")" : "");
-            s.get("waves").properties().forEach(e -> {
-                long total = 0;
-                for (JsonNode n : e.getValue()) {
-                    total += n.asLong();
-                }
-                long done = e.getValue().path("activated").asLong() + e.getValue().path("rolled-back").asLong()
-                        + e.getValue().path("shadowing").asLong();
-                int width = 30;
-                int full = total == 0 ? 0 : (int) (width * done / total);
-                out.printf("  wave %s [%s%s] %d/%d  %s%n", e.getKey(), "#".repeat(full), ".".repeat(width - full), done, total, e.getValue());
-            });
+            waveLines(s).forEach(l -> out.printf("  %s%n", l));
             JsonNode waiting = s.path("waitingFor");
             if (waiting.isArray() && !waiting.isEmpty()) {
                 out.println("  waiting for:");
@@ -145,11 +135,7 @@ final class RolloutCommands implements Runnable {
             } else if (state.equals("running")) {
                 out.println("  waiting for: nothing (the next tick decides)");
             }
-            if (s.has("gates")) {
-                List<String> g = new ArrayList<>();
-                s.get("gates").properties().forEach(e -> g.add(e.getKey() + "=" + e.getValue().asText()));
-                out.printf("  gates in force: %s%n", String.join(" ", g));
-            }
+            gatesLine(s).ifPresent(l -> out.printf("  %s%n", l));
             if (s.has("shadow")) {
                 out.printf("  %s%n", shadowLine(s.get("shadow")));
             }
@@ -163,6 +149,78 @@ final class RolloutCommands implements Runnable {
                 }
             }
             return state;
+        }
+
+        /**
+         * One progress line per wave of the spec, e.g. {@code wave 1 shadow [####] 1/1  {shadowing=1} (candidate never answers)}
+         * then {@code wave 2 [#...] 1/2  {activated=1, pending=1}}: a shadow wave (docs/shadow.md) is its own step, labelled
+         * {@code shadow}, and the first normal wave, once started, also counts the shadow waves' devices it deploys to, so a shadow wave and
+         * the normal wave after it at the same percent are never one bar. A shadow wave's devices are done once
+         * {@code shadowing} (or rolled back); a normal wave's once activated or rolled back.
+         */
+        static List<String> waveLines(JsonNode s) {
+            JsonNode spec = s.path("rollout").path("spec");
+            JsonNode waves = spec.path("waves");
+            int firstNormal = 0;
+            for (int i = 0; i < waves.size(); i++) {
+                if (!shadow(waves, i + 1)) {
+                    firstNormal = i + 1;
+                    break;
+                }
+            }
+            int current = s.path("currentWave").asInt();
+            String state = s.path("rollout").path("state").asText();
+            List<String> lines = new ArrayList<>();
+            for (int n = 1; n <= waves.size(); n++) {
+                boolean shadowWave = shadow(waves, n);
+                Map<String, Long> counts = new java.util.TreeMap<>();
+                for (JsonNode d : s.path("devices")) {
+                    int w = d.path("wave").asInt();
+                    if (w == n || n == firstNormal && n <= current && w < n && shadow(waves, w)) {
+                        counts.merge(d.path("state").asText(), 1L, Long::sum);
+                    }
+                }
+                long total = counts.values().stream().mapToLong(Long::longValue).sum();
+                long done = counts.getOrDefault("activated", 0L) + counts.getOrDefault("rolled-back", 0L)
+                        + (shadowWave ? counts.getOrDefault("shadowing", 0L) : 0);
+                boolean over = state.equals("succeeded") || n < current;
+                String note = "";
+                if (shadowWave && over) {
+                    done = total; // its devices moved on: the next wave deployed to them
+                    note = " (shadow step over; the next wave deploys to these devices)";
+                } else if (shadowWave) {
+                    note = " (candidate loaded next to the active version; never answers)";
+                }
+                int width = 30;
+                int full = total == 0 ? 0 : (int) (width * done / total);
+                lines.add(String.format(java.util.Locale.ROOT, "wave %d%s [%s%s] %d/%d  %s%s", n, shadowWave ? " shadow" : "", "#".repeat(full),
+                        ".".repeat(width - full), done, total, counts.isEmpty() ? "{}" : counts.toString(), note));
+            }
+            return lines;
+        }
+
+        private static boolean shadow(JsonNode waves, int n) {
+            return "shadow".equals(waves.path(n - 1).path("mode").asText());
+        }
+
+        /**
+         * The gates in force: {@code gates in force: maxErrorRate=0.05 ...}, and for a rollout with a shadow wave also its
+         * {@code shadowGates} ({@code shadowGates: minSamples=200 minAgreement=0.95 ...}). Empty without gates.
+         */
+        static java.util.Optional<String> gatesLine(JsonNode s) {
+            if (!s.has("gates")) {
+                return java.util.Optional.empty();
+            }
+            List<String> g = new ArrayList<>();
+            s.get("gates").properties().forEach(e -> g.add(e.getKey() + "=" + e.getValue().asText()));
+            String line = "gates in force: " + String.join(" ", g);
+            JsonNode shadowGates = s.path("shadow").path("gates");
+            if (shadowGates.isObject() && !shadowGates.isEmpty()) {
+                List<String> sg = new ArrayList<>();
+                shadowGates.properties().forEach(e -> sg.add(e.getKey() + "=" + e.getValue().asText()));
+                line += "; shadowGates: " + String.join(" ", sg);
+            }
+            return java.util.Optional.of(line);
         }
 
         /**

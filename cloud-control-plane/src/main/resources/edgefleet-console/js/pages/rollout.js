@@ -1,7 +1,9 @@
 // One rollout, live: progress per wave, what the wave waits for, the gates in force next to the values
-// of their latest evaluation, the event timeline, the devices, and (operators only) the operations.
+// of their latest evaluation, the shadow waves' readings against their shadowGates (docs/shadow.md), the event
+// timeline, the devices, and (operators only) the operations.
 import { api, ApiError, enc } from '../api.js';
 import { ago, badge, detail, h, link, num, opt, pct, table, time } from '../dom.js';
+import { renderShadow } from './shadow.js';
 
 const ENDED = ['succeeded', 'rolled-back', 'aborted'];
 const OPS = [
@@ -11,7 +13,7 @@ const OPS = [
   ['abort', 'Abort', ['running', 'paused'], 'danger'],
   ['rollback', 'Roll back', ['running', 'paused', 'succeeded'], 'danger'],
 ];
-const STATES = ['activated', 'downloading', 'commanded', 'rolling-back', 'rolled-back', 'failed', 'timed-out', 'pending'];
+const STATES = ['activated', 'shadowing', 'downloading', 'commanded', 'rolling-back', 'rolled-back', 'failed', 'timed-out', 'pending'];
 
 /**
  * How each gate reads the evaluation: the value compared, and whether it is an upper bound (max),
@@ -43,12 +45,14 @@ export function mount(main, [id], ctx) {
   const waves = h('div', { id: 'rollout-waves' });
   const waiting = h('div', { id: 'rollout-waiting' });
   const gates = h('div', { id: 'rollout-gates' });
+  const shadow = h('div', { id: 'rollout-shadow' });
   const timeline = h('div', { id: 'rollout-timeline' });
   const devices = h('div', { id: 'rollout-devices' });
   const actions = ctx.may('rollouts:write') ? operations(id, ctx) : null;
   main.append(...[h('h1', {}, `Rollout ${id}`), summary, actions ? actions.el : null,
     h('h2', {}, 'Waves'), waves,
     h('h2', {}, 'Waiting for'), waiting,
+    shadow,
     h('h2', {}, 'Gates'), gates,
     h('h2', {}, 'Timeline'), timeline,
     h('details', {}, h('summary', {}, 'Devices'), devices)].filter(Boolean));
@@ -60,6 +64,7 @@ export function mount(main, [id], ctx) {
       waves.replaceChildren(renderWaves(st));
       waiting.replaceChildren(renderWaiting(st));
       gates.replaceChildren(...renderGates(st));
+      shadow.replaceChildren(...renderShadow(st));
       timeline.replaceChildren(renderTimeline(st));
       devices.replaceChildren(table(['Device', '#Wave', 'State', 'From', '#Attempts', 'Commanded', 'Activated', 'Error'],
         st.devices.map((d) => [link(`#/devices/${enc(d.fleet)}/${enc(d.device)}`, `${d.fleet}/${d.device}`), d.wave, badge(d.state),
@@ -82,15 +87,36 @@ function renderSummary(st) {
     h('dt', {}, 'Updated'), h('dd', {}, ago(r.updatedAt)));
 }
 
+/** Whether wave n (from 1) of the spec is a shadow wave (docs/shadow.md). */
+export function isShadow(spec, n) {
+  return (spec.waves[n - 1] || {}).mode === 'shadow';
+}
+
+/**
+ * The devices a wave's row counts: its own, and for the first normal wave also those of the shadow waves before it
+ * (their devices were only shadowing; this wave deploys to them). Each wave is its own row: a shadow wave and the
+ * normal wave after it are never one bar, even at the same percent.
+ */
+function waveDevices(st, n) {
+  const spec = st.rollout.spec;
+  const started = n <= st.currentWave && !(st.rollout.state === 'rolled-back' && n === st.currentWave && isShadow(spec, n));
+  return st.devices.filter((d) => d.wave === n || (started && n === firstNormal(spec) && d.wave < n && isShadow(spec, d.wave)));
+}
+
+function firstNormal(spec) {
+  return spec.waves.findIndex((w) => w.mode !== 'shadow') + 1;
+}
+
 function renderWaves(st) {
   const r = st.rollout;
   const rows = r.spec.waves.map((w, i) => {
     const n = i + 1;
-    const counts = st.waves[String(n)] || {};
+    const shadow = w.mode === 'shadow';
+    const counts = {};
+    for (const d of waveDevices(st, n)) {
+      counts[d.state] = (counts[d.state] || 0) + 1;
+    }
     const size = Object.values(counts).reduce((a, b) => a + b, 0);
-    const bar = h('div', { class: 'progress', role: 'img', 'aria-label': `wave ${n}: ${describe(counts, size)}` },
-      STATES.filter((s) => counts[s]).map((s) => h('span', { class: `p-${s}`, style: `width:${(100 * counts[s]) / size}%`, title: `${s}: ${counts[s]}` })));
-    const target = w.percent !== undefined && w.percent !== null ? `${num(w.percent)} % cumulative` : `${w.count} device(s) cumulative`;
     let stage;
     if (r.state === 'succeeded' || n < st.currentWave) {
       stage = 'done';
@@ -99,11 +125,26 @@ function renderWaves(st) {
     } else {
       stage = ENDED.includes(r.state) ? 'not started' : 'waiting';
     }
-    return [`Wave ${n}`, target, w.bake || '0s', size, h('div', {}, bar, h('span', { class: 'legend' }, describe(counts, size))),
-      counts.activated || 0, badge(stage)];
+    // a shadow wave that is over: its devices are now counted by the wave that deployed them (or rolled back)
+    const shownCounts = shadow && stage === 'done' ? {} : counts;
+    const bar = h('div', { class: `progress${shadow ? ' shadow' : ''}`, role: 'img', 'aria-label': `wave ${n}${shadow ? ' (shadow)' : ''}: ${describe(shownCounts, size)}` },
+      STATES.filter((s) => shownCounts[s]).map((s) => h('span', { class: `p-${s}`, style: `width:${(100 * shownCounts[s]) / size}%`, title: `${s}: ${shownCounts[s]}` })));
+    const target = w.percent !== undefined && w.percent !== null ? `${num(w.percent)} % cumulative` : `${w.count} device(s) cumulative`;
+    const shadowDevices = st.devices.filter((d) => d.wave < n && isShadow(r.spec, d.wave)).length;
+    let legend = shadow && stage === 'done'
+      ? `shadow step over: ${size} device(s) compared the candidate; the next wave deploys to them`
+      : describe(shownCounts, size);
+    if (n === firstNormal(r.spec) && n > st.currentWave && shadowDevices && !ENDED.includes(r.state)) {
+      legend += `; starting, it also deploys to the ${shadowDevices} device(s) of the shadow wave(s)`;
+    }
+    return [h('span', {}, `Wave ${n}`, shadow ? [' ', h('span', { class: 'badge s-shadow', title: 'the candidate runs next to the active version, off the answer path' }, 'shadow')] : ''),
+      shadow ? [target, h('br'), h('span', { class: 'muted' }, 'no device answers with the candidate')] : target,
+      w.bake || '0s', size, h('div', {}, bar, h('span', { class: 'legend' }, legend)),
+      shadow ? h('span', { class: 'muted', title: 'a shadow wave never activates the candidate' }, 'none (shadow)') : counts.activated || 0, badge(stage)];
   });
   return table(['Wave', 'Target', 'Bake', '#Devices', 'Progress', '#Activated', 'Stage'], rows, {
-    rowAttrs: (j) => ({ id: `wave-${j + 1}`, 'data-activated': (st.waves[String(j + 1)] || {}).activated || 0 }),
+    rowAttrs: (j) => ({ id: `wave-${j + 1}`, class: isShadow(r.spec, j + 1) ? 'wave-shadow' : null, 'data-mode': isShadow(r.spec, j + 1) ? 'shadow' : 'normal',
+      'data-activated': isShadow(r.spec, j + 1) ? 0 : waveDevices(st, j + 1).filter((d) => d.state === 'activated').length }),
   });
 }
 
@@ -173,6 +214,10 @@ function renderGates(st) {
       bad ? h('span', { class: 's-fail' }, judgement) : judgement] });
   }
   const out = [];
+  if (ev && d.mode === 'shadow') {
+    out.push(h('p', { class: 'muted', id: 'gate-shadow-note' }, `Wave ${ev.wave} is a shadow wave: its shadow gates (above) judge it; `
+      + 'the gates below judge the normal waves, on the answers of updated devices.'));
+  }
   out.push(h('p', { class: 'muted', id: 'gate-evaluated' }, ev
     ? [`Values from the ${ev.live ? 'latest' : 'last recorded'} evaluation of wave ${ev.wave}, `, ago(ev.at), ': verdict ', badge(ev.verdict), '.']
     : 'No evaluation yet.'));
@@ -195,7 +240,12 @@ function renderGates(st) {
 function renderTimeline(st) {
   const rows = [...st.log].reverse().map((l) => {
     let what;
-    if (l.kind === 'gate-passed' || l.kind === 'gate-failed') {
+    if ((l.kind === 'gate-passed' || l.kind === 'gate-failed') && l.detail.mode === 'shadow') {
+      const d = l.detail;
+      what = [`shadow: ${num(d.shadowSamples)} samples on ${num(d.shadowDevices)} device(s), agreement ${pct(d.shadowAgreement)} `
+        + `(at most ${pct(d.shadowAgreementUpper)}), latency ratio ${num(d.shadowLatencyRatio)}, non-finite ${num(d.shadowNonFinite)}`,
+      (d.failures || []).length ? ` — ${d.failures.join('; ')}` : ''];
+    } else if (l.kind === 'gate-passed' || l.kind === 'gate-failed') {
       const d = l.detail;
       what = [`requests ${num(d.requests)}, devices reporting ${num(d.reportingDevices)}, error rate ${pct(d.errorRate)}, `
         + `p95 ${num(d.p95Ms)} ms, install failures ${num(d.installFailures)}`, (d.failures || []).length ? ` — ${d.failures.join('; ')}` : ''];

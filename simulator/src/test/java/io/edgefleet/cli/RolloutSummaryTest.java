@@ -49,4 +49,47 @@ class RolloutSummaryTest {
         assertThat(RolloutCommands.Status.shadowLine(JSON.readTree("""
                 {"gates": {"minSamples": 200}, "totals": {"samples": 0, "dropped": 0}}"""))).isEqualTo("shadow: no samples yet (min 200), dropped 0");
     }
+
+    private static final String SPEC = """
+            {"model": "clf", "version": "2", "state": "%s",
+             "spec": {"waves": [{"percent": 50, "mode": "shadow"}, {"percent": 50}, {"percent": 100}]}}""";
+
+    @Test
+    void a_shadow_wave_and_the_normal_wave_after_it_at_the_same_percent_are_separate_steps_labelled_shadow() throws Exception {
+        var shadowing = JSON.readTree("""
+                {"rollout": %s, "currentWave": 1,
+                 "devices": [{"device": "d1", "wave": 1, "state": "shadowing"}, {"device": "d2", "wave": 3, "state": "pending"}]}
+                """.formatted(SPEC.formatted("running")));
+        assertThat(RolloutCommands.Status.waveLines(shadowing)).containsExactly(
+                "wave 1 shadow [" + "#".repeat(30) + "] 1/1  {shadowing=1} (candidate loaded next to the active version; never answers)",
+                "wave 2 [" + ".".repeat(30) + "] 0/0  {}",
+                "wave 3 [" + ".".repeat(30) + "] 0/1  {pending=1}");
+        var deploying = JSON.readTree("""
+                {"rollout": %s, "currentWave": 2,
+                 "devices": [{"device": "d1", "wave": 1, "state": "commanded"}, {"device": "d2", "wave": 3, "state": "pending"}]}
+                """.formatted(SPEC.formatted("running")));
+        assertThat(RolloutCommands.Status.waveLines(deploying)).as("the first normal wave deploys to the shadow wave's device").containsExactly(
+                "wave 1 shadow [" + "#".repeat(30) + "] 1/1  {commanded=1} (shadow step over; the next wave deploys to these devices)",
+                "wave 2 [" + ".".repeat(30) + "] 0/1  {commanded=1}",
+                "wave 3 [" + ".".repeat(30) + "] 0/1  {pending=1}");
+        var deployed = JSON.readTree("""
+                {"rollout": %s, "currentWave": 3,
+                 "devices": [{"device": "d1", "wave": 1, "state": "activated"}, {"device": "d2", "wave": 3, "state": "commanded"}]}
+                """.formatted(SPEC.formatted("running")));
+        assertThat(RolloutCommands.Status.waveLines(deployed)).containsExactly(
+                "wave 1 shadow [" + "#".repeat(30) + "] 1/1  {activated=1} (shadow step over; the next wave deploys to these devices)",
+                "wave 2 [" + "#".repeat(30) + "] 1/1  {activated=1}",
+                "wave 3 [" + ".".repeat(30) + "] 0/1  {commanded=1}");
+    }
+
+    @Test
+    void the_gates_line_includes_the_shadow_gates() throws Exception {
+        var s = JSON.readTree("""
+                {"gates": {"maxErrorRate": 0.05, "maxInstallFailures": 0},
+                 "shadow": {"gates": {"minSamples": 150, "minAgreement": 0.95, "maxLatencyRatio": 2.0}}}""");
+        assertThat(RolloutCommands.Status.gatesLine(s)).contains(
+                "gates in force: maxErrorRate=0.05 maxInstallFailures=0; shadowGates: minSamples=150 minAgreement=0.95 maxLatencyRatio=2.0");
+        assertThat(RolloutCommands.Status.gatesLine(JSON.readTree("{\"gates\": {\"maxErrorRate\": 0.05}}")))
+                .as("no shadow wave: no shadowGates part").contains("gates in force: maxErrorRate=0.05");
+    }
 }

@@ -9,8 +9,10 @@ import java.util.Map;
 
 /**
  * The {@code shadow} block of a rollout's status (docs/shadow.md), for a rollout with a shadow wave: the shadow gates in
- * force, the readings of all devices together ({@code totals}) and the latest device windows ({@code windows}, newest
- * first, at most {@value #MAX_WINDOWS}). Values that do not exist yet (no sample) are left out rather than NaN.
+ * force, the readings of all devices together ({@code totals}, with {@code agreementLow}/{@code agreementHigh}: the
+ * Wilson bounds at z = 3.09 the gate judges by), the same per device ({@code devices}: {@code device}, the totals' keys
+ * without {@code devices}, {@code windows}, {@code lastWindowStart}) and the latest device windows ({@code windows},
+ * newest first, at most {@value #MAX_WINDOWS}). Values that do not exist yet (no sample) are left out rather than NaN.
  */
 final class ShadowViews {
     static final int MAX_WINDOWS = 50;
@@ -26,6 +28,17 @@ final class ShadowViews {
         out.put("gates", spec.effectiveShadowGates());
         engine.shadowTotals(id).ifPresent(t -> out.put("totals", totals(t)));
         List<ShadowReadings.Row> rows = engine.shadowRows(id);
+        List<Map<String, Object>> devices = new java.util.ArrayList<>();
+        ShadowReadings.perDevice(rows).forEach((device, t) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("device", device);
+            m.putAll(totals(t));
+            m.remove("devices");
+            m.put("windows", rows.stream().filter(r -> r.device().equals(device)).count());
+            m.put("lastWindowStart", rows.stream().filter(r -> r.device().equals(device)).reduce((a, b) -> b).orElseThrow().windowStart().toString());
+            devices.add(m);
+        });
+        out.put("devices", devices);
         out.put("windows", rows.subList(Math.max(0, rows.size() - MAX_WINDOWS), rows.size()).reversed().stream().map(ShadowViews::row).toList());
         status.put("shadow", out);
     }
@@ -35,6 +48,11 @@ final class ShadowViews {
         m.put("samples", t.samples());
         m.put("agreements", t.agreements());
         put(m, "agreement", t.agreement());
+        if (t.samples() > 0) {
+            double[] bounds = t.agreementBounds();
+            m.put("agreementLow", bounds[0]);
+            m.put("agreementHigh", bounds[1]);
+        }
         put(m, "latencyRatio", t.latencyRatio());
         put(m, "activeMs", t.activeMillis());
         put(m, "confidenceDiff", t.confidenceDiff());

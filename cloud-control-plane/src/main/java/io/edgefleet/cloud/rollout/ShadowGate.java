@@ -115,6 +115,18 @@ final class ShadowGate {
         return new Gates.Decision(v, List.copyOf(failures), List.copyOf(waiting), d, Gates.Streaks.NONE);
     }
 
+    /** Lower bound of the Wilson score interval of {@code k} successes in {@code n} at {@link #Z}; 0 for n = 0. */
+    static double lowerBound(long k, long n) {
+        if (n == 0) {
+            return 0;
+        }
+        double p = (double) k / n;
+        double z2 = Z * Z;
+        double centre = p + z2 / (2.0 * n);
+        double half = Z * Math.sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
+        return Math.max(0, (centre - half) / (1 + z2 / n));
+    }
+
     /** Upper bound of the Wilson score interval of {@code k} successes in {@code n} at {@link #Z}; 1 for n = 0. */
     static double upperBound(long k, long n) {
         if (n == 0) {

@@ -79,9 +79,29 @@ public final class ShadowReadings {
                     diffN == 0 ? Double.NaN : diffSum / diffN);
         }
 
+        /**
+         * The lower and upper bound of the agreement's Wilson score interval at {@link ShadowGate#Z} (one-sided 0.1 % each,
+         * the bound the gate judges by); {@code [0, 1]} without samples.
+         */
+        public double[] agreementBounds() {
+            return new double[] {ShadowGate.lowerBound(agreements, samples), ShadowGate.upperBound(agreements, samples)};
+        }
+
         Totals withActiveMillis(double ms) {
             return new Totals(samples, agreements, nonFinite, dropped, devices, windows, agreement, latencyRatio, ms, confidenceDiff);
         }
+    }
+
+    /**
+     * The totals of {@code rows} per device ({@code fleet/device}, in order of first appearance), for the status's per-device
+     * table; {@code activeMillis} is NaN (rows do not carry it).
+     */
+    public static java.util.Map<String, Totals> perDevice(List<Row> rows) {
+        java.util.Map<String, List<Row>> by = new java.util.LinkedHashMap<>();
+        rows.forEach(r -> by.computeIfAbsent(r.device(), k -> new ArrayList<>()).add(r));
+        java.util.Map<String, Totals> out = new java.util.LinkedHashMap<>();
+        by.forEach((device, rs) -> out.put(device, Totals.of(rs)));
+        return out;
     }
 
     /** {@code a + b} for counts >= 0, held at {@link Long#MAX_VALUE} instead of wrapping negative (absurd reported counts). */

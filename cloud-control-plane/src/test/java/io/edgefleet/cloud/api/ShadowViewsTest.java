@@ -1,0 +1,41 @@
+package io.edgefleet.cloud.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.edgefleet.cloud.rollout.ShadowReadings;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import org.junit.jupiter.api.Test;
+
+/** The status's {@code shadow} block fields the console reads: the agreement's bounds and the per-device totals. */
+class ShadowViewsTest {
+    private static ShadowReadings.Row row(String device, int second, long samples, long agreements, double ratio) {
+        return new ShadowReadings.Row(device, Instant.ofEpochSecond(second), Instant.ofEpochSecond(second + 1), "1", "2", samples, agreements, 0, 1,
+                OptionalDouble.of(ratio), OptionalDouble.empty());
+    }
+
+    @Test
+    void totals_carry_the_wilson_bounds_the_gate_judges_by() {
+        // 122 of 174 (70.1 %): the gate's upper bound at z = 3.09 is 79.6 % (docs/shadow.md); the lower bound by the same formula
+        Map<String, Object> t = ShadowViews.totals(new ShadowReadings.Totals(174, 122, 0, 3, 1, 2, 122 / 174.0, 0.76, 0.2, -0.01));
+        assertThat((double) t.get("agreementHigh")).isCloseTo(0.796, within(0.001));
+        assertThat((double) t.get("agreementLow")).isCloseTo(0.586, within(0.001)).isLessThan(122 / 174.0);
+        Map<String, Object> none = ShadowViews.totals(new ShadowReadings.Totals(0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN));
+        assertThat(none).doesNotContainKeys("agreement", "agreementLow", "agreementHigh", "latencyRatio");
+    }
+
+    @Test
+    void per_device_totals_add_each_devices_windows_and_only_its_own() {
+        Map<String, ShadowReadings.Totals> by = ShadowReadings.perDevice(List.of(row("f/a", 0, 100, 90, 1.0), row("f/b", 0, 50, 10, 3.0),
+                row("f/a", 10, 100, 100, 1.2)));
+        assertThat(by.keySet()).containsExactly("f/a", "f/b");
+        assertThat(by.get("f/a").samples()).isEqualTo(200);
+        assertThat(by.get("f/a").agreement()).isEqualTo(0.95);
+        assertThat(by.get("f/a").dropped()).isEqualTo(2);
+        assertThat(by.get("f/b").agreement()).isEqualTo(0.2);
+        assertThat(by.get("f/b").latencyRatio()).isEqualTo(3.0);
+    }
+}
