@@ -58,9 +58,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * chromium-driver is not installed ({@code apt-get install chromium chromium-driver}).
  */
 class ConsoleBrowserTest {
-    static final String CHROMIUM = "/usr/bin/chromium";
-    static final String CHROMEDRIVER = "/usr/bin/chromedriver";
-    static final Path SHOTS = Path.of("target", "console-screenshots");
+    static final String CHROMIUM = ConsoleBrowsers.CHROMIUM;
+    static final String CHROMEDRIVER = ConsoleBrowsers.CHROMEDRIVER;
+    static final Path SHOTS = ConsoleBrowsers.SHOTS;
     static final Duration ROLLOUT = Duration.ofSeconds(90);
 
     static ChromeDriver browser;
@@ -109,16 +109,8 @@ class ConsoleBrowserTest {
         browser = starting.join();
     }
 
-    /** Debian's chromium, headless, through its own chromium-driver (never one Selenium Manager would fetch). */
     private static ChromeDriver chromium() {
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM);
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1100",
-                "--user-data-dir=" + dir.resolve("chromium-profile"));
-        options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort()
-                .withLogFile(SHOTS.resolve("chromedriver.log").toFile()).build();
-        return new ChromeDriver(service, options);
+        return ConsoleBrowsers.start(dir.resolve("chromium-profile"), "chromedriver.log");
     }
 
     private static void push(String model, String version, Path file) {
@@ -180,19 +172,15 @@ class ConsoleBrowserTest {
     }
 
     static <T> T waitFor(Duration timeout, Function<WebDriver, T> condition) {
-        return new WebDriverWait(browser, timeout, Duration.ofMillis(100)).ignoring(StaleElementReferenceException.class).until(d -> {
-            T v = condition.apply(d);
-            return v instanceof Boolean b && !b ? null : v;
-        });
+        return ConsoleBrowsers.waitFor(browser, timeout, condition);
     }
 
     static String text(String css) {
-        List<WebElement> found = browser.findElements(By.cssSelector(css));
-        return found.isEmpty() ? "" : found.get(0).getText();
+        return ConsoleBrowsers.text(browser, css);
     }
 
     static void screenshot(String name) throws java.io.IOException {
-        Files.write(SHOTS.resolve(name + ".png"), browser.getScreenshotAs(OutputType.BYTES));
+        ConsoleBrowsers.screenshot(browser, name);
     }
 
     /** The cells of the gate table's row for {@code gate}: threshold, value, judgement. */

@@ -87,7 +87,7 @@ class ConsoleDriftBrowserTest {
             Files.move(SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("src"))), models.resolve("cls.onnx"));
             try (EdgeAgent a = EdgeAgent.start(AgentConfig.defaults(dir.resolve("agent")).withModelsDir(models).withHttp("127.0.0.1", 0)
                     .withCoapPort(-1).withIdentity("dv", "d1").withMqtt(MQTT.broker().url()).withTelemetry(Duration.ofMillis(500), 10_000))) {
-                java.util.concurrent.CompletableFuture<ChromeDriver> starting = java.util.concurrent.CompletableFuture.supplyAsync(this::chromium);
+                java.util.concurrent.CompletableFuture<ChromeDriver> starting = java.util.concurrent.CompletableFuture.supplyAsync(() -> ConsoleBrowsers.start(dir.resolve("chromium-profile"), "chromedriver-drift.log"));
                 await(Duration.ofSeconds(15), "agent connected", () -> a.mqtt().orElseThrow().isConnected());
                 String version = a.slots().activeVersions().get("cls");
                 Random rnd = new Random(5);
@@ -123,12 +123,12 @@ class ConsoleDriftBrowserTest {
                 waitFor(d -> !d.findElements(By.cssSelector(row)).isEmpty());
                 assertThat(browser.findElement(By.cssSelector(row + " [data-alarm]")).getText()).isEqualTo("alarm");
                 assertThat(browser.findElement(By.cssSelector(row)).getText()).contains("learned from traffic").contains("x[");
-                screenshot("drift-list");
+                ConsoleBrowsers.screenshot(browser, "drift-list");
 
                 browser.findElement(By.cssSelector(row + " a")).click();
                 waitFor(d -> d.getCurrentUrl().endsWith("#/drift/cls/" + version));
                 waitFor(d -> d.findElements(By.cssSelector("#drift-features tr[data-feature]")).size() == 4);
-                assertThat(text("#drift-alarm")).startsWith("alarm").contains("clears after 2 clean ones");
+                assertThat(ConsoleBrowsers.text(browser, "#drift-alarm")).startsWith("alarm").contains("clears after 2 clean ones");
                 for (String f : List.of("x[0]", "x[1]")) {
                     WebElement tr = browser.findElement(By.cssSelector("#drift-features tr[data-feature='" + f + "']"));
                     assertThat(tr.getAttribute("class")).contains("gate-fail");
@@ -138,22 +138,22 @@ class ConsoleDriftBrowserTest {
                     WebElement tr = browser.findElement(By.cssSelector("#drift-features tr[data-feature='" + f + "']"));
                     assertThat(tr.getText()).endsWith("within");
                 }
-                assertThat(text("#drift-features-window")).as("which window the features are of: this one process judged them all")
+                assertThat(ConsoleBrowsers.text(browser, "#drift-features-window")).as("which window the features are of: this one process judged them all")
                         .startsWith("Window starting").doesNotContain("not the newest");
-                assertThat(text("#drift-windows")).contains("alarm");
+                assertThat(ConsoleBrowsers.text(browser, "#drift-windows")).contains("alarm");
                 waitFor(d -> !d.findElements(By.cssSelector("#drift-charts .uplot canvas")).isEmpty());
-                assertThat(text("#drift-charts")).contains("PSI per judged window");
-                screenshot("drift-version");
+                assertThat(ConsoleBrowsers.text(browser, "#drift-charts")).contains("PSI per judged window");
+                ConsoleBrowsers.screenshot(browser, "drift-version");
 
                 // a version without any drift state: the API's empty answer reads as such, not as an error
                 ((JavascriptExecutor) browser).executeScript("location.hash = arguments[0]", "#/drift/cls/no-such-version");
-                waitFor(d -> text("#drift-features").contains("Not judged") && text("#drift-windows").contains("No judged window"));
-                assertThat(text("#drift-reference")).isEqualTo("none");
+                waitFor(d -> ConsoleBrowsers.text(browser, "#drift-features").contains("Not judged") && ConsoleBrowsers.text(browser, "#drift-windows").contains("No judged window"));
+                assertThat(ConsoleBrowsers.text(browser, "#drift-reference")).isEqualTo("none");
                 assertThat(browser.manage().logs().get(LogType.BROWSER).getAll())
                         .filteredOn(e -> e.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()).isEmpty();
             } catch (Throwable t) {
                 if (browser != null) {
-                    screenshot("FAILED-drift");
+                    ConsoleBrowsers.screenshot(browser, "FAILED-drift");
                     Files.writeString(SHOTS.resolve("FAILED-drift.log"), browser.manage().logs().get(LogType.BROWSER).getAll().stream()
                             .map(Object::toString).collect(Collectors.joining("\n")));
                 }
@@ -166,30 +166,7 @@ class ConsoleDriftBrowserTest {
         }
     }
 
-    private ChromeDriver chromium() {
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(ConsoleBrowserTest.CHROMIUM);
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1100",
-                "--user-data-dir=" + dir.resolve("chromium-profile"));
-        options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(ConsoleBrowserTest.CHROMEDRIVER))
-                .usingAnyFreePort().withLogFile(SHOTS.resolve("chromedriver-drift.log").toFile()).build();
-        return new ChromeDriver(service, options);
-    }
-
     private <T> T waitFor(Function<WebDriver, T> condition) {
-        return new WebDriverWait(browser, Duration.ofSeconds(20), Duration.ofMillis(100)).ignoring(StaleElementReferenceException.class).until(d -> {
-            T v = condition.apply(d);
-            return v instanceof Boolean b && !b ? null : v;
-        });
-    }
-
-    private String text(String css) {
-        List<WebElement> found = browser.findElements(By.cssSelector(css));
-        return found.isEmpty() ? "" : found.get(0).getText();
-    }
-
-    private void screenshot(String name) throws java.io.IOException {
-        Files.write(SHOTS.resolve(name + ".png"), browser.getScreenshotAs(OutputType.BYTES));
+        return ConsoleBrowsers.waitFor(browser, Duration.ofSeconds(20), condition);
     }
 }

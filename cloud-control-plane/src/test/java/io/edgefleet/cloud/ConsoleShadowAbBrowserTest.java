@@ -120,7 +120,7 @@ class ConsoleShadowAbBrowserTest {
                 a.shadow().configure(ShadowRunner.Settings.defaults().withShare(1.0).withCpuShare(1.0)); // samples in seconds
                 agents.add(a);
             }
-            java.util.concurrent.CompletableFuture<ChromeDriver> starting = java.util.concurrent.CompletableFuture.supplyAsync(this::chromium);
+            java.util.concurrent.CompletableFuture<ChromeDriver> starting = java.util.concurrent.CompletableFuture.supplyAsync(() -> ConsoleBrowsers.start(dir.resolve("chromium-profile"), "chromedriver-shadow-ab.log"));
             String activeVersion = agents.get(0).slots().activeVersions().get("clf");
             await(Duration.ofSeconds(30), "both agents online with their version", () -> cp.fleet().select(
                     io.edgefleet.cloud.fleet.Selector.parse("fleet=cs,status=online")).stream().filter(d -> d.activeVersion("clf").isPresent()).count() == 2);
@@ -175,35 +175,35 @@ class ConsoleShadowAbBrowserTest {
             JsonNode[] totals = new JsonNode[1];
             waitFor(d -> {
                 totals[0] = ops.get("/api/v1/rollouts/" + id).json().get("shadow").get("totals");
-                return text("#shadow-wave-1 tr[data-reading=samples]").endsWith(" " + num(totals[0].get("samples").asLong()) + " met");
+                return ConsoleBrowsers.text(browser, "#shadow-wave-1 tr[data-reading=samples]").endsWith(" " + num(totals[0].get("samples").asLong()) + " met");
             });
             JsonNode t = totals[0];
             assertThat(t.get("samples").asLong()).isGreaterThanOrEqualTo(150);
             assertThat(t.get("agreement").asDouble()).as(t.toString()).isBetween(0.55, 0.85);
             assertThat(browser.findElement(By.id("wave-1")).getAttribute("data-mode")).isEqualTo("shadow");
             assertThat(browser.findElement(By.id("wave-2")).getAttribute("data-mode")).isEqualTo("normal");
-            assertThat(text("#wave-2")).as("the normal wave after the stopped shadow wave never started: not one bar with it")
+            assertThat(ConsoleBrowsers.text(browser, "#wave-2")).as("the normal wave after the stopped shadow wave never started: not one bar with it")
                     .contains("no device yet").contains("not started").doesNotContain("rolled-back");
-            assertThat(text("#wave-1")).contains("shadow").contains("no device answers with the candidate").contains("none (shadow)");
-            assertThat(text("#shadow-wave-1-note")).startsWith("No device answers with version bad during this wave.");
-            assertThat(text("#shadow-wave-1-verdict")).startsWith("Verdict: fail").contains("stopped in its shadow wave")
+            assertThat(ConsoleBrowsers.text(browser, "#wave-1")).contains("shadow").contains("no device answers with the candidate").contains("none (shadow)");
+            assertThat(ConsoleBrowsers.text(browser, "#shadow-wave-1-note")).startsWith("No device answers with version bad during this wave.");
+            assertThat(ConsoleBrowsers.text(browser, "#shadow-wave-1-verdict")).startsWith("Verdict: fail").contains("stopped in its shadow wave")
                     .contains("agreed with the active version on"); // at the judging tick: later windows may have added samples since
-            String agreement = text("#shadow-wave-1 tr[data-reading=agreement]");
+            String agreement = ConsoleBrowsers.text(browser, "#shadow-wave-1 tr[data-reading=agreement]");
             assertThat(agreement).contains(pct(t.get("agreement").asDouble())).contains("min 95 %")
                     .contains(pct(t.get("agreementLow").asDouble()) + " – " + pct(t.get("agreementHigh").asDouble()))
                     .contains("fails: at most " + pct(t.get("agreementHigh").asDouble()) + " at 99.9 % confidence");
             assertThat(browser.findElement(By.cssSelector("#shadow-wave-1 tr[data-reading=agreement]")).getAttribute("class")).contains("gate-fail");
-            assertThat(text("#shadow-wave-1 tr[data-reading=latencyRatio]")).contains("max 2×").contains(num(t.get("latencyRatio").asDouble()) + "×");
-            assertThat(text("#shadow-wave-1 tr[data-reading=nonFinite]")).contains("max 0").endsWith("within");
-            assertThat(text("#shadow-wave-1 tr[data-reading=confidenceDiff]")).contains(num(t.get("confidenceDiff").asDouble()));
+            assertThat(ConsoleBrowsers.text(browser, "#shadow-wave-1 tr[data-reading=latencyRatio]")).contains("max 2×").contains(num(t.get("latencyRatio").asDouble()) + "×");
+            assertThat(ConsoleBrowsers.text(browser, "#shadow-wave-1 tr[data-reading=nonFinite]")).contains("max 0").endsWith("within");
+            assertThat(ConsoleBrowsers.text(browser, "#shadow-wave-1 tr[data-reading=confidenceDiff]")).contains(num(t.get("confidenceDiff").asDouble()));
             JsonNode perDevice = ops.get("/api/v1/rollouts/" + id).json().get("shadow").get("devices");
             assertThat(perDevice).as("per-device readings in the status").hasSize(1);
             assertThat(perDevice.get(0).get("device").asText()).isEqualTo(shadowDevice);
-            assertThat(text("#shadow-wave-1 tr[data-device='" + shadowDevice + "']")).startsWith(shadowDevice)
+            assertThat(ConsoleBrowsers.text(browser, "#shadow-wave-1 tr[data-device='" + shadowDevice + "']")).startsWith(shadowDevice)
                     .contains(pct(t.get("agreement").asDouble()));
-            screenshot("shadow-rollout");
+            ConsoleBrowsers.screenshot(browser, "shadow-rollout");
             ((JavascriptExecutor) browser).executeScript("document.getElementById('shadow-wave-1').scrollIntoView()");
-            screenshot("shadow-section");
+            ConsoleBrowsers.screenshot(browser, "shadow-section");
 
             // an A/B experiment: not judged before traffic, then arms and differences
             CloudClient.Response started = ops.raw("POST", "/api/v1/experiments", "application/json", """
@@ -214,12 +214,12 @@ class ConsoleShadowAbBrowserTest {
             browser.findElement(By.cssSelector("#nav a[data-section=experiments]")).click();
             String row = "#experiments-live tr[data-experiment='" + ex + "']";
             waitFor(d -> !d.findElements(By.cssSelector(row)).isEmpty());
-            assertThat(text(row)).contains("clf").contains(activeVersion).contains("sharp").contains("50 % to B, per request").contains("running")
+            assertThat(ConsoleBrowsers.text(browser, row)).contains("clf").contains(activeVersion).contains("sharp").contains("50 % to B, per request").contains("running")
                     .contains("not yet");
             browser.findElement(By.cssSelector(row + " a")).click();
-            waitFor(d -> d.getCurrentUrl().endsWith("#/experiments/" + ex) && !text("#experiment-judged").isEmpty());
-            assertThat(text("#experiment-judged")).contains("Not judged yet: 0 of 200 requests per arm");
-            assertThat(text("#experiment-end")).contains("edgefleet experiment stop " + ex).contains("rollout of version sharp");
+            waitFor(d -> d.getCurrentUrl().endsWith("#/experiments/" + ex) && !ConsoleBrowsers.text(browser, "#experiment-judged").isEmpty());
+            assertThat(ConsoleBrowsers.text(browser, "#experiment-judged")).contains("Not judged yet: 0 of 200 requests per arm");
+            assertThat(ConsoleBrowsers.text(browser, "#experiment-end")).contains("edgefleet experiment stop " + ex).contains("rollout of version sharp");
             assertThat(browser.findElements(By.id("experiment-stop"))).as("a viewer gets no stop button").isEmpty();
 
             int perAgent = 300;
@@ -237,7 +237,7 @@ class ConsoleShadowAbBrowserTest {
             waitFor(d -> "true".equals(d.findElement(By.cssSelector("#experiment-judged p")).getAttribute("data-judged")));
             for (String arm : List.of("a", "b")) {
                 JsonNode x = c.get(arm);
-                assertThat(text("#experiment-arms tr[data-arm=" + arm + "]")).startsWith(arm.toUpperCase())
+                assertThat(ConsoleBrowsers.text(browser, "#experiment-arms tr[data-arm=" + arm + "]")).startsWith(arm.toUpperCase())
                         .contains(arm.equals("a") ? activeVersion : "sharp").contains(num(x.get("requests").asLong()))
                         .contains(pct(x.get("errorRate").get("value").asDouble()))
                         .contains(num(x.get("confidence").get("value").asDouble()) + " [" + num(x.get("confidence").get("low").asDouble()) + ", "
@@ -245,14 +245,14 @@ class ConsoleShadowAbBrowserTest {
             }
             JsonNode conf = c.get("difference").get("confidence");
             assertThat(conf.get("significant").asBoolean()).as("arm B is surer: " + c).isTrue();
-            assertThat(text("#experiment-differences tr[data-measure=confidence]")).contains("+" + num(conf.get("value").asDouble()))
+            assertThat(ConsoleBrowsers.text(browser, "#experiment-differences tr[data-measure=confidence]")).contains("+" + num(conf.get("value").asDouble()))
                     .contains("[+" + num(conf.get("low").asDouble())).endsWith("yes: the interval excludes 0");
-            assertThat(text("#experiment-differences tr[data-measure=errorRate]")).endsWith("no: the interval holds 0");
-            assertThat(text("#experiment-differences tr[data-measure=latencyMs]")).contains(" ms");
+            assertThat(ConsoleBrowsers.text(browser, "#experiment-differences tr[data-measure=errorRate]")).endsWith("no: the interval holds 0");
+            assertThat(ConsoleBrowsers.text(browser, "#experiment-differences tr[data-measure=latencyMs]")).contains(" ms");
             // accuracy only where the comparison carries it (labels through the feedback call)
             assertThat(browser.findElements(By.cssSelector("#experiment-differences tr[data-measure=accuracy]")).isEmpty())
                     .isEqualTo(!c.get("difference").has("accuracy"));
-            screenshot("experiment");
+            ConsoleBrowsers.screenshot(browser, "experiment");
 
             // an operator stops it from the page (the rollout page's pattern: a write with the signed-in token, confirmed first)
             browser.findElement(By.id("signout")).click();
@@ -263,16 +263,16 @@ class ConsoleShadowAbBrowserTest {
             waitFor(d -> !d.findElements(By.id("experiment-stop")).isEmpty());
             browser.findElement(By.id("experiment-stop")).click();
             browser.switchTo().alert().accept();
-            waitFor(d -> text("#experiment-state").equals("stopped"));
+            waitFor(d -> ConsoleBrowsers.text(browser, "#experiment-state").equals("stopped"));
             assertThat(ops.get("/api/v1/experiments/" + ex).json().get("state").asText()).isEqualTo("stopped");
-            assertThat(text("#experiment-end")).startsWith("Stopped: every device answers with arm A only");
+            assertThat(ConsoleBrowsers.text(browser, "#experiment-end")).startsWith("Stopped: every device answers with arm A only");
             assertThat(browser.findElements(By.id("experiment-stop"))).isEmpty();
             await(Duration.ofSeconds(60), "both agents back on arm A", () -> agents.stream().allMatch(a -> a.splits().running("clf").isEmpty()));
             assertThat(browser.manage().logs().get(LogType.BROWSER).getAll())
                     .filteredOn(e -> e.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()).isEmpty();
         } catch (Throwable e) {
             if (browser != null) {
-                screenshot("FAILED-shadow-ab");
+                ConsoleBrowsers.screenshot(browser, "FAILED-shadow-ab");
                 Files.writeString(SHOTS.resolve("FAILED-shadow-ab.log"), browser.manage().logs().get(LogType.BROWSER).getAll().stream()
                         .map(Object::toString).collect(Collectors.joining("\n")));
             }
@@ -286,30 +286,7 @@ class ConsoleShadowAbBrowserTest {
         }
     }
 
-    private ChromeDriver chromium() {
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(ConsoleBrowserTest.CHROMIUM);
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1100",
-                "--user-data-dir=" + dir.resolve("chromium-profile"));
-        options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(ConsoleBrowserTest.CHROMEDRIVER))
-                .usingAnyFreePort().withLogFile(SHOTS.resolve("chromedriver-shadow-ab.log").toFile()).build();
-        return new ChromeDriver(service, options);
-    }
-
     private <T> T waitFor(Function<WebDriver, T> condition) {
-        return new WebDriverWait(browser, Duration.ofSeconds(20), Duration.ofMillis(100)).ignoring(StaleElementReferenceException.class).until(d -> {
-            T v = condition.apply(d);
-            return v instanceof Boolean b && !b ? null : v;
-        });
-    }
-
-    private String text(String css) {
-        List<WebElement> found = browser.findElements(By.cssSelector(css));
-        return found.isEmpty() ? "" : found.get(0).getText();
-    }
-
-    private void screenshot(String name) throws java.io.IOException {
-        Files.write(SHOTS.resolve(name + ".png"), browser.getScreenshotAs(OutputType.BYTES));
+        return ConsoleBrowsers.waitFor(browser, Duration.ofSeconds(20), condition);
     }
 }

@@ -117,25 +117,20 @@ final class ShadowGate {
 
     /** Lower bound of the Wilson score interval of {@code k} successes in {@code n} at {@link #Z}; 0 for n = 0. */
     static double lowerBound(long k, long n) {
-        if (n == 0) {
-            return 0;
-        }
-        double p = (double) k / n;
-        double z2 = Z * Z;
-        double centre = p + z2 / (2.0 * n);
-        double half = Z * Math.sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
-        return Math.max(0, (centre - half) / (1 + z2 / n));
+        return n == 0 ? 0 : Math.max(0, wilson(k, n, -1));
     }
 
     /** Upper bound of the Wilson score interval of {@code k} successes in {@code n} at {@link #Z}; 1 for n = 0. */
     static double upperBound(long k, long n) {
-        if (n == 0) {
-            return 1;
-        }
+        return n == 0 ? 1 : Math.min(1, wilson(k, n, +1));
+    }
+
+    /** The Wilson score interval's bound on the side {@code sign} (−1 lower, +1 upper), n > 0. */
+    private static double wilson(long k, long n, int sign) {
         double p = (double) k / n;
         double z2 = Z * Z;
         double centre = p + z2 / (2.0 * n);
         double half = Z * Math.sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
-        return Math.min(1, (centre + half) / (1 + z2 / n));
+        return (centre + sign * half) / (1 + z2 / n);
     }
 }
