@@ -412,8 +412,24 @@ public final class RolloutEngine implements AutoCloseable {
      */
     public int acknowledge(List<FleetAck> batch) {
         Instant now = clock.instant();
-        return store.acknowledge(batch.stream().map(a -> new RolloutStore.PendingAck(a.ack().commandId(), a.fleet(), a.ack().device(),
+        int changed = store.acknowledge(batch.stream().map(a -> new RolloutStore.PendingAck(a.ack().commandId(), a.fleet(), a.ack().device(),
                 owner -> decide(owner, a.fleet(), a.ack(), now))).toList());
+        for (java.util.function.ToIntFunction<List<FleetAck>> other : otherAcks) {
+            changed += other.applyAsInt(batch);
+        }
+        return changed;
+    }
+
+    private final List<java.util.function.ToIntFunction<List<FleetAck>>> otherAcks = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Hands every batch {@link #acknowledge} applies to {@code other} as well, after the rollouts' rows (the A/B split
+     * commands, {@code io.edgefleet.cloud.ab.SplitCommands}): one ack path for every command the control plane tracks.
+     * {@code other} skips the acks that are not its own and returns how many rows it changed; what it throws fails the
+     * batch like the rollouts' own transaction does (the inbox applies it again, one by one). Call before acks flow.
+     */
+    public void alsoAcknowledge(java.util.function.ToIntFunction<List<FleetAck>> other) {
+        otherAcks.add(other);
     }
 
     /** What one acknowledgement writes over its command's device row (the rules of {@link #acknowledge}). */
