@@ -1,5 +1,5 @@
 -- Candidates loaded next to a model's active version (issue 20): a shadow (docs/shadow.md) or arm B of an A/B experiment
--- (docs/ab.md). Kept so that a restarted agent loads them again; the SHA-256 is the file's as verified against its signed
+-- (docs/ab.md). Kept so that a restarted agent loads them again. The SHA-256 is the file's as verified against its signed
 -- manifest, checked again before the reload, and the command that loaded it (its payload is in 'commands') says the
 -- rollout or the experiment's split.
 CREATE TABLE candidates (
