@@ -7,6 +7,8 @@ import io.edgefleet.cloud.rollout.RolloutEngine;
 import io.edgefleet.cloud.store.CloudStore;
 import io.edgefleet.cloud.store.Fence;
 import io.edgefleet.cloud.store.Jdbc;
+import io.edgefleet.cloud.store.Stores;
+import io.edgefleet.testkit.PostgresExtension;
 import io.edgefleet.protocols.messages.AckError;
 import io.edgefleet.protocols.messages.AckPhase;
 import io.edgefleet.protocols.messages.Command;
@@ -25,19 +27,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The tracking and re-sending of A/B split commands on a real SQLite store (migration V16), stepped with a clock that
+ * The tracking and re-sending of A/B split commands on both real stores (SQLite, PostgreSQL; migration V16), stepped with a clock that
  * moves only when told: what is sent when, which acknowledgements count, what a stop cancels. The broker is a list of
  * what was handed to it (the MQTT side is {@code CandidatesKeptTest}'s).
  */
 class SplitCommandsTest {
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    static final PostgresExtension PG = new PostgresExtension();
     CloudStore store;
     final Instant t0 = Instant.parse("2026-11-30T12:00:00Z");
     Instant now = t0;
@@ -64,9 +66,20 @@ class SplitCommandsTest {
     SplitCommands commands;
     final MessageCodec json = MessageCodec.json();
 
-    @BeforeEach
-    void setUp() {
-        store = CloudStore.open(dir);
+    /** One migrated store per kind for the class (a migration costs seconds), emptied before each test. */
+    static final Map<Stores, CloudStore> STORES = new java.util.EnumMap<>(Stores.class);
+    @TempDir
+    static Path storeDir;
+
+    void setUp(Stores kind) {
+        store = STORES.computeIfAbsent(kind, k -> k.open(storeDir.resolve(k.name()), PG));
+        store.tx(c -> {
+            try (var s = c.createStatement()) {
+                s.execute("DELETE FROM ab_commands");
+                s.execute("DELETE FROM ab_experiments");
+            }
+            return null;
+        });
         Leadership leadership = new Leadership() {
             @Override
             public boolean isLeader() {
@@ -94,9 +107,9 @@ class SplitCommandsTest {
         track("ab-1", "start", "f/d-1", "f/d-2");
     }
 
-    @AfterEach
-    void tearDown() {
-        store.close();
+    @org.junit.jupiter.api.AfterAll
+    static void closeStores() {
+        STORES.values().forEach(CloudStore::close);
     }
 
     void experiment(String id, String state) {
@@ -131,8 +144,10 @@ class SplitCommandsTest {
         return commands.acknowledge(List.of(new RolloutEngine.FleetAck(Optional.of("f"), a)));
     }
 
-    @Test
-    void pending_commands_go_at_once_with_the_leaders_token_and_unacknowledged_ones_again_with_doubling_backoff() {
+    @ParameterizedTest
+    @EnumSource(Stores.class)
+    void pending_commands_go_at_once_with_the_leaders_token_and_unacknowledged_ones_again_with_doubling_backoff(Stores kind) {
+        setUp(kind);
         assertThat(commands.runOnce(Optional.empty())).isEqualTo(2);
         assertThat(handed).extracting(c -> c.fencingToken().getAsLong()).containsOnly(7L);
         assertThat(commands.runOnce(Optional.empty())).as("nothing due before the backoff").isZero();
@@ -149,8 +164,10 @@ class SplitCommandsTest {
         assertThat(commands.runOnce(Optional.empty())).as("a replica that does not lead sends nothing").isZero();
     }
 
-    @Test
-    void any_acknowledgement_ends_the_resending_and_the_api_says_how_far_each_device_got() {
+    @ParameterizedTest
+    @EnumSource(Stores.class)
+    void any_acknowledgement_ends_the_resending_and_the_api_says_how_far_each_device_got(Stores kind) {
+        setUp(kind);
         commands.runOnce(Optional.empty());
         assertThat(ack("ab-1-start-f-d-1", "d-1", AckPhase.RECEIVED, 7)).isEqualTo(1);
         assertThat(ack("ab-1-start-f-d-1", "d-1", AckPhase.ACTIVATED, 7)).isEqualTo(1);
@@ -167,8 +184,10 @@ class SplitCommandsTest {
         assertThat(AbRoutes.delivery(e, commands.of("ab-1"))).containsEntry("notRunning", List.of("f/d-2"));
     }
 
-    @Test
-    void acks_from_another_device_stale_refusals_and_acks_of_an_older_token_are_not_applied() {
+    @ParameterizedTest
+    @EnumSource(Stores.class)
+    void acks_from_another_device_stale_refusals_and_acks_of_an_older_token_are_not_applied(Stores kind) {
+        setUp(kind);
         commands.runOnce(Optional.empty());
         now = t0.plusSeconds(5);
         token = 9;
@@ -186,8 +205,10 @@ class SplitCommandsTest {
                 CommandAck.of(Command.rollback("ro-1-r", "ro-1", "clf", now), "d-1", AckPhase.ROLLED_BACK, now))))).as("not a split command").isZero();
     }
 
-    @Test
-    void a_stopped_experiments_start_is_not_sent_again_and_its_stop_is_until_acknowledged() {
+    @ParameterizedTest
+    @EnumSource(Stores.class)
+    void a_stopped_experiments_start_is_not_sent_again_and_its_stop_is_until_acknowledged(Stores kind) {
+        setUp(kind);
         brokerUp = false;
         assertThat(commands.runOnce(Optional.empty())).isZero();
         assertThat(row("ab-1-start-f-d-1").state()).as("not handed to the broker").isEqualTo(SplitCommands.PENDING);
