@@ -12,7 +12,6 @@ import io.edgefleet.cloud.store.Jdbc;
 import io.edgefleet.protocols.Checks;
 import io.edgefleet.protocols.ProtocolException;
 import io.edgefleet.protocols.messages.Command;
-import io.edgefleet.protocols.messages.MessageCodec;
 import io.edgefleet.protocols.messages.ModelState;
 import io.edgefleet.protocols.messages.SplitStats;
 import io.edgefleet.protocols.messages.TelemetryBatch;
@@ -43,18 +42,13 @@ public final class Experiments {
     private final CloudStore store;
     private final ModelRegistry registry;
     private final FleetRegistry fleet;
-    private final RolloutEngine.CommandSender sender;
-    private final Leadership leadership;
     private final Clock clock;
-    private final MessageCodec json = MessageCodec.json();
 
     public Experiments(CloudStore store, ModelRegistry registry, FleetRegistry fleet, RolloutEngine.CommandSender sender, Leadership leadership,
             Clock clock) {
         this.store = store;
         this.registry = registry;
         this.fleet = fleet;
-        this.sender = sender;
-        this.leadership = leadership;
         this.clock = clock;
         this.tracked = new SplitCommands(store, sender, leadership, clock);
     }
