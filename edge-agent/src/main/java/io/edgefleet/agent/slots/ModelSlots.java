@@ -417,10 +417,15 @@ public final class ModelSlots implements AutoCloseable {
 
     /** Unloads {@code model}'s shadow candidate, if any; returns its version. */
     public synchronized Optional<String> dropShadow(String model) {
+        return dropCandidate(model, CandidateRole.SHADOW);
+    }
+
+    /** Unloads {@code model}'s candidate of {@code role}, if any, and forgets its record; returns its version. */
+    private Optional<String> dropCandidate(String model, CandidateRole role) {
         ModelSlot s = slots.get(model);
-        Optional<String> v = s == null ? Optional.empty() : s.dropShadow();
-        store.deleteCandidate(model, CandidateRole.SHADOW.wire());
-        v.ifPresent(x -> LOG.log(System.Logger.Level.INFO, "model {0}: shadow version {1} unloaded", model, x));
+        Optional<String> v = s == null ? Optional.empty() : role == CandidateRole.SHADOW ? s.dropShadow() : s.dropArmB();
+        store.deleteCandidate(model, role.wire());
+        v.ifPresent(x -> LOG.log(System.Logger.Level.INFO, "model {0}: version {1} {2} unloaded", model, x, role.as));
         return v;
     }
 
@@ -459,11 +464,7 @@ public final class ModelSlots implements AutoCloseable {
 
     /** Unloads {@code model}'s arm B, if any; returns its version. */
     public synchronized Optional<String> dropArmB(String model) {
-        ModelSlot s = slots.get(model);
-        Optional<String> v = s == null ? Optional.empty() : s.dropArmB();
-        store.deleteCandidate(model, CandidateRole.ARM_B.wire());
-        v.ifPresent(x -> LOG.log(System.Logger.Level.INFO, "model {0}: arm B version {1} unloaded", model, x));
-        return v;
+        return dropCandidate(model, CandidateRole.ARM_B);
     }
 
     /** Model name → version loaded in shadow, for every model with a shadow candidate. */
