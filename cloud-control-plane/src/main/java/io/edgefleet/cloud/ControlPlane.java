@@ -341,6 +341,9 @@ public final class ControlPlane implements AutoCloseable {
             rollouts = new RolloutEngine(new RolloutStore(store), registry, fleet, telemetry, events, commands, clock, leadership);
             rollouts.useShadowReadings(new io.edgefleet.cloud.rollout.ShadowReadings(store));
             experiments = new io.edgefleet.cloud.ab.Experiments(store, registry, fleet, commands, leadership, clock); // A/B (docs/ab.md)
+            rollouts.alsoAcknowledge(experiments.commands()::acknowledge); // split commands tracked on the rollouts' ack path
+            var splitCommands = experiments.commands();
+            housekeeping.scheduleWithFixedDelay(leaderOnly(() -> splitCommands.runOnce(Optional.empty())), 1, 1, TimeUnit.SECONDS); // re-sends
             rollouts.useDrift(drift);
             if (config.mqttUrl().isPresent()) {
                 StateListener states = new StateListener(fleet, senders);
@@ -714,6 +717,11 @@ public final class ControlPlane implements AutoCloseable {
 
     public ModelRegistry registry() {
         return registry;
+    }
+
+    /** The A/B experiments (docs/ab.md), when this process runs the control role. */
+    public Optional<io.edgefleet.cloud.ab.Experiments> experiments() {
+        return Optional.ofNullable(experiments);
     }
 
     public RolloutEngine rollouts() {

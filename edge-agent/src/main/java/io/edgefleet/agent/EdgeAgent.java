@@ -110,6 +110,7 @@ public final class EdgeAgent implements AutoCloseable {
                     runtimes::notLoadable, config.device());
         }));
         commands.splits(splits);
+        this.commands = commands;
         // MQTT over TLS: the configured identity, else the enrolled one for an ssl:// broker
         java.util.Optional<io.edgefleet.transport.mqtt.MqttTls> mqttTls = config.mqttTls().or(() -> config.mqttUrl()
                 .filter(u -> u.startsWith("ssl://")).flatMap(u -> identity.map(i -> new io.edgefleet.transport.mqtt.MqttTls(i.sslContexts()))));
@@ -232,6 +233,7 @@ public final class EdgeAgent implements AutoCloseable {
                 Map<String, String> served = agent.slots.serveDirectory(dir.path(), dir.strict());
                 LOG.log(System.Logger.Level.INFO, "serving {0} from {1}", served, dir.path());
             });
+            agent.commands.restoreCandidates(); // shadows and arms B kept across the restart (docs/shadow.md, docs/ab.md)
             agent.identity.ifPresent(io.edgefleet.agent.identity.AgentIdentity::start);
             agent.startListeners();
             agent.mqtt.ifPresent(MqttLink::start);
@@ -354,6 +356,9 @@ public final class EdgeAgent implements AutoCloseable {
     }
 
     /** The A/B split router (docs/ab.md). */
+    /** Applies the cloud's commands; its candidates are loaded again at start. */
+    private final CommandHandler commands;
+
     public io.edgefleet.agent.split.SplitRouter splits() {
         return splits;
     }

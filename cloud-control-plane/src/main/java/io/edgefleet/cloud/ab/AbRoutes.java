@@ -23,7 +23,8 @@ import java.util.Map;
  *     JSON for a bad body, an unknown version, a share outside (0, 1), both arms the same; 409 when no selected device
  *     serves the model or an experiment runs on one already;</li>
  * <li>{@code GET /api/v1/experiments} ({@code rollouts:read}): every experiment, newest first;</li>
- * <li>{@code GET /api/v1/experiments/{id}} ({@code rollouts:read}): the experiment and its {@code comparison};
+ * <li>{@code GET /api/v1/experiments/{id}} ({@code rollouts:read}): the experiment, its {@code comparison}, its split
+ *     commands per device ({@code commands}) and the devices not yet running the split ({@code notRunning});
  *     {@code ?level=0.9} (0.5..0.999) changes the intervals' confidence level, {@code ?minSamples=N} the requests per arm
  *     before {@code judged} is true (default {@value #DEFAULT_MIN_SAMPLES});</li>
  * <li>{@code POST /api/v1/experiments/{id}/stop} ({@code rollouts:write}): every device back to arm A only; 200.</li>
@@ -66,10 +67,28 @@ public final class AbRoutes {
             long minSamples = (long) number(q, "minSamples", DEFAULT_MIN_SAMPLES, 1, 1e12);
             Map<String, Object> out = json(e);
             out.put("comparison", Comparison.toJson(experiments.totals(e.id(), "a"), experiments.totals(e.id(), "b"), level, minSamples));
+            out.putAll(delivery(e, experiments.commands().of(e.id())));
             send(s, out, Status.OK_200);
         });
         api.register(r, Method.POST, "/api/v1/experiments/{id}/stop", Scope.ROLLOUTS_WRITE, (q, s, who) ->
                 send(s, json(experiments.stop(find(q).id())), Status.OK_200));
+    }
+
+    /**
+     * The split commands' delivery: {@code commands} (per device and command: state, last acknowledged phase, error,
+     * attempts, times) and, while the experiment runs, {@code notRunning}: the devices whose start is not acknowledged
+     * {@code activated} (yet to receive it, still loading arm B, or failed).
+     */
+    static Map<String, Object> delivery(Experiment e, java.util.List<SplitCommands.Tracked> commands) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("commands", commands.stream().map(SplitCommands.Tracked::json).toList());
+        if (e.state().equals(Experiment.RUNNING)) {
+            java.util.Set<String> running = new java.util.HashSet<>();
+            commands.stream().filter(c -> c.kind().equals("start") && c.phase().filter("activated"::equals).isPresent())
+                    .forEach(c -> running.add(c.key()));
+            out.put("notRunning", e.devices().stream().filter(d -> !running.contains(d)).toList());
+        }
+        return out;
     }
 
     private Experiment find(ServerRequest q) {

@@ -12,7 +12,6 @@ import io.edgefleet.cloud.store.Jdbc;
 import io.edgefleet.protocols.Checks;
 import io.edgefleet.protocols.ProtocolException;
 import io.edgefleet.protocols.messages.Command;
-import io.edgefleet.protocols.messages.MessageCodec;
 import io.edgefleet.protocols.messages.ModelState;
 import io.edgefleet.protocols.messages.SplitStats;
 import io.edgefleet.protocols.messages.TelemetryBatch;
@@ -35,28 +34,26 @@ import java.util.TreeSet;
  * with the arms' readings in {@code ab_readings} (migration V14), on SQLite or PostgreSQL.
  *
  * <p>Command ids are {@code ab-<experiment>-start-<fleet>-<device>} and {@code ab-<experiment>-stop-<fleet>-<device>}:
- * an agent applies each once, whatever the redeliveries ({@link #resend} sends them again). Thread-safe: every call is
- * its own transaction.
+ * an agent applies each once, whatever the redeliveries. They are tracked per device and re-sent until acknowledged
+ * ({@link SplitCommands}, migration V16). Thread-safe: every call is its own transaction.
  */
 public final class Experiments {
     private static final System.Logger LOG = System.getLogger(Experiments.class.getName());
     private final CloudStore store;
     private final ModelRegistry registry;
     private final FleetRegistry fleet;
-    private final RolloutEngine.CommandSender sender;
-    private final Leadership leadership;
     private final Clock clock;
-    private final MessageCodec json = MessageCodec.json();
 
     public Experiments(CloudStore store, ModelRegistry registry, FleetRegistry fleet, RolloutEngine.CommandSender sender, Leadership leadership,
             Clock clock) {
         this.store = store;
         this.registry = registry;
         this.fleet = fleet;
-        this.sender = sender;
-        this.leadership = leadership;
         this.clock = clock;
+        this.tracked = new SplitCommands(store, sender, leadership, clock);
     }
+
+    private final SplitCommands tracked;
 
     /**
      * Starts an experiment on every selected device that has {@code model} active: arm A is that active version (the same
@@ -119,18 +116,19 @@ public final class Experiments {
         String id = "ab-" + java.util.UUID.randomUUID().toString().substring(0, 8);
         Experiment e = new Experiment(id, model, actives.first(), candidate, share, splitBy, keys, Experiment.RUNNING, clock.instant(),
                 Optional.empty());
-        commands(e); // built (and so checked) before anything is stored
+        java.util.Map<String, Command> starts = commands(e); // built (and so checked) before anything is stored
         store.tx(c -> {
             try (PreparedStatement p = c.prepareStatement("INSERT INTO ab_experiments (id, model, version_a, version_b, share, split_by, devices, "
                     + "state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 Jdbc.bind(p, e.id(), e.model(), e.versionA(), e.versionB(), e.share(), e.splitBy(), String.join(",", keys), e.state(),
                         e.createdAt()).executeUpdate();
             }
+            tracked.track(c, id, "start", starts); // with the experiment: no experiment without its commands
             return null;
         });
         LOG.log(System.Logger.Level.INFO, "experiment {0}: model {1}, arm A {2}, arm B {3}, {4} % by {5}, on {6} device(s)", id, model,
                 e.versionA(), candidate, share * 100, splitBy, keys.size());
-        resend(e);
+        tracked.runOnce(Optional.of(id));
         return e;
     }
 
@@ -144,9 +142,14 @@ public final class Experiments {
         Experiment e = get(id).orElseThrow(() -> new ApiException(404, "No experiment", "no experiment '" + id + "'"));
         if (e.state().equals(Experiment.RUNNING)) {
             Instant now = clock.instant();
+            Experiment stopped = new Experiment(e.id(), e.model(), e.versionA(), e.versionB(), e.share(), e.splitBy(), e.devices(),
+                    Experiment.STOPPED, e.createdAt(), Optional.of(now));
             store.tx(c -> {
                 try (PreparedStatement p = c.prepareStatement("UPDATE ab_experiments SET state = ?, stopped_at = ? WHERE id = ? AND state = ?")) {
-                    Jdbc.bind(p, Experiment.STOPPED, now, id, Experiment.RUNNING).executeUpdate();
+                    if (Jdbc.bind(p, Experiment.STOPPED, now, id, Experiment.RUNNING).executeUpdate() == 1) {
+                        tracked.cancelStarts(c, id);
+                        tracked.track(c, id, "stop", commands(stopped));
+                    }
                 }
                 return null;
             });
@@ -169,21 +172,18 @@ public final class Experiments {
         return out;
     }
 
-    /** Sends every device of {@code e} its command again (start while running, stop once stopped); agents apply each id once. */
+    /**
+     * Sends {@code e}'s unacknowledged commands again now (start while running, stop once stopped), on the leader; agents
+     * apply each id once. Otherwise they go at their re-send time ({@link SplitCommands}).
+     */
     public void resend(Experiment e) {
-        for (var entry : commands(e).entrySet()) {
-            String[] fd = entry.getKey().split("/", 2);
-            Command c = entry.getValue();
-            String commandId = c.commandId();
-            if (!leadership.isLeader()) {
-                throw new ApiException(503, "Not the leader", "this control-plane replica does not lead; ask the leader");
-            }
-            java.util.OptionalLong t = leadership.token();
-            if (!sender.send(fd[0], fd[1], json.encode(t.isPresent() ? c.withFencingToken(t.getAsLong()) : c))) {
-                LOG.log(System.Logger.Level.WARNING, "experiment {0}: command {1} not handed to the broker; POST .../resend sends it again",
-                        e.id(), commandId);
-            }
-        }
+        tracked.dueNow(e.id());
+        tracked.runOnce(Optional.of(e.id()));
+    }
+
+    /** The split commands of the experiments, tracked per device; their re-sends ({@link SplitCommands#runOnce}) and acknowledgements. */
+    public SplitCommands commands() {
+        return tracked;
     }
 
     public Optional<Experiment> get(String id) {

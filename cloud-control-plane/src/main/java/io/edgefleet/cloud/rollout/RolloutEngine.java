@@ -290,7 +290,18 @@ public final class RolloutEngine implements AutoCloseable {
                 if (!r.state().active()) {
                     throw conflict(r, op);
                 }
+                // an abort stops where it is, but a shadow candidate answers no one and must not stay loaded (docs/shadow.md)
+                List<DeviceRow> shadows = store.devices(id).stream().filter(d -> shadowLoaded(r, d)).toList();
+                if (!shadows.isEmpty() && !leadership.isLeader()) {
+                    throw new RolloutException.NotLeader(id, "aborting this rollout unloads its shadow candidates, whose commands come from "
+                            + "the replica that leads (see GET /api/v1, field leader): retry, or send it there");
+                }
                 must(store.update(r, r.withState(RolloutState.ABORTED, Optional.of(why), now), log("aborted", actor, Map.of("reason", why))));
+                if (!shadows.isEmpty()) {
+                    fenced = store.fenced(leadership.fence());
+                    LOG.log(System.Logger.Level.INFO, "rollout {0}: aborted; unloading the shadow candidate on {1} device(s)", id, shadows.size());
+                    commandRollback(r, shadows, now);
+                }
             }
             case "promote" -> {
                 // Skips the current wave's bake and telemetry wait (never a failing gate); from paused it also resumes.
@@ -412,8 +423,24 @@ public final class RolloutEngine implements AutoCloseable {
      */
     public int acknowledge(List<FleetAck> batch) {
         Instant now = clock.instant();
-        return store.acknowledge(batch.stream().map(a -> new RolloutStore.PendingAck(a.ack().commandId(), a.fleet(), a.ack().device(),
+        int changed = store.acknowledge(batch.stream().map(a -> new RolloutStore.PendingAck(a.ack().commandId(), a.fleet(), a.ack().device(),
                 owner -> decide(owner, a.fleet(), a.ack(), now))).toList());
+        for (java.util.function.ToIntFunction<List<FleetAck>> other : otherAcks) {
+            changed += other.applyAsInt(batch);
+        }
+        return changed;
+    }
+
+    private final List<java.util.function.ToIntFunction<List<FleetAck>>> otherAcks = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Hands every batch {@link #acknowledge} applies to {@code other} as well, after the rollouts' rows (the A/B split
+     * commands, {@code io.edgefleet.cloud.ab.SplitCommands}): one ack path for every command the control plane tracks.
+     * {@code other} skips the acks that are not its own and returns how many rows it changed; what it throws fails the
+     * batch like the rollouts' own transaction does (the inbox applies it again, one by one). Call before acks flow.
+     */
+    public void alsoAcknowledge(java.util.function.ToIntFunction<List<FleetAck>> other) {
+        otherAcks.add(other);
     }
 
     /** What one acknowledgement writes over its command's device row (the rules of {@link #acknowledge}). */
@@ -917,10 +944,25 @@ public final class RolloutEngine implements AutoCloseable {
         Predicate<DeviceRow> touched = d -> (d.state() == DeviceState.ACTIVATED || d.state() == DeviceState.TIMED_OUT)
                 && d.fromVersion().isPresent() && !d.fromVersion().get().equals(r.version()) || d.state().inFlight()
                 || d.state() == DeviceState.SHADOWING; // a shadow candidate is unloaded (docs/shadow.md)
-        for (DeviceRow d : current(r.id())) {
-            if (!touched.test(d)) {
-                continue;
-            }
+        commandRollback(r, current(r.id()).stream().filter(touched).toList(), now);
+        views.remove(r.id());
+    }
+
+    /**
+     * Whether {@code d} has (or may yet load) {@code r}'s shadow candidate: it acknowledged {@code shadowing}, or its shadow
+     * command is in flight or timed out (it may still land).
+     */
+    private static boolean shadowLoaded(RolloutRow r, DeviceRow d) {
+        boolean shadowCommand = d.commandId().filter(Intent.SHADOW.commandId(r.id(), d.key())::equals).isPresent();
+        return d.state() == DeviceState.SHADOWING || shadowCommand && (d.state().inFlight() || d.state() == DeviceState.TIMED_OUT);
+    }
+
+    /**
+     * Sends {@code devices} a rollback naming the version each ran before the rollout (which also unloads a shadow
+     * candidate; a device already there acknowledges {@code rolled-back} at once) and records them {@code rolling-back}.
+     */
+    private void commandRollback(RolloutRow r, List<DeviceRow> devices, Instant now) {
+        for (DeviceRow d : devices) {
             String cmd = Intent.ROLLBACK.commandId(r.id(), d.key());
             Command c = fencing(Command.rollback(cmd, r.id(), r.model(), d.fromVersion(), now));
             DeviceRow sent = d.withCommand(DeviceState.ROLLING_BACK, cmd, d.attempts(), now, c.fencingToken());
@@ -930,7 +972,6 @@ public final class RolloutEngine implements AutoCloseable {
                         false, now), Set.of());
             }
         }
-        views.remove(r.id());
     }
 
     /** The topic a command for a device goes to. */

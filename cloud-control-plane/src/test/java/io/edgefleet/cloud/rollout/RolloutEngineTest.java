@@ -240,6 +240,45 @@ class RolloutEngineTest {
         assertThat(states(id)).containsEntry("d00001", DeviceState.ACTIVATED);
     }
 
+    /** An abort stops a rollout where it is, but a shadow candidate answers no one: its devices get it unloaded (issue 20). */
+    @Test
+    void an_abort_unloads_the_shadow_candidates_and_leaves_updated_devices_as_they_are() throws Exception {
+        devices(3);
+        String id = rollout("[{\"count\": 2, \"mode\": \"shadow\"}, {\"percent\": 100}]", ", \"shadowGates\": {\"minSamples\": 1000000}");
+        engine.tick();
+        assertThat(sent).hasSize(2).allSatisfy(c -> assertThat(c.type()).isEqualTo(io.edgefleet.protocols.messages.CommandType.SHADOW));
+        String shadowing = sentTo.get(0).substring(3);
+        String loading = sentTo.get(1).substring(3);
+        ack(shadowing, AckPhase.SHADOWING);
+        engine.tick();
+        assertThat(states(id)).containsEntry(shadowing, DeviceState.SHADOWING).containsEntry(loading, DeviceState.COMMANDED);
+        sent.clear();
+        sentTo.clear();
+
+        engine.operate(id, "abort", "alice", "wrong candidate");
+        assertThat(row(id).state()).isEqualTo(RolloutState.ABORTED);
+        assertThat(sentTo).as("the shadowing device and the one still loading it").containsExactlyInAnyOrder("f1/" + shadowing, "f1/" + loading);
+        assertThat(sent).allSatisfy(c -> {
+            assertThat(c.type()).isEqualTo(io.edgefleet.protocols.messages.CommandType.ROLLBACK);
+            assertThat(c.version()).as("back to the version it runs: nothing but the candidate changes").contains("1");
+            assertThat(c.fencingToken()).hasValue(7);
+        });
+        assertThat(states(id)).containsEntry(shadowing, DeviceState.ROLLING_BACK).containsEntry(loading, DeviceState.ROLLING_BACK)
+                .containsValue(DeviceState.PENDING);
+        ack(shadowing, AckPhase.ROLLED_BACK);
+        engine.tick();
+        assertThat(states(id)).containsEntry(shadowing, DeviceState.ROLLED_BACK);
+        assertThat(row(id).state()).isEqualTo(RolloutState.ABORTED);
+
+        // a normal rollout's abort still leaves its devices as they are
+        sent.clear();
+        String normal = rollout("[{\"percent\": 100}]", "");
+        engine.tick();
+        int commanded = sent.size();
+        engine.operate(normal, "abort", "alice", "enough");
+        assertThat(sent).as("nothing sent by a normal rollout's abort").hasSize(commanded);
+    }
+
     @Test
     void a_wave_bakes_for_its_bake_time_on_the_engines_clock_before_the_next_one_starts() throws Exception {
         devices(3);

@@ -57,18 +57,14 @@ public final class CommandHandler {
         io.edgefleet.agent.split.SplitRouter router = splits.get();
         String model = cmd.model();
         String version = cmd.version().orElseThrow();
-        String experiment = cmd.settings().getOrDefault("experiment", "");
         io.edgefleet.agent.split.SplitRouter.Experiment e;
         try {
-            io.edgefleet.protocols.Checks.id(experiment, "settings.experiment");
-            e = new io.edgefleet.agent.split.SplitRouter.Experiment(experiment, model, version,
-                    Double.parseDouble(cmd.settings().getOrDefault("share", "NaN")),
-                    io.edgefleet.agent.split.SplitRouter.SplitBy.of(cmd.settings().getOrDefault("splitBy", "share")));
+            e = experiment(cmd);
         } catch (IllegalArgumentException | io.edgefleet.protocols.ProtocolException x) {
             return failed(cmd, "bad-settings", x.getMessage());
         }
         if (Boolean.parseBoolean(cmd.settings().get("stop"))) {
-            router.stop(model, experiment);
+            router.stop(model, e.id());
             if (router.running(model).isEmpty()) {
                 slots.dropArmB(model);
             }
@@ -84,8 +80,70 @@ public final class CommandHandler {
         ack.accept(done(cmd, AckPhase.VERIFIED));
         slots.loadArmB(model, version, file);
         router.start(e);
+        slots.keepCandidate(model, ModelSlots.CandidateRole.ARM_B, version, file, cmd.commandId()); // a restarted agent splits again
         return done(cmd, AckPhase.ACTIVATED);
     }
+
+    /** The experiment a {@code split} command starts or stops, from its settings. */
+    private static io.edgefleet.agent.split.SplitRouter.Experiment experiment(Command cmd) {
+        String experiment = cmd.settings().getOrDefault("experiment", "");
+        io.edgefleet.protocols.Checks.id(experiment, "settings.experiment");
+        return new io.edgefleet.agent.split.SplitRouter.Experiment(experiment, cmd.model(), cmd.version().orElseThrow(),
+                Double.parseDouble(cmd.settings().getOrDefault("share", "NaN")),
+                io.edgefleet.agent.split.SplitRouter.SplitBy.of(cmd.settings().getOrDefault("splitBy", "share")));
+    }
+
+    /** Failed acks of candidates {@link #restoreCandidates} could not load again, sent by the next {@link #resumePending}. */
+    private final java.util.List<CommandAck> notRestored = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Loads the candidates the store records again after a restart (issue 20): shadows (the shadow runner samples them
+     * again) and arms B (the split of their experiment routes again, from the recorded command's settings), each verified
+     * again ({@link ModelSlots#restoreCandidate}). A candidate that fails is forgotten, never loaded, logged as a warning,
+     * and the command that loaded it is recorded and acknowledged {@code failed} with code {@value #NOT_RESTORED} and the
+     * reason (the acks go out with the next {@link #resumePending}, once the transport is connected): the cloud then sees
+     * the device's shadow or split as failed. Call once at start, after {@link ModelSlots#restore}, before commands run.
+     *
+     * @return how many candidates were loaded again
+     */
+    public int restoreCandidates() {
+        int loaded = 0;
+        for (io.edgefleet.agent.store.CandidateRecord r : slots.keptCandidates()) {
+            Optional<Command> cmd = Optional.empty();
+            try {
+                cmd = store.commandPayload(r.commandId()).map(b -> json.decode(b, Command.class));
+                if (cmd.isEmpty()) {
+                    throw new SlotException("model '" + r.model() + "' version " + r.version() + ": the command that loaded it ("
+                            + r.commandId() + ") is not recorded", null);
+                }
+                boolean armB = ModelSlots.CandidateRole.of(r.role()) == ModelSlots.CandidateRole.ARM_B;
+                if (armB && splits.isEmpty()) {
+                    throw new SlotException("this agent does not run A/B experiments", null);
+                }
+                io.edgefleet.agent.split.SplitRouter.Experiment e = armB ? experiment(cmd.get()) : null;
+                slots.restoreCandidate(r, cmd.get().rolloutId());
+                if (armB) {
+                    splits.get().start(e);
+                }
+                loaded++;
+                LOG.log(System.Logger.Level.INFO, "model {0}: version {1} loaded again as {2} after the restart (command {3})", r.model(),
+                        r.version(), r.role(), r.commandId());
+            } catch (RuntimeException e) {
+                store.deleteCandidate(r.model(), r.role());
+                String why = "the " + r.role() + " candidate " + r.model() + " " + r.version() + " was not loaded again after a restart: "
+                        + e.getMessage();
+                LOG.log(System.Logger.Level.WARNING, "{0}; dropped", why);
+                cmd.ifPresent(c -> {
+                    store.commandDone(c.commandId(), AckPhase.FAILED.wire(), Optional.of(NOT_RESTORED), Optional.of(why));
+                    notRestored.add(failed(c, NOT_RESTORED, why));
+                });
+            }
+        }
+        return loaded;
+    }
+
+    /** The failure code of a candidate that could not be loaded again after a restart ({@link #restoreCandidates}). */
+    public static final String NOT_RESTORED = "candidate-not-restored";
 
     public CommandHandler(ModelSlots slots, AgentStore store, String device, Clock clock, Optional<Deployer> deployer) {
         this.slots = slots;
@@ -141,6 +199,10 @@ public final class CommandHandler {
 
     /** Finishes the commands a crash interrupted, in the order they arrived. */
     public void resumePending(Consumer<CommandAck> ack) {
+        for (CommandAck a : notRestored) {
+            ack.accept(a);
+            notRestored.remove(a);
+        }
         for (byte[] payload : store.pendingCommands()) {
             process(json.decode(payload, Command.class), ack);
         }
@@ -251,6 +313,7 @@ public final class CommandHandler {
                 java.nio.file.Path file = deployer.get().fetch(model, version, downloading(cmd, ack));
                 ack.accept(done(cmd, AckPhase.VERIFIED));
                 slots.loadShadow(model, version, file, cmd.rolloutId());
+                slots.keepCandidate(model, ModelSlots.CandidateRole.SHADOW, version, file, cmd.commandId()); // loaded again after a restart
                 yield done(cmd, AckPhase.SHADOWING);
             }
             case DEPLOY -> {

@@ -72,10 +72,7 @@ final class ModelSlot {
 
     /** Loads {@code next} as the shadow; an earlier shadow closes when its last run ends. */
     void shadow(Loaded next) {
-        Loaded old = shadow.getAndSet(next);
-        if (old != null) {
-            old.release();
-        }
+        replace(shadow, next);
     }
 
     /** A lease on the shadow candidate, or empty when none is loaded. */
@@ -84,18 +81,12 @@ final class ModelSlot {
     }
 
     Optional<String> shadowVersion() {
-        Loaded l = shadow.get();
-        return l == null ? Optional.empty() : Optional.of(l.version);
+        return version(shadow);
     }
 
     /** Unloads the shadow, if any (it closes when its last run ends); returns its version. */
     Optional<String> dropShadow() {
-        Loaded l = shadow.getAndSet(null);
-        if (l == null) {
-            return Optional.empty();
-        }
-        l.release();
-        return Optional.of(l.version);
+        return drop(shadow);
     }
 
     /** Arm B of an A/B experiment (docs/ab.md): answers the requests the split sends it. */
@@ -103,10 +94,7 @@ final class ModelSlot {
 
     /** Loads {@code next} as arm B; an earlier arm B closes when its last request ends. */
     void armB(Loaded next) {
-        Loaded old = armB.getAndSet(next);
-        if (old != null) {
-            old.release();
-        }
+        replace(armB, next);
     }
 
     Optional<Lease> armBLease() {
@@ -114,13 +102,29 @@ final class ModelSlot {
     }
 
     Optional<String> armBVersion() {
-        Loaded l = armB.get();
-        return l == null ? Optional.empty() : Optional.of(l.version);
+        return version(armB);
     }
 
     /** Unloads arm B, if any (it closes when its last request ends); returns its version. */
     Optional<String> dropArmB() {
-        Loaded l = armB.getAndSet(null);
+        return drop(armB);
+    }
+
+    /** A candidate reference (shadow, arm B): {@code next} replaces it; the one before closes when its last run ends. */
+    private static void replace(AtomicReference<Loaded> ref, Loaded next) {
+        Loaded old = ref.getAndSet(next);
+        if (old != null) {
+            old.release();
+        }
+    }
+
+    private static Optional<String> version(AtomicReference<Loaded> ref) {
+        Loaded l = ref.get();
+        return l == null ? Optional.empty() : Optional.of(l.version);
+    }
+
+    private static Optional<String> drop(AtomicReference<Loaded> ref) {
+        Loaded l = ref.getAndSet(null);
         if (l == null) {
             return Optional.empty();
         }

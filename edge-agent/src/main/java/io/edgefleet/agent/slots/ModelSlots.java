@@ -259,6 +259,7 @@ public final class ModelSlots implements AutoCloseable {
         unloaded.remove(model);
         if (slot(model).shadowVersion().filter(version::equals).isPresent()) {
             slot(model).dropShadow(); // the candidate now answers: its shadow copy is of no more use
+            store.deleteCandidate(model, CandidateRole.SHADOW.wire());
         }
         LOG.log(System.Logger.Level.INFO, "model {0}: version {1} active", model, version);
         notifyActivation(model, version);
@@ -270,36 +271,135 @@ public final class ModelSlots implements AutoCloseable {
      * Loads {@code version} of {@code model} from {@code file} (already in the data folder, verified against its signed
      * manifest by the deployer) as the model's <em>shadow</em>: first in an isolated JVM (a hostile file cannot take the
      * agent down), then for real, next to the active version. It never answers a request; the shadow runner runs it off
-     * the answer path. A shadow loaded before is replaced. The store does not record it: a restarted agent has no shadow.
+     * the answer path. A shadow loaded before is replaced. The caller records it ({@link #keepCandidate}) so that a
+     * restarted agent loads it again ({@link #restoreCandidate}).
      *
      * @throws ModelNotServedException the model has no active version to compare the candidate with
      * @throws SlotException the candidate is the active version, or does not load
      */
     public synchronized void loadShadow(String model, String version, Path file, Optional<String> rolloutId) {
+        if (loadCandidate(model, version, file, CandidateRole.SHADOW)) {
+            rolloutId.ifPresentOrElse(r -> shadowRollouts.put(model, r), () -> shadowRollouts.remove(model));
+        }
+    }
+
+    /**
+     * The shared steps of a candidate's load next to the active version (a shadow or arm B): the checks, the isolated
+     * first load, the real load, the swap into the slot. False when that version is loaded in that role already.
+     */
+    private boolean loadCandidate(String model, String version, Path file, CandidateRole role) {
         Checks.id(model, "model");
         Checks.id(version, "version");
         ModelSlot s = slots.get(model);
         Optional<String> active = s == null ? Optional.empty() : s.activeVersion();
         if (active.isEmpty()) {
-            throw new ModelNotServedException("model '" + model + "' has no active version here to run version " + version
-                    + " in shadow next to");
+            throw new ModelNotServedException("model '" + model + "' has no active version here to " + role.purpose + " version " + version);
         }
         if (active.get().equals(version)) {
-            throw new SlotException("model '" + model + "' version " + version + " is already active; it cannot run in shadow", null);
+            throw new SlotException("model '" + model + "' version " + version + " is already active; it cannot " + role.be, null);
         }
-        if (s.shadowVersion().filter(version::equals).isPresent()) {
-            return;
+        if (role.loaded(s).filter(version::equals).isPresent()) {
+            return false;
         }
         LoadedModel m;
         try {
             IsolatedVerifier.verify(file, isolation);
             m = Engines.forFile(file).load(file, model, engineOptions);
         } catch (EngineException e) {
-            throw new SlotException("model '" + model + "' version " + version + " does not load in shadow: " + e.getMessage(), e);
+            throw new SlotException("model '" + model + "' version " + version + " does not load " + role.as + ": " + e.getMessage(), e);
         }
-        s.shadow(new Loaded(version, m));
-        rolloutId.ifPresentOrElse(r -> shadowRollouts.put(model, r), () -> shadowRollouts.remove(model));
-        LOG.log(System.Logger.Level.INFO, "model {0}: version {1} loaded in shadow next to active version {2}", model, version, active.get());
+        role.load(s, new Loaded(version, m));
+        LOG.log(System.Logger.Level.INFO, "model {0}: version {1} loaded {2} next to active version {3}", model, version, role.as, active.get());
+        return true;
+    }
+
+    /** What a candidate loaded next to the active version is: a shadow (docs/shadow.md) or arm B (docs/ab.md). */
+    public enum CandidateRole {
+        SHADOW("shadow", "in shadow", "run in shadow", "run in shadow next to"),
+        ARM_B("arm-b", "as arm B", "be arm B as well", "split requests with");
+
+        private final String wire;
+        private final String as;
+        private final String be;
+        private final String purpose;
+
+        CandidateRole(String wire, String as, String be, String purpose) {
+            this.wire = wire;
+            this.as = as;
+            this.be = be;
+            this.purpose = purpose;
+        }
+
+        /** The name stored in the agent's store ({@code shadow}, {@code arm-b}). */
+        public String wire() {
+            return wire;
+        }
+
+        /** @throws IllegalArgumentException for a name that is none of {@link #wire()} */
+        public static CandidateRole of(String wire) {
+            for (CandidateRole r : values()) {
+                if (r.wire.equals(wire)) {
+                    return r;
+                }
+            }
+            throw new IllegalArgumentException("candidate role must be 'shadow' or 'arm-b', got '" + wire + "'");
+        }
+
+        Optional<String> loaded(ModelSlot s) {
+            return this == SHADOW ? s.shadowVersion() : s.armBVersion();
+        }
+
+        void load(ModelSlot s, Loaded l) {
+            if (this == SHADOW) {
+                s.shadow(l);
+            } else {
+                s.armB(l);
+            }
+        }
+    }
+
+    /**
+     * Records the candidate loaded as {@code role} of {@code model} in the store (issue 20), with the SHA-256 of its file as
+     * verified now and the command that loaded it, so that a restarted agent loads it again ({@link #restoreCandidate}).
+     * Called on the command thread after the load; the unloads ({@link #dropShadow}, {@link #dropArmB}, an activation of
+     * the shadow's version) forget it.
+     */
+    public void keepCandidate(String model, CandidateRole role, String version, Path file, String commandId) {
+        store.saveCandidate(new io.edgefleet.agent.store.CandidateRecord(model, role.wire(), version, file, ModelFiles.sha256(file), commandId));
+    }
+
+    /** The candidates the store records (a restarted agent loads them again), by model and role. */
+    public List<io.edgefleet.agent.store.CandidateRecord> keptCandidates() {
+        return store.candidates();
+    }
+
+    /**
+     * Loads a recorded candidate again after a restart, verified again like an install: its file must still have the
+     * SHA-256 recorded when it was verified against its signed manifest, then the isolated first load and the real load
+     * as for a new candidate. A candidate that fails is forgotten and never loaded.
+     *
+     * @param rolloutId a shadow's rollout, from the command that loaded it
+     * @throws SlotException naming the model, the version and why: the file is missing or changed, or does not load
+     * @throws ModelNotServedException the model has no active version any more
+     */
+    public synchronized void restoreCandidate(io.edgefleet.agent.store.CandidateRecord r, Optional<String> rolloutId) {
+        CandidateRole role = CandidateRole.of(r.role());
+        try {
+            String why = !Files.isRegularFile(r.file()) ? "its file is gone from the data folder"
+                    : ModelFiles.sha256(r.file()).equalsIgnoreCase(r.sha256()) ? null
+                    : "its file no longer has the SHA-256 verified against its signed manifest";
+            if (why != null) {
+                throw new SlotException("model '" + r.model() + "' version " + r.version() + " not loaded " + role.as + " again: " + why, null);
+            }
+            if (role == CandidateRole.SHADOW) {
+                loadShadow(r.model(), r.version(), r.file(), rolloutId);
+            } else {
+                loadArmB(r.model(), r.version(), r.file());
+            }
+        } catch (RuntimeException e) {
+            store.deleteCandidate(r.model(), r.role());
+            throw e;
+        }
     }
 
     private final Map<String, String> shadowRollouts = new ConcurrentHashMap<>();
@@ -317,9 +417,15 @@ public final class ModelSlots implements AutoCloseable {
 
     /** Unloads {@code model}'s shadow candidate, if any; returns its version. */
     public synchronized Optional<String> dropShadow(String model) {
+        return dropCandidate(model, CandidateRole.SHADOW);
+    }
+
+    /** Unloads {@code model}'s candidate of {@code role}, if any, and forgets its record; returns its version. */
+    private Optional<String> dropCandidate(String model, CandidateRole role) {
         ModelSlot s = slots.get(model);
-        Optional<String> v = s == null ? Optional.empty() : s.dropShadow();
-        v.ifPresent(x -> LOG.log(System.Logger.Level.INFO, "model {0}: shadow version {1} unloaded", model, x));
+        Optional<String> v = s == null ? Optional.empty() : role == CandidateRole.SHADOW ? s.dropShadow() : s.dropArmB();
+        store.deleteCandidate(model, role.wire());
+        v.ifPresent(x -> LOG.log(System.Logger.Level.INFO, "model {0}: version {1} {2} unloaded", model, x, role.as));
         return v;
     }
 
@@ -334,35 +440,14 @@ public final class ModelSlots implements AutoCloseable {
     /**
      * Loads {@code version} of {@code model} from {@code file} (verified by the deployer) as arm B of an A/B experiment,
      * next to the active version (arm A): first in an isolated JVM, then for real. Unlike a shadow it answers the requests
-     * the split gives it. Not recorded in the store: a restarted agent answers with arm A only until the cloud commands
-     * the split again. Loading the version already loaded as arm B does nothing.
+     * the split gives it. The caller records it ({@link #keepCandidate}) so that a restarted agent loads it again. Loading
+     * the version already loaded as arm B does nothing.
      *
      * @throws ModelNotServedException the model has no active version (no arm A)
      * @throws SlotException the version is the active one, or does not load
      */
     public synchronized void loadArmB(String model, String version, Path file) {
-        Checks.id(model, "model");
-        Checks.id(version, "version");
-        ModelSlot s = slots.get(model);
-        Optional<String> active = s == null ? Optional.empty() : s.activeVersion();
-        if (active.isEmpty()) {
-            throw new ModelNotServedException("model '" + model + "' has no active version here to split requests with version " + version);
-        }
-        if (active.get().equals(version)) {
-            throw new SlotException("model '" + model + "' version " + version + " is already active; it cannot be arm B as well", null);
-        }
-        if (s.armBVersion().filter(version::equals).isPresent()) {
-            return;
-        }
-        LoadedModel m;
-        try {
-            IsolatedVerifier.verify(file, isolation);
-            m = Engines.forFile(file).load(file, model, engineOptions);
-        } catch (EngineException e) {
-            throw new SlotException("model '" + model + "' version " + version + " does not load as arm B: " + e.getMessage(), e);
-        }
-        s.armB(new Loaded(version, m));
-        LOG.log(System.Logger.Level.INFO, "model {0}: version {1} loaded as arm B next to active version {2}", model, version, active.get());
+        loadCandidate(model, version, file, CandidateRole.ARM_B);
     }
 
     /** A lease on {@code model}'s arm B, if one is loaded. Any thread. */
@@ -379,10 +464,7 @@ public final class ModelSlots implements AutoCloseable {
 
     /** Unloads {@code model}'s arm B, if any; returns its version. */
     public synchronized Optional<String> dropArmB(String model) {
-        ModelSlot s = slots.get(model);
-        Optional<String> v = s == null ? Optional.empty() : s.dropArmB();
-        v.ifPresent(x -> LOG.log(System.Logger.Level.INFO, "model {0}: arm B version {1} unloaded", model, x));
-        return v;
+        return dropCandidate(model, CandidateRole.ARM_B);
     }
 
     /** Model name → version loaded in shadow, for every model with a shadow candidate. */

@@ -18,12 +18,13 @@ import java.util.Optional;
 
 /**
  * The agent's state in SQLite ({@code agent.db}, WAL): which version of each model is active and
- * which one a rollback returns to. Schema migrations are the numbered scripts in
+ * which one a rollback returns to, the candidates loaded next to it (shadow, arm B), commands, outbox. Schema migrations are the numbered scripts in
  * {@code io/edgefleet/agent/store/V*.sql}. One connection, used under this object's lock;
  * every write is its own transaction, so a kill -9 leaves either the old or the new row.
  */
 public final class AgentStore implements AutoCloseable {
-    private static final String[] MIGRATIONS = {"V1__slots.sql", "V2__commands.sql", "V3__outbox.sql", "V4__command_payload.sql", "V5__outbox_streams.sql"};
+    private static final String[] MIGRATIONS = {"V1__slots.sql", "V2__commands.sql", "V3__outbox.sql", "V4__command_payload.sql", "V5__outbox_streams.sql",
+        "V6__candidates.sql"};
 
     private final Connection db;
 
@@ -203,6 +204,62 @@ public final class AgentStore implements AutoCloseable {
             return out;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot read settings of model '" + model + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Records (or replaces) the candidate {@code c.role()} of {@code c.model()}: a restarted agent loads it again. */
+    public synchronized void saveCandidate(CandidateRecord c) {
+        try (PreparedStatement p = db.prepareStatement("INSERT INTO candidates (model, role, version, file, sha256, command_id, loaded_at) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(model, role) DO UPDATE SET version = excluded.version, file = excluded.file, "
+                + "sha256 = excluded.sha256, command_id = excluded.command_id, loaded_at = excluded.loaded_at")) {
+            p.setString(1, c.model());
+            p.setString(2, c.role());
+            p.setString(3, c.version());
+            p.setString(4, c.file().toString());
+            p.setString(5, c.sha256());
+            p.setString(6, c.commandId());
+            p.setString(7, Instant.now().toString());
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot record the " + c.role() + " candidate of model '" + c.model() + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Forgets {@code model}'s candidate of {@code role} ({@code shadow}, {@code arm-b}), if one is recorded. */
+    public synchronized void deleteCandidate(String model, String role) {
+        try (PreparedStatement p = db.prepareStatement("DELETE FROM candidates WHERE model = ? AND role = ?")) {
+            p.setString(1, model);
+            p.setString(2, role);
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot forget the " + role + " candidate of model '" + model + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Every recorded candidate, by model and role. */
+    public synchronized List<CandidateRecord> candidates() {
+        List<CandidateRecord> out = new ArrayList<>();
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery(
+                "SELECT model, role, version, file, sha256, command_id FROM candidates ORDER BY model, role")) {
+            while (r.next()) {
+                out.add(new CandidateRecord(r.getString(1), r.getString(2), r.getString(3), Path.of(r.getString(4)), r.getString(5),
+                        r.getString(6)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the candidates: " + e.getMessage(), e);
+        }
+    }
+
+    /** The command {@code commandId} as it arrived (its encoded payload), if it was recorded with one. */
+    public synchronized Optional<byte[]> commandPayload(String commandId) {
+        try (PreparedStatement p = db.prepareStatement("SELECT payload FROM commands WHERE command_id = ? AND payload IS NOT NULL")) {
+            p.setString(1, commandId);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? Optional.of(r.getBytes(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read command " + commandId + ": " + e.getMessage(), e);
         }
     }
 
