@@ -120,20 +120,39 @@ final class ExperimentCommands implements Callable<Integer> {
             out.printf("%-12s %-28s %-28s %-28s%n", "", "A", "B", "B - A");
             out.printf("%-12s %-28s %-28s%n", "requests", c.path("a").path("requests").asLong(), c.path("b").path("requests").asLong());
             for (String m : new String[] {"errorRate", "latencyMs", "confidence"}) {
-                JsonNode d = c.path("difference").path(m);
-                out.printf("%-12s %-28s %-28s %-28s%n", m, est(c.path("a").path(m)), est(c.path("b").path(m)),
-                        est(d) + (d.path("significant").asBoolean() ? " *" : ""));
+                row(out, c, m);
             }
-            out.println("(* the interval excludes 0)");
+            out.printf("%-12s %-28s %-28s%n", "labelled", c.path("a").path("labelled").asLong(), c.path("b").path("labelled").asLong());
+            row(out, c, "accuracy");
+            out.println("(* the interval excludes 0)" + (c.path("accuracyJudged").asBoolean() || !c.has("minLabelled") ? ""
+                    : "; accuracy not judged yet (fewer than " + c.path("minLabelled").asLong() + " labelled answers in an arm)"));
             return Main.OK;
         }
 
-        private static String est(JsonNode e) {
+        private static void row(PrintWriter out, JsonNode c, String m) {
+            JsonNode d = c.path("difference").path(m);
+            out.printf("%-12s %-28s %-28s %-28s%n", m, est(c.path("a").path(m)), est(c.path("b").path(m)),
+                    est(d) + (d.path("significant").asBoolean() ? " *" : ""));
+        }
+
+        /** {@code value [low, high]}, each by {@link #number}; {@code -} when the API left it out (no data). */
+        static String est(JsonNode e) {
             if (e.isMissingNode()) {
                 return "-";
             }
-            String v = String.format("%.4g", e.path("value").asDouble());
-            return e.has("low") ? v + String.format(" [%.4g, %.4g]", e.path("low").asDouble(), e.path("high").asDouble()) : v;
+            String v = number(e.path("value").asDouble());
+            return e.has("low") ? v + " [" + number(e.path("low").asDouble()) + ", " + number(e.path("high").asDouble()) + "]" : v;
+        }
+
+        /**
+         * One format for every number of the table: fixed point with four decimals ({@code 0.0123}, {@code 5.2500}), and
+         * {@code 0} for a value within 1e-12 of zero (a bound that is zero up to floating error, never {@code 1.735e-18}).
+         */
+        static String number(double v) {
+            if (!Double.isFinite(v)) {
+                return Double.isNaN(v) ? "n/a" : v > 0 ? "inf" : "-inf";
+            }
+            return Math.abs(v) < 1e-12 ? "0" : String.format(java.util.Locale.ROOT, "%.4f", v);
         }
     }
 

@@ -25,7 +25,8 @@ import java.util.Map;
  * <li>{@code GET /api/v1/experiments} ({@code rollouts:read}): every experiment, newest first;</li>
  * <li>{@code GET /api/v1/experiments/{id}} ({@code rollouts:read}): the experiment and its {@code comparison};
  *     {@code ?level=0.9} (0.5..0.999) changes the intervals' confidence level, {@code ?minSamples=N} the requests per arm
- *     before {@code judged} is true (default {@value #DEFAULT_MIN_SAMPLES});</li>
+ *     before {@code judged} is true (default {@value #DEFAULT_MIN_SAMPLES}), {@code ?minLabelled=N} the labelled answers
+ *     per arm before {@code accuracyJudged} is true (default {@value Comparison#DEFAULT_MIN_LABELLED});</li>
  * <li>{@code POST /api/v1/experiments/{id}/stop} ({@code rollouts:write}): every device back to arm A only; 200.</li>
  * </ul>
  */
@@ -64,8 +65,10 @@ public final class AbRoutes {
             Experiment e = find(q);
             double level = number(q, "level", 0.95, 0.5, 0.999);
             long minSamples = (long) number(q, "minSamples", DEFAULT_MIN_SAMPLES, 1, 1e12);
+            long minLabelled = (long) number(q, "minLabelled", Comparison.DEFAULT_MIN_LABELLED, 1, 1e12);
             Map<String, Object> out = json(e);
-            out.put("comparison", Comparison.toJson(experiments.totals(e.id(), "a"), experiments.totals(e.id(), "b"), level, minSamples));
+            out.put("comparison", Comparison.toJson(experiments.totals(e.id(), "a"), experiments.totals(e.id(), "b"), level, minSamples,
+                    minLabelled));
             send(s, out, Status.OK_200);
         });
         api.register(r, Method.POST, "/api/v1/experiments/{id}/stop", Scope.ROLLOUTS_WRITE, (q, s, who) ->

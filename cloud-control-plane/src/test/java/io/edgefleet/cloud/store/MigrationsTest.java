@@ -43,7 +43,7 @@ class MigrationsTest {
     }
 
     static final List<String> FRESH = List.of("1:SQL:true", "2:SQL:true", "3:SQL:true", "4:SQL:true", "5:SQL:true", "6:SQL:true",
-            "7:SQL:true", "8:SQL:true", "9:SQL:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true");
+            "7:SQL:true", "8:SQL:true", "9:SQL:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "15:SQL:true");
 
     @Test
     void a_fresh_sqlite_file_gets_every_version_from_flyway() throws Exception {
@@ -79,7 +79,7 @@ class MigrationsTest {
             }
         }
         try (CloudStore store = CloudStore.open(dir)) {
-            assertThat(store.read(MigrationsTest::history)).containsExactly("9:BASELINE:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true");
+            assertThat(store.read(MigrationsTest::history)).containsExactly("9:BASELINE:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "15:SQL:true");
             assertThat(new ModelRepository(store).models()).extracting(ModelRepository.ModelSummary::name).containsExactly("kws");
             EventRepository events = new EventRepository(store, java.time.Clock.fixed(Instant.ofEpochMilli(7), java.time.ZoneOffset.UTC));
             Event next = events.record("model.deprecated", "kws/1", "ops", Map.of());
@@ -87,7 +87,7 @@ class MigrationsTest {
             assertThat(events.list(Optional.of("kws/"), 10)).extracting(Event::kind).containsExactly("model.deprecated", "model.pushed");
         }
         try (CloudStore again = CloudStore.open(dir)) {
-            assertThat(again.read(MigrationsTest::history)).as("baselined once").containsExactly("9:BASELINE:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true");
+            assertThat(again.read(MigrationsTest::history)).as("baselined once").containsExactly("9:BASELINE:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "15:SQL:true");
         }
     }
 
@@ -99,7 +99,7 @@ class MigrationsTest {
         }
         try (CloudStore store = CloudStore.open(dir)) {
             assertThat(store.read(MigrationsTest::history)).containsExactly("6:BASELINE:true", "7:SQL:true", "8:SQL:true", "9:SQL:true", "10:SQL:true",
-                    "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true");
+                    "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "15:SQL:true");
             assertThat(new DeviceRepository(store).register("f", "d", List.of("a"), Optional.empty(), Instant.ofEpochMilli(1)).runtimes())
                     .as("V7's column exists").isEmpty();
         }
@@ -111,11 +111,11 @@ class MigrationsTest {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cloud.db"))) {
             SqlMigrations.apply(c, CloudStore.class, LegacySchema.SCRIPTS);
             try (Statement s = c.createStatement()) {
-                s.execute("INSERT INTO schema_version (version) VALUES (15)");
+                s.execute("INSERT INTO schema_version (version) VALUES (16)");
             }
         }
         assertThatThrownBy(() -> CloudStore.open(dir)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("has schema version 15 but this build knows only up to 14").hasMessageContaining("newer release");
+                .hasMessageContaining("has schema version 16 but this build knows only up to 15").hasMessageContaining("newer release");
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("cloud.db"));
                 ResultSet r = c.getMetaData().getTables(null, null, "flyway_schema_history", null)) {
             assertThat(r.next()).as("no Flyway history written").isFalse();
@@ -132,14 +132,14 @@ class MigrationsTest {
                     try (Statement s = c.createStatement()) {
                         s.execute("CREATE TABLE from_the_future (x INTEGER)");
                         s.execute("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, "
-                                + "execution_time, success) VALUES (15, '15', 'future', 'SQL', 'V15__future.sql', 1, 'edgefleet', 1, "
+                                + "execution_time, success) VALUES (16, '16', 'future', 'SQL', 'V16__future.sql', 1, 'edgefleet', 1, "
                                 + (kind == Stores.SQLITE ? "1" : "TRUE") + ")");
                     }
                     return null;
                 });
             }
             assertThatThrownBy(() -> CloudStore.open(d, settings)).as(kind.name()).isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("has schema version 15 but this build knows only up to 14");
+                    .hasMessageContaining("has schema version 16 but this build knows only up to 15");
         }
     }
 }
