@@ -53,7 +53,7 @@ class AgentFeedbackTest {
         SyntheticModels.rotatedClassifierOnnx(models, "clf.onnx", 0, 1);
         Files.write(models.resolve("reg.onnx"), regressor());
         agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(-1)
-                .withTelemetry(Duration.ofDays(365), 100_000));
+                .withTelemetry(Duration.ofDays(365), 100_000).withIsolation(io.edgefleet.engines.isolation.IsolationOptions.defaults().withSharedVerdicts(true)));
         clfA = agent.slots().activeVersions().get("clf");
         regA = agent.slots().activeVersions().get("reg");
         agent.slots().loadArmB("clf", "v2", SyntheticModels.rotatedClassifierOnnx(dir, "clf-v2.onnx", Math.PI / 2, 1));
