@@ -255,11 +255,7 @@ public final class OipHttp {
         byte[] body = io.edgefleet.http.limits.BoundedBody.read(req, maxPayloadBytes);
         InferRequest r = codec.decodeRequest(body,
                 OipCodec.parseHeaderLength(req.headers().first(HeaderNames.create(OipCodec.HEADER_CONTENT_LENGTH)).orElse(null)));
-        Optional<String> key = req.headers().first(SPLIT_KEY);
-        if (key.isPresent() && r.parameters().get(io.edgefleet.agent.split.SplitRouter.KEY_PARAMETER).isEmpty()) {
-            r = new InferRequest(r.id(), r.parameters().with(io.edgefleet.agent.split.SplitRouter.KEY_PARAMETER, key.get()), r.inputs(), r.outputs());
-        }
-        return r;
+        return io.edgefleet.agent.split.SplitRouter.withKey(r, req.headers().first(SPLIT_KEY));
     }
 
     private interface Action {

@@ -180,6 +180,17 @@ public final class SplitRouter implements InferenceService.Splitter {
         return Optional.ofNullable(byModel.get(model));
     }
 
+    /**
+     * {@code request} with {@code key} (from the transport: the HTTP header or MQTT user property {@value #KEY_HEADER}) as
+     * its {@value #KEY_PARAMETER} parameter, unless it has that parameter already: the parameter wins (docs/ab.md).
+     */
+    public static InferRequest withKey(InferRequest request, Optional<String> key) {
+        if (key.isEmpty() || request.parameters().get(KEY_PARAMETER).isPresent()) {
+            return request;
+        }
+        return new InferRequest(request.id(), request.parameters().with(KEY_PARAMETER, key.get()), request.inputs(), request.outputs());
+    }
+
     /** The fraction in [0, 1) that {@code key} hashes to in experiment {@code experiment}: stable across JVMs and devices. */
     public static double bucket(String experiment, String key) {
         try {
