@@ -131,6 +131,7 @@ public final class EdgeAgent implements AutoCloseable {
                 new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), config.tls().coap(), config.coapTransfer(), inference,
                         slots, codec, health));
         coap.ifPresent(c -> c.useTracing(tracing));
+        coap.ifPresent(c -> c.feedback(splits)); // POST /feedback/{model}, as /infer/{model} (docs/ab.md)
         this.registerHealthChecks();
         if (config.httpPort() < 0) {
             this.http = java.util.Optional.empty();

@@ -52,7 +52,7 @@ class AgentFeedbackTest {
         Path models = Files.createDirectories(dir.resolve("models"));
         SyntheticModels.rotatedClassifierOnnx(models, "clf.onnx", 0, 1);
         Files.write(models.resolve("reg.onnx"), regressor());
-        agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(-1)
+        agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(0)
                 .withTelemetry(Duration.ofDays(365), 100_000).withIsolation(io.edgefleet.engines.isolation.IsolationOptions.defaults().withSharedVerdicts(true)));
         clfA = agent.slots().activeVersions().get("clf");
         regA = agent.slots().activeVersions().get("reg");
@@ -283,5 +283,34 @@ class AgentFeedbackTest {
         assertThat(agent.splits().answers().evicted() - evictedBefore).isPositive();
         assertProblem(feedback("clf", "{\"id\": \"bound-0\", \"correct\": true}"), 404, "beyond the last " + SplitAnswers.DEFAULT_MAX_ANSWERS);
         assertThat(feedback("clf", "{\"id\": \"bound-" + (n - 1) + "\", \"correct\": true}").status()).isEqualTo(202);
+    }
+
+    /** The same call over CoAP, {@code POST /feedback/{model}}, mapped as {@code /infer/{model}} is. */
+    @Test
+    void coap_takes_the_same_feedback() {
+        inferClf("coap-1", 1, 1);
+        agent.splits().drain("clf", clfA);
+        agent.splits().drain("clf", "v2");
+        org.eclipse.californium.core.CoapClient c = new org.eclipse.californium.core.CoapClient(
+                "coap://127.0.0.1:" + agent.coapPort().getAsInt() + "/feedback/clf");
+        try {
+            int json = io.edgefleet.protocols.coap.CoapResources.FORMAT_JSON;
+            var ok = c.post("{\"id\": \"coap-1\", \"label\": 0}", json);
+            assertThat(ok.getCode()).as(ok.getResponseText()).isEqualTo(org.eclipse.californium.core.coap.CoAP.ResponseCode.CHANGED);
+            var again = c.post("{\"id\": \"coap-1\", \"label\": 0}", json);
+            assertThat(again.getCode()).isEqualTo(org.eclipse.californium.core.coap.CoAP.ResponseCode.CONFLICT);
+            assertThat(again.getResponseText()).contains("counted once");
+            var bad = c.post("{\"id\": \"coap-1\"}", json);
+            assertThat(bad.getCode()).isEqualTo(org.eclipse.californium.core.coap.CoAP.ResponseCode.BAD_REQUEST);
+            var unknown = c.post("{\"id\": \"never\", \"correct\": true}", json);
+            assertThat(unknown.getCode()).isEqualTo(org.eclipse.californium.core.coap.CoAP.ResponseCode.NOT_FOUND);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        } finally {
+            c.shutdown();
+        }
+        long labelled = agent.splits().drain("clf", clfA).map(SplitStats::labelled).orElse(0L)
+                + agent.splits().drain("clf", "v2").map(SplitStats::labelled).orElse(0L);
+        assertThat(labelled).as("counted once").isEqualTo(1);
     }
 }
