@@ -35,8 +35,27 @@ class ExperimentShowTest {
             x.getResponseBody().write(body);
             x.close();
         });
+        server.createContext("/api/v1/experiments/ab-none", x -> {
+            byte[] body = "{\"type\":\"about:blank\",\"title\":\"No experiment\",\"status\":404,\"detail\":\"no experiment 'ab-none'\"}"
+                    .getBytes(StandardCharsets.UTF_8);
+            x.getResponseHeaders().add("Content-Type", "application/problem+json");
+            x.sendResponseHeaders(404, body.length);
+            x.getResponseBody().write(body);
+            x.close();
+        });
         server.start();
         try {
+            // the shared API options (ApiOptions): --json prints the API's answer as is; a failure goes to stderr
+            StringWriter raw = new StringWriter();
+            assertThat(Main.run(new PrintWriter(raw, true), new PrintWriter(new StringWriter(), true), "experiment", "show", "ab-1", "--json",
+                    "--server", "http://127.0.0.1:" + server.getAddress().getPort(), "--token", "t")).isEqualTo(Main.OK);
+            assertThat(raw.toString().strip()).isEqualTo(ANSWER.strip());
+            StringWriter failed = new StringWriter();
+            StringWriter nothing = new StringWriter();
+            assertThat(Main.run(new PrintWriter(nothing, true), new PrintWriter(failed, true), "experiment", "show", "ab-none",
+                    "--server", "http://127.0.0.1:" + server.getAddress().getPort(), "--token", "t")).isEqualTo(Main.FAILED);
+            assertThat(failed.toString()).contains("error 404").contains("no experiment 'ab-none'");
+            assertThat(nothing.toString()).isEmpty();
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
             int rc = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), "experiment", "show", "ab-1", "--server",
