@@ -44,8 +44,7 @@ final class AccessCommands {
         List<String> scopes;
         @Option(names = "--ttl", paramLabel = "TTL", description = "Lifetime: 30d, 12h, 15m, 90s or ISO-8601 (default 90d, at most 366d).")
         String ttl;
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
@@ -57,15 +56,12 @@ final class AccessCommands {
             if (ttl != null) {
                 body.put("ttl", ttl);
             }
-            CloudClient.Response r = server.client().post("/api/v1/tokens", body);
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
+            CloudClient.Response r = api.client().post("/api/v1/tokens", body);
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(r.text());
-                return Main.OK;
-            }
             JsonNode t = r.json().get("token");
             // the secret alone on stdout (`tokens create ... > ci.token` gives a usable --token-file), the rest on stderr
             PrintWriter err = spec.commandLine().getErr();
@@ -79,22 +75,18 @@ final class AccessCommands {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List tokens (never their secrets): active, expired and revoked.")
     static final class ListTokens implements Callable<Integer> {
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
-            CloudClient.Response r = server.client().get("/api/v1/tokens");
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
+            CloudClient.Response r = api.client().get("/api/v1/tokens");
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(r.text());
-                return Main.OK;
-            }
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode t : r.json()) {
                 rows.add(List.of(t.get("name").asText(), t.get("state").asText(), join(t.get("scopes")), t.get("createdAt").asText(),
@@ -109,20 +101,16 @@ final class AccessCommands {
     @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke the active token NAME; its next call is refused (401).")
     static final class Revoke implements Callable<Integer> {
         @Parameters(paramLabel = "NAME") String name;
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
-            CloudClient.Response r = server.client().post("/api/v1/tokens/" + CloudClient.enc(name) + "/revoke", Map.of());
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
-            }
-            if (json) {
-                spec.commandLine().getOut().println(r.text());
-                return Main.OK;
+            CloudClient.Response r = api.client().post("/api/v1/tokens/" + CloudClient.enc(name) + "/revoke", Map.of());
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             spec.commandLine().getOut().printf("token %s revoked%n", r.json().get("name").asText());
             return Main.OK;
@@ -136,8 +124,7 @@ final class AccessCommands {
         @Option(names = "--since", paramLabel = "WHEN", description = "ISO-8601 instant or -15m, -2h, -1d.") String since;
         @Option(names = "--actor", paramLabel = "NAME", description = "Only this token name, JWT subject or device.") String actor;
         @Option(names = "--limit", paramLabel = "N", description = "At most N rows (default 100).") Integer limit;
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
@@ -153,15 +140,12 @@ final class AccessCommands {
             if (limit != null) {
                 q.add("limit=" + limit);
             }
-            CloudClient.Response r = server.client().get("/api/v1/audit" + (q.isEmpty() ? "" : "?" + String.join("&", q)));
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
+            CloudClient.Response r = api.client().get("/api/v1/audit" + (q.isEmpty() ? "" : "?" + String.join("&", q)));
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(r.text());
-                return Main.OK;
-            }
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode e : r.json()) {
                 rows.add(List.of(e.get("at").asText(), e.get("actorKind").asText() + ":" + e.get("actor").asText(), e.get("method").asText(),

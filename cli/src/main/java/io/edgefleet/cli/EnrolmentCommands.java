@@ -42,8 +42,7 @@ final class EnrolmentCommands implements Runnable {
         @Option(names = "--uses", paramLabel = "N", defaultValue = "1", description = "Enrolments it allows (default 1).") int uses;
         @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "1h", description = "How long it is valid: 90s, 30m, 1h, 2d (default 1h).")
         String ttl;
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
@@ -56,13 +55,10 @@ final class EnrolmentCommands implements Runnable {
             }
             body.put("uses", uses);
             body.put("ttlSeconds", duration(spec, ttl).toSeconds());
-            CloudClient.Response r = server.client().post("/api/v1/enrolment-tokens", body);
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
-            }
-            if (json) {
-                spec.commandLine().getOut().println(r.text());
-                return Main.OK;
+            CloudClient.Response r = api.client().post("/api/v1/enrolment-tokens", body);
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             JsonNode t = r.json();
             PrintWriter out = spec.commandLine().getOut();
@@ -78,20 +74,16 @@ final class EnrolmentCommands implements Runnable {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Every enrolment token, newest first, without secrets.")
     static final class ListTokens implements Callable<Integer> {
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
-            CloudClient.Response r = server.client().get("/api/v1/enrolment-tokens");
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
-            }
-            if (json) {
-                spec.commandLine().getOut().println(r.text());
-                return Main.OK;
+            CloudClient.Response r = api.client().get("/api/v1/enrolment-tokens");
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode t : r.json()) {
@@ -107,20 +99,16 @@ final class EnrolmentCommands implements Runnable {
     @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke a token: nothing can enrol with it any more.")
     static final class Revoke implements Callable<Integer> {
         @Parameters(paramLabel = "ID") String id;
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
-            CloudClient.Response r = server.client().delete("/api/v1/enrolment-tokens/" + CloudClient.enc(id));
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
-            }
-            if (json) {
-                spec.commandLine().getOut().println(r.text());
-                return Main.OK;
+            CloudClient.Response r = api.client().delete("/api/v1/enrolment-tokens/" + CloudClient.enc(id));
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             spec.commandLine().getOut().printf("revoked enrolment token %s%n", id);
             return Main.OK;
@@ -133,8 +121,7 @@ final class EnrolmentCommands implements Runnable {
                 "The device must enrol again with a new token to come back."})
     static final class RevokeDevice implements Callable<Integer> {
         @Parameters(paramLabel = "FLEET/DEVICE") String target;
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
@@ -144,14 +131,11 @@ final class EnrolmentCommands implements Runnable {
             if (slash <= 0 || slash == target.length() - 1 || target.indexOf('/', slash + 1) >= 0) {
                 throw new ParameterException(spec.commandLine(), "expected FLEET/DEVICE, got '" + target + "'");
             }
-            CloudClient.Response r = server.client().post("/api/v1/fleets/" + CloudClient.enc(target.substring(0, slash)) + "/devices/"
+            CloudClient.Response r = api.client().post("/api/v1/fleets/" + CloudClient.enc(target.substring(0, slash)) + "/devices/"
                     + CloudClient.enc(target.substring(slash + 1)) + "/revoke", Map.of());
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
-            }
-            if (json) {
-                spec.commandLine().getOut().println(r.text());
-                return Main.OK;
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             spec.commandLine().getOut().printf("revoked %s: %d certificate(s)%n", target, r.json().get("revoked").size());
             return Main.OK;

@@ -36,8 +36,7 @@ final class ExperimentCommands implements Callable<Integer> {
         @Option(names = "--by", defaultValue = "share", description = "share (a draw per request) or key (sticky per edgefleet.split_key).")
         String by;
         @Option(names = "--selector", defaultValue = "", description = "Devices (fleet selector syntax); all by default.") String selector;
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
@@ -49,13 +48,10 @@ final class ExperimentCommands implements Callable<Integer> {
             body.put("share", share);
             body.put("splitBy", by);
             body.put("selector", selector);
-            CloudClient.Response r = server.client().post("/api/v1/experiments", body);
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
-            }
-            if (json) {
-                spec.commandLine().getOut().println(r.text());
-                return Main.OK;
+            CloudClient.Response r = api.client().post("/api/v1/experiments", body);
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             JsonNode e = r.json();
             spec.commandLine().getOut().printf("experiment %s started: %s, arm A %s, arm B %s (%s %% by %s) on %d device(s)%n", e.path("id").asText(),
@@ -66,20 +62,16 @@ final class ExperimentCommands implements Callable<Integer> {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Every experiment, newest first (GET /api/v1/experiments).")
     static final class ListAll implements Callable<Integer> {
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
-            CloudClient.Response r = server.client().get("/api/v1/experiments");
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
-            }
-            if (json) {
-                spec.commandLine().getOut().println(r.text());
-                return Main.OK;
+            CloudClient.Response r = api.client().get("/api/v1/experiments");
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             for (JsonNode e : r.json().path("experiments")) {
                 spec.commandLine().getOut().printf("%s  %-8s %s  A=%s  B=%s  share=%s by %s  devices=%d%n", e.path("id").asText(), e.path("state").asText(),
@@ -95,22 +87,18 @@ final class ExperimentCommands implements Callable<Integer> {
     static final class Show implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "ID") String id;
         @Option(names = "--level", defaultValue = "0.95", description = "Confidence level of the intervals (0.5..0.999).") double level;
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
-            CloudClient.Response r = server.client().get("/api/v1/experiments/" + CloudClient.enc(id) + "?level=" + level);
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
+            CloudClient.Response r = api.client().get("/api/v1/experiments/" + CloudClient.enc(id) + "?level=" + level);
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(r.text());
-                return Main.OK;
-            }
             JsonNode e = r.json();
             JsonNode c = e.path("comparison");
             out.printf("%s: %s %s, arm A %s, arm B %s, share %s by %s%n", e.path("id").asText(), e.path("state").asText(), e.path("model").asText(),
@@ -120,20 +108,39 @@ final class ExperimentCommands implements Callable<Integer> {
             out.printf("%-12s %-28s %-28s %-28s%n", "", "A", "B", "B - A");
             out.printf("%-12s %-28s %-28s%n", "requests", c.path("a").path("requests").asLong(), c.path("b").path("requests").asLong());
             for (String m : new String[] {"errorRate", "latencyMs", "confidence"}) {
-                JsonNode d = c.path("difference").path(m);
-                out.printf("%-12s %-28s %-28s %-28s%n", m, est(c.path("a").path(m)), est(c.path("b").path(m)),
-                        est(d) + (d.path("significant").asBoolean() ? " *" : ""));
+                row(out, c, m);
             }
-            out.println("(* the interval excludes 0)");
+            out.printf("%-12s %-28s %-28s%n", "labelled", c.path("a").path("labelled").asLong(), c.path("b").path("labelled").asLong());
+            row(out, c, "accuracy");
+            out.println("(* the interval excludes 0)" + (c.path("accuracyJudged").asBoolean() || !c.has("minLabelled") ? ""
+                    : "; accuracy not judged yet (fewer than " + c.path("minLabelled").asLong() + " labelled answers in an arm)"));
             return Main.OK;
         }
 
-        private static String est(JsonNode e) {
+        private static void row(PrintWriter out, JsonNode c, String m) {
+            JsonNode d = c.path("difference").path(m);
+            out.printf("%-12s %-28s %-28s %-28s%n", m, est(c.path("a").path(m)), est(c.path("b").path(m)),
+                    est(d) + (d.path("significant").asBoolean() ? " *" : ""));
+        }
+
+        /** {@code value [low, high]}, each by {@link #number}; {@code -} when the API left it out (no data). */
+        static String est(JsonNode e) {
             if (e.isMissingNode()) {
                 return "-";
             }
-            String v = String.format("%.4g", e.path("value").asDouble());
-            return e.has("low") ? v + String.format(" [%.4g, %.4g]", e.path("low").asDouble(), e.path("high").asDouble()) : v;
+            String v = number(e.path("value").asDouble());
+            return e.has("low") ? v + " [" + number(e.path("low").asDouble()) + ", " + number(e.path("high").asDouble()) + "]" : v;
+        }
+
+        /**
+         * One format for every number of the table: fixed point with four decimals ({@code 0.0123}, {@code 5.2500}), and
+         * {@code 0} for a value within 1e-12 of zero (a bound that is zero up to floating error, never {@code 1.735e-18}).
+         */
+        static String number(double v) {
+            if (!Double.isFinite(v)) {
+                return Double.isNaN(v) ? "n/a" : v > 0 ? "inf" : "-inf";
+            }
+            return Math.abs(v) < 1e-12 ? "0" : String.format(java.util.Locale.ROOT, "%.4f", v);
         }
     }
 
@@ -141,20 +148,16 @@ final class ExperimentCommands implements Callable<Integer> {
             description = "Stop an experiment: every device back to arm A (POST /api/v1/experiments/ID/stop).")
     static final class Stop implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "ID") String id;
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
-            CloudClient.Response r = server.client().post("/api/v1/experiments/" + CloudClient.enc(id) + "/stop", Map.of());
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
-            }
-            if (json) {
-                spec.commandLine().getOut().println(r.text());
-                return Main.OK;
+            CloudClient.Response r = api.client().post("/api/v1/experiments/" + CloudClient.enc(id) + "/stop", Map.of());
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             spec.commandLine().getOut().printf("experiment %s stopped: its devices answer with %s only%n", id, r.json().path("versionA").asText());
             return Main.OK;

@@ -33,21 +33,17 @@ final class RolloutCommands implements Runnable {
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a rollout from a YAML or JSON spec file.")
     static final class Create implements Callable<Integer> {
         @Parameters(paramLabel = "FILE") Path file;
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() throws IOException {
             JsonNode body = DeviceCatalog.yamlMapper().readTree(Files.readString(file));
-            CloudClient.Response r = server.client().post("/api/v1/rollouts", body);
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
-            }
-            if (json) {
-                spec.commandLine().getOut().println(r.text());
-                return Main.OK;
+            CloudClient.Response r = api.client().post("/api/v1/rollouts", body);
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             JsonNode ro = r.json().get("rollout");
             spec.commandLine().getOut().printf("created rollout %s: %s/%s, %d wave(s)%n", ro.get("id").asText(), ro.get("model").asText(),
@@ -58,20 +54,16 @@ final class RolloutCommands implements Runnable {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Every rollout, newest first.")
     static final class ListRollouts implements Callable<Integer> {
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
-            CloudClient.Response r = server.client().get("/api/v1/rollouts");
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
-            }
-            if (json) {
-                spec.commandLine().getOut().println(r.text());
-                return Main.OK;
+            CloudClient.Response r = api.client().get("/api/v1/rollouts");
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             List<List<String>> rows = new ArrayList<>();
             r.json().forEach(x -> rows.add(List.of(x.get("id").asText(), x.get("model").asText() + "@" + x.get("version").asText(),
@@ -87,23 +79,19 @@ final class RolloutCommands implements Runnable {
     static final class Status implements Callable<Integer> {
         @Parameters(paramLabel = "ID") String id;
         @Option(names = "--watch", description = "Redraw every second until the rollout ends.") boolean watch;
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() throws InterruptedException {
-            CloudClient c = server.client();
+            CloudClient c = api.client();
             PrintWriter out = spec.commandLine().getOut();
             while (true) {
                 CloudClient.Response r = c.get("/api/v1/rollouts/" + CloudClient.enc(id));
-                if (!r.ok()) {
-                    return CloudCommands.fail(spec, r);
-                }
-                if (json) {
-                    out.println(r.text());
-                    return Main.OK;
+                java.util.OptionalInt answered = api.answered(r);
+                if (answered.isPresent()) {
+                    return answered.getAsInt();
                 }
                 if (watch && System.console() != null) {
                     out.print("\033[H\033[2J");
@@ -303,21 +291,17 @@ final class RolloutCommands implements Runnable {
         @Parameters(index = "1", paramLabel = "ID", description = "The rollout's id (rollout list).") String id;
         @Option(names = "--reason", paramLabel = "TEXT", description = "Why: recorded in the rollout's log and the audit with who and when "
                 + "(the console asks for one; without it the log says \"no reason given\").") String reason = "";
-        @Option(names = "--json", description = "Print the API's JSON.") boolean json;
-        @Mixin CloudCommands.Server server;
+        @Mixin ApiOptions api;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
-            CloudClient.Response r = server.client().post("/api/v1/rollouts/" + CloudClient.enc(id) + "/" + CloudClient.enc(op),
+            CloudClient.Response r = api.client().post("/api/v1/rollouts/" + CloudClient.enc(id) + "/" + CloudClient.enc(op),
                     Map.of("reason", reason));
-            if (!r.ok()) {
-                return CloudCommands.fail(spec, r);
-            }
-            if (json) {
-                spec.commandLine().getOut().println(r.text());
-                return Main.OK;
+            java.util.OptionalInt answered = api.answered(r);
+            if (answered.isPresent()) {
+                return answered.getAsInt();
             }
             spec.commandLine().getOut().printf("rollout %s: %s%n", id, r.json().get("rollout").get("state").asText());
             return Main.OK;

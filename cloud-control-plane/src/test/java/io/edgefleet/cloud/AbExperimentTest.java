@@ -180,8 +180,65 @@ class AbExperimentTest {
         assertThat(c.get("a").get("latencyMs").get("value").asDouble()).isPositive();
     }
 
+    /**
+     * Labels go back over real HTTP to the agent that answered each request (the answer's id names it); each agent scores
+     * them against the arm that answered; the counts travel with telemetry (in windows after the requests') and the
+     * comparison shows accuracy per arm and B − A. Every fifth label is the wrong class, so the counts are not trivial.
+     */
     @Test
     @Order(2)
+    void feedback_sent_to_the_agents_shows_as_accuracy_per_arm() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        long[] labelled = new long[2];
+        long[] correct = new long[2];
+        int k = 0;
+        for (EdgeAgent a : agents) {
+            for (int i = 0; i < 150; i++, k++) {
+                float x0 = (float) random.nextGaussian();
+                float x1 = (float) random.nextGaussian();
+                InferResponse ans = a.inference().infer("clf", Optional.empty(), new InferRequest(Optional.empty(), Parameters.EMPTY,
+                        List.of(new InferTensor("x", TensorData.ofFloats(new long[] {1, 2}, x0, x1))), List.of()));
+                int arm = ans.parameters().get("edgefleet.arm").orElseThrow().toString().equals("a") ? 0 : 1;
+                var probs = ans.outputs().get(0).data();
+                int top = probs.getDouble(0) >= probs.getDouble(1) ? 0 : 1;
+                int truth = x0 > 0 ? 0 : 1;
+                int label = k % 5 == 0 ? 1 - truth : truth;
+                labelled[arm]++;
+                correct[arm] += label == top ? 1 : 0;
+                String body = "{\"id\": \"" + ans.id().orElseThrow() + "\", \"label\": " + label + "}";
+                var req = java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.httpPort() + "/v2/models/clf/feedback"))
+                        .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
+                var res = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(res.statusCode()).as(res.body()).isEqualTo(202);
+                if (i == 0) {
+                    assertThat(http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).as("counted once").isEqualTo(409);
+                }
+            }
+        }
+        long total = labelled[0] + labelled[1];
+        await(Duration.ofSeconds(60), "every label counted in the comparison", () -> {
+            JsonNode c = ops.get("/api/v1/experiments/" + experiment).json().get("comparison");
+            return c.get("a").get("labelled").asLong() + c.get("b").get("labelled").asLong() == total;
+        });
+        JsonNode c = ops.get("/api/v1/experiments/" + experiment).json().get("comparison");
+        assertThat(c.get("a").get("labelled").asLong()).isEqualTo(labelled[0]);
+        assertThat(c.get("b").get("labelled").asLong()).isEqualTo(labelled[1]);
+        assertThat(c.get("a").get("correct").asLong()).isEqualTo(correct[0]);
+        assertThat(c.get("b").get("correct").asLong()).isEqualTo(correct[1]);
+        JsonNode accA = c.get("a").get("accuracy");
+        assertThat(accA.get("value").asDouble()).isCloseTo((double) correct[0] / labelled[0], org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(accA.get("low").asDouble()).isLessThan(accA.get("value").asDouble());
+        assertThat(accA.get("high").asDouble()).isGreaterThan(accA.get("value").asDouble());
+        JsonNode diff = c.get("difference").get("accuracy");
+        assertThat(diff.get("value").asDouble()).isCloseTo((double) correct[1] / labelled[1] - (double) correct[0] / labelled[0],
+                org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(diff.has("significant")).isTrue();
+        assertThat(c.get("accuracyJudged").asBoolean()).isEqualTo(labelled[0] >= 100 && labelled[1] >= 100);
+        assertThat(c.get("a").get("errors").asLong() + c.get("b").get("errors").asLong()).as("feedback is never an error").isZero();
+    }
+
+    @Test
+    @Order(3)
     void stopping_returns_every_device_to_arm_a_and_unloads_arm_b() {
         CloudClient.Response r = ops.raw("POST", "/api/v1/experiments/" + experiment + "/stop", "application/json", new byte[0]);
         assertThat(r.status()).as(r.text()).isEqualTo(200);
@@ -198,7 +255,7 @@ class AbExperimentTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void a_keyed_split_gives_each_client_key_the_same_arm_on_every_device() {
         CloudClient.Response r = startExperiment("""
                 {"model": "clf", "candidate": "sharp", "share": 0.5, "splitBy": "key", "selector": "fleet=ab"}""");

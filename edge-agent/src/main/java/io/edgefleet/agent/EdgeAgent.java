@@ -99,6 +99,8 @@ public final class EdgeAgent implements AutoCloseable {
         this.splits = new io.edgefleet.agent.split.SplitRouter(slots);
         inference.split(splits);
         telemetry.splitStats(splits::drain);
+        telemetry.splitPending(splits::pending);
+        oip.feedback(splits); // labels come back to the device that answered (docs/ab.md "Feedback and accuracy")
         CommandHandler commands = new CommandHandler(slots, store, config.device(), Clock.systemUTC(), config.sync().map(sync -> {
             io.edgefleet.profiles.DeviceProfile profile = io.edgefleet.profiles.catalog.DeviceCatalog.builtIn().find(config.profile())
                     .orElseGet(() -> io.edgefleet.profiles.probe.HostProbe.create().probe().profile());
@@ -130,6 +132,7 @@ public final class EdgeAgent implements AutoCloseable {
                 new CoapApi(config.httpHost(), config.coapPort(), config.maxPayloadBytes(), config.tls().coap(), config.coapTransfer(), inference,
                         slots, codec, health));
         coap.ifPresent(c -> c.useTracing(tracing));
+        coap.ifPresent(c -> c.feedback(splits)); // POST /feedback/{model}, as /infer/{model} (docs/ab.md)
         this.registerHealthChecks();
         if (config.httpPort() < 0) {
             this.http = java.util.Optional.empty();

@@ -85,9 +85,14 @@ class AgentMqttTest {
     }
 
     private void request(String model, String body, String correlation) throws MqttException {
+        request(model, body, correlation, java.util.List.of());
+    }
+
+    private void request(String model, String body, String correlation, java.util.List<UserProperty> user) throws MqttException {
         MqttMessage m = new MqttMessage(body.getBytes(StandardCharsets.UTF_8));
         m.setQos(1);
         MqttProperties p = new MqttProperties();
+        p.setUserProperties(user);
         p.setResponseTopic(REPLIES.topic() + "/" + correlation);
         p.setCorrelationData(correlation.getBytes(StandardCharsets.UTF_8));
         m.setProperties(p);
@@ -267,5 +272,38 @@ class AgentMqttTest {
         MqttMessage m = new MqttMessage(payload);
         m.setQos(1);
         return m;
+    }
+
+    /** MQTT maps HTTP headers to user properties: the {@code edgefleet-split-key} one keys a sticky split; the parameter wins. */
+    @Test
+    void the_split_key_user_property_keys_the_split_and_the_parameter_wins() throws Exception {
+        agent.slots().loadArmB("cls", "v2", SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("b"))));
+        agent.splits().start(new io.edgefleet.agent.split.SplitRouter.Experiment("exp-mqtt", "cls", "v2", 0.5,
+                io.edgefleet.agent.split.SplitRouter.SplitBy.KEY));
+        String keyA = null;
+        String keyB = null;
+        for (int k = 0; keyA == null || keyB == null; k++) {
+            if (io.edgefleet.agent.split.SplitRouter.bucket("exp-mqtt", "k" + k) < 0.5) {
+                keyB = keyB == null ? "k" + k : keyB;
+            } else {
+                keyA = keyA == null ? "k" + k : keyA;
+            }
+        }
+        String body = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}";
+        String withParam = "{\"parameters\":{\"edgefleet.split_key\":\"" + keyA + "\"},"
+                + "\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}";
+        for (int i = 0; i < 5; i++) {
+            request("cls", body, "kb-" + i, java.util.List.of(new UserProperty(io.edgefleet.agent.split.SplitRouter.KEY_HEADER, keyB)));
+            assertThat(arm(next(replies))).isEqualTo("b");
+            request("cls", body, "ka-" + i, java.util.List.of(new UserProperty(io.edgefleet.agent.split.SplitRouter.KEY_HEADER, keyA)));
+            assertThat(arm(next(replies))).isEqualTo("a");
+            request("cls", withParam, "kp-" + i, java.util.List.of(new UserProperty(io.edgefleet.agent.split.SplitRouter.KEY_HEADER, keyB)));
+            assertThat(arm(next(replies))).as("the parameter wins").isEqualTo("a");
+        }
+    }
+
+    private static String arm(MqttMessage reply) {
+        assertThat(status(reply)).isEqualTo("200");
+        return OipCodec.create().decodeResponse(reply.getPayload(), OptionalInt.empty()).parameters().get("edgefleet.arm").orElseThrow().toString();
     }
 }

@@ -26,7 +26,8 @@ import java.util.Map;
  * <li>{@code GET /api/v1/experiments/{id}} ({@code rollouts:read}): the experiment, its {@code comparison}, its split
  *     commands per device ({@code commands}) and the devices not yet running the split ({@code notRunning});
  *     {@code ?level=0.9} (0.5..0.999) changes the intervals' confidence level, {@code ?minSamples=N} the requests per arm
- *     before {@code judged} is true (default {@value #DEFAULT_MIN_SAMPLES});</li>
+ *     before {@code judged} is true (default {@value #DEFAULT_MIN_SAMPLES}), {@code ?minLabelled=N} the labelled answers
+ *     per arm before {@code accuracyJudged} is true (default {@value Comparison#DEFAULT_MIN_LABELLED});</li>
  * <li>{@code POST /api/v1/experiments/{id}/stop} ({@code rollouts:write}): every device back to arm A only; 200.</li>
  * </ul>
  */
@@ -65,8 +66,10 @@ public final class AbRoutes {
             Experiment e = find(q);
             double level = number(q, "level", 0.95, 0.5, 0.999);
             long minSamples = (long) number(q, "minSamples", DEFAULT_MIN_SAMPLES, 1, 1e12);
+            long minLabelled = (long) number(q, "minLabelled", Comparison.DEFAULT_MIN_LABELLED, 1, 1e12);
             Map<String, Object> out = json(e);
-            out.put("comparison", Comparison.toJson(experiments.totals(e.id(), "a"), experiments.totals(e.id(), "b"), level, minSamples));
+            out.put("comparison", Comparison.toJson(experiments.totals(e.id(), "a"), experiments.totals(e.id(), "b"), level, minSamples,
+                    minLabelled));
             out.putAll(delivery(e, experiments.commands().of(e.id())));
             send(s, out, Status.OK_200);
         });

@@ -14,7 +14,10 @@ import org.apache.commons.math3.distribution.TDistribution;
  *       approximation is not; the difference B − A: Newcombe's hybrid score interval (Newcombe 1998, method 10) built
  *       from the two Wilson intervals;</li>
  *   <li>mean latency (ms) and mean confidence (top-class probability) per arm: mean ± t(n−1)·s/√n; the difference
- *       B − A: Welch's interval, t with the Welch–Satterthwaite degrees of freedom (no equal variances assumed).</li>
+ *       B − A: Welch's interval, t with the Welch–Satterthwaite degrees of freedom (no equal variances assumed);</li>
+ *   <li>accuracy per arm (correct of the labelled answers that came back through the feedback call): Wilson; the
+ *       difference B − A: Newcombe, as for the error rate. Judged apart ({@code accuracyJudged}) once each arm has
+ *       {@code minLabelled} labelled answers: labels come back for only some requests.</li>
  * </ul>
  *
  * A difference whose interval excludes 0 is {@code significant}; the arms are only {@code judged} once each has at least
@@ -41,7 +44,8 @@ public final class Comparison {
         double z2 = z * z;
         double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
         double half = z / (1 + z2 / n) * Math.sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
-        return new Estimate(p, Math.max(0, centre - half), Math.min(1, centre + half));
+        // At k = 0 (k = n) the bound is exactly 0 (1); computed, it is a rounding residue such as 1.7e-18.
+        return new Estimate(p, k == 0 ? 0 : Math.max(0, centre - half), k == n ? 1 : Math.min(1, centre + half));
     }
 
     /** Newcombe's hybrid score interval for pB − pA from the arms' Wilson intervals. */
@@ -104,6 +108,18 @@ public final class Comparison {
      * {@code high}), and {@code difference} (B − A) of the same three, each with {@code significant}.
      */
     public static Map<String, Object> toJson(ArmTotals a, ArmTotals b, double level, long minSamples) {
+        return toJson(a, b, level, minSamples, DEFAULT_MIN_LABELLED);
+    }
+
+    /** Labelled answers per arm before the accuracy comparison counts as judged (docs/ab.md "Feedback and accuracy"). */
+    public static final long DEFAULT_MIN_LABELLED = 100;
+
+    /**
+     * {@link #toJson(ArmTotals, ArmTotals, double, long)} with the accuracy: per arm {@code labelled}, {@code correct} and
+     * {@code accuracy} (Wilson; left out with nothing labelled), {@code difference.accuracy} (Newcombe, with
+     * {@code significant}), and {@code minLabelled} and {@code accuracyJudged} (each arm has {@code minLabelled} labels).
+     */
+    public static Map<String, Object> toJson(ArmTotals a, ArmTotals b, double level, long minSamples, long minLabelled) {
         double z = new NormalDistribution(null, 0, 1).inverseCumulativeProbability(1 - (1 - level) / 2);
         Estimate ea = wilson(a.errors(), a.requests(), z);
         Estimate eb = wilson(b.errors(), b.requests(), z);
@@ -115,17 +131,22 @@ public final class Comparison {
         out.put("level", level);
         out.put("minSamples", minSamples);
         out.put("judged", a.requests() >= minSamples && b.requests() >= minSamples);
-        out.put("a", arm(a, ea, meanInterval(la, level), meanInterval(ca, level)));
-        out.put("b", arm(b, eb, meanInterval(lb, level), meanInterval(cb, level)));
+        out.put("minLabelled", minLabelled);
+        out.put("accuracyJudged", a.labelled() >= minLabelled && b.labelled() >= minLabelled);
+        Estimate accA = wilson(a.correct(), a.labelled(), z);
+        Estimate accB = wilson(b.correct(), b.labelled(), z);
+        out.put("a", arm(a, ea, meanInterval(la, level), meanInterval(ca, level), accA));
+        out.put("b", arm(b, eb, meanInterval(lb, level), meanInterval(cb, level), accB));
         Map<String, Object> diff = new LinkedHashMap<>();
         put(diff, "errorRate", a.requests() > 0 && b.requests() > 0 ? newcombe(ea, eb) : null, true);
         put(diff, "latencyMs", welch(la, lb, level), true);
         put(diff, "confidence", welch(ca, cb, level), true);
+        put(diff, "accuracy", a.labelled() > 0 && b.labelled() > 0 ? newcombe(accA, accB) : null, true);
         out.put("difference", diff);
         return out;
     }
 
-    private static Map<String, Object> arm(ArmTotals t, Estimate err, Estimate latency, Estimate confidence) {
+    private static Map<String, Object> arm(ArmTotals t, Estimate err, Estimate latency, Estimate confidence, Estimate accuracy) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("requests", t.requests());
         m.put("errors", t.errors());
@@ -133,6 +154,9 @@ public final class Comparison {
         put(m, "errorRate", err, false);
         put(m, "latencyMs", latency, false);
         put(m, "confidence", confidence, false);
+        m.put("labelled", t.labelled());
+        m.put("correct", t.correct());
+        put(m, "accuracy", accuracy, false);
         return m;
     }
 

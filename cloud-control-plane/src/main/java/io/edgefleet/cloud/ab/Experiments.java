@@ -31,7 +31,7 @@ import java.util.TreeSet;
 /**
  * A/B experiments (docs/ab.md): started and stopped by operators through the API, delivered to agents as {@code split}
  * commands over the rollouts' command channel (signed, with the leader's fencing token), kept in {@code ab_experiments}
- * with the arms' readings in {@code ab_readings} (migration V14), on SQLite or PostgreSQL.
+ * with the arms' readings in {@code ab_readings} (migration V14; the feedback counts {@code labelled}, {@code correct}: V15), on SQLite or PostgreSQL.
  *
  * <p>Command ids are {@code ab-<experiment>-start-<fleet>-<device>} and {@code ab-<experiment>-stop-<fleet>-<device>}:
  * an agent applies each once, whatever the redeliveries. They are tracked per device and re-sent until acknowledged
@@ -222,7 +222,8 @@ public final class Experiments {
                 }
                 SplitStats s = r.split().get();
                 rows.add(new Object[] {s.experiment(), b.fleet(), b.device(), r.windowStart(), s.arm(), r.version(), s.requests(), s.errors(),
-                        s.latencySumMillis(), s.latencySumSqMillis2(), s.confidenceCount(), s.confidenceSum(), s.confidenceSumSq()});
+                        s.latencySumMillis(), s.latencySumSqMillis2(), s.confidenceCount(), s.confidenceSum(), s.confidenceSumSq(), s.labelled(),
+                        s.correct()});
             }
         }
         if (rows.isEmpty()) {
@@ -230,8 +231,8 @@ public final class Experiments {
         }
         store.tx(c -> {
             try (PreparedStatement p = c.prepareStatement("INSERT INTO ab_readings (experiment_id, fleet, device, window_start, arm, version, "
-                    + "requests, errors, latency_sum, latency_sum_sq, confidence_n, confidence_sum, confidence_sum_sq) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment_id, fleet, device, window_start, arm) DO NOTHING")) {
+                    + "requests, errors, latency_sum, latency_sum_sq, confidence_n, confidence_sum, confidence_sum_sq, labelled, correct) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment_id, fleet, device, window_start, arm) DO NOTHING")) {
                 for (Object[] row : rows) {
                     Jdbc.bind(p, row).addBatch();
                 }
@@ -246,7 +247,8 @@ public final class Experiments {
         return store.read(c -> {
             try (PreparedStatement p = c.prepareStatement("SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(errors), 0), COALESCE(SUM(latency_sum), 0), "
                     + "COALESCE(SUM(latency_sum_sq), 0), COALESCE(SUM(confidence_n), 0), COALESCE(SUM(confidence_sum), 0), "
-                    + "COALESCE(SUM(confidence_sum_sq), 0), COUNT(DISTINCT fleet || '/' || device) FROM ab_readings WHERE experiment_id = ? AND arm = ?")) {
+                    + "COALESCE(SUM(confidence_sum_sq), 0), COUNT(DISTINCT fleet || '/' || device), COALESCE(SUM(labelled), 0), "
+                    + "COALESCE(SUM(correct), 0) FROM ab_readings WHERE experiment_id = ? AND arm = ?")) {
                 ResultSet r = Jdbc.bind(p, id, arm).executeQuery();
                 r.next();
                 return totals(r);
@@ -255,6 +257,7 @@ public final class Experiments {
     }
 
     private static ArmTotals totals(ResultSet r) throws SQLException {
-        return new ArmTotals(r.getLong(1), r.getLong(2), r.getDouble(3), r.getDouble(4), r.getLong(5), r.getDouble(6), r.getDouble(7), r.getInt(8));
+        return new ArmTotals(r.getLong(1), r.getLong(2), r.getDouble(3), r.getDouble(4), r.getLong(5), r.getDouble(6), r.getDouble(7), r.getInt(8), r.getLong(9),
+                r.getLong(10));
     }
 }

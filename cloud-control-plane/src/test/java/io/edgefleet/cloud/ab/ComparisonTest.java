@@ -78,6 +78,73 @@ class ComparisonTest {
         assertThat(latencyAlarms / (double) runs).isBetween(0.03, 0.07);
     }
 
+    @Test
+    void wilson_bounds_at_zero_and_all_are_exact() {
+        // computed as centre - half, the bound at 0 of n is a rounding residue (1.7e-18 at 0 of 400); it is exactly 0
+        for (int n : new int[] {1, 7, 200, 400, 12_345}) {
+            assertThat(Comparison.wilson(0, n, 1.959964).low()).as("0 of %d", n).isEqualTo(0.0);
+            assertThat(Comparison.wilson(n, n, 1.959964).high()).as("%d of %d", n, n).isEqualTo(1.0);
+            assertThat(Comparison.wilson(n, n, 1.959964).low()).isLessThan(1.0);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> sub(Map<String, Object> m, String key) {
+        return (Map<String, Object>) m.get(key);
+    }
+
+    @Test
+    void accuracy_per_arm_is_a_wilson_interval_and_its_difference_newcombes_judged_at_min_labelled() {
+        // arm A 81 of 263 labelled answers right, arm B 48 of 80 (Newcombe's published counts)
+        ArmTotals a = new ArmTotals(1000, 0, 1000, 1000, 0, 0, 0, 2, 263, 81);
+        ArmTotals b = new ArmTotals(300, 0, 300, 300, 0, 0, 0, 2, 80, 48);
+        Map<String, Object> c = Comparison.toJson(a, b, 0.95, 200, 100);
+        Map<String, Object> accA = sub(sub(c, "a"), "accuracy");
+        assertThat((double) accA.get("value")).isCloseTo(81.0 / 263, within(1e-12));
+        assertThat((double) accA.get("low")).isCloseTo(0.2553, within(1e-4));
+        assertThat((double) accA.get("high")).isCloseTo(0.3662, within(1e-4));
+        assertThat(sub(c, "a").get("labelled")).isEqualTo(263L);
+        assertThat(sub(c, "b").get("correct")).isEqualTo(48L);
+        Map<String, Object> d = sub(sub(c, "difference"), "accuracy");
+        Comparison.Estimate expected = Comparison.newcombe(Comparison.wilson(81, 263, 1.959964), Comparison.wilson(48, 80, 1.959964));
+        assertThat((double) d.get("value")).isCloseTo(48.0 / 80 - 81.0 / 263, within(1e-12));
+        assertThat((double) d.get("low")).isCloseTo(expected.low(), within(1e-6)).isPositive();
+        assertThat((double) d.get("high")).isCloseTo(expected.high(), within(1e-6));
+        assertThat(d.get("significant")).isEqualTo(true);
+        assertThat(c.get("accuracyJudged")).as("arm B has 80 of the 100 labels needed").isEqualTo(false);
+        assertThat(Comparison.toJson(a, b, 0.95, 200, 80).get("accuracyJudged")).isEqualTo(true);
+        assertThat(c.get("judged")).as("requests are judged apart").isEqualTo(true);
+
+        // nothing labelled: no accuracy at all, neither per arm nor as a difference
+        Map<String, Object> none = Comparison.toJson(new ArmTotals(10, 0, 10, 10, 0, 0, 0, 1), b, 0.95, 200, 100);
+        assertThat(sub(none, "a")).doesNotContainKey("accuracy").containsEntry("labelled", 0L);
+        assertThat(sub(none, "difference")).doesNotContainKey("accuracy");
+        assertThat(none.get("accuracyJudged")).isEqualTo(false);
+    }
+
+    @Test
+    void identical_accuracies_rarely_differ_significantly() {
+        // 2,000 simulated experiments of two arms both right 90 % of the time (600 and 150 labels): about 5 % false alarms
+        Random r = new Random(29);
+        int alarms = 0;
+        int runs = 2000;
+        for (int i = 0; i < runs; i++) {
+            long ca = 0;
+            long cb = 0;
+            for (int k = 0; k < 600; k++) {
+                ca += r.nextDouble() < 0.9 ? 1 : 0;
+            }
+            for (int k = 0; k < 150; k++) {
+                cb += r.nextDouble() < 0.9 ? 1 : 0;
+            }
+            Map<String, Object> c = Comparison.toJson(new ArmTotals(600, 0, 600, 600, 0, 0, 0, 1, 600, ca),
+                    new ArmTotals(150, 0, 150, 150, 0, 0, 0, 1, 150, cb), 0.95, 100, 100);
+            alarms += Boolean.TRUE.equals(sub(sub(c, "difference"), "accuracy").get("significant")) ? 1 : 0;
+        }
+        System.out.printf("false alarms at 95 %%: accuracy %.2f %% of %d identical experiments%n", 100.0 * alarms / runs, runs);
+        assertThat(alarms / (double) runs).isBetween(0.02, 0.07);
+    }
+
     private static ArmTotals draw(Random r, int n) {
         long errors = 0;
         double sum = 0;

@@ -43,7 +43,7 @@ class MigrationsTest {
     }
 
     static final List<String> FRESH = List.of("1:SQL:true", "2:SQL:true", "3:SQL:true", "4:SQL:true", "5:SQL:true", "6:SQL:true",
-            "7:SQL:true", "8:SQL:true", "9:SQL:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "16:SQL:true");
+            "7:SQL:true", "8:SQL:true", "9:SQL:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "15:SQL:true", "16:SQL:true");
 
     @Test
     void a_fresh_sqlite_file_gets_every_version_from_flyway() throws Exception {
@@ -79,7 +79,7 @@ class MigrationsTest {
             }
         }
         try (CloudStore store = CloudStore.open(dir)) {
-            assertThat(store.read(MigrationsTest::history)).containsExactly("9:BASELINE:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "16:SQL:true");
+            assertThat(store.read(MigrationsTest::history)).containsExactly("9:BASELINE:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "15:SQL:true", "16:SQL:true");
             assertThat(new ModelRepository(store).models()).extracting(ModelRepository.ModelSummary::name).containsExactly("kws");
             EventRepository events = new EventRepository(store, java.time.Clock.fixed(Instant.ofEpochMilli(7), java.time.ZoneOffset.UTC));
             Event next = events.record("model.deprecated", "kws/1", "ops", Map.of());
@@ -87,7 +87,7 @@ class MigrationsTest {
             assertThat(events.list(Optional.of("kws/"), 10)).extracting(Event::kind).containsExactly("model.deprecated", "model.pushed");
         }
         try (CloudStore again = CloudStore.open(dir)) {
-            assertThat(again.read(MigrationsTest::history)).as("baselined once").containsExactly("9:BASELINE:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "16:SQL:true");
+            assertThat(again.read(MigrationsTest::history)).as("baselined once").containsExactly("9:BASELINE:true", "10:SQL:true", "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "15:SQL:true", "16:SQL:true");
         }
     }
 
@@ -99,7 +99,7 @@ class MigrationsTest {
         }
         try (CloudStore store = CloudStore.open(dir)) {
             assertThat(store.read(MigrationsTest::history)).containsExactly("6:BASELINE:true", "7:SQL:true", "8:SQL:true", "9:SQL:true", "10:SQL:true",
-                    "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "16:SQL:true");
+                    "11:SQL:true", "12:SQL:true", "13:SQL:true", "14:SQL:true", "15:SQL:true", "16:SQL:true");
             assertThat(new DeviceRepository(store).register("f", "d", List.of("a"), Optional.empty(), Instant.ofEpochMilli(1)).runtimes())
                     .as("V7's column exists").isEmpty();
         }

@@ -340,6 +340,11 @@ public final class CoapApi implements AutoCloseable {
         }
     }
 
+    /** Serves the A/B feedback call as {@code POST /feedback/{model}} ({@link FeedbackResource}); call before the server starts. */
+    public void feedback(io.edgefleet.agent.split.SplitRouter splits) {
+        server.add(new FeedbackResource(splits));
+    }
+
     static ResponseCode code(int status) {
         return switch (status) {
             case 400 -> ResponseCode.BAD_REQUEST;

@@ -20,6 +20,7 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
@@ -45,6 +46,12 @@ public final class OipHttp {
     private final io.edgefleet.transport.net.ClientFailureLog clientFailures;
 
     private final int maxPayloadBytes;
+    private volatile io.edgefleet.agent.split.SplitRouter splits;
+
+    /** Serves the feedback call of A/B experiments ({@code POST /v2/models/{m}/feedback}, docs/ab.md) through {@code s}. */
+    public void feedback(io.edgefleet.agent.split.SplitRouter s) {
+        this.splits = java.util.Objects.requireNonNull(s);
+    }
     private volatile io.edgefleet.transport.tracing.Tracing tracing = io.edgefleet.transport.tracing.Tracing.off();
 
     /**
@@ -119,8 +126,50 @@ public final class OipHttp {
         r.route(Method.POST, "/v2/models/{m}/infer", (req, res) -> infer(req, res, param(req, "m"), Optional.empty()));
         r.route(Method.POST, "/v2/models/{m}/versions/{v}/infer", (req, res) -> infer(req, res, param(req, "m"),
                 Optional.of(param(req, "v"))));
+        r.route(Method.POST, "/v2/models/{m}/feedback", (req, res) -> feedback(req, res, param(req, "m")));
         r.fallback((res, e) -> error(res, e.status(), e.message()));
     }
+
+    /**
+     * The feedback call of A/B experiments (docs/ab.md "Feedback and accuracy"): 202 without a body when counted; else an
+     * RFC 9457 problem ({@code application/problem+json}, with the protocol's {@code error} member too): 400 malformed,
+     * 404 unknown model or request id, 409 already labelled, 413 over {@link io.edgefleet.agent.split.Feedback#MAX_BODY_BYTES}.
+     * Never counted as a request or a model error.
+     */
+    private void feedback(ServerRequest req, ServerResponse res, String model) {
+        io.edgefleet.agent.split.SplitRouter s = splits;
+        try {
+            if (s == null) {
+                throw new io.edgefleet.agent.split.FeedbackException(404, "Unknown model", "this server runs no A/B experiments");
+            }
+            byte[] body;
+            try {
+                body = io.edgefleet.http.limits.BoundedBody.read(req, io.edgefleet.agent.split.Feedback.MAX_BODY_BYTES);
+            } catch (RuntimeException e) {
+                if (readFailure(res, e).isPresent()) {
+                    return;
+                }
+                throw e;
+            }
+            s.feedback(model, io.edgefleet.agent.split.Feedback.parse(body));
+            res.status(Status.ACCEPTED_202).send();
+        } catch (io.edgefleet.agent.split.FeedbackException e) {
+            Map<String, Object> p = new java.util.LinkedHashMap<>();
+            p.put("type", "about:blank");
+            p.put("title", e.title());
+            p.put("status", e.status());
+            p.put("detail", e.getMessage());
+            p.put("error", e.getMessage());
+            try {
+                res.status(Status.create(e.status())).header(HeaderNames.CONTENT_TYPE, "application/problem+json")
+                        .send(PROBLEM.writeValueAsBytes(p));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException x) {
+                throw new IllegalStateException(x);
+            }
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper PROBLEM = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private static String param(ServerRequest req, String name) {
         return req.path().pathParameters().get(name);
@@ -199,10 +248,14 @@ public final class OipHttp {
         res.status(Status.OK_200).header(HeaderNames.CONTENT_TYPE, e.contentType()).send(e.body());
     }
 
+    private static final io.helidon.http.HeaderName SPLIT_KEY = HeaderNames.create(io.edgefleet.agent.split.SplitRouter.KEY_HEADER);
+
+    /** The request, with the {@code edgefleet-split-key} header as its split key parameter unless it has one (the parameter wins). */
     private InferRequest decode(ServerRequest req) {
         byte[] body = io.edgefleet.http.limits.BoundedBody.read(req, maxPayloadBytes);
-        return codec.decodeRequest(body,
+        InferRequest r = codec.decodeRequest(body,
                 OipCodec.parseHeaderLength(req.headers().first(HeaderNames.create(OipCodec.HEADER_CONTENT_LENGTH)).orElse(null)));
+        return io.edgefleet.agent.split.SplitRouter.withKey(r, req.headers().first(SPLIT_KEY));
     }
 
     private interface Action {

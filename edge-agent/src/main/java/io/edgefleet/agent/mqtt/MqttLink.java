@@ -352,8 +352,11 @@ public final class MqttLink implements AutoCloseable {
         }
         try {
             OptionalInt headerLength = OipCodec.parseHeaderLength(p.userProperty(OipCodec.HEADER_CONTENT_LENGTH).orElse(null));
-            InferRequest request = tracing.on() ? tracing.within("decode", () -> oip.decodeRequest(message.payload(), headerLength))
+            InferRequest decoded = tracing.on() ? tracing.within("decode", () -> oip.decodeRequest(message.payload(), headerLength))
                     : oip.decodeRequest(message.payload(), headerLength);
+            // the HTTP header's equivalent, as Inference-Header-Content-Length is: a user property (the parameter wins)
+            InferRequest request = io.edgefleet.agent.split.SplitRouter.withKey(decoded,
+                    p.userProperty(io.edgefleet.agent.split.SplitRouter.KEY_HEADER));
             InferResponse response = inference.infer(model, Optional.empty(), request);
             Encoded e = oip.encodeResponse(response, request::wantsBinary);
             publishAnswer(p.responseTopic().get(), p, e.body(), 200, e.headerLength(), false, false);

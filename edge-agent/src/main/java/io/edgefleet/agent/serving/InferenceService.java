@@ -105,8 +105,14 @@ public final class InferenceService implements AutoCloseable {
 
         String experiment();
 
-        /** The arm answered, its model time in milliseconds and, for classifiers, its top-class probability. */
-        void answered(double latencyMillis, OptionalDouble confidence);
+        /** The request's id: its own, or one given to it here, which the answer carries (feedback names it: docs/ab.md). */
+        String requestId();
+
+        /**
+         * The arm answered: its model time in milliseconds and, for classifiers, its top-class probability; the top-1 class
+         * index and the number of classes when the answer is one classifier row (empty for regressors and batches).
+         */
+        void answered(double latencyMillis, OptionalDouble confidence, java.util.OptionalInt topClass, int classes);
 
         /** The arm's model failed or did not answer in time (a client's bad input is never counted). */
         void failed();
@@ -374,7 +380,10 @@ public final class InferenceService implements AutoCloseable {
             statistics.success(model, lease.version(), batch(lease, request), System.nanoTime() - taken);
             io.edgefleet.engines.Confidence scores = Observations.confidence(lease, outputs);
             if (split != null) { // before the observation: the telemetry window that counts the request carries its arm's sums
-                split.answered(execNanos[0] / 1e6, scores == null ? OptionalDouble.empty() : OptionalDouble.of(scores.maxProbability()));
+                java.util.OptionalInt top = scores == null || rows(outputs.get(0)) != 1 ? java.util.OptionalInt.empty()
+                        : java.util.OptionalInt.of(scores.argmax());
+                split.answered(execNanos[0] / 1e6, scores == null ? OptionalDouble.empty() : OptionalDouble.of(scores.maxProbability()), top,
+                        top.isPresent() ? (int) outputs.get(0).shape()[outputs.get(0).shape().length - 1] : 0);
             }
             sink.accept(Observations.ok(model, lease, request.inputs(), outputs, execNanos[0] / 1e6, scores));
             offAnswerPath(model, () -> inputSink.offer(model, lease.version(), request.inputs()));
@@ -386,7 +395,8 @@ public final class InferenceService implements AutoCloseable {
             if (split != null) {
                 answered = answered.with("edgefleet.arm", split.arm()).with("edgefleet.experiment", split.experiment());
             }
-            return new InferResponse(model, Optional.of(lease.version()), request.id(), answered, selected);
+            return new InferResponse(model, Optional.of(lease.version()), split != null ? Optional.of(split.requestId()) : request.id(), answered,
+                    selected);
         } catch (ExecutionException e) {
             statistics.fail(model, lease.version(), System.nanoTime() - taken);
             if (split != null && !Failure.causedByClient(e.getCause())) {
@@ -465,6 +475,16 @@ public final class InferenceService implements AutoCloseable {
     /** Triton-style per model version statistics of the requests this service ran ({@code GET /v2/models/{m}/stats}). */
     public ModelStatistics statistics() {
         return statistics;
+    }
+
+    /** Rows of a classifier output: 1 for {@code [classes]}, else the product of every dimension but the last. */
+    private static long rows(InferTensor t) {
+        long[] shape = t.shape();
+        long n = 1;
+        for (int i = 0; i < shape.length - 1; i++) {
+            n *= shape[i];
+        }
+        return n;
     }
 
     /** Inferences in a request: the first input's first dimension when the model's is dynamic (a batch), else 1. */

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -29,11 +30,18 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * A request that names a version is never split. While arm B is not loaded (an agent restarted since the command) every
  * request goes to arm A uncounted. Counts per arm and version are kept until the telemetry window that reports them
- * ({@link #drain}). Thread-safe: {@link #route} runs on request threads, {@link #drain} on the telemetry thread.
+ * ({@link #drain}).
+ *
+ * <p>Every split answer is recorded in {@link SplitAnswers} under its request id (the client's, or one the agent gives
+ * it when the request had none: the answer's {@code id}), so a label sent back later through {@link #feedback} is
+ * scored against the arm that answered; the arm's {@code labelled} and {@code correct} counts go out with its telemetry.
+ * Thread-safe: {@link #route} and {@link #feedback} run on request threads, {@link #drain} on the telemetry thread.
  */
 public final class SplitRouter implements InferenceService.Splitter {
     /** The request parameter (OIP {@code parameters}) whose value keys a sticky split. */
     public static final String KEY_PARAMETER = "edgefleet.split_key";
+    /** The HTTP header that keys a sticky split when the request has no {@value #KEY_PARAMETER} parameter (the parameter wins). */
+    public static final String KEY_HEADER = "edgefleet-split-key";
 
     /** How requests are assigned to arm B. */
     public enum SplitBy {
@@ -74,27 +82,113 @@ public final class SplitRouter implements InferenceService.Splitter {
     }
 
     private final ModelSlots slots;
+    private final SplitAnswers answers;
     private final Map<String, Experiment> byModel = new ConcurrentHashMap<>();
     private final Map<List<String>, Sums> sums = new ConcurrentHashMap<>();
 
+    /** With the default bounds on recorded answers ({@link SplitAnswers#DEFAULT_MAX_ANSWERS}, {@link SplitAnswers#DEFAULT_TTL}). */
     public SplitRouter(ModelSlots slots) {
+        this(slots, new SplitAnswers(SplitAnswers.DEFAULT_MAX_ANSWERS, SplitAnswers.DEFAULT_TTL, java.time.Clock.systemUTC()));
+    }
+
+    public SplitRouter(ModelSlots slots, SplitAnswers answers) {
         this.slots = slots;
+        this.answers = answers;
     }
 
     /** Starts (or replaces) the experiment on its model; arm B must already be loaded. */
     public void start(Experiment e) {
-        byModel.put(e.model(), e);
+        Experiment before = byModel.put(e.model(), e);
+        if (before != null && !before.id().equals(e.id())) {
+            answers.forget(before.id());
+        }
     }
 
-    /** Ends experiment {@code id} on {@code model}, if it runs: every request goes to arm A again. True when it ran. */
+    /**
+     * Ends experiment {@code id} on {@code model}, if it runs: every request goes to arm A again, and its recorded answers
+     * are forgotten (feedback for them is answered 404). True when it ran.
+     */
     public boolean stop(String model, String id) {
         Experiment e = byModel.get(model);
-        return e != null && e.id().equals(id) && byModel.remove(model, e);
+        boolean stopped = e != null && e.id().equals(id) && byModel.remove(model, e);
+        if (stopped) {
+            answers.forget(id);
+        }
+        return stopped;
+    }
+
+    /** The record of recent split answers that feedback is scored against. */
+    public SplitAnswers answers() {
+        return answers;
+    }
+
+    /**
+     * Scores the answer to request {@code requestId} of {@code model} (docs/ab.md "Feedback and accuracy"): with the true
+     * {@code label} (a class index, classifiers only) or whether it was {@code correct}; exactly one of the two. Counted
+     * once, as {@code labelled} (and {@code correct} when right) of the arm that answered, in its next telemetry window.
+     *
+     * @throws FeedbackException 400 neither or both given, a label for a model that is no classifier (or answered a batch),
+     *     a label outside 0..classes−1; 404 a model this agent does not serve, a request id with no recent A/B answer
+     *     (never split, expired, dropped for room, or its experiment ended); 409 feedback already given for it
+     */
+    public void feedback(String model, String requestId, OptionalInt label, Optional<Boolean> correct) {
+        if (label.isPresent() == correct.isPresent()) {
+            throw new FeedbackException(400, "Invalid feedback", "give exactly one of 'label' (the true class index) and 'correct' (true or false)");
+        }
+        if (!slots.activeVersions().containsKey(model) && byModel.get(model) == null) {
+            throw new FeedbackException(404, "Unknown model", "model '" + SplitAnswers.printable(model) + "' is not served here");
+        }
+        SplitAnswers.Answer a = answers.label(model, requestId, answer -> {
+            if (label.isEmpty()) {
+                return;
+            }
+            if (answer.predicted().isEmpty()) {
+                throw new FeedbackException(400, "Invalid feedback", "the answer to '" + SplitAnswers.printable(requestId)
+                        + "' has no single top-1 class (a regressor, or a batch of rows): give 'correct' (true or false), not 'label'");
+            }
+            if (label.getAsInt() < 0 || label.getAsInt() >= answer.classes()) {
+                throw new FeedbackException(400, "Invalid feedback", "label must be a class index within 0.." + (answer.classes() - 1)
+                        + " (model '" + model + "' version " + answer.version() + " has " + answer.classes() + " classes), got " + label.getAsInt());
+            }
+        });
+        boolean right = label.isPresent() ? label.getAsInt() == a.predicted().getAsInt() : correct.get();
+        for (;;) {
+            Sums s = sums(model, a.version(), a.experiment(), a.arm());
+            synchronized (s) {
+                if (sums.get(List.of(model, a.version())) != s) {
+                    continue; // drained meanwhile: count in the next window's
+                }
+                s.labelled++;
+                s.correct += right ? 1 : 0;
+                return;
+            }
+        }
+    }
+
+    /** {@link #feedback(String, String, OptionalInt, Optional)} of a parsed body. */
+    public void feedback(String model, Feedback f) {
+        feedback(model, f.id(), f.label(), f.correct());
+    }
+
+    /** The (model, version) pairs with counts not yet drained: the telemetry reports them even in a window without requests. */
+    public java.util.Set<List<String>> pending() {
+        return java.util.Set.copyOf(sums.keySet());
     }
 
     /** The experiment running on {@code model}, if any. */
     public Optional<Experiment> running(String model) {
         return Optional.ofNullable(byModel.get(model));
+    }
+
+    /**
+     * {@code request} with {@code key} (from the transport: the HTTP header or MQTT user property {@value #KEY_HEADER}) as
+     * its {@value #KEY_PARAMETER} parameter, unless it has that parameter already: the parameter wins (docs/ab.md).
+     */
+    public static InferRequest withKey(InferRequest request, Optional<String> key) {
+        if (key.isEmpty() || request.parameters().get(KEY_PARAMETER).isPresent()) {
+            return request;
+        }
+        return new InferRequest(request.id(), request.parameters().with(KEY_PARAMETER, key.get()), request.inputs(), request.outputs());
     }
 
     /** The fraction in [0, 1) that {@code key} hashes to in experiment {@code experiment}: stable across JVMs and devices. */
@@ -122,7 +216,7 @@ public final class SplitRouter implements InferenceService.Splitter {
         if (u < e.share()) {
             Optional<Lease> b = slots.armB(model);
             if (b.isPresent() && b.get().version().equals(e.candidate())) {
-                return Optional.of(new ArmSplit(b.get(), SplitStats.ARM_B, e.id()));
+                return Optional.of(new ArmSplit(b.get(), SplitStats.ARM_B, e.id(), requestId(request)));
             }
             b.ifPresent(Lease::close);
             if (b.isEmpty()) {
@@ -130,7 +224,12 @@ public final class SplitRouter implements InferenceService.Splitter {
             }
         }
         Lease a = slots.lease(model, Optional.empty());
-        return Optional.of(new ArmSplit(a, SplitStats.ARM_A, e.id()));
+        return Optional.of(new ArmSplit(a, SplitStats.ARM_A, e.id(), requestId(request)));
+    }
+
+    /** The request's own id, or a fresh one (a random UUID) that the answer carries so the client can send feedback. */
+    private static String requestId(InferRequest request) {
+        return request.id().orElseGet(() -> java.util.UUID.randomUUID().toString());
     }
 
     /** The counts of {@code model}'s {@code version} as an arm since the last drain, if it answered any; resets them. */
@@ -150,6 +249,8 @@ public final class SplitRouter implements InferenceService.Splitter {
         long confidenceCount;
         double confidenceSum;
         double confidenceSumSq;
+        long labelled;
+        long correct;
 
         Sums(String experiment, String arm) {
             this.experiment = experiment;
@@ -157,8 +258,8 @@ public final class SplitRouter implements InferenceService.Splitter {
         }
 
         synchronized Optional<SplitStats> stats() {
-            return requests == 0 ? Optional.empty() : Optional.of(new SplitStats(experiment, arm, requests, errors, latencySum, latencySumSq,
-                    confidenceCount, confidenceSum, confidenceSumSq));
+            return requests == 0 && labelled == 0 ? Optional.empty() : Optional.of(new SplitStats(experiment, arm, requests, errors, latencySum,
+                    latencySumSq, confidenceCount, confidenceSum, confidenceSumSq, labelled, correct));
         }
     }
 
@@ -176,11 +277,18 @@ public final class SplitRouter implements InferenceService.Splitter {
         private final Lease lease;
         private final String arm;
         private final String experiment;
+        private final String requestId;
 
-        ArmSplit(Lease lease, String arm, String experiment) {
+        ArmSplit(Lease lease, String arm, String experiment, String requestId) {
             this.lease = lease;
             this.arm = arm;
             this.experiment = experiment;
+            this.requestId = requestId;
+        }
+
+        @Override
+        public String requestId() {
+            return requestId;
         }
 
         @Override
@@ -199,7 +307,9 @@ public final class SplitRouter implements InferenceService.Splitter {
         }
 
         @Override
-        public void answered(double latencyMillis, OptionalDouble confidence) {
+        public void answered(double latencyMillis, OptionalDouble confidence, OptionalInt topClass, int classes) {
+            answers.record(requestId, new SplitAnswers.Answer(lease.modelName(), experiment, arm, lease.version(), topClass,
+                    topClass.isPresent() ? classes : 0, answers.now()));
             for (;;) {
                 Sums s = sums(lease.modelName(), lease.version(), experiment, arm);
                 synchronized (s) {

@@ -57,6 +57,17 @@ public final class TelemetryRecorder {
         this.split = java.util.Objects.requireNonNull(s);
     }
 
+    private volatile java.util.function.Supplier<java.util.Set<List<String>>> splitPending = java.util.Set::of;
+
+    /**
+     * Asked, when a window closes, for the (model, version) pairs with A/B counts to report even without a request in the
+     * window (labels that came back through the feedback call after the arm's last answer); each gets a record with
+     * {@code count} 0 carrying its {@code split}. Telemetry thread.
+     */
+    public void splitPending(java.util.function.Supplier<java.util.Set<List<String>>> pending) {
+        this.splitPending = java.util.Objects.requireNonNull(pending);
+    }
+
     /** The most (model, version) windows a refused request may open in one telemetry window. */
     static final int MAX_WINDOWS = 64;
 
@@ -125,6 +136,9 @@ public final class TelemetryRecorder {
         }
         List<TelemetryRecord> records = new ArrayList<>();
         Instant start = windowStart;
+        for (List<String> key : splitPending.get()) {
+            open.computeIfAbsent(key, k -> new Window());
+        }
         open.forEach((key, w) -> records.add(w.close(key.get(0), key.get(1), start, end).withShadow(shadow.apply(key.get(0), key.get(1)))
                 .withSplit(split.apply(key.get(0), key.get(1)))));
         open.clear();

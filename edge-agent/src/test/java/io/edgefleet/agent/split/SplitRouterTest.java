@@ -15,7 +15,10 @@ import io.edgefleet.protocols.oip.InferResponse;
 import io.edgefleet.protocols.oip.InferTensor;
 import io.edgefleet.protocols.oip.Parameters;
 import io.edgefleet.protocols.oip.TensorData;
+import io.edgefleet.protocols.messages.TelemetryBatch;
+import io.edgefleet.protocols.messages.TelemetryRecord;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -139,5 +142,55 @@ class SplitRouterTest {
             assertThat(r.modelVersion()).contains("v1");
             assertThat(r.parameters().get("edgefleet.arm")).isEmpty();
         }
+    }
+
+    /**
+     * A label that comes back after its arm's last request still reaches the cloud: the window that closes next carries a
+     * record of the arm's version with no requests ({@code count} 0) and the label in its {@code split}.
+     */
+    @Test
+    void labels_after_the_arms_last_request_go_out_in_a_window_without_requests() {
+        router.start(new SplitRouter.Experiment("exp-4", "clf", "v2", 1.0, SplitRouter.SplitBy.SHARE));
+        InferResponse r = inference.infer("clf", Optional.empty(), request(Optional.empty()).withId("late-1"));
+        assertThat(r.modelVersion()).contains("v2");
+        Instant[] now = {Instant.parse("2026-11-30T12:00:00Z")};
+        java.time.Clock clock = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now[0];
+            }
+        };
+        io.edgefleet.agent.telemetry.TelemetryRecorder recorder = new io.edgefleet.agent.telemetry.TelemetryRecorder(store, "f", "d",
+                Duration.ofSeconds(1), 100, clock);
+        recorder.splitStats(router::drain);
+        recorder.splitPending(router::pending);
+        assertThat(router.drain("clf", "v2").orElseThrow().requests()).isEqualTo(1); // the request's window went out before
+        router.feedback("clf", "late-1", java.util.OptionalInt.empty(), Optional.of(true));
+        now[0] = now[0].plusSeconds(1);
+        assertThat(recorder.runOnce()).isPresent();
+        var rows = store.peekOutbox(10);
+        TelemetryBatch b = io.edgefleet.protocols.messages.MessageCodec.json().decode(rows.get(rows.size() - 1).getValue(), TelemetryBatch.class);
+        assertThat(b.records()).hasSize(1);
+        TelemetryRecord rec = b.records().get(0);
+        assertThat(rec.version()).isEqualTo("v2");
+        assertThat(rec.count()).isZero();
+        SplitStats s = rec.split().orElseThrow();
+        assertThat(s.requests()).isZero();
+        assertThat(s.labelled()).isEqualTo(1);
+        assertThat(s.correct()).isEqualTo(1);
+        assertThat(s.experiment()).isEqualTo("exp-4");
+        assertThat(router.pending()).isEmpty();
+        now[0] = now[0].plusSeconds(1);
+        assertThat(recorder.runOnce()).as("nothing more to report").isEmpty();
     }
 }

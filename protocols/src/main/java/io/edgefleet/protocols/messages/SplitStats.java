@@ -17,9 +17,15 @@ import io.edgefleet.protocols.ProtocolException;
  * @param confidenceCount answered requests with a top-class probability (classifiers)
  * @param confidenceSum sum of those probabilities, 0..confidenceCount
  * @param confidenceSumSq sum of their squares
+ * @param labelled answers of this arm whose true outcome came back through the feedback call in the window (docs/ab.md
+ *     "Feedback and accuracy"); a label may come back windows after its request, so not bounded by {@code requests};
+ *     absent (0) in older agents' records, ignored by older clouds
+ * @param correct of those, the ones the arm got right; at most {@code labelled}
  */
 public record SplitStats(String experiment, String arm, long requests, long errors, double latencySumMillis, double latencySumSqMillis2,
-        long confidenceCount, double confidenceSum, double confidenceSumSq) {
+        long confidenceCount, double confidenceSum, double confidenceSumSq,
+        @com.fasterxml.jackson.annotation.JsonSetter(nulls = com.fasterxml.jackson.annotation.Nulls.AS_EMPTY) long labelled,
+        @com.fasterxml.jackson.annotation.JsonSetter(nulls = com.fasterxml.jackson.annotation.Nulls.AS_EMPTY) long correct) {
     public static final String ARM_A = "a";
     public static final String ARM_B = "b";
 
@@ -31,6 +37,11 @@ public record SplitStats(String experiment, String arm, long requests, long erro
         Checks.nonNegative(requests, "split.requests");
         Checks.nonNegative(errors, "split.errors");
         Checks.nonNegative(confidenceCount, "split.confidenceCount");
+        Checks.nonNegative(labelled, "split.labelled");
+        Checks.nonNegative(correct, "split.correct");
+        if (correct > labelled) {
+            throw new ProtocolException("split.correct", correct + " correct answers are more than the " + labelled + " labelled ones");
+        }
         if (errors > requests) {
             throw new ProtocolException("split.errors", errors + " errors are more than the window's " + requests + " requests");
         }
@@ -41,6 +52,12 @@ public record SplitStats(String experiment, String arm, long requests, long erro
         finite(latencySumSqMillis2, 1e30, "split.latencySumSqMillis2");
         finite(confidenceSum, confidenceCount, "split.confidenceSum");
         finite(confidenceSumSq, confidenceCount, "split.confidenceSumSq");
+    }
+
+    /** Without feedback counts (none labelled). */
+    public SplitStats(String experiment, String arm, long requests, long errors, double latencySumMillis, double latencySumSqMillis2,
+            long confidenceCount, double confidenceSum, double confidenceSumSq) {
+        this(experiment, arm, requests, errors, latencySumMillis, latencySumSqMillis2, confidenceCount, confidenceSum, confidenceSumSq, 0, 0);
     }
 
     private static void finite(double v, double max, String field) {

@@ -1,0 +1,83 @@
+package io.edgefleet.cloud.ab;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.edgefleet.cloud.store.CloudStore;
+import io.edgefleet.cloud.store.Stores;
+import io.edgefleet.protocols.messages.LatencyPercentiles;
+import io.edgefleet.protocols.messages.SplitStats;
+import io.edgefleet.protocols.messages.TelemetryBatch;
+import io.edgefleet.protocols.messages.TelemetryRecord;
+import io.edgefleet.testkit.PostgresExtension;
+import java.nio.file.Path;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The A/B readings (V14) with their feedback counts (V15) on both stores: a real SQLite file and a real PostgreSQL server. */
+class AbReadingsContractTest {
+    @RegisterExtension
+    static final PostgresExtension PG = new PostgresExtension();
+    @TempDir
+    Path dir;
+
+    static TelemetryBatch batch(String device, long seq, long windowStartMillis, String version, long count, SplitStats split) {
+        TelemetryRecord r = new TelemetryRecord("m", version, Instant.ofEpochMilli(windowStartMillis), Instant.ofEpochMilli(windowStartMillis + 1000),
+                count, 0, new LatencyPercentiles(1, 2, 3, 4), OptionalDouble.empty(), 0, 0, 0, Map.of()).withSplit(Optional.of(split));
+        return new TelemetryBatch(TelemetryBatch.SCHEMA_VERSION, "f", device, seq, Instant.ofEpochMilli(windowStartMillis + 1000), List.of(r), 0);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Stores.class)
+    void labelled_and_correct_are_kept_once_per_window_and_totalled_per_arm(Stores kind) {
+        try (CloudStore store = kind.open(dir, PG)) {
+            Experiments ex = new Experiments(store, null, null, null, null, Clock.systemUTC());
+            ex.record(List.of(
+                    batch("d1", 1, 0, "1", 100, new SplitStats("ab-1", "a", 100, 2, 500, 2600, 98, 88, 80, 40, 36)),
+                    batch("d2", 1, 0, "2", 30, new SplitStats("ab-1", "b", 30, 0, 150, 800, 30, 27, 25, 12, 7)),
+                    // labels that came back after the arm's last request: a window without requests
+                    batch("d2", 2, 1000, "2", 0, new SplitStats("ab-1", "b", 0, 0, 0, 0, 0, 0, 0, 5, 5)),
+                    // an older agent: no feedback counts
+                    batch("d3", 1, 0, "1", 10, new SplitStats("ab-1", "a", 10, 0, 50, 260, 10, 9, 8))));
+            // a redelivered window is kept once: its first reading stands
+            ex.record(List.of(batch("d1", 1, 0, "1", 100, new SplitStats("ab-1", "a", 100, 2, 500, 2600, 98, 88, 80, 99, 99))));
+            ArmTotals a = ex.totals("ab-1", "a");
+            ArmTotals b = ex.totals("ab-1", "b");
+            assertThat(a.requests()).isEqualTo(110);
+            assertThat(a.labelled()).isEqualTo(40);
+            assertThat(a.correct()).isEqualTo(36);
+            assertThat(a.devices()).isEqualTo(2);
+            assertThat(b.requests()).isEqualTo(30);
+            assertThat(b.labelled()).isEqualTo(17);
+            assertThat(b.correct()).isEqualTo(12);
+            assertThat(ex.totals("ab-2", "a")).isEqualTo(ArmTotals.EMPTY);
+        }
+    }
+
+    /** A reading written without the V15 columns (by a control plane of the release before) counts as nothing labelled. */
+    @ParameterizedTest
+    @EnumSource(Stores.class)
+    void readings_written_without_the_feedback_columns_count_as_unlabelled(Stores kind) {
+        try (CloudStore store = kind.open(dir, PG)) {
+            store.tx(c -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("INSERT INTO ab_readings (experiment_id, fleet, device, window_start, arm, version, requests, errors, latency_sum, "
+                            + "latency_sum_sq, confidence_n, confidence_sum, confidence_sum_sq) VALUES ('ab-old', 'f', 'd1', 0, 'a', '1', 5, 0, 5, 5, 0, 0, 0)");
+                }
+                return null;
+            });
+            ArmTotals a = new Experiments(store, null, null, null, null, Clock.systemUTC()).totals("ab-old", "a");
+            assertThat(a.requests()).isEqualTo(5);
+            assertThat(a.labelled()).isZero();
+            assertThat(a.correct()).isZero();
+        }
+    }
+}
