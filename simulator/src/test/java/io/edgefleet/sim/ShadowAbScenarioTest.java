@@ -13,8 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
  * inputs is rolled back in its shadow wave and no client is ever answered by it (counted from the agents' answers,
  * {@code model_version}); a candidate differing on 1 % passes its shadow wave and rolls out; an A/B experiment against an
  * uncalibrated version counts both arms (control plane telemetry and the clients' answers) and shows its confidence
- * drop as significant; half the fleet's inputs shifting raises the drift alarm. Runs on Mosquitto when it is installed
- * (quicker to start than the secured embedded broker), else on the scenario's embedded broker.
+ * drop as significant; half the fleet's inputs shifting raises the drift alarm. Runs on Mosquitto (quicker to start than
+ * the scenario's secured embedded broker), like the other scenario tests.
  */
 @Tag("slow")
 class ShadowAbScenarioTest {
@@ -23,17 +23,15 @@ class ShadowAbScenarioTest {
 
     @Test
     void a_disagreeing_candidate_is_stopped_in_shadow_an_agreeing_one_rolls_out_an_ab_experiment_compares_and_drift_alarms() throws Exception {
-        Scenario sc = Scenario.parse(io.edgefleet.cli.SimulateCommandsAccess.builtIn("shadow-ab"));
-        if (MosquittoBroker.binary().isPresent()) {
-            sc = sc.withBroker("mosquitto");
-        }
-        SimRun run = SimRun.of(sc, dir);
+        java.io.StringWriter yaml = new java.io.StringWriter();
+        assertThat(io.edgefleet.cli.Main.run(new java.io.PrintWriter(yaml), new java.io.PrintWriter(new java.io.StringWriter()), "demo", "--scenario",
+                "shadow-ab", "--print")).isZero();
+        Scenario sc = Scenario.parse(yaml.toString());
+        SimRun run = SimRun.passingOnMosquitto(sc, dir);
         Report r = run.report();
         String out = run.console();
-        System.out.println(out);
-        assertThat(r.expectations()).as(out).allMatch(Report.Expectation::ok);
 
-        Report.StepResult bad = step(r, "rollout-v2");
+        Report.StepResult bad = run.step("rollout-v2");
         assertThat(bad.state()).hasValue("rolled-back");
         assertThat(bad.stoppedInWave()).hasValue(1);
         Report.Shadow bs = bad.shadow().orElseThrow();
@@ -47,7 +45,7 @@ class ShadowAbScenarioTest {
         assertThat(run.answersByVersion()).as("answers by the version that gave them").doesNotContainKey("2").containsKeys("1", "3", "4");
         assertThat(out).contains("rolled back in shadow wave 1, no device answered with it");
 
-        Report.StepResult good = step(r, "rollout-v3");
+        Report.StepResult good = run.step("rollout-v3");
         assertThat(good.state()).hasValue("succeeded");
         Report.Shadow gs = good.shadow().orElseThrow();
         assertThat(gs.samples()).isGreaterThanOrEqualTo(200);
@@ -77,12 +75,8 @@ class ShadowAbScenarioTest {
         assertThat(ab.difference()).containsKeys("errorRate", "latencyMs");
         assertThat(out).contains("B - A:").contains("arm A v3").contains("arm B v4");
 
-        Report.FaultResult drift = r.faults().stream().filter(f -> f.type().equals("input-drift")).findFirst().orElseThrow();
+        Report.FaultResult drift = run.fault("input-drift");
         assertThat(drift.outcome()).startsWith("drift alarm for activity/");
         assertThat(drift.measured()).containsKey("alarmSeconds");
-    }
-
-    static Report.StepResult step(Report r, String name) {
-        return r.steps().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
     }
 }
