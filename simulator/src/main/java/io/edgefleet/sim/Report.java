@@ -316,8 +316,8 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
                     long act = s.waves().stream().mapToLong(w -> w.states().getOrDefault("activated", 0L)).sum();
                     long all = s.waves().stream().mapToLong(WaveResult::devices).sum();
                     b.append(", ").append(act).append("/").append(all).append(" activated");
-                    s.sync().ifPresent(y -> b.append(", synced ").append(mb(y.bytesFetched())).append(" for ").append(mb(y.fullBytes()))
-                            .append(" of files (").append(pct(y.ratio())).append(")"));
+                    s.sync().ifPresent(y -> b.append(", synced ").append(mb(y.bytesFetched())).append(y.devicesActivated() == 0
+                            ? " (no device activated it)" : " for " + mb(y.fullBytes()) + " of files (" + pct(y.ratio()) + ")"));
                     s.reason().ifPresent(r -> b.append("\n                 ").append(r));
                     s.shadow().ifPresent(x -> b.append("\n                 ").append(shadowLine(x)));
                 }

@@ -79,7 +79,8 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
     }
 
     /**
-     * Runs an A/B experiment (docs/ab.md) for {@code duration}: arm A the devices' active version, arm B {@code version},
+     * Runs an A/B experiment (docs/ab.md) for {@code duration} from when every device answers in it (each first fetches
+     * and verifies arm B; at most 60 s): arm A the devices' active version, arm B {@code version},
      * split by {@code share} ({@code splitBy} {@code share}, or {@code key}: the simulated requests carry the input's
      * index as their split key), on the scenario's fleet; then stops it and reads the control plane's comparison.
      * {@code expectJudged}: the comparison must have {@code minSamples} requests in each arm (an expectation).

@@ -140,6 +140,8 @@ public final class Simulation implements AutoCloseable {
         volatile boolean everKilled;
         /** Added to each request's features while an input-drift fault acts on this device; null otherwise. */
         volatile float[] inputShift;
+        /** The experiment the device's last split answer named ({@code edgefleet.experiment}); null before any. */
+        volatile String experiment;
         double credit;
         long sent;
 
@@ -631,6 +633,15 @@ public final class Simulation implements AutoCloseable {
         String id = created.json().get("id").asText();
         say("%s: experiment %s started, v%s (A) vs v%s (B) on %d devices, %s", e.name(), id, created.json().path("versionA").asText(), e.version(),
                 created.json().path("devices").size(), e.splitBy().equals("key") ? "by key" : String.format(Locale.ROOT, "%.0f %% to B", e.share() * 100));
+        // the duration counts from when every device answers in the experiment: each first fetches and verifies arm B
+        long joinBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long joined = 0;
+        while (System.nanoTime() < joinBy && (joined = devices.stream().filter(d -> id.equals(d.experiment)).count()) < devices.size()) {
+            progress(String.format(Locale.ROOT, "%s devices in the experiment %s", e.name(), bar(joined, devices.size())));
+            Thread.sleep(250);
+        }
+        say("%s: %d/%d devices answer in the experiment after %.1f s; running it for %s", e.name(), joined, devices.size(), now() - s,
+                Report.secs(e.duration()));
         long until = System.nanoTime() + e.duration().toNanos();
         while (System.nanoTime() < until) {
             progress(String.format(Locale.ROOT, "%s %s A %,d B %,d answers", e.name(), bar(System.nanoTime() - (until - e.duration().toNanos()),
@@ -746,6 +757,7 @@ public final class Simulation implements AutoCloseable {
                     io.edgefleet.agent.split.SplitRouter.KEY_PARAMETER, "input-" + k), List.of(t), List.of()) : InferRequest.of(t);
             InferResponse r = a.inference().infer(sc.model().name(), Optional.empty(), q);
             answers.count(r);
+            r.parameters().string("edgefleet.experiment").ifPresent(id -> d.experiment = id);
             double ms = (System.nanoTime() - s) / 1e6;
             boolean cloud = r.parameters().string("edgefleet.source").orElse("edge").equals("cloud");
             boolean low = r.parameters().bool("edgefleet.low_confidence").orElse(false);
