@@ -97,7 +97,8 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
      * @param latencyRatio median paired candidate/active model time; NaN when unknown
      * @param confidenceDiff mean candidate minus active top-class probability; NaN when unknown
      * @param answersWithCandidate answers the simulated clients received with {@code model_version} the candidate while
-     *     the rollout ran (counted from the agents' answers, not from telemetry)
+     *     its shadow waves ran (counted from the agents' answers, not from telemetry; read at the first look, every 250 ms,
+     *     after the rollout left its last shadow wave, or at its end when it never did)
      * @param verdict one line: "rolled back in shadow wave 1, no device answered with it", "passed shadow wave 1 (...)"
      */
     public record Shadow(List<Integer> waves, long samples, double agreement, double agreementUpper, double minAgreement, long devices,

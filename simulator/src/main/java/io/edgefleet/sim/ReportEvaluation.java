@@ -29,7 +29,7 @@ final class ReportEvaluation {
                     + "interval (Wilson, one-sided 0.1 %) is below the minimum.</p>");
             b.append("<table class=\"shadow\"><tr><th>rollout</th><th>candidate</th><th>samples</th><th>devices</th><th>agreement</th>"
                     + "<th>upper bound</th><th>min</th><th>latency ratio</th><th>confidence diff</th><th>non-finite</th><th>dropped</th>"
-                    + "<th>answers with it</th><th>verdict</th></tr>");
+                    + "<th>answers with it in shadow</th><th>verdict</th></tr>");
             for (Report.StepResult s : shadows) {
                 Report.Shadow x = s.shadow().get();
                 boolean stopped = x.verdict().startsWith("rolled back");

@@ -554,6 +554,8 @@ public final class Simulation implements AutoCloseable {
         long bytes0 = syncBytes();
         long corrupted0 = corrupted();
         long answered0 = answers.withVersion(r.version());
+        int lastShadowWave = ShadowReadout.shadowWaves(r.spec()).stream().mapToInt(Integer::intValue).max().orElse(0);
+        long answeredInShadow = -1; // answers with the candidate by the first look after its shadow waves ended
         CloudClient.Response created = ops.raw("POST", "/api/v1/rollouts", "application/json", Report.JSON.writeValueAsBytes(r.spec()));
         if (created.status() != 201) {
             throw new IllegalStateException(r.name() + ": the control plane refused the rollout: " + created.status() + " " + created.text());
@@ -568,6 +570,9 @@ public final class Simulation implements AutoCloseable {
                 && System.nanoTime() < until) {
             Thread.sleep(250);
             row = cp.rollouts().get(id).orElseThrow();
+            if (answeredInShadow < 0 && Report.waveNumber(row.wave()) > lastShadowWave) {
+                answeredInShadow = answers.withVersion(r.version()) - answered0;
+            }
             Map<Integer, Map<String, Long>> waves = cp.rollouts().waves(id);
             activations.add(new Report.WaveSample(Math.round(now() * 10) / 10.0, activatedByWave(waves)));
             Map<String, Long> st = states(waves);
@@ -605,7 +610,7 @@ public final class Simulation implements AutoCloseable {
         say("%s: %s after %.1f s%s", r.name(), row.state().wire(), now() - s, row.reason().map(x -> " (" + x + ")").orElse(""));
         Optional<Report.Shadow> shadow = ShadowReadout.shadowWaves(r.spec()).isEmpty() ? Optional.empty()
                 : ShadowReadout.read(r.spec(), ops.get("/api/v1/rollouts/" + id).json(), gates, row.state().wire(), stopped,
-                        answers.withVersion(r.version()) - answered0);
+                        answeredInShadow >= 0 ? answeredInShadow : answers.withVersion(r.version()) - answered0);
         shadow.ifPresent(x -> say("%s: %s", r.name(), Report.shadowLine(x)));
         return new Report.StepResult(r.name(), "rollout", s, now(), Optional.of(r.version()),
                 Optional.ofNullable(kinds.get(r.version())).map(k -> k.name().toLowerCase(Locale.ROOT)), Optional.of(id), Optional.of(row.state().wire()),
