@@ -98,12 +98,21 @@ final class SimulateCommands {
         @Option(names = "--print", description = "print the demo's scenario file and exit")
         boolean print;
 
+        @Option(names = "--scenario", paramLabel = "NAME", description = "a built-in scenario instead of the demo: demo, shadow-ab "
+                + "(shadow-ab: a disagreeing candidate stopped in its shadow wave, an agreeing one rolled out, an A/B experiment, the drift alarm)")
+        String scenario = "demo";
+
         @picocli.CommandLine.Mixin
         Common common = new Common();
 
         @Override
         public Integer call() throws Exception {
-            String yaml = demoYaml();
+            if (!BUILT_IN.contains(scenario)) {
+                spec.commandLine().getErr().println("edgefleet demo: --scenario: no built-in scenario '" + scenario + "' (" + String.join(", ", BUILT_IN)
+                        + "); run your own file with ./edgefleet simulate FILE.yaml");
+                return Main.USAGE;
+            }
+            String yaml = builtIn(scenario);
             if (print) {
                 spec.commandLine().getOut().print(yaml);
                 return Main.OK;
@@ -112,10 +121,18 @@ final class SimulateCommands {
         }
     }
 
+    /** The scenarios shipped in the jar ({@code io/edgefleet/sim/NAME.yaml}). */
+    static final java.util.List<String> BUILT_IN = java.util.List.of("demo", "shadow-ab");
+
     static String demoYaml() throws IOException {
-        try (InputStream in = Simulation.class.getResourceAsStream("demo.yaml")) {
+        return builtIn("demo");
+    }
+
+    /** A built-in scenario's YAML, by name (one of {@link #BUILT_IN}). */
+    static String builtIn(String name) throws IOException {
+        try (InputStream in = Simulation.class.getResourceAsStream(name + ".yaml")) {
             if (in == null) {
-                throw new IllegalStateException("demo.yaml is missing from the jar");
+                throw new IllegalStateException(name + ".yaml is missing from the jar");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }

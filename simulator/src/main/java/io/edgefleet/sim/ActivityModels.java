@@ -115,9 +115,83 @@ public final class ActivityModels {
         return softmax(logits(x, weights(kind)));
     }
 
+    /** Standard-normal inputs (like the scenario's input set) on which {@link #weights(Kind, double)} measures disagreement. */
+    private static final int PROBE_INPUTS = 20_000;
+
+    /**
+     * The kind's weights turned towards a fixed random direction until their top-1 class differs from the kind's own on
+     * {@code disagree} of standard-normal inputs (the simulator's input distribution): {@code cos θ·W + sin θ·R} with
+     * {@code R} a random matrix of W's norm, θ found by bisection on {@value #PROBE_INPUTS} seeded inputs (the share is
+     * met within about 0.5 %). The answer a shadow wave's agreement measures, by construction: a candidate "disagreeing
+     * on 30 %" agrees with the active version on about 70 % of requests. {@code disagree} 0 is the kind itself.
+     *
+     * @param disagree the share of inputs, in [0, 0.6] (two random 3-class boundaries disagree on about 2/3)
+     * @throws IllegalArgumentException for a share outside [0, 0.6]
+     */
+    float[][] weights(Kind kind, double disagree) {
+        if (!(disagree >= 0 && disagree <= 0.6)) {
+            throw new IllegalArgumentException("disagree must be in [0, 0.6], got " + disagree);
+        }
+        float[][] w = weights(kind);
+        if (disagree == 0) {
+            return w;
+        }
+        Random r = new Random(0x5eed_d15aL);
+        float[][] rnd = new float[FEATURES][CLASSES];
+        double normW = 0;
+        double normR = 0;
+        for (int i = 0; i < FEATURES; i++) {
+            for (int j = 0; j < CLASSES; j++) {
+                rnd[i][j] = (float) r.nextGaussian();
+                normW += (double) w[i][j] * w[i][j];
+                normR += (double) rnd[i][j] * rnd[i][j];
+            }
+        }
+        double k = Math.sqrt(normW / normR);
+        float[][] probe = new float[PROBE_INPUTS][FEATURES];
+        int[] top = new int[PROBE_INPUTS];
+        for (int n = 0; n < PROBE_INPUTS; n++) {
+            for (int i = 0; i < FEATURES; i++) {
+                probe[n][i] = (float) r.nextGaussian();
+            }
+            top[n] = argmax(logits(probe[n], w));
+        }
+        double lo = 0;
+        double hi = Math.PI / 2;
+        float[][] best = w;
+        for (int step = 0; step < 40; step++) {
+            double theta = (lo + hi) / 2;
+            float[][] c = new float[FEATURES][CLASSES];
+            for (int i = 0; i < FEATURES; i++) {
+                for (int j = 0; j < CLASSES; j++) {
+                    c[i][j] = (float) (Math.cos(theta) * w[i][j] + Math.sin(theta) * k * rnd[i][j]);
+                }
+            }
+            int differ = 0;
+            for (int n = 0; n < PROBE_INPUTS; n++) {
+                differ += argmax(logits(probe[n], c)) != top[n] ? 1 : 0;
+            }
+            best = c;
+            if ((double) differ / PROBE_INPUTS < disagree) {
+                lo = theta;
+            } else {
+                hi = theta;
+            }
+        }
+        return best;
+    }
+
     /** Writes the ONNX model of that kind as {@code dir/name.onnx}. */
     public Path write(Path dir, String name, Kind kind) {
-        float[][] w = weights(kind);
+        return write(dir, name, kind, 0);
+    }
+
+    /**
+     * Writes the ONNX model of that kind, disagreeing with the kind's own top-1 class on {@code disagree} of the inputs
+     * ({@link #weights(Kind, double)}), as {@code dir/name.onnx}.
+     */
+    public Path write(Path dir, String name, Kind kind, double disagree) {
+        float[][] w = weights(kind, disagree);
         double[][] b = head(w); // HIDDEN x CLASSES with A·B = W
         ByteBuffer p = ByteBuffer.allocate(FEATURES * 2 * HIDDEN * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < FEATURES; i++) {

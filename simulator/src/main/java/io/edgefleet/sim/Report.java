@@ -21,7 +21,15 @@ import java.util.Optional;
  */
 public record Report(Map<String, Object> scenario, String broker, Instant startedAt, double seconds, boolean passed,
         List<Expectation> expectations, List<StepResult> steps, List<FaultResult> faults, Requests requests, Telemetry telemetry,
-        List<Sample> timeline, Map<String, Object> environment, Optional<Security> security) {
+        List<Sample> timeline, Map<String, Object> environment, Optional<Security> security, List<ExperimentResult> experiments) {
+
+    /** A report without A/B experiments. */
+    public Report(Map<String, Object> scenario, String broker, Instant startedAt, double seconds, boolean passed,
+            List<Expectation> expectations, List<StepResult> steps, List<FaultResult> faults, Requests requests, Telemetry telemetry,
+            List<Sample> timeline, Map<String, Object> environment, Optional<Security> security) {
+        this(scenario, broker, startedAt, seconds, passed, expectations, steps, faults, requests, telemetry, timeline, environment, security,
+                List.of());
+    }
 
     /**
      * How the run was secured (absent for a plain broker).
@@ -54,15 +62,70 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
      * @param stoppedInWave the number (from 1) of the wave a rollout that did not succeed stopped in
      * @param activations for a rollout: activated devices per wave, sampled while it ran, the last sample read after it ended
      * @param gatesInForce for a rollout: the gates' thresholds (the spec's over the control plane's defaults), by name
+     * @param shadow for a rollout with a shadow wave: the candidate's agreement with the active version and the verdict
      */
     public record StepResult(String name, String type, double startedAt, double endedAt, Optional<String> version, Optional<String> kind,
             Optional<String> rolloutId, Optional<String> state, Optional<String> reason, Optional<Integer> stoppedInWave,
-            List<WaveResult> waves, List<Gate> gates, Optional<Sync> sync, List<WaveSample> activations, Map<String, Object> gatesInForce) {
+            List<WaveResult> waves, List<Gate> gates, Optional<Sync> sync, List<WaveSample> activations, Map<String, Object> gatesInForce,
+            Optional<Shadow> shadow) {
+        /** A step without a shadow wave. */
+        public StepResult(String name, String type, double startedAt, double endedAt, Optional<String> version, Optional<String> kind,
+                Optional<String> rolloutId, Optional<String> state, Optional<String> reason, Optional<Integer> stoppedInWave,
+                List<WaveResult> waves, List<Gate> gates, Optional<Sync> sync, List<WaveSample> activations, Map<String, Object> gatesInForce) {
+            this(name, type, startedAt, endedAt, version, kind, rolloutId, state, reason, stoppedInWave, waves, gates, sync, activations,
+                    gatesInForce, Optional.empty());
+        }
+
         /** A step that is not a rollout. */
         static StepResult plain(String name, String type, double startedAt, double endedAt, Optional<String> version, Optional<String> kind) {
             return new StepResult(name, type, startedAt, endedAt, version, kind, Optional.empty(), Optional.empty(), Optional.empty(),
                     Optional.empty(), List.of(), List.of(), Optional.empty(), List.of(), Map.of());
         }
+    }
+
+    /**
+     * A rollout's shadow waves as the control plane judged them (its status {@code shadow.totals} and the last shadow gate
+     * evaluation, docs/shadow.md), with what the simulator saw.
+     *
+     * @param waves the numbers (from 1) of the shadow waves
+     * @param samples shadow samples (candidate and active run on the same input) of the rollout's devices
+     * @param agreement share of samples where the candidate's top-1 class equals the active version's; NaN before any sample
+     * @param agreementUpper the upper end of the gate's confidence interval on the agreement (Wilson, one-sided 0.1 %) at
+     *     its last judged look; NaN when it never judged
+     * @param minAgreement the gate's threshold
+     * @param devices devices that reported samples
+     * @param latencyRatio median paired candidate/active model time; NaN when unknown
+     * @param confidenceDiff mean candidate minus active top-class probability; NaN when unknown
+     * @param answersWithCandidate answers the simulated clients received with {@code model_version} the candidate while
+     *     its shadow waves ran (counted from the agents' answers, not from telemetry; read at the first look, every 250 ms,
+     *     after the rollout left its last shadow wave, or at its end when it never did)
+     * @param verdict one line: "rolled back in shadow wave 1, no device answered with it", "passed shadow wave 1 (...)"
+     */
+    public record Shadow(List<Integer> waves, long samples, double agreement, double agreementUpper, double minAgreement, long devices,
+            double latencyRatio, double confidenceDiff, long nonFinite, long dropped, long answersWithCandidate, String verdict) {
+    }
+
+    /** A two-sided interval at the comparison's level; {@code significant} only for differences (it excludes 0). */
+    public record Interval(double value, double low, double high, Optional<Boolean> significant) {
+    }
+
+    /**
+     * One arm of an A/B experiment as the control plane counted it from telemetry, and the answers the simulated clients
+     * received with that arm ({@code edgefleet.arm} on the answer).
+     */
+    public record Arm(String version, long requests, long errors, long devices, Optional<Interval> errorRate, Optional<Interval> latencyMs,
+            Optional<Interval> confidence, long answersSeen) {
+    }
+
+    /**
+     * An A/B experiment step (docs/ab.md): the comparison read from the control plane after the experiment was stopped and
+     * its last windows ingested.
+     *
+     * @param judged both arms reached {@code minSamples} requests
+     * @param difference B − A of {@code errorRate}, {@code latencyMs}, {@code confidence}, each with {@code significant}
+     */
+    public record ExperimentResult(String step, String id, String model, String splitBy, double share, double startedAt, double endedAt,
+            double level, long minSamples, boolean judged, Arm a, Arm b, Map<String, Interval> difference) {
     }
 
     /** A wave of a rollout at its end: its number (from 1), how many devices, in which states. */
@@ -180,6 +243,63 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
         return String.format(Locale.ROOT, "%.1f %%", share * 100);
     }
 
+    /**
+     * {@code shadow wave 1: agreement 70.3 % (upper bound 78.9 %, min 95 %) over 412 samples on 4 devices, latency ratio
+     * 1.02, confidence diff -0.012, non-finite 0: rolled back in shadow wave 1, no device answered with it}
+     */
+    static String shadowLine(Shadow x) {
+        String waves = x.waves().size() == 1 ? "shadow wave " + x.waves().get(0) : "shadow waves " + x.waves();
+        return String.format(Locale.ROOT, "%s: agreement %s (upper bound %s, min %s) over %,d samples on %d device%s, latency ratio %s, "
+                + "confidence diff %s, non-finite %d: %s", waves, pctOrNa(x.agreement()), pctOrNa(x.agreementUpper()), pctOrNa(x.minAgreement()),
+                x.samples(), x.devices(), x.devices() == 1 ? "" : "s", num(x.latencyRatio(), "%.2f"), num(x.confidenceDiff(), "%+.3f"),
+                x.nonFinite(), x.verdict());
+    }
+
+    /** The A/B comparison as a small table: per arm requests, error rate, latency, confidence; then B − A. */
+    static String experimentLines(ExperimentResult e) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "  %-14s A/B %s, v%s (A) vs v%s (B), %s %.0f %% to B, %.0f s: %s at %.0f %%%n", e.step(), e.id(),
+                e.a().version(), e.b().version(), e.splitBy().equals("key") ? "by key," : "share", e.share() * 100, e.endedAt() - e.startedAt(),
+                e.judged() ? "judged" : "not judged (fewer than " + e.minSamples() + " requests in an arm)", e.level() * 100));
+        for (Arm a : List.of(e.a(), e.b())) {
+            b.append(String.format(Locale.ROOT, "    arm %s v%-4s %,6d requests on %d devices (%,d answers seen), error rate %s, latency %s ms, "
+                    + "confidence %s%n", a == e.a() ? "A" : "B", a.version(), a.requests(), a.devices(), a.answersSeen(),
+                    interval(a.errorRate(), true), interval(a.latencyMs(), false), interval(a.confidence(), false)));
+        }
+        b.append("    B - A:");
+        for (String k : List.of("errorRate", "latencyMs", "confidence")) {
+            Interval d = e.difference().get(k);
+            String label = switch (k) {
+                case "errorRate" -> "error rate";
+                case "latencyMs" -> "latency ms";
+                default -> "confidence";
+            };
+            b.append(' ').append(label).append(' ').append(d == null ? "n/a" : interval(Optional.of(d), k.equals("errorRate"))
+                    + d.significant().map(sig -> sig ? " significant" : " not significant").orElse(""));
+            b.append(k.equals("confidence") ? "\n" : ";");
+        }
+        return b.toString();
+    }
+
+    /** {@code 0.512 [0.498, 0.526]}; percentages for rates. */
+    static String interval(Optional<Interval> i, boolean rate) {
+        if (i.isEmpty()) {
+            return "n/a";
+        }
+        Interval x = i.get();
+        String f = rate ? "%.2f %%" : "%.3f";
+        double k = rate ? 100 : 1;
+        return String.format(Locale.ROOT, f + " [" + f + ", " + f + "]", x.value() * k, x.low() * k, x.high() * k);
+    }
+
+    static String pctOrNa(double share) {
+        return Double.isFinite(share) ? pct(share) : "n/a";
+    }
+
+    static String num(double v, String format) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, format, v) : "n/a";
+    }
+
     /** The terminal summary. */
     public String summary(Path html) {
         StringBuilder b = new StringBuilder();
@@ -189,18 +309,24 @@ public record Report(Map<String, Object> scenario, String broker, Instant starte
             switch (s.type()) {
                 case "register" -> b.append("registered v").append(s.version().orElse("?")).append(" (").append(s.kind().orElse("")).append(")");
                 case "wait" -> b.append(String.format(Locale.ROOT, "waited %.0f s", s.endedAt() - s.startedAt()));
+                case "experiment" -> b.append(String.format(Locale.ROOT, "A/B experiment with v%s as arm B for %.0f s (below)", s.version().orElse("?"),
+                        s.endedAt() - s.startedAt()));
                 default -> {
                     b.append(String.format(Locale.ROOT, "v%s %s after %.1f s", s.version().orElse("?"), s.state().orElse("?"), s.endedAt() - s.startedAt()));
                     s.stoppedInWave().ifPresent(w -> b.append(", stopped in wave ").append(w));
                     long act = s.waves().stream().mapToLong(w -> w.states().getOrDefault("activated", 0L)).sum();
                     long all = s.waves().stream().mapToLong(WaveResult::devices).sum();
                     b.append(", ").append(act).append("/").append(all).append(" activated");
-                    s.sync().ifPresent(y -> b.append(", synced ").append(mb(y.bytesFetched())).append(" for ").append(mb(y.fullBytes()))
-                            .append(" of files (").append(pct(y.ratio())).append(")"));
+                    s.sync().ifPresent(y -> b.append(", synced ").append(mb(y.bytesFetched())).append(y.devicesActivated() == 0
+                            ? " (no device activated it)" : " for " + mb(y.fullBytes()) + " of files (" + pct(y.ratio()) + ")"));
                     s.reason().ifPresent(r -> b.append("\n                 ").append(r));
+                    s.shadow().ifPresent(x -> b.append("\n                 ").append(shadowLine(x)));
                 }
             }
             b.append('\n');
+        }
+        for (ExperimentResult e : experiments) {
+            b.append(experimentLines(e));
         }
         if (!faults.isEmpty()) {
             b.append("  faults\n");

@@ -92,6 +92,8 @@ public final class ReportHtml {
                     .append("</p>").append(ReportGates.render(s));
         }
 
+        b.append(ReportEvaluation.render(r));
+
         b.append("<h2>Requests</h2>");
         b.append(ReportChart.render("latency (ms)", List.of(series("p50", tl, t, Report.Sample::p50Ms), series("p95", tl, t, Report.Sample::p95Ms),
                 series("p99", tl, t, Report.Sample::p99Ms)), bands, stepLines(r), run, ReportChart.YAxis.VALUES));

@@ -30,8 +30,17 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
     private static final com.fasterxml.jackson.databind.ObjectMapper SPECS = io.edgefleet.protocols.Json.jsonMapper(
             io.edgefleet.protocols.DecodeLimits.DEFAULT);
 
-    /** Devices: a fleet id and groups of one profile each. */
-    public record Fleet(String name, List<Group> groups, boolean http, Duration telemetryWindow, Duration heartbeat) {
+    /**
+     * Devices: a fleet id and groups of one profile each.
+     *
+     * @param shadowShare the share of answered requests each agent's shadow runner samples when a shadow candidate is
+     *     loaded ({@code agent.shadow.share}, docs/shadow.md); empty: the agent's default (0.1)
+     */
+    public record Fleet(String name, List<Group> groups, boolean http, Duration telemetryWindow, Duration heartbeat, OptionalDouble shadowShare) {
+        public Fleet(String name, List<Group> groups, boolean http, Duration telemetryWindow, Duration heartbeat) {
+            this(name, groups, http, telemetryWindow, heartbeat, OptionalDouble.empty());
+        }
+
         public int size() {
             return groups.stream().mapToInt(Group::count).sum();
         }
@@ -53,12 +62,31 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
     }
 
     /** One step; they run in order. */
-    public sealed interface Step permits Register, Rollout, Wait {
+    public sealed interface Step permits Register, Rollout, Wait, Experiment {
         String name();
     }
 
-    /** Registers a version of the model (an ONNX variant for every profile of the fleet). */
-    public record Register(String name, String version, ActivityModels.Kind kind) implements Step {
+    /**
+     * Registers a version of the model (an ONNX variant for every profile of the fleet).
+     *
+     * @param disagree the share of inputs on which the version's top-1 class differs from its kind's own (0: the kind
+     *     itself; {@link ActivityModels#weights(ActivityModels.Kind, double)}): a shadow candidate of known agreement
+     */
+    public record Register(String name, String version, ActivityModels.Kind kind, double disagree) implements Step {
+        public Register(String name, String version, ActivityModels.Kind kind) {
+            this(name, version, kind, 0);
+        }
+    }
+
+    /**
+     * Runs an A/B experiment (docs/ab.md) for {@code duration} from when every device answers in it (each first fetches
+     * and verifies arm B; at most 60 s): arm A the devices' active version, arm B {@code version},
+     * split by {@code share} ({@code splitBy} {@code share}, or {@code key}: the simulated requests carry the input's
+     * index as their split key), on the scenario's fleet; then stops it and reads the control plane's comparison.
+     * {@code expectJudged}: the comparison must have {@code minSamples} requests in each arm (an expectation).
+     */
+    public record Experiment(String name, String version, double share, String splitBy, Duration duration, boolean expectJudged)
+            implements Step {
     }
 
     /**
@@ -153,7 +181,7 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
         Duration max = duration(root, "duration", "10m");
 
         JsonNode f = req(root, "fleet");
-        known(f, "fleet.", "name", "devices", "http", "telemetry-window", "heartbeat");
+        known(f, "fleet.", "name", "devices", "http", "telemetry-window", "heartbeat", "shadow-share");
         List<Group> groups = new ArrayList<>();
         JsonNode devs = req(f, "devices", "fleet.");
         if (!devs.isArray() || devs.isEmpty()) {
@@ -176,8 +204,12 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
             }
             groups.add(new Group(profile, count));
         }
+        OptionalDouble shadowShare = f.has("shadow-share") ? OptionalDouble.of(f.get("shadow-share").asDouble(-1)) : OptionalDouble.empty();
+        if (shadowShare.isPresent() && !(shadowShare.getAsDouble() > 0 && shadowShare.getAsDouble() <= 1)) {
+            throw new IllegalArgumentException("fleet.shadow-share must be in (0, 1]");
+        }
         Fleet fleet = new Fleet(id(text(f, "name", "sim"), "fleet.name"), List.copyOf(groups), f.path("http").asBoolean(false),
-                duration(f, "telemetry-window", "1s"), duration(f, "heartbeat", "10s"));
+                duration(f, "telemetry-window", "1s"), duration(f, "heartbeat", "10s"), shadowShare);
         if (fleet.telemetryWindow().toMillis() < 100) {
             throw new IllegalArgumentException("fleet.telemetry-window must be at least 100ms");
         }
@@ -223,9 +255,13 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
             Step step;
             if (s.has("register")) {
                 JsonNode r = s.get("register");
-                known(r, where + ".register.", "version", "kind");
+                known(r, where + ".register.", "version", "kind", "disagree");
                 String v = version(r, where + ".register");
-                step = new Register(text(s, "name", "register-v" + v), v, ActivityModels.Kind.parse(text(r, "kind", "good")));
+                double disagree = r.path("disagree").asDouble(0);
+                if (r.has("disagree") && !(r.get("disagree").isNumber() && disagree >= 0 && disagree <= 0.6)) {
+                    throw new IllegalArgumentException(where + ".register.disagree: a share of inputs in [0, 0.6]");
+                }
+                step = new Register(text(s, "name", "register-v" + v), v, ActivityModels.Kind.parse(text(r, "kind", "good")), disagree);
                 registered.add(v);
             } else if (s.has("rollout")) {
                 JsonNode r = s.get("rollout");
@@ -255,10 +291,30 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
                     throw new IllegalArgumentException(where + ".rollout.expect: one of succeeded, rolled-back, paused, aborted");
                 }
                 step = new Rollout(text(s, "name", "rollout-v" + v), v, spec, Optional.ofNullable(expect), timeout);
+            } else if (s.has("experiment")) {
+                JsonNode x = s.get("experiment");
+                known(x, where + ".experiment.", "version", "share", "split-by", "for", "expect-judged");
+                String v = version(x, where + ".experiment");
+                if (!registered.contains(v)) {
+                    throw new IllegalArgumentException(where + ".experiment.version: version " + v + " is not registered by an earlier step");
+                }
+                double share = x.path("share").asDouble(0.5);
+                if (x.has("share") && !x.get("share").isNumber() || !(share > 0 && share < 1)) {
+                    throw new IllegalArgumentException(where + ".experiment.share must be a number strictly between 0 and 1");
+                }
+                String by = text(x, "split-by", "share");
+                if (!by.equals("share") && !by.equals("key")) {
+                    throw new IllegalArgumentException(where + ".experiment.split-by: share or key, got '" + by + "'");
+                }
+                if (!x.has("for")) {
+                    throw new IllegalArgumentException(where + ".experiment.for: how long the experiment runs is required");
+                }
+                step = new Experiment(text(s, "name", "experiment-v" + v), v, share, by,
+                        RolloutSpec.parseDuration(x.get("for").asText(), where + ".experiment.for"), x.path("expect-judged").asBoolean(false));
             } else if (s.has("wait")) {
                 step = new Wait(text(s, "name", "wait-" + i), RolloutSpec.parseDuration(s.get("wait").asText(), where + ".wait"));
             } else {
-                throw new IllegalArgumentException(where + ": a step is one of register, rollout, wait");
+                throw new IllegalArgumentException(where + ": a step is one of register, rollout, experiment, wait");
             }
             if (!names.add(step.name())) {
                 throw new IllegalArgumentException(where + ".name: two steps are called '" + step.name() + "'");
@@ -386,7 +442,8 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
             gs.add(new Group(g.profile(), n));
             left -= n;
         }
-        return new Scenario(name, seed, maxDuration, new Fleet(fleet.name(), List.copyOf(gs), fleet.http(), fleet.telemetryWindow(), fleet.heartbeat()),
+        return new Scenario(name, seed, maxDuration, new Fleet(fleet.name(), List.copyOf(gs), fleet.http(), fleet.telemetryWindow(), fleet.heartbeat(),
+                fleet.shadowShare()),
                 broker, model, escalation, load, steps, faults);
     }
 

@@ -97,6 +97,10 @@ public final class Simulation implements AutoCloseable {
     private final List<Report.Sample> timeline = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, List<RolloutStore.DeviceRow>> rolloutDevices = new ConcurrentHashMap<>();
     private final Stats stats = new Stats();
+    private final Answers answers = new Answers();
+    private final List<Report.ExperimentResult> experiments = new CopyOnWriteArrayList<>();
+    /** While an experiment splits by key: each request carries its input's index as {@code edgefleet.split_key}. */
+    private volatile boolean splitKeys;
     private final ScheduledExecutorService clock = Executors.newScheduledThreadPool(2, r -> Thread.ofPlatform().daemon().name("sim-clock").unstarted(r));
     /** Requests run on virtual threads (a cloud-answered request waits on HTTP); at most this many at once. */
     private static final int MAX_IN_FLIGHT = 256;
@@ -136,6 +140,8 @@ public final class Simulation implements AutoCloseable {
         volatile boolean everKilled;
         /** Added to each request's features while an input-drift fault acts on this device; null otherwise. */
         volatile float[] inputShift;
+        /** The experiment the device's last split answer named ({@code edgefleet.experiment}); null before any. */
+        volatile String experiment;
         double credit;
         long sent;
 
@@ -181,6 +187,8 @@ public final class Simulation implements AutoCloseable {
 
         void start() {
             EdgeAgent a = EdgeAgent.start(config());
+            sc.fleet().shadowShare().ifPresent(share -> a.shadow().configure(io.edgefleet.agent.shadow.ShadowRunner.Settings.defaults()
+                    .withShare(share)));
             history.addLast(new long[] {System.nanoTime(), recorded.get()});
             a.addObservationListener(o -> sample(recorded.incrementAndGet()));
             agent = a;
@@ -258,6 +266,11 @@ public final class Simulation implements AutoCloseable {
         this.inputs = ActivityModels.InputSet.of(models, scenario.load().inputs(), scenario.seed() + 1);
     }
 
+    /** The answers the simulated clients received so far, by the {@code model_version} that gave them (from each answer). */
+    public Map<String, Long> answersByVersion() {
+        return answers.byVersion();
+    }
+
     /** Runs the scenario to its end and writes {@code report.json} and {@code report.html} into the output folder. */
     public Report run() throws Exception {
         Files.createDirectories(work);
@@ -318,6 +331,7 @@ public final class Simulation implements AutoCloseable {
                 case Scenario.Register r -> registerStep(r);
                 case Scenario.Rollout r -> rolloutStep(r);
                 case Scenario.Wait w -> waitStep(w);
+                case Scenario.Experiment e -> experimentStep(e);
             });
         }
         step = "drain";
@@ -464,7 +478,11 @@ public final class Simulation implements AutoCloseable {
     // ---- steps
 
     private void register(String model, String version, ActivityModels.Kind kind) {
-        Path file = models.write(work.resolve("models").resolve(model + "-" + version), model, kind);
+        register(model, version, kind, 0);
+    }
+
+    private void register(String model, String version, ActivityModels.Kind kind, double disagree) {
+        Path file = models.write(work.resolve("models").resolve(model + "-" + version), model, kind, disagree);
         List<String> profiles = sc.fleet().groups().stream().map(Scenario.Group::profile).distinct().toList();
         CloudClient.Response r = ops.pushModel(model, version, List.of(file), profiles, Map.of("kind", kind.name().toLowerCase(Locale.ROOT)), n -> { });
         if (r.status() != 201) {
@@ -513,11 +531,12 @@ public final class Simulation implements AutoCloseable {
 
     private Report.StepResult registerStep(Scenario.Register r) {
         double s = now();
-        register(sc.model().name(), r.version(), r.kind());
+        register(sc.model().name(), r.version(), r.kind(), r.disagree());
         kinds.put(r.version(), r.kind());
-        say("%s: registered %s v%s (%s, %s)", r.name(), sc.model().name(), r.version(), r.kind().name().toLowerCase(Locale.ROOT),
-                Report.mb(fileSizes.get(sc.model().name() + "@" + r.version())));
-        return Report.StepResult.plain(r.name(), "register", s, now(), Optional.of(r.version()), Optional.of(r.kind().name().toLowerCase(Locale.ROOT)));
+        String kind = r.kind().name().toLowerCase(Locale.ROOT) + (r.disagree() > 0 ? String.format(Locale.ROOT, ", disagreeing on %.0f %%",
+                r.disagree() * 100) : "");
+        say("%s: registered %s v%s (%s, %s)", r.name(), sc.model().name(), r.version(), kind, Report.mb(fileSizes.get(sc.model().name() + "@" + r.version())));
+        return Report.StepResult.plain(r.name(), "register", s, now(), Optional.of(r.version()), Optional.of(kind));
     }
 
     private Report.StepResult waitStep(Scenario.Wait w) throws InterruptedException {
@@ -534,6 +553,9 @@ public final class Simulation implements AutoCloseable {
         double s = now();
         long bytes0 = syncBytes();
         long corrupted0 = corrupted();
+        long answered0 = answers.withVersion(r.version());
+        int lastShadowWave = ShadowReadout.shadowWaves(r.spec()).stream().mapToInt(Integer::intValue).max().orElse(0);
+        long answeredInShadow = -1; // answers with the candidate by the first look after its shadow waves ended
         CloudClient.Response created = ops.raw("POST", "/api/v1/rollouts", "application/json", Report.JSON.writeValueAsBytes(r.spec()));
         if (created.status() != 201) {
             throw new IllegalStateException(r.name() + ": the control plane refused the rollout: " + created.status() + " " + created.text());
@@ -548,6 +570,9 @@ public final class Simulation implements AutoCloseable {
                 && System.nanoTime() < until) {
             Thread.sleep(250);
             row = cp.rollouts().get(id).orElseThrow();
+            if (answeredInShadow < 0 && Report.waveNumber(row.wave()) > lastShadowWave) {
+                answeredInShadow = answers.withVersion(r.version()) - answered0;
+            }
             Map<Integer, Map<String, Long>> waves = cp.rollouts().waves(id);
             activations.add(new Report.WaveSample(Math.round(now() * 10) / 10.0, activatedByWave(waves)));
             Map<String, Long> st = states(waves);
@@ -583,9 +608,80 @@ public final class Simulation implements AutoCloseable {
                 activated == 0 ? 0 : (double) fetched / (variant * activated), corrupted() - corrupted0);
         Optional<Integer> stopped = row.state().wire().equals("succeeded") ? Optional.empty() : Optional.of(Report.waveNumber(row.wave()));
         say("%s: %s after %.1f s%s", r.name(), row.state().wire(), now() - s, row.reason().map(x -> " (" + x + ")").orElse(""));
+        Optional<Report.Shadow> shadow = ShadowReadout.shadowWaves(r.spec()).isEmpty() ? Optional.empty()
+                : ShadowReadout.read(r.spec(), ops.get("/api/v1/rollouts/" + id).json(), gates, row.state().wire(), stopped,
+                        answeredInShadow >= 0 ? answeredInShadow : answers.withVersion(r.version()) - answered0);
+        shadow.ifPresent(x -> say("%s: %s", r.name(), Report.shadowLine(x)));
         return new Report.StepResult(r.name(), "rollout", s, now(), Optional.of(r.version()),
                 Optional.ofNullable(kinds.get(r.version())).map(k -> k.name().toLowerCase(Locale.ROOT)), Optional.of(id), Optional.of(row.state().wire()),
-                row.reason(), stopped, wr, gates, Optional.of(sync), activations, gatesInForce(row));
+                row.reason(), stopped, wr, gates, Optional.of(sync), activations, gatesInForce(row), shadow);
+    }
+
+    /**
+     * Starts an A/B experiment on the fleet (docs/ab.md), lets the load run through both arms for its duration, stops it,
+     * waits until the control plane has ingested the arms' last windows (two reads a telemetry window plus a second apart
+     * with the same counts, at most 20 s), and reads the comparison.
+     */
+    private Report.StepResult experimentStep(Scenario.Experiment e) throws Exception {
+        double s = now();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("model", sc.model().name());
+        body.put("candidate", e.version());
+        body.put("share", e.share());
+        body.put("splitBy", e.splitBy());
+        body.put("selector", "fleet=" + sc.fleet().name());
+        splitKeys = e.splitBy().equals("key");
+        CloudClient.Response created = ops.raw("POST", "/api/v1/experiments", "application/json", Report.JSON.writeValueAsBytes(body));
+        if (created.status() != 201) {
+            throw new IllegalStateException(e.name() + ": the control plane refused the experiment: " + created.status() + " " + created.text());
+        }
+        String id = created.json().get("id").asText();
+        say("%s: experiment %s started, v%s (A) vs v%s (B) on %d devices, %s", e.name(), id, created.json().path("versionA").asText(), e.version(),
+                created.json().path("devices").size(), e.splitBy().equals("key") ? "by key" : String.format(Locale.ROOT, "%.0f %% to B", e.share() * 100));
+        // the duration counts from when every device answers in the experiment: each first fetches and verifies arm B
+        long joinBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long joined = 0;
+        while (System.nanoTime() < joinBy && (joined = devices.stream().filter(d -> id.equals(d.experiment)).count()) < devices.size()) {
+            progress(String.format(Locale.ROOT, "%s devices in the experiment %s", e.name(), bar(joined, devices.size())));
+            Thread.sleep(250);
+        }
+        say("%s: %d/%d devices answer in the experiment after %.1f s; running it for %s", e.name(), joined, devices.size(), now() - s,
+                Report.secs(e.duration()));
+        long until = System.nanoTime() + e.duration().toNanos();
+        while (System.nanoTime() < until) {
+            progress(String.format(Locale.ROOT, "%s %s A %,d B %,d answers", e.name(), bar(System.nanoTime() - (until - e.duration().toNanos()),
+                    e.duration().toNanos()), answers.withArm(id, "a"), answers.withArm(id, "b")));
+            Thread.sleep(250);
+        }
+        CloudClient.Response stopped = ops.post("/api/v1/experiments/" + id + "/stop", Map.of());
+        if (stopped.status() != 200) {
+            LOG.log(System.Logger.Level.WARNING, "stopping experiment {0}: {1} {2}", id, stopped.status(), stopped.text());
+        }
+        double ended = now();
+        splitKeys = false;
+        long settle = sc.fleet().telemetryWindow().toMillis() + 1000;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        JsonNode shown = ops.get("/api/v1/experiments/" + id).json();
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(settle);
+            JsonNode again = ops.get("/api/v1/experiments/" + id).json();
+            boolean same = counted(again).equals(counted(shown));
+            shown = again;
+            if (same) {
+                break;
+            }
+        }
+        Report.ExperimentResult result = AbReadout.read(e.name(), shown, s, ended, answers.withArm(id, "a"), answers.withArm(id, "b"));
+        experiments.add(result);
+        say("%s: experiment %s stopped after %.1f s%n%s", e.name(), id, ended - s, Report.experimentLines(result).stripTrailing());
+        return Report.StepResult.plain(e.name(), "experiment", s, now(), Optional.of(e.version()),
+                Optional.ofNullable(kinds.get(e.version())).map(k -> k.name().toLowerCase(Locale.ROOT)));
+    }
+
+    /** The requests each arm of an experiment's comparison counts ({@code "a/b"}). */
+    private static String counted(JsonNode experiment) {
+        JsonNode c = experiment.path("comparison");
+        return c.path("a").path("requests").asLong() + "/" + c.path("b").path("requests").asLong();
     }
 
     /** Activated devices per wave number (from 1), from the engine's counts per wave index and state. */
@@ -661,8 +757,12 @@ public final class Simulation implements AutoCloseable {
                     x[f] += shift[f];
                 }
             }
-            InferResponse r = a.inference().infer(sc.model().name(), Optional.empty(),
-                    InferRequest.of(new InferTensor("x", TensorData.ofFloats(new long[] {1, ActivityModels.FEATURES}, x))));
+            InferTensor t = new InferTensor("x", TensorData.ofFloats(new long[] {1, ActivityModels.FEATURES}, x));
+            InferRequest q = splitKeys ? new InferRequest(Optional.empty(), io.edgefleet.protocols.oip.Parameters.of(
+                    io.edgefleet.agent.split.SplitRouter.KEY_PARAMETER, "input-" + k), List.of(t), List.of()) : InferRequest.of(t);
+            InferResponse r = a.inference().infer(sc.model().name(), Optional.empty(), q);
+            answers.count(r);
+            r.parameters().string("edgefleet.experiment").ifPresent(id -> d.experiment = id);
             double ms = (System.nanoTime() - s) / 1e6;
             boolean cloud = r.parameters().string("edgefleet.source").orElse("edge").equals("cloud");
             boolean low = r.parameters().bool("edgefleet.low_confidence").orElse(false);
@@ -1134,6 +1234,25 @@ public final class Simulation implements AutoCloseable {
                 }
             }
         }
+        for (Report.StepResult s : steps) {
+            if (s.shadow().isEmpty() || s.stoppedInWave().isEmpty() || !s.shadow().get().waves().contains(s.stoppedInWave().get())) {
+                continue;
+            }
+            // stopped in a shadow wave: the candidate must never have answered, over the whole run (a later step may use it)
+            long with = answers.withVersion(s.version().orElseThrow());
+            ex.add(new Report.Expectation(s.name() + ": no device ever answered with v" + s.version().orElseThrow() + " (stopped in shadow wave "
+                    + s.stoppedInWave().get() + ")", "0 answers", with + " answers", with == 0));
+        }
+        for (Report.ExperimentResult e : experiments) {
+            Scenario.Experiment spec = (Scenario.Experiment) sc.steps().stream().filter(x -> x.name().equals(e.step())).findFirst().orElseThrow();
+            ex.add(new Report.Expectation(e.step() + ": both arms answered and were counted by the control plane",
+                    "requests in arm A and arm B", e.a().requests() + " in A, " + e.b().requests() + " in B",
+                    e.a().requests() > 0 && e.b().requests() > 0));
+            if (spec.expectJudged()) {
+                ex.add(new Report.Expectation(e.step() + ": the comparison is judged", "at least " + e.minSamples() + " requests in each arm",
+                        e.a().requests() + " in A, " + e.b().requests() + " in B", e.judged()));
+            }
+        }
         if (lastGood != null) {
             String v = lastGood;
             long on = devices.stream().filter(d -> d.version().equals(v)).count();
@@ -1209,9 +1328,11 @@ public final class Simulation implements AutoCloseable {
             security = Optional.of(new Report.Security("TLS + client certificates on MQTT, per-identity topic rights at the broker, HTTPS to the control plane",
                     enrolled, cp.senderGate().settings().requireSignedMessages(), cp.senderGate().droppedTotal(), cp.senderGate().dropped()));
         }
+        env.put("answersByVersion", answers.byVersion());
         boolean passed = ex.stream().allMatch(Report.Expectation::ok);
         return new Report(sc.summary(), broker.describe(), startedAt, round(now()), passed, ex, steps, fr,
-                new Report.Requests(total, errors, cloud, low, byVersion, kindsOfErrors), tm, List.copyOf(timeline), env, security);
+                new Report.Requests(total, errors, cloud, low, byVersion, kindsOfErrors), tm, List.copyOf(timeline), env, security,
+                List.copyOf(experiments));
     }
 
     /** Outcomes of link faults, from the rollouts' device rows: install times under the cap, activations despite corruption. */
