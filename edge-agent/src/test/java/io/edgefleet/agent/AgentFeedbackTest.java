@@ -34,8 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The A/B feedback call (docs/ab.md "Feedback and accuracy") on a real agent: real ONNX Runtime models, real HTTP sockets.
  * Arm A of {@code clf} is a 2-class classifier that is always right about the test's truth (class 0 when x0 > 0); arm B
  * is rotated by 90° (class 0 when x1 > 0), so it is right for about half the inputs. {@code reg} is a regressor (one
- * output value), which only takes {@code correct}. The telemetry window is a year long, so the test drains the counts
- * itself and the agent's own loop never does in between.
+ * output value), which only takes {@code correct}. The telemetry window is a day long (the longest there is; windows are
+ * aligned to UTC midnight), so the test drains the counts itself and the agent's own loop never does in between: started
+ * within two minutes of midnight, the test first waits for it to pass.
  */
 class AgentFeedbackTest {
     @TempDir
@@ -48,12 +49,16 @@ class AgentFeedbackTest {
     final Random random = new Random(29);
 
     @BeforeAll
-    static void start() throws IOException {
+    static void start() throws IOException, InterruptedException {
+        long toMidnight = Duration.ofDays(1).toMillis() - Math.floorMod(System.currentTimeMillis(), Duration.ofDays(1).toMillis());
+        if (toMidnight < 120_000) {
+            Thread.sleep(toMidnight + 1000);
+        }
         Path models = Files.createDirectories(dir.resolve("models"));
         SyntheticModels.rotatedClassifierOnnx(models, "clf.onnx", 0, 1);
         Files.write(models.resolve("reg.onnx"), regressor());
         agent = EdgeAgent.start(AgentConfig.defaults(dir.resolve("data")).withModelsDir(models).withHttp("127.0.0.1", 0).withCoapPort(0)
-                .withTelemetry(Duration.ofDays(365), 100_000).withIsolation(io.edgefleet.engines.isolation.IsolationOptions.defaults().withSharedVerdicts(true)));
+                .withTelemetry(Duration.ofDays(1), 100_000).withIsolation(io.edgefleet.engines.isolation.IsolationOptions.defaults().withSharedVerdicts(true)));
         clfA = agent.slots().activeVersions().get("clf");
         regA = agent.slots().activeVersions().get("reg");
         agent.slots().loadArmB("clf", "v2", SyntheticModels.rotatedClassifierOnnx(dir, "clf-v2.onnx", Math.PI / 2, 1));
