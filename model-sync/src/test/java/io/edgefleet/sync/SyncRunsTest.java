@@ -23,6 +23,9 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -202,6 +205,26 @@ class SyncRunsTest {
         // the proxy forwarded SIZE / 2 bytes before the cut; what still sat unread in the device's socket buffer when the
         // connection was reset is lost with it (12 KB seen under load), the rest was kept: most of it
         assertThat(from).as("what arrived before the cut was kept").isGreaterThan(SIZE / 2 * 3 / 4);
+    }
+
+    @Test
+    void a_version_registered_again_is_served_from_its_new_manifest_not_the_decoded_one_kept() throws Exception {
+        int port = serve(r -> { });
+        Path first = client("dev-a", port, 3).download("kws", "1", PI, dir.resolve("dev-a/m.tflite"), (d, t, x, n) -> { }).file();
+        assertThat(Files.readAllBytes(first)).isEqualTo(weights); // the server has now decoded and kept manifest kws/1
+        byte[] other = new byte[SIZE / 2];
+        new Random(8).nextBytes(other);
+        Manifest again = new ManifestBuilder(serverStore, "kws", "1", "k1")
+                .variant("tflite-int8", Files.write(dir.resolve("other.tflite"), other), "tflite", Optional.of("2.6"), Precision.INT8,
+                        Optional.empty(), List.of(), List.of(), List.of())
+                .build(Instant.parse("2026-11-29T09:00:00Z"), Optional.empty());
+        manifests.put("kws", "1", MessageCodec.json().encode(ManifestSigning.sign(again, key.getPrivate())));
+        Path second = client("dev-b", port, 3).download("kws", "1", PI, dir.resolve("dev-b/m.tflite"), (d, t, x, n) -> { }).file();
+        assertThat(Files.readAllBytes(second)).isEqualTo(other);
+        HttpResponse<byte[]> whole = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/sync/v1/variants/kws/1/tflite-int8")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(whole.headers().firstValue("ETag")).contains("\"" + again.variants().get(0).sha256() + "\"");
+        assertThat(whole.body()).isEqualTo(other);
     }
 
     @Test

@@ -310,7 +310,8 @@ public final class ChunkStore {
         if (Files.isRegularFile(path(sha256))) {
             return true;
         }
-        return seededLocation(sha256).isPresent() || file(sha256).isPresent();
+        // without a backing store, file() would only stat the same path again
+        return seededLocation(sha256).isPresent() || (backing.isPresent() && file(sha256).isPresent());
     }
 
     /**

@@ -108,7 +108,21 @@ public final class SyncClient {
     private final io.edgefleet.transport.http.HttpCredentials credentials;
     private final java.util.function.Consumer<HttpClient.Builder> httpSettings;
     private final RateLimiter limiter;
-    private final MessageCodec json = MessageCodec.json();
+    /**
+     * One settings instance per timeout, so that clients made with the same options (a client per
+     * command) share the JDK {@link HttpClient} that {@link io.edgefleet.transport.http.HttpCredentials#client}
+     * caches per settings instance: a fresh one per client cost ~25 ms of wall time per download
+     * (its selector thread, a new connection for the manifest).
+     */
+    private static final Map<Duration, java.util.function.Consumer<HttpClient.Builder>> HTTP_SETTINGS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * One codec for every client of the process: its Jackson mapper is built on first use and then
+     * keeps its deserializers. A codec per client built a fresh mapper per {@code SyncClient} (the
+     * agent and the CLI make one per command), and decoding a manifest of ~900 chunks on a cold
+     * mapper cost 20-40 ms of a 64 MiB download (sync-bench, issue 19, fourth round).
+     */
+    private static final MessageCodec JSON = MessageCodec.json();
 
     public SyncClient(URI base, ChunkStore store, Map<String, PublicKey> trust, Options options, Clock clock) {
         this(base, store, trust, options, io.edgefleet.transport.http.HttpCredentials.none(), clock);
@@ -127,7 +141,8 @@ public final class SyncClient {
         this.trust = Map.copyOf(trust);
         this.options = options;
         this.clock = clock;
-        this.httpSettings = b -> b.connectTimeout(options.requestTimeout()).version(HttpClient.Version.HTTP_1_1);
+        this.httpSettings = HTTP_SETTINGS.computeIfAbsent(options.requestTimeout(),
+                t -> b -> b.connectTimeout(t).version(HttpClient.Version.HTTP_1_1));
         this.limiter = new RateLimiter(options.bytesPerSecond());
         try {
             Files.createDirectories(partials);
@@ -165,7 +180,7 @@ public final class SyncClient {
         }
         Manifest m;
         try {
-            m = json.decode(r.body(), Manifest.class);
+            m = JSON.decode(r.body(), Manifest.class);
         } catch (ProtocolException e) {
             throw new SyncException("manifest " + model + "/" + version + " is malformed: " + e.getMessage(), false, e);
         }
@@ -307,9 +322,17 @@ public final class SyncClient {
             throw new SyncException("cannot write " + staging + ": " + e.getMessage(), true, e);
         }
         try {
-            List<String> missing = unique.keySet().stream().filter(h -> !store.has(h)).toList();
+            // one store look-up per chunk (each is a stat or two): asking twice cost ~900 extra stats per 64 MiB download
+            List<String> missing = new ArrayList<>();
+            long reusedBytes = 0;
+            for (Map.Entry<String, Long> e : unique.entrySet()) {
+                if (store.has(e.getKey())) {
+                    reusedBytes += e.getValue();
+                } else {
+                    missing.add(e.getKey());
+                }
+            }
             int reused = unique.size() - missing.size();
-            long reusedBytes = unique.entrySet().stream().filter(e -> store.has(e.getKey())).mapToLong(Map.Entry::getValue).sum();
             AtomicLong done = new AtomicLong(reusedBytes);
             AtomicLong fetched = new AtomicLong();
             long total = unique.values().stream().mapToLong(Long::longValue).sum();

@@ -34,18 +34,46 @@ final class VariantFiles {
         this.chunks = chunks;
     }
 
-    /** The manifest and variant, when both exist. */
+    /** Decoded manifests kept, by model and version (the least recently used dropped beyond). */
+    private static final int DECODED_KEPT = 32;
+
+    /** A decoded manifest and the stored bytes it came from. */
+    private record Decoded(byte[] bytes, Manifest manifest) {
+    }
+
+    private final java.util.Map<String, Decoded> decoded = new java.util.LinkedHashMap<>(DECODED_KEPT, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, Decoded> eldest) {
+            return size() > DECODED_KEPT;
+        }
+    };
+
+    /**
+     * The manifest and variant, when both exist. The stored manifest is read on every call; its
+     * decoded form is reused while the stored bytes are the same (a device fetches a file as a few
+     * ranged requests, each of which decoded the ~100 KB manifest of a 64 MiB model again).
+     */
     Optional<Located> find(String model, String version, String variant) {
         Optional<byte[]> bytes = manifests.manifest(model, version);
         if (bytes.isEmpty()) {
             return Optional.empty();
         }
-        Manifest m;
-        try {
-            m = json.decode(bytes.get(), Manifest.class);
-        } catch (ProtocolException e) {
-            throw new IllegalStateException("stored manifest " + model + "/" + version + " does not decode: " + e.getMessage(), e);
+        String key = model + "/" + version;
+        Decoded d;
+        synchronized (decoded) {
+            d = decoded.get(key);
         }
+        if (d == null || !java.util.Arrays.equals(d.bytes(), bytes.get())) {
+            try {
+                d = new Decoded(bytes.get(), json.decode(bytes.get(), Manifest.class));
+            } catch (ProtocolException e) {
+                throw new IllegalStateException("stored manifest " + model + "/" + version + " does not decode: " + e.getMessage(), e);
+            }
+            synchronized (decoded) {
+                decoded.put(key, d);
+            }
+        }
+        Manifest m = d.manifest();
         return m.variant(variant).map(v -> new Located(m, v));
     }
 
