@@ -47,8 +47,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Downloads a model version the way a device should: fetch the manifest, verify its Ed25519
  * signature, choose the variant for the device's profile, fetch only the chunks the local store
  * lacks (in parallel, bounded), resume a chunk cut mid-way with a {@code Range} request, verify
- * each chunk's hash, retry with exponential backoff and jitter, honour a byte-rate limit, then
- * assemble the file in staging, verify its SHA-256, fsync and rename it into place. Chunks and
+ * each chunk's hash as it is written, retry with exponential backoff and jitter, honour a byte-rate limit, then
+ * assemble the file in staging (every byte lies in a chunk whose SHA-256 the signed manifest lists and that was
+ * verified, and the size is checked, so the file is not hashed a second time), fsync and rename it into place. Chunks and
  * partial chunks live on disk, so a process killed at any point resumes where it was.
  *
  * <p>Blocking; call from a worker thread. Thread-safe: downloads share the store and the limit.
