@@ -62,6 +62,10 @@ class AgentConfigCommandTest {
         assertThat(AgentCommand.syncSource(other, enrolled)).contains(other);
         io.edgefleet.agent.AgentConfig configured = enrolled.withSync(new io.edgefleet.agent.AgentConfig.Sync(other, java.util.Map.of(), 0));
         assertThat(AgentCommand.syncSource(null, configured)).contains(other);
+        // the start-up warning: an agent that enrols (--control-plane) is connected too, though its broker URL comes later
+        assertThat(AgentCommand.connectedWithoutSync(plain)).isFalse();
+        assertThat(AgentCommand.connectedWithoutSync(enrolled)).isTrue();
+        assertThat(AgentCommand.connectedWithoutSync(configured)).isFalse();
     }
 
     @Test
