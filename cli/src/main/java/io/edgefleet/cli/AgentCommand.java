@@ -70,6 +70,15 @@ final class AgentCommand implements Callable<Integer> {
                 .or(() -> c.enrolment().map(io.edgefleet.agent.identity.EnrolmentSettings::controlPlane));
     }
 
+    /**
+     * Whether the agent takes commands from a control plane but has no model sync: connected by {@code --mqtt}, or by
+     * enrolment ({@code --control-plane}), whose broker URL only comes with the enrolment answer (so {@code mqttUrl} is
+     * still empty at start).
+     */
+    static boolean connectedWithoutSync(AgentConfig c) {
+        return c.sync().isEmpty() && (c.mqttUrl().isPresent() || c.enrolment().isPresent());
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         if (config != null) {
@@ -126,7 +135,7 @@ final class AgentCommand implements Callable<Integer> {
                 throw new java.io.UncheckedIOException("cannot read a --trust key: " + e.getMessage(), e);
             }
         }
-        if (c.sync().isEmpty() && c.mqttUrl().isPresent()) {
+        if (connectedWithoutSync(c)) {
             spec.commandLine().getErr().println("edgefleet agent: no model sync configured: deploy, shadow and A/B commands will fail"
                     + " (not-supported) until the agent has one: --trust KEYID=FILE (the control plane's manifest-signing key, e.g."
                     + " cloud-data/keys/edgefleet-registry.pub) with --control-plane URL or --sync-url URL, or agent.sync in agent.yaml");

@@ -173,9 +173,13 @@ final class RolloutCommands implements Runnable {
                         + (shadowWave ? counts.getOrDefault("shadowing", 0L) : 0);
                 boolean over = state.equals("succeeded") || n < current;
                 String note = "";
+                boolean ended = state.equals("rolled-back") || state.equals("aborted");
                 if (shadowWave && over) {
                     done = total; // its devices moved on: the next wave deployed to them
-                    note = " (shadow step over; the next wave deploys to these devices)";
+                    note = ended ? " (shadow step over; the next wave deployed to these devices, then the rollout was " + state + ")"
+                            : " (shadow step over; the next wave deploys to these devices)";
+                } else if (shadowWave && ended) {
+                    note = " (stopped in the shadow step: " + state + "; no device answered with the candidate)";
                 } else if (shadowWave) {
                     note = " (candidate loaded next to the active version; never answers)";
                 }

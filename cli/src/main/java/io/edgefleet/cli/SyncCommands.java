@@ -53,7 +53,20 @@ final class SyncCommands {
             if (eq <= 0) {
                 throw new IllegalArgumentException("--trust takes KEYID=FILE, got '" + a + "'");
             }
-            out.put(a.substring(0, eq), Keys.publicKey(Files.readString(Path.of(a.substring(eq + 1)))));
+            // each failure names the argument: with several --trust keys, "Is a directory" alone says not which
+            String text;
+            try {
+                text = Files.readString(Path.of(a.substring(eq + 1)));
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new IllegalArgumentException("--trust " + a + ": no such file", e);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--trust " + a + ": cannot read the public key: " + e.getMessage(), e);
+            }
+            try {
+                out.put(a.substring(0, eq), Keys.publicKey(text));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--trust " + a + ": " + e.getMessage(), e);
+            }
         }
         return out;
     }

@@ -240,6 +240,11 @@ class AbExperimentTest {
     @Test
     @Order(3)
     void stopping_returns_every_device_to_arm_a_and_unloads_arm_b() {
+        // the console hides the Stop button from a viewer; the server refuses one all the same, and the experiment runs on
+        CloudClient.Response refused = client(cp, CloudTestSupport.VIEWER).raw("POST", "/api/v1/experiments/" + experiment + "/stop",
+                "application/json", new byte[0]);
+        assertThat(refused.status()).as(refused.text()).isEqualTo(403);
+        assertThat(ops.get("/api/v1/experiments/" + experiment).json().get("state").asText()).isEqualTo("running");
         CloudClient.Response r = ops.raw("POST", "/api/v1/experiments/" + experiment + "/stop", "application/json", new byte[0]);
         assertThat(r.status()).as(r.text()).isEqualTo(200);
         assertThat(r.json().get("state").asText()).isEqualTo("stopped");

@@ -32,6 +32,17 @@ class AgentSettingsTest {
     }
 
     @Test
+    void a_telemetry_window_of_exactly_one_day_loads_and_one_millisecond_more_is_refused_naming_the_limit() throws Exception {
+        Path day = Files.writeString(dir.resolve("day.yaml"), "agent:\n  telemetry: { window-ms: 86400000 }\n");
+        assertThat(AgentSettings.load(day).telemetry().window()).isEqualTo(io.edgefleet.protocols.messages.TelemetryRecord.MAX_WINDOW);
+        Path over = Files.writeString(dir.resolve("over.yaml"), "agent:\n  telemetry: { window-ms: 86400001 }\n");
+        assertThatThrownBy(() -> AgentSettings.load(over)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 day")
+                .hasMessageContaining("86400001 ms");
+        Path negative = Files.writeString(dir.resolve("negative.yaml"), "agent:\n  telemetry: { window-ms: -5 }\n");
+        assertThatThrownBy(() -> AgentSettings.load(negative)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("10 ms .. 1 day");
+    }
+
+    @Test
     void escalation_settings_become_per_model_policies() throws Exception {
         Path yaml = Files.writeString(dir.resolve("agent.yaml"), """
                 agent:

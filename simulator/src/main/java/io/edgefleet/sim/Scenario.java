@@ -213,6 +213,10 @@ public record Scenario(String name, long seed, Duration maxDuration, Fleet fleet
         if (fleet.telemetryWindow().toMillis() < 100) {
             throw new IllegalArgumentException("fleet.telemetry-window must be at least 100ms");
         }
+        if (fleet.telemetryWindow().compareTo(io.edgefleet.protocols.messages.TelemetryRecord.MAX_WINDOW) > 0) {
+            // refused here, before anything starts, rather than by the agents' config once the control plane runs
+            throw new IllegalArgumentException("fleet.telemetry-window must be at most 1 day (a record's longest window)");
+        }
 
         String broker = checkBroker(text(root, "broker", "embedded"));
 

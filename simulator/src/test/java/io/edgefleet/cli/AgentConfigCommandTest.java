@@ -34,6 +34,19 @@ class AgentConfigCommandTest {
         ProfilesCommandTest.Run trustAlone = ProfilesCommandTest.run("agent", "--data-dir", dir.resolve("d4").toString(), "--trust", "k=none.pub");
         assertThat(trustAlone.code()).isEqualTo(Main.USAGE);
         assertThat(trustAlone.err()).contains("--trust needs a sync source: --sync-url URL, or --control-plane URL");
+        // a --trust that is no key: one line naming the argument, no stack trace
+        java.nio.file.Path notKey = dir.resolve("not-a-key.pub");
+        try {
+            java.nio.file.Files.writeString(notKey, "not a key\n");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        for (String trustArg : java.util.List.of("k=" + notKey, "k=" + dir.resolve("missing.pub"), "k=" + dir)) {
+            ProfilesCommandTest.Run r = ProfilesCommandTest.run("agent", "--data-dir", dir.resolve("d5").toString(), "--control-plane",
+                    "http://127.0.0.1:1", "--trust", trustArg);
+            assertThat(r.code()).as(trustArg).isEqualTo(Main.FAILED);
+            assertThat(r.err()).as(trustArg).contains("--trust " + trustArg + ": ").doesNotContain("Exception", "\tat ");
+        }
     }
 
     @Test
@@ -49,6 +62,10 @@ class AgentConfigCommandTest {
         assertThat(AgentCommand.syncSource(other, enrolled)).contains(other);
         io.edgefleet.agent.AgentConfig configured = enrolled.withSync(new io.edgefleet.agent.AgentConfig.Sync(other, java.util.Map.of(), 0));
         assertThat(AgentCommand.syncSource(null, configured)).contains(other);
+        // the start-up warning: an agent that enrols (--control-plane) is connected too, though its broker URL comes later
+        assertThat(AgentCommand.connectedWithoutSync(plain)).isFalse();
+        assertThat(AgentCommand.connectedWithoutSync(enrolled)).isTrue();
+        assertThat(AgentCommand.connectedWithoutSync(configured)).isFalse();
     }
 
     @Test

@@ -83,6 +83,28 @@ class RolloutSummaryTest {
     }
 
     @Test
+    void a_rollback_in_the_shadow_wave_is_said_so_and_the_normal_waves_never_started() throws Exception {
+        // a shadow + one normal wave, counted in devices; the shadow gate failed: the candidate is no longer loaded anywhere
+        String spec = """
+                {"model": "clf", "version": "2", "state": "rolled-back",
+                 "spec": {"waves": [{"count": 1, "mode": "shadow"}, {"count": 2}]}}""";
+        var rolledBack = JSON.readTree("""
+                {"rollout": %s, "currentWave": 1,
+                 "devices": [{"device": "d1", "wave": 1, "state": "rolled-back"}, {"device": "d2", "wave": 2, "state": "pending"}]}
+                """.formatted(spec));
+        assertThat(RolloutCommands.Status.waveLines(rolledBack)).containsExactly(
+                "wave 1 shadow [" + "#".repeat(30) + "] 1/1  {rolled-back=1} (stopped in the shadow step: rolled-back; no device answered with the candidate)",
+                "wave 2 [" + ".".repeat(30) + "] 0/1  {pending=1}");
+        var later = JSON.readTree("""
+                {"rollout": %s, "currentWave": 2,
+                 "devices": [{"device": "d1", "wave": 1, "state": "rolled-back"}, {"device": "d2", "wave": 2, "state": "rolled-back"}]}
+                """.formatted(spec));
+        assertThat(RolloutCommands.Status.waveLines(later).get(0)).endsWith(
+                "(shadow step over; the next wave deployed to these devices, then the rollout was rolled-back)");
+        assertThat(RolloutCommands.Status.waveLines(later).get(1)).isEqualTo("wave 2 [" + "#".repeat(30) + "] 2/2  {rolled-back=2}");
+    }
+
+    @Test
     void the_gates_line_includes_the_shadow_gates() throws Exception {
         var s = JSON.readTree("""
                 {"gates": {"maxErrorRate": 0.05, "maxInstallFailures": 0},

@@ -53,6 +53,9 @@ class ScenarioTest {
         assertRefused(BASE.replace("waves: [ { percent: 100 } ]", "waves: [ { percent: 100 } ], gates: { minDevice: 3 }"),
                 "steps[1].rollout: unknown key 'gates.minDevice'");
         assertRefused(BASE + "faults: [ { type: meteor } ]", "faults[0].type: unknown fault 'meteor'");
+        assertRefused(BASE.replace("fleet:\n", "fleet:\n  telemetry-window: 25h\n"), "fleet.telemetry-window must be at most 1 day");
+        assertThat(Scenario.parse(BASE.replace("fleet:\n", "fleet:\n  telemetry-window: 24h\n")).fleet().telemetryWindow())
+                .isEqualTo(java.time.Duration.ofDays(1));
         assertRefused(BASE + "faults: [ { type: partition, share: 0.5 } ]", "faults[0].for: how long the partition lasts is required");
         assertRefused(BASE + "faults: [ { type: partition, step: nope, for: 1s } ]", "faults[0].step: no step is called 'nope'");
         assertRefused(BASE + "faults: [ { type: slow-link, share: 2 } ]", "faults[0].share must be in (0, 1]");

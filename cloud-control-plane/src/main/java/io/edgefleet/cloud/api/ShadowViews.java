@@ -28,19 +28,35 @@ final class ShadowViews {
         out.put("gates", spec.effectiveShadowGates());
         engine.shadowTotals(id).ifPresent(t -> out.put("totals", totals(t)));
         List<ShadowReadings.Row> rows = engine.shadowRows(id);
+        out.put("devices", devices(rows));
+        out.put("windows", rows.subList(Math.max(0, rows.size() - MAX_WINDOWS), rows.size()).reversed().stream().map(ShadowViews::row).toList());
+        status.put("shadow", out);
+    }
+
+    /**
+     * The per-device entries of {@code rows} (in order of first appearance): {@code device}, its totals without
+     * {@code devices}, {@code windows} and {@code lastWindowStart} (of its last row; rows come by window start). One pass
+     * over the rows for the counts and last starts, so a status of a large shadow wave stays linear in its rows (it was
+     * two scans of every row per device: quadratic, on every console poll).
+     */
+    static List<Map<String, Object>> devices(List<ShadowReadings.Row> rows) {
+        Map<String, long[]> windows = new java.util.HashMap<>();
+        Map<String, ShadowReadings.Row> last = new java.util.HashMap<>();
+        for (ShadowReadings.Row r : rows) {
+            windows.computeIfAbsent(r.device(), k -> new long[1])[0]++;
+            last.put(r.device(), r);
+        }
         List<Map<String, Object>> devices = new java.util.ArrayList<>();
         ShadowReadings.perDevice(rows).forEach((device, t) -> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("device", device);
             m.putAll(totals(t));
             m.remove("devices");
-            m.put("windows", rows.stream().filter(r -> r.device().equals(device)).count());
-            m.put("lastWindowStart", rows.stream().filter(r -> r.device().equals(device)).reduce((a, b) -> b).orElseThrow().windowStart().toString());
+            m.put("windows", windows.get(device)[0]);
+            m.put("lastWindowStart", last.get(device).windowStart().toString());
             devices.add(m);
         });
-        out.put("devices", devices);
-        out.put("windows", rows.subList(Math.max(0, rows.size() - MAX_WINDOWS), rows.size()).reversed().stream().map(ShadowViews::row).toList());
-        status.put("shadow", out);
+        return devices;
     }
 
     static Map<String, Object> totals(ShadowReadings.Totals t) {

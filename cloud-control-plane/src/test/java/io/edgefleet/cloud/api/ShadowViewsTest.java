@@ -38,4 +38,34 @@ class ShadowViewsTest {
         assertThat(by.get("f/b").agreement()).isEqualTo(0.2);
         assertThat(by.get("f/b").latencyRatio()).isEqualTo(3.0);
     }
+
+    @Test
+    void per_device_entries_read_each_row_a_bounded_number_of_times_however_many_devices() {
+        // 400 devices x 5 windows: the status of a large shadow wave, built on every console poll. Counting the reads of the
+        // rows (not the time): two scans of every row per device would be 400 * 2 * 2000 = 1.6 million reads.
+        List<ShadowReadings.Row> data = new java.util.ArrayList<>();
+        for (int w = 0; w < 5; w++) {
+            for (int d = 0; d < 400; d++) {
+                data.add(row("f/d-" + d, w * 10, 10, 9, 1.0));
+            }
+        }
+        java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+        List<ShadowReadings.Row> rows = new java.util.AbstractList<>() {
+            @Override
+            public ShadowReadings.Row get(int i) {
+                reads.incrementAndGet();
+                return data.get(i);
+            }
+
+            @Override
+            public int size() {
+                return data.size();
+            }
+        };
+        List<Map<String, Object>> devices = ShadowViews.devices(rows);
+        assertThat(devices).hasSize(400);
+        assertThat(devices.get(7)).containsEntry("device", "f/d-7").containsEntry("windows", 5L).containsEntry("samples", 50L)
+                .containsEntry("lastWindowStart", Instant.ofEpochSecond(40).toString()).doesNotContainKey("devices");
+        assertThat(reads.get()).as("reads of %d rows", data.size()).isLessThanOrEqualTo(4L * data.size());
+    }
 }

@@ -128,11 +128,15 @@ final class EnrolmentClient {
         return new IdentityException(what + " refused by the control plane (HTTP " + r.statusCode() + "): " + detail, retriable);
     }
 
-    private static HttpResponse<byte[]> send(HttpClient client, HttpRequest.Builder req) {
+    static HttpResponse<byte[]> send(HttpClient client, HttpRequest.Builder req) {
+        HttpRequest built = req.timeout(TIMEOUT).build();
         try {
-            return client.send(req.timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofByteArray());
+            return client.send(built, HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            throw new IdentityException("control plane unreachable: " + e.getMessage(), true, e);
+            // a refused connection's ConnectException has no message: the log said "unreachable: null"
+            String why = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
+            throw new IdentityException("control plane unreachable at " + built.uri().getScheme() + "://" + built.uri().getAuthority() + ": " + why,
+                    true, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IdentityException("interrupted", true, e);
