@@ -767,10 +767,27 @@ public final class Simulation implements AutoCloseable {
             boolean cloud = r.parameters().string("edgefleet.source").orElse("edge").equals("cloud");
             boolean low = r.parameters().bool("edgefleet.low_confidence").orElse(false);
             boolean correct = ActivityModels.argmax(r.outputs().get(0).data().toFloatArray()) == inputs.labels()[k];
-            stats.ok(v, ms, cloud, low, correct);
+            stats.ok(answeringVersion(v, r, cloud), ms, cloud, low, correct);
         } catch (RuntimeException e) {
             stats.error(v, d.agent == null ? "agent down" : errorKind(e));
         }
+    }
+
+    /**
+     * The edge version a request's answer is counted under in the report's "per edge version" rows: the device's
+     * active version, except for an answer of an A/B experiment's arm (it carries {@code edgefleet.arm}) computed on
+     * the device, which is counted under the version that answered ({@code model_version}: arm B is not the device's
+     * active version). Before, arm B's answers were counted under arm A's version and arm B had no row.
+     *
+     * @param deviceVersion the device's active version when the request was sent ({@code -} for none)
+     * @param r the answer
+     * @param cloud whether the cloud answered it ({@code edgefleet.source: cloud}); then the device's version
+     */
+    static String answeringVersion(String deviceVersion, InferResponse r, boolean cloud) {
+        if (cloud || r.parameters().string("edgefleet.arm").isEmpty()) {
+            return deviceVersion;
+        }
+        return r.modelVersion().orElse(deviceVersion);
     }
 
     /**

@@ -153,4 +153,18 @@ class ReportHtmlTest {
         ReportPage.assertNoFloatNoise(new com.fasterxml.jackson.databind.ObjectMapper()
                 .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).readTree(text), "report");
     }
+
+    @Test
+    void an_ab_arm_b_answer_is_counted_under_the_version_that_answered_not_the_devices_active_one() {
+        io.edgefleet.protocols.oip.InferTensor out = new io.edgefleet.protocols.oip.InferTensor("probs",
+                io.edgefleet.protocols.oip.TensorData.ofFloats(new long[] {1, 3}, new float[] {0.1f, 0.8f, 0.1f}));
+        io.edgefleet.protocols.oip.InferResponse armB = new io.edgefleet.protocols.oip.InferResponse("activity", Optional.of("4"),
+                Optional.empty(), io.edgefleet.protocols.oip.Parameters.of("edgefleet.arm", "b", "edgefleet.experiment", "ab-1"),
+                List.of(out));
+        io.edgefleet.protocols.oip.InferResponse plain = new io.edgefleet.protocols.oip.InferResponse("activity", Optional.of("3"),
+                Optional.empty(), io.edgefleet.protocols.oip.Parameters.EMPTY, List.of(out));
+        assertThat(Simulation.answeringVersion("3", armB, false)).isEqualTo("4");
+        assertThat(Simulation.answeringVersion("3", plain, false)).isEqualTo("3");
+        assertThat(Simulation.answeringVersion("3", armB, true)).isEqualTo("3");
+    }
 }
