@@ -159,7 +159,9 @@ final class ExperimentCommands implements Callable<Integer> {
             if (answered.isPresent()) {
                 return answered.getAsInt();
             }
-            spec.commandLine().getOut().printf("experiment %s stopped: its devices answer with %s only%n", id, r.json().path("versionA").asText());
+            JsonNode e = r.json();
+            spec.commandLine().getOut().printf("experiment %s stopped at %s: its devices were sent back to arm A (%s) and unload arm B (%s)%n", id,
+                    e.path("stoppedAt").asText("?"), e.path("versionA").asText(), e.path("versionB").asText());
             return Main.OK;
         }
     }

@@ -51,7 +51,8 @@ function sign(x) {
 function renderSummary(e, c) {
   return h('dl', { class: 'kv' },
     h('dt', {}, 'Model'), h('dd', {}, link(`#/models/${enc(e.model)}`, e.model)),
-    h('dt', {}, 'Arm A'), h('dd', { id: 'experiment-a' }, `version ${e.versionA} (active on the devices)`),
+    h('dt', {}, 'Arm A'), h('dd', { id: 'experiment-a' }, e.state === 'running' ? `version ${e.versionA} (active on the devices)`
+      : `version ${e.versionA} (active on the devices when the experiment ran)`),
     h('dt', {}, 'Arm B'), h('dd', { id: 'experiment-b' }, `version ${e.versionB} (candidate)`),
     h('dt', {}, 'Split'), h('dd', {}, split(e)),
     h('dt', {}, 'Devices'), h('dd', { id: 'experiment-devices' }, (e.devices || []).length
@@ -106,11 +107,12 @@ function renderDifferences(c) {
 }
 
 function renderEnd(e, ctx) {
-  const promote = h('p', {}, `To promote arm B: stop the experiment, then start a normal rollout of version ${e.versionB} (`,
+  const promote = h('p', {}, `To promote arm B: ${e.state === 'running' ? 'stop the experiment, then ' : ''}start a normal rollout of version ${e.versionB} (`,
     link('#/rollouts', 'Rollouts'), `, or "edgefleet rollout create spec.yaml" with model: ${e.model}, version: "${e.versionB}"); its waves and gates `
     + 'move the fleet to B with the usual rollback. An experiment never changes the active version by itself.');
   if (e.state !== 'running') {
-    return [h('p', {}, 'Stopped: every device answers with arm A only and arm B is unloaded.'), promote];
+    return [h('p', {}, `Stopped${e.stoppedAt ? ` at ${e.stoppedAt}` : ''}: every device was sent back to arm A only and told to unload arm B`
+      + ' (a rollout since may have changed the active version).'), promote];
   }
   const out = [h('p', {}, `To stop: every device goes back to arm A only and unloads arm B ("edgefleet experiment stop ${e.id}").`)];
   if (ctx.may('rollouts:write')) {

@@ -265,7 +265,7 @@ class ConsoleShadowAbBrowserTest {
             browser.switchTo().alert().accept();
             waitFor(d -> ConsoleBrowsers.text(browser, "#experiment-state").equals("stopped"));
             assertThat(ops.get("/api/v1/experiments/" + ex).json().get("state").asText()).isEqualTo("stopped");
-            assertThat(ConsoleBrowsers.text(browser, "#experiment-end")).startsWith("Stopped: every device answers with arm A only");
+            assertThat(ConsoleBrowsers.text(browser, "#experiment-end")).startsWith("Stopped at ").contains("every device was sent back to arm A only");
             assertThat(browser.findElements(By.id("experiment-stop"))).isEmpty();
             await(Duration.ofSeconds(60), "both agents back on arm A", () -> agents.stream().allMatch(a -> a.splits().running("clf").isEmpty()));
             assertThat(browser.manage().logs().get(LogType.BROWSER).getAll())

@@ -35,7 +35,7 @@ class RolloutApiTest {
         cp = ControlPlane.start(CloudTestSupport.config(dir.resolve("cloud")).withRolloutTick(Duration.ofMillis(50)).withDatabase(database));
         ops = client(cp, OPERATOR);
         Path onnx = SyntheticModels.classifierOnnx(Files.createDirectories(dir.resolve("onnx")));
-        for (String m : List.of("keys", "empty", "joins", "merged", "numbered")) {
+        for (String m : List.of("keys", "empty", "joins", "merged", "numbered", "owned")) {
             CloudClient.Response r = ops.pushModel(m, "2", List.of(onnx), List.of(), Map.of(), n -> { });
             assertThat(r.status()).as(r.text()).isEqualTo(201);
         }
@@ -236,5 +236,25 @@ class RolloutApiTest {
                 throw new AssertionError(e);
             }
         }
+    }
+
+    @Test
+    void an_experiment_cannot_start_on_a_model_whose_rollout_is_not_finished() {
+        // A new user started an A/B experiment while a rollout of the same model was still judging its gates.
+        CloudClient.Response ro = post("""
+                {"model": "owned", "version": "2", "selector": "fleet=owned-later", "waitForDevices": true, "waves": [{"percent": 100}]}
+                """);
+        assertThat(ro.status()).as(ro.text()).isEqualTo(201);
+        String id = ro.json().get("id").asText();
+        CloudClient.Response ab = ops.raw("POST", "/api/v1/experiments", "application/json",
+                "{\"model\": \"owned\", \"candidate\": \"2\", \"share\": 0.5}".getBytes());
+        assertThat(ab.status()).as(ab.text()).isEqualTo(409);
+        assertThat(ab.json().get("detail").asText()).contains("rollout " + id + " (running) of 'owned' is not finished")
+                .contains("abort or roll it back first");
+        assertThat(ops.raw("POST", "/api/v1/rollouts/" + id + "/abort", "application/json", "{}".getBytes()).status()).isEqualTo(200);
+        CloudClient.Response after = ops.raw("POST", "/api/v1/experiments", "application/json",
+                "{\"model\": \"owned\", \"candidate\": \"2\", \"share\": 0.5}".getBytes());
+        assertThat(after.status()).as("the rollout no longer owns the model: the next refusal is about devices").isEqualTo(409);
+        assertThat(after.json().get("detail").asText()).contains("no selected device has model 'owned' active");
     }
 }

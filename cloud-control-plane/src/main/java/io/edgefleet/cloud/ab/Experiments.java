@@ -61,8 +61,8 @@ public final class Experiments {
      *
      * @throws ApiException 400 for a candidate that is not a registered version of the model, a share outside (0, 1), an
      *     unknown {@code splitBy}, a selector that does not parse, a candidate that is the active version (both arms the
-     *     same), devices with different active versions; 409 when no selected device serves the model or one of them
-     *     already runs an experiment on it
+     *     same), devices with different active versions; 409 when a rollout of the model is running or paused, no selected
+     *     device serves the model or one of them already runs an experiment on it
      */
     public Experiment start(String model, String candidate, double share, String splitBy, String selector) {
         try {
@@ -79,6 +79,25 @@ public final class Experiments {
         }
         if (registry.version(model, candidate).isEmpty()) {
             throw new ApiException(400, "Unknown version", "model '" + model + "' has no registered version '" + candidate + "'");
+        }
+        // A rollout's gates read the model's telemetry per version: with arm B answering part of the traffic they would
+        // judge a mix, and a deploy would move arm A under the experiment. One owner of a model at a time.
+        List<String> rolling = store.read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT id, state FROM rollouts WHERE model = ? ORDER BY created_at")) {
+                List<String> out = new ArrayList<>();
+                try (ResultSet rs = Jdbc.bind(p, model).executeQuery()) {
+                    while (rs.next()) {
+                        if (io.edgefleet.cloud.rollout.RolloutState.of(rs.getString(2)).active()) {
+                            out.add(rs.getString(1) + " (" + rs.getString(2) + ")");
+                        }
+                    }
+                }
+                return out;
+            }
+        });
+        if (!rolling.isEmpty()) {
+            throw new ApiException(409, "Rollout in progress", "rollout " + String.join(", ", rolling) + " of '" + model + "' is not finished:"
+                    + " an experiment would split the traffic its gates judge; finish, abort or roll it back first");
         }
         Selector s;
         try {
