@@ -245,10 +245,15 @@ public final class Experiments {
     /** The readings of {@code id}'s arm {@code arm} ({@code a} or {@code b}), all devices and windows together. */
     public ArmTotals totals(String id, String arm) {
         return store.read(c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(errors), 0), COALESCE(SUM(latency_sum), 0), "
-                    + "COALESCE(SUM(latency_sum_sq), 0), COALESCE(SUM(confidence_n), 0), COALESCE(SUM(confidence_sum), 0), "
-                    + "COALESCE(SUM(confidence_sum_sq), 0), COUNT(DISTINCT fleet || '/' || device), COALESCE(SUM(labelled), 0), "
-                    + "COALESCE(SUM(correct), 0) FROM ab_readings WHERE experiment_id = ? AND arm = ?")) {
+            // Counts summed as doubles: a hostile device's huge (valid per window) counts must not overflow the integer SUM
+            // (SQLite throws "integer overflow", PostgreSQL's numeric does not fit a long) and break the experiment's comparison;
+            // exact while the totals stay below 2^53, saturated at Long.MAX_VALUE beyond.
+            try (PreparedStatement p = c.prepareStatement("SELECT COALESCE(SUM(CAST(requests AS DOUBLE PRECISION)), 0), "
+                    + "COALESCE(SUM(CAST(errors AS DOUBLE PRECISION)), 0), COALESCE(SUM(latency_sum), 0), "
+                    + "COALESCE(SUM(latency_sum_sq), 0), COALESCE(SUM(CAST(confidence_n AS DOUBLE PRECISION)), 0), COALESCE(SUM(confidence_sum), 0), "
+                    + "COALESCE(SUM(confidence_sum_sq), 0), COUNT(DISTINCT fleet || '/' || device), "
+                    + "COALESCE(SUM(CAST(labelled AS DOUBLE PRECISION)), 0), COALESCE(SUM(CAST(correct AS DOUBLE PRECISION)), 0) "
+                    + "FROM ab_readings WHERE experiment_id = ? AND arm = ?")) {
                 ResultSet r = Jdbc.bind(p, id, arm).executeQuery();
                 r.next();
                 return totals(r);
@@ -257,7 +262,15 @@ public final class Experiments {
     }
 
     private static ArmTotals totals(ResultSet r) throws SQLException {
-        return new ArmTotals(r.getLong(1), r.getLong(2), r.getDouble(3), r.getDouble(4), r.getLong(5), r.getDouble(6), r.getDouble(7), r.getInt(8), r.getLong(9),
-                r.getLong(10));
+        long requests = count(r, 1);
+        long errors = Math.min(count(r, 2), requests); // saturated sums keep the per-window rules
+        long labelled = count(r, 9);
+        return new ArmTotals(requests, errors, r.getDouble(3), r.getDouble(4), Math.min(count(r, 5), requests - errors), r.getDouble(6),
+                r.getDouble(7), r.getInt(8), labelled, Math.min(count(r, 10), labelled));
+    }
+
+    /** A count summed as a double: (long) saturates at Long.MAX_VALUE (and an infinite sum). */
+    private static long count(ResultSet r, int column) throws SQLException {
+        return (long) r.getDouble(column);
     }
 }
