@@ -169,6 +169,55 @@ class AgentFeedbackTest {
         assertThat(a.errors() + b.errors()).as("refused feedback is no model error").isZero();
     }
 
+    /** Many clients race to label one answer: exactly one is counted (202), every other gets 409; none is a request. */
+    @Test
+    void concurrent_feedback_for_one_answer_is_counted_exactly_once() throws Exception {
+        agent.splits().drain("clf", clfA);
+        agent.splits().drain("clf", "v2");
+        int answers = 20;
+        int racers = 16;
+        for (int i = 0; i < answers; i++) {
+            inferClf("race-" + i, 1f, 1f);
+        }
+        int[] accepted = new int[answers];
+        int[] conflicts = new int[answers];
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(racers)) {
+            for (int i = 0; i < answers; i++) {
+                String body = "{\"id\": \"race-" + i + "\", \"correct\": true}";
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(racers);
+                List<java.util.concurrent.Future<Integer>> replies = new java.util.ArrayList<>();
+                for (int t = 0; t < racers; t++) {
+                    replies.add(pool.submit(() -> {
+                        start.await();
+                        return feedback("clf", body).status();
+                    }));
+                }
+                for (var f : replies) {
+                    int status = f.get();
+                    assertThat(status).isIn(202, 409);
+                    accepted[i] += status == 202 ? 1 : 0;
+                    conflicts[i] += status == 409 ? 1 : 0;
+                }
+            }
+        }
+        for (int i = 0; i < answers; i++) {
+            assertThat(accepted[i]).as("answer %d counted", i).isEqualTo(1);
+            assertThat(conflicts[i]).isEqualTo(racers - 1);
+        }
+        long labelled = 0;
+        long correct = 0;
+        long requests = 0;
+        for (String v : List.of(clfA, "v2")) {
+            var s = agent.splits().drain("clf", v);
+            labelled += s.map(SplitStats::labelled).orElse(0L);
+            correct += s.map(SplitStats::correct).orElse(0L);
+            requests += s.map(SplitStats::requests).orElse(0L);
+        }
+        assertThat(labelled).isEqualTo(answers);
+        assertThat(correct).isEqualTo(answers);
+        assertThat(requests).as("feedback is no request").isEqualTo(answers);
+    }
+
     @Test
     void an_answer_without_a_request_id_gets_one_and_takes_correct_feedback() {
         agent.splits().drain("clf", clfA);

@@ -68,7 +68,7 @@ public final class AbRoutes {
             long minSamples = (long) number(q, "minSamples", DEFAULT_MIN_SAMPLES, 1, 1e12);
             long minLabelled = (long) number(q, "minLabelled", Comparison.DEFAULT_MIN_LABELLED, 1, 1e12);
             Map<String, Object> out = json(e);
-            out.put("comparison", Comparison.toJson(experiments.totals(e.id(), "a"), experiments.totals(e.id(), "b"), level, minSamples,
+            out.put("comparison", Comparison.toJson(experiments.totals(e, "a"), experiments.totals(e, "b"), level, minSamples,
                     minLabelled));
             out.putAll(delivery(e, experiments.commands().of(e.id())));
             send(s, out, Status.OK_200);

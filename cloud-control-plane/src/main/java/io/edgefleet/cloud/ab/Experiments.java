@@ -18,7 +18,6 @@ import io.edgefleet.protocols.messages.TelemetryBatch;
 import io.edgefleet.protocols.messages.TelemetryRecord;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -261,22 +260,49 @@ public final class Experiments {
         });
     }
 
-    /** The readings of {@code id}'s arm {@code arm} ({@code a} or {@code b}), all devices and windows together. */
-    public ArmTotals totals(String id, String arm) {
-        return store.read(c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(errors), 0), COALESCE(SUM(latency_sum), 0), "
-                    + "COALESCE(SUM(latency_sum_sq), 0), COALESCE(SUM(confidence_n), 0), COALESCE(SUM(confidence_sum), 0), "
-                    + "COALESCE(SUM(confidence_sum_sq), 0), COUNT(DISTINCT fleet || '/' || device), COALESCE(SUM(labelled), 0), "
-                    + "COALESCE(SUM(correct), 0) FROM ab_readings WHERE experiment_id = ? AND arm = ?")) {
-                ResultSet r = Jdbc.bind(p, id, arm).executeQuery();
-                r.next();
-                return totals(r);
-            }
-        });
+    /**
+     * The readings of experiment {@code e}'s arm {@code arm} ({@code a} or {@code b}) from its own devices only, all windows
+     * together: a device outside the experiment (any fleet's device can send a split record naming any experiment id, and
+     * such records are stored) does not count in its comparison.
+     */
+    public ArmTotals totals(Experiment e, String arm) {
+        return totals(e.id(), arm, java.util.Set.copyOf(e.devices()));
     }
 
-    private static ArmTotals totals(ResultSet r) throws SQLException {
-        return new ArmTotals(r.getLong(1), r.getLong(2), r.getDouble(3), r.getDouble(4), r.getLong(5), r.getDouble(6), r.getDouble(7), r.getInt(8), r.getLong(9),
-                r.getLong(10));
+    /** The readings of {@code id}'s arm {@code arm} ({@code a} or {@code b}), all devices and windows together. */
+    public ArmTotals totals(String id, String arm) {
+        return totals(id, arm, null);
+    }
+
+    /** {@code devices} ({@code fleet/device} keys) null for every device. */
+    private ArmTotals totals(String id, String arm, java.util.Set<String> devices) {
+        return store.read(c -> {
+            // Counts summed as doubles: a hostile device's huge (valid per window) counts must not overflow the integer SUM
+            // (SQLite throws "integer overflow", PostgreSQL's numeric does not fit a long) and break the experiment's comparison;
+            // exact while the totals stay below 2^53, saturated at Long.MAX_VALUE beyond.
+            try (PreparedStatement p = c.prepareStatement("SELECT fleet || '/' || device, SUM(CAST(requests AS DOUBLE PRECISION)), "
+                    + "SUM(CAST(errors AS DOUBLE PRECISION)), SUM(latency_sum), SUM(latency_sum_sq), SUM(CAST(confidence_n AS DOUBLE PRECISION)), "
+                    + "SUM(confidence_sum), SUM(confidence_sum_sq), SUM(CAST(labelled AS DOUBLE PRECISION)), SUM(CAST(correct AS DOUBLE PRECISION)) "
+                    + "FROM ab_readings WHERE experiment_id = ? AND arm = ? GROUP BY fleet, device")) {
+                ResultSet r = Jdbc.bind(p, id, arm).executeQuery();
+                double[] sum = new double[9];
+                int n = 0;
+                while (r.next()) {
+                    if (devices != null && !devices.contains(r.getString(1))) {
+                        continue;
+                    }
+                    n++;
+                    for (int i = 0; i < sum.length; i++) {
+                        sum[i] += r.getDouble(i + 2);
+                    }
+                }
+                // (long) saturates at Long.MAX_VALUE (and an infinite sum); the saturated sums keep the per-window rules
+                long requests = (long) sum[0];
+                long errors = Math.min((long) sum[1], requests);
+                long labelled = (long) sum[7];
+                return new ArmTotals(requests, errors, sum[2], sum[3], Math.min((long) sum[4], requests - errors), sum[5], sum[6], n, labelled,
+                        Math.min((long) sum[8], labelled));
+            }
+        });
     }
 }

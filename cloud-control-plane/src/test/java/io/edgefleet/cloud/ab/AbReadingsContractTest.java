@@ -80,4 +80,63 @@ class AbReadingsContractTest {
             assertThat(a.correct()).isZero();
         }
     }
+
+    /**
+     * A hostile device's counts, each valid in its window, whose sum overflows a long: the totals saturate instead of the
+     * integer SUM failing (SQLite "integer overflow", a PostgreSQL numeric beyond a long), so the experiment's comparison
+     * keeps working; the per-window rules (correct at most labelled, errors at most requests) still hold for the totals.
+     */
+    @ParameterizedTest
+    @EnumSource(Stores.class)
+    void counts_whose_sum_overflows_a_long_saturate_instead_of_failing_the_totals(Stores kind) {
+        try (CloudStore store = kind.open(dir, PG)) {
+            Experiments ex = new Experiments(store, null, null, null, null, Clock.systemUTC());
+            long huge = Long.MAX_VALUE - 1;
+            ex.record(List.of(
+                    batch("evil", 1, 0, "1", huge, new SplitStats("ab-1", "a", huge, huge, 0, 0, 0, 0, 0, huge, huge)),
+                    batch("evil", 2, 1000, "1", huge, new SplitStats("ab-1", "a", huge, huge, 0, 0, 0, 0, 0, huge, huge)),
+                    batch("d1", 1, 0, "2", 30, new SplitStats("ab-1", "b", 30, 0, 150, 800, 30, 27, 25, 12, 7))));
+            ArmTotals a = ex.totals("ab-1", "a");
+            assertThat(a.requests()).isEqualTo(Long.MAX_VALUE);
+            assertThat(a.errors()).isLessThanOrEqualTo(a.requests());
+            assertThat(a.labelled()).isEqualTo(Long.MAX_VALUE);
+            assertThat(a.correct()).isLessThanOrEqualTo(a.labelled());
+            ArmTotals b = ex.totals("ab-1", "b");
+            assertThat(b.requests()).isEqualTo(30);
+            assertThat(b.labelled()).isEqualTo(12);
+            assertThat(b.correct()).isEqualTo(7);
+            // the comparison of the two arms is computed, not thrown
+            assertThat(Comparison.toJson(a, b, 0.95, 100, 10).toString()).contains("accuracy");
+        }
+    }
+
+    /**
+     * A device outside the experiment sends split records naming it (any device can name any experiment id, and the records
+     * are stored): the experiment's comparison counts only its own devices' readings, so the outsider cannot skew accuracy.
+     */
+    @ParameterizedTest
+    @EnumSource(Stores.class)
+    void an_outsiders_readings_do_not_count_in_the_experiments_totals(Stores kind) {
+        try (CloudStore store = kind.open(dir, PG)) {
+            Experiments ex = new Experiments(store, null, null, null, null, Clock.systemUTC());
+            ex.record(List.of(
+                    batch("d1", 1, 0, "1", 100, new SplitStats("ab-1", "a", 100, 2, 500, 2600, 98, 88, 80, 40, 36)),
+                    batch("d2", 1, 0, "2", 30, new SplitStats("ab-1", "b", 30, 0, 150, 800, 30, 27, 25, 12, 7)),
+                    batch("evil", 1, 0, "2", 1000, new SplitStats("ab-1", "b", 1000, 0, 0, 0, 0, 0, 0, 1000, 1000))));
+            Experiment e = new Experiment("ab-1", "m", "1", "2", 0.5, "share", List.of("f/d1", "f/d2"), Experiment.RUNNING, Instant.EPOCH,
+                    Optional.empty());
+            ArmTotals a = ex.totals(e, "a");
+            ArmTotals b = ex.totals(e, "b");
+            assertThat(a.requests()).isEqualTo(100);
+            assertThat(a.labelled()).isEqualTo(40);
+            assertThat(a.correct()).isEqualTo(36);
+            assertThat(a.devices()).isEqualTo(1);
+            assertThat(b.requests()).isEqualTo(30);
+            assertThat(b.labelled()).isEqualTo(12);
+            assertThat(b.correct()).isEqualTo(7);
+            assertThat(b.devices()).isEqualTo(1);
+            // every device's readings, the outsider's too, without the experiment's device list
+            assertThat(ex.totals("ab-1", "b").labelled()).isEqualTo(1012);
+        }
+    }
 }

@@ -17,14 +17,16 @@ import java.util.OptionalInt;
 public record Feedback(String id, OptionalInt label, Optional<Boolean> correct) {
     /** The largest feedback body read, bytes. */
     public static final int MAX_BODY_BYTES = 4096;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Refuses a member given twice ({"id": .., "correct": true, "correct": false}): which one counts would be a guess. */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     /**
      * Parses a body.
      *
      * @throws FeedbackException 400 naming the member and the rule: not a JSON object, {@code id} missing or not a non-empty
      *     string of at most {@value SplitAnswers#MAX_ID_LENGTH} characters, {@code label} not an integer, {@code correct}
-     *     not a boolean, or neither or both of them
+     *     not a boolean, neither or both of them, or a member given twice
      */
     public static Feedback parse(byte[] body) {
         if (body.length > MAX_BODY_BYTES) {
@@ -34,6 +36,9 @@ public record Feedback(String id, OptionalInt label, Optional<Boolean> correct) 
         try {
             n = JSON.readTree(body);
         } catch (java.io.IOException e) {
+            if (e instanceof com.fasterxml.jackson.core.JsonParseException p && p.getOriginalMessage().startsWith("Duplicate field")) {
+                throw invalid("a member is given twice; give each of 'id' and 'label' or 'correct' once");
+            }
             throw invalid("the body is not JSON");
         }
         if (n == null || !n.isObject()) {

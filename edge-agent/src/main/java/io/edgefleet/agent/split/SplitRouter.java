@@ -84,7 +84,9 @@ public final class SplitRouter implements InferenceService.Splitter {
     private final ModelSlots slots;
     private final SplitAnswers answers;
     private final Map<String, Experiment> byModel = new ConcurrentHashMap<>();
+    /** Counts by (model, version, experiment, arm): a version's counts of an ended experiment are kept apart from a new one's. */
     private final Map<List<String>, Sums> sums = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong sumsCreated = new java.util.concurrent.atomic.AtomicLong();
 
     /** With the default bounds on recorded answers ({@link SplitAnswers#DEFAULT_MAX_ANSWERS}, {@link SplitAnswers#DEFAULT_TTL}). */
     public SplitRouter(ModelSlots slots) {
@@ -155,7 +157,7 @@ public final class SplitRouter implements InferenceService.Splitter {
         for (;;) {
             Sums s = sums(model, a.version(), a.experiment(), a.arm());
             synchronized (s) {
-                if (sums.get(List.of(model, a.version())) != s) {
+                if (sums.get(List.of(model, a.version(), a.experiment(), a.arm())) != s) {
                     continue; // drained meanwhile: count in the next window's
                 }
                 s.labelled++;
@@ -172,7 +174,7 @@ public final class SplitRouter implements InferenceService.Splitter {
 
     /** The (model, version) pairs with counts not yet drained: the telemetry reports them even in a window without requests. */
     public java.util.Set<List<String>> pending() {
-        return java.util.Set.copyOf(sums.keySet());
+        return sums.keySet().stream().map(k -> List.of(k.get(0), k.get(1))).collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
     /** The experiment running on {@code model}, if any. */
@@ -232,16 +234,34 @@ public final class SplitRouter implements InferenceService.Splitter {
         return request.id().orElseGet(() -> java.util.UUID.randomUUID().toString());
     }
 
-    /** The counts of {@code model}'s {@code version} as an arm since the last drain, if it answered any; resets them. */
+    /**
+     * The counts of {@code model}'s {@code version} as an arm since the last drain, if it answered any; resets them. When
+     * the version was an arm of two experiments since (one ended, the next started before the window went out), the older
+     * experiment's counts come first and the newer's stay pending ({@link #pending}) for the next window: a record carries
+     * one experiment's counts, and neither is lost.
+     */
     public Optional<SplitStats> drain(String model, String version) {
-        Sums s = sums.remove(List.of(model, version));
-        return s == null ? Optional.empty() : s.stats();
+        for (;;) {
+            Map.Entry<List<String>, Sums> oldest = null;
+            for (Map.Entry<List<String>, Sums> e : sums.entrySet()) {
+                if (e.getKey().get(0).equals(model) && e.getKey().get(1).equals(version) && (oldest == null || e.getValue().seq < oldest.getValue().seq)) {
+                    oldest = e;
+                }
+            }
+            if (oldest == null) {
+                return Optional.empty();
+            }
+            if (sums.remove(oldest.getKey(), oldest.getValue())) {
+                return oldest.getValue().stats();
+            }
+        }
     }
 
     /** Sums of one (model, version) as one arm of one experiment. */
     private static final class Sums {
         final String experiment;
         final String arm;
+        final long seq;
         long requests;
         long errors;
         double latencySum;
@@ -252,9 +272,10 @@ public final class SplitRouter implements InferenceService.Splitter {
         long labelled;
         long correct;
 
-        Sums(String experiment, String arm) {
+        Sums(String experiment, String arm, long seq) {
             this.experiment = experiment;
             this.arm = arm;
+            this.seq = seq;
         }
 
         synchronized Optional<SplitStats> stats() {
@@ -264,13 +285,7 @@ public final class SplitRouter implements InferenceService.Splitter {
     }
 
     private Sums sums(String model, String version, String experiment, String arm) {
-        Sums s = sums.computeIfAbsent(List.of(model, version), k -> new Sums(experiment, arm));
-        if (!s.experiment.equals(experiment) || !s.arm.equals(arm)) { // a new experiment: its own counts
-            Sums fresh = new Sums(experiment, arm);
-            sums.put(List.of(model, version), fresh);
-            return fresh;
-        }
-        return s;
+        return sums.computeIfAbsent(List.of(model, version, experiment, arm), k -> new Sums(experiment, arm, sumsCreated.incrementAndGet()));
     }
 
     private final class ArmSplit implements InferenceService.Split {
@@ -313,7 +328,7 @@ public final class SplitRouter implements InferenceService.Splitter {
             for (;;) {
                 Sums s = sums(lease.modelName(), lease.version(), experiment, arm);
                 synchronized (s) {
-                    if (sums.get(List.of(lease.modelName(), lease.version())) != s) {
+                    if (sums.get(List.of(lease.modelName(), lease.version(), experiment, arm)) != s) {
                         continue; // drained meanwhile: count in the next window's
                     }
                     s.requests++;
@@ -335,7 +350,7 @@ public final class SplitRouter implements InferenceService.Splitter {
             for (;;) {
                 Sums s = sums(lease.modelName(), lease.version(), experiment, arm);
                 synchronized (s) {
-                    if (sums.get(List.of(lease.modelName(), lease.version())) != s) {
+                    if (sums.get(List.of(lease.modelName(), lease.version(), experiment, arm)) != s) {
                         continue;
                     }
                     s.requests++;

@@ -183,6 +183,32 @@ class CandidateRestoreTest {
         assertThat(slots.armBVersion("clf")).isEmpty();
     }
 
+    /** The candidate's file deleted while the agent was down: dropped, the model still answers from arm A, the ack says why. */
+    @Test
+    void a_candidate_whose_file_is_gone_is_dropped_and_the_model_still_answers_from_arm_a() throws Exception {
+        handler.handle(split("ab-1", false), acks::add);
+        slots.close();
+        store.close();
+        Files.delete(candidate);
+        open();
+        slots.restore();
+        acks.clear();
+        assertThat(handler.restoreCandidates()).isZero();
+        assertThat(slots.armBVersion("clf")).isEmpty();
+        assertThat(store.candidates()).isEmpty();
+        assertThat(router.route("clf", keyed("client-1"))).as("no split: plain arm A serving").isEmpty();
+        try (Lease l = slots.lease("clf", Optional.empty())) {
+            assertThat(l.version()).isEqualTo("v1");
+            assertThat(l.model().inferChecked(l.model().check(keyed("client-1").inputs()))).isNotEmpty();
+        }
+        handler.resumePending(acks::add);
+        assertThat(acks).singleElement().satisfies(a -> {
+            assertThat(a.phase()).isEqualTo(AckPhase.FAILED);
+            assertThat(a.error().orElseThrow().code()).isEqualTo(CommandHandler.NOT_RESTORED);
+            assertThat(a.error().orElseThrow().message()).contains("file is gone");
+        });
+    }
+
     @Test
     void candidates_load_only_next_to_an_active_other_version() {
         assertThatThrownBy(() -> slots.loadArmB("clf", "v1", candidate)).isInstanceOf(SlotException.class)

@@ -96,6 +96,33 @@ class SplitRouterTest {
         assertThat(router.drain("clf", "v1")).isEmpty(); // drained: the next window starts from zero
     }
 
+    /**
+     * One experiment ends and the next starts on the same model before the telemetry window goes out: arm A (the same
+     * version in both) keeps each experiment's counts apart; the ended one's go out first, the new one's in the next
+     * window, none lost (the new experiment's first request used to replace the ended one's undrained counts).
+     */
+    @Test
+    void an_ended_experiments_last_counts_are_not_lost_when_the_next_starts_before_the_window_goes_out() {
+        router.start(new SplitRouter.Experiment("exp-old", "clf", "v2", 0.0, SplitRouter.SplitBy.SHARE));
+        for (int i = 0; i < 3; i++) {
+            assertThat(inference.infer("clf", Optional.empty(), request(Optional.empty())).modelVersion()).contains("v1");
+        }
+        assertThat(router.stop("clf", "exp-old")).isTrue();
+        router.start(new SplitRouter.Experiment("exp-new", "clf", "v2", 0.0, SplitRouter.SplitBy.SHARE));
+        for (int i = 0; i < 2; i++) {
+            inference.infer("clf", Optional.empty(), request(Optional.empty()));
+        }
+        SplitStats first = router.drain("clf", "v1").orElseThrow();
+        assertThat(first.experiment()).isEqualTo("exp-old");
+        assertThat(first.requests()).isEqualTo(3);
+        assertThat(router.pending()).as("the new experiment's counts wait for the next window").contains(List.of("clf", "v1"));
+        SplitStats next = router.drain("clf", "v1").orElseThrow();
+        assertThat(next.experiment()).isEqualTo("exp-new");
+        assertThat(next.requests()).isEqualTo(2);
+        assertThat(router.drain("clf", "v1")).isEmpty();
+        assertThat(router.pending()).isEmpty();
+    }
+
     @Test
     void a_client_key_always_gets_the_same_arm_and_keys_split_by_share() {
         router.start(new SplitRouter.Experiment("exp-2", "clf", "v2", 0.3, SplitRouter.SplitBy.KEY));
