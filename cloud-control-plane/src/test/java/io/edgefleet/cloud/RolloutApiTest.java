@@ -245,7 +245,7 @@ class RolloutApiTest {
                 {"model": "owned", "version": "2", "selector": "fleet=owned-later", "waitForDevices": true, "waves": [{"percent": 100}]}
                 """);
         assertThat(ro.status()).as(ro.text()).isEqualTo(201);
-        String id = ro.json().get("id").asText();
+        String id = ro.json().get("rollout").get("id").asText();
         CloudClient.Response ab = ops.raw("POST", "/api/v1/experiments", "application/json",
                 "{\"model\": \"owned\", \"candidate\": \"2\", \"share\": 0.5}".getBytes());
         assertThat(ab.status()).as(ab.text()).isEqualTo(409);

@@ -39,6 +39,8 @@ public record SplitStats(String experiment, String arm, long requests, long erro
         Checks.nonNegative(confidenceCount, "split.confidenceCount");
         Checks.nonNegative(labelled, "split.labelled");
         Checks.nonNegative(correct, "split.correct");
+        TelemetryRecord.atMostMaxCount(requests, "split.requests");
+        TelemetryRecord.atMostMaxCount(labelled, "split.labelled");
         if (correct > labelled) {
             throw new ProtocolException("split.correct", correct + " correct answers are more than the " + labelled + " labelled ones");
         }

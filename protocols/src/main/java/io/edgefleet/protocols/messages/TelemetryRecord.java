@@ -46,6 +46,19 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
         @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<SplitStats> split) {
     /** The longest window a record may cover (1 day): a longer one would count a whole history into one gate reading. */
     public static final java.time.Duration MAX_WINDOW = java.time.Duration.ofDays(1);
+    /**
+     * The most requests one record may count: 2^40 (about 1.1e12, 12.7 million a second for a whole day). Real windows are
+     * far below it; the bound keeps the cloud's sums over devices and windows far from a long's overflow, which one
+     * device's two records of Long.MAX_VALUE would otherwise reach.
+     */
+    public static final long MAX_COUNT = 1L << 40;
+
+    /** Refuses {@code n} above {@link #MAX_COUNT}, naming {@code path}. */
+    static void atMostMaxCount(long n, String path) {
+        if (n > MAX_COUNT) {
+            throw new ProtocolException(path, n + " is more than the " + MAX_COUNT + " a window may count");
+        }
+    }
 
     public TelemetryRecord {
         split = split == null ? Optional.empty() : split;
@@ -69,6 +82,7 @@ public record TelemetryRecord(String model, String version, Instant windowStart,
                     + " hours (an agent's windows are agent.telemetry.window-ms long)");
         }
         Checks.nonNegative(count, "count");
+        atMostMaxCount(count, "count");
         atMostCount(errors, count, "errors");
         atMostCount(escalations, count, "escalations");
         atMostCount(nonFinite, count, "nonFinite");

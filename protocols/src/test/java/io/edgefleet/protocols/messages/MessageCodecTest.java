@@ -112,6 +112,8 @@ class MessageCodecTest {
                         "$.records[0].clientErrors", "1198 client errors and 3 model errors are more than the window's count of 1200"),
                 Arguments.of(TelemetryBatch.class, tel.replace("\"invalid-input\":150", "\"invalid-input\":null"),
                         "$.records[0].clientErrors.invalid-input", "must not be null"),
+                Arguments.of(TelemetryBatch.class, tel.replace("\"count\":1200", "\"count\":9223372036854775806"),
+                        "$.records[0].count", "is more than the 1099511627776 a window may count"),
                 Arguments.of(TelemetryBatch.class, tel.replace("\"windowStart\":\"2026", "\"windowStart\":\"1970"),
                         "$.records[0].windowEnd", "is longer than 24 hours"),
                 Arguments.of(TelemetryBatch.class, tel.replaceAll("\"records\":\\[.*\\]", "\"records\":[]"),
