@@ -128,6 +128,18 @@ class AgentFeedbackTest {
         return answer.path("parameters").path("edgefleet.arm").asText();
     }
 
+    /**
+     * Forgets every pending count of {@code clf}: a drain gives one experiment's counts at a time (the oldest first), and
+     * another test may have run a second experiment on the model (exp-key), whose counts would otherwise come first.
+     */
+    static void drainAll() {
+        for (String v : List.of(clfA, "v2")) {
+            while (agent.splits().drain("clf", v).isPresent()) {
+                // drop
+            }
+        }
+    }
+
     static void assertProblem(Reply r, int status, String detailPart) {
         assertThat(r.status()).as(r.body()).isEqualTo(status);
         assertThat(r.contentType()).startsWith("application/problem+json");
@@ -137,8 +149,7 @@ class AgentFeedbackTest {
 
     @Test
     void labels_are_scored_against_the_arm_that_answered_and_counted_once() {
-        agent.splits().drain("clf", clfA);
-        agent.splits().drain("clf", "v2");
+        drainAll();
         long[] labelled = new long[2];
         long[] correct = new long[2];
         for (int i = 0; i < 200; i++) {
@@ -172,8 +183,7 @@ class AgentFeedbackTest {
     /** Many clients race to label one answer: exactly one is counted (202), every other gets 409; none is a request. */
     @Test
     void concurrent_feedback_for_one_answer_is_counted_exactly_once() throws Exception {
-        agent.splits().drain("clf", clfA);
-        agent.splits().drain("clf", "v2");
+        drainAll();
         int answers = 20;
         int racers = 16;
         for (int i = 0; i < answers; i++) {
@@ -220,8 +230,7 @@ class AgentFeedbackTest {
 
     @Test
     void an_answer_without_a_request_id_gets_one_and_takes_correct_feedback() {
-        agent.splits().drain("clf", clfA);
-        agent.splits().drain("clf", "v2");
+        drainAll();
         JsonNode answer = inferClf(null, 1, 1);
         String id = answer.path("id").asText();
         assertThat(id).isNotEmpty();
@@ -233,8 +242,7 @@ class AgentFeedbackTest {
 
     @Test
     void malformed_feedback_is_400_never_counted_and_leaves_the_answer_open() {
-        agent.splits().drain("clf", clfA);
-        agent.splits().drain("clf", "v2");
+        drainAll();
         inferClf("bad-1", 1, 1);
         assertProblem(feedback("clf", "not json"), 400, "not JSON");
         assertProblem(feedback("clf", "[1]"), 400, "JSON object");
@@ -343,8 +351,7 @@ class AgentFeedbackTest {
     @Test
     void coap_takes_the_same_feedback() {
         inferClf("coap-1", 1, 1);
-        agent.splits().drain("clf", clfA);
-        agent.splits().drain("clf", "v2");
+        drainAll();
         org.eclipse.californium.core.CoapClient c = new org.eclipse.californium.core.CoapClient(
                 "coap://127.0.0.1:" + agent.coapPort().getAsInt() + "/feedback/clf");
         try {
