@@ -342,6 +342,7 @@ public final class ControlPlane implements AutoCloseable {
             rollouts.useShadowReadings(new io.edgefleet.cloud.rollout.ShadowReadings(store));
             experiments = new io.edgefleet.cloud.ab.Experiments(store, registry, fleet, commands, leadership, clock); // A/B (docs/ab.md)
             rollouts.alsoAcknowledge(experiments.commands()::acknowledge); // split commands tracked on the rollouts' ack path
+            rollouts.alsoRefuse(experiments::blocksRollout); // no rollout of a model an experiment splits (409), as no experiment during a rollout
             var splitCommands = experiments.commands();
             housekeeping.scheduleWithFixedDelay(leaderOnly(() -> splitCommands.runOnce(Optional.empty())), 1, 1, TimeUnit.SECONDS); // re-sends
             rollouts.useDrift(drift);

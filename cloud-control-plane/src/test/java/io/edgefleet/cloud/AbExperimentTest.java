@@ -138,6 +138,25 @@ class AbExperimentTest {
     }
 
     @Test
+    @Order(0)
+    void no_experiment_while_a_rollout_of_the_model_runs() {
+        // a rollout waiting for devices that never come stays running: its gates and deploys own the model meanwhile
+        CloudClient.Response ro = ops.raw("POST", "/api/v1/rollouts", "application/json", """
+                {"model": "clf", "version": "sharp", "selector": "fleet=nobody", "waitForDevices": true, "waves": [{"percent": 100}]}""".getBytes());
+        assertThat(ro.status()).as(ro.text()).isEqualTo(201);
+        String rollout = ro.json().get("rollout").get("id").asText();
+        CloudClient.Response refused = startExperiment("""
+                {"model": "clf", "candidate": "sharp", "share": 0.2, "selector": "fleet=ab"}""");
+        assertThat(refused.status()).as(refused.text()).isEqualTo(409);
+        assertThat(refused.contentType()).contains("problem+json");
+        assertThat(refused.text()).contains("rollout " + rollout).contains("finish, abort or roll it back first");
+        assertThat(ops.get("/api/v1/experiments").json().get("experiments")).isEmpty();
+        CloudClient.Response abort = ops.raw("POST", "/api/v1/rollouts/" + rollout + "/abort", "application/json",
+                "{\"reason\": \"test over\"}".getBytes());
+        assertThat(abort.status()).as(abort.text()).isEqualTo(200);
+    }
+
+    @Test
     @Order(1)
     void a_share_split_answers_from_both_arms_within_binomial_tolerance_and_the_comparison_sees_the_surer_arm() {
         CloudClient.Response r = startExperiment("""
@@ -147,6 +166,14 @@ class AbExperimentTest {
         assertThat(r.json().get("versionA").asText()).isEqualTo(activeVersion);
         assertThat(r.json().get("devices")).hasSize(2);
         await(Duration.ofSeconds(60), "both agents split", () -> agents.stream().allMatch(a -> a.splits().running("clf").isPresent()));
+        // the mirror: no rollout of a model an experiment splits (its deploys would replace arm A under the experiment)
+        long rolloutsBefore = ops.get("/api/v1/rollouts").json().size();
+        CloudClient.Response ro = ops.raw("POST", "/api/v1/rollouts", "application/json", """
+                {"model": "clf", "version": "sharp", "selector": "fleet=ab", "waves": [{"percent": 100}]}""".getBytes());
+        assertThat(ro.status()).as(ro.text()).isEqualTo(409);
+        assertThat(ro.contentType()).contains("problem+json");
+        assertThat(ro.text()).contains("A/B experiment " + experiment).contains("stop it first");
+        assertThat(ops.get("/api/v1/rollouts").json().size()).as("nothing created").isEqualTo(rolloutsBefore);
 
         int perAgent = 600;
         int inB = 0;

@@ -204,6 +204,20 @@ public final class Experiments {
         return tracked;
     }
 
+    /**
+     * Why a rollout of {@code model} may not start now: an experiment splits it (a rollout's deploys would replace arm A on
+     * the experiment's devices and its gates would judge mixed traffic), naming the experiment and how to stop it. Empty
+     * when none runs. The rollouts' check ({@code RolloutEngine.alsoRefuse}), the mirror of {@link #start}'s refusal of an
+     * experiment while a rollout of the model is running. Any thread.
+     */
+    public Optional<io.edgefleet.cloud.rollout.RolloutException.Conflict> blocksRollout(String model) {
+        return list().stream().filter(e -> e.state().equals(Experiment.RUNNING) && e.model().equals(model)).findFirst()
+                .map(e -> new io.edgefleet.cloud.rollout.RolloutException.Conflict("Experiment running", Optional.empty(), "A/B experiment "
+                        + e.id() + " splits '" + model + "' between " + e.versionA() + " and " + e.versionB() + " on " + e.devices().size()
+                        + " device(s): a rollout would replace arm A under it; stop it first (POST /api/v1/experiments/" + e.id()
+                        + "/stop, or edgefleet experiment stop " + e.id() + ")", false));
+    }
+
     public Optional<Experiment> get(String id) {
         return list().stream().filter(e -> e.id().equals(id)).findFirst();
     }

@@ -168,7 +168,8 @@ public final class RolloutEngine implements AutoCloseable {
      *
      * @throws RegistryException the model or version is unknown (404)
      * @throws RolloutException.UnusableTarget the version is deprecated
-     * @throws RolloutException.Conflict a rollout of the model is running or paused
+     * @throws RolloutException.Conflict a rollout of the model is running or paused, or a check added with
+     *     {@link #alsoRefuse} refuses the model (an A/B experiment running on it)
      * @throws RolloutException.InvalidSpec no device matches the selector and the spec does not wait for devices
      */
     public synchronized RolloutRow create(RolloutSpec spec, String actor) {
@@ -182,6 +183,12 @@ public final class RolloutEngine implements AutoCloseable {
             if (r.model().equals(spec.model()) && r.state().active()) {
                 throw new RolloutException.Conflict("Rollout in progress", Optional.of(r.id()), "rollout " + r.id() + " of " + r.model()
                         + " is " + r.state() + "; finish, abort or roll it back first", false);
+            }
+        }
+        for (java.util.function.Function<String, Optional<RolloutException.Conflict>> refusal : refusals) {
+            Optional<RolloutException.Conflict> why = refusal.apply(spec.model());
+            if (why.isPresent()) {
+                throw why.get();
             }
         }
         if (!spec.waitsForDevices() && fleet.select(Selector.parse(spec.selector())).isEmpty()) {
@@ -432,6 +439,17 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     private final List<java.util.function.ToIntFunction<List<FleetAck>>> otherAcks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<java.util.function.Function<String, Optional<RolloutException.Conflict>>> refusals =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Adds a check that {@link #create} runs on the model before anything is stored: a conflict it returns is thrown (a 409
+     * problem on the API). The A/B experiments refuse a rollout of a model they split ({@code Experiments.blocksRollout}):
+     * its deploys would replace arm A under the experiment. Any thread; call at start-up.
+     */
+    public void alsoRefuse(java.util.function.Function<String, Optional<RolloutException.Conflict>> check) {
+        refusals.add(check);
+    }
 
     /**
      * Hands every batch {@link #acknowledge} applies to {@code other} as well, after the rollouts' rows (the A/B split
