@@ -45,7 +45,9 @@ unshape() {
     shaped=0
   fi
 }
-trap unshape EXIT INT TERM
+trap unshape EXIT
+trap 'exit 130' INT   # exiting runs the EXIT trap: the shaping goes, no later rate is shaped
+trap 'exit 143' TERM
 
 summary=()
 bench() { # label
