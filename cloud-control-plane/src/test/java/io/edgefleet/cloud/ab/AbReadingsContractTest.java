@@ -151,4 +151,34 @@ class AbReadingsContractTest {
             assertThat(ex.totals("ab-1", "b").labelled()).isEqualTo(1012);
         }
     }
+
+    /**
+     * The rollouts' refusal while an experiment splits a model ({@code RolloutEngine.alsoRefuse}; end to end with real
+     * agents in the slow {@code AbExperimentTest}): only a running experiment of that model refuses, naming itself.
+     */
+    @ParameterizedTest
+    @EnumSource(Stores.class)
+    void a_running_experiment_blocks_a_rollout_of_its_model_only(Stores kind) {
+        try (CloudStore store = kind.open(dir, PG)) {
+            Experiments ex = new Experiments(store, null, null, null, null, Clock.systemUTC());
+            assertThat(ex.blocksRollout("clf")).isEmpty();
+            store.tx(c -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("INSERT INTO ab_experiments (id, model, version_a, version_b, share, split_by, devices, state, created_at) "
+                            + "VALUES ('ab-old', 'clf', '1', '2', 0.5, 'share', 'f/d1', 'stopped', 1)");
+                    s.execute("INSERT INTO ab_experiments (id, model, version_a, version_b, share, split_by, devices, state, created_at) "
+                            + "VALUES ('ab-live', 'clf', '1', '3', 0.2, 'key', 'f/d1,f/d2', 'running', 2)");
+                }
+                return null;
+            });
+            Optional<io.edgefleet.cloud.rollout.RolloutException.Conflict> why = ex.blocksRollout("clf");
+            assertThat(why).isPresent();
+            assertThat(why.get().title()).isEqualTo("Experiment running");
+            assertThat(why.get().getMessage()).contains("A/B experiment ab-live", "between 1 and 3", "on 2 device(s)",
+                    "POST /api/v1/experiments/ab-live/stop").doesNotContain("ab-old");
+            assertThat(why.get().concurrent()).as("retrying does not help: stopping the experiment does").isFalse();
+            assertThat(ex.blocksRollout("other")).as("another model's rollout is free").isEmpty();
+        }
+    }
+
 }
