@@ -160,7 +160,7 @@ final class ExperimentCommands implements Callable<Integer> {
                 return answered.getAsInt();
             }
             JsonNode e = r.json();
-            spec.commandLine().getOut().printf("experiment %s stopped at %s: its devices were sent back to arm A (%s) and unload arm B (%s)%n", id,
+            spec.commandLine().getOut().printf("experiment %s stopped at %s: its devices were sent back to arm A (%s) and told to unload arm B (%s)%n", id,
                     e.path("stoppedAt").asText("?"), e.path("versionA").asText(), e.path("versionB").asText());
             return Main.OK;
         }

@@ -209,6 +209,16 @@ public final class Main {
      */
     static String message(Throwable ex) {
         for (Throwable t = ex; t != null; t = t.getCause()) {
+            // the JDK's file exceptions carry only the path as their message ("edgefleet: r.yaml" said nothing)
+            if (t instanceof java.nio.file.NoSuchFileException f) {
+                return "no such file: " + f.getFile();
+            }
+            if (t instanceof java.nio.file.AccessDeniedException f) {
+                return "permission denied: " + f.getFile();
+            }
+            if (t instanceof java.nio.file.NotDirectoryException f) {
+                return "not a directory: " + f.getFile();
+            }
             if (t.getMessage() != null && !t.getMessage().isBlank()) {
                 return t.getMessage();
             }

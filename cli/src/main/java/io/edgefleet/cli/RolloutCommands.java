@@ -39,7 +39,14 @@ final class RolloutCommands implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            JsonNode body = DeviceCatalog.yamlMapper().readTree(Files.readString(file));
+            JsonNode body;
+            try {
+                body = DeviceCatalog.yamlMapper().readTree(Files.readString(file));
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                var at = e.getLocation();
+                throw new IllegalArgumentException("the rollout spec " + file + " is not valid YAML or JSON" + (at == null ? "" : " (line "
+                        + at.getLineNr() + ", column " + at.getColumnNr() + ")") + ": " + e.getOriginalMessage(), e);
+            }
             CloudClient.Response r = api.client().post("/api/v1/rollouts", body);
             java.util.OptionalInt answered = api.answered(r);
             if (answered.isPresent()) {

@@ -127,6 +127,13 @@ class AbExperimentTest {
         CloudClient.Response by = startExperiment("""
                 {"model": "clf", "candidate": "sharp", "share": 0.2, "splitBy": "mood", "selector": "fleet=ab"}""");
         assertThat(by.status()).isEqualTo(400);
+        // read as every API body is: the parser's place, not an exception's class name
+        CloudClient.Response malformed = startExperiment("{\"model\": \"clf\", \"share\": ");
+        assertThat(malformed.status()).isEqualTo(400);
+        assertThat(malformed.text()).contains("Malformed JSON").contains("line").doesNotContain("Exception");
+        CloudClient.Response notObject = startExperiment("[1, 2]");
+        assertThat(notObject.status()).isEqualTo(400);
+        assertThat(notObject.text()).contains("must be a JSON object");
         // both arms the same: the version the devices have active, registered under its own name
         push(activeVersion, SyntheticModels.rotatedClassifierOnnx(dir, "same.onnx", 0, 1));
         CloudClient.Response same = startExperiment("""
@@ -174,6 +181,11 @@ class AbExperimentTest {
         assertThat(ro.contentType()).contains("problem+json");
         assertThat(ro.text()).contains("A/B experiment " + experiment).contains("stop it first");
         assertThat(ops.get("/api/v1/rollouts").json().size()).as("nothing created").isEqualTo(rolloutsBefore);
+        // a second experiment on the same devices names the one running and how to stop it
+        CloudClient.Response second = startExperiment("""
+                {"model": "clf", "candidate": "sharp", "share": 0.5, "selector": "fleet=ab"}""");
+        assertThat(second.status()).as(second.text()).isEqualTo(409);
+        assertThat(second.text()).contains("already run experiment " + experiment).contains("edgefleet experiment stop " + experiment);
 
         int perAgent = 600;
         int inB = 0;

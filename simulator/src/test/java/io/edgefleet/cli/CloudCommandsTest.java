@@ -144,6 +144,12 @@ class CloudCommandsTest {
         assertThat(cli("rollout", "status", id).out()).containsPattern(" wave 1 aborted by ").doesNotContain("wave 0");
         Run missing = cli("rollout", "create", dir.resolve("none.yaml").toString());
         assertThat(missing.code()).isEqualTo(Main.FAILED);
+        assertThat(missing.err()).as("says what is wrong with the path, not the path alone").contains("no such file: ")
+                .contains("none.yaml");
+        Path broken = java.nio.file.Files.writeString(dir.resolve("broken.yaml"), "model: kws\nwaves: [ {percent: 50\n");
+        Run malformed = cli("rollout", "create", broken.toString());
+        assertThat(malformed.code()).isEqualTo(Main.FAILED);
+        assertThat(malformed.err()).contains("the rollout spec " + broken + " is not valid YAML or JSON (line ").doesNotContain("Exception");
     }
 
     @Test

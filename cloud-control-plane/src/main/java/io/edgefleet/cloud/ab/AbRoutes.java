@@ -43,15 +43,7 @@ public final class AbRoutes {
     /** Registers the routes on {@code api}; call before {@link ApiRoutes#routing} (its catch-all answers 404). */
     public void routing(HttpRouting.Builder r, ApiRoutes api) {
         api.register(r, Method.POST, "/api/v1/experiments", Scope.ROLLOUTS_WRITE, (q, s, who) -> {
-            JsonNode body;
-            try {
-                body = Jdbc.JSON.readTree(q.content().inputStream().readNBytes(64 * 1024));
-            } catch (java.io.IOException e) {
-                throw new ApiException(400, "Invalid experiment", "the body must be a JSON object: " + e.getClass().getSimpleName());
-            }
-            if (body == null || !body.isObject()) {
-                throw new ApiException(400, "Invalid experiment", "the body must be a JSON object with model, candidate and share");
-            }
+            JsonNode body = ApiRoutes.body(q); // the API's own reading: 413 over its limit, "Malformed JSON" with line and column
             JsonNode share = body.path("share");
             if (!share.isNumber()) {
                 throw new ApiException(400, "Invalid experiment", "share must be a number strictly between 0 and 1");

@@ -122,14 +122,19 @@ public final class Experiments {
                     + "); select devices that run one version");
         }
         List<String> keys = devices.stream().map(d -> d.fleet() + "/" + d.device()).sorted().toList();
-        Set<String> busy = new HashSet<>();
+        Set<String> busy = new java.util.TreeSet<>();
+        Set<String> running = new java.util.TreeSet<>();
         for (Experiment e : list()) {
-            if (e.state().equals(Experiment.RUNNING) && e.model().equals(model)) {
+            if (e.state().equals(Experiment.RUNNING) && e.model().equals(model) && e.devices().stream().anyMatch(keys::contains)) {
                 e.devices().stream().filter(keys::contains).forEach(busy::add);
+                running.add(e.id());
             }
         }
         if (!busy.isEmpty()) {
-            throw new ApiException(409, "Experiment running", "devices " + busy + " already run an experiment on '" + model + "'; stop it first");
+            String ids = String.join(", ", running);
+            throw new ApiException(409, "Experiment running", "devices " + busy + " already run experiment " + ids + " on '" + model
+                    + "'; stop it first (edgefleet experiment stop " + running.iterator().next() + ", or POST /api/v1/experiments/"
+                    + running.iterator().next() + "/stop)");
         }
         String id = "ab-" + java.util.UUID.randomUUID().toString().substring(0, 8);
         Experiment e = new Experiment(id, model, actives.first(), candidate, share, splitBy, keys, Experiment.RUNNING, clock.instant(),

@@ -324,7 +324,13 @@ public final class ApiRoutes {
         return req.path().pathParameters().get(name);
     }
 
-    private static JsonNode body(ServerRequest req) throws IOException {
+    /**
+     * A request's JSON object body, as every API route reads it: none is an empty object; more than
+     * {@code MAX_JSON_BODY} bytes a 413; not JSON a 400 "Malformed JSON" with the parser's line and
+     * column; JSON that is not an object a 400. Public for the routes other packages register
+     * ({@code ab.AbRoutes}).
+     */
+    public static JsonNode body(ServerRequest req) throws IOException {
         if (!req.content().hasEntity()) {
             return MAPPER.createObjectNode();
         }
